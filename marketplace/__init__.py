@@ -1,0 +1,162 @@
+"""Co-op Stock: a member-owned stock photo and video marketplace.
+
+``create_app`` is the one place the web app, the worker and the command line get their app from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from marketplace.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, with ``config`` overriding single settings (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(
+            (config or {}).get("INSTANCE_PATH")
+            or os.environ.get("MARKETPLACE_INSTANCE_PATH")
+            or (ROOT / "instance")
+        ),
+    )
+    app.config.from_mapping(load_config(Path(app.instance_path), (config or {}).get("PROFILE")))
+    app.config.from_prefixed_env("MARKETPLACE_FLASK")
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_page_helpers(app)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    # Alembic announces each of its plugins at INFO on every start; only its warnings matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    # Every model module, so that metadata (and Alembic) sees every table.
+    from marketplace import models  # noqa: F401
+    from marketplace.accounts.services import load_session_user
+    from marketplace.background import celery_init_app
+    from marketplace.extensions import csrf, db, limiter, login_manager, migrate
+    from marketplace.storage import init_storage
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_session_user)
+    init_storage(app)
+    transport = app.config["CELERY"].get("broker_transport_options", {})
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if key in transport:
+            Path(transport[key]).mkdir(parents=True, exist_ok=True)
+    celery_init_app(app)
+    _enable_sqlite_foreign_keys(app)
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from marketplace.extensions import db
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    with app.app_context():
+        engine: Engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL lets the web app read while the worker writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.accounts import api as accounts_api
+    from marketplace.accounts import views as accounts_views
+    from marketplace.admin import api as admin_api
+    from marketplace.admin import views as admin_views
+    from marketplace.health import bp as health_bp
+    from marketplace.main import views as main_views
+    from marketplace.membership import api as membership_api
+    from marketplace.membership import views as membership_views
+    from marketplace.openapi import bp as openapi_bp
+
+    for blueprint in (
+        main_views.bp,
+        accounts_views.bp,
+        membership_views.bp,
+        admin_views.bp,
+        health_bp,
+        accounts_api.bp,
+        membership_api.bp,
+        admin_api.bp,
+        openapi_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from marketplace.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import demo_cli, users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+
+def register_page_helpers(app: Flask) -> None:
+    from marketplace.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

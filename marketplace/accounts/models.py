@@ -1,0 +1,89 @@
+"""People: their accounts, API tokens and password-reset tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+
+if TYPE_CHECKING:
+    from marketplace.membership.models import Member
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    """Anyone with an account. Everyone is a buyer; members and admins have more."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    is_admin: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    # Bumped on every password change so that sessions signed in elsewhere end.
+    login_epoch: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member | None] = relationship(
+        "Member", back_populates="user", uselist=False, lazy="joined"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.login_epoch}"
+
+    @property
+    def is_member(self) -> bool:
+        return self.member is not None and self.member.status == "active"
+
+    @property
+    def roles(self) -> list[str]:
+        roles = ["buyer"]
+        if self.is_member:
+            roles.append("member")
+        if self.is_admin:
+            roles.append("admin")
+        return roles
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined]
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    # The first characters, so that a person can tell their tokens apart.
+    token_prefix: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(User)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class PasswordResetToken(db.Model):  # type: ignore[name-defined]
+    """A single-use, expiring reset link. Only its SHA-256 is stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(User)

@@ -1,0 +1,169 @@
+"""Account pages: sign up, sign in and out, the account page, password reset."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts import services
+from marketplace.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    NewTokenForm,
+    ResetPasswordForm,
+    SignInForm,
+    SignUpForm,
+)
+from marketplace.accounts.limits import failed_login, login_limit, mark_failed_login
+from marketplace.errors import AppError, Gone
+from marketplace.extensions import limiter
+from marketplace.membership import services as membership
+from marketplace.web_support import form_status, safe_next_url, show_error_on_form
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = services.sign_up(
+                form.email.data or "", form.password.data or "", form.display_name.data or ""
+            )
+        except AppError as error:
+            show_error_on_form(form, error)
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.display_name}! Your account is ready.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("accounts/signup.html", form=form), form_status(form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login)
+def login() -> Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data or "", form.password.data or "")
+        except AppError as error:
+            mark_failed_login()
+            show_error_on_form(form, error)
+        else:
+            login_user(user, remember=bool(form.remember.data))
+            flash(f"Signed in as {user.display_name}.", "success")
+            return redirect(safe_next_url(url_for("main.home")))
+    return render_template("accounts/login.html", form=form), form_status(form, 401)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.get("/account")
+@login_required
+def account() -> str:
+    return render_template(
+        "accounts/account.html",
+        password_form=ChangePasswordForm(),
+        token_form=NewTokenForm(),
+        tokens=services.list_api_tokens(current_user),
+        applications=membership.applications_of(current_user),
+        new_token=None,
+    )
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.change_password(
+                current_user, form.current_password.data or "", form.new_password.data or ""
+            )
+        except AppError as error:
+            show_error_on_form(form, error)
+        else:
+            # The session id carries the login epoch, which just changed: sign in again here.
+            login_user(user)
+            flash("Your password was changed. Other devices have been signed out.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/account.html",
+        password_form=form,
+        token_form=NewTokenForm(formdata=None),
+        tokens=services.list_api_tokens(current_user),
+        applications=membership.applications_of(current_user),
+        new_token=None,
+    ), 422
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token() -> tuple[str, int]:
+    form = NewTokenForm()
+    new_token = None
+    status = 422
+    if form.validate_on_submit():
+        _, new_token = services.issue_api_token(current_user, form.name.data or "")
+        status = 201
+    return render_template(
+        "accounts/account.html",
+        password_form=ChangePasswordForm(formdata=None),
+        token_form=NewTokenForm(formdata=None) if new_token else form,
+        tokens=services.list_api_tokens(current_user),
+        applications=membership.applications_of(current_user),
+        new_token=new_token,
+    ), status
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Response:
+    token = services.revoke_api_token(current_user, token_id)
+    flash(f"The token “{token.name}” was revoked.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password() -> Response | tuple[str, int]:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data or "")
+        flash(
+            "If an account uses that address, we have emailed it a link to reset the password.",
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form), form_status(form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | tuple[str, int]:
+    try:
+        services.check_reset_token(token)
+    except AppError as error:
+        status = 410 if isinstance(error, Gone) else 400
+        return render_template("accounts/reset_invalid.html", message=error.message), status
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(token, form.password.data or "")
+        except AppError as error:
+            show_error_on_form(form, error)
+        else:
+            login_user(user)
+            flash("Your new password is set, and you are signed in.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/reset_password.html", form=form), form_status(form)

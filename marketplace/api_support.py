@@ -1,0 +1,127 @@
+"""What every JSON endpoint shares: bearer-token auth, reading bodies, and list answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Blueprint, g, request
+from flask_sqlalchemy.pagination import Pagination
+
+from marketplace.accounts.models import User
+from marketplace.errors import AppError, Forbidden, InvalidInput, Unauthenticated
+from marketplace.extensions import csrf
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MAX_PER_PAGE = 100
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under /api/v1. The API authenticates by token, never by cookie: no CSRF."""
+    blueprint = Blueprint(name, import_name, url_prefix="/api/v1")
+    csrf.exempt(blueprint)
+    return blueprint
+
+
+def _bearer_user() -> User:
+    from marketplace.accounts.services import user_for_api_token
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise Unauthenticated(
+            "Send an API token as 'Authorization: Bearer <token>' (POST /api/v1/tokens makes one).",
+            code="missing_token",
+        )
+    user = user_for_api_token(raw.strip())
+    if user is None:
+        raise Unauthenticated("That API token is not valid or was revoked.", code="invalid_token")
+    return user
+
+
+def token_required(role: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Require a valid bearer token, and the role when one is named (403 without it)."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            user = _bearer_user()
+            if role is not None and role not in user.roles:
+                raise Forbidden(f"This needs the {role} role.", code=f"{role}_required")
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def api_user() -> User:
+    user: User = g.api_user
+    return user
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400/415 that says what is wrong with it."""
+    if not request.is_json:
+        raise AppError("Send JSON with 'Content-Type: application/json'.", code="expected_json")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise AppError("The request body is not valid JSON.", code="malformed_json")
+    if not isinstance(body, dict):
+        raise AppError("The request body must be a JSON object.", code="malformed_json")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, *, required: bool = True, default: str = "") -> str:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(
+                f"The field '{name}' is required.", code="missing_field", fields={name: "Required."}
+            )
+        return default
+    if not isinstance(value, str):
+        raise InvalidInput(
+            f"The field '{name}' must be a string.", fields={name: "Must be a string."}
+        )
+    return value
+
+
+def page_args() -> tuple[int, int]:
+    def number(name: str, default: int) -> int:
+        raw = request.args.get(name, str(default))
+        if not raw.isdigit() or int(raw) < 1:
+            raise InvalidInput(
+                f"'{name}' must be a whole number from 1.", fields={name: "Invalid."}
+            )
+        return int(raw)
+
+    page, per_page = number("page", 1), number("per_page", 48)
+    if per_page > MAX_PER_PAGE:
+        raise InvalidInput(
+            f"'per_page' can be at most {MAX_PER_PAGE}.", fields={"per_page": "Too large."}
+        )
+    return page, per_page
+
+
+def list_response(pagination: Pagination, results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "total": pagination.total or 0,
+        "total_exact": True,
+        "page": pagination.page,
+        "per_page": pagination.per_page,
+        "results": results,
+    }
+
+
+def rfc3339(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def iso_date(day: date | None) -> str | None:
+    return day.isoformat() if day else None

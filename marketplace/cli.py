@@ -1,0 +1,41 @@
+"""Command-line tools: ``flask --app marketplace users …`` and ``… demo …``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from marketplace.errors import AppError
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+demo_cli = AppGroup("demo", help="The demo data set.")
+
+
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option(
+    "--name", "display_name", default=None, help="Display name (default: from the email)."
+)
+def create_admin(email: str, password: str, display_name: str | None) -> None:
+    """Create an admin account, or make an existing account an admin."""
+    from marketplace.admin.services import create_admin as create
+
+    try:
+        user, created = create(email, password, display_name)
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{'Created' if created else 'Promoted'} admin {user.email} (user id {user.id}).")
+
+
+@demo_cli.command("seed")
+def seed() -> None:
+    """Add the demo people and applications (does nothing to what is already there)."""
+    from marketplace.demo import DEMO_LOGINS, seed_demo
+
+    created = seed_demo()
+    click.echo(
+        "Demo data: " + (", ".join(created) if created else "already present, left as it was")
+    )
+    for role, email, password in DEMO_LOGINS:
+        click.echo(f"  {role:<9} {email}  /  {password}")

@@ -1,0 +1,192 @@
+"""Settings, read from the environment.
+
+Three profiles, picked by ``MARKETPLACE_ENV``:
+
+- ``demo`` (the default): needs no variable at all. SQLite, media and the task broker live in the
+  instance folder; Stripe calls go to the local emulator; emails are written to the log.
+- ``production``: PostgreSQL, Redis, S3 and real Stripe keys. Refuses to start without a real
+  secret key and a database URL rather than fall back to something insecure.
+- ``test``: like demo, with settings the test suite overrides per test.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PROFILES = ("demo", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration the app can safely run with."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int_env(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def _demo_secret_key(instance_path: Path) -> str:
+    """A secret generated once per demo install and kept in the instance folder.
+
+    Sessions then survive a restart of the demo without anyone having to set a variable.
+    """
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    log.warning(
+        "Generated a secret key for the demo in %s (set SECRET_KEY in production).", key_file
+    )
+    return key
+
+
+def load_config(instance_path: Path, environ_profile: str | None = None) -> dict[str, Any]:
+    """Build the settings dict for one profile from the environment."""
+    profile = environ_profile or _env("MARKETPLACE_ENV", "demo") or "demo"
+    if profile not in PROFILES:
+        raise ConfigError(f"MARKETPLACE_ENV must be one of {', '.join(PROFILES)}, not {profile!r}.")
+    production = profile == "production"
+
+    secret_key = _env("MARKETPLACE_SECRET_KEY") or _env("SECRET_KEY")
+    database_url = _env("DATABASE_URL")
+    redis_url = _env("REDIS_URL")
+    if production:
+        if not secret_key or len(secret_key) < 32:
+            raise ConfigError(
+                "Production needs MARKETPLACE_SECRET_KEY (or SECRET_KEY): a random string of at "
+                "least 32 characters, e.g. from `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`."
+            )
+        if not database_url:
+            raise ConfigError("Production needs DATABASE_URL, e.g. postgresql://user@host/db.")
+    else:
+        if profile == "test":
+            secret_key = secret_key or "insecure-key-for-tests-only-never-in-production"
+        secret_key = secret_key or _demo_secret_key(instance_path)
+        database_url = database_url or f"sqlite:///{instance_path / 'marketplace.db'}"
+
+    database_url = _normalise_database_url(database_url)
+    broker_dir = instance_path / "broker"
+    stripe_port = _env("MARKETPLACE_STRIPE_PORT", "8420")
+
+    config: dict[str, Any] = {
+        "PROFILE": profile,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "SERVER_BASE_URL": _env(
+            "MARKETPLACE_BASE_URL", f"http://127.0.0.1:{_env('MARKETPLACE_PORT', '5000')}"
+        ),
+        # Sessions: unreadable by scripts, not sent on cross-site POSTs, HTTPS-only in production.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": _int_env("MARKETPLACE_MAX_REQUEST_BYTES", 200 * 1024 * 1024),
+        # How many proxies (load balancer, nginx) sit in front and set X-Forwarded-* headers.
+        "PROXY_COUNT": _int_env("MARKETPLACE_PROXY_COUNT", 1 if production else 0),
+        "CO_OP_NAME": _env("MARKETPLACE_CO_OP_NAME", "Co-op Stock"),
+        "CURRENCY": _env("MARKETPLACE_CURRENCY", "USD"),
+        # Tasks: Redis in production; a broker that needs no server for the demo.
+        "CELERY": _celery_config(redis_url, broker_dir, production),
+        # Run tasks in-process instead of through a broker (the fast test tier only).
+        "TASKS_INLINE": False,
+        "RATELIMIT_STORAGE_URI": redis_url if (production and redis_url) else "memory://",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": _env("MARKETPLACE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "MAIL_BACKEND": _env("MARKETPLACE_MAIL_BACKEND", "smtp" if production else "console"),
+        "MAIL_FROM": _env("MARKETPLACE_MAIL_FROM", "Co-op Stock <no-reply@coop-stock.localhost>"),
+        "SMTP_HOST": _env("MARKETPLACE_SMTP_HOST", "localhost"),
+        "SMTP_PORT": _int_env("MARKETPLACE_SMTP_PORT", 25),
+        "SMTP_USERNAME": _env("MARKETPLACE_SMTP_USERNAME"),
+        "SMTP_PASSWORD": _env("MARKETPLACE_SMTP_PASSWORD"),
+        "SMTP_STARTTLS": (_env("MARKETPLACE_SMTP_STARTTLS", "1" if production else "0") == "1"),
+        "PASSWORD_RESET_TTL_SECONDS": _int_env("MARKETPLACE_PASSWORD_RESET_TTL", 3600),
+        # argon2id cost; the test profile lowers it so the suite stays fast.
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST_KIB": 64 * 1024,
+        "STORAGE_BACKEND": _env("MARKETPLACE_STORAGE", "local"),
+        "STORAGE_LOCAL_ROOT": _env("MARKETPLACE_MEDIA_ROOT", str(instance_path / "media")),
+        "MAX_SAMPLE_IMAGES": 10,
+        "MAX_SAMPLE_IMAGE_BYTES": _int_env("MARKETPLACE_MAX_SAMPLE_BYTES", 50 * 1024 * 1024),
+        "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY", None if production else "sk_test_demo"),
+        "STRIPE_PUBLISHABLE_KEY": _env(
+            "STRIPE_PUBLISHABLE_KEY", None if production else "pk_test_demo"
+        ),
+        "STRIPE_WEBHOOK_SECRET": _env(
+            "STRIPE_WEBHOOK_SECRET", None if production else "whsec_demo"
+        ),
+        # None means Stripe's real servers; the demo points at the local emulator.
+        "STRIPE_API_BASE": _env(
+            "STRIPE_API_BASE", None if production else f"http://127.0.0.1:{stripe_port}"
+        ),
+    }
+    return config
+
+
+def _normalise_database_url(url: str) -> str:
+    # Hosting providers hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _engine_options(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("sqlite"):
+        # Web, worker and beat are separate processes sharing one file: wait for locks.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True}
+
+
+def _celery_config(redis_url: str | None, broker_dir: Path, production: bool) -> dict[str, Any]:
+    broker_url = _env("CELERY_BROKER_URL") or redis_url
+    common: dict[str, Any] = {
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "timezone": "UTC",
+    }
+    if broker_url:
+        return {**common, "broker_url": broker_url}
+    if production:
+        raise ConfigError("Production needs REDIS_URL (or CELERY_BROKER_URL) for the task queue.")
+    queue_dir = str(broker_dir / "queue")
+    return {
+        **common,
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            "data_folder_in": queue_dir,
+            "data_folder_out": queue_dir,
+            "processed_folder": str(broker_dir / "processed"),
+            "store_processed": False,
+            # The filesystem broker polls; a tenth of a second keeps pick-up well under a second.
+            "polling_interval": 0.1,
+        },
+    }

@@ -1,0 +1,82 @@
+"""Transactions and small database helpers shared by every feature package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from marketplace.extensions import db
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime (never computed at import time)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores aware UTC datetimes and always hands back aware ones, SQLite included."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite keeps no zone; every value we write is UTC, so read it back as UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class NamedSequence(db.Model):  # type: ignore[name-defined]
+    """Gap-free counters such as member numbers, safe under concurrent use on PostgreSQL."""
+
+    __tablename__ = "named_sequences"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+
+def next_in_sequence(session: Session, name: str) -> int:
+    """Take the next number of the named sequence inside the caller's transaction.
+
+    The row is locked until the transaction ends, so two concurrent approvals never share a
+    number, and a rolled-back transaction gives its number back.
+    """
+    row = session.execute(
+        sa.select(NamedSequence).where(NamedSequence.name == name).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        row = NamedSequence(name=name, value=0)
+        session.add(row)
+    row.value += 1
+    session.flush()
+    return row.value
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One use case, one transaction: commit when the block succeeds, roll back when it raises.
+
+    Tasks queued inside the block with ``marketplace.background.enqueue`` are sent only after
+    the commit succeeded, so a worker never looks for a row that is not there yet.
+    """
+    from marketplace.background import run_inline_tasks
+
+    session = db.session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    run_inline_tasks(session)

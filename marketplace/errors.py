@@ -1,0 +1,151 @@
+"""Errors the service layer raises, and how pages and the API turn them into responses.
+
+Services raise ``AppError`` subclasses with a sentence a person can act on; the API answers
+``{"error": {"code", "message"}}`` with the status, pages show the sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class InvalidInput(AppError):
+    status = 422
+    code = "invalid_input"
+
+
+class Unauthenticated(AppError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(AppError):
+    status = 410
+    code = "gone"
+
+
+# Titles for the error page, in plain words.
+_TITLES = {
+    400: ("Bad request", "Something in that request did not make sense to us."),
+    401: ("Please sign in", "You need to sign in to see this page."),
+    403: ("Not allowed", "Your account is not allowed to do that."),
+    404: ("Page not found", "We could not find that page. It may have moved or been withdrawn."),
+    405: ("Not allowed", "That page does not accept this kind of request."),
+    409: ("Conflict", "That clashes with something that already exists."),
+    410: ("Gone", "That link has expired or was withdrawn."),
+    413: ("Too large", "That upload is larger than we accept."),
+    422: ("Check your input", "Some of what you sent is not valid."),
+    429: ("Slow down", "Too many attempts. Please wait a few minutes and try again."),
+    500: ("Something went wrong", "An error on our side stopped this page. We have logged it."),
+    503: ("Unavailable", "The service is briefly unavailable. Please try again shortly."),
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+
+
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> tuple[Response, int]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify({"error": body}), status
+
+
+def _render_page(status: int, message: str | None = None) -> tuple[str, int]:
+    title, default_message = _TITLES.get(status, ("Error", "Something went wrong."))
+    return (
+        render_template(
+            "errors/error.html", code=status, title=title, message=message or default_message
+        ),
+        status,
+    )
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(AppError)
+    def handle_app_error(error: AppError) -> Any:
+        if wants_json():
+            return error_response(error.status, error.code, error.message, error.fields)
+        return _render_page(error.status, error.message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if wants_json():
+            message = error.description or _TITLES.get(status, ("", "Error"))[1]
+            if status == 429:
+                message = "Too many attempts. Wait a few minutes and try again."
+            response = error_response(status, _HTTP_CODES.get(status, "http_error"), message)
+            # Keep headers such as Retry-After and Allow from the original error.
+            for key, value in error.get_headers():
+                if key.lower() != "content-type":
+                    response[0].headers[key] = value
+            return response
+        return _render_page(status)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Any:
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        # A failed statement leaves the session unusable; the error page must not trip on it.
+        from marketplace.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            return error_response(
+                500, "internal_error", "An error on our side stopped this request."
+            )
+        return _render_page(500)

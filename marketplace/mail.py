@@ -1,0 +1,62 @@
+"""Emails: composed from templates by the service layer, delivered by a background task.
+
+Backends: ``console`` writes the message to the log (demo), ``smtp`` sends it (production, and
+the tests, which run a real local SMTP sink).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, TypedDict
+
+from flask import current_app, render_template
+from sqlalchemy.orm import Session
+
+from marketplace.background import enqueue
+
+log = logging.getLogger(__name__)
+
+
+class OutgoingEmail(TypedDict):
+    to: str
+    subject: str
+    body: str
+
+
+def queue_email(session: Session, to: str, subject: str, template: str, **context: Any) -> None:
+    """Render ``templates/email/<template>.txt`` and send it once the transaction commits."""
+    body = render_template(
+        f"email/{template}.txt",
+        co_op_name=current_app.config["CO_OP_NAME"],
+        base_url=current_app.config["SERVER_BASE_URL"],
+        **context,
+    )
+    message: OutgoingEmail = {"to": to, "subject": subject, "body": body}
+    enqueue(session, "mail.send", message)
+
+
+def deliver(message: OutgoingEmail) -> None:
+    """Hand one email to the configured backend. Raises when the backend refuses it."""
+    config = current_app.config
+    email = EmailMessage()
+    email["From"] = config["MAIL_FROM"]
+    email["To"] = message["to"]
+    email["Subject"] = message["subject"]
+    email["Message-ID"] = make_msgid(domain="coop-stock.localhost")
+    email.set_content(message["body"])
+
+    backend = config["MAIL_BACKEND"]
+    if backend == "console":
+        log.info("Email (not sent, console backend):\n%s", email.as_string())
+        return
+    if backend != "smtp":
+        raise ValueError(f"Unknown MARKETPLACE_MAIL_BACKEND {backend!r}; use console or smtp.")
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+        smtp.send_message(email)

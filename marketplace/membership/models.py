@@ -1,0 +1,112 @@
+"""Membership: the classes of member, the members, and applications to join."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+
+APPLICATION_STATUSES = ("pending", "approved", "rejected", "withdrawn")
+MEMBER_STATUSES = ("active", "suspended", "resigned")
+
+
+class MemberClass(db.Model):  # type: ignore[name-defined]
+    """A class of member (founders, staff, artists…). Data, so a co-op can define its own."""
+
+    __tablename__ = "member_classes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+
+
+class Member(db.Model):  # type: ignore[name-defined]
+    """A person who owns part of the co-op, with their public profile."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True, nullable=False)
+    member_number: Mapped[int] = mapped_column(sa.Integer, unique=True, nullable=False)
+    member_class_id: Mapped[int] = mapped_column(sa.ForeignKey("member_classes.id"), nullable=False)
+    joined_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="active")
+    bio: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    location: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
+    portfolio_url: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    user: Mapped[User] = relationship(User, back_populates="member", lazy="joined")
+    member_class: Mapped[MemberClass] = relationship(MemberClass, lazy="joined")
+
+    __table_args__ = (sa.CheckConstraint(f"status IN {MEMBER_STATUSES}", name="status_known"),)
+
+    @property
+    def display_name(self) -> str:
+        return self.user.display_name
+
+
+class MembershipApplication(db.Model):  # type: ignore[name-defined]
+    """A buyer's request to join as a member, and the admin's decision on it."""
+
+    __tablename__ = "membership_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    statement: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    portfolio_url: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decision_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    member_class_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member_classes.id"))
+
+    applicant: Mapped[User] = relationship(User, foreign_keys=[user_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(User, foreign_keys=[decided_by_id])
+    member_class: Mapped[MemberClass | None] = relationship(MemberClass)
+    samples: Mapped[list[ApplicationSample]] = relationship(
+        "ApplicationSample",
+        back_populates="application",
+        order_by="ApplicationSample.id",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {APPLICATION_STATUSES}", name="status_known"),
+        # The database itself allows one open application per person.
+        sa.Index(
+            "uq_membership_applications_one_pending",
+            "user_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
+    )
+
+
+class ApplicationSample(db.Model):  # type: ignore[name-defined]
+    """A sample image sent with an application, kept byte-identical in storage."""
+
+    __tablename__ = "application_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("membership_applications.id"), nullable=False, index=True
+    )
+    storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)
+    original_filename: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    content_type: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    application: Mapped[MembershipApplication] = relationship(
+        MembershipApplication, back_populates="samples"
+    )

@@ -1,0 +1,23 @@
+"""Imports every model module so that the metadata knows every table (Alembic relies on it)."""
+
+from marketplace.accounts.models import ApiToken, PasswordResetToken, User
+from marketplace.audit.models import AuditEntry
+from marketplace.database import NamedSequence
+from marketplace.membership.models import (
+    ApplicationSample,
+    Member,
+    MemberClass,
+    MembershipApplication,
+)
+
+__all__ = [
+    "ApiToken",
+    "ApplicationSample",
+    "AuditEntry",
+    "Member",
+    "MemberClass",
+    "MembershipApplication",
+    "NamedSequence",
+    "PasswordResetToken",
+    "User",
+]

@@ -1,0 +1,212 @@
+"""``GET /api/v1/openapi.json``: the machine-readable description of the API (OpenAPI 3.1).
+
+A test checks that every /api/v1 route is described here and nothing else is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+bp = Blueprint("openapi", __name__)
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _op(
+    summary: str,
+    *,
+    auth: str | None = "token",
+    body: dict[str, Any] | None = None,
+    status: int = 200,
+    multipart: bool = False,
+    tag: str,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            str(status): {"description": "Success"},
+            "4XX": {
+                "description": "The request cannot be served",
+                "content": {"application/json": {"schema": _ERROR}},
+            },
+        },
+    }
+    if auth:
+        operation["security"] = [{"bearerAuth": []}]
+        if auth != "token":
+            operation["description"] = f"Needs the {auth} role."
+    if body is not None:
+        media = "multipart/form-data" if multipart else "application/json"
+        operation["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": {"type": "object", **body}}},
+        }
+    return operation
+
+
+def _props(required: list[str], **types: str) -> dict[str, Any]:
+    return {
+        "required": required,
+        "properties": {name: {"type": kind} for name, kind in types.items()},
+    }
+
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/users": {
+        "post": _op(
+            "Sign up (as a buyer)",
+            auth=None,
+            status=201,
+            tag="accounts",
+            body=_props(
+                ["email", "password", "display_name"],
+                email="string",
+                password="string",
+                display_name="string",
+            ),
+        ),
+    },
+    "/api/v1/tokens": {
+        "post": _op(
+            "Create an API token from email and password (rate-limited)",
+            auth=None,
+            status=201,
+            tag="accounts",
+            body=_props(["email", "password"], email="string", password="string", name="string"),
+        ),
+        "get": _op("List the caller's tokens", tag="accounts"),
+    },
+    "/api/v1/tokens/{token_id}": {
+        "delete": _op("Revoke one of the caller's tokens", status=204, tag="accounts")
+    },
+    "/api/v1/me": {"get": _op("The caller, with roles and membership", tag="accounts")},
+    "/api/v1/me/password": {
+        "post": _op(
+            "Change the caller's password",
+            tag="accounts",
+            body=_props(
+                ["current_password", "new_password"],
+                current_password="string",
+                new_password="string",
+            ),
+        ),
+    },
+    "/api/v1/me/profile": {
+        "patch": _op(
+            "Edit the caller's public member profile",
+            auth="member",
+            tag="membership",
+            body=_props(
+                [], display_name="string", bio="string", location="string", portfolio_url="string"
+            ),
+        ),
+    },
+    "/api/v1/password-resets": {
+        "post": _op(
+            "Email a password-reset link if the address has an account",
+            auth=None,
+            status=202,
+            tag="accounts",
+            body=_props(["email"], email="string"),
+        ),
+    },
+    "/api/v1/password-resets/confirm": {
+        "post": _op(
+            "Set a new password with a reset token",
+            auth=None,
+            tag="accounts",
+            body=_props(["token", "password"], token="string", password="string"),
+        ),
+    },
+    "/api/v1/member-classes": {"get": _op("The member classes", auth=None, tag="membership")},
+    "/api/v1/membership/applications": {
+        "post": _op(
+            "Apply to become a member (JSON, or multipart with 'samples' files)",
+            status=201,
+            tag="membership",
+            body=_props(["statement"], statement="string", portfolio_url="string"),
+        ),
+        "get": _op("The caller's applications", tag="membership"),
+    },
+    "/api/v1/membership/applications/{application_id}": {
+        "get": _op("One application (its applicant or an admin)", tag="membership"),
+    },
+    "/api/v1/membership/applications/{application_id}/samples": {
+        "post": _op(
+            "Add sample images to an open application",
+            status=201,
+            multipart=True,
+            tag="membership",
+            body={
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+        ),
+    },
+    "/api/v1/membership/applications/{application_id}/withdraw": {
+        "post": _op("Withdraw the caller's open application", tag="membership"),
+    },
+    "/api/v1/admin/membership/applications": {
+        "get": _op("The review queue, oldest first (?status=pending)", auth="admin", tag="admin"),
+    },
+    "/api/v1/admin/membership/applications/{application_id}/decision": {
+        "post": _op(
+            "Approve or reject an application",
+            auth="admin",
+            tag="admin",
+            body={
+                **_props(["decision"], decision="string", reason="string", member_class="string")
+            },
+        ),
+    },
+    "/api/v1/members": {"get": _op("The member directory", auth=None, tag="membership")},
+    "/api/v1/members/{member_number}": {
+        "get": _op("A member's public profile", auth=None, tag="membership")
+    },
+    "/api/v1/admin/users": {
+        "get": _op("People with accounts (?q=&role=)", auth="admin", tag="admin")
+    },
+    "/api/v1/admin/users/{user_id}/roles/admin": {
+        "put": _op("Grant the admin role to a member", auth="admin", tag="admin"),
+        "delete": _op("Revoke the admin role", auth="admin", tag="admin"),
+    },
+    "/api/v1/admin/audit-log": {
+        "get": _op("The audit log, newest first", auth="admin", tag="admin")
+    },
+    "/api/v1/openapi.json": {"get": _op("This description", auth=None, tag="meta")},
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Co-op Stock API", "version": "1"},
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_json() -> dict[str, Any]:
+    return openapi_document()

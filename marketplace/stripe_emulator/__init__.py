@@ -1,0 +1,126 @@
+"""Co-op Stock's wrapper around localstripe, the local emulator of the Stripe API.
+
+Running localstripe directly is not good enough for us: it listens on every interface (and it
+accepts any ``sk_...`` key, so anyone on the network could read the data), and it keeps its
+state in ``/tmp/localstripe.pickle``, shared by every checkout and every test run on the machine.
+This wrapper listens on loopback only, keeps the state in a directory of our choosing, and exposes
+the aiohttp application so that we can add what localstripe lacks (Stripe Connect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import pickle
+import signal
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+from aiohttp import web
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8420
+PORT_ENV_VAR = "MARKETPLACE_STRIPE_PORT"
+DEFAULT_STATE_DIR = Path("instance/stripe")
+STATE_FILE_NAME = "localstripe.pickle"
+STRIPE_JS_PATH = "/js.stripe.com/v3/"
+
+log = logging.getLogger(__name__)
+
+
+def state_file(state_dir: Path) -> Path:
+    return state_dir / STATE_FILE_NAME
+
+
+def _localstripe() -> tuple[ModuleType, ModuleType]:
+    # Imported lazily so that importing this package (for its constants, e.g. from test
+    # fixtures) does not build localstripe's app. localstripe registers plain-function handlers,
+    # which aiohttp deprecates at registration time; that is upstream's to fix and must not
+    # break callers that turn warnings into errors.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Bare functions are deprecated", category=DeprecationWarning
+        )
+        from localstripe import resources, server
+    return resources, server
+
+
+def use_state_file(path: Path) -> None:
+    """Make localstripe load and save its store at ``path`` instead of /tmp/localstripe.pickle."""
+    resources, _ = _localstripe()
+
+    def load(store: dict[str, object]) -> None:
+        try:
+            with path.open("rb") as f:
+                # Trusted input: only this process writes the file, in a directory only we own.
+                saved = pickle.load(f)  # noqa: S301
+        except FileNotFoundError:
+            return
+        store.clear()
+        store.update(saved)
+
+    def dump(store: dict[str, object]) -> None:
+        # localstripe saves on every change; writing aside and renaming means a crash or a kill
+        # in mid-write leaves the previous state rather than a truncated pickle.
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as f:
+            pickle.dump(store, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+
+    # The /tmp path is hard-coded inside these two methods of localstripe's Store, and server.py
+    # and resources.py share one module-level instance of it, so replacing the methods on the
+    # class is the one seam. The pickled object is still a plain localstripe Store.
+    resources.Store.try_load_from_disk = load
+    resources.Store.dump_to_disk = dump
+
+
+@functools.cache
+def build_app() -> web.Application:
+    """Return the emulator's aiohttp application: localstripe's routes plus Co-op Stock's.
+
+    localstripe builds its app once, at import, as a module global: routes cannot be registered
+    twice, nor after the app has started, hence the cache. Register our additions here.
+    """
+    _, server = _localstripe()
+    app: web.Application = server.app
+    return app
+
+
+async def serve(host: str, port: int, state_dir: Path, *, from_scratch: bool = False) -> None:
+    """Serve the emulator until SIGINT or SIGTERM, then save the state and return."""
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    use_state_file(state_file(state_dir))
+    resources, _ = _localstripe()
+    store = resources.store
+    if not from_scratch:
+        store.try_load_from_disk()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    runner = web.AppRunner(build_app())
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("Stripe emulator listening on http://%s:%d (state in %s)", host, port, state_dir)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        # Some changes never go through the store (e.g. objects mutated by localstripe's delayed
+        # tasks, such as SEPA debits settling), so they are saved only if we save on the way out.
+        store.dump_to_disk()
+
+
+def run(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    state_dir: Path = DEFAULT_STATE_DIR,
+    *,
+    from_scratch: bool = False,
+) -> None:
+    asyncio.run(serve(host, port, state_dir, from_scratch=from_scratch))

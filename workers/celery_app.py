@@ -1,0 +1,28 @@
+"""The worker's entry module: ``celery -A workers.celery_app worker`` (and ``beat``).
+
+It builds the same Flask app as the web process, so tasks share its settings and services.
+"""
+
+from __future__ import annotations
+
+from celery.schedules import crontab
+from celery.signals import worker_process_init
+
+from marketplace import create_app
+from marketplace.extensions import db
+
+flask_app = create_app()
+celery = flask_app.extensions["celery"]
+celery.conf.beat_schedule = {
+    "purge-expired-password-resets": {
+        "task": "accounts.purge_expired_reset_tokens",
+        "schedule": crontab(minute=17),
+    },
+}
+
+
+@worker_process_init.connect
+def _fresh_connections_per_process(**_: object) -> None:
+    # Connections opened before the fork must not be shared between worker processes.
+    with flask_app.app_context():
+        db.engine.dispose(close=False)

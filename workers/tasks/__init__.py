@@ -1,0 +1,1 @@
+"""Task modules. Each task is a few lines that call one service function."""
