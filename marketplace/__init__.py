@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace.config import load_config
+from marketplace.config import engine_options, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MARKETPLACE_FLASK")
     if config:
         app.config.update(config)
+    # Derived from the final database URL, which tests and tools may override.
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_logging(app)
     register_extensions(app)

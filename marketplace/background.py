@@ -59,7 +59,12 @@ def _send_after_commit(session: Session) -> None:
 def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
     # A savepoint rolled back inside a larger transaction does not undo the whole use case.
     if not previous_transaction.nested:
-        session.info.pop(PENDING_KEY, None)
+        discard_pending_tasks(session)
+
+
+def discard_pending_tasks(session: Session) -> None:
+    """Forget the tasks queued in ``session``'s transaction: it did not happen."""
+    session.info.pop(PENDING_KEY, None)
 
 
 def run_inline_tasks(session: Session) -> None:

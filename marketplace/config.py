@@ -92,7 +92,6 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "PROFILE": profile,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_BASE_URL": _env(
             "MARKETPLACE_BASE_URL", f"http://127.0.0.1:{_env('MARKETPLACE_PORT', '5000')}"
@@ -156,7 +155,7 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
-def _engine_options(database_url: str) -> dict[str, Any]:
+def engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         # Web, worker and beat are separate processes sharing one file: wait for locks.
         return {"connect_args": {"timeout": 15}}

@@ -70,7 +70,7 @@ def unit_of_work() -> Iterator[Session]:
     Tasks queued inside the block with ``marketplace.background.enqueue`` are sent only after
     the commit succeeded, so a worker never looks for a row that is not there yet.
     """
-    from marketplace.background import run_inline_tasks
+    from marketplace.background import discard_pending_tasks, run_inline_tasks
 
     session = db.session()
     try:
@@ -78,5 +78,7 @@ def unit_of_work() -> Iterator[Session]:
         session.commit()
     except BaseException:
         session.rollback()
+        # A rollback with no SQL run yet fires no rollback event: drop queued tasks here too.
+        discard_pending_tasks(session)
         raise
     run_inline_tasks(session)

@@ -42,7 +42,7 @@ def set_admin_role(actor: User, user_id: int, grant: bool) -> User:
     """Grant the admin role to a member, or revoke it. The last admin cannot be removed."""
     with unit_of_work() as session:
         user = session.execute(
-            sa.select(User).where(User.id == user_id).with_for_update()
+            sa.select(User).where(User.id == user_id).with_for_update(of=User)
         ).scalar_one_or_none()
         if user is None:
             raise NotFound("No such user.")

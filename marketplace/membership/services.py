@@ -272,7 +272,8 @@ def decide_application(
         application = session.execute(
             sa.select(MembershipApplication)
             .where(MembershipApplication.id == application_id)
-            .with_for_update()
+            # Lock only this row: PostgreSQL refuses FOR UPDATE across the eager outer joins.
+            .with_for_update(of=MembershipApplication)
         ).scalar_one_or_none()
         if application is None:
             raise NotFound("No such application.")
