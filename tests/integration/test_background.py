@@ -14,11 +14,15 @@ from tests.fixtures.mail import SmtpSink
 
 def test_rollback_without_any_sql_drops_queued_tasks(app: Flask, smtp_sink: SmtpSink) -> None:
     with pytest.raises(RuntimeError), unit_of_work() as session:
-        queue_email(session, "dropped@example.org", "Never", "password_changed", user={"display_name": "X"})
+        queue_email(
+            session, "dropped@example.org", "Never", "password_changed", user={"display_name": "X"}
+        )
         raise RuntimeError("the use case failed")
     assert PENDING_KEY not in db.session().info
     with unit_of_work() as session:
-        queue_email(session, "kept@example.org", "Sent", "password_changed", user={"display_name": "Y"})
+        queue_email(
+            session, "kept@example.org", "Sent", "password_changed", user={"display_name": "Y"}
+        )
     assert [m["To"] for m in smtp_sink.messages] == ["kept@example.org"]
 
 
@@ -32,7 +36,9 @@ def test_rollback_after_sql_drops_queued_tasks(app: Flask) -> None:
 
 def test_a_rolled_back_savepoint_keeps_the_outer_tasks(app: Flask, smtp_sink: SmtpSink) -> None:
     with unit_of_work() as session:
-        queue_email(session, "outer@example.org", "Outer", "password_changed", user={"display_name": "O"})
+        queue_email(
+            session, "outer@example.org", "Outer", "password_changed", user={"display_name": "O"}
+        )
         savepoint = session.begin_nested()
         savepoint.rollback()
     assert [m["To"] for m in smtp_sink.messages] == ["outer@example.org"]

@@ -32,7 +32,9 @@ def test_migrations_build_postgres_from_empty_and_match_the_models(
 ) -> None:
     with db.engine.connect() as connection:
         assert connection.dialect.name == "postgresql"
-        version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+        version = connection.execute(
+            sa.text("SELECT version_num FROM alembic_version")
+        ).scalar_one()
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert version == "0001_foundation"
     assert differences == []
@@ -81,7 +83,11 @@ def test_whole_membership_flow_through_the_api(services_app: Flask, smtp_sink: S
     Factory().admin(admin_email)
     signed_up = client.post(
         "/api/v1/users",
-        json={"email": artist_email, "password": "correct horse battery", "display_name": "Api Artist"},
+        json={
+            "email": artist_email,
+            "password": "correct horse battery",
+            "display_name": "Api Artist",
+        },
     )
     assert signed_up.status_code == 201
     artist, admin = api_token(client, artist_email), api_token(client, admin_email)
@@ -120,7 +126,9 @@ def test_a_task_is_sent_only_after_commit(services_app: Flask, smtp_sink: SmtpSi
         queue_email(session, dropped, "Never sent", "password_changed", user={"display_name": "X"})
         raise RuntimeError("the use case failed")
     with unit_of_work() as session:
-        queue_email(session, kept, "Sent after commit", "password_changed", user={"display_name": "Y"})
+        queue_email(
+            session, kept, "Sent after commit", "password_changed", user={"display_name": "Y"}
+        )
     smtp_sink.wait_for(kept, "Sent after commit")
     assert smtp_sink.to(dropped) == []
 
@@ -132,7 +140,9 @@ def test_unknown_task_names_do_not_reach_the_session_on_rollback(services_app: F
     assert "marketplace_pending_tasks" not in db.session().info
 
 
-def test_password_reset_email_arrives_from_the_worker(services_app: Flask, smtp_sink: SmtpSink) -> None:
+def test_password_reset_email_arrives_from_the_worker(
+    services_app: Flask, smtp_sink: SmtpSink
+) -> None:
     client = services_app.test_client()
     email = unique_email("reset")
     Factory().buyer(email)
@@ -140,7 +150,8 @@ def test_password_reset_email_arrives_from_the_worker(services_app: Flask, smtp_
     link = re.search(r"/reset-password/(\S+)", body_of(smtp_sink.wait_for(email, "Reset")))
     assert link
     confirmed = client.post(
-        "/api/v1/password-resets/confirm", json={"token": link.group(1), "password": "a new passphrase"}
+        "/api/v1/password-resets/confirm",
+        json={"token": link.group(1), "password": "a new passphrase"},
     )
     assert confirmed.status_code == 200
 
@@ -199,4 +210,6 @@ def test_login_rate_limit_is_kept_in_redis(services_app: Flask) -> None:
         first.post("/api/v1/tokens", json={"email": email, "password": f"wrong {i}"})
     for i in range(5):
         second.post("/api/v1/tokens", json={"email": email, "password": f"wrong again {i}"})
-    assert first.post("/api/v1/tokens", json={"email": email, "password": "nope"}).status_code == 429
+    assert (
+        first.post("/api/v1/tokens", json={"email": email, "password": "nope"}).status_code == 429
+    )

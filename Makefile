@@ -1,0 +1,70 @@
+# Co-op Stock. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app marketplace
+export MARKETPLACE_PORT ?= 5000
+export MARKETPLACE_STRIPE_PORT ?= 8420
+
+.DEFAULT_GOAL := help
+.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser lock clean-demo
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the app (pinned by constraints.txt)
+
+install-test: $(VENV)/.installed-test ## Install the app and the test tools
+
+migrate: install ## Bring the database up to date
+	$(FLASK) db upgrade
+
+seed: migrate ## Add the demo data (keeps what is there)
+	$(FLASK) demo seed
+
+demo: seed ## Install, migrate, seed, then run web, worker, beat and the Stripe emulator
+	@echo
+	@echo "  Co-op Stock is starting on http://127.0.0.1:$(MARKETPLACE_PORT)"
+	@echo "  (Stripe emulator on http://127.0.0.1:$(MARKETPLACE_STRIPE_PORT); press Ctrl-C to stop everything)"
+	@echo
+	$(BIN)/honcho --procfile Procfile.dev start
+
+browser: ## Install Debian's Chromium for the browser tests, when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install-test ## ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-test ## mypy on marketplace/ and workers/
+	$(BIN)/mypy
+
+pytest: install-test browser ## The whole pytest suite (fast, services and browser tiers)
+	$(BIN)/pytest
+
+fast: install-test ## Only the fast tier (SQLite, no servers, no browser)
+	$(BIN)/pytest -m "not services and not e2e"
+
+test: lint typecheck pytest ## Everything CI runs: ruff, mypy and every test
+
+lock: $(BIN)/python ## Re-pin constraints.txt to the newest versions that install
+	$(BIN)/pip install --quiet --upgrade -e '.[test]'
+	$(BIN)/pip freeze --exclude-editable > constraints.txt
+
+clean-demo: ## Delete the demo's data (database, media, queue) after asking
+	@read -p "Delete instance/ with all demo data? [y/N] " answer && [ "$$answer" = y ] && rm -rf instance
