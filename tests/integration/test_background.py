@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from marketplace.background import PENDING_KEY, enqueue
 from marketplace.database import unit_of_work
 from marketplace.extensions import db
 from marketplace.mail import queue_email
 from tests.fixtures.mail import SmtpSink
+from tests.fixtures.use_cases import UseCaseFailed, fail_after
 
 
 def test_rollback_without_any_sql_drops_queued_tasks(app: Flask, smtp_sink: SmtpSink) -> None:
-    with pytest.raises(RuntimeError), unit_of_work() as session:
-        queue_email(
-            session, "dropped@example.org", "Never", "password_changed", user={"display_name": "X"}
+    with pytest.raises(UseCaseFailed):
+        fail_after(
+            lambda session: queue_email(
+                session,
+                "dropped@example.org",
+                "Never",
+                "password_changed",
+                user={"display_name": "X"},
+            )
         )
-        raise RuntimeError("the use case failed")
     assert PENDING_KEY not in db.session().info
     with unit_of_work() as session:
         queue_email(
@@ -27,10 +34,12 @@ def test_rollback_without_any_sql_drops_queued_tasks(app: Flask, smtp_sink: Smtp
 
 
 def test_rollback_after_sql_drops_queued_tasks(app: Flask) -> None:
-    with pytest.raises(RuntimeError), unit_of_work() as session:
+    def query_then_enqueue(session: Session) -> None:
         session.execute(db.text("SELECT 1"))
         enqueue(session, "no.such.task")
-        raise RuntimeError("failed after a query")
+
+    with pytest.raises(UseCaseFailed):
+        fail_after(query_then_enqueue)
     assert PENDING_KEY not in db.session().info
 
 
