@@ -40,7 +40,7 @@ demo: seed ## Install, migrate, seed, then run web, worker, beat and the Stripe 
 	@echo "  Co-op Stock is starting on http://127.0.0.1:$(MARKETPLACE_PORT)"
 	@echo "  (Stripe emulator on http://127.0.0.1:$(MARKETPLACE_STRIPE_PORT); press Ctrl-C to stop everything)"
 	@echo
-	$(BIN)/honcho --procfile Procfile.dev start
+	@$(BIN)/python -m marketplace.demo_runner
 
 browser: ## Install Debian's Chromium for the browser tests, when missing
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -179,7 +179,8 @@ def _celery_config(redis_url: str | None, broker_dir: Path, production: bool) ->
     queue_dir = str(broker_dir / "queue")
     return {
         **common,
-        "broker_url": "filesystem://",
+        # A hostname is meaningless here, but kombu warns on every start without one.
+        "broker_url": "filesystem://localhost/",
         "broker_transport_options": {
             "data_folder_in": queue_dir,
             "data_folder_out": queue_dir,
