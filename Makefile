@@ -47,9 +47,10 @@ browser: ## Install Debian's Chromium for the browser tests, when missing
 	  echo "Installing chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-lint: install-test ## ruff: lint and format check
+lint: install-test ## ruff (lint, format check) and the import contracts of pyproject.toml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install-test ## mypy on marketplace/ and workers/
 	$(BIN)/mypy

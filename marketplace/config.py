@@ -117,6 +117,9 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": _env("MARKETPLACE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": _env(
+            "MARKETPLACE_LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per 5 minutes"
+        ),
         "MAIL_BACKEND": _env("MARKETPLACE_MAIL_BACKEND", "smtp" if production else "console"),
         "MAIL_FROM": _env("MARKETPLACE_MAIL_FROM", "Co-op Stock <no-reply@coop-stock.localhost>"),
         "SMTP_HOST": _env("MARKETPLACE_SMTP_HOST", "localhost"),

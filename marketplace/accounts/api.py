@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.accounts import services
-from marketplace.accounts.limits import failed_login, login_limit
+from marketplace.accounts.limits import (
+    address_and_account,
+    address_limit,
+    failed_login,
+    login_limit,
+)
 from marketplace.accounts.schemas import token_json, user_json
 from marketplace.api_support import api_blueprint, api_user, json_body, text_field, token_required
 from marketplace.errors import InvalidInput
@@ -24,7 +29,8 @@ def create_user() -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/tokens")
-@limiter.limit(login_limit, deduct_when=failed_login)
+@limiter.limit(login_limit, key_func=address_and_account, deduct_when=failed_login)
+@limiter.limit(address_limit, deduct_when=failed_login)
 def create_token() -> tuple[dict[str, Any], int]:
     body = json_body()
     user = services.authenticate(text_field(body, "email"), text_field(body, "password"))

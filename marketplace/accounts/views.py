@@ -15,7 +15,13 @@ from marketplace.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
-from marketplace.accounts.limits import failed_login, login_limit, mark_failed_login
+from marketplace.accounts.limits import (
+    address_and_account,
+    address_limit,
+    failed_login,
+    login_limit,
+    mark_failed_login,
+)
 from marketplace.errors import AppError, Gone
 from marketplace.extensions import limiter
 from marketplace.membership import services as membership
@@ -44,7 +50,10 @@ def signup() -> Response | tuple[str, int]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login)
+@limiter.limit(
+    login_limit, methods=["POST"], key_func=address_and_account, deduct_when=failed_login
+)
+@limiter.limit(address_limit, methods=["POST"], deduct_when=failed_login)
 def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("accounts.account"))

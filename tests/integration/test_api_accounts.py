@@ -121,6 +121,33 @@ def test_wrong_password_is_401_and_repeated_failures_429(
     assert "Retry-After" in limited.headers
 
 
+def test_the_limit_is_per_account_and_looser_per_address(
+    client: FlaskClient, factory: Factory
+) -> None:
+    factory.buyer("victim@example.org")
+    factory.buyer("neighbour@example.org")
+    for i in range(10):
+        client.post(
+            "/api/v1/tokens", json={"email": "victim@example.org", "password": f"wrong {i}"}
+        )
+    blocked = client.post(
+        "/api/v1/tokens", json={"email": "victim@example.org", "password": TEST_PASSWORD}
+    )
+    assert blocked.status_code == 429
+    other = client.post(
+        "/api/v1/tokens", json={"email": "neighbour@example.org", "password": TEST_PASSWORD}
+    )
+    assert other.status_code == 201
+    for i in range(40):
+        client.post(
+            "/api/v1/tokens", json={"email": f"spray{i}@example.org", "password": "guess guess"}
+        )
+    sprayed = client.post(
+        "/api/v1/tokens", json={"email": "neighbour@example.org", "password": TEST_PASSWORD}
+    )
+    assert sprayed.status_code == 429, "50 failures from one address block it"
+
+
 def test_successful_sign_ins_do_not_use_up_the_limit(client: FlaskClient, factory: Factory) -> None:
     factory.buyer("busy@example.org")
     for _ in range(15):
