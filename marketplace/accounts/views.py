@@ -78,17 +78,26 @@ def logout() -> Response:
     return redirect(url_for("main.home"))
 
 
+def _account_page(
+    password_form: ChangePasswordForm | None = None,
+    token_form: NewTokenForm | None = None,
+    new_token: str | None = None,
+) -> str:
+    """The account page; a form given here comes back with what the person typed and its errors."""
+    return render_template(
+        "accounts/account.html",
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        token_form=token_form or NewTokenForm(formdata=None),
+        tokens=services.list_api_tokens(current_user),
+        applications=membership.applications_of(current_user),
+        new_token=new_token,
+    )
+
+
 @bp.get("/account")
 @login_required
 def account() -> str:
-    return render_template(
-        "accounts/account.html",
-        password_form=ChangePasswordForm(),
-        token_form=NewTokenForm(),
-        tokens=services.list_api_tokens(current_user),
-        applications=membership.applications_of(current_user),
-        new_token=None,
-    )
+    return _account_page()
 
 
 @bp.post("/account/password")
@@ -107,33 +116,17 @@ def change_password() -> Response | tuple[str, int]:
             login_user(user)
             flash("Your password was changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
-    return render_template(
-        "accounts/account.html",
-        password_form=form,
-        token_form=NewTokenForm(formdata=None),
-        tokens=services.list_api_tokens(current_user),
-        applications=membership.applications_of(current_user),
-        new_token=None,
-    ), 422
+    return _account_page(password_form=form), 422
 
 
 @bp.post("/account/tokens")
 @login_required
 def create_token() -> tuple[str, int]:
     form = NewTokenForm()
-    new_token = None
-    status = 422
-    if form.validate_on_submit():
-        _, new_token = services.issue_api_token(current_user, form.name.data or "")
-        status = 201
-    return render_template(
-        "accounts/account.html",
-        password_form=ChangePasswordForm(formdata=None),
-        token_form=NewTokenForm(formdata=None) if new_token else form,
-        tokens=services.list_api_tokens(current_user),
-        applications=membership.applications_of(current_user),
-        new_token=new_token,
-    ), status
+    if not form.validate_on_submit():
+        return _account_page(token_form=form), 422
+    _, new_token = services.issue_api_token(current_user, form.name.data or "")
+    return _account_page(new_token=new_token), 201
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
