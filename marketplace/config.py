@@ -93,8 +93,11 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # The public address, for links in emails. Production should set it; without it, links
+        # use the address the request came in on.
         "SERVER_BASE_URL": _env(
-            "MARKETPLACE_BASE_URL", f"http://127.0.0.1:{_env('MARKETPLACE_PORT', '5000')}"
+            "MARKETPLACE_BASE_URL",
+            None if production else f"http://127.0.0.1:{_env('MARKETPLACE_PORT', '5000')}",
         ),
         # Sessions: unreadable by scripts, not sent on cross-site POSTs, HTTPS-only in production.
         "SESSION_COOKIE_HTTPONLY": True,

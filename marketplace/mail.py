@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, TypedDict
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, request
 from sqlalchemy.orm import Session
 
 from marketplace.background import enqueue
@@ -26,12 +26,22 @@ class OutgoingEmail(TypedDict):
     body: str
 
 
+def public_base_url() -> str:
+    """The site's public address, without a trailing slash, for links sent by email."""
+    configured = current_app.config.get("SERVER_BASE_URL")
+    if configured:
+        return str(configured).rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return "http://localhost"
+
+
 def queue_email(session: Session, to: str, subject: str, template: str, **context: Any) -> None:
     """Render ``templates/email/<template>.txt`` and send it once the transaction commits."""
     body = render_template(
         f"email/{template}.txt",
         co_op_name=current_app.config["CO_OP_NAME"],
-        base_url=current_app.config["SERVER_BASE_URL"],
+        base_url=public_base_url(),
         **context,
     )
     message: OutgoingEmail = {"to": to, "subject": subject, "body": body}

@@ -23,7 +23,7 @@ from marketplace.accounts.passwords import (
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, Gone, InvalidInput, NotFound, Unauthenticated
 from marketplace.extensions import db
-from marketplace.mail import queue_email
+from marketplace.mail import public_base_url, queue_email
 
 API_TOKEN_PREFIX = "cs_"  # noqa: S105 - a visible prefix, not a secret
 # Verified against when the email is unknown, so that both paths take the same time.
@@ -164,8 +164,7 @@ def request_password_reset(email: str) -> None:
             "Reset your password",
             "password_reset",
             user=user,
-            reset_url=current_app.config["SERVER_BASE_URL"].rstrip("/")
-            + url_for("accounts.reset_password", token=raw),
+            reset_url=public_base_url() + url_for("accounts.reset_password", token=raw),
             hours=max(1, int(ttl.total_seconds() // 3600)),
         )
 

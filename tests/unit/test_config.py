@@ -83,6 +83,7 @@ def test_production_settings(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> N
         "production talks to Stripe itself, never the emulator"
     )
     assert config["STRIPE_SECRET_KEY"] is None
+    assert config["SERVER_BASE_URL"] is None, "links then use the address requests come in on"
     assert not (tmp_path / "secret_key").exists()
 
 
