@@ -112,6 +112,10 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.accounts import views as accounts_views
     from marketplace.admin import api as admin_api
     from marketplace.admin import views as admin_views
+    from marketplace.assets import admin_views as curation_views
+    from marketplace.assets import api as assets_api
+    from marketplace.assets import media_views
+    from marketplace.assets import views as portfolio_views
     from marketplace.health import bp as health_bp
     from marketplace.main import views as main_views
     from marketplace.membership import api as membership_api
@@ -123,10 +127,14 @@ def register_blueprints(app: Flask) -> None:
         accounts_views.bp,
         membership_views.bp,
         admin_views.bp,
+        portfolio_views.bp,
+        media_views.bp,
+        curation_views.bp,
         health_bp,
         accounts_api.bp,
         membership_api.bp,
         admin_api.bp,
+        assets_api.bp,
         openapi_bp,
     ):
         app.register_blueprint(blueprint)

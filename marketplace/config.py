@@ -107,7 +107,7 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": _int_env("MARKETPLACE_MAX_REQUEST_BYTES", 200 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int_env("MARKETPLACE_MAX_REQUEST_BYTES", 4 * 1024**3 + 1024**2),
         # How many proxies (load balancer, nginx) sit in front and set X-Forwarded-* headers.
         "PROXY_COUNT": _int_env("MARKETPLACE_PROXY_COUNT", 1 if production else 0),
         "CO_OP_NAME": _env("MARKETPLACE_CO_OP_NAME", "Co-op Stock"),
@@ -136,7 +136,30 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "ARGON2_MEMORY_COST_KIB": 64 * 1024,
         "STORAGE_BACKEND": _env("MARKETPLACE_STORAGE", "local"),
         "STORAGE_LOCAL_ROOT": _env("MARKETPLACE_MEDIA_ROOT", str(instance_path / "media")),
+        # S3-compatible object storage (AWS, MinIO, Backblaze B2, Scaleway…), with
+        # MARKETPLACE_STORAGE=s3. Without keys, boto3 finds the machine's own credentials.
+        "S3_BUCKET": _env("MARKETPLACE_S3_BUCKET"),
+        "S3_ENDPOINT_URL": _env("MARKETPLACE_S3_ENDPOINT_URL"),
+        "S3_PUBLIC_ENDPOINT_URL": _env("MARKETPLACE_S3_PUBLIC_ENDPOINT_URL"),
+        "S3_REGION": _env("MARKETPLACE_S3_REGION"),
+        "S3_ACCESS_KEY_ID": _env("MARKETPLACE_S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": _env("MARKETPLACE_S3_SECRET_ACCESS_KEY"),
+        "S3_PREFIX": _env("MARKETPLACE_S3_PREFIX", ""),
+        # "app" streams previews through the web app; "presigned" redirects to short-lived
+        # storage addresses, which takes the bytes off the web processes (S3 only).
+        "MEDIA_SERVE_MODE": _env("MARKETPLACE_MEDIA_SERVE_MODE", "app"),
         "MAX_SAMPLE_IMAGES": 10,
+        # Originals: refused while streaming once over this size.
+        "MAX_UPLOAD_BYTES": _int_env("MARKETPLACE_MAX_UPLOAD_BYTES", 4 * 1024**3),
+        # Stocksy asks for 6 MP; the demo accepts smaller photos so phones and tests can join in.
+        "PHOTO_MIN_PIXELS": _int_env(
+            "MARKETPLACE_PHOTO_MIN_PIXELS", 6_000_000 if production else 500_000
+        ),
+        "PHOTO_MAX_PIXELS": _int_env("MARKETPLACE_PHOTO_MAX_PIXELS", 200_000_000),
+        "VIDEO_MAX_SECONDS": _int_env("MARKETPLACE_VIDEO_MAX_SECONDS", 30 * 60),
+        "NEAR_DUPLICATE_DISTANCE": _int_env("MARKETPLACE_NEAR_DUPLICATE_DISTANCE", 6),
+        "WATERMARK_TEXT": _env("MARKETPLACE_WATERMARK_TEXT", "Co-op Stock · preview"),
+        "MEDIA_URL_TTL_SECONDS": _int_env("MARKETPLACE_MEDIA_URL_TTL", 900),
         "MAX_SAMPLE_IMAGE_BYTES": _int_env("MARKETPLACE_MAX_SAMPLE_BYTES", 50 * 1024 * 1024),
         "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY", None if production else "sk_test_demo"),
         "STRIPE_PUBLISHABLE_KEY": _env(
@@ -177,6 +200,13 @@ def _celery_config(redis_url: str | None, broker_dir: Path, production: bool) ->
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
         "timezone": "UTC",
+        # Video transcodes get their own queue (and a worker with concurrency 1), so one long
+        # transcode never holds up photos; everything else goes to the default queue.
+        "task_routes": {
+            "media.process_photo": {"queue": "photos"},
+            "media.process_sample": {"queue": "photos"},
+            "media.process_video": {"queue": "video"},
+        },
     }
     if broker_url:
         return {**common, "broker_url": broker_url}

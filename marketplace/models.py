@@ -1,6 +1,7 @@
 """Imports every model module so that the metadata knows every table (Alembic relies on it)."""
 
 from marketplace.accounts.models import ApiToken, PasswordResetToken, User
+from marketplace.assets.models import Asset, DuplicateFlag, Release
 from marketplace.audit.models import AuditEntry
 from marketplace.database import NamedSequence
 from marketplace.membership.models import (
@@ -13,6 +14,9 @@ from marketplace.membership.models import (
 __all__ = [
     "ApiToken",
     "ApplicationSample",
+    "Asset",
+    "DuplicateFlag",
+    "Release",
     "AuditEntry",
     "Member",
     "MemberClass",

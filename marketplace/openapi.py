@@ -177,6 +177,73 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op("The audit log, newest first", auth="admin", tag="admin")
     },
     "/api/v1/openapi.json": {"get": _op("This description", auth=None, tag="meta")},
+    "/api/v1/assets": {
+        "post": _op(
+            "Upload a photo or video (multipart: file, title, description, keywords, has_people,"
+            " has_property); answers 202 while it is processed",
+            auth="member",
+            status=202,
+            multipart=True,
+            tag="assets",
+            body={
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "title": {"type": "string"},
+                    "description": {"type": "string"},
+                    "keywords": {"type": "string", "description": "comma-separated"},
+                    "has_people": {"type": "boolean"},
+                    "has_property": {"type": "boolean"},
+                },
+            },
+        ),
+    },
+    "/api/v1/assets/{asset_id}": {
+        "get": _op("An asset (unpublished: its member and admins only)", tag="assets"),
+        "patch": _op(
+            "Edit title, description, keywords, people/property flags",
+            auth="member",
+            tag="assets",
+            body=_props(
+                [],
+                title="string",
+                description="string",
+                has_people="boolean",
+                has_property="boolean",
+            ),
+        ),
+        "delete": _op("Withdraw from sale (sold licences stay valid)", auth="member", tag="assets"),
+    },
+    "/api/v1/assets/{asset_id}/releases": {
+        "post": _op(
+            "Attach a model or property release (multipart: kind, file)",
+            auth="member",
+            status=201,
+            multipart=True,
+            tag="assets",
+            body={
+                "required": ["kind", "file"],
+                "properties": {
+                    "kind": {"type": "string"},
+                    "file": {"type": "string", "format": "binary"},
+                },
+            },
+        ),
+    },
+    "/api/v1/me/assets": {
+        "get": _op("The caller's portfolio (?status=)", auth="member", tag="assets")
+    },
+    "/api/v1/admin/assets": {
+        "get": _op("Assets waiting for review, oldest first (?member=)", auth="admin", tag="admin"),
+    },
+    "/api/v1/admin/assets/{asset_id}/review": {
+        "post": _op(
+            "Publish or reject an asset",
+            auth="admin",
+            tag="admin",
+            body=_props(["decision"], decision="string", reason="string"),
+        ),
+    },
 }
 
 

@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.stripe_emulator",
     "tests.fixtures.mail",
     "tests.fixtures.services",
+    "tests.fixtures.s3",
 ]
 
 

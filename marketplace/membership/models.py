@@ -106,6 +106,15 @@ class ApplicationSample(db.Model):  # type: ignore[name-defined]
     size_bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Filled in by the media pipeline, as for assets: "processing", then "ready" or "failed".
+    processing_status: Mapped[str] = mapped_column(
+        sa.String(16), nullable=False, default="processing"
+    )
+    failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    width: Mapped[int | None] = mapped_column(sa.Integer)
+    height: Mapped[int | None] = mapped_column(sa.Integer)
+    thumbnail_key: Mapped[str | None] = mapped_column(sa.String(255))
+    preview_key: Mapped[str | None] = mapped_column(sa.String(255))
 
     application: Mapped[MembershipApplication] = relationship(
         MembershipApplication, back_populates="samples"

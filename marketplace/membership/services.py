@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.accounts.services import clean_display_name
 from marketplace.audit import services as audit
+from marketplace.background import enqueue
 from marketplace.database import next_in_sequence, unit_of_work, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.extensions import db
@@ -130,15 +131,17 @@ def _store_samples(
                 code="unsupported_media_type",
                 fields={"samples": "Not a supported image."},
             )
-        application.samples.append(
-            ApplicationSample(
-                storage_key=key,
-                original_filename=name,
-                content_type=content_type,
-                size_bytes=saved.size_bytes,
-                sha256=saved.sha256,
-            )
+        sample = ApplicationSample(
+            storage_key=key,
+            original_filename=name,
+            content_type=content_type,
+            size_bytes=saved.size_bytes,
+            sha256=saved.sha256,
         )
+        application.samples.append(sample)
+        session.flush()
+        # The media pipeline makes the reviewer's thumbnail and preview, as for assets.
+        enqueue(session, "media.process_sample", sample.id)
 
 
 def _discard(keys: list[str]) -> None:

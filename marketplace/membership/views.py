@@ -70,9 +70,13 @@ def sample(application_id: int, sample_id: int) -> Response:
     """A sample image, to its applicant and admins only."""
     application = services.get_application_for(current_user, application_id)
     sample = services.get_sample(application, sample_id)
+    # The pipeline's upright JPEG renderings when asked for and ready; else the original.
+    variant = {"thumbnail": sample.thumbnail_key, "preview": sample.preview_key}.get(
+        request.args.get("variant", "")
+    )
     response = send_file(
-        get_storage().open(sample.storage_key),
-        mimetype=sample.content_type,
+        get_storage().open(variant or sample.storage_key),
+        mimetype="image/jpeg" if variant else sample.content_type,
         download_name=sample.original_filename,
         max_age=0,
     )

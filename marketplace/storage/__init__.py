@@ -1,8 +1,9 @@
-"""Where files live: a small interface with a local-disk backend.
+"""Where files live: one small interface, a local-disk backend and an S3-compatible one.
 
-Originals are precious: they are written to a temporary name while they stream in, checksummed
-on the way, and only then moved into place, so a failed upload leaves nothing behind.
-An S3-compatible backend joins this interface with the media pipeline.
+Originals are precious: they are checksummed while they stream in and only become visible once
+complete, so a failed or refused upload leaves nothing behind. ``LocalStorage`` lives here;
+``S3Storage`` lives in ``marketplace.storage.s3`` and is imported only when configured, so an
+install on local disk never needs boto3.
 """
 
 from __future__ import annotations
@@ -10,19 +11,29 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO, Protocol
+from typing import IO, Protocol
 
 from flask import Flask, current_app
 
+from marketplace.config import ConfigError
+
 CHUNK_BYTES = 1024 * 1024
+HEAD_BYTES = 64
+SERVE_MODES = ("app", "presigned")
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
 
 
 class StorageError(Exception):
     pass
+
+
+class NotFound(StorageError):
+    """No file under that key."""
 
 
 class TooLarge(StorageError):
@@ -40,22 +51,69 @@ class StoredFile:
 
 
 class Storage(Protocol):
-    def save_stream(self, key: str, stream: IO[bytes], max_bytes: int) -> StoredFile: ...
+    def save_stream(self, key: str, stream: IO[bytes], max_bytes: int) -> StoredFile:
+        """Store ``stream`` under ``key``; raise TooLarge as soon as it passes ``max_bytes``."""
 
-    def open(self, key: str) -> BinaryIO: ...
+    def save_file(
+        self, key: str, path: Path, content_type: str, cache_control: str | None = None
+    ) -> None:
+        """Store a file already on disk (a derived file: preview, thumbnail, rendition)."""
 
-    def delete(self, key: str) -> None: ...
+    def open(self, key: str) -> IO[bytes]:
+        """A streaming reader; raise NotFound if there is no such file."""
+
+    def download_to(self, key: str, path: Path) -> None:
+        """Copy the file to ``path`` on the local disk; raise NotFound if there is none."""
+
+    def delete(self, key: str) -> None:
+        """Remove the file; deleting a missing file is not an error."""
 
     def exists(self, key: str) -> bool: ...
 
+    def size(self, key: str) -> int:
+        """The size in bytes; raise NotFound if there is no such file."""
+
     def check(self) -> None:
-        """Raise StorageError unless files can be written and read now."""
+        """Raise StorageError unless the storage is reachable now."""
+
+    def url(
+        self,
+        key: str,
+        *,
+        expires_s: int,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        """A short-lived direct download link, or None when the app must serve the file."""
 
 
-def _check_key(key: str) -> str:
+def check_key(key: str) -> str:
     if not _SAFE_KEY.match(key) or ".." in key.split("/"):
         raise StorageError(f"unsafe storage key {key!r}")
     return key
+
+
+class UploadMeter:
+    """Size, SHA-256 and first bytes of a stream, refusing it the moment it passes the limit."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.head = b""
+        self._digest = hashlib.sha256()
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise TooLarge(self.max_bytes)
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
+        self._digest.update(chunk)
+
+    def stored(self, key: str) -> StoredFile:
+        return StoredFile(
+            key=key, size_bytes=self.size, sha256=self._digest.hexdigest(), head=self.head
+        )
 
 
 class LocalStorage:
@@ -65,41 +123,66 @@ class LocalStorage:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        return self.root / _check_key(key)
+        return self.root / check_key(key)
 
-    def save_stream(self, key: str, stream: IO[bytes], max_bytes: int) -> StoredFile:
+    def _existing(self, key: str) -> Path:
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFound(f"no stored file {key!r}")
+        return path
+
+    def _write_atomically(self, key: str, write: Callable[[IO[bytes]], None]) -> None:
+        # A temporary name in the same folder, then a rename: readers never see half a file.
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
         fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK_BYTES):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLarge(max_bytes)
-                    if len(head) < 64:
-                        head += chunk[: 64 - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
+                write(out)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temp_name, target)
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
-        return StoredFile(key=key, size_bytes=size, sha256=digest.hexdigest(), head=head)
 
-    def open(self, key: str) -> BinaryIO:
-        return self._path(key).open("rb")
+    def save_stream(self, key: str, stream: IO[bytes], max_bytes: int) -> StoredFile:
+        meter = UploadMeter(max_bytes)
+
+        def write(out: IO[bytes]) -> None:
+            while chunk := stream.read(CHUNK_BYTES):
+                meter.add(chunk)
+                out.write(chunk)
+
+        self._write_atomically(key, write)
+        return meter.stored(key)
+
+    def save_file(
+        self, key: str, path: Path, content_type: str, cache_control: str | None = None
+    ) -> None:
+        # The app serves local files and sets the type and caching headers itself.
+        del content_type, cache_control
+
+        def write(out: IO[bytes]) -> None:
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, out, CHUNK_BYTES)
+
+        self._write_atomically(key, write)
+
+    def open(self, key: str) -> IO[bytes]:
+        return self._existing(key).open("rb")
+
+    def download_to(self, key: str, path: Path) -> None:
+        shutil.copyfile(self._existing(key), path)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        return self._existing(key).stat().st_size
 
     def check(self) -> None:
         try:
@@ -112,12 +195,61 @@ class LocalStorage:
         except OSError as error:
             raise StorageError(str(error)) from error
 
+    def url(
+        self,
+        key: str,
+        *,
+        expires_s: int,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        check_key(key)
+        return None
+
 
 def init_storage(app: Flask) -> None:
-    backend = app.config["STORAGE_BACKEND"]
-    if backend != "local":
-        raise ValueError(f"Unknown MARKETPLACE_STORAGE {backend!r}; this version supports 'local'.")
-    app.extensions["storage"] = LocalStorage(app.config["STORAGE_LOCAL_ROOT"])
+    backend = app.config.get("STORAGE_BACKEND", "local")
+    serve_mode = app.config.get("MEDIA_SERVE_MODE", "app")
+    if serve_mode not in SERVE_MODES:
+        raise ConfigError(
+            f"MARKETPLACE_MEDIA_SERVE_MODE must be 'app' or 'presigned', not {serve_mode!r}."
+        )
+    storage: Storage
+    if backend == "local":
+        if serve_mode == "presigned":
+            raise ConfigError(
+                "MARKETPLACE_MEDIA_SERVE_MODE=presigned needs MARKETPLACE_STORAGE=s3."
+            )
+        storage = LocalStorage(app.config["STORAGE_LOCAL_ROOT"])
+    elif backend == "s3":
+        storage = _s3_from_config(app)
+    else:
+        raise ConfigError(f"MARKETPLACE_STORAGE must be 'local' or 's3', not {backend!r}.")
+    app.extensions["storage"] = storage
+
+
+def _s3_from_config(app: Flask) -> Storage:
+    from marketplace.storage.s3 import S3Storage  # Only here: boto3 is needed for S3 alone.
+
+    bucket = app.config.get("S3_BUCKET")
+    if not bucket:
+        raise ConfigError("MARKETPLACE_STORAGE=s3 needs MARKETPLACE_S3_BUCKET.")
+    access_key = app.config.get("S3_ACCESS_KEY_ID")
+    secret_key = app.config.get("S3_SECRET_ACCESS_KEY")
+    if bool(access_key) != bool(secret_key):
+        raise ConfigError(
+            "Set both MARKETPLACE_S3_ACCESS_KEY_ID and MARKETPLACE_S3_SECRET_ACCESS_KEY, or "
+            "neither (to use the machine's AWS credentials, e.g. an instance role)."
+        )
+    return S3Storage(
+        bucket,
+        endpoint_url=app.config.get("S3_ENDPOINT_URL") or None,
+        region=app.config.get("S3_REGION") or None,
+        access_key=access_key or None,
+        secret_key=secret_key or None,
+        prefix=app.config.get("S3_PREFIX") or "",
+        public_endpoint_url=app.config.get("S3_PUBLIC_ENDPOINT_URL") or None,
+    )
 
 
 def get_storage() -> Storage:

@@ -37,7 +37,7 @@ def test_whole_membership_flow_through_the_pages(
     status_url = apply_through_the_page(client)
     status_page = client.get(status_url).get_data(as_text=True)
     assert "Pending" in status_page
-    sample_urls = re.findall(r'src="(/membership/applications/\d+/samples/\d+)"', status_page)
+    sample_urls = re.findall(r'src="(/membership/applications/\d+/samples/\d+)\?variant=thumbnail"', status_page)
     assert len(sample_urls) == 2
     with client.get(sample_urls[0]) as image:
         assert image.status_code == 200
@@ -122,7 +122,7 @@ def test_samples_are_private_to_applicant_and_admins(
     auth.signup("private@example.org")
     status_url = apply_through_the_page(client, samples=1)
     sample_url = re.findall(
-        r'src="(/membership/applications/\d+/samples/\d+)"',
+        r'src="(/membership/applications/\d+/samples/\d+)\?variant=thumbnail"',
         client.get(status_url).get_data(as_text=True),
     )[0]
     auth.logout()

@@ -1,0 +1,57 @@
+"""Curation pages: the review queue and the decision on one asset."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.assets import services
+from marketplace.assets.forms import ReviewForm
+from marketplace.assets.models import Asset
+from marketplace.errors import AppError, NotFound
+from marketplace.extensions import db
+from marketplace.web_support import role_required, show_error_on_form
+
+bp = Blueprint("curation", __name__, url_prefix="/admin/assets")
+
+
+@bp.before_request
+@role_required("admin")
+def require_admin() -> None:
+    """Every page here is for admins only."""
+
+
+@bp.get("/")
+def queue() -> str:
+    member = request.args.get("member", "")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    return render_template(
+        "assets/review_queue.html",
+        assets=services.review_queue(page, 24, int(member) if member.isdigit() else None),
+        member=member,
+    )
+
+
+@bp.route("/<int:asset_id>", methods=["GET", "POST"])
+def review(asset_id: int) -> Response | tuple[str, int]:
+    asset = db.session.get(Asset, asset_id)
+    if asset is None:
+        raise NotFound("No such asset.")
+    form = ReviewForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.review(
+                current_user, asset_id, form.decision.data or "", form.reason.data or ""
+            )
+        except AppError as error:
+            show_error_on_form(form, error)
+            status = error.status
+        else:
+            verb = "published" if form.decision.data == "approve" else "rejected"
+            flash(f"“{asset.title}” was {verb}.", "success")
+            return redirect(url_for("curation.queue"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("assets/review.html", asset=asset, form=form), status

@@ -1,0 +1,147 @@
+"""Assets: members' photos and videos, their derived files, releases and duplicate flags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.membership.models import Member
+
+ASSET_STATUSES = ("processing", "pending_review", "published", "rejected", "failed")
+ASSET_KINDS = ("photo", "video")
+RELEASE_KINDS = ("model", "property")
+
+
+class Asset(db.Model):  # type: ignore[name-defined]
+    """One original, as uploaded, and everything the pipeline learned and made from it."""
+
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    status: Mapped[str] = mapped_column(
+        sa.String(16), nullable=False, default="processing", index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    keywords: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    has_people: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    has_property: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+
+    original_key: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)
+    original_filename: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    original_mime: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    original_size_bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    original_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+
+    width: Mapped[int | None] = mapped_column(sa.Integer)
+    height: Mapped[int | None] = mapped_column(sa.Integer)
+    duration_ms: Mapped[int | None] = mapped_column(sa.Integer)
+    frame_rate: Mapped[str | None] = mapped_column(sa.String(16))
+    codec: Mapped[str | None] = mapped_column(sa.String(32))
+    camera: Mapped[str | None] = mapped_column(sa.String(120))
+    lens: Mapped[str | None] = mapped_column(sa.String(120))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    colour_profile: Mapped[str | None] = mapped_column(sa.String(120))
+    dominant_colours: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    phash: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    suggested: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
+
+    thumbnail_key: Mapped[str | None] = mapped_column(sa.String(255))
+    preview_key: Mapped[str | None] = mapped_column(sa.String(255))
+    poster_key: Mapped[str | None] = mapped_column(sa.String(255))
+
+    failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    rejection_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    member: Mapped[Member] = relationship(Member, lazy="joined")
+    releases: Mapped[list[Release]] = relationship(
+        "Release", back_populates="asset", order_by="Release.id", cascade="all, delete-orphan"
+    )
+    duplicate_flags: Mapped[list[DuplicateFlag]] = relationship(
+        "DuplicateFlag",
+        back_populates="asset",
+        foreign_keys="DuplicateFlag.asset_id",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {ASSET_STATUSES}", name="status_known"),
+        sa.CheckConstraint(f"kind IN {ASSET_KINDS}", name="kind_known"),
+        # A member cannot upload the very same file twice.
+        sa.UniqueConstraint("member_id", "original_sha256", name="uq_assets_member_original"),
+    )
+
+    @property
+    def needs_model_release(self) -> bool:
+        return self.has_people and not any(r.kind == "model" for r in self.releases)
+
+    @property
+    def needs_property_release(self) -> bool:
+        return self.has_property and not any(r.kind == "property" for r in self.releases)
+
+    @property
+    def editorial_only(self) -> bool:
+        """Recognisable people or property without a release: editorial use only."""
+        return self.needs_model_release or self.needs_property_release
+
+    @property
+    def for_sale(self) -> bool:
+        return self.status == "published" and self.withdrawn_at is None
+
+    @property
+    def orientation(self) -> str | None:
+        if not self.width or not self.height:
+            return None
+        if self.width == self.height:
+            return "square"
+        return "landscape" if self.width > self.height else "portrait"
+
+
+class Release(db.Model):  # type: ignore[name-defined]
+    """A signed model or property release (PDF or image), private to the member and admins."""
+
+    __tablename__ = "asset_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    storage_key: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)
+    filename: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    content_type: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    asset: Mapped[Asset] = relationship(Asset, back_populates="releases")
+
+    __table_args__ = (sa.CheckConstraint(f"kind IN {RELEASE_KINDS}", name="kind_known"),)
+
+
+class DuplicateFlag(db.Model):  # type: ignore[name-defined]
+    """A near-duplicate of an asset already in the catalogue, for the curator to judge."""
+
+    __tablename__ = "asset_duplicate_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), nullable=False, index=True)
+    similar_asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), nullable=False)
+    distance: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    asset: Mapped[Asset] = relationship(
+        Asset, back_populates="duplicate_flags", foreign_keys=[asset_id]
+    )
+    similar_asset: Mapped[Asset] = relationship(Asset, foreign_keys=[similar_asset_id])

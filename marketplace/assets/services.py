@@ -1,0 +1,163 @@
+"""Assets after upload: what members edit, what curators decide, and who may see what."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
+
+from marketplace.accounts.models import User
+from marketplace.assets.models import Asset
+from marketplace.assets.text import clean_keywords, clean_text
+from marketplace.audit import services as audit
+from marketplace.database import unit_of_work, utcnow
+from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.extensions import db
+from marketplace.mail import queue_email
+from marketplace.membership.models import Member
+
+
+def can_see(viewer: User | None, asset: Asset) -> bool:
+    """Published work is public; anything else only to its member and admins."""
+    if asset.for_sale:
+        return True
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    return bool(viewer.is_admin) or asset.member.user_id == viewer.id
+
+
+def get_visible(viewer: User | None, asset_id: int) -> Asset:
+    """The asset if the viewer may know of it; NotFound otherwise (never a hint it exists)."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or not can_see(viewer, asset):
+        raise NotFound("No such asset.")
+    return asset
+
+
+def get_own(user: User, asset_id: int) -> Asset:
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or asset.member.user_id != user.id:
+        raise NotFound("No such asset.")
+    return asset
+
+
+def update_details(
+    user: User,
+    asset_id: int,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    keywords: str | list[str] | None = None,
+    has_people: bool | None = None,
+    has_property: bool | None = None,
+) -> Asset:
+    """The member edits what buyers read; fields left as None stay as they are."""
+    asset = get_own(user, asset_id)
+    with unit_of_work():
+        if title is not None:
+            cleaned = clean_text(title, "title", 200)
+            if not cleaned:
+                raise InvalidInput("Give the asset a title.", fields={"title": "Required."})
+            asset.title = cleaned
+        if description is not None:
+            asset.description = clean_text(description, "description", 5000)
+        if keywords is not None:
+            asset.keywords = clean_keywords(keywords)
+        if has_people is not None:
+            asset.has_people = has_people
+        if has_property is not None:
+            asset.has_property = has_property
+    return asset
+
+
+def withdraw(user: User, asset_id: int) -> Asset:
+    """Take an asset off sale. Licences already sold stay valid (they do not read this flag)."""
+    asset = get_own(user, asset_id)
+    with unit_of_work():
+        if asset.withdrawn_at is None:
+            asset.withdrawn_at = utcnow()
+    return asset
+
+
+def restore(user: User, asset_id: int) -> Asset:
+    asset = get_own(user, asset_id)
+    with unit_of_work():
+        asset.withdrawn_at = None
+    return asset
+
+
+def review(admin: User, asset_id: int, decision: str, reason: str = "") -> Asset:
+    """A curator publishes or rejects an asset waiting for review; the member is told."""
+    if decision not in ("approve", "reject"):
+        raise InvalidInput(
+            'decision must be "approve" or "reject".', fields={"decision": "Invalid."}
+        )
+    reason = reason.strip()
+    if decision == "reject" and not reason:
+        raise InvalidInput("Tell the member why it was rejected.", fields={"reason": "Required."})
+    with unit_of_work() as session:
+        asset = session.execute(
+            sa.select(Asset).where(Asset.id == asset_id).with_for_update(of=Asset)
+        ).scalar_one_or_none()
+        if asset is None:
+            raise NotFound("No such asset.")
+        if asset.status != "pending_review":
+            raise Conflict(
+                f"This asset is {asset.status.replace('_', ' ')}, not waiting for review."
+            )
+        before = {"status": asset.status}
+        asset.status = "published" if decision == "approve" else "rejected"
+        asset.rejection_reason = reason if decision == "reject" else ""
+        asset.reviewed_by_id = admin.id
+        asset.reviewed_at = utcnow()
+        if decision == "approve":
+            asset.published_at = asset.reviewed_at
+        audit.record(
+            session,
+            admin,
+            f"assets.{asset.status}",
+            "asset",
+            asset.id,
+            f"{asset.status.capitalize()} “{asset.title}” by {asset.member.display_name}",
+            before,
+            {"status": asset.status, "reason": reason},
+        )
+        user = asset.member.user
+        queue_email(
+            session,
+            user.email,
+            f"“{asset.title}” is {'published' if decision == 'approve' else 'not accepted'}",
+            f"asset_{asset.status}",
+            user=user,
+            asset=asset,
+        )
+    return asset
+
+
+def portfolio(member: Member, page: int, per_page: int, status: str | None = None) -> Pagination:
+    query = sa.select(Asset).where(Asset.member_id == member.id).order_by(Asset.created_at.desc())
+    if status:
+        query = query.where(Asset.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def review_queue(page: int, per_page: int, member_number: int | None = None) -> Pagination:
+    """Waiting for review, oldest first."""
+    query = (
+        sa.select(Asset)
+        .where(Asset.status == "pending_review")
+        .order_by(Asset.processed_at, Asset.id)
+    )
+    if member_number is not None:
+        query = query.join(Asset.member).where(Member.member_number == member_number)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def statuses_of(user: User, asset_ids: list[int]) -> list[Asset]:
+    """The member's own assets among ``asset_ids`` (for the live status on the upload page)."""
+    if not asset_ids or user.member is None:
+        return []
+    return list(
+        db.session.execute(
+            sa.select(Asset).where(Asset.id.in_(asset_ids[:200]), Asset.member_id == user.member.id)
+        ).scalars()
+    )

@@ -1,0 +1,189 @@
+"""Receiving originals: streamed to storage, checked cheaply, then queued for the pipeline.
+
+Every upload is treated as hostile: the type is decided from the bytes, the name is only
+kept for display, and anything refused leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from marketplace.accounts.models import User
+from marketplace.assets.models import RELEASE_KINDS, Asset, Release
+from marketplace.assets.text import clean_keywords, clean_text, display_filename
+from marketplace.background import enqueue
+from marketplace.database import unit_of_work
+from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.extensions import db
+from marketplace.media.photos import check_photo
+from marketplace.media.sniff import detect_type
+from marketplace.media.types import DetectedType, MediaRejected, PhotoLimits, VideoLimits
+from marketplace.media.videos import probe_video
+from marketplace.membership.services import Upload
+from marketplace.storage import StorageError, TooLarge, get_storage, sniff_image_type
+
+SNIFF_BYTES = 4096
+RELEASE_MAX_BYTES = 50 * 1024 * 1024
+
+
+def photo_limits() -> PhotoLimits:
+    config = current_app.config
+    return PhotoLimits(min_pixels=config["PHOTO_MIN_PIXELS"], max_pixels=config["PHOTO_MAX_PIXELS"])
+
+
+def video_limits() -> VideoLimits:
+    return VideoLimits(max_duration_s=float(current_app.config["VIDEO_MAX_SECONDS"]))
+
+
+@contextmanager
+def local_copy(key: str, suffix: str = "") -> Iterator[Path]:
+    """The stored file as a local path for decoders, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="coop-media-") as folder:
+        path = Path(folder) / f"original{suffix}"
+        get_storage().download_to(key, path)
+        yield path
+
+
+def _head(key: str) -> bytes:
+    with get_storage().open(key) as stored:
+        return stored.read(SNIFF_BYTES)
+
+
+def _check_original(key: str, detected: DetectedType) -> None:
+    with local_copy(key, f".{detected.extension}") as path:
+        if detected.kind == "photo":
+            check_photo(path, detected, photo_limits())
+        else:
+            probe_video(path, video_limits())
+
+
+def _discard(key: str) -> None:
+    try:
+        get_storage().delete(key)
+    except (OSError, StorageError):
+        current_app.logger.warning("Could not delete %s after a refused upload", key)
+
+
+def upload_asset(
+    user: User,
+    upload: Upload,
+    *,
+    title: str = "",
+    description: str = "",
+    keywords: str | list[str] = "",
+    has_people: bool = False,
+    has_property: bool = False,
+) -> Asset:
+    """Store an original and queue it for processing; the asset starts as ``processing``."""
+    member = user.member
+    if member is None or not user.is_member:
+        raise Forbidden("Only members of the co-op can upload work.", code="member_required")
+    shown_name = display_filename(upload.filename)
+    title = (
+        clean_text(title, "title", 200)
+        or Path(shown_name).stem.replace("_", " ")[:200]
+        or "Untitled"
+    )
+    description = clean_text(description, "description", 5000)
+    keyword_list = clean_keywords(keywords)
+    key = f"originals/{member.id}/{uuid.uuid4().hex}"
+    storage = get_storage()
+    try:
+        saved = storage.save_stream(key, upload.stream, current_app.config["MAX_UPLOAD_BYTES"])
+    except TooLarge as error:
+        limit_mb = error.limit_bytes // (1024 * 1024)
+        raise InvalidInput(
+            f"{shown_name} is larger than the {limit_mb} MB we accept.", code="too_large"
+        ) from None
+    try:
+        detected = detect_type(_head(key))
+        _check_original(key, detected)
+        with unit_of_work() as session:
+            duplicate = session.execute(
+                sa.select(Asset.id).where(
+                    Asset.member_id == member.id, Asset.original_sha256 == saved.sha256
+                )
+            ).scalar_one_or_none()
+            if duplicate is not None:
+                raise Conflict(
+                    f"You have already uploaded {shown_name} (asset {duplicate}).",
+                    code="duplicate_upload",
+                )
+            asset = Asset(
+                member_id=member.id,
+                kind=detected.kind,
+                status="processing",
+                title=title,
+                description=description,
+                keywords=keyword_list,
+                has_people=has_people,
+                has_property=has_property,
+                original_key=key,
+                original_filename=shown_name,
+                original_mime=detected.mime,
+                original_size_bytes=saved.size_bytes,
+                original_sha256=saved.sha256,
+            )
+            session.add(asset)
+            session.flush()
+            enqueue(session, f"media.process_{detected.kind}", asset.id)
+    except MediaRejected as rejected:
+        _discard(key)
+        raise InvalidInput(f"{shown_name}: {rejected.reason}", code=rejected.code) from None
+    except sa.exc.IntegrityError:
+        _discard(key)
+        raise Conflict(
+            f"You have already uploaded {shown_name}.", code="duplicate_upload"
+        ) from None
+    except BaseException:
+        _discard(key)
+        raise
+    return asset
+
+
+def add_release(user: User, asset_id: int, kind: str, upload: Upload) -> Release:
+    """Attach a signed model or property release (PDF or image) to the member's own asset."""
+    if kind not in RELEASE_KINDS:
+        raise InvalidInput(
+            'A release is a "model" or a "property" release.', fields={"kind": "Invalid."}
+        )
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or asset.member.user_id != user.id:
+        raise NotFound("No such asset.")
+    shown_name = display_filename(upload.filename)
+    key = f"releases/{asset.id}/{uuid.uuid4().hex}"
+    try:
+        saved = get_storage().save_stream(key, upload.stream, RELEASE_MAX_BYTES)
+    except TooLarge:
+        raise InvalidInput(f"{shown_name} is larger than 50 MB.", code="too_large") from None
+    try:
+        head = _head(key)
+        content_type = "application/pdf" if head.startswith(b"%PDF-") else sniff_image_type(head)
+        if content_type is None:
+            raise InvalidInput(
+                f"{shown_name} is not a PDF or an image. "
+                "Send the signed release as PDF, JPEG or PNG.",
+                code="unsupported_media",
+            )
+        with unit_of_work() as session:
+            release = Release(
+                asset=asset,
+                kind=kind,
+                storage_key=key,
+                filename=shown_name,
+                content_type=content_type,
+                size_bytes=saved.size_bytes,
+                sha256=saved.sha256,
+            )
+            session.add(release)
+    except BaseException:
+        _discard(key)
+        raise
+    return release

@@ -1,0 +1,154 @@
+"""Members' pages: upload with live progress and status, the portfolio, editing an asset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.assets import services, uploads
+from marketplace.assets.forms import AssetDetailsForm, ReleaseForm
+from marketplace.assets.schemas import media_url
+from marketplace.errors import AppError, error_response
+from marketplace.membership.services import Upload
+from marketplace.web_support import form_status, role_required, show_error_on_form
+
+bp = Blueprint("portfolio", __name__)
+
+
+def _status_json(asset: Any) -> dict[str, Any]:
+    return {
+        "id": asset.id,
+        "title": asset.title,
+        "status": asset.status,
+        "failure_reason": asset.failure_reason or None,
+        "thumbnail_url": media_url(asset, "thumbnail"),
+        "edit_url": url_for("portfolio.edit", asset_id=asset.id),
+    }
+
+
+@bp.get("/upload")
+@role_required("member")
+def upload_page() -> str:
+    return render_template(
+        "assets/upload.html", max_bytes=uploads.current_app.config["MAX_UPLOAD_BYTES"]
+    )
+
+
+@bp.post("/upload")
+@role_required("member")
+def upload_file() -> Any:
+    """One file per request, sent by the upload page's script (session and CSRF header)."""
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return error_response(422, "missing_field", "Choose a file to upload.")
+    try:
+        asset = uploads.upload_asset(
+            current_user,
+            Upload(filename=file.filename, stream=file.stream),
+            title=request.form.get("title", ""),
+            keywords=request.form.get("keywords", ""),
+        )
+    except AppError as error:
+        return error_response(error.status, error.code, error.message)
+    return jsonify(_status_json(asset)), 202
+
+
+@bp.get("/upload/status")
+@role_required("member")
+def upload_status() -> Any:
+    ids = [int(i) for i in request.args.get("ids", "").split(",") if i.strip().isdigit()]
+    return jsonify({"results": [_status_json(a) for a in services.statuses_of(current_user, ids)]})
+
+
+@bp.get("/portfolio")
+@role_required("member")
+def index() -> str:
+    status = request.args.get("status") or None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    return render_template(
+        "assets/portfolio.html",
+        assets=services.portfolio(current_user.member, page, 24, status),
+        status=status,
+    )
+
+
+@bp.route("/portfolio/<int:asset_id>", methods=["GET", "POST"])
+@role_required("member")
+def edit(asset_id: int) -> Response | tuple[str, int]:
+    asset = services.get_own(current_user, asset_id)
+    form = AssetDetailsForm(
+        data={
+            "title": asset.title,
+            "description": asset.description,
+            "keywords": ", ".join(asset.keywords),
+            "has_people": asset.has_people,
+            "has_property": asset.has_property,
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            services.update_details(
+                current_user,
+                asset_id,
+                title=form.title.data or "",
+                description=form.description.data or "",
+                keywords=form.keywords.data or "",
+                has_people=bool(form.has_people.data),
+                has_property=bool(form.has_property.data),
+            )
+        except AppError as error:
+            show_error_on_form(form, error)
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("portfolio.edit", asset_id=asset_id))
+    return render_template(
+        "assets/edit.html", asset=asset, form=form, release_form=ReleaseForm(formdata=None)
+    ), form_status(form)
+
+
+@bp.post("/portfolio/<int:asset_id>/releases")
+@role_required("member")
+def add_release(asset_id: int) -> Response | tuple[str, int]:
+    asset = services.get_own(current_user, asset_id)
+    form = ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            uploads.add_release(
+                current_user,
+                asset_id,
+                form.kind.data or "",
+                Upload(filename=form.file.data.filename or "release", stream=form.file.data.stream),
+            )
+        except AppError as error:
+            show_error_on_form(form, error)
+        else:
+            flash("The release is attached.", "success")
+            return redirect(url_for("portfolio.edit", asset_id=asset_id))
+    details = AssetDetailsForm(formdata=None, obj=asset)
+    details.keywords.data = ", ".join(asset.keywords)
+    return render_template("assets/edit.html", asset=asset, form=details, release_form=form), 422
+
+
+@bp.post("/portfolio/<int:asset_id>/withdraw")
+@role_required("member")
+def withdraw(asset_id: int) -> Response:
+    asset = services.withdraw(current_user, asset_id)
+    flash(f"“{asset.title}” is withdrawn from sale. Licences already sold stay valid.", "info")
+    return redirect(url_for("portfolio.edit", asset_id=asset_id))
+
+
+@bp.post("/portfolio/<int:asset_id>/restore")
+@role_required("member")
+def restore(asset_id: int) -> Response:
+    asset = services.restore(current_user, asset_id)
+    flash(f"“{asset.title}” is back on sale.", "success")
+    return redirect(url_for("portfolio.edit", asset_id=asset_id))
+
+
+@bp.get("/assets/<int:asset_id>")
+def detail(asset_id: int) -> str:
+    """The public page of an asset (the catalogue issue makes it a full product page)."""
+    return render_template("assets/detail.html", asset=services.get_visible(current_user, asset_id))

@@ -1,0 +1,67 @@
+"""The vocabulary shared by the media functions and the services that call them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+MediaKind = Literal["photo", "video"]
+
+
+class MediaRejected(Exception):
+    """The file is not something the co-op accepts. ``reason`` is a sentence for the member."""
+
+    def __init__(self, reason: str, code: str = "unsupported_media") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True)
+class DetectedType:
+    kind: MediaKind
+    mime: str  # e.g. "image/jpeg", "video/mp4", "video/quicktime"
+    extension: str  # e.g. "jpg", "mp4": used for the stored original's name, never the upload's
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    min_pixels: int = 1_000_000  # the demo's minimum resolution; production may ask 6 MP
+    max_pixels: int = 200_000_000  # anything larger is treated as a decompression bomb
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    max_duration_s: float = 30 * 60
+    max_pixels: int = 8192 * 4320
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    """What the pipeline learns of a photo; width and height are as displayed (upright)."""
+
+    width: int
+    height: int
+    format: str  # "JPEG", "PNG", "TIFF", "WEBP", "HEIF"
+    colour_profile: str  # the embedded ICC profile's description, or "sRGB (assumed)"
+    phash: str  # 64-bit perceptual hash as 16 hex digits
+    dominant_colours: list[str] = field(default_factory=list)  # "#rrggbb", most dominant first
+    camera_make: str | None = None
+    camera_model: str | None = None
+    lens: str | None = None
+    taken_at: datetime | None = None
+    title: str | None = None  # from IPTC/XMP, to suggest to the member
+    description: str | None = None
+    keywords: list[str] = field(default_factory=list)  # from IPTC/XMP, to suggest
+    creator: str | None = None
+    copyright: str | None = None
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    width: int
+    height: int
+    duration_s: float
+    frame_rate: float
+    codec: str  # e.g. "h264", "hevc"
