@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
+from marketplace.accounts.models import User
 from marketplace.accounts.services import find_user_by_email, sign_up
 from marketplace.admin.services import create_admin
+from marketplace.assets import processing, uploads
+from marketplace.assets import services as assets
 from marketplace.membership import services as membership
 
 DEMO_PASSWORD = "coop-demo-2026"
@@ -34,6 +37,44 @@ _MEMBERS = [
         "Food and lifestyle photography with natural light.",
     ),
 ]
+# (title, keywords, sky colour, ground colour) of the work each demo member has published.
+_WORK = {
+    "ana@coop.example": [
+        (
+            "Fishing boats at dawn, Lisbon",
+            "boats, harbour, dawn, sea, portugal",
+            (250, 190, 150),
+            (40, 90, 130),
+        ),
+        (
+            "Tram climbing Alfama",
+            "tram, street, city, lisbon, travel",
+            (150, 200, 240),
+            (170, 120, 80),
+        ),
+        ("Atlantic swell", "sea, waves, ocean, blue, nature", (120, 170, 220), (20, 70, 120)),
+    ],
+    "kofi@coop.example": [
+        (
+            "Jollof rice, family style",
+            "food, rice, dinner, africa, family",
+            (240, 210, 170),
+            (190, 70, 40),
+        ),
+        (
+            "Market morning in Makola",
+            "market, people, city, ghana, colour",
+            (250, 230, 180),
+            (120, 60, 90),
+        ),
+        (
+            "Palm grove at sunset",
+            "palm, sunset, trees, nature, orange",
+            (250, 150, 70),
+            (50, 80, 40),
+        ),
+    ],
+}
 _STATEMENT = (
     "I photograph mountain villages and the people who keep them alive. I would like to sell "
     "my work through a co-op that pays artists fairly and lets us decide together."
@@ -51,6 +92,37 @@ def _sample_image(seed: int) -> io.BytesIO:
     image.save(buffer, "JPEG", quality=85)
     buffer.seek(0)
     return buffer
+
+
+def _demo_photo(sky: tuple[int, int, int], ground: tuple[int, int, int], seed: int) -> io.BytesIO:
+    """A soft landscape-like JPEG of 1800 × 1200 with a camera-ish EXIF block."""
+    image = Image.new("RGB", (1800, 1200), sky)
+    draw = ImageDraw.Draw(image)
+    for y in range(0, 700, 4):
+        shade = tuple(max(0, c - y // 14) for c in sky)
+        draw.rectangle((0, y, 1800, y + 4), fill=shade)
+    draw.polygon(
+        [(0, 760), (500 + seed * 40, 520), (1100, 780), (1800, 600), (1800, 1200), (0, 1200)],
+        fill=ground,
+    )
+    draw.ellipse((1300 - seed * 90, 160, 1460 - seed * 90, 320), fill=(255, 236, 170))
+    image = image.filter(ImageFilter.GaussianBlur(1.5))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Demo Camera Co.", f"Model {seed}"
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=88, exif=exif)
+    buffer.seek(0)
+    return buffer
+
+
+def _publish_demo_work(admin: User, user: User, email: str) -> None:
+    """Upload, process (here, not in the worker) and publish the member's demo photos."""
+    for seed, (title, keywords, sky, ground) in enumerate(_WORK.get(email, [])):
+        upload = membership.Upload(f"{title}.jpg", _demo_photo(sky, ground, seed))
+        asset = uploads.upload_asset(user, upload, title=title, keywords=keywords)
+        # The queued task finds it processed already and does nothing.
+        processing.process_asset(asset.id)
+        assets.review(admin, asset.id, "approve")
 
 
 def seed_demo() -> list[str]:
@@ -76,7 +148,8 @@ def seed_demo() -> list[str]:
             admin, application.id, "approve", "Welcome aboard!", class_code
         )
         membership.update_profile(user, name, bio, location, "https://example.org/portfolio")
-        created.append(f"member {email}")
+        _publish_demo_work(admin, user, email)
+        created.append(f"member {email} with {len(_WORK.get(email, []))} published photos")
 
     if find_user_by_email("lena@coop.example") is None:
         user = sign_up("lena@coop.example", DEMO_PASSWORD, "Lena Fischer")

@@ -23,7 +23,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from marketplace.media import colour, metadata
 from marketplace.media.phash import hamming_distance, perceptual_hash
-from marketplace.media.sniff import detect_type, find_trailing_payload
+from marketplace.media.sniff import RAW, detect_type, find_trailing_payload
 from marketplace.media.types import DetectedType, MediaRejected, PhotoFacts, PhotoLimits
 from marketplace.media.watermark import PREVIEW_STRENGTH, THUMBNAIL_STRENGTH, apply_watermark
 
@@ -74,6 +74,8 @@ def check_photo(source: Path, detected: DetectedType, limits: PhotoLimits) -> tu
     """
     with _pillow_policy(limits), _open(source, detected, limits) as im:
         width, height = im.size
+        if _is_camera_raw(im):
+            raise MediaRejected(RAW, code="camera_raw")
         _check_size(width, height, limits)
         # PNG keeps EXIF found after the image data only once decoded: not worth a full decode.
         skip_exif = im.format == "PNG" and "exif" not in im.info
@@ -225,6 +227,16 @@ def _unreadable(source: Path, detected: DetectedType) -> MediaRejected:
     return MediaRejected(
         "We couldn't read this photo's header; the file may be damaged.", code="unreadable"
     )
+
+
+def _is_camera_raw(im: Image.Image) -> bool:
+    """DNG, NEF, ARW, PEF... are TIFFs whose first image is a small preview (NewSubfileType 1)
+    or that declare a DNG version; Pillow would render that preview, not the photo."""
+    tags = getattr(im, "tag_v2", None)
+    if tags is None:
+        return False
+    subfile = tags.get(254, 0)
+    return 50706 in tags or (isinstance(subfile, int) and bool(subfile & 1))
 
 
 def _check_size(width: int, height: int, limits: PhotoLimits) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from marketplace.media.types import DetectedType, MediaRejected
 
 ACCEPTED = "photos (JPEG, PNG, TIFF, WebP, HEIC) and videos (MP4, MOV, MKV, WebM, AVI)"
+RAW = "Camera raw files are not accepted; please export a JPEG or TIFF from your raw editor."
 
 JPEG = DetectedType("photo", "image/jpeg", "jpg")
 PNG = DetectedType("photo", "image/png", "png")
@@ -66,9 +67,7 @@ _LONG_PAYLOAD = re.compile(
     rb"(Rar!\x1a\x07|7z\xbc\xaf\x27\x1c|%PDF-|<\?php|<script|<html|<!doctype|<iframe)",
     re.IGNORECASE,
 )
-# Trailing bytes up to this size that match no signature are tolerated: some encoders leave a
-# few bytes of padding or a stray marker after the end of the image.
-TRAILING_ALLOWANCE = 64
+TRAILING_ALLOWANCE = 64  # unexplained bytes tolerated after an image: editors leave stray bytes
 _JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
@@ -86,6 +85,8 @@ def detect_type(head: bytes) -> DetectedType:
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
     if head[:4] in (b"II*\x00", b"MM\x00*"):
+        if head[8:10] == b"CR":  # Canon's CR2 raw is a TIFF with this mark
+            raise MediaRejected(RAW, code="camera_raw")
         return TIFF
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return WEBP

@@ -28,8 +28,8 @@ from marketplace.media.watermark import PREVIEW_STRENGTH, THUMBNAIL_STRENGTH, ap
 
 # ffmpeg's playlist and concat demuxers follow references inside a file to other files or hosts,
 # so only the real containers the co-op accepts may open an upload, and only from local files.
-_FASTSTART = {"movflags": "+faststart"}  # the index first, so browsers play while downloading
 _OPEN_OPTIONS = {"format_whitelist": "mov,mp4,matroska,webm,avi", "protocol_whitelist": "file"}
+_FASTSTART = {"movflags": "+faststart"}  # the index first, so browsers play while downloading
 _UNREADABLE = "We could not read this video: the file may be damaged or in a format we don't know."
 _DAMAGED = "The video is damaged: it stops decoding part-way through. Please upload it again."
 _TURNS = {1: Transpose.ROTATE_90, 2: Transpose.ROTATE_180, 3: Transpose.ROTATE_270}
@@ -56,10 +56,10 @@ def process_video(
     target_height: int = 480,
 ) -> VideoFacts:
     """Write a watermarked poster JPEG (long edge up to 1280, from ~10% into the clip), a thumbnail
-    JPEG (long edge up to 400, cut from the poster), and a watermarked H.264/MP4 preview of the
-    first ``max_seconds`` (yuv420p, ``target_height`` high with even sides, never upscaled, at most
-    30 fps, no audio, ``moov`` before ``mdat``). Raises ``MediaRejected`` for a file that is not a
-    video or turns out to be damaged, after removing any output it had begun."""
+    JPEG of the same frame (long edge up to 400, marked lightly, as photos' are), and a watermarked
+    H.264/MP4 preview of the first ``max_seconds`` (yuv420p, ``target_height`` high with even
+    sides, never upscaled, at most 30 fps, no audio, ``moov`` before ``mdat``). All three appear
+    or none does. Raises ``MediaRejected`` for a file that is not a video or is damaged."""
     if not watermark.strip() or max_seconds <= 0 or target_height < 2:
         raise ValueError("a preview needs a watermark, a positive length and a height")
     limits = VideoLimits()

@@ -79,6 +79,10 @@ def test_untagged_photos_are_taken_as_srgb(tmp_path: Path) -> None:
         (lambda p: mf.make_png(p, 800, 600, mode="L"), None),
         (lambda p: mf.make_png(p, 800, 600, mode="I;16"), None),
         (lambda p: mf.make_tiff(p, 800, 600, mode="CMYK"), mf.QUADRANTS["top_left"]),
+        (
+            lambda p: mf.make_jpeg(p, image=mf.quadrants(800, 600, "CMYK"), icc=None),
+            mf.QUADRANTS["top_left"],
+        ),
         (lambda p: mf.make_tiff(p, 800, 600, mode="RGBA"), mf.QUADRANTS["top_left"]),
     ],
 )

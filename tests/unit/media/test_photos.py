@@ -221,6 +221,15 @@ def test_our_limit_decides_not_pillows(tmp_path: Path) -> None:
     assert rejected.value.code == "too_large"
 
 
+def test_tiff_based_camera_raw_is_refused(tmp_path: Path) -> None:
+    # Like a NEF or DNG: the first image of the TIFF is a reduced-resolution preview.
+    path = tmp_path / "raw.tif"
+    mf.quadrants(1600, 1200).save(path, "TIFF", tiffinfo={254: 1})
+    with pytest.raises(MediaRejected, match="raw") as rejected:
+        upload_check(path)
+    assert rejected.value.code == "camera_raw"
+
+
 def test_contents_must_match_the_sniffed_type(tmp_path: Path) -> None:
     path = mf.make_mismatched(tmp_path / "holiday.jpg")
     with pytest.raises(MediaRejected) as rejected:

@@ -81,6 +81,7 @@ def test_video_and_heif_brands(head: bytes, mime: str) -> None:
         (b"Rar!\x1a\x07\x01\x00" + bytes(40), "archive", "RAR"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "pdf", "PDF"),
         (b"GIF89a\x10\x00\x10\x00", "unknown_type", "GIF"),
+        (b"II*\x00\x10\x00\x00\x00CR\x02\x00", "camera_raw", "raw"),
         (b"MZ\x90\x00\x03\x00\x00\x00", "unknown_type", "programs"),
         (ftyp(b"avif", b"avif", b"mif1"), "unknown_type", "AVIF"),
         (ftyp(b"M4A ", b"M4A "), "unknown_type", "Audio"),
