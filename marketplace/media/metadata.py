@@ -13,15 +13,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from PIL import Image, IptcImagePlugin
 
+# EXIF tags: in the first IFD...
 ORIENTATION, ARTIST, COPYRIGHT, MAKE, MODEL = 0x0112, 0x013B, 0x8298, 0x010F, 0x0110
-EXIF_IFD, DATE_ORIGINAL, DATE_DIGITIZED, OFFSET_ORIGINAL, LENS = (
-    0x8769,
-    0x9003,
-    0x9004,
-    0x9011,
-    0xA434,
-)
-MAX_TEXT, MAX_KEYWORDS, MAX_XMP = 2000, 50, 4 * 1024 * 1024
+# ...and in the Exif IFD that it points to.
+EXIF_IFD, LENS = 0x8769, 0xA434
+DATE_ORIGINAL, DATE_DIGITIZED, OFFSET_ORIGINAL = 0x9003, 0x9004, 0x9011
+MAX_TEXT, MAX_KEYWORD, MAX_KEYWORDS, MAX_XMP = 2000, 200, 50, 4 * 1024 * 1024
 _RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -65,8 +62,8 @@ def describe(im: Image.Image, exif: Image.Exif) -> Described:
 
     ``taken_at`` is always timezone-aware: with EXIF OffsetTimeOriginal it is the true instant
     in UTC; without it, the camera's clock reading is taken to be UTC (cameras rarely record a
-    zone, and a date is all the catalogue needs). Texts are capped at 2000 characters and
-    keywords at 50, de-duplicated ignoring case.
+    zone, and a date is all the catalogue needs). Texts are capped at 2000 characters;
+    keywords (XMP's first, then IPTC's) at 50 of 200 characters, de-duplicated ignoring case.
     """
     details = exif.get_ifd(EXIF_IFD)
     iptc = _iptc(im)
@@ -74,7 +71,7 @@ def describe(im: Image.Image, exif: Image.Exif) -> Described:
     keywords: list[str] = []
     for word in [*xmp.get("subject", []), *iptc.get("keywords", [])]:
         if word and word.casefold() not in {k.casefold() for k in keywords}:
-            keywords.append(word[:200])
+            keywords.append(word[:MAX_KEYWORD])
     return Described(
         camera_make=_text(exif.get(MAKE)),
         camera_model=_text(exif.get(MODEL)),

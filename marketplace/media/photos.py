@@ -127,9 +127,8 @@ def process_photo(
         turn = metadata.orientation(exif)
         credit = metadata.credit_exif(exif)
         file_format = "JPEG" if im.format == "MPO" else str(im.format)
-        base = colour.normalise_mode(im)
-        preview = base if base.size == preview_size else _resize(base, preview_size)
-    del base
+        # A copy even at the same size: nothing below may touch the opened image.
+        preview = _resize(colour.normalise_mode(im), preview_size)
     preview = colour.to_srgb(preview, profile)
     if turn in _UPRIGHT:
         preview = preview.transpose(_UPRIGHT[turn])

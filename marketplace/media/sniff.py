@@ -36,10 +36,10 @@ _MP4_BRANDS = {
     b"mp41", b"mp42", b"mp71", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"mmp4", b"f4v ",
     b"3gp4", b"3gp5", b"3gp6", b"3g2a", b"MSNV", b"XAVC", b"hvc1",
 }  # fmt: skip
-_QT_BRANDS = {b"qt  "}
 # QuickTime files written without an ftyp box start straight with one of these atoms.
 _QT_FIRST_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 
+_ARCHIVE = "This is {}; please upload each photo or video on its own, not packed."
 _Signatures = tuple[tuple[bytes | tuple[bytes, ...], str], ...]
 _ARCHIVES: _Signatures = (
     ((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"), "a ZIP archive"),
@@ -124,17 +124,13 @@ def _iso_media(head: bytes) -> DetectedType:
         return HEIC
     if major in _HEIF_BRANDS:
         return HEIC if brands & _HEIC_BRANDS else HEIF
-    if major in _QT_BRANDS:
+    if major == b"qt  ":
         return MOV
     if major in _MP4_BRANDS:
         return MP4
-    if major in (b"M4A ", b"M4B ", b"M4P "):
-        raise MediaRejected("Audio files are not accepted.", code="unknown_type")
-    raise MediaRejected(
-        f"We couldn't recognise this file (an ISO media file of brand {major!r}). "
-        f"The co-op accepts {ACCEPTED}.",
-        code="unknown_type",
-    )
+    audio = major in (b"M4A ", b"M4B ", b"M4P ")
+    what = "Audio files are not accepted" if audio else "We couldn't recognise this media file"
+    raise MediaRejected(f"{what}. The co-op accepts {ACCEPTED}.", code="unknown_type")
 
 
 def _reject_known(head: bytes) -> None:
@@ -143,10 +139,10 @@ def _reject_known(head: bytes) -> None:
     if b"%pdf-" in lowered[:1024]:
         raise MediaRejected("PDF documents are not accepted.", code="pdf")
     if head[257:262] == b"ustar":
-        raise MediaRejected(_archive_sentence("a tar archive"), code="archive")
+        raise MediaRejected(_ARCHIVE.format("a tar archive"), code="archive")
     for signature, what in _ARCHIVES:
         if head.startswith(signature):
-            raise MediaRejected(_archive_sentence(what), code="archive")
+            raise MediaRejected(_ARCHIVE.format(what), code="archive")
     utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") and b"<" in head[2:4]
     if _MARKUP_START.match(head) or utf16:
         if b"<svg" in lowered or b"<\x00s\x00v\x00g" in lowered:
@@ -160,10 +156,6 @@ def _reject_known(head: bytes) -> None:
                 f"This file can't be sold here: {what}. The co-op accepts {ACCEPTED}.",
                 code="unknown_type",
             )
-
-
-def _archive_sentence(what: str) -> str:
-    return f"This is {what}; please upload each photo or video on its own, not packed."
 
 
 def find_trailing_payload(path: Path, detected: DetectedType) -> str | None:
@@ -291,17 +283,15 @@ def _classify_trailing(data: mmap.mmap, end: int, size: int, *, strict: bool) ->
     return "unexpected data"
 
 
-def _describe(signature: bytes) -> str:
-    if signature.startswith(b"pk"):
-        return "a ZIP archive"
-    if signature.startswith(b"rar"):
-        return "a RAR archive"
-    if signature.startswith(b"7z"):
-        return "a 7-Zip archive"
-    if signature == b"%pdf-":
-        return "a PDF document"
-    if signature == b"<?php":
-        return "a PHP script"
-    if signature == b"<svg":
-        return "an SVG image"
-    return "HTML or script code"
+def _describe(signature: bytes) -> str:  # fmt: skip
+    names = (
+        (b"pk", "a ZIP archive"),
+        (b"rar", "a RAR archive"),
+        (b"7z", "a 7-Zip archive"),
+        (b"%pdf", "a PDF document"),
+        (b"<?php", "a PHP script"),
+        (b"<svg", "an SVG image"),
+    )
+    return next(
+        (name for prefix, name in names if signature.startswith(prefix)), "HTML or script code"
+    )

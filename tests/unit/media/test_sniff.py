@@ -164,7 +164,7 @@ def test_legitimate_camera_trailers_pass(tmp_path: Path) -> None:
 
 
 def test_clean_and_truncated_files_have_no_payload(tmp_path: Path) -> None:
-    photo = mf.make_jpeg(tmp_path / "real.jpg", image=mf.realistic_image(2400, 1600))
+    photo = mf.make_jpeg(tmp_path / "real.jpg", image=mf.realistic_image(1600, 1200))
     assert find_trailing_payload(photo, JPEG) is None
     progressive = tmp_path / "progressive.jpg"
     Image.open(photo).save(progressive, "JPEG", progressive=True, quality=90)

@@ -143,9 +143,9 @@ def test_probe_enforces_the_limits(tmp_path: Path) -> None:
 
 
 def test_process_renders_poster_thumbnail_and_preview(tmp_path: Path, rendered: Rendered) -> None:
-    source = make_h264_mp4(tmp_path / "hd.mp4", seconds=1, width=1920, height=1080)
+    source = make_h264_mp4(tmp_path / "hd.mp4", seconds=1, width=1600, height=900)
     facts = rendered.render(source)
-    assert (facts.width, facts.height) == (1920, 1080)
+    assert (facts.width, facts.height) == (1600, 900)
     with Image.open(rendered.poster) as poster, Image.open(rendered.thumbnail) as thumbnail:
         assert (poster.format, poster.size) == ("JPEG", (1280, 720))
         assert (thumbnail.format, thumbnail.size) == ("JPEG", (400, 225))
