@@ -37,7 +37,9 @@ def test_whole_membership_flow_through_the_pages(
     status_url = apply_through_the_page(client)
     status_page = client.get(status_url).get_data(as_text=True)
     assert "Pending" in status_page
-    sample_urls = re.findall(r'src="(/membership/applications/\d+/samples/\d+)\?variant=thumbnail"', status_page)
+    sample_urls = re.findall(
+        r'src="(/membership/applications/\d+/samples/\d+)\?variant=thumbnail"', status_page
+    )
     assert len(sample_urls) == 2
     with client.get(sample_urls[0]) as image:
         assert image.status_code == 200

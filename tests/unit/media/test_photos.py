@@ -189,6 +189,7 @@ def test_jpeg_is_decoded_shrunk_on_load(tmp_path: Path, monkeypatch: pytest.Monk
         (mf.make_pdf, "pdf"),
         (mf.make_zero_byte, "empty_file"),
         (lambda p: mf.make_jpeg(p, 640, 480), "too_small"),
+        (lambda p: mf.append_bytes(p, b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8), "unreadable"),
     ],
 )
 def test_bad_uploads_are_refused(tmp_path: Path, make: Callable[[Path], Path], code: str) -> None:
