@@ -93,7 +93,10 @@ _HTTP_CODES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+    """The API, webhooks, and page scripts (which say so) get errors as JSON, not as a page."""
+    if request.path.startswith(("/api/", "/webhooks/")):
+        return True
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
 def error_response(

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.accounts.models import User
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.membership.models import Member
@@ -67,6 +68,7 @@ class Asset(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     member: Mapped[Member] = relationship(Member, lazy="joined")
+    reviewed_by: Mapped[User | None] = relationship(User, foreign_keys=[reviewed_by_id])
     releases: Mapped[list[Release]] = relationship(
         "Release", back_populates="asset", order_by="Release.id", cascade="all, delete-orphan"
     )

@@ -342,3 +342,31 @@ def test_reject_needs_a_reason_and_the_member_reads_it(
     assert rejected.get_json()["rejection_reason"] == "Out of focus."
     assert client.post(url, headers=admin, json={"decision": "approve"}).status_code == 409
     smtp_sink.wait_for("artist@example.org", "not accepted")  # type: ignore[attr-defined]
+
+
+def test_upload_page_script_gets_json_errors(
+    client: FlaskClient, factory: Factory, tmp_path: Path
+) -> None:
+    from tests.fixtures.web import AuthActions, csrf_token
+
+    factory.member("pager@example.org")
+    AuthActions(client).login("pager@example.org")
+    script = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
+    photo = media_files.make_jpeg(tmp_path / "page.jpg", 1200, 900)
+    with photo.open("rb") as stream:
+        no_token = client.post("/upload", headers=script, data={"file": (stream, "page.jpg")})
+    assert no_token.status_code == 400
+    assert no_token.get_json()["error"]["message"]
+    token = csrf_token(client, "/upload")
+    with photo.open("rb") as stream:
+        sent = client.post(
+            "/upload", headers={**script, "X-CSRFToken": token}, data={"file": (stream, "page.jpg")}
+        )
+    assert sent.status_code == 202
+    asset_id = sent.get_json()["id"]
+    statuses = client.get(f"/upload/status?ids={asset_id},999", headers=script).get_json()[
+        "results"
+    ]
+    assert [(s["id"], s["status"]) for s in statuses] == [(asset_id, "pending_review")]
+    assert client.get(f"/portfolio/{asset_id}").status_code == 200
+    assert "page" in client.get("/portfolio").get_data(as_text=True)
