@@ -371,7 +371,7 @@ def time_cp(source: Path, folder: Path, *, fsync: bool = False, runs: int = 2) -
         target = folder / f"cp-{run}.bin"
         started = time.monotonic()
         subprocess.run(["cp", str(source), str(target)], check=True)  # noqa: S603, S607
-        if fsync:
+        if fsync:  # the data of this one file, like the app's fsync of the stored original
             descriptor = os.open(target, os.O_RDONLY)
             try:
                 os.fsync(descriptor)
@@ -427,6 +427,7 @@ def bench(size_mb: int, folder: Path) -> bool:
     encode_clip(warmup, seed=1)
     print(f"Wrote a {size_mb} MB video in {time.monotonic() - started:.1f} s", flush=True)
 
+    os.sync()  # each measurement starts with no dirty pages: none pays for another's writeback
     cp_seconds = time_cp(video, folder)
     cp_sync_seconds = time_cp(video, folder, fsync=True, runs=1)
     hash_rate = sha256_rate()
@@ -440,6 +441,7 @@ def bench(size_mb: int, folder: Path) -> bool:
         warm = upload(port, workspace.token, warmup, "Warm-up clip")
         assert warm.status == 202, (warm.status, warm.body)
         rss_before = proc_status_bytes(worker, "VmRSS")
+        os.sync()
         hwm_reset = reset_peak_rss(worker)
 
         sampler = RssSampler(worker)

@@ -370,3 +370,77 @@ def test_upload_page_script_gets_json_errors(
     assert [(s["id"], s["status"]) for s in statuses] == [(asset_id, "pending_review")]
     assert client.get(f"/portfolio/{asset_id}").status_code == 200
     assert "page" in client.get("/portfolio").get_data(as_text=True)
+
+
+def test_a_corrupt_video_container_is_refused_at_upload(
+    app: Flask, client: FlaskClient, member: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.fixtures.video_files import make_garbage_with_mp4_header
+
+    response = upload(client, member, make_garbage_with_mp4_header(tmp_path / "broken.mp4"))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["message"].startswith("broken.mp4: ")
+    assert stored_files(app) == []
+
+
+def test_a_video_damaged_mid_stream_fails_in_the_worker(
+    client: FlaskClient, member: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.fixtures.video_files import make_corrupt_mp4
+
+    response = upload(client, member, make_corrupt_mp4(tmp_path / "halfway.mp4"))
+    assert response.status_code == 202
+    asset = client.get(f"/api/v1/assets/{response.get_json()['id']}", headers=member).get_json()
+    assert asset["status"] == "failed"
+    assert "damaged" in asset["failure_reason"]
+
+
+def test_previews_from_s3_by_presigned_link(
+    tmp_path: Path, migrated_sqlite: Path, smtp_sink: object, moto_s3: object
+) -> None:
+    import shutil
+    import urllib.request
+
+    from marketplace import create_app
+    from marketplace.extensions import db
+    from tests.fixtures.config import app_config
+    from tests.fixtures.web import IsolatedClient
+
+    database = tmp_path / "s3.sqlite"
+    shutil.copy(migrated_sqlite, database)
+    app = create_app(
+        app_config(
+            tmp_path / "instance",
+            f"sqlite:///{database}",
+            smtp_sink,  # type: ignore[arg-type]
+            MEDIA_SERVE_MODE="presigned",
+            **moto_s3.app_config(),  # type: ignore[attr-defined]
+        )
+    )
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        client = app.test_client()
+        factory = Factory()
+        factory.member("cloud@example.org")
+        factory.admin("cloudadmin@example.org")
+        member, admin = (
+            api_token(client, "cloud@example.org"),
+            api_token(client, "cloudadmin@example.org"),
+        )
+        asset_id = upload(
+            client, member, media_files.make_jpeg(tmp_path / "c.jpg", 1200, 900)
+        ).get_json()["id"]
+        client.post(
+            f"/api/v1/admin/assets/{asset_id}/review", headers=admin, json={"decision": "approve"}
+        )
+        thumbnail_url = client.get(f"/api/v1/assets/{asset_id}", headers=member).get_json()[
+            "thumbnail_url"
+        ]
+        redirect = client.get(thumbnail_url)
+        assert redirect.status_code == 302
+        link = redirect.headers["Location"]
+        assert link.startswith(moto_s3.endpoint_url)  # type: ignore[attr-defined]
+        assert "Signature" in link or "X-Amz-Signature" in link
+        with urllib.request.urlopen(link) as response:  # noqa: S310 - the local moto server
+            assert response.read()[:3] == b"\xff\xd8\xff"
+        db.session.remove()
