@@ -44,7 +44,12 @@ def video_limits() -> VideoLimits:
 
 @contextmanager
 def local_copy(key: str, suffix: str = "") -> Iterator[Path]:
-    """The stored file as a local path for decoders, removed afterwards."""
+    """The stored file as a local path for decoders (a temporary copy unless on local disk)."""
+    own_path = get_storage().local_path(key)
+    if own_path is not None:
+        # Decoders only read: no need to copy gigabytes of video before probing them.
+        yield own_path
+        return
     with tempfile.TemporaryDirectory(prefix="coop-media-") as folder:
         path = Path(folder) / f"original{suffix}"
         get_storage().download_to(key, path)

@@ -86,6 +86,9 @@ class Storage(Protocol):
     ) -> str | None:
         """A short-lived direct download link, or None when the app must serve the file."""
 
+    def local_path(self, key: str) -> Path | None:
+        """The file's own path when it is on this machine's disk (never to be written to)."""
+
 
 def check_key(key: str) -> str:
     if not _SAFE_KEY.match(key) or ".." in key.split("/"):
@@ -205,6 +208,9 @@ class LocalStorage:
     ) -> str | None:
         check_key(key)
         return None
+
+    def local_path(self, key: str) -> Path | None:
+        return self._existing(key)
 
 
 def init_storage(app: Flask) -> None:

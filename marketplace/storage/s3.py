@@ -196,6 +196,10 @@ class S3Storage:
         with self._errors("reach"):
             self._client().head_bucket(Bucket=self.bucket)
 
+    def local_path(self, key: str) -> Path | None:
+        _check_key(key)
+        return None
+
     def url(
         self,
         key: str,
