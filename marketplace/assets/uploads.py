@@ -28,6 +28,7 @@ from marketplace.media.types import DetectedType, MediaRejected, PhotoLimits, Vi
 from marketplace.media.videos import probe_video
 from marketplace.membership.services import Upload
 from marketplace.storage import StorageError, TooLarge, get_storage, sniff_image_type
+from marketplace.storage.incoming import IncomingFile
 
 SNIFF_BYTES = 4096
 RELEASE_MAX_BYTES = 50 * 1024 * 1024
@@ -101,7 +102,11 @@ def upload_asset(
     key = f"originals/{member.id}/{uuid.uuid4().hex}"
     storage = get_storage()
     try:
-        saved = storage.save_stream(key, upload.stream, current_app.config["MAX_UPLOAD_BYTES"])
+        limit = current_app.config["MAX_UPLOAD_BYTES"]
+        if isinstance(upload.stream, IncomingFile):
+            saved = storage.adopt(key, upload.stream, limit)
+        else:
+            saved = storage.save_stream(key, upload.stream, limit)
     except TooLarge as error:
         limit_mb = error.limit_bytes // (1024 * 1024)
         raise InvalidInput(

@@ -16,11 +16,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from flask import Flask, current_app
 
 from marketplace.config import ConfigError
+
+if TYPE_CHECKING:
+    from marketplace.storage.incoming import IncomingFile
 
 CHUNK_BYTES = 1024 * 1024
 HEAD_BYTES = 64
@@ -88,6 +91,12 @@ class Storage(Protocol):
 
     def local_path(self, key: str) -> Path | None:
         """The file's own path when it is on this machine's disk (never to be written to)."""
+
+    def incoming_folder(self) -> Path:
+        """Where uploads are received before being stored (see ``storage.incoming``)."""
+
+    def adopt(self, key: str, incoming: IncomingFile, max_bytes: int) -> StoredFile:
+        """Store a received upload under ``key``; the upload is consumed."""
 
 
 def check_key(key: str) -> str:
@@ -211,6 +220,21 @@ class LocalStorage:
 
     def local_path(self, key: str) -> Path | None:
         return self._existing(key)
+
+    def incoming_folder(self) -> Path:
+        # On the same disk as the stored files, so that adopting an upload is a rename.
+        return self.root / ".incoming"
+
+    def adopt(self, key: str, incoming: IncomingFile, max_bytes: int) -> StoredFile:
+        if incoming.size > max_bytes:
+            raise TooLarge(max_bytes)
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        incoming.flush()
+        os.fsync(incoming.fileno())
+        os.replace(incoming.path, target)
+        incoming.adopted = True
+        return incoming.stored_as(key)
 
 
 def init_storage(app: Flask) -> None:

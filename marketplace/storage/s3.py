@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from marketplace.storage import CHUNK_BYTES, NotFound, StorageError, StoredFile, UploadMeter
 from marketplace.storage import check_key as _check_key
+from marketplace.storage.incoming import IncomingFile
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,14 @@ class S3Storage:
     def check(self) -> None:
         with self._errors("reach"):
             self._client().head_bucket(Bucket=self.bucket)
+
+    def incoming_folder(self) -> Path:
+        return Path(tempfile.gettempdir())
+
+    def adopt(self, key: str, incoming: IncomingFile, max_bytes: int) -> StoredFile:
+        # The bytes must travel to the bucket anyway: stream the received file up.
+        incoming.seek(0)
+        return self.save_stream(key, incoming, max_bytes)  # type: ignore[arg-type]
 
     def local_path(self, key: str) -> Path | None:
         _check_key(key)

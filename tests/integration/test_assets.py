@@ -41,6 +41,22 @@ def upload(
         )
 
 
+def upload_large(client: FlaskClient, headers: dict[str, str], path: Path):  # type: ignore[no-untyped-def]
+    """Like ``upload``, with the body built in memory: werkzeug's test client would otherwise
+    spool a large body to a temporary file that it never closes."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    with path.open("rb") as stream:
+        boundary, body = encode_multipart({"file": FileStorage(stream, path.name)})
+    return client.post(
+        "/api/v1/assets",
+        headers=headers,
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
 def stored_files(app: Flask) -> list[Path]:
     root = get_storage().root  # type: ignore[attr-defined]
     return [p for p in root.rglob("*") if p.is_file() and "originals" in p.parts]
@@ -444,3 +460,43 @@ def test_previews_from_s3_by_presigned_link(
         with urllib.request.urlopen(link) as response:  # noqa: S310 - the local moto server
             assert response.read()[:3] == b"\xff\xd8\xff"
         db.session.remove()
+
+
+def test_large_uploads_are_received_hashed_and_adopted_without_a_second_copy(
+    app: Flask, client: FlaskClient, member: dict[str, str], tmp_path: Path
+) -> None:
+    import hashlib
+
+    big = media_files.make_jpeg(
+        tmp_path / "big.jpg", image=media_files.realistic_image(2400, 1600), quality=95
+    )
+    assert big.stat().st_size > 1024 * 1024, "large enough to be received into an IncomingFile"
+    created = upload_large(client, member, big)
+    assert created.status_code == 202
+    asset = client.get(f"/api/v1/assets/{created.get_json()['id']}", headers=member).get_json()
+    assert asset["original"]["sha256"] == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert asset["original"]["size_bytes"] == big.stat().st_size
+    [original] = stored_files(app)
+    assert original.read_bytes() == big.read_bytes(), "kept byte-identical"
+
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"<html>" + b"x" * (2 * 1024 * 1024))
+    assert upload_large(client, member, junk).status_code == 422
+    incoming = get_storage().incoming_folder()
+    assert [p.name for p in incoming.iterdir()] == [], "nothing received is left behind"
+    assert stored_files(app) == [original]
+
+
+def test_a_request_over_the_limit_is_refused_while_it_streams_in(
+    app: Flask, client: FlaskClient, member: dict[str, str], tmp_path: Path
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 512 * 1024
+    big = media_files.make_jpeg(
+        tmp_path / "huge.jpg", image=media_files.realistic_image(2400, 1600), quality=95
+    )
+    refused = upload_large(client, member, big)
+    assert refused.status_code == 413
+    assert refused.get_json()["error"]["code"] == "payload_too_large"
+    assert stored_files(app) == []
+    incoming = get_storage().incoming_folder()
+    assert not incoming.exists() or list(incoming.iterdir()) == []
