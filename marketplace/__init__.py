@@ -119,7 +119,11 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.assets import api as assets_api
     from marketplace.assets import media_views
     from marketplace.assets import views as portfolio_views
+    from marketplace.catalogue import api as catalogue_api
+    from marketplace.catalogue import views as catalogue_views
     from marketplace.health import bp as health_bp
+    from marketplace.lightboxes import api as lightboxes_api
+    from marketplace.lightboxes import views as lightboxes_views
     from marketplace.main import views as main_views
     from marketplace.membership import api as membership_api
     from marketplace.membership import views as membership_views
@@ -131,13 +135,17 @@ def register_blueprints(app: Flask) -> None:
         membership_views.bp,
         admin_views.bp,
         portfolio_views.bp,
+        catalogue_views.bp,
         media_views.bp,
         curation_views.bp,
+        lightboxes_views.bp,
         health_bp,
         accounts_api.bp,
         membership_api.bp,
         admin_api.bp,
         assets_api.bp,
+        lightboxes_api.bp,
+        catalogue_api.bp,
         openapi_bp,
     ):
         app.register_blueprint(blueprint)

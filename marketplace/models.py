@@ -4,6 +4,7 @@ from marketplace.accounts.models import ApiToken, PasswordResetToken, User
 from marketplace.assets.models import Asset, DuplicateFlag, Release
 from marketplace.audit.models import AuditEntry
 from marketplace.database import NamedSequence
+from marketplace.lightboxes.models import Lightbox, LightboxItem  # noqa: F401 - for the metadata
 from marketplace.membership.models import (
     ApplicationSample,
     Member,

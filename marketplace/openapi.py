@@ -230,6 +230,16 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         ),
     },
+    "/api/v1/search": {
+        "get": _op(
+            'Published work, best match first: ?q= (words AND, "phrases", -exclusions), kind,'
+            " orientation (landscape|portrait|square|panoramic), contributor (member number),"
+            " people (yes|no), min_mp, added_since (YYYY-MM-DD), sort (relevance|newest),"
+            " page, per_page. Past 10,000 matches total_exact is false.",
+            auth=None,
+            tag="catalogue",
+        ),
+    },
     "/api/v1/me/assets": {
         "get": _op("The caller's portfolio (?status=)", auth="member", tag="assets")
     },
@@ -242,6 +252,57 @@ PATHS: dict[str, dict[str, Any]] = {
             auth="admin",
             tag="admin",
             body=_props(["decision"], decision="string", reason="string"),
+        ),
+    },
+    "/api/v1/lightboxes": {
+        "post": _op(
+            "Create a lightbox (a private, saved collection)",
+            status=201,
+            tag="lightboxes",
+            body=_props(["name"], name="string"),
+        ),
+        "get": _op(
+            "The caller's lightboxes, last changed first (page, per_page)", tag="lightboxes"
+        ),
+    },
+    "/api/v1/lightboxes/{lightbox_id}": {
+        "get": _op("One of the caller's lightboxes with its items in order", tag="lightboxes"),
+        "patch": _op("Rename a lightbox", tag="lightboxes", body=_props(["name"], name="string")),
+        "delete": _op("Delete a lightbox and its share link", status=204, tag="lightboxes"),
+    },
+    "/api/v1/lightboxes/{lightbox_id}/items": {
+        "post": _op(
+            "Save an asset for sale to the end of a lightbox: 201, or 200 if it is already there",
+            status=201,
+            tag="lightboxes",
+            body=_props(["asset_id"], asset_id="integer"),
+        ),
+    },
+    "/api/v1/lightboxes/{lightbox_id}/items/{asset_id}": {
+        "delete": _op("Remove an asset from a lightbox", status=204, tag="lightboxes"),
+    },
+    "/api/v1/lightboxes/{lightbox_id}/order": {
+        "put": _op(
+            "Reorder: every asset id of the lightbox once, in the new order",
+            tag="lightboxes",
+            body={
+                "required": ["asset_ids"],
+                "properties": {"asset_ids": {"type": "array", "items": {"type": "integer"}}},
+            },
+        ),
+    },
+    "/api/v1/lightboxes/{lightbox_id}/share": {
+        "post": _op(
+            "Share read-only by link: answers share_url (the same link until unshared)",
+            tag="lightboxes",
+        ),
+        "delete": _op("Stop sharing: the link stops working", tag="lightboxes"),
+    },
+    "/api/v1/shared-lightboxes/{token}": {
+        "get": _op(
+            "A shared lightbox, read-only, with only the work still for sale",
+            auth=None,
+            tag="lightboxes",
         ),
     },
 }

@@ -63,6 +63,9 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+from marketplace.catalogue.schema import include_in_schema_comparison  # noqa: E402
+
+
 def render_item(type_, obj, autogen_context):
     """Write our UTC column type as a plain DateTime, so migrations never import app code."""
     from marketplace.database import UTCDateTime
@@ -92,6 +95,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_in_schema_comparison)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

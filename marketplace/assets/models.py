@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.accounts.models import User
 from marketplace.database import UTCDateTime, utcnow
@@ -32,6 +32,8 @@ class Asset(db.Model):  # type: ignore[name-defined]
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     keywords: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    # The keywords as one string, for the full-text index (kept in step by ``_keywords_text``).
+    keywords_text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     has_people: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     has_property: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
 
@@ -85,6 +87,11 @@ class Asset(db.Model):  # type: ignore[name-defined]
         # A member cannot upload the very same file twice.
         sa.UniqueConstraint("member_id", "original_sha256", name="uq_assets_member_original"),
     )
+
+    @validates("keywords")
+    def _keywords_text(self, _key: str, keywords: list[str]) -> list[str]:
+        self.keywords_text = " ".join(keywords)
+        return keywords
 
     @property
     def needs_model_release(self) -> bool:

@@ -1,0 +1,27 @@
+"""The search index's own database objects, which the ORM models do not describe.
+
+SQLite keeps an FTS5 table (``asset_search`` and its shadow tables) filled by triggers;
+PostgreSQL a generated ``tsvector`` column with a GIN index. Both are created by migration
+0004 and kept out of the model/migration comparison.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SEARCH_COLUMNS = {"search_vector"}
+SEARCH_TABLE_PREFIX = "asset_search"
+SEARCH_INDEXES = {"ix_assets_search_vector"}
+
+
+def include_in_schema_comparison(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic ``include_object`` hook: skip the search engine's own objects."""
+    if type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIX):
+        return False
+    if type_ == "column" and name in SEARCH_COLUMNS:
+        return False
+    if type_ == "index" and name in SEARCH_INDEXES:
+        return False
+    return True

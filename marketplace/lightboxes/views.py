@@ -1,0 +1,182 @@
+"""Lightbox pages: the owner's list and lightbox, saving from an asset page, and share links."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from marketplace.assets.models import Asset
+from marketplace.errors import AppError, InvalidInput, NotFound
+from marketplace.lightboxes import services
+from marketplace.lightboxes.forms import LightboxForm, RenameForm, SaveToLightboxForm
+from marketplace.lightboxes.schemas import share_url
+from marketplace.web_support import form_status, show_error_on_form
+
+bp = Blueprint("lightboxes", __name__)
+PER_PAGE = 24
+
+
+@bp.app_template_global("lightbox_save_form")
+def lightbox_save_form(asset: Asset) -> SaveToLightboxForm | None:
+    """The "Save to lightbox" form for an asset page; None when nobody is signed in."""
+    if not current_user.is_authenticated:
+        return None
+    form = SaveToLightboxForm(formdata=None, data={"asset_id": str(asset.id)})
+    return form.offer(services.all_own(current_user))
+
+
+def _index_page(form: LightboxForm) -> tuple[str, int]:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    lightboxes = services.list_own(current_user, page, PER_PAGE)
+    return render_template(
+        "lightboxes/index.html",
+        lightboxes=lightboxes,
+        counts=services.item_counts(list(lightboxes.items)),
+        form=form,
+    ), form_status(form)
+
+
+@bp.route("/lightboxes", methods=["GET", "POST"])
+@login_required
+def index() -> Response | tuple[str, int]:
+    form = LightboxForm()
+    if form.validate_on_submit():
+        try:
+            lightbox = services.create(current_user, form.name.data or "")
+        except AppError as error:
+            show_error_on_form(form, error)
+        else:
+            flash(f"“{lightbox.name}” is ready. Save photos and videos to it from their pages.")
+            return redirect(url_for("lightboxes.detail", lightbox_id=lightbox.id))
+    return _index_page(form)
+
+
+def _detail_page(lightbox_id: int, rename_form: RenameForm) -> tuple[str, int]:
+    lightbox = services.get_own(current_user, lightbox_id)
+    if request.method == "GET":
+        rename_form.name.data = lightbox.name
+    return render_template(
+        "lightboxes/detail.html",
+        lightbox=lightbox,
+        items=list(lightbox.items),
+        share_url=share_url(lightbox),
+        rename_form=rename_form,
+    ), form_status(rename_form)
+
+
+@bp.get("/lightboxes/<int:lightbox_id>")
+@login_required
+def detail(lightbox_id: int) -> tuple[str, int]:
+    return _detail_page(lightbox_id, RenameForm(formdata=None))
+
+
+@bp.post("/lightboxes/<int:lightbox_id>/rename")
+@login_required
+def rename(lightbox_id: int) -> Response | tuple[str, int]:
+    form = RenameForm()
+    if form.validate_on_submit():
+        try:
+            services.rename(current_user, lightbox_id, form.name.data or "")
+        except AppError as error:
+            show_error_on_form(form, error)
+        else:
+            flash("Renamed.", "success")
+            return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id))
+    return _detail_page(lightbox_id, form)
+
+
+@bp.post("/lightboxes/<int:lightbox_id>/items/<int:asset_id>/remove")
+@login_required
+def remove_item(lightbox_id: int, asset_id: int) -> Response:
+    try:
+        services.remove_item(current_user, lightbox_id, asset_id)
+    except NotFound:
+        # A second click on the same button: the item is already gone, the lightbox is not.
+        services.get_own(current_user, lightbox_id)
+    flash("Removed from the lightbox.", "info")
+    return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id))
+
+
+@bp.post("/lightboxes/<int:lightbox_id>/items/<int:asset_id>/move")
+@login_required
+def move_item(lightbox_id: int, asset_id: int) -> Response:
+    offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if offset is None:
+        raise InvalidInput("Move an item up or down.")
+    services.move_item(current_user, lightbox_id, asset_id, offset)
+    return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id, _anchor="items"))
+
+
+@bp.post("/lightboxes/<int:lightbox_id>/share")
+@login_required
+def share(lightbox_id: int) -> Response:
+    services.share(current_user, lightbox_id)
+    flash("Anyone with the link can now see this lightbox. They cannot change it.", "success")
+    return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id, _anchor="sharing"))
+
+
+@bp.post("/lightboxes/<int:lightbox_id>/unshare")
+@login_required
+def unshare(lightbox_id: int) -> Response:
+    services.unshare(current_user, lightbox_id)
+    flash("The link no longer works. Sharing again makes a new one.", "info")
+    return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id, _anchor="sharing"))
+
+
+@bp.post("/lightboxes/<int:lightbox_id>/delete")
+@login_required
+def delete(lightbox_id: int) -> Response:
+    name = services.delete(current_user, lightbox_id)
+    flash(f"“{name}” is deleted.", "info")
+    return redirect(url_for("lightboxes.index"))
+
+
+def _first_error(form: SaveToLightboxForm) -> str:
+    if form.csrf_token.errors:
+        return "This form has expired. Please try again."
+    for errors in form.errors.values():
+        return str(errors[0])
+    return "Please try again."
+
+
+@bp.post("/lightboxes/add")
+@login_required
+def add() -> Response:
+    """The "Save to lightbox" form of an asset page: back to that page with the outcome."""
+    form = SaveToLightboxForm()
+    raw_asset_id = form.asset_id.data or ""
+    back = (
+        url_for("portfolio.detail", asset_id=int(raw_asset_id))
+        if raw_asset_id.isdigit()
+        else url_for("lightboxes.index")
+    )
+    if not form.validate_on_submit():
+        flash(f"Not saved: {_first_error(form)}", "error")
+        return redirect(back)
+    asset_id = int(raw_asset_id)
+    new_name = (form.new_name.data or "").strip()
+    chosen = form.lightbox_id.data or ""
+    try:
+        if new_name or not chosen.isdigit():
+            added = services.add_to_new(current_user, new_name, asset_id)
+        else:
+            added = services.add_item(current_user, int(chosen), asset_id)
+    except AppError as error:
+        flash(f"Not saved: {error.message}", "error")
+        return redirect(back)
+    lightbox = added.item.lightbox
+    if added.created:
+        flash(f"Saved to “{lightbox.name}”.", "success")
+    else:
+        flash(f"It is already in “{lightbox.name}”.", "info")
+    return redirect(back)
+
+
+@bp.get("/lightboxes/shared/<token>")
+def shared(token: str) -> str:
+    """A shared lightbox, read-only, for anyone with the link: only work still for sale."""
+    lightbox = services.get_shared(token)
+    return render_template(
+        "lightboxes/shared.html", lightbox=lightbox, assets=services.for_sale_assets(lightbox)
+    )

@@ -1,0 +1,223 @@
+"""Search relevance and filters, the same cases on SQLite FTS5 and on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from marketplace.assets.models import Asset
+from marketplace.database import unit_of_work, utcnow
+from marketplace.membership.models import Member
+from tests.fixtures.factories import Factory
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def search_app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    app: Flask = request.getfixturevalue("app" if request.param == "sqlite" else "services_app")
+    return app
+
+
+class Catalogue:
+    """Assets written straight to the table: search needs rows, not image files."""
+
+    def __init__(self) -> None:
+        self.member: Member = Factory().member().member  # type: ignore[assignment]
+
+    def add(
+        self,
+        title: str,
+        keywords: str = "",
+        description: str = "",
+        *,
+        status: str = "published",
+        kind: str = "photo",
+        size: tuple[int, int] = (3000, 2000),
+        people: bool = False,
+        withdrawn: bool = False,
+        age_days: int = 0,
+    ) -> int:
+        with unit_of_work() as session:
+            published = utcnow() - timedelta(days=age_days)
+            asset = Asset(
+                member_id=self.member.id,
+                kind=kind,
+                status=status,
+                title=title,
+                description=description,
+                keywords=[k.strip() for k in keywords.split(",") if k.strip()],
+                has_people=people,
+                original_key=f"originals/test/{uuid.uuid4().hex}",
+                original_mime="image/jpeg",
+                original_size_bytes=1,
+                original_sha256=uuid.uuid4().hex * 2,
+                width=size[0],
+                height=size[1],
+                published_at=published if status == "published" else None,
+                withdrawn_at=utcnow() if withdrawn else None,
+            )
+            session.add(asset)
+            session.flush()
+            return asset.id
+
+    def search(self, client: FlaskClient, q: str = "", **filters: str) -> list[int]:
+        response = client.get(
+            "/api/v1/search",
+            query_string={"q": q, "contributor": str(self.member.member_number), **filters},
+        )
+        assert response.status_code == 200, response.get_json()
+        return [r["id"] for r in response.get_json()["results"]]
+
+
+@pytest.fixture
+def catalogue(search_app: Flask) -> Catalogue:
+    return Catalogue()
+
+
+def test_stemming_finds_other_forms(search_app: Flask, catalogue: Catalogue) -> None:
+    runner = catalogue.add("Woman running on the beach", "jogging, sport")
+    client = search_app.test_client()
+    assert catalogue.search(client, "run") == [runner]
+    assert catalogue.search(client, "runs") == [runner]
+    assert catalogue.search(client, "Beaches") == [runner]
+
+
+def test_several_words_narrow_the_results(search_app: Flask, catalogue: Catalogue) -> None:
+    both = catalogue.add("Red boat in the harbour", "boat, red, harbour")
+    catalogue.add("Red door", "door, red")
+    catalogue.add("Blue boat", "boat, blue")
+    client = search_app.test_client()
+    assert catalogue.search(client, "red boat") == [both]
+    assert len(catalogue.search(client, "red")) == 2
+
+
+def test_quoted_words_match_as_a_phrase(search_app: Flask, catalogue: Catalogue) -> None:
+    phrase = catalogue.add("Ice cream on a summer day")
+    catalogue.add("Cream cheese with ice cubes")
+    client = search_app.test_client()
+    assert catalogue.search(client, '"ice cream"') == [phrase]
+    assert len(catalogue.search(client, "ice cream")) == 2
+
+
+def test_minus_excludes_a_word(search_app: Flask, catalogue: Catalogue) -> None:
+    dog = catalogue.add("Dog in the park", "dog, park")
+    catalogue.add("Cat in the park", "cat, park")
+    client = search_app.test_client()
+    assert catalogue.search(client, "park -cat") == [dog]
+
+
+def test_title_and_keywords_outrank_description(search_app: Flask, catalogue: Catalogue) -> None:
+    in_description = catalogue.add(
+        "Evening street", "city, night", "A quiet street; far off a lighthouse blinks."
+    )
+    in_title = catalogue.add("Lighthouse at dusk", "coast, evening")
+    in_keywords = catalogue.add("Rocky coast", "lighthouse, rocks")
+    client = search_app.test_client()
+    found = catalogue.search(client, "lighthouse")
+    assert set(found[:2]) == {in_title, in_keywords}
+    assert found[2] == in_description
+
+
+def test_only_work_for_sale_is_ever_shown(search_app: Flask, catalogue: Catalogue) -> None:
+    shown = catalogue.add("Glacier lagoon", "ice, glacier")
+    for status in ("processing", "pending_review", "rejected", "failed"):
+        catalogue.add(f"Glacier {status}", "glacier", status=status)
+    catalogue.add("Glacier withdrawn", "glacier", withdrawn=True)
+    client = search_app.test_client()
+    assert catalogue.search(client, "glacier") == [shown]
+    assert catalogue.search(client) == [shown]
+
+
+def test_filters_combine(search_app: Flask, catalogue: Catalogue) -> None:
+    wanted = catalogue.add("Market crowd", "market", size=(4000, 6000), people=True)
+    catalogue.add("Market stall", "market", size=(6000, 4000), people=True)
+    catalogue.add("Empty market", "market", size=(4000, 6000), people=False)
+    catalogue.add("Market video", "market", kind="video", size=(1080, 1920), people=True)
+    catalogue.add("Tiny market", "market", size=(800, 1200), people=True)
+    client = search_app.test_client()
+    found = catalogue.search(
+        client, "market", kind="photo", orientation="portrait", people="yes", min_mp="10"
+    )
+    assert found == [wanted]
+    panorama = catalogue.add("Market street panorama", "market", size=(9000, 3000))
+    assert catalogue.search(client, "market", orientation="panoramic") == [panorama]
+
+
+def test_newest_first_and_pages(search_app: Flask, catalogue: Catalogue) -> None:
+    ids = [catalogue.add(f"Tulip field {n}", "tulip", age_days=n) for n in range(5)]
+    client = search_app.test_client()
+    assert catalogue.search(client, "tulip", sort="newest") == ids
+    first = client.get(
+        "/api/v1/search",
+        query_string={
+            "q": "tulip",
+            "sort": "newest",
+            "per_page": "2",
+            "page": "2",
+            "contributor": str(catalogue.member.member_number),
+        },
+    ).get_json()
+    assert [r["id"] for r in first["results"]] == ids[2:4]
+    assert (first["total"], first["total_exact"], first["page"], first["per_page"]) == (
+        5,
+        True,
+        2,
+        2,
+    )
+    since = (utcnow() - timedelta(days=2, hours=1)).date().isoformat()
+    assert catalogue.search(client, "tulip", sort="newest", added_since=since) == ids[:3]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"kind": "sculpture"},
+        {"orientation": "round"},
+        {"sort": "cheapest"},
+        {"contributor": "abc"},
+        {"people": "maybe"},
+        {"min_mp": "lots"},
+        {"added_since": "yesterday"},
+        {"per_page": "500"},
+        {"page": "0"},
+    ],
+)
+def test_bad_search_arguments_are_a_422(client: FlaskClient, args: dict[str, str]) -> None:
+    response = client.get("/api/v1/search", query_string=args)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["message"]
+
+
+def test_odd_queries_do_not_break_the_engine(search_app: Flask, catalogue: Catalogue) -> None:
+    catalogue.add("Quote test", "quote")
+    client = search_app.test_client()
+    for q in [
+        '"',
+        "-",
+        "AND OR NOT",
+        "quote*",
+        "quote NEAR(",
+        "'; DROP TABLE assets; --",
+        "-quote",
+        "é",
+    ]:
+        response = client.get("/api/v1/search", query_string={"q": q})
+        assert response.status_code == 200, (q, response.get_json())
+
+
+def test_the_search_page_keeps_every_filter_in_the_url(app: Flask, client: FlaskClient) -> None:
+    catalogue = Catalogue()
+    catalogue.add("Harbour at dawn", "boats", size=(3000, 2000))
+    catalogue.add("Harbour at night", "boats", size=(2000, 3000))
+    page = client.get("/search?q=harbour&orientation=landscape&sort=newest")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Harbour at dawn" in html
+    assert "Harbour at night" not in html
+    assert '<option value="landscape" selected>' in html
+    assert client.get("/search?orientation=round").status_code == 422
+    assert "Nothing found" in client.get("/search?q=zebra").get_data(as_text=True)
