@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -10,67 +9,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from marketplace.assets.models import Asset
-from marketplace.database import unit_of_work, utcnow
-from marketplace.membership.models import Member
-from tests.fixtures.factories import Factory
+from marketplace.database import utcnow
+from tests.fixtures.catalogue import Catalogue
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def search_app(request: pytest.FixtureRequest) -> Iterator[Flask]:
     app: Flask = request.getfixturevalue("app" if request.param == "sqlite" else "services_app")
     return app
-
-
-class Catalogue:
-    """Assets written straight to the table: search needs rows, not image files."""
-
-    def __init__(self) -> None:
-        self.member: Member = Factory().member().member  # type: ignore[assignment]
-
-    def add(
-        self,
-        title: str,
-        keywords: str = "",
-        description: str = "",
-        *,
-        status: str = "published",
-        kind: str = "photo",
-        size: tuple[int, int] = (3000, 2000),
-        people: bool = False,
-        withdrawn: bool = False,
-        age_days: int = 0,
-    ) -> int:
-        with unit_of_work() as session:
-            published = utcnow() - timedelta(days=age_days)
-            asset = Asset(
-                member_id=self.member.id,
-                kind=kind,
-                status=status,
-                title=title,
-                description=description,
-                keywords=[k.strip() for k in keywords.split(",") if k.strip()],
-                has_people=people,
-                original_key=f"originals/test/{uuid.uuid4().hex}",
-                original_mime="image/jpeg",
-                original_size_bytes=1,
-                original_sha256=uuid.uuid4().hex * 2,
-                width=size[0],
-                height=size[1],
-                published_at=published if status == "published" else None,
-                withdrawn_at=utcnow() if withdrawn else None,
-            )
-            session.add(asset)
-            session.flush()
-            return asset.id
-
-    def search(self, client: FlaskClient, q: str = "", **filters: str) -> list[int]:
-        response = client.get(
-            "/api/v1/search",
-            query_string={"q": q, "contributor": str(self.member.member_number), **filters},
-        )
-        assert response.status_code == 200, response.get_json()
-        return [r["id"] for r in response.get_json()["results"]]
 
 
 @pytest.fixture
