@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 
 PENDING_KEY = "marketplace_pending_tasks"
 READY_KEY = "marketplace_inline_tasks_ready"
-TASK_MODULES = ["workers.tasks.mail", "workers.tasks.accounts", "workers.tasks.media"]
+TASK_MODULES = [
+    "workers.tasks.mail",
+    "workers.tasks.accounts",
+    "workers.tasks.media",
+    "workers.tasks.catalogue",
+]
 
 
 def celery_init_app(app: Flask) -> Celery:

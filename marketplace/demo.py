@@ -11,6 +11,7 @@ from marketplace.accounts.services import find_user_by_email, sign_up
 from marketplace.admin.services import create_admin
 from marketplace.assets import processing, uploads
 from marketplace.assets import services as assets
+from marketplace.catalogue.vocabulary import refresh_vocabulary
 from marketplace.membership import services as membership
 
 DEMO_PASSWORD = "coop-demo-2026"
@@ -150,6 +151,10 @@ def seed_demo() -> list[str]:
         membership.update_profile(user, name, bio, location, "https://example.org/portfolio")
         _publish_demo_work(admin, user, email)
         created.append(f"member {email} with {len(_WORK.get(email, []))} published photos")
+
+    if created:
+        # "Did you mean" knows the demo's words at once, not only after beat's first run.
+        refresh_vocabulary()
 
     if find_user_by_email("lena@coop.example") is None:
         user = sign_up("lena@coop.example", DEMO_PASSWORD, "Lena Fischer")

@@ -3,6 +3,7 @@
 from marketplace.accounts.models import ApiToken, PasswordResetToken, User
 from marketplace.assets.models import Asset, DuplicateFlag, Release
 from marketplace.audit.models import AuditEntry
+from marketplace.catalogue.models import SearchTerm
 from marketplace.database import NamedSequence
 from marketplace.lightboxes.models import Lightbox, LightboxItem  # noqa: F401 - for the metadata
 from marketplace.membership.models import (
@@ -23,6 +24,7 @@ __all__ = [
     "MemberClass",
     "MembershipApplication",
     "NamedSequence",
+    "SearchTerm",
     "PasswordResetToken",
     "User",
 ]

@@ -14,6 +14,10 @@ from marketplace.extensions import db
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
 celery.conf.beat_schedule = {
+    "refresh-search-vocabulary": {
+        "task": "catalogue.refresh_vocabulary",
+        "schedule": crontab(minute="*/15"),
+    },
     "purge-expired-password-resets": {
         "task": "accounts.purge_expired_reset_tokens",
         "schedule": crontab(minute=17),

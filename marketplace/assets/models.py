@@ -13,6 +13,18 @@ from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.membership.models import Member
 
+
+def parse_hex_colour(value: str) -> tuple[int, int, int] | None:
+    """(r, g, b) from "#rrggbb" or "rrggbb", or None when it is not one."""
+    digits = value.strip().lstrip("#")
+    if len(digits) != 6:
+        return None
+    try:
+        return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+    except ValueError:
+        return None
+
+
 ASSET_STATUSES = ("processing", "pending_review", "published", "rejected", "failed")
 ASSET_KINDS = ("photo", "video")
 RELEASE_KINDS = ("model", "property")
@@ -53,6 +65,10 @@ class Asset(db.Model):  # type: ignore[name-defined]
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     colour_profile: Mapped[str | None] = mapped_column(sa.String(120))
     dominant_colours: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    # The most dominant colour as numbers, so that search can filter by colour distance in SQL.
+    colour_r: Mapped[int | None] = mapped_column(sa.Integer)
+    colour_g: Mapped[int | None] = mapped_column(sa.Integer)
+    colour_b: Mapped[int | None] = mapped_column(sa.Integer)
     phash: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     suggested: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
 
@@ -92,6 +108,12 @@ class Asset(db.Model):  # type: ignore[name-defined]
     def _keywords_text(self, _key: str, keywords: list[str]) -> list[str]:
         self.keywords_text = " ".join(keywords)
         return keywords
+
+    @validates("dominant_colours")
+    def _primary_colour(self, _key: str, colours: list[str]) -> list[str]:
+        rgb = parse_hex_colour(colours[0]) if colours else None
+        self.colour_r, self.colour_g, self.colour_b = rgb if rgb else (None, None, None)
+        return colours
 
     @property
     def needs_model_release(self) -> bool:

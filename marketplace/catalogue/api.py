@@ -23,4 +23,6 @@ def search() -> dict[str, Any]:
         "page": results.page,
         "per_page": results.per_page,
         "results": [asset_json(a) for a in results.assets],
+        "did_you_mean": results.did_you_mean,
+        "broader_searches": results.broader,
     }

@@ -19,6 +19,9 @@ from marketplace.catalogue.query import ParsedQuery, fts5_match, websearch_text
 from marketplace.membership.models import Member
 
 RANK_CAP = 5000
+# Weighted RGB distance (green counts most, as the eye sees it): about 45 levels per channel.
+COLOUR_WEIGHTS = (2, 4, 3)
+COLOUR_DISTANCE_MAX = sum(COLOUR_WEIGHTS) * 45**2
 COUNT_CAP = 10_000
 PANORAMIC_RATIO = 2.0
 
@@ -32,6 +35,7 @@ class SearchFilters:
     people: bool | None = None
     min_pixels: int | None = None
     added_since: datetime | None = None
+    colour: tuple[int, int, int] | None = None
     sort: str = "relevance"
 
 
@@ -74,6 +78,14 @@ def _catalogue_conditions(filters: SearchFilters) -> list[Any]:
         conditions.append(Asset.width * Asset.height >= filters.min_pixels)
     if filters.added_since is not None:
         conditions.append(Asset.published_at >= filters.added_since)
+    if filters.colour is not None:
+        (r, g, b), (wr, wg, wb) = filters.colour, COLOUR_WEIGHTS
+        distance = (
+            wr * (Asset.colour_r - r) * (Asset.colour_r - r)
+            + wg * (Asset.colour_g - g) * (Asset.colour_g - g)
+            + wb * (Asset.colour_b - b) * (Asset.colour_b - b)
+        )
+        conditions.append(distance <= COLOUR_DISTANCE_MAX)
     return conditions
 
 

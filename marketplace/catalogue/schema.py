@@ -11,7 +11,7 @@ from typing import Any
 
 SEARCH_COLUMNS = {"search_vector"}
 SEARCH_TABLE_PREFIX = "asset_search"
-SEARCH_INDEXES = {"ix_assets_search_vector"}
+SEARCH_INDEXES = {"ix_assets_search_vector", "ix_search_terms_term_trgm"}
 
 
 def include_in_schema_comparison(

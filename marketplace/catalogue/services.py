@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from marketplace.assets.models import Asset
+from marketplace.assets.models import Asset, parse_hex_colour
+from marketplace.catalogue import vocabulary
 from marketplace.catalogue.engines import SearchFilters, engine_for
 from marketplace.catalogue.query import parse
 from marketplace.errors import InvalidInput
@@ -27,6 +28,8 @@ class SearchResults:
     total_exact: bool
     page: int
     per_page: int
+    did_you_mean: str | None = None
+    broader: list[str] = field(default_factory=list)
 
 
 def _choice(args: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
@@ -66,7 +69,12 @@ def filters_from_args(args: Mapping[str, str]) -> SearchFilters:
         raise InvalidInput(
             "added_since is a date, YYYY-MM-DD.", fields={"added_since": "Invalid."}
         ) from None
+    colour_arg = (args.get("colour") or "").strip()
+    colour = parse_hex_colour(colour_arg) if colour_arg else None
+    if colour_arg and colour is None:
+        raise InvalidInput("colour is a hex colour such as 3366cc.", fields={"colour": "Invalid."})
     return SearchFilters(
+        colour=colour,
         query=parse(args.get("q") or ""),
         kind=_choice(args, "kind", KINDS),
         orientation=_choice(args, "orientation", ORIENTATIONS),
@@ -86,10 +94,14 @@ def search(filters: SearchFilters, page: int, per_page: int) -> SearchResults:
         asset.id: asset
         for asset in session.execute(sa.select(Asset).where(Asset.id.in_(found.ids))).scalars()
     }
+    # Help only when it is needed: a first page with few or no results.
+    few = page == 1 and found.total < 5 and not filters.query.is_empty
     return SearchResults(
         assets=[by_id[i] for i in found.ids if i in by_id],
         total=found.total,
         total_exact=found.total_exact,
         page=page,
         per_page=per_page,
+        did_you_mean=vocabulary.did_you_mean(filters.query) if few else None,
+        broader=vocabulary.broader_searches(filters) if few and found.total == 0 else [],
     )

@@ -20,8 +20,9 @@ def test_search_filter_open_and_save_to_a_lightbox(
 
     page: Page = browser_page  # type: ignore[assignment]
     catalogue = Catalogue()
-    wide = catalogue.add("Harbour at dawn", "boats, sea", size=(3000, 2000))
-    catalogue.add("Harbour lighthouse", "lighthouse, sea", size=(2000, 3000))
+    wide = catalogue.add("Harbour at dawn", "boats, sea", size=(3000, 2000), colours=["#3355c5"])
+    catalogue.add("Harbour lighthouse", "lighthouse, sea", size=(2000, 3000), colours=["#3355c5"])
+    catalogue.add("Harbour sunset", "boats, sunset", size=(3000, 2000), colours=["#e07020"])
     factory.buyer("buyer@example.org")
 
     page.goto(f"{live_server}/login")
@@ -32,10 +33,11 @@ def test_search_filter_open_and_save_to_a_lightbox(
     page.goto(f"{live_server}/")
     page.locator("#home-q").fill("harbour")
     page.locator("#home-q").press("Enter")
-    expect(page.get_by_text("2 results")).to_be_visible()
+    expect(page.get_by_text("3 results")).to_be_visible()
     page.locator("#search-orientation").select_option("landscape")
+    page.locator("#search-colour").select_option(label="Blue")
     page.get_by_role("button", name="Search").click()
-    expect(page).to_have_url(re.compile(r".*q=harbour.*orientation=landscape.*"))
+    expect(page).to_have_url(re.compile(r".*q=harbour.*orientation=landscape.*colour=3050c0.*"))
     expect(page.get_by_text("1 result")).to_be_visible()
 
     page.get_by_role("link", name="Harbour at dawn").first.click()

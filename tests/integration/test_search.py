@@ -167,3 +167,35 @@ def test_the_search_page_keeps_every_filter_in_the_url(app: Flask, client: Flask
     assert '<option value="landscape" selected>' in html
     assert client.get("/search?orientation=round").status_code == 422
     assert "Nothing found" in client.get("/search?q=zebra").get_data(as_text=True)
+
+
+def test_colour_matches_by_distance(search_app: Flask, catalogue: Catalogue) -> None:
+    red = catalogue.add("Poppy", "flower", colours=["#d01c1f", "#2a5a1e"])
+    orange_red = catalogue.add("Tulip", "flower", colours=["#e03a20"])
+    catalogue.add("Cornflower", "flower", colours=["#3050c0"])
+    catalogue.add("No colours yet", "flower")
+    client = search_app.test_client()
+    assert set(catalogue.search(client, "flower", colour="cc2020")) == {red, orange_red}
+    assert catalogue.search(client, "flower", colour="#2f4fbf") != []
+    assert client.get("/api/v1/search?colour=reddish").status_code == 422
+
+
+def test_did_you_mean_and_broader_searches(search_app: Flask, catalogue: Catalogue) -> None:
+    from marketplace.catalogue.vocabulary import refresh_vocabulary
+
+    catalogue.add("Mountain lake", "mountain, lake, reflection")
+    catalogue.add("Mountain hut", "mountain, hut, snow")
+    refresh_vocabulary()
+    client = search_app.test_client()
+    misspelt = client.get("/api/v1/search", query_string={"q": "mountian"}).get_json()
+    assert misspelt["did_you_mean"] == "mountain"
+    fine = client.get("/api/v1/search", query_string={"q": "mountain"}).get_json()
+    assert fine["did_you_mean"] is None
+    nothing = client.get(
+        "/api/v1/search",
+        query_string={"q": "mountain giraffe", "contributor": str(catalogue.member.member_number)},
+    ).get_json()
+    assert nothing["total"] == 0
+    assert nothing["broader_searches"] == ["mountain"]
+    page = client.get("/search?q=mountian").get_data(as_text=True)
+    assert "Did you mean" in page
