@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.assets import media_views
     from marketplace.assets import views as portfolio_views
     from marketplace.catalogue import api as catalogue_api
+    from marketplace.catalogue import pages as catalogue_pages
     from marketplace.catalogue import views as catalogue_views
     from marketplace.health import bp as health_bp
     from marketplace.lightboxes import api as lightboxes_api
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
         admin_views.bp,
         portfolio_views.bp,
         catalogue_views.bp,
+        catalogue_pages.bp,
         media_views.bp,
         curation_views.bp,
         lightboxes_views.bp,

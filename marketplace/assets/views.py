@@ -149,6 +149,16 @@ def restore(asset_id: int) -> Response:
 
 
 @bp.get("/assets/<int:asset_id>")
-def detail(asset_id: int) -> str:
-    """The public page of an asset (the catalogue issue makes it a full product page)."""
-    return render_template("assets/detail.html", asset=services.get_visible(current_user, asset_id))
+@bp.get("/assets/<int:asset_id>-<slug>")
+def detail(asset_id: int, slug: str | None = None) -> str | Response:
+    """The public product page of an asset, at one canonical address: /assets/<id>-<slug>.
+
+    Any other address of it (no slug, an old title's slug) 301-redirects there, but only once
+    the viewer may see the asset: a redirect must not tell strangers an unpublished title.
+    """
+    from marketplace.catalogue import pages
+
+    asset = services.get_visible(current_user, asset_id)
+    if slug != pages.asset_slug(asset):
+        return pages.redirect_to_canonical(asset)
+    return render_template("assets/detail.html", asset=asset, **pages.asset_page_context(asset))

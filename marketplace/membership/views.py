@@ -98,7 +98,14 @@ def directory() -> str:
 
 @bp.get("/members/<int:member_number>")
 def profile(member_number: int) -> str:
-    return render_template("membership/profile.html", member=services.get_member(member_number))
+    """A member's profile, which is also their portfolio: their work for sale, newest first."""
+    from marketplace.catalogue.pages import contributor_work
+
+    member = services.get_member(member_number)
+    page = request.args.get("page", 1, type=int) or 1
+    return render_template(
+        "membership/profile.html", member=member, work=contributor_work(member, page)
+    )
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])

@@ -41,7 +41,7 @@ def test_search_filter_open_and_save_to_a_lightbox(
     expect(page.get_by_text("1 result")).to_be_visible()
 
     page.get_by_role("link", name="Harbour at dawn").first.click()
-    expect(page).to_have_url(f"{live_server}/assets/{wide}")
+    expect(page).to_have_url(f"{live_server}/assets/{wide}-harbour-at-dawn")
     page.get_by_label("Name your first lightbox").fill("Spring campaign")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Spring campaign").first).to_be_visible()

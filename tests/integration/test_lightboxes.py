@@ -251,7 +251,7 @@ def test_the_pages_and_their_forms(
         follow_redirects=True,
     )
     assert "Saved to “Moodboard”" in saved.get_data(as_text=True)
-    assert saved.request.path == f"/assets/{dune}"
+    assert saved.request.path.startswith(f"/assets/{dune}-"), "the canonical, slugged address"
     post_form(client, "/lightboxes/add", {"asset_id": fjord, "lightbox_id": lightbox_id})
     unnamed = post_form(
         client, "/lightboxes/add", {"asset_id": dune, "lightbox_id": ""}, follow_redirects=True
