@@ -426,13 +426,13 @@ class BoundedEngine:
         if self.dialect == "sqlite":
             table = SQLITE_FACETED_TABLE if self.facets else "asset_search"
             fts = sa.table(table, sa.column("rowid"))
-            match = fts5_match(filters.query)
+            expression = fts5_match(filters.query)
             if facets:
-                match = f"({match}) AND " + " AND ".join(f'"{t}"' for t in facets)
+                expression = f"({expression}) AND " + " AND ".join(f'"{t}"' for t in facets)
             matching = (
                 sa.select(*columns)
                 .select_from(fts.join(Asset, Asset.id == fts.c.rowid))
-                .where(sa.text(f"{table} MATCH :match").bindparams(match=match))
+                .where(sa.text(f"{table} MATCH :match").bindparams(match=expression))
                 .where(*conditions)
                 .order_by(fts.c.rowid.desc())
                 .limit(RANK_CAP + 1)
@@ -452,6 +452,7 @@ class BoundedEngine:
             sa.literal_column("'english'::regconfig"), websearch_text(filters.query)
         )
         vector: Any = sa.literal_column("assets.search_vector")
+        match: Any
         if facets:
             wanted = words.op("&&")(
                 sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), " & ".join(facets))
