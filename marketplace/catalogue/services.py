@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from marketplace.assets.models import Asset, parse_hex_colour
 from marketplace.catalogue import vocabulary
@@ -92,7 +93,12 @@ def search(filters: SearchFilters, page: int, per_page: int) -> SearchResults:
     found = engine_for(session).search(session, filters, page, per_page)
     by_id = {
         asset.id: asset
-        for asset in session.execute(sa.select(Asset).where(Asset.id.in_(found.ids))).scalars()
+        for asset in session.execute(
+            sa.select(Asset)
+            .where(Asset.id.in_(found.ids))
+            # Results show "editorial use only", which reads the releases: load them in one query.
+            .options(selectinload(Asset.releases))
+        ).scalars()
     }
     # Help only when it is needed: a first page with few or no results.
     few = page == 1 and found.total < 5 and not filters.query.is_empty
