@@ -71,6 +71,10 @@ class Asset(db.Model):  # type: ignore[name-defined]
     colour_b: Mapped[int | None] = mapped_column(sa.Integer)
     phash: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     suggested: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
+    # Licences sold for this asset, for the "most licensed" sort (orders keep it up to date).
+    times_licensed: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0"
+    )
 
     thumbnail_key: Mapped[str | None] = mapped_column(sa.String(255))
     preview_key: Mapped[str | None] = mapped_column(sa.String(255))

@@ -1,17 +1,27 @@
 """The search index's own database objects, which the ORM models do not describe.
 
 SQLite keeps an FTS5 table (``asset_search`` and its shadow tables) filled by triggers;
-PostgreSQL a generated ``tsvector`` column with a GIN index. Both are created by migration
-0004 and kept out of the model/migration comparison.
+PostgreSQL a generated ``tsvector`` column with a GIN index. Both are created by migrations
+0004 and 0006 and kept out of the model/migration comparison.
+
+SQLite caution for later migrations: never let Alembic's batch mode *recreate* the assets
+table (adding a column is fine; dropping or retyping one is not): the copy would lose the
+generated ``search_facets`` column and the triggers that keep ``asset_search`` in step.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SEARCH_COLUMNS = {"search_vector"}
+SEARCH_COLUMNS = {"search_vector", "search_facets"}
 SEARCH_TABLE_PREFIX = "asset_search"
-SEARCH_INDEXES = {"ix_assets_search_vector", "ix_search_terms_term_trgm"}
+SEARCH_INDEXES = {
+    "ix_assets_search_vector",
+    "ix_search_terms_term_trgm",
+    # Partial, descending indexes for browsing (migration 0006), which autogenerate misreads.
+    "ix_assets_for_sale_newest",
+    "ix_assets_for_sale_licensed",
+}
 
 
 def include_in_schema_comparison(

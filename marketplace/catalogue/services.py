@@ -18,7 +18,7 @@ from marketplace.extensions import db
 
 KINDS = ("photo", "video")
 ORIENTATIONS = ("landscape", "portrait", "square", "panoramic")
-SORTS = ("relevance", "newest")
+SORTS = ("relevance", "newest", "most_licensed")
 _YES, _NO = {"1", "true", "yes"}, {"0", "false", "no"}
 
 

@@ -199,3 +199,86 @@ def test_did_you_mean_and_broader_searches(search_app: Flask, catalogue: Catalog
     assert nothing["broader_searches"] == ["mountain"]
     page = client.get("/search?q=mountian").get_data(as_text=True)
     assert "Did you mean" in page
+
+
+def test_index_term_filters_follow_the_asset(search_app: Flask, catalogue: Catalogue) -> None:
+    """Video, square and panoramic are full-text index terms: they must follow every change."""
+    import sqlalchemy as sa
+
+    from marketplace.assets.models import Asset
+    from marketplace.database import unit_of_work
+
+    video = catalogue.add("Waterfall clip", "waterfall", kind="video", size=(1920, 1080))
+    square = catalogue.add("Waterfall tile", "waterfall", size=(2000, 2000))
+    wide = catalogue.add("Waterfall valley", "waterfall", size=(9000, 3000))
+    client = search_app.test_client()
+    assert catalogue.search(client, "waterfall", kind="video") == [video]
+    assert catalogue.search(client, "waterfall", orientation="square") == [square]
+    assert catalogue.search(client, "waterfall", orientation="panoramic") == [wide]
+    assert catalogue.search(client, "waterfall", kind="video", orientation="square") == []
+    # A crop makes the square one panoramic: the index follows the new dimensions.
+    with unit_of_work() as session:
+        session.execute(sa.update(Asset).where(Asset.id == square).values(width=6000))
+    assert catalogue.search(client, "waterfall", orientation="square") == []
+    assert set(catalogue.search(client, "waterfall", orientation="panoramic")) == {square, wide}
+
+
+def test_most_licensed_sort(search_app: Flask, catalogue: Catalogue) -> None:
+    import sqlalchemy as sa
+
+    from marketplace.assets.models import Asset
+    from marketplace.database import unit_of_work
+
+    ids = [catalogue.add(f"Lantern {n}", "lantern") for n in range(3)]
+    with unit_of_work() as session:
+        for asset_id, sold in zip(ids, (5, 0, 9), strict=True):
+            session.execute(
+                sa.update(Asset).where(Asset.id == asset_id).values(times_licensed=sold)
+            )
+    client = search_app.test_client()
+    assert catalogue.search(client, "lantern", sort="most_licensed") == [ids[2], ids[0], ids[1]]
+    assert catalogue.search(client, sort="most_licensed") == [ids[2], ids[0], ids[1]]
+
+
+def test_the_newest_matches_are_ranked_and_the_total_says_when_it_stops(
+    search_app: Flask, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from marketplace.catalogue import engines
+
+    ids = [catalogue.add(f"Pebble {n}", "pebble", age_days=10 - n) for n in range(6)]
+    monkeypatch.setattr(engines, "RANK_CAP", 4)
+    client = search_app.test_client()
+    for q in ("pebble", ""):
+        body = client.get(
+            "/api/v1/search",
+            query_string={"q": q, "sort": "newest", "contributor": catalogue.member.member_number},
+        ).get_json()
+        # The cap keeps the newest, never whichever rows the index met first.
+        assert [r["id"] for r in body["results"]] == ids[::-1][:4]
+        assert (body["total"], body["total_exact"]) == (4, False)
+    monkeypatch.setattr(engines, "RANK_CAP", 6)
+    body = client.get("/api/v1/search", query_string={"q": "pebble"}).get_json()
+    assert (body["total"], body["total_exact"]) == (6, True)
+
+
+@pytest.mark.services
+def test_postgres_searches_the_newest_window_first(
+    services_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past WINDOW_ROWS assets, PostgreSQL looks among the newest first, all when few match."""
+    from marketplace.catalogue import engines
+
+    catalogue = Catalogue()
+    old_rare = catalogue.add("Comet over the hills", "comet, sky", age_days=30)
+    commons = [catalogue.add(f"Sky {n}", "sky", age_days=20 - n) for n in range(6)]
+    client = services_app.test_client()
+    monkeypatch.setattr(engines, "WINDOW_ROWS", 2)
+    # Few matches in all: the whole catalogue is searched, exactly.
+    body = client.get("/api/v1/search", query_string={"q": "comet"}).get_json()
+    assert ([r["id"] for r in body["results"]], body["total_exact"]) == ([old_rare], True)
+    # Many, by the planner's estimate: the newest window only, and an estimated total.
+    monkeypatch.setattr(engines, "FULL_SCAN_MAX", 0)
+    body = client.get("/api/v1/search", query_string={"q": "sky", "sort": "newest"}).get_json()
+    assert [r["id"] for r in body["results"]] == commons[::-1][:2]
+    assert body["total_exact"] is False
+    assert body["total"] >= 2
