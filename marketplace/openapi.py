@@ -234,8 +234,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op(
             'Published work, best match first: ?q= (words AND, "phrases", -exclusions), kind,'
             " orientation (landscape|portrait|square|panoramic), contributor (member number),"
-            " people (yes|no), min_mp, added_since (YYYY-MM-DD), sort (relevance|newest),"
-            " page, per_page. Past 10,000 matches total_exact is false.",
+            " people (yes|no), min_mp, added_since (YYYY-MM-DD),"
+            " sort (relevance|newest|most_licensed), page, per_page. The newest 5,000 matches"
+            " are ranked; past them total is a lower bound or an estimate (total_exact false).",
             auth=None,
             tag="catalogue",
         ),

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from marketplace.assets.models import Asset, parse_hex_colour
-from marketplace.catalogue import vocabulary
+from marketplace.catalogue import engines, vocabulary
 from marketplace.catalogue.engines import SearchFilters, engine_for
 from marketplace.catalogue.query import parse
 from marketplace.errors import InvalidInput
@@ -31,6 +31,11 @@ class SearchResults:
     per_page: int
     did_you_mean: str | None = None
     broader: list[str] = field(default_factory=list)
+
+    @property
+    def total_is_lower_bound(self) -> bool:
+        """The engine stopped counting at its cap ("more than"), rather than estimating."""
+        return not self.total_exact and self.total == engines.RANK_CAP
 
 
 def _choice(args: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
