@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_page_helpers(app)
+    register_page_cache(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
@@ -69,6 +70,8 @@ def register_extensions(app: Flask) -> None:
     from marketplace.accounts.services import load_session_user
     from marketplace.background import celery_init_app
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
+    from marketplace.ledger import models as ledger_models  # noqa: F401
+    from marketplace.licensing import models as licensing_models  # noqa: F401
     from marketplace.storage import init_storage
 
     db.init_app(app)
@@ -123,12 +126,21 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue import pages as catalogue_pages
     from marketplace.catalogue import views as catalogue_views
     from marketplace.health import bp as health_bp
+    from marketplace.ledger import api as ledger_api
+    from marketplace.ledger import views as ledger_views
+    from marketplace.licensing import admin_views as licensing_admin_views
+    from marketplace.licensing import api as licensing_api
+    from marketplace.licensing import views as licensing_views
     from marketplace.lightboxes import api as lightboxes_api
     from marketplace.lightboxes import views as lightboxes_views
     from marketplace.main import views as main_views
     from marketplace.membership import api as membership_api
     from marketplace.membership import views as membership_views
     from marketplace.openapi import bp as openapi_bp
+    from marketplace.orders import api as orders_api
+    from marketplace.orders import views as orders_views
+    from marketplace.payments import admin_views as payments_admin_views
+    from marketplace.payments import webhooks as stripe_webhooks
 
     for blueprint in (
         main_views.bp,
@@ -141,13 +153,22 @@ def register_blueprints(app: Flask) -> None:
         media_views.bp,
         curation_views.bp,
         lightboxes_views.bp,
+        ledger_views.bp,
+        licensing_views.bp,
+        licensing_admin_views.bp,
+        orders_views.bp,
+        payments_admin_views.bp,
+        stripe_webhooks.bp,
         health_bp,
         accounts_api.bp,
         membership_api.bp,
         admin_api.bp,
         assets_api.bp,
         lightboxes_api.bp,
+        licensing_api.bp,
         catalogue_api.bp,
+        ledger_api.bp,
+        orders_api.bp,
         openapi_bp,
     ):
         app.register_blueprint(blueprint)
@@ -164,6 +185,12 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+
+
+def register_page_cache(app: Flask) -> None:
+    from marketplace.page_cache import init_page_cache
+
+    init_page_cache(app)
 
 
 def register_page_helpers(app: Flask) -> None:

@@ -20,6 +20,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 PROFILES = ("demo", "production", "test")
+# Debian's and Ubuntu's path of a font with most scripts, for licence certificates.
+DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
 class ConfigError(RuntimeError):
@@ -85,6 +87,8 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         database_url = database_url or f"sqlite:///{instance_path / 'marketplace.db'}"
 
     database_url = _normalise_database_url(database_url)
+    page_cache_redis_url = _env("MARKETPLACE_PAGE_CACHE_REDIS_URL", redis_url)
+    page_cache = _page_cache_setting(profile, page_cache_redis_url)
     broker_dir = instance_path / "broker"
     max_upload = _int_env("MARKETPLACE_MAX_UPLOAD_BYTES", 4 * 1024**3)
     stripe_port = _env("MARKETPLACE_STRIPE_PORT", "8420")
@@ -120,6 +124,13 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         # Run tasks in-process instead of through a broker (the fast test tier only).
         "TASKS_INLINE": False,
         "RATELIMIT_STORAGE_URI": redis_url if (production and redis_url) else "memory://",
+        # Public pages' HTML for anonymous visitors (marketplace.page_cache): "redis" shares it
+        # between every web process, "memory" keeps it in each process, "none" turns it off.
+        "PAGE_CACHE": page_cache,
+        "PAGE_CACHE_REDIS_URL": page_cache_redis_url,
+        "PAGE_CACHE_TTL_SECONDS": _int_env("MARKETPLACE_PAGE_CACHE_TTL", 300),
+        "PAGE_CACHE_MAX_ENTRIES": _int_env("MARKETPLACE_PAGE_CACHE_MAX_ENTRIES", 500),
+        "PAGE_CACHE_KEY_PREFIX": _env("MARKETPLACE_PAGE_CACHE_PREFIX", "marketplace:page:"),
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": _env("MARKETPLACE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
@@ -163,6 +174,11 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "NEAR_DUPLICATE_DISTANCE": _int_env("MARKETPLACE_NEAR_DUPLICATE_DISTANCE", 6),
         "WATERMARK_TEXT": _env("MARKETPLACE_WATERMARK_TEXT", "Co-op Stock · preview"),
         "MEDIA_URL_TTL_SECONDS": _int_env("MARKETPLACE_MEDIA_URL_TTL", 900),
+        # How long a licence's signed download address works, in minutes.
+        "LICENCE_DOWNLOAD_MINUTES": _int_env("MARKETPLACE_LICENCE_DOWNLOAD_MINUTES", 15),
+        # A TrueType font for licence certificates (any script); without one, or when it is
+        # missing, certificates use PDF's built-in Helvetica (Latin letters only).
+        "LICENCE_CERTIFICATE_FONT": _env("MARKETPLACE_LICENCE_CERTIFICATE_FONT", DEJAVU_SANS),
         "MAX_SAMPLE_IMAGE_BYTES": _int_env("MARKETPLACE_MAX_SAMPLE_BYTES", 50 * 1024 * 1024),
         "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY", None if production else "sk_test_demo"),
         "STRIPE_PUBLISHABLE_KEY": _env(
@@ -175,8 +191,41 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "STRIPE_API_BASE": _env(
             "STRIPE_API_BASE", None if production else f"http://127.0.0.1:{stripe_port}"
         ),
+        # Stripe.js: Stripe's own in production; the emulator's stand-in (which can create
+        # PaymentMethods) in the demo and the tests.
+        "STRIPE_JS_URL": _env(
+            "STRIPE_JS_URL",
+            "https://js.stripe.com/v3/"
+            if production
+            else f"http://127.0.0.1:{stripe_port}/js.stripe.com/coop/v3/",
+        ),
+        # The emulator refuses parameters it does not know, such as transfer_group.
+        "STRIPE_SENDS_TRANSFER_GROUP": _env(
+            "STRIPE_SENDS_TRANSFER_GROUP", "1" if production else "0"
+        )
+        == "1",
+        # Stripe's fee when its balance transaction does not say (the emulator never does):
+        # 2.9 % + 30 cents, Stripe's US card price.
+        "STRIPE_FEE_FROM_BALANCE_TRANSACTION": production,
+        "STRIPE_FEE_BPS": _int_env("MARKETPLACE_STRIPE_FEE_BPS", 290),
+        "STRIPE_FEE_FIXED_CENTS": _int_env("MARKETPLACE_STRIPE_FEE_FIXED_CENTS", 30),
+        # An order still unpaid this long after its payment started is checked with Stripe.
+        "PENDING_PAYMENT_RECHECK_MINUTES": _int_env("MARKETPLACE_PENDING_RECHECK_MINUTES", 10),
     }
     return config
+
+
+def _page_cache_setting(profile: str, redis_url: str | None) -> str:
+    # Production shares pages through Redis; without it, several web processes would each
+    # keep their own copy and miss each other's invalidations, so the cache stays off there.
+    # Tests turn the cache on where they test it; everything else sees fresh pages.
+    default = {"production": "redis" if redis_url else "none", "demo": "memory", "test": "none"}
+    value = (_env("MARKETPLACE_PAGE_CACHE", default[profile]) or "none").lower()
+    if value not in ("redis", "memory", "none"):
+        raise ConfigError(f"MARKETPLACE_PAGE_CACHE must be redis, memory or none, not {value!r}.")
+    if value == "redis" and not redis_url:
+        raise ConfigError("MARKETPLACE_PAGE_CACHE=redis needs REDIS_URL.")
+    return value
 
 
 def _normalise_database_url(url: str) -> str:

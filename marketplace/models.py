@@ -12,6 +12,13 @@ from marketplace.membership.models import (
     MemberClass,
     MembershipApplication,
 )
+from marketplace.orders.models import CartItem, Order, OrderItem  # noqa: F401 - for the metadata
+from marketplace.payments.models import (  # noqa: F401 - for the metadata
+    Dispute,
+    ReconciliationIssue,
+    Refund,
+    StripeEvent,
+)
 
 __all__ = [
     "ApiToken",

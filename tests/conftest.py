@@ -6,7 +6,6 @@ tasks run in process and email delivered over SMTP to a real local sink.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,13 +15,14 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.fixtures.config import app_config
+from tests.fixtures.config import app_config, app_on_copy
 from tests.fixtures.factories import Factory
 from tests.fixtures.mail import SmtpSink
-from tests.fixtures.web import AuthActions, IsolatedClient
+from tests.fixtures.web import AuthActions
 
 pytest_plugins = [
     "tests.fixtures.stripe_emulator",
+    "tests.fixtures.payments",
     "tests.fixtures.mail",
     "tests.fixtures.services",
     "tests.fixtures.s3",
@@ -50,14 +50,8 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory, smtp_sink_server: 
 
 @pytest.fixture
 def app(tmp_path: Path, migrated_sqlite: Path, smtp_sink: SmtpSink) -> Iterator[Flask]:
-    database = tmp_path / "marketplace.sqlite"
-    shutil.copy(migrated_sqlite, database)
-    app = create_app(app_config(tmp_path / "instance", f"sqlite:///{database}", smtp_sink))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
+    with app_on_copy(tmp_path, migrated_sqlite, smtp_sink) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "CELERY_BROKER_URL",
         "STRIPE_API_BASE",
         "STRIPE_SECRET_KEY",
+        "MARKETPLACE_PAGE_CACHE",
+        "MARKETPLACE_PAGE_CACHE_REDIS_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -96,6 +98,27 @@ def test_unknown_profile_and_bad_numbers_are_refused(
     clean_env.setenv("MARKETPLACE_ENV", "demo")
     clean_env.setenv("MARKETPLACE_SMTP_PORT", "twenty-five")
     with pytest.raises(ConfigError, match="MARKETPLACE_SMTP_PORT"):
+        load_config(tmp_path)
+
+
+def test_page_cache_per_profile(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert load_config(tmp_path)["PAGE_CACHE"] == "memory"
+    assert load_config(tmp_path, "test")["PAGE_CACHE"] == "none", "tests turn it on themselves"
+    assert load_config(tmp_path)["PAGE_CACHE_TTL_SECONDS"] == 300
+    clean_env.setenv("MARKETPLACE_ENV", "production")
+    clean_env.setenv("MARKETPLACE_SECRET_KEY", GOOD_KEY)
+    clean_env.setenv("DATABASE_URL", "postgresql://db/coop")
+    clean_env.setenv("CELERY_BROKER_URL", "amqp://queue")
+    # Without Redis, each web process would keep pages its neighbours cannot invalidate.
+    assert load_config(tmp_path)["PAGE_CACHE"] == "none"
+    clean_env.setenv("REDIS_URL", "redis://cache.internal:6379/0")
+    config = load_config(tmp_path)
+    assert (config["PAGE_CACHE"], config["PAGE_CACHE_REDIS_URL"]) == (
+        "redis",
+        "redis://cache.internal:6379/0",
+    )
+    clean_env.setenv("MARKETPLACE_PAGE_CACHE", "disk")
+    with pytest.raises(ConfigError, match="MARKETPLACE_PAGE_CACHE"):
         load_config(tmp_path)
 
 
