@@ -1,0 +1,126 @@
+"""Admin pages of the ledger: the trial balance, the journal, account statements, CSV files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+
+from marketplace.errors import InvalidInput
+from marketplace.extensions import db
+from marketplace.ledger import core, reports, services
+from marketplace.web_support import role_required
+
+bp = Blueprint("ledger", __name__, url_prefix="/admin/ledger")
+PER_PAGE = 50
+
+
+@bp.before_request
+@role_required("admin")
+def require_admin() -> None:
+    """Every page here is for admins only."""
+
+
+@bp.context_processor
+def ledger_helpers() -> dict[str, Any]:
+    return {"money": core.format_cents, "chart": core.CHART}
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def currency_arg() -> str:
+    """``?currency=`` or the co-op's own currency."""
+    return reports.currency_from(request.args.get("currency"), current_app.config["CURRENCY"])
+
+
+def _csv(chunks: Iterator[str], filename: str) -> Response:
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/")
+def trial_balance() -> str:
+    currency = currency_arg()
+    return render_template(
+        "ledger/trial_balance.html",
+        balance=services.trial_balance(db.session(), currency),
+        currency=currency,
+    )
+
+
+@bp.get("/trial-balance.csv")
+def trial_balance_csv() -> Response:
+    currency = currency_arg()
+    balance = services.trial_balance(db.session(), currency)
+    return _csv(services.trial_balance_csv(balance), f"trial-balance-{currency}.csv")
+
+
+def _filters() -> tuple[reports.JournalFilters, str | None]:
+    try:
+        return services.journal_filters(request.args), None
+    except InvalidInput as error:
+        return reports.JournalFilters(), error.message
+
+
+@bp.get("/journal")
+def journal() -> str:
+    filters, problem = _filters()
+    session = db.session()
+    return render_template(
+        "ledger/journal.html",
+        entries=services.journal(session, filters, _page(), PER_PAGE),
+        filters=filters,
+        problem=problem,
+        accounts=reports.accounts(session),
+        kinds=reports.kinds(session),
+    )
+
+
+@bp.get("/journal.csv")
+def journal_csv() -> Response:
+    filters = services.journal_filters(request.args)
+    return _csv(services.journal_csv(db.session(), filters), "journal.csv")
+
+
+@bp.get("/accounts/<int:account_id>")
+def account(account_id: int) -> str:
+    filters, problem = _filters()
+    session = db.session()
+    account = services.get_account(session, account_id)
+    currency = currency_arg()
+    statement = services.account_statement(
+        session,
+        account,
+        currency,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        page=_page(),
+        per_page=PER_PAGE,
+    )
+    return render_template(
+        "ledger/account.html",
+        account=account,
+        statement=statement,
+        filters=filters,
+        problem=problem,
+        currency=currency,
+    )
+
+
+@bp.get("/accounts/<int:account_id>/statement.csv")
+def account_csv(account_id: int) -> Response:
+    filters = services.journal_filters(request.args)
+    session = db.session()
+    account = services.get_account(session, account_id)
+    currency = currency_arg()
+    chunks = services.statement_csv(
+        session, account, currency, date_from=filters.date_from, date_to=filters.date_to
+    )
+    suffix = f"-member-{account.member_id}" if account.member_id else ""
+    return _csv(chunks, f"statement-{account.code}{suffix}-{currency}.csv")
