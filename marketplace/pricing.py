@@ -1,6 +1,8 @@
-"""The default price table, until the licensing issue makes prices data.
+"""The size price table: what each size of a photo or video costs under a standard licence.
 
-Pure: no Flask, no database. Amounts are integer cents.
+Pure: no Flask, no database. Amounts are integer cents. A licence kind adds its surcharge on top
+(the surcharge and the royalty rate are data: ``marketplace.licensing`` keeps them with the
+versioned licence terms; ``EXTENDED_SURCHARGE_CENTS`` is only the first version's).
 """
 
 from __future__ import annotations
@@ -43,15 +45,34 @@ def offered_sizes(kind: str, width: int | None, height: int | None) -> list[Size
     if not width or not height:
         return []
     long_edge, short_edge = max(width, height), min(width, height)
-    sizes = PHOTO_SIZES if kind == "photo" else VIDEO_SIZES
+    sizes = sizes_for(kind)
     return [s for s in sizes if long_edge >= s.min_long_edge and short_edge >= s.min_short_edge]
 
 
-def price_list(kind: str, width: int | None, height: int | None, currency: str) -> list[Price]:
-    """Every licence × size on offer for an asset, standard first."""
+def sizes_for(kind: str) -> tuple[Size, ...]:
+    """Every size sold for a kind of asset ("photo" or "video"), smallest first."""
+    return PHOTO_SIZES if kind == "photo" else VIDEO_SIZES
+
+
+def offered_size(kind: str, width: int | None, height: int | None, code: str) -> Size | None:
+    """The size named ``code`` when this original reaches it, else None."""
+    return next((s for s in offered_sizes(kind, width, height) if s.code == code), None)
+
+
+DEFAULT_SURCHARGES = {"standard": 0, "extended": EXTENDED_SURCHARGE_CENTS}
+
+
+def price_list(
+    kind: str,
+    width: int | None,
+    height: int | None,
+    currency: str,
+    surcharges: dict[str, int] | None = None,
+) -> list[Price]:
+    """Every licence × size on offer for an asset, in the order of ``surcharges`` (licence ->
+    surcharge in cents; standard then extended at their first terms' surcharges by default)."""
     prices = []
-    for licence in LICENCES:
-        surcharge = EXTENDED_SURCHARGE_CENTS if licence == "extended" else 0
+    for licence, surcharge in (surcharges or DEFAULT_SURCHARGES).items():
         for size in offered_sizes(kind, width, height):
             prices.append(Price(licence, size.code, size.amount_cents + surcharge, currency))
     return prices

@@ -8,7 +8,8 @@ from flask import current_app, url_for
 
 from marketplace.api_support import rfc3339
 from marketplace.assets.models import Asset
-from marketplace.pricing import price_list
+from marketplace.extensions import db
+from marketplace.licensing import services as licensing
 
 
 def media_url(asset: Asset, name: str) -> str | None:
@@ -49,9 +50,8 @@ def asset_json(asset: Asset, *, owner_view: bool = False) -> dict[str, Any]:
                 "amount_cents": p.amount_cents,
                 "currency": p.currency,
             }
-            for p in price_list(
-                asset.kind, asset.width, asset.height, current_app.config["CURRENCY"]
-            )
+            # The licensing service's prices: the same as the asset page and checkout.
+            for p in licensing.asset_prices(db.session(), asset, current_app.config["CURRENCY"])
         ]
         if asset.for_sale
         else [],

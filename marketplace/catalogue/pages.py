@@ -25,8 +25,8 @@ from marketplace.catalogue import related
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.engines import SearchFilters
 from marketplace.extensions import db
+from marketplace.licensing import services as licensing
 from marketplace.membership.models import Member
-from marketplace.pricing import LICENCES, price_list
 
 bp = Blueprint("catalogue_pages", __name__)
 
@@ -114,9 +114,12 @@ class PriceRow:
 
 
 def price_rows(asset: Asset, currency: str) -> list[PriceRow]:
-    """The price list as a table: one row per size the original reaches, a column per licence."""
+    """The price list as a table: one row per size the original reaches, a column per licence.
+
+    From the licensing service, so the page, the API and the checkout quote the same prices.
+    """
     rows: dict[str, dict[str, int]] = {}
-    for price in price_list(asset.kind, asset.width, asset.height, currency):
+    for price in licensing.asset_prices(db.session(), asset, currency):
         rows.setdefault(price.size, {})[price.licence] = price.amount_cents
     return [PriceRow(size, amounts) for size, amounts in rows.items()]
 
@@ -129,7 +132,7 @@ def asset_page_context(asset: Asset) -> dict[str, Any]:
         "canonical_url": canonical_url(asset, external=True),
         "share_image_url": image,
         "currency": currency,
-        "licences": LICENCES,
+        "licences": tuple(licensing.surcharges(db.session())),
         # Only work on sale has prices, as in the API.
         "price_rows": price_rows(asset, currency) if asset.for_sale else [],
         "similar": related.similar(asset),

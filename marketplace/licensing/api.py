@@ -1,0 +1,45 @@
+"""Licences in the JSON API: the catalogue anyone may read, downloads and certificates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, redirect
+from werkzeug.wrappers import Response
+
+from marketplace.api_support import api_blueprint, api_user, token_required
+from marketplace.errors import Gone
+from marketplace.extensions import db
+from marketplace.licensing import services
+from marketplace.licensing.delivery import certificate_response
+from marketplace.licensing.schemas import catalogue_json
+
+bp = api_blueprint("licensing_api", __name__)
+
+
+@bp.get("/licences/catalogue")
+def catalogue() -> dict[str, Any]:
+    return catalogue_json(services.catalogue(db.session(), current_app.config["CURRENCY"]))
+
+
+@bp.get("/licences/<int:licence_id>/download")
+@token_required()
+def download(licence_id: int) -> Response:
+    """The holder is redirected to a signed, expiring address of the original."""
+    licence = services.get_for(api_user(), licence_id)
+    if licence.status == "refunded":
+        raise Gone(
+            "This licence was refunded; its file can no longer be downloaded.",
+            code="licence_refunded",
+        )
+    if licence.status == "disputed":
+        raise Gone(
+            "This licence is suspended while a payment dispute is open.", code="licence_disputed"
+        )
+    return redirect(services.download_url(licence), code=302)
+
+
+@bp.get("/licences/<int:licence_id>/certificate")
+@token_required()
+def certificate(licence_id: int) -> Response:
+    return certificate_response(services.get_for(api_user(), licence_id, admin_may=True))

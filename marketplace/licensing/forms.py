@@ -1,0 +1,57 @@
+"""The admin form that saves a new version of a licence's terms."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from marketplace.licensing.models import LicenceTerms
+from marketplace.licensing.services import MAX_FULL_TEXT_CHARS, MAX_SUMMARY_CHARS
+
+
+class TermsForm(FlaskForm):
+    summary = TextAreaField(
+        "Summary",
+        validators=[DataRequired(), Length(max=MAX_SUMMARY_CHARS)],
+        description="One or two sentences a buyer reads first.",
+    )
+    permits = TextAreaField(
+        "What it permits",
+        validators=[DataRequired()],
+        description="One permission a line. Shown as a list on the licences page and the API.",
+    )
+    full_text = TextAreaField(
+        "Full terms", validators=[DataRequired(), Length(max=MAX_FULL_TEXT_CHARS)]
+    )
+    royalty_percent = DecimalField(
+        "Contributor royalty (%)",
+        places=2,
+        validators=[InputRequired(), NumberRange(min=0, max=100)],
+        description="The contributor's share of each sale under these terms.",
+    )
+    surcharge = DecimalField(
+        "Surcharge on the size price",
+        places=2,
+        validators=[InputRequired(), NumberRange(min=0, max=1_000_000)],
+        description="Added to every size's price, in the co-op's currency (0 for none).",
+    )
+    submit = SubmitField("Save as a new version")
+
+    def fill_from(self, terms: LicenceTerms) -> None:
+        self.summary.data = terms.summary
+        self.permits.data = "\n".join(terms.permits)
+        self.full_text.data = terms.full_text
+        self.royalty_percent.data = Decimal(terms.royalty_bps) / 100
+        self.surcharge.data = Decimal(terms.surcharge_cents) / 100
+
+    def permit_lines(self) -> list[str]:
+        return [line.strip() for line in (self.permits.data or "").splitlines() if line.strip()]
+
+    def royalty_bps(self) -> int:
+        return int((self.royalty_percent.data or Decimal(0)) * 100)
+
+    def surcharge_cents(self) -> int:
+        return int((self.surcharge.data or Decimal(0)) * 100)

@@ -1,0 +1,74 @@
+"""Licence pages: the plain-words explainer, verification, the holder's licences and downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from marketplace.errors import Forbidden, Gone, NotFound
+from marketplace.extensions import db
+from marketplace.licensing import services
+from marketplace.licensing.delivery import certificate_response, serve_original
+from marketplace.licensing.models import Licence
+
+bp = Blueprint("licensing", __name__)
+
+
+def _refuse_unless_valid(licence: Licence) -> None:
+    if licence.status == "refunded":
+        raise Gone("This licence was refunded, so its file can no longer be downloaded.")
+    if licence.status == "disputed":
+        raise Forbidden(
+            "Downloads of this licence are paused while a payment dispute is open. They come "
+            "back if the dispute is settled in the licence's favour."
+        )
+
+
+@bp.get("/licences")
+def explained() -> str:
+    return render_template(
+        "licensing/licences.html",
+        catalogue=services.catalogue(db.session(), current_app.config["CURRENCY"]),
+    )
+
+
+@bp.get("/licences/verify/<code>")
+def verify(code: str) -> str:
+    return render_template(
+        "licensing/verify.html", licence=services.by_verification_code(code), code=code
+    )
+
+
+@bp.get("/licences/download/<token>")
+def download(token: str) -> Response:
+    """The signed, expiring address: the address itself is the holder's permission."""
+    grant = services.read_download_token(token)
+    licence = db.session.get(Licence, grant.licence_id)
+    if licence is None or licence.holder_user_id != grant.holder_id:
+        raise NotFound("That download address is not one of ours.")
+    _refuse_unless_valid(licence)
+    return serve_original(licence)
+
+
+@bp.get("/account/licences")
+@login_required
+def mine() -> str:
+    return render_template(
+        "licensing/mine.html", licences=services.licences_of(db.session(), current_user.id)
+    )
+
+
+@bp.get("/account/licences/<int:licence_id>/download")
+@login_required
+def download_mine(licence_id: int) -> Response:
+    """A fresh signed address each time, so links on the page never go stale."""
+    licence = services.get_for(current_user, licence_id)
+    _refuse_unless_valid(licence)
+    return redirect(services.download_url(licence))
+
+
+@bp.get("/account/licences/<int:licence_id>/certificate")
+@login_required
+def certificate(licence_id: int) -> Response:
+    return certificate_response(services.get_for(current_user, licence_id, admin_may=True))
