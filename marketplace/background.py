@@ -20,6 +20,7 @@ TASK_MODULES = [
     "workers.tasks.accounts",
     "workers.tasks.media",
     "workers.tasks.catalogue",
+    "workers.tasks.payments",
 ]
 
 

@@ -273,6 +273,9 @@ def _celery_config(redis_url: str | None, broker_dir: Path, production: bool) ->
             "data_folder_in": queue_dir,
             "data_folder_out": queue_dir,
             "processed_folder": str(broker_dir / "processed"),
+            # Broadcast exchanges (e.g. remote control): kombu's default is ./control, in
+            # whatever directory the process started.
+            "control_folder": str(broker_dir / "control"),
             "store_processed": False,
             # The filesystem broker polls; a tenth of a second keeps pick-up well under a second.
             "polling_interval": 0.1,

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.extensions import db
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -82,3 +85,25 @@ def unit_of_work() -> Iterator[Session]:
         discard_pending_tasks(session)
         raise
     run_inline_tasks(session)
+
+
+def lock_row(session: Session, model: type[T], row_id: Any) -> T | None:
+    """The row, locked until the transaction ends, or None when there is none.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``. SQLite has no row locks: a no-op UPDATE takes the
+    database's write lock first, so that two transactions cannot both read the row and then
+    both act on what they read (the second waits, then reads the first one's result).
+    """
+    primary_key = sa.inspect(model).primary_key[0]
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            sa.update(model).where(primary_key == row_id).values({primary_key.key: primary_key})
+        )
+        row = session.get(model, row_id, populate_existing=True)
+        return row
+    return session.execute(
+        sa.select(model)
+        .where(primary_key == row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()

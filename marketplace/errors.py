@@ -59,6 +59,13 @@ class Gone(AppError):
     code = "gone"
 
 
+class ServiceUnavailable(AppError):
+    """An outside service we depend on (the payment provider) did not answer: try again."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 # Titles for the error page, in plain words.
 _TITLES = {
     400: ("Bad request", "Something in that request did not make sense to us."),

@@ -18,6 +18,22 @@ celery.conf.beat_schedule = {
         "task": "catalogue.refresh_vocabulary",
         "schedule": crontab(minute="*/15"),
     },
+    "retry-due-stripe-events": {
+        "task": "payments.retry_due_events",
+        "schedule": crontab(minute="*"),
+    },
+    "recheck-pending-orders": {
+        "task": "payments.recheck_pending_orders",
+        "schedule": crontab(minute="*/5"),
+    },
+    "cancel-abandoned-orders": {
+        "task": "payments.cancel_abandoned_orders",
+        "schedule": crontab(minute=41),
+    },
+    "reconcile-with-stripe": {
+        "task": "payments.reconcile_yesterday",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "purge-expired-password-resets": {
         "task": "accounts.purge_expired_reset_tokens",
         "schedule": crontab(minute=17),

@@ -27,6 +27,11 @@ PORT_ENV_VAR = "MARKETPLACE_STRIPE_PORT"
 DEFAULT_STATE_DIR = Path("instance/stripe")
 STATE_FILE_NAME = "localstripe.pickle"
 STRIPE_JS_PATH = "/js.stripe.com/v3/"
+# Our stand-in for Stripe.js (localstripe's cannot create PaymentMethods), and the route it
+# creates them through with the publishable key, as Stripe.js does. Paths under
+# /js.stripe.com/ are the ones localstripe lets through without a secret key.
+COOP_STRIPE_JS_PATH = "/js.stripe.com/coop/v3/"
+COOP_PAYMENT_METHODS_PATH = "/js.stripe.com/coop/v1/payment_methods"
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +82,35 @@ def use_state_file(path: Path) -> None:
     resources.Store.dump_to_disk = dump
 
 
+def keep_in_memory() -> None:
+    """Never read or write the state file: the data lives and dies with the process.
+
+    localstripe pickles its whole store after every change (each new object, and each POST), which
+    costs time in proportion to everything stored: fine for a demo, hopeless for a benchmark
+    that creates tens of thousands of objects.
+    """
+    resources, _ = _localstripe()
+
+    def load(store: dict[str, object]) -> None:
+        return None
+
+    def dump(store: dict[str, object]) -> None:
+        return None
+
+    resources.Store.try_load_from_disk = load
+    resources.Store.dump_to_disk = dump
+
+
+def register_webhook(url: str, secret: str, name: str = "coop-stock") -> None:
+    """Deliver every event to ``url``, signed with ``secret``, as a Stripe endpoint would.
+
+    localstripe keeps webhook endpoints in memory only, so this is given at every start.
+    """
+    from localstripe import webhooks
+
+    webhooks.register_webhook(name, url, secret, None)
+
+
 @functools.cache
 def build_app() -> web.Application:
     """Return the emulator's aiohttp application: localstripe's routes plus Co-op Stock's.
@@ -84,18 +118,51 @@ def build_app() -> web.Application:
     localstripe builds its app once, at import, as a module global: routes cannot be registered
     twice, nor after the app has started, hence the cache. Register our additions here.
     """
-    _, server = _localstripe()
+    resources, server = _localstripe()
     app: web.Application = server.app
+    script = (Path(__file__).with_name("coop-stripe-v3.js")).read_text()
+
+    async def coop_stripe_js(_request: web.Request) -> web.Response:
+        return web.Response(text=script, content_type="application/javascript")
+
+    async def create_payment_method(request: web.Request) -> web.Response:
+        data = await server.get_post_data(request, remove_auth=False) or {}
+        key = data.pop("key", "")
+        if not (isinstance(key, str) and key.startswith("pk_")):
+            raise resources.UserError(401, "A publishable key is needed.")
+        method = resources.PaymentMethod._api_create(**data)
+        return server.json_response(method._export())
+
+    app.router.add_get(COOP_STRIPE_JS_PATH, coop_stripe_js)
+    app.router.add_post(COOP_PAYMENT_METHODS_PATH, create_payment_method)
+
+    # Stripe Connect (accounts, account links, transfers, reversals) and idempotency keys.
+    from marketplace.stripe_emulator import connect
+
+    connect.install(app)
     return app
 
 
-async def serve(host: str, port: int, state_dir: Path, *, from_scratch: bool = False) -> None:
-    """Serve the emulator until SIGINT or SIGTERM, then save the state and return."""
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    use_state_file(state_file(state_dir))
+async def serve(
+    host: str,
+    port: int,
+    state_dir: Path,
+    *,
+    from_scratch: bool = False,
+    in_memory: bool = False,
+) -> None:
+    """Serve the emulator until SIGINT or SIGTERM, then save the state and return.
+
+    ``in_memory``: start empty and never touch ``state_dir`` (see :func:`keep_in_memory`).
+    """
+    if in_memory:
+        keep_in_memory()
+    else:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        use_state_file(state_file(state_dir))
     resources, _ = _localstripe()
     store = resources.store
-    if not from_scratch:
+    if not (from_scratch or in_memory):
         store.try_load_from_disk()
 
     stop = asyncio.Event()
@@ -107,7 +174,8 @@ async def serve(host: str, port: int, state_dir: Path, *, from_scratch: bool = F
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        log.info("Stripe emulator listening on http://%s:%d (state in %s)", host, port, state_dir)
+        where = "memory only" if in_memory else state_dir
+        log.info("Stripe emulator listening on http://%s:%d (state in %s)", host, port, where)
         await stop.wait()
     finally:
         await runner.cleanup()
@@ -122,5 +190,6 @@ def run(
     state_dir: Path = DEFAULT_STATE_DIR,
     *,
     from_scratch: bool = False,
+    in_memory: bool = False,
 ) -> None:
-    asyncio.run(serve(host, port, state_dir, from_scratch=from_scratch))
+    asyncio.run(serve(host, port, state_dir, from_scratch=from_scratch, in_memory=in_memory))

@@ -14,6 +14,7 @@ from marketplace.stripe_emulator import (
     DEFAULT_STATE_DIR,
     PORT_ENV_VAR,
     log,
+    register_webhook,
     run,
 )
 
@@ -48,6 +49,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="ignore the saved data; it is overwritten at the first change",
     )
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="keep the data in memory only: nothing is read from or saved to --state-dir "
+        "(for benchmarks: saving pickles the whole store after every change)",
+    )
+    parser.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="send every event, signed, to this address (the demo's /webhooks/stripe)",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_demo"),
+        help="the signing secret for --webhook (default: $STRIPE_WEBHOOK_SECRET or whsec_demo)",
+    )
     return parser.parse_args(argv)
 
 
@@ -55,7 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
-        run(args.host, args.port, args.state_dir, from_scratch=args.from_scratch)
+        if args.webhook:
+            register_webhook(args.webhook, args.webhook_secret)
+        run(
+            args.host,
+            args.port,
+            args.state_dir,
+            from_scratch=args.from_scratch,
+            in_memory=args.in_memory,
+        )
     except KeyboardInterrupt:
         # Ctrl-C before the event loop took over the signal: still a requested stop.
         pass

@@ -1,0 +1,156 @@
+"""Orders, the cart and paying, in the JSON API (see the contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response
+
+from marketplace.api_support import (
+    api_blueprint,
+    api_user,
+    json_body,
+    list_response,
+    page_args,
+    token_required,
+)
+from marketplace.errors import InvalidInput
+from marketplace.extensions import db
+from marketplace.licensing.models import Licence
+from marketplace.orders import services
+from marketplace.orders.models import Order
+from marketplace.orders.schemas import order_json
+from marketplace.payments import services as payments
+
+bp = api_blueprint("orders_api", __name__)
+
+
+def _item_request(raw: Any, index: int) -> services.ItemRequest:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"items[{index}] must be an object.", fields={"items": "Invalid."})
+    asset_id, licence, size = raw.get("asset_id"), raw.get("licence"), raw.get("size")
+    if isinstance(asset_id, bool) or not isinstance(asset_id, int) or asset_id < 1:
+        raise InvalidInput(
+            f"items[{index}].asset_id must be an asset id.", fields={"items": "Invalid."}
+        )
+    if not isinstance(licence, str) or not isinstance(size, str):
+        raise InvalidInput(
+            f"items[{index}] needs a licence (e.g. standard) and a size (e.g. M).",
+            fields={"items": "Invalid."},
+        )
+    return services.ItemRequest(asset_id, licence.strip().lower(), size.strip().upper())
+
+
+def licences_for(order: Order) -> list[Licence]:
+    ids = [item.licence_id for item in order.items if item.licence_id is not None]
+    if not ids:
+        return []
+    return list(db.session.execute(sa.select(Licence).where(Licence.id.in_(ids))).scalars())
+
+
+@bp.post("/orders")
+@token_required()
+def create() -> tuple[dict[str, Any], int]:
+    items = json_body().get("items")
+    if not isinstance(items, list):
+        raise InvalidInput(
+            "items must be a list of {asset_id, licence, size}.", fields={"items": "Invalid."}
+        )
+    order = services.create_order(
+        api_user(), [_item_request(raw, i) for i, raw in enumerate(items)]
+    )
+    return order_json(order), 201
+
+
+@bp.get("/orders")
+@token_required()
+def index() -> dict[str, Any]:
+    page, per_page = page_args()
+    pagination = services.orders_of(api_user(), page, per_page)
+    return list_response(pagination, [order_json(o) for o in pagination.items])
+
+
+@bp.get("/orders/<int:order_id>")
+@token_required()
+def get(order_id: int) -> dict[str, Any]:
+    order = services.get_order(api_user(), order_id)
+    return order_json(order, licences_for(order))
+
+
+@bp.post("/orders/<int:order_id>/payment")
+@token_required()
+def pay(order_id: int) -> dict[str, Any]:
+    payment_method = json_body().get("payment_method")
+    result = services.pay(api_user(), order_id, payment_method)  # type: ignore[arg-type]
+    return {
+        "status": result.status,
+        "payment_intent_id": result.payment_intent_id,
+        "client_secret": result.client_secret,
+        "error": result.error,
+    }
+
+
+@bp.post("/orders/<int:order_id>/payment/confirm")
+@token_required()
+def confirm_payment(order_id: int) -> dict[str, Any]:
+    """After 3-D Secure (stripe.handleCardAction): confirm on the server when Stripe waits."""
+    result = services.confirm_after_action(api_user(), order_id)
+    return {
+        "status": result.status,
+        "payment_intent_id": result.payment_intent_id,
+        "client_secret": result.client_secret,
+        "error": result.error,
+    }
+
+
+@bp.get("/cart")
+@token_required()
+def cart() -> dict[str, Any]:
+    lines = services.cart_lines(db.session(), api_user())
+    return {
+        "items": [
+            {"asset_id": c.asset_id, "title": c.asset.title, "licence": c.licence, "size": c.size}
+            for c in lines
+        ]
+    }
+
+
+@bp.post("/cart/items")
+@token_required()
+def add_to_cart() -> tuple[dict[str, Any], int]:
+    line = services.add_to_cart(api_user(), _item_request(json_body(), 0))
+    return {"asset_id": line.asset_id, "licence": line.licence, "size": line.size}, 201
+
+
+@bp.delete("/cart/items/<int:asset_id>")
+@token_required()
+def remove_from_cart(asset_id: int) -> Response:
+    services.remove_from_cart(api_user(), asset_id)
+    return Response(status=204)
+
+
+@bp.post("/cart/checkout")
+@token_required()
+def checkout() -> tuple[dict[str, Any], int]:
+    return order_json(services.checkout_cart(api_user())), 201
+
+
+@bp.post("/admin/orders/<int:order_id>/refund")
+@token_required("admin")
+def refund(order_id: int) -> tuple[dict[str, Any], int]:
+    items = json_body().get("items")
+    if items is not None and (
+        not isinstance(items, list)
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in items)
+    ):
+        raise InvalidInput("items must be a list of order item ids.", fields={"items": "Invalid."})
+    requested = payments.request_refund(api_user(), order_id, items or None)
+    return {
+        "id": requested.id,
+        "order_id": requested.order_id,
+        "status": requested.status,
+        "items": requested.item_ids,
+        "amount_cents": requested.amount_cents,
+        "currency": requested.currency,
+    }, 202

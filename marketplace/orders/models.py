@@ -1,0 +1,101 @@
+"""Carts and orders: what a buyer chose, at the price and terms the server fixed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.assets.models import Asset
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+
+ORDER_STATUSES = (
+    "pending_payment",
+    "paid",
+    "refunded",
+    "partially_refunded",
+    "disputed",
+    "cancelled",
+)
+ITEM_STATUSES = ("active", "refunded")
+
+
+class CartItem(db.Model):  # type: ignore[name-defined]
+    """One asset in a signed-in buyer's cart, with the licence and size they picked."""
+
+    __tablename__ = "cart_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), nullable=False)
+    licence: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    size: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    asset: Mapped[Asset] = relationship(Asset, lazy="joined")
+
+    __table_args__ = (
+        # One line per asset: choosing another licence or size replaces the line.
+        sa.UniqueConstraint("user_id", "asset_id", name="uq_cart_items_user_asset"),
+    )
+
+
+class Order(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(sa.String(24), nullable=False, default="pending_payment")
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    total_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    # Each payment attempt gets its own Stripe idempotency key: order id + attempt number.
+    payment_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    payment_status: Mapped[str | None] = mapped_column(sa.String(32))
+    payment_error: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    charge_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    fee_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    payment_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    buyer: Mapped[User] = relationship(User)
+    items: Mapped[list[OrderItem]] = relationship(
+        "OrderItem", back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {ORDER_STATUSES}", name="status_known"),
+        sa.CheckConstraint("total_cents >= 0", name="total_not_negative"),
+    )
+
+
+class OrderItem(db.Model):  # type: ignore[name-defined]
+    """One licence bought: the price, royalty rate and terms are copied from the server's table."""
+
+    __tablename__ = "order_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), nullable=False, index=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), nullable=False)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), nullable=False, index=True)
+    licence: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    terms_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    size: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    price_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    royalty_bps: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="active")
+    licence_id: Mapped[int | None] = mapped_column(sa.Integer)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship(Order, back_populates="items")
+    asset: Mapped[Asset] = relationship(Asset, lazy="joined")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {ITEM_STATUSES}", name="status_known"),
+        sa.CheckConstraint("price_cents > 0", name="price_positive"),
+        sa.UniqueConstraint("order_id", "asset_id", name="uq_order_items_order_asset"),
+    )

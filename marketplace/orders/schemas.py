@@ -1,0 +1,56 @@
+"""Orders as JSON, in the contract's shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from marketplace.api_support import rfc3339
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order, OrderItem
+
+
+def item_json(item: OrderItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "asset_id": item.asset_id,
+        "title": item.asset.title,
+        "licence": item.licence,
+        "size": item.size,
+        "price_cents": item.price_cents,
+        "status": item.status,
+        "licence_id": item.licence_id,
+    }
+
+
+def licence_entry(licence: Licence) -> dict[str, Any]:
+    return {
+        "id": licence.id,
+        "asset_id": licence.asset_id,
+        "licence": licence.kind_code,
+        "size": licence.size,
+        "status": licence.status,
+        "download_url": url_for("licensing_api.download", licence_id=licence.id, _external=True),
+        "certificate_url": url_for(
+            "licensing_api.certificate", licence_id=licence.id, _external=True
+        ),
+    }
+
+
+def order_json(order: Order, licences: list[Licence] | None = None) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "status": order.status,
+        "total_cents": order.total_cents,
+        "currency": order.currency,
+        "created_at": rfc3339(order.created_at),
+        "paid_at": rfc3339(order.paid_at),
+        "items": [item_json(item) for item in order.items],
+        "licences": [licence_entry(lic) for lic in licences or []],
+        "payment": {
+            "payment_intent_id": order.payment_intent_id,
+            "status": order.payment_status,
+            "error": order.payment_error or None,
+        },
+    }

@@ -1,0 +1,291 @@
+"""Carts, orders and paying for them. Prices and terms always come from the server's tables.
+
+Paying follows Stripe's "finalize payments on the server" flow: the page creates a
+PaymentMethod with Stripe.js, and :func:`pay` creates and confirms the PaymentIntent with it.
+An order becomes paid only when Stripe confirms it (webhook or re-check), in
+:mod:`marketplace.payments.services`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import User
+from marketplace.assets.models import Asset
+from marketplace.database import lock_row, unit_of_work, utcnow
+from marketplace.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from marketplace.extensions import db
+from marketplace.licensing import services as licensing
+from marketplace.orders.models import CartItem, Order, OrderItem
+from marketplace.payments.gateway import GatewayError, PaymentDeclined
+from marketplace.payments.stripe_gateway import gateway
+
+MAX_ITEMS = 50
+# Stripe states in which a PaymentIntent may still take the buyer's money: never start another.
+LIVE_PAYMENT_STATES = ("processing", "requires_action", "requires_confirmation", "succeeded")
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    asset_id: int
+    licence: str
+    size: str
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    status: str  # processing | requires_action | failed
+    payment_intent_id: str | None
+    client_secret: str | None
+    error: str | None
+
+
+def _asset_for_sale(session: Session, asset_id: int) -> Asset:
+    asset = session.get(Asset, asset_id)
+    if asset is None or asset.status != "published" or asset.withdrawn_at is not None:
+        raise InvalidInput(
+            f"Asset {asset_id} is not for sale.", fields={"asset_id": "Not for sale."}
+        )
+    return asset
+
+
+def _refuse_covered(session: Session, user: User, asset: Asset, licence: str, size: str) -> None:
+    held = licensing.covering_licence(session, user.id, asset.id, licence, size)
+    if held is not None:
+        raise Conflict(
+            f"You already hold a {held.kind_code} {held.size} licence for "
+            f"“{asset.title}”, which covers a {licence} {size} licence: there is no need "
+            "to buy it again.",
+            code="already_licensed",
+        )
+
+
+def _new_order(session: Session, user: User, requests: Sequence[ItemRequest]) -> Order:
+    if not requests:
+        raise InvalidInput("An order needs at least one item.", fields={"items": "Empty."})
+    if len(requests) > MAX_ITEMS:
+        raise InvalidInput(
+            f"An order holds at most {MAX_ITEMS} items.", fields={"items": "Too many."}
+        )
+    if len({r.asset_id for r in requests}) != len(requests):
+        raise InvalidInput(
+            "Each asset can appear only once in an order.", fields={"items": "Duplicate asset."}
+        )
+    currency = current_app.config["CURRENCY"]
+    order = Order(buyer_id=user.id, currency=currency, total_cents=0, status="pending_payment")
+    for request in requests:
+        asset = _asset_for_sale(session, request.asset_id)
+        quote = licensing.quote(session, asset, request.licence, request.size, currency)
+        _refuse_covered(session, user, asset, request.licence, request.size)
+        order.items.append(
+            OrderItem(
+                asset_id=asset.id,
+                member_id=asset.member_id,
+                licence=request.licence,
+                terms_id=quote.terms_id,
+                size=request.size,
+                price_cents=quote.price_cents,
+                royalty_bps=quote.royalty_bps,
+            )
+        )
+    order.total_cents = sum(item.price_cents for item in order.items)
+    session.add(order)
+    session.flush()
+    return order
+
+
+def create_order(user: User, requests: Sequence[ItemRequest]) -> Order:
+    """A pending order at the server's prices; refuses what the buyer already licenses."""
+    with unit_of_work() as session:
+        return _new_order(session, user, requests)
+
+
+def checkout_cart(user: User) -> Order:
+    """An order from everything in the cart, which is emptied in the same transaction."""
+    with unit_of_work() as session:
+        lines = cart_lines(session, user)
+        order = _new_order(
+            session, user, [ItemRequest(c.asset_id, c.licence, c.size) for c in lines]
+        )
+        session.execute(sa.delete(CartItem).where(CartItem.user_id == user.id))
+        return order
+
+
+def get_order(user: User, order_id: int) -> Order:
+    """The order, for its buyer or an admin; anyone else is told it does not exist."""
+    order = db.session.get(Order, order_id, options=[selectinload(Order.items)])
+    if order is None or (order.buyer_id != user.id and not user.is_admin):
+        raise NotFound("No such order.")
+    return order
+
+
+def orders_of(user: User, page: int, per_page: int) -> Pagination:
+    return db.paginate(
+        sa.select(Order).where(Order.buyer_id == user.id).order_by(Order.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
+
+
+# --- paying ------------------------------------------------------------------------------
+
+
+def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
+    """Create and confirm the order's PaymentIntent with ``payment_method``.
+
+    The order row stays locked during the call to Stripe, so a double click or two tabs
+    cannot start two payments: the second waits, then finds the first one's PaymentIntent
+    and answers with its state instead of charging again. Each attempt has its own
+    idempotency key (order id and attempt number): a network retry of the same attempt is
+    the same payment at Stripe.
+    """
+    if not (isinstance(payment_method, str) and payment_method.startswith("pm_")):
+        raise InvalidInput(
+            "payment_method must be a Stripe PaymentMethod id (pm_...).",
+            fields={"payment_method": "Invalid."},
+        )
+    with unit_of_work() as session:
+        order = lock_row(session, Order, order_id)
+        if order is None or order.buyer_id != user.id:
+            raise NotFound("No such order.")
+        if order.status != "pending_payment":
+            raise Conflict(f"This order is {order.status.replace('_', ' ')}; it cannot be paid.")
+        stripe = gateway()
+        if order.payment_intent_id and order.payment_status in LIVE_PAYMENT_STATES:
+            current = stripe.retrieve_payment_intent(order.payment_intent_id)
+            if current.status in LIVE_PAYMENT_STATES:
+                order.payment_status = current.status
+                return _result(current.status, current.id, current.client_secret, None)
+        order.payment_attempts += 1
+        order.payment_started_at = utcnow()
+        try:
+            intent = stripe.create_and_confirm(
+                amount_cents=order.total_cents,
+                currency=order.currency,
+                payment_method=payment_method,
+                metadata={"order_id": str(order.id)},
+                idempotency_key=f"order-{order.id}-attempt-{order.payment_attempts}",
+                transfer_group=f"order-{order.id}",
+                return_url=None,
+            )
+        except PaymentDeclined as declined:
+            order.payment_intent_id = declined.payment_intent_id or order.payment_intent_id
+            order.payment_status = "requires_payment_method"
+            order.payment_error = declined.message
+            return PaymentResult("failed", declined.payment_intent_id, None, declined.message)
+        except GatewayError:
+            raise ServiceUnavailable(
+                "The payment service did not answer. Please try again: a retry never charges twice."
+            ) from None
+        order.payment_intent_id = intent.id
+        order.payment_status = intent.status
+        order.payment_error = intent.error_message or ""
+        if intent.status == "requires_payment_method":
+            return PaymentResult("failed", intent.id, None, order.payment_error or "Declined.")
+        return _result(intent.status, intent.id, intent.client_secret, None)
+
+
+def confirm_after_action(user: User, order_id: int) -> PaymentResult:
+    """After 3-D Secure in the page, confirm the PaymentIntent when Stripe waits for that.
+
+    Stripe's "finalize on the server" flow leaves the PaymentIntent ``requires_confirmation``
+    once the buyer authenticated; the emulator charges at once. Either way the answer says
+    what the page should do next.
+    """
+    with unit_of_work() as session:
+        order = lock_row(session, Order, order_id)
+        if order is None or order.buyer_id != user.id:
+            raise NotFound("No such order.")
+        if not order.payment_intent_id:
+            raise Conflict("This order has no payment under way.")
+        stripe = gateway()
+        try:
+            intent = stripe.retrieve_payment_intent(order.payment_intent_id)
+            if intent.status == "requires_confirmation":
+                intent = stripe.confirm_payment_intent(
+                    intent.id, f"order-{order.id}-attempt-{order.payment_attempts}-confirm"
+                )
+        except PaymentDeclined as declined:
+            order.payment_status, order.payment_error = "requires_payment_method", declined.message
+            return PaymentResult("failed", order.payment_intent_id, None, declined.message)
+        except GatewayError:
+            raise ServiceUnavailable(
+                "The payment service did not answer. Please try again."
+            ) from None
+        order.payment_status = intent.status
+        if intent.status == "requires_payment_method":
+            order.payment_error = (
+                intent.error_message or "The bank did not authenticate the payment."
+            )
+            return PaymentResult("failed", intent.id, None, order.payment_error)
+        return _result(intent.status, intent.id, intent.client_secret, None)
+
+
+def _result(
+    stripe_status: str, intent_id: str, client_secret: str | None, error: str | None
+) -> PaymentResult:
+    if stripe_status == "requires_action":
+        return PaymentResult("requires_action", intent_id, client_secret, error)
+    return PaymentResult("processing", intent_id, client_secret, error)
+
+
+# --- the cart ----------------------------------------------------------------------------
+
+
+def cart_lines(session: Session, user: User) -> list[CartItem]:
+    return list(
+        session.execute(
+            sa.select(CartItem).where(CartItem.user_id == user.id).order_by(CartItem.id)
+        ).scalars()
+    )
+
+
+def add_to_cart(user: User, request: ItemRequest) -> CartItem:
+    """Put an asset in the cart (or change its licence and size), checked as an order would be.
+
+    Without a licence or size (saved from a lightbox), a standard licence at the largest size
+    the original reaches: the cart lets the buyer change it.
+    """
+    with unit_of_work() as session:
+        asset = _asset_for_sale(session, request.asset_id)
+        if not (request.licence and request.size):
+            prices = licensing.asset_prices(session, asset, current_app.config["CURRENCY"])
+            standard = [p for p in prices if p.licence == (request.licence or "standard")]
+            if not standard:
+                raise InvalidInput(f"“{asset.title}” is not offered in any size.")
+            request = ItemRequest(asset.id, standard[-1].licence, standard[-1].size)
+        licensing.quote(
+            session, asset, request.licence, request.size, current_app.config["CURRENCY"]
+        )
+        _refuse_covered(session, user, asset, request.licence, request.size)
+        line = session.execute(
+            sa.select(CartItem).where(CartItem.user_id == user.id, CartItem.asset_id == asset.id)
+        ).scalar_one_or_none()
+        if line is None:
+            line = CartItem(user_id=user.id, asset_id=asset.id)
+            session.add(line)
+        line.licence, line.size = request.licence, request.size
+        session.flush()
+        return line
+
+
+def remove_from_cart(user: User, asset_id: int) -> None:
+    with unit_of_work() as session:
+        session.execute(
+            sa.delete(CartItem).where(CartItem.user_id == user.id, CartItem.asset_id == asset_id)
+        )
+
+
+def cart_count(user: User) -> int:
+    return int(
+        db.session.execute(
+            sa.select(sa.func.count()).select_from(CartItem).where(CartItem.user_id == user.id)
+        ).scalar_one()
+    )

@@ -1,0 +1,121 @@
+"""Admin pages for money coming in: orders and refunds, Stripe events, reconciliation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.errors import AppError
+from marketplace.extensions import db
+from marketplace.orders.api import licences_for
+from marketplace.orders.models import ORDER_STATUSES, Order
+from marketplace.payments import reconciliation, services
+from marketplace.payments.models import EVENT_STATUSES, Refund, StripeEvent
+from marketplace.web_support import role_required
+
+bp = Blueprint("payments_admin", __name__, url_prefix="/admin")
+PER_PAGE = 50
+
+
+@bp.before_request
+@role_required("admin")
+def require_admin() -> None:
+    """Every page here is for admins only."""
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+@bp.get("/orders")
+def orders() -> str:
+    status = request.args.get("status") or None
+    statement = sa.select(Order).order_by(Order.id.desc())
+    if status in ORDER_STATUSES:
+        statement = statement.where(Order.status == status)
+    page = db.paginate(statement, page=_page(), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "payments/admin_orders.html", orders=page, status=status, statuses=ORDER_STATUSES
+    )
+
+
+@bp.get("/orders/<int:order_id>")
+def order(order_id: int) -> str:
+    found = db.get_or_404(Order, order_id)
+    refunds = db.session.execute(
+        sa.select(Refund).where(Refund.order_id == found.id).order_by(Refund.id)
+    ).scalars()
+    licences = {lic.id: lic for lic in licences_for(found)}
+    return render_template(
+        "payments/admin_order.html", order=found, refunds=list(refunds), licences=licences
+    )
+
+
+@bp.post("/orders/<int:order_id>/refund")
+def refund(order_id: int) -> Response:
+    item_ids = [int(i) for i in request.form.getlist("items") if i.isdigit()]
+    # Everything left only when asked for by name: an empty selection is a mistake.
+    if not item_ids and request.form.get("scope") != "all":
+        flash("Tick the items to refund, or use “Refund everything left”.", "error")
+        return redirect(url_for("payments_admin.order", order_id=order_id))
+    try:
+        requested = services.request_refund(
+            current_user, order_id, None if not item_ids else item_ids
+        )
+    except AppError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            f"Refund of {len(requested.item_ids)} item(s) sent to Stripe; the order changes once "
+            "Stripe confirms it.",
+            "success",
+        )
+    return redirect(url_for("payments_admin.order", order_id=order_id))
+
+
+@bp.get("/payments/events")
+def events() -> str:
+    status = request.args.get("status") or None
+    statement = sa.select(StripeEvent).order_by(StripeEvent.received_at.desc())
+    if status in EVENT_STATUSES:
+        statement = statement.where(StripeEvent.status == status)
+    page = db.paginate(statement, page=_page(), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "payments/admin_events.html", events=page, status=status, statuses=EVENT_STATUSES
+    )
+
+
+@bp.post("/payments/events/<event_id>/rerun")
+def rerun(event_id: str) -> Response:
+    try:
+        services.rerun_event(event_id)
+    except AppError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Event {event_id} queued again.", "success")
+    return redirect(url_for("payments_admin.events"))
+
+
+@bp.get("/payments/reconciliation")
+def reconciliation_issues() -> str:
+    return render_template(
+        "payments/admin_reconciliation.html",
+        issues=reconciliation.open_issues(),
+        yesterday=date.today() - timedelta(days=1),
+    )
+
+
+@bp.post("/payments/reconciliation")
+def reconcile() -> Response:
+    try:
+        day = date.fromisoformat(request.form.get("day") or "")
+    except ValueError:
+        flash("Pick a day to compare, as YYYY-MM-DD.", "error")
+        return redirect(url_for("payments_admin.reconciliation_issues"))
+    found = reconciliation.reconcile_day(day)
+    flash(f"Compared {day.isoformat()} with Stripe: {found} new difference(s).", "success")
+    return redirect(url_for("payments_admin.reconciliation_issues"))

@@ -1,0 +1,99 @@
+"""What the app needs from a payment provider, in its own words. Only stripe_gateway imports stripe.
+
+Everything here is read back from the provider: the app never trusts a webhook's body for
+amounts or states, it asks again (the event only says *what* to look at).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class PaymentDeclined(Exception):
+    """The card was refused; ``message`` is the provider's sentence, fit to show the buyer."""
+
+    def __init__(self, message: str, payment_intent_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.payment_intent_id = payment_intent_id
+
+
+class GatewayError(Exception):
+    """The provider could not be reached or answered with an error that is not the card's."""
+
+
+class InvalidSignature(Exception):
+    """A webhook whose signature does not verify (forged, altered, or too old)."""
+
+
+@dataclass(frozen=True)
+class RefundState:
+    id: str
+    status: str  # pending, succeeded, failed, canceled, requires_action
+    amount_cents: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentIntentState:
+    id: str
+    status: str  # Stripe's: requires_payment_method, requires_action, processing, succeeded, ...
+    amount_cents: int
+    currency: str
+    client_secret: str | None
+    metadata: dict[str, str]
+    charge_id: str | None = None
+    fee_cents: int | None = None  # from the balance transaction, when Stripe has one
+    error_message: str | None = None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChargeState:
+    id: str
+    payment_intent_id: str | None
+    amount_cents: int
+    amount_refunded_cents: int
+    refunds: list[RefundState]
+
+
+class PaymentGateway(Protocol):
+    def create_and_confirm(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        payment_method: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        transfer_group: str | None,
+        return_url: str | None,
+    ) -> PaymentIntentState:
+        """Create a PaymentIntent and confirm it with ``payment_method`` in one call."""
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentState: ...
+
+    def confirm_payment_intent(
+        self, payment_intent_id: str, idempotency_key: str
+    ) -> PaymentIntentState: ...
+
+    def retrieve_charge(self, charge_id: str) -> ChargeState: ...
+
+    def create_refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount_cents: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> RefundState: ...
+
+    def list_refunds(self, payment_intent_id: str) -> list[RefundState]: ...
+
+    def list_payment_intents(self, since: datetime, until: datetime) -> list[PaymentIntentState]:
+        """PaymentIntents created in [since, until)."""
+
+    def verify_webhook(self, payload: bytes, signature_header: str) -> dict[str, Any]:
+        """The event, when the signature verifies; else InvalidSignature."""

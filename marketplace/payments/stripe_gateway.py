@@ -1,0 +1,258 @@
+"""The one module that talks to Stripe, through the official ``stripe`` library over HTTP.
+
+In the demo and the tests it talks to the local emulator (``STRIPE_API_BASE``). The emulator
+rejects parameters it does not know (``transfer_group``, ``return_url``): those are sent only
+to Stripe itself (``STRIPE_SENDS_TRANSFER_GROUP``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+from flask import current_app
+
+from marketplace.errors import ServiceUnavailable
+from marketplace.payments.gateway import (
+    ChargeState,
+    GatewayError,
+    InvalidSignature,
+    PaymentDeclined,
+    PaymentIntentState,
+    RefundState,
+)
+
+# Stripe's own client retries network failures with the same idempotency key.
+MAX_NETWORK_RETRIES = 2
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A Stripe object as plain dicts (stripe-python's objects are no longer dicts)."""
+    plain: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    return plain
+
+
+def _metadata(obj: Any) -> dict[str, str]:
+    metadata = obj.get("metadata") if obj is not None else None
+    return {str(k): str(v) for k, v in (metadata or {}).items()}
+
+
+def _refund(obj: Any) -> RefundState:
+    obj = _plain(obj)
+    return RefundState(
+        id=obj["id"],
+        status=str(obj.get("status") or "pending"),
+        amount_cents=int(obj["amount"]),
+        metadata=_metadata(obj),
+    )
+
+
+class StripeGateway:
+    def __init__(self, secret_key: str, api_base: str | None, webhook_secret: str) -> None:
+        base: Any = {"api": api_base} if api_base else None
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses=base,
+            max_network_retries=MAX_NETWORK_RETRIES,
+        )
+        self._webhook_secret = webhook_secret
+
+    def _payment_intent(self, intent: Any) -> PaymentIntentState:
+        intent = _plain(intent)
+        charge_id = intent.get("latest_charge")
+        if isinstance(charge_id, dict):
+            charge_id = charge_id.get("id")
+        error = intent.get("last_payment_error")
+        return PaymentIntentState(
+            id=intent["id"],
+            status=str(intent["status"]),
+            amount_cents=int(intent["amount"]),
+            currency=str(intent["currency"]).upper(),
+            client_secret=intent.get("client_secret"),
+            metadata=_metadata(intent),
+            charge_id=charge_id,
+            fee_cents=self._fee(charge_id) if intent["status"] == "succeeded" else None,
+            error_message=(error or {}).get("message") if error else None,
+            created=datetime.fromtimestamp(intent["created"], UTC)
+            if intent.get("created")
+            else None,
+        )
+
+    def _fee(self, charge_id: str | None) -> int | None:
+        """Stripe's fee from the charge's balance transaction, when there is one.
+
+        The emulator's balance transactions always say 0: it is asked only where
+        ``STRIPE_FEE_FROM_BALANCE_TRANSACTION`` is on (production).
+        """
+        if not charge_id or not current_app.config["STRIPE_FEE_FROM_BALANCE_TRANSACTION"]:
+            return None
+        try:
+            charge = _plain(self._client.v1.charges.retrieve(charge_id))
+            transaction = charge.get("balance_transaction")
+            if not transaction:
+                return None
+            if isinstance(transaction, str):
+                transaction = _plain(self._client.v1.balance_transactions.retrieve(transaction))
+            return int(transaction["fee"])
+        except stripe.StripeError:
+            return None
+
+    def create_and_confirm(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        payment_method: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        transfer_group: str | None,
+        return_url: str | None,
+    ) -> PaymentIntentState:
+        params: dict[str, Any] = {
+            "amount": amount_cents,
+            "currency": currency.lower(),
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+            "confirm": True,
+            "metadata": metadata,
+        }
+        if current_app.config["STRIPE_SENDS_TRANSFER_GROUP"]:
+            if transfer_group:
+                params["transfer_group"] = transfer_group
+            if return_url:
+                params["return_url"] = return_url
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.CardError as error:
+            intent_id = self._declined_intent_id(error)
+            raise PaymentDeclined(
+                error.user_message or "The card was declined.", intent_id
+            ) from None
+        except stripe.InvalidRequestError as error:
+            if error.param == "payment_method" or error.http_status == 404:
+                raise PaymentDeclined(
+                    "That card could not be used; please enter it again."
+                ) from None
+            raise GatewayError(str(error)) from error
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return self._payment_intent(intent)
+
+    def _declined_intent_id(self, error: stripe.CardError) -> str | None:
+        """The PaymentIntent a declined card left behind (Stripe names it; the emulator names
+        only the charge, which names it)."""
+        details = error.error
+        if details is not None and details.payment_intent is not None:
+            return _plain(details.payment_intent).get("id")
+        charge_id = details.charge if details is not None else None
+        if not charge_id:
+            return None
+        try:
+            charge = _plain(self._client.v1.charges.retrieve(charge_id))
+        except stripe.StripeError:
+            return None
+        intent = charge.get("payment_intent")
+        return intent if isinstance(intent, str) else None
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentState:
+        try:
+            return self._payment_intent(self._client.v1.payment_intents.retrieve(payment_intent_id))
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+
+    def confirm_payment_intent(
+        self, payment_intent_id: str, idempotency_key: str
+    ) -> PaymentIntentState:
+        try:
+            intent = self._client.v1.payment_intents.confirm(
+                payment_intent_id, {}, {"idempotency_key": idempotency_key}
+            )
+        except stripe.CardError as error:
+            raise PaymentDeclined(error.user_message or "The card was declined.") from None
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return self._payment_intent(intent)
+
+    def retrieve_charge(self, charge_id: str) -> ChargeState:
+        try:
+            charge = _plain(self._client.v1.charges.retrieve(charge_id))
+            intent = charge.get("payment_intent")
+            refunds = self.list_refunds(intent) if intent else []
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return ChargeState(
+            id=charge["id"],
+            payment_intent_id=intent,
+            amount_cents=int(charge["amount"]),
+            amount_refunded_cents=int(charge.get("amount_refunded") or 0),
+            refunds=refunds,
+        )
+
+    def create_refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount_cents: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> RefundState:
+        try:
+            refund = self._client.v1.refunds.create(
+                {
+                    "payment_intent": payment_intent_id,
+                    "amount": amount_cents,
+                    "metadata": metadata,
+                },
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return _refund(refund)
+
+    def list_refunds(self, payment_intent_id: str) -> list[RefundState]:
+        try:
+            page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return [_refund(r) for r in page.auto_paging_iter()]
+
+    def list_payment_intents(self, since: datetime, until: datetime) -> list[PaymentIntentState]:
+        window = {"gte": int(since.timestamp()), "lt": int(until.timestamp())}
+        try:
+            try:
+                page = self._client.v1.payment_intents.list(
+                    {"created": window, "limit": 100}  # type: ignore[arg-type]
+                )
+            except stripe.InvalidRequestError as error:
+                if "created" not in str(error):
+                    raise
+                # The emulator cannot filter by creation time: filter here instead.
+                page = self._client.v1.payment_intents.list({"limit": 100})
+            intents = [self._payment_intent(i) for i in page.auto_paging_iter()]
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return [i for i in intents if i.created is None or since <= i.created < until]
+
+    def verify_webhook(self, payload: bytes, signature_header: str) -> dict[str, Any]:
+        try:
+            event = stripe.Webhook.construct_event(payload, signature_header, self._webhook_secret)
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            raise InvalidSignature(str(error)) from None
+        return _plain(event)
+
+
+def gateway() -> StripeGateway:
+    """The gateway for the current app's settings."""
+    config = current_app.config
+    if not (config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET")):
+        raise ServiceUnavailable(
+            "Payments are not set up yet: the co-op's Stripe keys are missing.",
+            code="payments_not_configured",
+        )
+    return StripeGateway(
+        config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE"), config["STRIPE_WEBHOOK_SECRET"]
+    )

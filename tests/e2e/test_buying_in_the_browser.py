@@ -1,0 +1,142 @@
+"""A buyer licenses a photo, pays with the emulator's test card and downloads it. In a browser.
+
+The Stripe emulator itself confirms the payment: it POSTs its signed ``payment_intent`` events
+to the live server's webhook, and tasks run inline, so the order is paid when that request ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from marketplace.assets.models import Asset
+from marketplace.database import unit_of_work
+from marketplace.storage import get_storage
+from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.factories import Factory, jpeg_bytes
+from tests.fixtures.payments import GOOD_CARD, WEBHOOK_SECRET
+from tests.fixtures.stripe_emulator import StripeEmulator, free_port
+from tests.fixtures.web import TEST_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+WEBHOOK_NAME = "coop-stock-e2e"
+
+
+def _register_webhook(emulator: StripeEmulator, url: str) -> None:
+    body = json.dumps({"url": url, "secret": WEBHOOK_SECRET}).encode()
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{emulator.base_url}/_config/webhooks/{WEBHOOK_NAME}",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback
+        pass
+
+
+@pytest.fixture
+def shop_live_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterator[str]:
+    """The shop app served over real HTTP, receiving the emulator's webhooks."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    shop_app.config["SERVER_BASE_URL"] = base_url
+    server = make_server("127.0.0.1", port, shop_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _register_webhook(stripe_emulator, f"{base_url}/webhooks/stripe")
+    yield base_url
+    # Point the emulator somewhere harmless again: later tests have no server here.
+    _register_webhook(stripe_emulator, "http://127.0.0.1:9/")
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def _photo_with_original(title: str, original: bytes) -> int:
+    """A member's published photo whose original (``original``) is in the app's storage."""
+    asset_id = Catalogue().add(title, "harbour, boats", size=(4000, 3000))
+    with unit_of_work() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        get_storage().save_stream(asset.original_key, io.BytesIO(original), len(original))
+        asset.original_mime = "image/jpeg"
+        asset.original_size_bytes = len(original)
+        asset.original_sha256 = hashlib.sha256(original).hexdigest()
+    return asset_id
+
+
+def test_buy_a_photo_with_the_test_card_and_download_the_original(
+    shop_live_server: str, browser_page: object, tmp_path: Path
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    page: Page = browser_page  # type: ignore[assignment]
+    live = shop_live_server
+    original = jpeg_bytes(640, 480, (30, 90, 160))
+    asset_id = _photo_with_original("Harbour at dawn", original)
+    Factory().buyer("buyer@example.org")
+
+    page.goto(f"{live}/login")
+    page.get_by_label("Email").fill("buyer@example.org")
+    page.locator("#password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r".*/login"))
+
+    # Choose a licence and a size on the photo's page.
+    page.goto(f"{live}/assets/{asset_id}-harbour-at-dawn")
+    page.locator("#buy-licence").select_option("standard")
+    page.locator("#buy-size").select_option("M")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(f"{live}/cart")
+    expect(page.get_by_text("Harbour at dawn").first).to_be_visible()
+
+    # Check out, then pay by card: the number goes to the emulator, never to the app.
+    page.get_by_role("button", name="Check out").click()
+    expect(page).to_have_url(re.compile(r".*/orders/\d+/pay$"))
+    order_url = page.url.removesuffix("/pay")
+    page.locator('[data-card-field="number"]').fill(GOOD_CARD)
+    page.locator('[data-card-field="expiry"]').fill("12 / 34")
+    page.locator('[data-card-field="cvc"]').fill("123")
+    pay = page.locator("[data-pay-button]")
+    expect(pay).to_be_enabled()
+    pay.click()
+
+    # The page polls until the emulator's webhook has marked the order paid, then opens it.
+    expect(page).to_have_url(order_url, timeout=30_000)
+    summary = page.get_by_label("Order summary")
+    expect(summary.locator(".badge")).to_have_text("Paid")
+    download_link = page.get_by_role("link", name=re.compile(r"^Download original"))
+    expect(download_link).to_be_visible()
+
+    with page.expect_download() as download_info:
+        download_link.click()
+    download = download_info.value
+    assert download.suggested_filename == f"coop-stock-{asset_id}-m.jpg"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert saved.read_bytes() == original
+
+    # The certificate is a PDF.
+    certificate = page.get_by_role("link", name=re.compile(r"^Certificate \(PDF\)"))
+    certificate_href = certificate.get_attribute("href")
+    assert certificate_href
+    response = page.request.get(f"{live}{certificate_href}")
+    assert response.ok
+    assert response.headers["content-type"].startswith("application/pdf")
+    assert response.body().startswith(b"%PDF")
+
+    # Anyone with the code can check that the licence is genuine and valid.
+    page.get_by_role("link", name=re.compile(r"^Verify")).click()
+    expect(page).to_have_url(re.compile(r".*/licences/verify/.+"))
+    expect(page.get_by_text("Genuine and valid.")).to_be_visible()
+    expect(page.get_by_text("Harbour at dawn (asset")).to_be_visible()

@@ -1,0 +1,368 @@
+"""Buying on the production stack: PostgreSQL, Redis, the real Celery worker, and webhooks the
+Stripe emulator itself delivers over HTTP to the app served on a real socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.serving import make_server
+
+from marketplace import create_app
+from marketplace.database import unit_of_work, utcnow
+from marketplace.extensions import db
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import JournalEntry, JournalLine
+from marketplace.licensing.models import Licence
+from marketplace.orders.models import Order
+from marketplace.payments import services as payments
+from marketplace.payments.models import StripeEvent
+from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.config import app_config
+from tests.fixtures.factories import Factory
+from tests.fixtures.payments import (
+    PUBLISHABLE_KEY,
+    WEBHOOK_SECRET,
+    payment_method,
+    payment_succeeded,
+    signature_header,
+)
+from tests.fixtures.stripe_emulator import TEST_SECRET_KEY, StripeEmulator, free_port
+from tests.fixtures.web import IsolatedClient, api_token
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def webhooks_to_app(services_app: Flask, stripe_emulator: StripeEmulator) -> Iterator[str]:
+    """Serve the app on a socket and have the emulator send its webhooks there."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, services_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/webhooks/stripe"
+    _register_webhook(stripe_emulator, url)
+    yield url
+    # Point the emulator somewhere harmless again: later tests have no server here.
+    _register_webhook(stripe_emulator, "http://127.0.0.1:9/")
+    server.shutdown()
+    thread.join(10)
+
+
+def _register_webhook(emulator: StripeEmulator, url: str) -> None:
+    body = json.dumps({"url": url, "secret": WEBHOOK_SECRET}).encode()
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{emulator.base_url}/_config/webhooks/coop-stock-services",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback
+        pass
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 40.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("timed out waiting for the worker")
+        time.sleep(0.2)
+
+
+def _status(order_id: int) -> str:
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    return order.status
+
+
+def _no_duplicates() -> None:
+    session = db.session()
+    licences = session.execute(sa.select(Licence.order_item_id)).scalars().all()
+    assert len(licences) == len(set(licences))
+    balance = ledger.trial_balance(session, "USD")
+    assert balance.total_debits_cents == balance.total_credits_cents
+    keys = session.execute(sa.select(JournalEntry.idempotency_key)).scalars().all()
+    assert len(keys) == len(set(keys))
+
+
+class Shop:
+    def __init__(self, app: Flask, emulator: StripeEmulator) -> None:
+        self.client = app.test_client()
+        self.emulator = emulator
+        self.buyer = Factory().buyer()
+        self.headers = api_token(self.client, self.buyer.email)
+        self.catalogue = Catalogue()
+
+    def order(self, asset_id: int, headers: dict[str, str] | None = None) -> int:
+        response = self.client.post(
+            "/api/v1/orders",
+            json={"items": [{"asset_id": asset_id, "licence": "standard", "size": "M"}]},
+            headers=headers or self.headers,
+        )
+        assert response.status_code == 201, response.get_json()
+        return int(response.get_json()["id"])
+
+    def pay(self, order_id: int, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = self.client.post(
+            f"/api/v1/orders/{order_id}/payment",
+            json={"payment_method": payment_method(self.emulator.base_url)},
+            headers=headers or self.headers,
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()  # type: ignore[no-any-return]
+
+
+def test_stripe_webhooks_pay_orders_through_the_worker_and_replays_change_nothing(
+    services_app: Flask, stripe_emulator: StripeEmulator, webhooks_to_app: str
+) -> None:
+    shop = Shop(services_app, stripe_emulator)
+    orders = [shop.order(shop.catalogue.add(f"Fjord {n}", "fjord")) for n in range(3)]
+    for order_id in orders:
+        assert shop.pay(order_id)["status"] == "processing"
+    # localstripe delivers payment_intent.succeeded to the app; the worker applies it.
+    _wait_for(lambda: all(_status(o) == "paid" for o in orders))
+    lines_before = db.session.execute(sa.select(sa.func.count()).select_from(JournalLine)).scalar()
+
+    # Every stored event, delivered again ten times, in random order, with fresh signatures.
+    stored = db.session.execute(sa.select(StripeEvent.payload)).scalars().all()
+    replays = [payload for payload in stored for _ in range(10)]
+    random.shuffle(replays)
+    for payload in replays:
+        body = json.dumps(payload).encode()
+        response = shop.client.post(
+            "/webhooks/stripe", data=body, headers={"Stripe-Signature": signature_header(body)}
+        )
+        assert response.status_code == 200
+    # The same payments, announced under new event ids (as a second endpoint would see them).
+    for order_id in orders:
+        intent = db.session.get(Order, order_id).payment_intent_id  # type: ignore[union-attr]
+        body = json.dumps(payment_succeeded(intent)).encode()
+        shop.client.post(
+            "/webhooks/stripe", data=body, headers={"Stripe-Signature": signature_header(body)}
+        )
+    _wait_for(
+        lambda: (
+            db.session.execute(
+                sa.select(sa.func.count())
+                .select_from(StripeEvent)
+                .where(StripeEvent.status == "pending")
+            ).scalar()
+            == 0
+        )
+    )
+    assert all(_status(o) == "paid" for o in orders)
+    assert (
+        db.session.execute(sa.select(sa.func.count()).select_from(JournalLine)).scalar()
+        == lines_before
+    )
+    _no_duplicates()
+
+
+def test_a_double_click_and_two_tabs_pay_once(
+    services_app: Flask, stripe_emulator: StripeEmulator
+) -> None:
+    shop = Shop(services_app, stripe_emulator)
+    order_id = shop.order(shop.catalogue.add("Glacier", "glacier"))
+    methods = [payment_method(stripe_emulator.base_url) for _ in range(4)]
+
+    def click(method: str) -> dict[str, Any]:
+        with services_app.app_context():
+            response = services_app.test_client().post(
+                f"/api/v1/orders/{order_id}/payment",
+                json={"payment_method": method},
+                headers=shop.headers,
+            )
+            assert response.status_code == 200, response.get_json()
+            return response.get_json()  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(click, methods))
+    assert len({a["payment_intent_id"] for a in answers}) == 1
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    assert order.payment_attempts == 1
+
+
+def test_two_buyers_checking_out_at_once_each_pay_once(
+    services_app: Flask, stripe_emulator: StripeEmulator, webhooks_to_app: str
+) -> None:
+    shop = Shop(services_app, stripe_emulator)
+    asset = shop.catalogue.add("Aurora", "aurora")
+    other_buyer = Factory().buyer()
+    other_headers = api_token(shop.client, other_buyer.email)
+
+    def checkout(headers: dict[str, str]) -> int:
+        with services_app.app_context():
+            client = services_app.test_client()
+            added = client.post(
+                "/api/v1/cart/items",
+                json={"asset_id": asset, "licence": "standard", "size": "M"},
+                headers=headers,
+            )
+            assert added.status_code == 201, added.get_json()
+            order = client.post("/api/v1/cart/checkout", headers=headers)
+            assert order.status_code == 201, order.get_json()
+            order_id = int(order.get_json()["id"])
+            paid = client.post(
+                f"/api/v1/orders/{order_id}/payment",
+                json={"payment_method": payment_method(stripe_emulator.base_url)},
+                headers=headers,
+            )
+            assert paid.status_code == 200
+            return order_id
+
+    with ThreadPoolExecutor(2) as pool:
+        orders = list(pool.map(checkout, [shop.headers, other_headers]))
+    _wait_for(lambda: all(_status(o) == "paid" for o in orders))
+    _no_duplicates()
+
+
+def test_an_event_whose_task_was_lost_is_picked_up_again(
+    services_app: Flask, stripe_emulator: StripeEmulator
+) -> None:
+    """A worker killed while holding the task (or a lost message): the event stays pending in
+    the database, and the retry beat queues it again for a live worker."""
+    shop = Shop(services_app, stripe_emulator)
+    order_id = shop.order(shop.catalogue.add("Dune", "dune"))
+    intent = shop.pay(order_id)["payment_intent_id"]
+    event = payment_succeeded(intent)
+    with unit_of_work() as session:  # stored, as the webhook stores it, but its task never ran
+        session.add(
+            StripeEvent(
+                id=event["id"],
+                type=event["type"],
+                payload=event,
+                status="pending",
+                received_at=utcnow() - timedelta(minutes=6),
+            )
+        )
+    assert payments.retry_due_events() >= 1
+    _wait_for(lambda: _status(order_id) == "paid")
+    _no_duplicates()
+
+
+def _start_worker(services_env: Any, queue: str, log_path: Any) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own worker
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                f"--queues={queue}",
+                f"--hostname=crash-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            env=services_env.environ(),
+            cwd=Path(__file__).resolve().parents[3],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    _wait_for(lambda: b"ready." in log_path.read_bytes(), timeout=60)
+    return process
+
+
+def test_a_worker_killed_in_the_middle_of_a_payment_pays_once_after_restart(
+    services_env: Any, smtp_sink: Any, stripe_emulator: StripeEmulator, tmp_path: Path
+) -> None:
+    """SIGKILL the worker while it applies a payment (held on the order's row lock), restart
+    it: the half-done transaction is gone, the event is picked up again, and paid once."""
+    queue = f"payments-crash-{uuid.uuid4().hex[:6]}"
+    app = create_app(
+        app_config(
+            services_env.instance,
+            services_env.database_url,
+            smtp_sink,
+            TASKS_INLINE=False,
+            CELERY={
+                "broker_url": services_env.redis_url,
+                "task_ignore_result": True,
+                "task_routes": {"payments.*": {"queue": queue}},
+            },
+            STRIPE_API_BASE=services_env.stripe_api_base,
+            STRIPE_SECRET_KEY=TEST_SECRET_KEY,
+            STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        )
+    )
+    app.test_client_class = IsolatedClient
+    log_path = tmp_path / "crash-worker.log"
+    with app.app_context():
+        shop = Shop(app, stripe_emulator)
+        order_id = shop.order(shop.catalogue.add("Tundra", "tundra"))
+        intent = shop.pay(order_id)["payment_intent_id"]
+        engine = sa.create_engine(services_env.database_url)
+        worker = _start_worker(services_env, queue, log_path)
+        try:
+            with engine.connect() as blocker:
+                # Hold the order's row: the worker will get this far and wait.
+                blocker.execute(sa.text("BEGIN"))
+                blocker.execute(
+                    sa.text("SELECT id FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id}
+                )
+                body = json.dumps(payment_succeeded(intent)).encode()
+                response = shop.client.post(
+                    "/webhooks/stripe",
+                    data=body,
+                    headers={"Stripe-Signature": signature_header(body)},
+                )
+                assert response.status_code == 200
+                _wait_for(
+                    lambda: (
+                        db.session.execute(
+                            sa.select(StripeEvent.attempts)
+                            .where(StripeEvent.status == "pending")
+                            .execution_options(populate_existing=True)
+                        ).scalar()
+                        == 1
+                    )
+                )
+                time.sleep(0.5)  # inside apply_payment_intent, waiting on the lock
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(10)
+                blocker.execute(sa.text("ROLLBACK"))
+            assert _status(order_id) == "pending_payment"
+            with unit_of_work() as session:  # as if the stuck-event timeout had passed
+                session.execute(
+                    sa.update(StripeEvent)
+                    .values(received_at=utcnow() - timedelta(minutes=6))
+                    .where(StripeEvent.status == "pending")
+                )
+            worker = _start_worker(services_env, queue, log_path)
+            assert payments.retry_due_events() >= 1
+            _wait_for(lambda: _status(order_id) == "paid")
+            _no_duplicates()
+            licences = sa.select(sa.func.count()).select_from(Licence)
+            assert db.session.execute(licences.where(Licence.order_id == order_id)).scalar() == 1
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(30)
+            engine.dispose()
+            # This app's own pool: closed here, not left to the garbage collector.
+            db.session.remove()
+            db.engine.dispose()

@@ -1,0 +1,39 @@
+"""Payments: Stripe events, refunds, and the checks that a lost webhook never strands an order."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from celery import shared_task
+
+from marketplace.payments import reconciliation, services
+
+
+@shared_task(name="payments.process_event", acks_late=True, reject_on_worker_lost=True)
+def process_event(event_id: str) -> None:
+    services.process_event(event_id)
+
+
+@shared_task(name="payments.send_refund", acks_late=True, reject_on_worker_lost=True)
+def send_refund(refund_id: int) -> None:
+    services.send_refund(refund_id)
+
+
+@shared_task(name="payments.retry_due_events", acks_late=True)
+def retry_due_events() -> int:
+    return services.retry_due_events()
+
+
+@shared_task(name="payments.recheck_pending_orders", acks_late=True)
+def recheck_pending_orders() -> int:
+    return services.recheck_pending_orders()
+
+
+@shared_task(name="payments.cancel_abandoned_orders", acks_late=True)
+def cancel_abandoned_orders() -> int:
+    return services.cancel_abandoned_orders()
+
+
+@shared_task(name="payments.reconcile_yesterday", acks_late=True)
+def reconcile_yesterday() -> int:
+    return reconciliation.reconcile_day(date.today() - timedelta(days=1))
