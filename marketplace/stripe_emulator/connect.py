@@ -12,8 +12,9 @@ Routes (``install`` registers them on localstripe's app):
 Events ``account.updated``, ``transfer.created``, ``transfer.updated`` and ``transfer.reversed``
 go, signed, to every webhook registered with localstripe, through localstripe's own delivery.
 
-``idempotency_middleware`` gives every ``POST /v1/...`` route (localstripe's too) Stripe's
-idempotency semantics. Objects live in localstripe's store, so they are saved with it.
+``idempotency_middleware`` gives these ``POST /v1/...`` routes Stripe's idempotency semantics
+(see ``IDEMPOTENT_PATHS`` for why not localstripe's). Objects live in localstripe's store, so
+they are saved with it.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ ONBOARDING_SESSION_LIFETIME = 3600  # a visited link's form may be submitted for
 IDEMPOTENCY_TTL = 24 * 3600  # Stripe keeps keys for at least 24 hours
 IDEMPOTENCY_RECORDS_KEY = "coop_connect_idempotency"  # no colon: no localstripe class lists it
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# Connect's routes only. The middleware would work for localstripe's routes as well, but the app's
+# payment keys ("order-<id>-attempt-<n>") repeat whenever its database is recreated while the
+# emulator's state is kept (each test on a fresh database against the session's emulator, or a
+# demo database reset): Stripe would then refuse them, as the middleware does.
+IDEMPOTENT_PATHS = re.compile(r"^/v1/(accounts|account_links|transfers)(/|$)")
 
 CAPABILITY_REFUSAL = (
     "Your destination account needs to have at least one of the following capabilities "
@@ -932,7 +938,7 @@ def _idempotency_error(message: str, status: int = 400) -> web.Response:
 async def idempotency_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Stripe's idempotency for every ``POST /v1/...``, keyed on (secret key, Idempotency-Key).
+    """Stripe's idempotency for Connect's POSTs, keyed on (secret key, Idempotency-Key).
 
     The first request's status and body are saved when the endpoint ran (a success, or a refusal
     such as a declined card or a transfer to an account that cannot receive), not when its
@@ -941,7 +947,7 @@ async def idempotency_middleware(
     """
     request["coop_request_id"] = "req_" + random_id(14)
     key = request.headers.get("Idempotency-Key")
-    if request.method != "POST" or not key or not request.path.startswith("/v1/"):
+    if request.method != "POST" or not key or not IDEMPOTENT_PATHS.match(request.path):
         return await handler(request)
 
     resources, server = _localstripe()
