@@ -61,6 +61,7 @@ RETAINED_SURPLUS = "3300"
 LICENCE_REVENUE = "4000"
 REFUNDS_AND_CHARGEBACKS = "4900"
 PAYMENT_FEES = "5100"
+OPERATING_COSTS = "5200"
 
 # The chart a co-op accountant expects: 1xxx assets, 2xxx liabilities, 3xxx equity, 4xxx income
 # (49xx contra-income), 5xxx expenses. Later features add codes here; shared accounts that are
@@ -78,6 +79,7 @@ CHART: dict[str, AccountSpec] = {
         AccountSpec(LICENCE_REVENUE, "Licence revenue", "income"),
         AccountSpec(REFUNDS_AND_CHARGEBACKS, "Refunds and chargebacks", "contra_income"),
         AccountSpec(PAYMENT_FEES, "Payment processing fees", "expense"),
+        AccountSpec(OPERATING_COSTS, "Operating costs", "expense"),
     )
 }
 
