@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -51,8 +52,13 @@ class Order(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(sa.String(24), nullable=False, default="pending_payment")
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
     total_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
-    # Each payment attempt gets its own Stripe idempotency key: order id + attempt number.
+    # Each payment attempt gets its own Stripe idempotency key: order id, this random token
+    # (so that a database restored from a backup never reuses a key Stripe still remembers)
+    # and the attempt number.
     payment_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    idempotency_token: Mapped[str] = mapped_column(
+        sa.String(32), nullable=False, default=lambda: uuid.uuid4().hex
+    )
     payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     payment_status: Mapped[str | None] = mapped_column(sa.String(32))
     payment_error: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
@@ -66,6 +72,10 @@ class Order(db.Model):  # type: ignore[name-defined]
     items: Mapped[list[OrderItem]] = relationship(
         "OrderItem", back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
     )
+
+    def payment_key(self, suffix: str = "") -> str:
+        """The Stripe idempotency key of the current payment attempt."""
+        return f"order-{self.id}-{self.idempotency_token}-attempt-{self.payment_attempts}{suffix}"
 
     __table_args__ = (
         sa.CheckConstraint(f"status IN {ORDER_STATUSES}", name="status_known"),

@@ -171,7 +171,7 @@ def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
                 currency=order.currency,
                 payment_method=payment_method,
                 metadata={"order_id": str(order.id)},
-                idempotency_key=f"order-{order.id}-attempt-{order.payment_attempts}",
+                idempotency_key=order.payment_key(),
                 transfer_group=f"order-{order.id}",
                 return_url=None,
             )
@@ -210,7 +210,7 @@ def confirm_after_action(user: User, order_id: int) -> PaymentResult:
             intent = stripe.retrieve_payment_intent(order.payment_intent_id)
             if intent.status == "requires_confirmation":
                 intent = stripe.confirm_payment_intent(
-                    intent.id, f"order-{order.id}-attempt-{order.payment_attempts}-confirm"
+                    intent.id, order.payment_key("-confirm")
                 )
         except PaymentDeclined as declined:
             order.payment_status, order.payment_error = "requires_payment_method", declined.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,9 @@ class Refund(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), nullable=False, index=True)
     item_ids: Mapped[list[int]] = mapped_column(sa.JSON, nullable=False)
+    idempotency_token: Mapped[str] = mapped_column(
+        sa.String(32), nullable=False, default=lambda: uuid.uuid4().hex
+    )
     amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="requested")
@@ -59,7 +63,7 @@ class Refund(db.Model):  # type: ignore[name-defined]
 
     @property
     def idempotency_key(self) -> str:
-        return f"refund-{self.id}"
+        return f"refund-{self.id}-{self.idempotency_token}"
 
 
 class Dispute(db.Model):  # type: ignore[name-defined]
