@@ -24,6 +24,14 @@ class MemberClass(db.Model):  # type: ignore[name-defined]
     code: Mapped[str] = mapped_column(sa.String(32), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # The class's share of a dividend pool and how it is shared (marketplace.dividends.core):
+    # 0 leaves the class out of dividend runs.
+    dividend_share_bps: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0"
+    )
+    dividend_basis: Mapped[str] = mapped_column(
+        sa.String(16), nullable=False, default="equal", server_default="equal"
+    )
 
 
 class Member(db.Model):  # type: ignore[name-defined]

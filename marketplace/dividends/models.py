@@ -1,0 +1,111 @@
+"""Dividend runs and their allocations (migration 0010).
+
+A run keeps the figures it was drafted from and a snapshot of the allocation policy, so that a
+later edit of the member classes or a late refund does not change a run an admin approved.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.membership.models import Member
+
+RUN_STATUSES = ("draft", "approved", "paying", "paid", "partially_paid")
+ALLOCATION_STATUSES = ("pending", "paid", "held", "failed")
+
+
+class DividendRun(db.Model):  # type: ignore[name-defined]
+    """One year-end run: the period's surplus, the reserve, the pool and who approved it."""
+
+    __tablename__ = "dividend_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="draft")
+    revenue_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    refunds_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    fees_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    operating_costs_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    operating_costs_note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    surplus_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    reserve_bps: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    reserve_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    pool_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    cash_bps: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    unallocated_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    # Why there is no pool, or why nobody received it; empty when the pool was shared.
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # The policy used ([{code, share_pct, basis}]) and each class's part ([{…, pool_cents}]).
+    policy: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
+    classes: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False)
+    drafted_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    drafted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pay_started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    pay_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    drafted_by: Mapped[User] = relationship(User, foreign_keys=[drafted_by_id])
+    approved_by: Mapped[User | None] = relationship(User, foreign_keys=[approved_by_id])
+    allocations: Mapped[list[DividendAllocation]] = relationship(
+        "DividendAllocation",
+        back_populates="run",
+        order_by="DividendAllocation.member_number",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {RUN_STATUSES}", name="status_known"),
+        sa.CheckConstraint("period_start <= period_end", name="period_ordered"),
+        sa.CheckConstraint("pool_cents >= 0 AND reserve_cents >= 0", name="pool_not_negative"),
+        sa.CheckConstraint("cash_bps >= 2000 AND cash_bps <= 10000", name="cash_share_allowed"),
+    )
+
+
+class DividendAllocation(db.Model):  # type: ignore[name-defined]
+    """One member's part of a run: what they were allocated, paid in cash and retained."""
+
+    __tablename__ = "dividend_allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("dividend_runs.id"), nullable=False)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), nullable=False, index=True)
+    member_number: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    class_code: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    basis: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    weight: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    patronage_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    allocation_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    cash_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    retained_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
+    stripe_transfer_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # Bumped when Stripe refuses a transfer: it keeps a refusal under its key, so a retry
+    # needs a new one (any other failure retries under the same key).
+    transfer_attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    run: Mapped[DividendRun] = relationship(DividendRun, back_populates="allocations")
+    member: Mapped[Member] = relationship(Member)
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {ALLOCATION_STATUSES}", name="status_known"),
+        sa.CheckConstraint(
+            "allocation_cents > 0 AND cash_cents > 0 AND retained_cents >= 0 "
+            "AND cash_cents + retained_cents = allocation_cents",
+            name="parts_add_up",
+        ),
+        sa.UniqueConstraint("run_id", "member_id", name="uq_dividend_allocations_run_member"),
+        sa.Index("ix_dividend_allocations_run_status", "run_id", "status"),
+    )

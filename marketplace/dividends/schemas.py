@@ -1,0 +1,179 @@
+"""Reading a run request and writing runs, allocations and statements as JSON or CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from marketplace.api_support import iso_date, rfc3339
+from marketplace.dividends import core
+from marketplace.dividends.models import DividendAllocation, DividendRun
+from marketplace.dividends.services import RunRequest
+from marketplace.errors import InvalidInput
+from marketplace.ledger.entries import decimal_string
+from marketplace.ledger.reports import csv_text
+
+
+def _date(body: Mapping[str, Any], name: str) -> date:
+    raw = body.get(name)
+    try:
+        return date.fromisoformat(str(raw)) if isinstance(raw, str) else _missing(name)
+    except ValueError:
+        raise InvalidInput(
+            f"'{name}' must be a date like 2025-12-31.", fields={name: "Not a date."}
+        ) from None
+
+
+def _missing(name: str) -> date:
+    raise InvalidInput(
+        f"The field '{name}' is required (a date like 2025-12-31).",
+        code="missing_field",
+        fields={name: "Required."},
+    )
+
+
+def _percent(body: Mapping[str, Any], name: str, default: str | None = None) -> core.Percent:
+    raw = body.get(name, default)
+    if raw is None or isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise InvalidInput(
+            f"'{name}' must be a number of percent from 0 to 100.", fields={name: "Required."}
+        )
+    try:
+        core.percent_bps(raw, name)
+    except core.DividendError as error:
+        raise InvalidInput(str(error), fields={name: str(error)}) from None
+    return raw
+
+
+def _cents(body: Mapping[str, Any], name: str) -> int:
+    raw = body.get(name, 0)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise InvalidInput(
+            f"'{name}' must be a whole, non-negative number of cents.",
+            fields={name: "Whole cents, 0 or more."},
+        )
+    return raw
+
+
+def run_request(body: Mapping[str, Any]) -> RunRequest:
+    """``{period_start, period_end, operating_costs_cents, reserve_pct, cash_pct}``; the cash
+    share's 20 % floor is checked when drafting, so its message is the core's."""
+    note = body.get("operating_costs_note", "")
+    if not isinstance(note, str):
+        raise InvalidInput(
+            "'operating_costs_note' must be a string.", fields={"operating_costs_note": "Text."}
+        )
+    return RunRequest(
+        period_start=_date(body, "period_start"),
+        period_end=_date(body, "period_end"),
+        operating_costs_cents=_cents(body, "operating_costs_cents"),
+        reserve_pct=_percent(body, "reserve_pct"),
+        cash_pct=_percent(body, "cash_pct", "20"),
+        operating_costs_note=note[:2000],
+    )
+
+
+def _number(pct: Decimal) -> int | float:
+    return int(pct) if pct == pct.to_integral_value() else float(pct)
+
+
+def allocation_json(allocation: DividendAllocation) -> dict[str, Any]:
+    return {
+        "id": allocation.id,
+        "member_id": allocation.member_id,
+        "member_number": allocation.member_number,
+        "class_code": allocation.class_code,
+        "basis": allocation.basis,
+        "weight": allocation.weight,
+        "patronage_cents": allocation.patronage_cents,
+        "allocation_cents": allocation.allocation_cents,
+        "cash_cents": allocation.cash_cents,
+        "retained_cents": allocation.retained_cents,
+        "status": allocation.status,
+        "stripe_transfer_id": allocation.stripe_transfer_id,
+        "failure_reason": allocation.failure_reason or None,
+    }
+
+
+def run_json(run: DividendRun, progress: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "status": run.status,
+        "period_start": iso_date(run.period_start),
+        "period_end": iso_date(run.period_end),
+        "currency": run.currency,
+        "revenue_cents": run.revenue_cents,
+        "refunds_cents": run.refunds_cents,
+        "fees_cents": run.fees_cents,
+        "royalties_cents": 0,
+        "operating_costs_cents": run.operating_costs_cents,
+        "operating_costs_note": run.operating_costs_note,
+        "surplus_cents": run.surplus_cents,
+        "reserve_pct": _number(core.bps_pct(run.reserve_bps)),
+        "reserve_cents": run.reserve_cents,
+        "pool_cents": run.pool_cents,
+        "unallocated_cents": run.unallocated_cents,
+        "cash_pct": _number(core.bps_pct(run.cash_bps)),
+        "reason": run.reason or None,
+        "classes": [
+            {
+                "code": c["code"],
+                "share_pct": _number(Decimal(c["share_pct"])),
+                "basis": c["basis"],
+                "pool_cents": c["pool_cents"],
+            }
+            for c in run.classes
+        ],
+        "allocations": [allocation_json(a) for a in run.allocations],
+        "progress": progress,
+        "failures": [
+            {"member_id": a.member_id, "member_number": a.member_number, "reason": a.failure_reason}
+            for a in run.allocations
+            if a.status == "failed"
+        ],
+        "drafted_by_id": run.drafted_by_id,
+        "drafted_at": rfc3339(run.drafted_at),
+        "approved_by_id": run.approved_by_id,
+        "approved_at": rfc3339(run.approved_at),
+        "paid_at": rfc3339(run.paid_at),
+    }
+
+
+CSV_HEADER = [
+    "member_number",
+    "member_id",
+    "class",
+    "basis",
+    "weight",
+    "patronage",
+    "allocation",
+    "cash",
+    "retained",
+    "status",
+    "stripe_transfer_id",
+]
+
+
+def allocations_csv(run: DividendRun) -> Iterator[str]:
+    """One row per allocation, amounts as decimals in the run's currency."""
+    return csv_text(
+        CSV_HEADER,
+        (
+            [
+                a.member_number,
+                a.member_id,
+                a.class_code,
+                a.basis,
+                a.weight,
+                decimal_string(a.patronage_cents),
+                decimal_string(a.allocation_cents),
+                decimal_string(a.cash_cents),
+                decimal_string(a.retained_cents),
+                a.status,
+                a.stripe_transfer_id or "",
+            ]
+            for a in run.allocations
+        ),
+    )

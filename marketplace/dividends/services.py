@@ -1,0 +1,620 @@
+"""Dividend runs: draft from the ledger, approve (four eyes), pay one task per member.
+
+A draft posts nothing, so it can be discarded; approval posts the run's entries
+(``core.dividend_run_entries``) in one transaction; paying queues ``dividends.pay_allocation``
+per allocation after the commit. Every step locks the row it changes and returns early when
+the work is done, so paying twice, two admins at once or a worker crash never pays twice.
+
+The figures: revenue, refunds and fees come from the ledger (entries posted within the period,
+by UTC day, both ends included, leaving out the dividend entries themselves). Royalties are 0
+in ``SurplusInputs``: a sale credits the member's royalty straight to royalties payable and only
+the co-op's share to licence revenue, so revenue is already net of royalties.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.audit.services import record
+from marketplace.background import enqueue
+from marketplace.database import lock_row, next_in_sequence, unit_of_work, utcnow
+from marketplace.dividends import core
+from marketplace.dividends.models import DividendAllocation, DividendRun
+from marketplace.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.ledger import services as ledger
+from marketplace.ledger.core import (
+    LICENCE_REVENUE,
+    PAYMENT_FEES,
+    REFUNDS_AND_CHARGEBACKS,
+    format_cents,
+)
+from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.membership.models import Member, MemberClass
+from marketplace.orders.models import Order, OrderItem
+from marketplace.payments.gateway import GatewayError, TransferRefused
+
+log = logging.getLogger(__name__)
+
+PAY_TASK = "dividends.pay_allocation"
+DIVIDEND_KINDS = (
+    core.KIND_OPERATING_COSTS,
+    core.KIND_CLOSING,
+    core.KIND_RESERVE,
+    core.KIND_ALLOCATION,
+    core.KIND_PAYMENT,
+    core.KIND_REDEMPTION,
+)
+# Members of these statuses share in a run; a resigned member's capital is redeemed instead.
+SHARING_STATUSES = ("active", "suspended")
+FINISHED = ("paid", "partially_paid")
+
+
+class Payer(Protocol):
+    """Pays one member: a Stripe Connect transfer, answering the transfer id."""
+
+    def __call__(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        transfer_group: str,
+    ) -> str: ...
+
+
+class DestinationLookup(Protocol):
+    def __call__(self, session: Session, member_id: int) -> str | None: ...
+
+
+def ready_payout_account(session: Session, member_id: int) -> str | None:
+    """The member's connected Stripe account when it can receive money, else None (their
+    cash is held in dividends payable). The payouts feature owns payout accounts."""
+    from marketplace.payouts import services as payouts
+
+    return payouts.ready_payout_account(session, member_id)
+
+
+def stripe_transfer(
+    *,
+    amount_cents: int,
+    currency: str,
+    destination: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+    transfer_group: str,
+) -> str:
+    """The default payer: a Stripe Connect transfer from the platform balance."""
+    from marketplace.payments.stripe_gateway import gateway
+
+    transfer = gateway().create_transfer(
+        amount_cents=amount_cents,
+        currency=currency,
+        destination=destination,
+        idempotency_key=idempotency_key,
+        metadata=metadata,
+        transfer_group=transfer_group,
+    )
+    return transfer.id
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _within(column: Any, start: date, end: date) -> Any:
+    return sa.and_(column >= _start_of(start), column < _start_of(end + timedelta(days=1)))
+
+
+def period_figures(
+    session: Session, start: date, end: date, currency: str, operating_costs_cents: int
+) -> core.SurplusInputs:
+    """Revenue, refunds and fees of the period from the ledger, in one grouped query."""
+    debits = sa.func.coalesce(
+        sa.func.sum(sa.case((JournalLine.side == "debit", JournalLine.amount_cents), else_=0)), 0
+    )
+    credits = sa.func.coalesce(
+        sa.func.sum(sa.case((JournalLine.side == "credit", JournalLine.amount_cents), else_=0)), 0
+    )
+    rows = session.execute(
+        sa.select(LedgerAccount.code, debits, credits)
+        .join(JournalLine, JournalLine.account_id == LedgerAccount.id)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            LedgerAccount.code.in_((LICENCE_REVENUE, REFUNDS_AND_CHARGEBACKS, PAYMENT_FEES)),
+            JournalLine.currency == currency,
+            JournalEntry.kind.not_in(DIVIDEND_KINDS),
+            _within(JournalEntry.posted_at, start, end),
+        )
+        .group_by(LedgerAccount.code)
+    ).all()
+    sums = {code: (int(d), int(c)) for code, d, c in rows}
+    revenue_d, revenue_c = sums.get(LICENCE_REVENUE, (0, 0))
+    refunds_d, refunds_c = sums.get(REFUNDS_AND_CHARGEBACKS, (0, 0))
+    fees_d, fees_c = sums.get(PAYMENT_FEES, (0, 0))
+    return core.SurplusInputs(
+        revenue_cents=max(revenue_c - revenue_d, 0),
+        refunds_cents=max(refunds_d - refunds_c, 0),
+        fees_cents=max(fees_d - fees_c, 0),
+        royalties_cents=0,
+        operating_costs_cents=operating_costs_cents,
+    )
+
+
+def patronage_by_member(session: Session, start: date, end: date, currency: str) -> dict[int, int]:
+    """Each artist's net licence sales of their own work in the period: items of orders paid
+    in it, less items refunded or lost to a dispute in it. Two grouped queries, no ORM rows."""
+    sold = session.execute(
+        sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.currency == currency, _within(Order.paid_at, start, end))
+        .group_by(OrderItem.member_id)
+    ).all()
+    reversed_ = session.execute(
+        sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.currency == currency, _within(OrderItem.refunded_at, start, end))
+        .group_by(OrderItem.member_id)
+    ).all()
+    patronage: dict[int, int] = {}
+    for member_id, cents in sold:
+        patronage[member_id] = patronage.get(member_id, 0) + int(cents)
+    for member_id, cents in reversed_:
+        patronage[member_id] = patronage.get(member_id, 0) - int(cents)
+    return patronage
+
+
+def current_policy(session: Session) -> tuple[core.ClassPolicy, ...]:
+    """The member classes' dividend shares (classes at 0 % are left out), validated."""
+    rows = session.execute(
+        sa.select(MemberClass).where(MemberClass.dividend_share_bps > 0).order_by(MemberClass.id)
+    ).scalars()
+    try:
+        return core.validate_policy(
+            core.ClassPolicy(c.code, c.dividend_share_bps, c.dividend_basis)  # type: ignore[arg-type]
+            for c in rows
+        )
+    except core.DividendError as error:
+        raise InvalidInput(f"The member classes' dividend policy is not usable: {error}") from None
+
+
+def policy_data(policy: Sequence[core.ClassPolicy]) -> list[dict[str, Any]]:
+    return [{"code": c.code, "share_pct": str(c.share_pct), "basis": c.basis} for c in policy]
+
+
+def _member_facts(
+    session: Session, policy: Sequence[core.ClassPolicy], patronage: dict[int, int]
+) -> list[core.MemberFacts]:
+    rows = session.execute(
+        sa.select(Member.id, Member.member_number, MemberClass.code, Member.joined_on)
+        .join(MemberClass, MemberClass.id == Member.member_class_id)
+        .where(
+            MemberClass.code.in_([c.code for c in policy]),
+            Member.status.in_(SHARING_STATUSES),
+        )
+    ).all()
+    return [
+        core.MemberFacts(member_id, number, code, joined_on, patronage.get(member_id, 0))
+        for member_id, number, code, joined_on in rows
+    ]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    period_start: date
+    period_end: date
+    operating_costs_cents: int
+    reserve_pct: core.Percent
+    cash_pct: core.Percent
+    operating_costs_note: str = ""
+
+
+def _overlapping_run(session: Session, start: date, end: date) -> DividendRun | None:
+    return session.execute(
+        sa.select(DividendRun)
+        .where(DividendRun.period_start <= end, DividendRun.period_end >= start)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def draft_run(admin: User, request: RunRequest) -> DividendRun:
+    """Compute a run's figures and allocations from the ledger; posts nothing to it.
+
+    A period that overlaps another run (a draft or an approved one) is refused with 409: its
+    surplus would be shared twice. Discard the draft first to redo it.
+    """
+    if request.period_start > request.period_end:
+        raise InvalidInput("The period must end on or after the day it starts.")
+    with unit_of_work() as session:
+        # A lock row of its own: two admins drafting at once are taken one after the other.
+        next_in_sequence(session, "dividend_run_drafts")
+        other = _overlapping_run(session, request.period_start, request.period_end)
+        if other is not None:
+            raise Conflict(
+                f"Dividend run {other.id} ({other.status}) already covers "
+                f"{other.period_start} to {other.period_end}: "
+                "discard that draft first, or choose a period that does not overlap.",
+                code="period_taken",
+            )
+        currency = current_app.config["CURRENCY"]
+        try:
+            inputs = period_figures(
+                session,
+                request.period_start,
+                request.period_end,
+                currency,
+                request.operating_costs_cents,
+            )
+            policy = current_policy(session)
+            patronage = patronage_by_member(
+                session, request.period_start, request.period_end, currency
+            )
+            plan = core.plan_dividend_run(
+                inputs,
+                request.reserve_pct,
+                request.cash_pct,
+                _member_facts(session, policy, patronage),
+                request.period_end,
+                policy,
+                currency,
+            )
+        except core.DividendError as error:
+            field = "cash_pct" if isinstance(error, core.CashShareTooLow) else "period"
+            raise InvalidInput(str(error), fields={field: str(error)}) from None
+        run = DividendRun(
+            period_start=request.period_start,
+            period_end=request.period_end,
+            currency=currency,
+            status="draft",
+            revenue_cents=inputs.revenue_cents,
+            refunds_cents=inputs.refunds_cents,
+            fees_cents=inputs.fees_cents,
+            operating_costs_cents=inputs.operating_costs_cents,
+            operating_costs_note=request.operating_costs_note.strip(),
+            surplus_cents=plan.surplus.surplus_cents,
+            reserve_bps=plan.surplus.reserve_bps,
+            reserve_cents=plan.surplus.reserve_cents,
+            pool_cents=plan.surplus.pool_cents,
+            cash_bps=plan.cash_bps,
+            unallocated_cents=plan.allocation.unallocated_cents,
+            reason=plan.reason or "",
+            policy=policy_data(policy),
+            classes=[
+                {
+                    "code": c.code,
+                    "share_pct": str(c.share_pct),
+                    "basis": c.basis,
+                    "pool_cents": c.pool_cents,
+                    "eligible_count": c.eligible_count,
+                    "total_weight": sum(
+                        m.weight for m in plan.allocation.members if m.class_code == c.code
+                    ),
+                }
+                for c in plan.allocation.classes
+            ],
+            drafted_by_id=admin.id,
+        )
+        bases = {c.code: c.basis for c in policy}
+        weights = {m.member_id: m.weight for m in plan.allocation.members}
+        run.allocations = [
+            DividendAllocation(
+                member_id=d.member_id,
+                member_number=d.member_number,
+                class_code=d.class_code,
+                basis=bases[d.class_code],
+                weight=weights[d.member_id],
+                patronage_cents=d.patronage_cents,
+                allocation_cents=d.allocation_cents,
+                cash_cents=d.cash_cents,
+                retained_cents=d.retained_cents,
+                status="pending",
+            )
+            for d in plan.dividends
+            if d.allocation_cents > 0
+        ]
+        session.add(run)
+        session.flush()
+        record(
+            session,
+            admin,
+            "dividends.draft",
+            "dividend_run",
+            run.id,
+            f"Drafted dividend run {run.id} for {run.period_start} to {run.period_end}: "
+            f"pool {format_cents(run.pool_cents, currency)}",
+        )
+    return run
+
+
+def get_run(session: Session, run_id: int) -> DividendRun:
+    run = session.get(DividendRun, run_id)
+    if run is None:
+        raise NotFound("No such dividend run.")
+    return run
+
+
+def list_runs(session: Session) -> list[DividendRun]:
+    return list(
+        session.execute(
+            sa.select(DividendRun).order_by(DividendRun.period_end.desc(), DividendRun.id.desc())
+        ).scalars()
+    )
+
+
+def _locked(session: Session, run_id: int) -> DividendRun:
+    run = lock_row(session, DividendRun, run_id)
+    if run is None:
+        raise NotFound("No such dividend run.")
+    return run
+
+
+def discard_draft(admin: User, run_id: int) -> None:
+    """Delete a draft (it posted nothing); an approved or paid run stays (409)."""
+    with unit_of_work() as session:
+        run = _locked(session, run_id)
+        if run.status != "draft":
+            raise Conflict(
+                f"Dividend run {run.id} is {run.status}: only a draft can be discarded.",
+                code="not_a_draft",
+            )
+        record(
+            session,
+            admin,
+            "dividends.discard",
+            "dividend_run",
+            run.id,
+            f"Discarded the draft dividend run for {run.period_start} to {run.period_end}",
+        )
+        session.delete(run)
+
+
+def period_label(run: DividendRun) -> str:
+    return f"Period {run.period_start.isoformat()} to {run.period_end.isoformat()}"
+
+
+def _inputs(run: DividendRun) -> core.SurplusInputs:
+    return core.SurplusInputs(
+        revenue_cents=run.revenue_cents,
+        refunds_cents=run.refunds_cents,
+        fees_cents=run.fees_cents,
+        royalties_cents=0,
+        operating_costs_cents=run.operating_costs_cents,
+    )
+
+
+def _plan(run: DividendRun) -> core.DividendPlan:
+    """The stored draft as the core's plan, so approval posts exactly what was shown."""
+    surplus = core.Surplus(
+        run.surplus_cents, run.reserve_bps, run.reserve_cents, run.pool_cents, run.reason or None
+    )
+    allocation = core.PoolAllocation(
+        pool_cents=run.pool_cents,
+        classes=tuple(
+            core.ClassAllocation(
+                c["code"],
+                core.percent_bps(c["share_pct"]),
+                c["basis"],
+                c["pool_cents"],
+                c.get("eligible_count", 0),
+            )
+            for c in run.classes
+        ),
+        members=tuple(
+            core.MemberAllocation(
+                a.member_id,
+                a.member_number,
+                a.class_code,
+                a.patronage_cents,
+                a.weight,
+                a.allocation_cents,
+            )
+            for a in run.allocations
+        ),
+        unallocated_cents=run.unallocated_cents,
+        reason_if_unallocated=None,
+    )
+    return core.DividendPlan(
+        surplus, run.cash_bps, allocation, tuple(dividend(a) for a in run.allocations)
+    )
+
+
+def dividend(allocation: DividendAllocation) -> core.MemberDividend:
+    return core.MemberDividend(
+        allocation.member_id,
+        allocation.member_number,
+        allocation.class_code,
+        allocation.patronage_cents,
+        allocation.allocation_cents,
+        allocation.cash_cents,
+        allocation.retained_cents,
+    )
+
+
+def approve_run(admin: User, run_id: int) -> DividendRun:
+    """The second admin's approval: posts the run's entries (operating costs, closing, reserve,
+    allocation, keyed by the run id) in this one transaction. Approving again changes nothing;
+    the admin who drafted the run cannot approve it (403)."""
+    with unit_of_work() as session:
+        run = _locked(session, run_id)
+        if run.status != "draft":
+            return run
+        if run.drafted_by_id == admin.id:
+            raise Forbidden(
+                "Four eyes: another admin must approve this run, not the one who drafted it.",
+                code="drafter_cannot_approve",
+            )
+        for draft in core.dividend_run_entries(
+            run.id,
+            run.currency,
+            _inputs(run),
+            _plan(run),
+            period_label(run),
+            run.operating_costs_note,
+        ):
+            ledger.post(session, draft, created_by_id=admin.id)
+        run.status, run.approved_by_id, run.approved_at = "approved", admin.id, utcnow()
+        record(
+            session,
+            admin,
+            "dividends.approve",
+            "dividend_run",
+            run.id,
+            f"Approved dividend run {run.id}: pool {format_cents(run.pool_cents, run.currency)} "
+            f"to {len(run.allocations)} members",
+        )
+    return run
+
+
+def pay_run(admin: User, run_id: int) -> DividendRun:
+    """Start paying: one ``dividends.pay_allocation`` task per pending allocation, sent after
+    commit. A run already paying or paid is returned as it is; a partially paid run retries
+    its failed allocations (Stripe's idempotency key, from the allocation id, is the same)."""
+    with unit_of_work() as session:
+        run = _locked(session, run_id)
+        if run.status == "draft":
+            raise Conflict("Approve the run before paying it.", code="not_approved")
+        if run.status in ("paying", "paid"):
+            return run
+        if run.status == "partially_paid":
+            session.execute(
+                sa.update(DividendAllocation)
+                .where(DividendAllocation.run_id == run.id, DividendAllocation.status == "failed")
+                .values(status="pending", failure_reason="")
+            )
+        pending = list(
+            session.execute(
+                sa.select(DividendAllocation.id)
+                .where(DividendAllocation.run_id == run.id, DividendAllocation.status == "pending")
+                .order_by(DividendAllocation.id)
+            ).scalars()
+        )
+        run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
+        for allocation_id in pending:
+            enqueue(session, PAY_TASK, allocation_id)
+        _finish_if_done(session, run)
+        record(
+            session,
+            admin,
+            "dividends.pay",
+            "dividend_run",
+            run.id,
+            f"Started paying dividend run {run.id}: {len(pending)} allocations queued",
+        )
+    return run
+
+
+def transfer_key(allocation: DividendAllocation) -> str:
+    """Stripe's idempotency key: from the allocation id, and its attempt after a refusal."""
+    base = f"dividend-allocation-{allocation.id}"
+    return base if not allocation.transfer_attempt else f"{base}-{allocation.transfer_attempt}"
+
+
+def pay_allocation(
+    allocation_id: int,
+    *,
+    payer: Payer | None = None,
+    destination_for: DestinationLookup | None = None,
+) -> DividendAllocation | None:
+    """Pay one member's cash part, once: held when they have no payout account, failed with
+    the reason when the transfer is refused. Then the run finishes when nothing is pending.
+
+    The transfer is sent while the allocation is locked; a crash before the commit leaves it
+    pending, and the retried task sends the same idempotency key, so Stripe answers with the
+    transfer it already made. Only a refusal (Stripe made no transfer and keeps that answer
+    under the key) moves the next attempt to a new key.
+    """
+    payer = payer or stripe_transfer
+    destination_for = destination_for or ready_payout_account
+    with unit_of_work() as session:
+        allocation = lock_row(session, DividendAllocation, allocation_id)
+        if allocation is None or allocation.status != "pending":
+            return allocation
+        run = allocation.run
+        destination = destination_for(session, allocation.member_id)
+        if destination is None:
+            allocation.status = "held"
+        else:
+            try:
+                transfer_id = payer(
+                    amount_cents=allocation.cash_cents,
+                    currency=run.currency.lower(),
+                    destination=destination,
+                    idempotency_key=transfer_key(allocation),
+                    metadata={
+                        "dividend_run_id": str(run.id),
+                        "dividend_allocation_id": str(allocation.id),
+                        "member_id": str(allocation.member_id),
+                    },
+                    transfer_group=f"dividend-run-{run.id}",
+                )
+            except (GatewayError, AppError) as error:
+                log.warning("Dividend allocation %s not paid: %s", allocation.id, error)
+                if isinstance(error, TransferRefused):
+                    allocation.transfer_attempt += 1
+                allocation.status = "failed"
+                allocation.failure_reason = str(error)[:1000] or type(error).__name__
+            else:
+                allocation.stripe_transfer_id = transfer_id
+                ledger.post(
+                    session,
+                    core.dividend_payment_entry(
+                        core.idempotency_key(core.KIND_PAYMENT, allocation.id),
+                        run.currency,
+                        allocation.member_id,
+                        allocation.cash_cents,
+                        f"Patronage dividend paid to member {allocation.member_number}, "
+                        f"{period_label(run)} (transfer {transfer_id})",
+                    ),
+                )
+                allocation.status = "paid"
+        allocation.settled_at = utcnow()
+        session.flush()
+        locked_run = _locked(session, run.id)
+        _finish_if_done(session, locked_run)
+    return allocation
+
+
+def _finish_if_done(session: Session, run: DividendRun) -> None:
+    """Paid when no allocation is pending and none failed; partially paid when some failed."""
+    if run.status != "paying":
+        return
+    counts = progress(session, run.id)
+    if counts["pending"]:
+        return
+    run.status = "partially_paid" if counts["failed"] else "paid"
+    run.paid_at = utcnow()
+
+
+def progress(session: Session, run_id: int) -> dict[str, int]:
+    """How many allocations are pending, paid, held and failed (one grouped query)."""
+    counts = dict.fromkeys(("pending", "paid", "held", "failed"), 0)
+    for status, count in session.execute(
+        sa.select(DividendAllocation.status, sa.func.count())
+        .where(DividendAllocation.run_id == run_id)
+        .group_by(DividendAllocation.status)
+    ):
+        counts[status] = int(count)
+    return counts
+
+
+def deadline_banner(session: Session, today: date | None = None) -> str | None:
+    """The Subchapter T deadline warning for the latest period with an unpaid run, if close."""
+    latest = session.execute(
+        sa.select(DividendRun.period_end)
+        .where(DividendRun.status.not_in(FINISHED))
+        .order_by(DividendRun.period_end.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if latest is None:
+        return None
+    return core.deadline_warning(today or date.today(), latest, paid=False)

@@ -1,0 +1,194 @@
+"""Pages: the admins' dividend runs (draft, approve, pay, progress) and members' statements."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from marketplace.dividends import core, schemas, services, statements
+from marketplace.errors import AppError, InvalidInput
+from marketplace.extensions import db
+from marketplace.ledger.core import format_cents
+from marketplace.web_support import role_required
+
+bp = Blueprint("dividends_admin", __name__, url_prefix="/admin/dividends")
+account_bp = Blueprint("dividends", __name__, url_prefix="/account/dividends")
+
+
+@bp.before_request
+@role_required("admin")
+def require_admin() -> None:
+    """Every page here is for admins only."""
+
+
+@bp.context_processor
+@account_bp.context_processor
+def dividend_helpers() -> dict[str, Any]:
+    return {
+        "money": format_cents,
+        "pct": core.bps_pct,
+        "basis_words": statements.BASIS_WORDS,
+        "cash_words": statements.CASH_WORDS,
+    }
+
+
+def _cents_from_form(raw: str) -> int:
+    """``"1,234.50"`` -> ``123450``: the form takes money in units, the service in cents."""
+    try:
+        amount = Decimal((raw or "0").replace(",", "").strip() or "0")
+    except InvalidOperation:
+        raise InvalidInput("Operating costs must be an amount like 1234.50.") from None
+    cents = amount * 100
+    if not amount.is_finite() or amount < 0 or cents != cents.to_integral_value():
+        raise InvalidInput("Operating costs must be an amount of 0 or more, to the cent.")
+    return int(cents)
+
+
+@bp.get("/")
+def runs() -> str:
+    session = db.session()
+    year_end = date(date.today().year - 1, 12, 31)
+    return render_template(
+        "dividends/runs.html",
+        runs=services.list_runs(session),
+        banner=services.deadline_banner(session),
+        defaults={
+            "period_start": date(year_end.year, 1, 1).isoformat(),
+            "period_end": year_end.isoformat(),
+            "reserve_pct": "10",
+            "cash_pct": "20",
+        },
+    )
+
+
+@bp.post("/")
+def open_run() -> BaseResponse:
+    form = request.form
+    try:
+        body: dict[str, Any] = {
+            "period_start": form.get("period_start", ""),
+            "period_end": form.get("period_end", ""),
+            "operating_costs_cents": _cents_from_form(form.get("operating_costs", "")),
+            "operating_costs_note": form.get("operating_costs_note", ""),
+            "reserve_pct": form.get("reserve_pct", "").strip(),
+            "cash_pct": form.get("cash_pct", "").strip() or "20",
+        }
+        run = services.draft_run(current_user, schemas.run_request(body))
+    except AppError as error:
+        flash(error.message, "error")
+        return redirect(url_for("dividends_admin.runs"))
+    flash(f"Dividend run {run.id} drafted: another admin must approve it.", "success")
+    return redirect(url_for("dividends_admin.run", run_id=run.id))
+
+
+@bp.get("/<int:run_id>")
+def run(run_id: int) -> str:
+    session = db.session()
+    dividend_run = services.get_run(session, run_id)
+    allocations = dividend_run.allocations
+    return render_template(
+        "dividends/run.html",
+        run=dividend_run,
+        progress=services.progress(session, run_id),
+        largest=max((a.allocation_cents for a in allocations), default=0),
+        can_approve=dividend_run.status == "draft"
+        and dividend_run.drafted_by_id != current_user.id,
+    )
+
+
+@bp.get("/<int:run_id>/progress.json")
+def progress(run_id: int) -> dict[str, Any]:
+    session = db.session()
+    dividend_run = services.get_run(session, run_id)
+    return {"status": dividend_run.status, **services.progress(session, run_id)}
+
+
+@bp.get("/<int:run_id>/allocations.csv")
+def allocations_csv(run_id: int) -> Response:
+    dividend_run = services.get_run(db.session(), run_id)
+    return Response(
+        stream_with_context(schemas.allocations_csv(dividend_run)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="dividend-run-{run_id}-allocations.csv"'
+        },
+    )
+
+
+def _act(run_id: int, action: str) -> BaseResponse:
+    try:
+        if action == "approve":
+            services.approve_run(current_user, run_id)
+            flash("Approved: the run's entries are posted to the ledger.", "success")
+        elif action == "pay":
+            services.pay_run(current_user, run_id)
+            flash("Paying: one transfer per member is on its way.", "success")
+        else:
+            services.discard_draft(current_user, run_id)
+            flash("The draft is discarded.", "success")
+            return redirect(url_for("dividends_admin.runs"))
+    except AppError as error:
+        flash(error.message, "error")
+    return redirect(url_for("dividends_admin.run", run_id=run_id))
+
+
+@bp.post("/<int:run_id>/approve")
+def approve(run_id: int) -> BaseResponse:
+    return _act(run_id, "approve")
+
+
+@bp.post("/<int:run_id>/pay")
+def pay(run_id: int) -> BaseResponse:
+    return _act(run_id, "pay")
+
+
+@bp.post("/<int:run_id>/discard")
+def discard(run_id: int) -> BaseResponse:
+    return _act(run_id, "discard")
+
+
+@account_bp.get("/")
+@login_required
+def my_statements() -> str:
+    return render_template(
+        "dividends/statements.html", statements=statements.for_user(db.session(), current_user)
+    )
+
+
+@account_bp.get("/<int:run_id>")
+@login_required
+def statement(run_id: int) -> str:
+    return render_template(
+        "dividends/statement.html",
+        statement=statements.statement_for(db.session(), current_user, run_id),
+    )
+
+
+@account_bp.get("/<int:run_id>.pdf")
+@login_required
+def statement_pdf(run_id: int) -> Response:
+    found = statements.statement_for(db.session(), current_user, run_id)
+    pdf = statements.statement_pdf(
+        found, current_app.config["CO_OP_NAME"], current_user.display_name
+    )
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers.set(
+        "Content-Disposition", "inline", filename=f"dividend-statement-{run_id}.pdf"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
