@@ -69,9 +69,11 @@ def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401
     from marketplace.accounts.services import load_session_user
     from marketplace.background import celery_init_app
+    from marketplace.dividends import models as dividend_models  # noqa: F401
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
     from marketplace.ledger import models as ledger_models  # noqa: F401
     from marketplace.licensing import models as licensing_models  # noqa: F401
+    from marketplace.payouts import models as payout_models  # noqa: F401
     from marketplace.storage import init_storage
 
     db.init_app(app)
@@ -125,6 +127,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue import api as catalogue_api
     from marketplace.catalogue import pages as catalogue_pages
     from marketplace.catalogue import views as catalogue_views
+    from marketplace.dividends import api as dividends_api
+    from marketplace.dividends import views as dividends_views
     from marketplace.health import bp as health_bp
     from marketplace.ledger import api as ledger_api
     from marketplace.ledger import views as ledger_views
@@ -141,6 +145,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.orders import views as orders_views
     from marketplace.payments import admin_views as payments_admin_views
     from marketplace.payments import webhooks as stripe_webhooks
+    from marketplace.payouts import api as payouts_api
+    from marketplace.payouts import views as payouts_views
 
     for blueprint in (
         main_views.bp,
@@ -158,7 +164,11 @@ def register_blueprints(app: Flask) -> None:
         licensing_admin_views.bp,
         orders_views.bp,
         payments_admin_views.bp,
+        dividends_views.bp,
+        dividends_views.account_bp,
         stripe_webhooks.bp,
+        payouts_views.bp,
+        payouts_views.admin_bp,
         health_bp,
         accounts_api.bp,
         membership_api.bp,
@@ -169,6 +179,8 @@ def register_blueprints(app: Flask) -> None:
         catalogue_api.bp,
         ledger_api.bp,
         orders_api.bp,
+        payouts_api.bp,
+        dividends_api.bp,
         openapi_bp,
     ):
         app.register_blueprint(blueprint)

@@ -21,6 +21,8 @@ TASK_MODULES = [
     "workers.tasks.media",
     "workers.tasks.catalogue",
     "workers.tasks.payments",
+    "workers.tasks.dividends",
+    "workers.tasks.payouts",
 ]
 
 

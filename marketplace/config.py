@@ -187,6 +187,12 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "STRIPE_WEBHOOK_SECRET": _env(
             "STRIPE_WEBHOOK_SECRET", None if production else "whsec_demo"
         ),
+        # Connect events (members' accounts, transfers) come to their own endpoint, signed
+        # with its own secret. Outside production, unset means STRIPE_WEBHOOK_SECRET's value
+        # (read when a webhook arrives, so that settings overriding that one apply too).
+        "STRIPE_CONNECT_WEBHOOK_SECRET": _env("STRIPE_CONNECT_WEBHOOK_SECRET"),
+        # Royalties are paid once a member is owed at least this much ($100, as Stocksy).
+        "PAYOUT_THRESHOLD_CENTS": _int_env("MARKETPLACE_PAYOUT_THRESHOLD_CENTS", 10_000),
         # None means Stripe's real servers; the demo points at the local emulator.
         "STRIPE_API_BASE": _env(
             "STRIPE_API_BASE", None if production else f"http://127.0.0.1:{stripe_port}"

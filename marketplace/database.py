@@ -104,6 +104,6 @@ def lock_row(session: Session, model: type[T], row_id: Any) -> T | None:
     return session.execute(
         sa.select(model)
         .where(primary_key == row_id)
-        .with_for_update()
+        .with_for_update(of=model)  # PostgreSQL refuses to lock an outer join
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()

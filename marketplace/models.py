@@ -5,6 +5,10 @@ from marketplace.assets.models import Asset, DuplicateFlag, Release
 from marketplace.audit.models import AuditEntry
 from marketplace.catalogue.models import SearchTerm
 from marketplace.database import NamedSequence
+from marketplace.dividends.models import (  # noqa: F401 - for the metadata
+    DividendAllocation,
+    DividendRun,
+)
 from marketplace.lightboxes.models import Lightbox, LightboxItem  # noqa: F401 - for the metadata
 from marketplace.membership.models import (
     ApplicationSample,
@@ -18,6 +22,11 @@ from marketplace.payments.models import (  # noqa: F401 - for the metadata
     ReconciliationIssue,
     Refund,
     StripeEvent,
+)
+from marketplace.payouts.models import (  # noqa: F401 - for the metadata
+    PayoutAccount,
+    PayoutLine,
+    PayoutRun,
 )
 
 __all__ = [

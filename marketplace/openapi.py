@@ -262,6 +262,63 @@ PATHS: dict[str, dict[str, Any]] = {
             tag="admin",
         ),
     },
+    "/api/v1/admin/dividend-runs": {
+        "post": _op(
+            "Draft a dividend run for a period from the ledger (posts nothing until approved; "
+            "cash_pct under 20 is 422; a period overlapping another run is 409)",
+            auth="admin",
+            status=201,
+            tag="dividends",
+            body=_props(
+                ["period_start", "period_end", "reserve_pct"],
+                period_start="string",
+                period_end="string",
+                operating_costs_cents="integer",
+                operating_costs_note="string",
+                reserve_pct="number",
+                cash_pct="number",
+            ),
+        ),
+        "get": _op("Every dividend run, latest period first", auth="admin", tag="dividends"),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}": {
+        "get": _op(
+            "A dividend run: figures, classes, allocations and payment progress",
+            auth="admin",
+            tag="dividends",
+        ),
+        "delete": _op(
+            "Discard a draft run (an approved or paid run: 409)",
+            auth="admin",
+            status=204,
+            tag="dividends",
+        ),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}/approve": {
+        "post": _op(
+            "Approve a draft (an admin other than the drafter: 403 for the drafter); posts the "
+            "run's ledger entries",
+            auth="admin",
+            tag="dividends",
+        ),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}/pay": {
+        "post": _op(
+            "Pay an approved run: one transfer per member, queued; paying twice pays nobody twice",
+            auth="admin",
+            status=202,
+            tag="dividends",
+        ),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}/allocations.csv": {
+        "get": _op("A run's allocations as CSV", auth="admin", tag="dividends"),
+    },
+    "/api/v1/me/dividend-statements": {
+        "get": _op(
+            "The caller's dividend statements, one per paid run (with 1099-PATR figures)",
+            tag="dividends",
+        ),
+    },
     "/api/v1/lightboxes": {
         "post": _op(
             "Create a lightbox (a private, saved collection)",
@@ -370,6 +427,39 @@ PATHS: dict[str, dict[str, Any]] = {
             auth="admin",
             body=_props([], items="array"),
             status=202,
+            tag="admin",
+        ),
+    },
+    "/api/v1/me/earnings": {
+        "get": _op(
+            "The member's earnings: {currency, royalties_earned_cents, royalties_paid_cents,"
+            " royalties_due_cents, dividends_cash_paid_cents, capital_account_cents, sales}",
+            auth="member",
+            tag="payouts",
+        ),
+    },
+    "/api/v1/me/payout-account": {
+        "post": _op(
+            "Start (or resume) Stripe Connect onboarding of the member's payout account:"
+            " {onboarding_url}",
+            auth="member",
+            tag="payouts",
+        ),
+    },
+    "/api/v1/admin/royalty-payouts": {
+        "post": _op(
+            "Pay every member whose royalties due reach the threshold, by Stripe transfer:"
+            " 202 {id, status}; while a run is open, the open run",
+            auth="admin",
+            status=202,
+            tag="admin",
+        ),
+    },
+    "/api/v1/admin/royalty-payouts/{run_id}": {
+        "get": _op(
+            "A payout run: {id, status, lines: [{member_id, amount_cents, status,"
+            " stripe_transfer_id, failure_reason}]}",
+            auth="admin",
             tag="admin",
         ),
     },

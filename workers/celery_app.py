@@ -34,6 +34,10 @@ celery.conf.beat_schedule = {
         "task": "payments.reconcile_yesterday",
         "schedule": crontab(hour=3, minute=30),
     },
+    "pay-royalties-monthly": {
+        "task": "payouts.start_monthly_run",
+        "schedule": crontab(day_of_month="1", hour=6, minute=0),
+    },
     "purge-expired-password-resets": {
         "task": "accounts.purge_expired_reset_tokens",
         "schedule": crontab(minute=17),

@@ -209,9 +209,7 @@ def confirm_after_action(user: User, order_id: int) -> PaymentResult:
         try:
             intent = stripe.retrieve_payment_intent(order.payment_intent_id)
             if intent.status == "requires_confirmation":
-                intent = stripe.confirm_payment_intent(
-                    intent.id, order.payment_key("-confirm")
-                )
+                intent = stripe.confirm_payment_intent(intent.id, order.payment_key("-confirm"))
         except PaymentDeclined as declined:
             order.payment_status, order.payment_error = "requires_payment_method", declined.message
             return PaymentResult("failed", order.payment_intent_id, None, declined.message)

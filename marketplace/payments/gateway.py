@@ -24,6 +24,11 @@ class GatewayError(Exception):
     """The provider could not be reached or answered with an error that is not the card's."""
 
 
+class TransferRefused(GatewayError):
+    """Stripe answered and made no transfer (e.g. the account cannot receive yet); it keeps
+    that answer under the idempotency key, so another attempt needs a new key."""
+
+
 class InvalidSignature(Exception):
     """A webhook whose signature does not verify (forged, altered, or too old)."""
 
@@ -57,6 +62,33 @@ class ChargeState:
     amount_cents: int
     amount_refunded_cents: int
     refunds: list[RefundState]
+
+
+@dataclass(frozen=True)
+class ConnectedAccountState:
+    id: str
+    details_submitted: bool
+    payouts_enabled: bool
+    transfers_active: bool  # the ``transfers`` capability is active
+    requirements_due: list[str]  # Stripe's ``requirements.currently_due`` codes
+    disabled_reason: str | None
+
+
+@dataclass(frozen=True)
+class TransferState:
+    id: str
+    amount_cents: int
+    amount_reversed_cents: int
+    currency: str
+    destination: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TransferReversalState:
+    id: str
+    transfer_id: str
+    amount_cents: int
 
 
 class PaymentGateway(Protocol):
@@ -95,5 +127,38 @@ class PaymentGateway(Protocol):
     def list_payment_intents(self, since: datetime, until: datetime) -> list[PaymentIntentState]:
         """PaymentIntents created in [since, until)."""
 
-    def verify_webhook(self, payload: bytes, signature_header: str) -> dict[str, Any]:
-        """The event, when the signature verifies; else InvalidSignature."""
+    def verify_webhook(
+        self, payload: bytes, signature_header: str, secret: str | None = None
+    ) -> dict[str, Any]:
+        """The event, when the signature verifies (with ``secret``, the payments endpoint's by
+        default); else InvalidSignature."""
+
+    def create_account(
+        self, *, email: str, metadata: dict[str, str], idempotency_key: str
+    ) -> ConnectedAccountState:
+        """A connected account for a member: Express dashboard, the platform pays the fees
+        and carries the losses, the ``transfers`` capability requested."""
+
+    def create_account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        """The address of a fresh, single-use onboarding page for the account."""
+
+    def retrieve_account(self, account_id: str) -> ConnectedAccountState: ...
+
+    def create_transfer(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        transfer_group: str | None,
+    ) -> TransferState:
+        """Move money from the platform's balance to a connected account; TransferRefused
+        when Stripe made none."""
+
+    def retrieve_transfer(self, transfer_id: str) -> TransferState: ...
+
+    def create_transfer_reversal(
+        self, transfer_id: str, *, amount_cents: int, idempotency_key: str
+    ) -> TransferReversalState: ...

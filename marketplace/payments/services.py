@@ -31,6 +31,7 @@ from marketplace.orders.models import Order, OrderItem
 from marketplace.payments.gateway import ChargeState, PaymentIntentState, RefundState
 from marketplace.payments.models import Dispute, Refund, StripeEvent
 from marketplace.payments.stripe_gateway import gateway
+from marketplace.payouts import services as payouts
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ HANDLED_EVENTS = (
     "charge.refunded",
     "charge.dispute.created",
     "charge.dispute.closed",
+    *payouts.HANDLED_EVENTS,
 )
 MAX_EVENT_ATTEMPTS = 8
 # Stripe states from which a PaymentIntent can still succeed without the buyer.
@@ -106,7 +108,9 @@ def process_event(event_id: str) -> None:
 
 def _dispatch(event_type: str, obj: dict[str, Any]) -> None:
     stripe = gateway()
-    if event_type.startswith("payment_intent."):
+    if event_type in payouts.HANDLED_EVENTS:
+        payouts.apply_connect_event(event_type, obj)
+    elif event_type.startswith("payment_intent."):
         apply_payment_intent(stripe.retrieve_payment_intent(obj["id"]))
     elif event_type == "charge.refunded":
         charge = stripe.retrieve_charge(obj["id"])

@@ -16,11 +16,15 @@ from flask import current_app
 from marketplace.errors import ServiceUnavailable
 from marketplace.payments.gateway import (
     ChargeState,
+    ConnectedAccountState,
     GatewayError,
     InvalidSignature,
     PaymentDeclined,
     PaymentIntentState,
     RefundState,
+    TransferRefused,
+    TransferReversalState,
+    TransferState,
 )
 
 # Stripe's own client retries network failures with the same idempotency key.
@@ -45,6 +49,35 @@ def _refund(obj: Any) -> RefundState:
         status=str(obj.get("status") or "pending"),
         amount_cents=int(obj["amount"]),
         metadata=_metadata(obj),
+    )
+
+
+def _account(obj: Any) -> ConnectedAccountState:
+    account = _plain(obj)
+    requirements = account.get("requirements") or {}
+    capabilities = account.get("capabilities") or {}
+    return ConnectedAccountState(
+        id=account["id"],
+        details_submitted=bool(account.get("details_submitted")),
+        payouts_enabled=bool(account.get("payouts_enabled")),
+        transfers_active=capabilities.get("transfers") == "active",
+        requirements_due=[str(code) for code in requirements.get("currently_due") or []],
+        disabled_reason=requirements.get("disabled_reason"),
+    )
+
+
+def _transfer(obj: Any) -> TransferState:
+    transfer = _plain(obj)
+    destination = transfer.get("destination")
+    if isinstance(destination, dict):
+        destination = destination.get("id")
+    return TransferState(
+        id=transfer["id"],
+        amount_cents=int(transfer["amount"]),
+        amount_reversed_cents=int(transfer.get("amount_reversed") or 0),
+        currency=str(transfer["currency"]).upper(),
+        destination=str(destination),
+        metadata=_metadata(transfer),
     )
 
 
@@ -237,9 +270,112 @@ class StripeGateway:
             raise GatewayError(str(error)) from error
         return [i for i in intents if i.created is None or since <= i.created < until]
 
-    def verify_webhook(self, payload: bytes, signature_header: str) -> dict[str, Any]:
+    # --- Connect: members' payout accounts and transfers to them ---------------------------
+
+    def create_account(
+        self, *, email: str, metadata: dict[str, str], idempotency_key: str
+    ) -> ConnectedAccountState:
+        # Stripe's current marketplace guidance: no account "type", but a controller whose
+        # platform pays Stripe's fees and carries losses, with the Express dashboard.
+        params: dict[str, Any] = {
+            "email": email,
+            "controller": {
+                "fees": {"payer": "application"},
+                "losses": {"payments": "application"},
+                "stripe_dashboard": {"type": "express"},
+            },
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": metadata,
+        }
         try:
-            event = stripe.Webhook.construct_event(payload, signature_header, self._webhook_secret)
+            account = self._client.v1.accounts.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return _account(account)
+
+    def create_account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        try:
+            link = self._client.v1.account_links.create(
+                {
+                    "account": account_id,
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                    "type": "account_onboarding",
+                }
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return str(_plain(link)["url"])
+
+    def retrieve_account(self, account_id: str) -> ConnectedAccountState:
+        try:
+            return _account(self._client.v1.accounts.retrieve(account_id))
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+
+    def create_transfer(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        transfer_group: str | None,
+    ) -> TransferState:
+        params: dict[str, Any] = {
+            "amount": amount_cents,
+            "currency": currency.lower(),
+            "destination": destination,
+            "metadata": metadata,
+        }
+        if transfer_group:
+            params["transfer_group"] = transfer_group
+        try:
+            transfer = self._client.v1.transfers.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.IdempotencyError as error:
+            raise GatewayError(str(error)) from error
+        except (stripe.InvalidRequestError, stripe.PermissionError) as error:
+            # A 4xx answer: Stripe made no transfer under this key, and never will.
+            raise TransferRefused(error.user_message or str(error)) from None
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return _transfer(transfer)
+
+    def retrieve_transfer(self, transfer_id: str) -> TransferState:
+        try:
+            return _transfer(self._client.v1.transfers.retrieve(transfer_id))
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+
+    def create_transfer_reversal(
+        self, transfer_id: str, *, amount_cents: int, idempotency_key: str
+    ) -> TransferReversalState:
+        try:
+            reversal = _plain(
+                self._client.v1.transfers.reversals.create(
+                    transfer_id, {"amount": amount_cents}, {"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(str(error)) from error
+        return TransferReversalState(
+            id=reversal["id"], transfer_id=transfer_id, amount_cents=int(reversal["amount"])
+        )
+
+    def verify_webhook(
+        self, payload: bytes, signature_header: str, secret: str | None = None
+    ) -> dict[str, Any]:
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, signature_header, secret or self._webhook_secret
+            )
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise InvalidSignature(str(error)) from None
         return _plain(event)

@@ -1,10 +1,11 @@
-"""``POST /webhooks/stripe``: verify, store, queue, answer. The work happens in a task."""
+"""``POST /webhooks/stripe`` and ``POST /webhooks/stripe/connect``: verify, store, queue,
+answer. The work happens in a task."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from marketplace.errors import AppError
 from marketplace.extensions import csrf
@@ -28,6 +29,30 @@ def stripe_webhook() -> tuple[dict[str, Any], int]:
     payload = request.get_data(cache=False)
     try:
         event = gateway().verify_webhook(payload, request.headers.get("Stripe-Signature", ""))
+    except InvalidSignature:
+        raise BadSignature("The Stripe signature does not verify.") from None
+    fresh = services.record_event(event)
+    return {"received": True, "duplicate": not fresh}, 200
+
+
+def _connect_secret() -> str:
+    config = current_app.config
+    secret = config.get("STRIPE_CONNECT_WEBHOOK_SECRET")
+    if not secret and config["PROFILE"] != "production":
+        secret = config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        raise BadSignature("The Connect webhook secret is not configured.")
+    return str(secret)
+
+
+@bp.post("/webhooks/stripe/connect")
+def stripe_connect_webhook() -> tuple[dict[str, Any], int]:
+    """Events of connected accounts (account.updated) and of transfers to them."""
+    payload = request.get_data(cache=False)
+    try:
+        event = gateway().verify_webhook(
+            payload, request.headers.get("Stripe-Signature", ""), _connect_secret()
+        )
     except InvalidSignature:
         raise BadSignature("The Stripe signature does not verify.") from None
     fresh = services.record_event(event)

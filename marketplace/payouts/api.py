@@ -1,0 +1,41 @@
+"""The JSON API of earnings and royalty payouts (members and admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from marketplace.api_support import api_blueprint, api_user, token_required
+from marketplace.extensions import db
+from marketplace.payouts import earnings, services
+from marketplace.payouts.schemas import run_json
+
+bp = api_blueprint("payouts_api", __name__)
+
+
+@bp.get("/me/earnings")
+@token_required("member")
+def my_earnings() -> dict[str, Any]:
+    member = services.member_of(api_user())
+    return earnings.earnings(db.session(), member.id, current_app.config["CURRENCY"]).as_json()
+
+
+@bp.post("/me/payout-account")
+@token_required("member")
+def start_payout_account() -> dict[str, Any]:
+    """Starts (or resumes) Stripe's onboarding for the member's payout account."""
+    return {"onboarding_url": services.start_onboarding(api_user())}
+
+
+@bp.post("/admin/royalty-payouts")
+@token_required("admin")
+def start_royalty_payouts() -> tuple[dict[str, Any], int]:
+    run = services.get_run(services.start_run(api_user()))
+    return {"id": run.id, "status": run.status}, 202
+
+
+@bp.get("/admin/royalty-payouts/<int:run_id>")
+@token_required("admin")
+def royalty_payout_run(run_id: int) -> dict[str, Any]:
+    return run_json(services.get_run(run_id))

@@ -1,0 +1,78 @@
+"""Pure rules of payouts: Stripe's requirement codes in plain words, and the monthly chart.
+
+No Flask, SQLAlchemy, Celery or stripe here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+# Stripe's requirement codes (``requirements.currently_due``), by prefix, in the member's words.
+# The first prefix that matches wins, so the more specific ones come first.
+REQUIREMENT_WORDS: tuple[tuple[str, str], ...] = (
+    ("external_account", "a bank account to receive your payouts"),
+    ("tos_acceptance", "your acceptance of Stripe's services agreement"),
+    ("individual.dob", "your date of birth"),
+    ("individual.address", "your home address"),
+    ("individual.first_name", "your legal name"),
+    ("individual.last_name", "your legal name"),
+    ("individual.email", "your email address"),
+    ("individual.phone", "your phone number"),
+    ("individual.ssn_last_4", "the last four digits of your Social Security number"),
+    ("individual.id_number", "your tax identification number"),
+    ("individual.verification", "an identity document"),
+    ("business_profile", "a short description of your work (website and category)"),
+    ("business_type", "whether you are paid as an individual or as a company"),
+    ("company", "your company's details"),
+    ("representative", "details of your company's representative"),
+)
+
+
+def describe_requirements(codes: Iterable[str]) -> list[str]:
+    """What Stripe still needs, in plain words, each once, in Stripe's order."""
+    described: list[str] = []
+    for code in codes:
+        words = next(
+            (text for prefix, text in REQUIREMENT_WORDS if code.startswith(prefix)),
+            code.replace("_", " ").replace(".", ": "),
+        )
+        if words not in described:
+            described.append(words)
+    return described
+
+
+@dataclass(frozen=True)
+class MonthBar:
+    month: date  # the first day of the month
+    cents: int
+    percent: int  # of the highest month, for the bar's width (0 to 100)
+
+    @property
+    def label(self) -> str:
+        return self.month.strftime("%b %Y")
+
+
+def month_start(day: date, back: int = 0) -> date:
+    """The first day of ``day``'s month, ``back`` months earlier."""
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def monthly_bars(
+    today: date, amounts: Iterable[tuple[date, int]], months: int = 12
+) -> list[MonthBar]:
+    """Totals per month for the ``months`` months up to ``today``'s, oldest first; amounts
+    outside that window are left out."""
+    firsts = [month_start(today, back) for back in range(months - 1, -1, -1)]
+    totals = dict.fromkeys(firsts, 0)
+    for day, cents in amounts:
+        first = month_start(day)
+        if first in totals:
+            totals[first] += cents
+    highest = max([*totals.values(), 0])
+    return [
+        MonthBar(first, cents, (cents * 100 // highest) if highest > 0 and cents > 0 else 0)
+        for first, cents in totals.items()
+    ]

@@ -1,0 +1,229 @@
+"""A member's earnings, read from the ledger and their sales: what the earnings page shows.
+
+Royalties due is the member's royalties payable (2100) balance; paid is what payouts moved out
+of it (less reversals); earned is the two together, so refunds are already netted out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.assets.models import Asset
+from marketplace.ledger import core as ledger_core
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.orders.models import Order, OrderItem
+from marketplace.payouts import core
+from marketplace.payouts.services import KIND_PAYOUT, KIND_PAYOUT_REVERSAL
+
+SALES_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class Sale:
+    order_id: int
+    item_id: int
+    sold_at: datetime
+    asset_id: int
+    asset_title: str
+    licence: str
+    size: str
+    price_cents: int
+    royalty_cents: int
+    status: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "order_id": self.order_id,
+            "item_id": self.item_id,
+            "sold_at": self.sold_at.isoformat(),
+            "asset_id": self.asset_id,
+            "asset_title": self.asset_title,
+            "licence": self.licence,
+            "size": self.size,
+            "price_cents": self.price_cents,
+            "royalty_cents": self.royalty_cents,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class Earnings:
+    currency: str
+    royalties_earned_cents: int
+    royalties_paid_cents: int
+    royalties_due_cents: int
+    dividends_cash_paid_cents: int
+    capital_account_cents: int
+    sales: list[Sale]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "currency": self.currency,
+            "royalties_earned_cents": self.royalties_earned_cents,
+            "royalties_paid_cents": self.royalties_paid_cents,
+            "royalties_due_cents": self.royalties_due_cents,
+            "dividends_cash_paid_cents": self.dividends_cash_paid_cents,
+            "capital_account_cents": self.capital_account_cents,
+            "sales": [sale.as_json() for sale in self.sales],
+        }
+
+
+def _line_sum(
+    session: Session,
+    member_id: int,
+    code: str,
+    side: str,
+    currency: str,
+    kinds: tuple[str, ...] | None = None,
+) -> int:
+    query = (
+        sa.select(sa.func.coalesce(sa.func.sum(JournalLine.amount_cents), 0))
+        .join(LedgerAccount, JournalLine.account_id == LedgerAccount.id)
+        .where(
+            LedgerAccount.code == code,
+            LedgerAccount.member_id == member_id,
+            JournalLine.side == side,
+            JournalLine.currency == currency,
+        )
+    )
+    if kinds is not None:
+        query = query.join(JournalEntry, JournalLine.entry_id == JournalEntry.id).where(
+            JournalEntry.kind.in_(kinds)
+        )
+    return int(session.execute(query).scalar_one())
+
+
+def _sales_query(member_id: int) -> sa.Select[OrderItem, Order, Asset]:
+    return (
+        sa.select(OrderItem, Order, Asset)
+        .join(Order, OrderItem.order_id == Order.id)
+        .join(Asset, OrderItem.asset_id == Asset.id)
+        .where(OrderItem.member_id == member_id, Order.paid_at.is_not(None))
+        .order_by(Order.paid_at.desc(), OrderItem.id.desc())
+    )
+
+
+def _sale(item: OrderItem, order: Order, asset: Asset) -> Sale:
+    return Sale(
+        order_id=order.id,
+        item_id=item.id,
+        # The query asks for paid orders only.
+        sold_at=order.paid_at or order.created_at,
+        asset_id=asset.id,
+        asset_title=asset.title,
+        licence=item.licence,
+        size=item.size,
+        price_cents=item.price_cents,
+        royalty_cents=ledger_core.royalty_split(item.price_cents, item.royalty_bps)[0],
+        status=item.status,
+    )
+
+
+def sales(session: Session, member_id: int, limit: int | None = SALES_SHOWN) -> list[Sale]:
+    query = _sales_query(member_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_sale(item, order, asset) for item, order, asset in session.execute(query)]
+
+
+def earnings(session: Session, member_id: int, currency: str) -> Earnings:
+    paid = _line_sum(
+        session, member_id, ledger_core.ROYALTIES_PAYABLE, "debit", currency, (KIND_PAYOUT,)
+    ) - _line_sum(
+        session,
+        member_id,
+        ledger_core.ROYALTIES_PAYABLE,
+        "credit",
+        currency,
+        (KIND_PAYOUT_REVERSAL,),
+    )
+    due = ledger.member_balance(session, member_id, currency)
+    return Earnings(
+        currency=currency,
+        royalties_earned_cents=due + paid,
+        royalties_paid_cents=paid,
+        royalties_due_cents=due,
+        dividends_cash_paid_cents=_line_sum(
+            session, member_id, ledger_core.DIVIDENDS_PAYABLE, "debit", currency
+        ),
+        capital_account_cents=ledger.member_balance(
+            session, member_id, currency, ledger_core.MEMBER_CAPITAL
+        ),
+        sales=sales(session, member_id),
+    )
+
+
+def monthly_royalties(session: Session, member_id: int, today: date) -> list[core.MonthBar]:
+    """Royalties of the sales that stand, by month of sale, over the last twelve months."""
+    since = datetime.combine(core.month_start(today, 11), datetime.min.time(), tzinfo=UTC)
+    rows = session.execute(
+        sa.select(Order.paid_at, OrderItem.price_cents, OrderItem.royalty_bps)
+        .join(Order, OrderItem.order_id == Order.id)
+        .where(
+            OrderItem.member_id == member_id,
+            OrderItem.status == "active",
+            Order.paid_at.is_not(None),
+            Order.paid_at >= since,
+        )
+    )
+    return core.monthly_bars(
+        today,
+        (
+            (paid_at.date(), ledger_core.royalty_split(price, bps)[0])
+            for paid_at, price, bps in rows
+            if paid_at is not None
+        ),
+    )
+
+
+def capital_history(session: Session, member_id: int, currency: str) -> ledger.Statement | None:
+    """The member's capital account (3100) statement, or None before its first entry."""
+    account = ledger.find_account(session, ledger_core.MEMBER_CAPITAL, member_id)
+    if account is None:
+        return None
+    return ledger.account_statement(session, account, currency)
+
+
+def sales_csv(session: Session, member_id: int) -> Iterator[str]:
+    """Every sale of the member's work, as CSV rows (header first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(
+        ["sold_at", "order_id", "item_id", "asset_id", "asset_title", "licence", "size",
+         "price", "royalty", "status"]
+    )  # fmt: skip
+    yield flush()
+    for sale in sales(session, member_id, limit=None):
+        writer.writerow(
+            [
+                sale.sold_at.isoformat(),
+                sale.order_id,
+                sale.item_id,
+                sale.asset_id,
+                # A title starting with = + - @ would be a formula in a spreadsheet.
+                ("'" + sale.asset_title)
+                if sale.asset_title[:1] in ("=", "+", "-", "@")
+                else sale.asset_title,
+                sale.licence,
+                sale.size,
+                ledger_core.decimal_string(sale.price_cents),
+                ledger_core.decimal_string(sale.royalty_cents),
+                sale.status,
+            ]
+        )
+        yield flush()

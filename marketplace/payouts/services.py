@@ -1,0 +1,483 @@
+"""Paying members their royalties by Stripe transfer, and the payout accounts that receive them.
+
+Like ``marketplace.payments.services``, every function may run twice or concurrently (webhooks
+are redelivered, workers crash, admins and the beat click at once). State is re-read from
+Stripe, rows are locked before they change, each transfer carries an idempotency key stored
+on its line, and the ledger refuses a second entry with the same key. A member's payouts are
+serialised on their member row, so two lines can never both pay the same royalties.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.background import enqueue
+from marketplace.database import lock_row, unit_of_work, utcnow
+from marketplace.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from marketplace.extensions import db
+from marketplace.ledger import core as ledger_core
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import JournalLine, LedgerAccount
+from marketplace.mail import public_base_url, queue_email
+from marketplace.membership.models import Member
+from marketplace.payments.gateway import (
+    ConnectedAccountState,
+    GatewayError,
+    TransferRefused,
+    TransferState,
+)
+from marketplace.payments.stripe_gateway import gateway
+from marketplace.payouts.models import PayoutAccount, PayoutLine, PayoutRun
+
+log = logging.getLogger(__name__)
+
+HANDLED_EVENTS = ("account.updated", "transfer.created", "transfer.updated", "transfer.reversed")
+KIND_PAYOUT = "royalty_payout"
+KIND_PAYOUT_REVERSAL = "royalty_payout_reversal"
+NO_ACCOUNT_REASON = (
+    "No payout account ready to receive transfers: connect one on your earnings page."
+)
+
+
+def threshold_cents() -> int:
+    return int(current_app.config["PAYOUT_THRESHOLD_CENTS"])
+
+
+def member_of(user: User) -> Member:
+    if user.member is None or not user.is_member:
+        raise Forbidden("Only members receive royalties.", code="member_required")
+    return user.member
+
+
+# --- payout accounts ---------------------------------------------------------------------
+
+
+def payout_account(session: Session, member_id: int) -> PayoutAccount | None:
+    return session.execute(
+        sa.select(PayoutAccount).where(PayoutAccount.member_id == member_id)
+    ).scalar_one_or_none()
+
+
+def ready_payout_account(session: Session, member_id: int) -> str | None:
+    """The member's connected account id when Stripe accepts transfers to it and pays them out
+    (as last reported by Stripe), else None."""
+    account = payout_account(session, member_id)
+    return account.stripe_account_id if account is not None and account.ready else None
+
+
+def _apply_state(account: PayoutAccount, state: ConnectedAccountState) -> None:
+    account.details_submitted = state.details_submitted
+    account.payouts_enabled = state.payouts_enabled
+    account.transfers_active = state.transfers_active
+    account.requirements_due = list(state.requirements_due)
+    account.disabled_reason = state.disabled_reason
+    account.updated_at = utcnow()
+
+
+def _ensure_account_row(member_id: int) -> None:
+    """The member's row exists, with the idempotency key its Stripe account is created with.
+
+    Committed on its own: a failure later must not lose the key, or a retry would create a
+    second account at Stripe. The random part keeps keys unique across database resets.
+    """
+    try:
+        with unit_of_work() as session:
+            if payout_account(session, member_id) is None:
+                session.add(
+                    PayoutAccount(
+                        member_id=member_id,
+                        idempotency_key=f"payout-account-{member_id}-{secrets.token_hex(8)}",
+                        requirements_due=[],
+                    )
+                )
+    except IntegrityError:
+        pass  # created at the same moment by another request
+
+
+def start_onboarding(user: User) -> str:
+    """The address of Stripe's onboarding for the member's payout account, created once."""
+    member = member_of(user)
+    _ensure_account_row(member.id)
+    base = public_base_url()
+    stripe = gateway()
+    try:
+        with unit_of_work() as session:
+            found = payout_account(session, member.id)
+            account = lock_row(session, PayoutAccount, found.id) if found else None
+            if account is None:
+                raise NotFound("No payout account.")
+            if account.stripe_account_id is None:
+                state = stripe.create_account(
+                    email=user.email,
+                    metadata={"member_id": str(member.id)},
+                    idempotency_key=account.idempotency_key,
+                )
+                account.stripe_account_id = state.id
+                _apply_state(account, state)
+            account_id = account.stripe_account_id
+        return stripe.create_account_link(
+            account_id,
+            refresh_url=f"{base}/account/earnings/payout-account/refresh",
+            return_url=f"{base}/account/earnings?payout_account=returned",
+        )
+    except GatewayError:
+        raise ServiceUnavailable(
+            "Stripe did not answer. Please try again in a moment: nothing was set up twice."
+        ) from None
+
+
+def refresh_account(stripe_account_id: str) -> PayoutAccount | None:
+    """Read the account again from Stripe (never from a webhook's body) and keep its state."""
+    state = gateway().retrieve_account(stripe_account_id)
+    with unit_of_work() as session:
+        found = session.execute(
+            sa.select(PayoutAccount.id).where(PayoutAccount.stripe_account_id == stripe_account_id)
+        ).scalar_one_or_none()
+        account = lock_row(session, PayoutAccount, found) if found is not None else None
+        if account is None:
+            log.info("Connected account %s is not one of ours", stripe_account_id)
+            return None
+        _apply_state(account, state)
+        return account
+
+
+def refresh_member_account(user: User) -> None:
+    """When the member comes back from Stripe: their account's state, without waiting for
+    the webhook. Stripe being unreachable only leaves the last known state."""
+    member = user.member
+    account = payout_account(db.session(), member.id) if member is not None else None
+    if account is None or account.stripe_account_id is None:
+        return
+    try:
+        refresh_account(account.stripe_account_id)
+    except GatewayError:
+        log.warning("Could not refresh payout account %s", account.stripe_account_id)
+
+
+# --- runs --------------------------------------------------------------------------------
+
+
+def _new_line_key() -> str:
+    return f"payout-line-{uuid.uuid4()}"
+
+
+def _open_run(session: Session) -> PayoutRun | None:
+    return session.execute(
+        sa.select(PayoutRun).where(PayoutRun.open_slot.is_not(None))
+    ).scalar_one_or_none()
+
+
+def royalty_balances(session: Session, currency: str) -> dict[int, int]:
+    """Every member's royalties payable (account 2100, credit-normal) in one query."""
+    signed = sa.case(
+        (JournalLine.side == "credit", JournalLine.amount_cents), else_=-JournalLine.amount_cents
+    )
+    rows = session.execute(
+        sa.select(LedgerAccount.member_id, sa.func.coalesce(sa.func.sum(signed), 0))
+        .join(JournalLine, JournalLine.account_id == LedgerAccount.id)
+        .where(
+            LedgerAccount.code == ledger_core.ROYALTIES_PAYABLE,
+            LedgerAccount.member_id.is_not(None),
+            JournalLine.currency == currency,
+        )
+        .group_by(LedgerAccount.member_id)
+    )
+    return {int(member_id): int(balance) for member_id, balance in rows}
+
+
+def start_run(admin: User | None) -> int:
+    """Open a run paying every member whose royalties due reach the threshold; its id.
+
+    Only one run is open at a time: starting another while one is under way answers the open
+    one. Members without a ready payout account get a held line and an email; the others get
+    a line each, sent by its own task.
+    """
+    from marketplace.audit.services import record
+
+    try:
+        with unit_of_work() as session:
+            running = _open_run(session)
+            if running is not None:
+                return running.id
+            run = PayoutRun(
+                status="running",
+                open_slot=1,
+                currency=current_app.config["CURRENCY"],
+                threshold_cents=threshold_cents(),
+                created_by_id=admin.id if admin is not None else None,
+            )
+            session.add(run)
+            session.flush()
+            _plan_lines(session, run)
+            if admin is not None:
+                record(
+                    session,
+                    admin,
+                    "payouts.run_started",
+                    "payout_run",
+                    run.id,
+                    f"Royalty payout run {run.id} started ({len(run.lines)} line(s))",
+                )
+            return run.id
+    except IntegrityError:
+        # Another start took the open slot between our check and our insert.
+        with unit_of_work() as session:
+            running = _open_run(session)
+            latest = (
+                running
+                or session.execute(
+                    sa.select(PayoutRun).order_by(PayoutRun.id.desc()).limit(1)
+                ).scalar_one_or_none()
+            )
+            if latest is None:
+                raise
+            return latest.id
+
+
+def _plan_lines(session: Session, run: PayoutRun) -> None:
+    for member_id, due in sorted(royalty_balances(session, run.currency).items()):
+        # Negative after a refund of royalties already paid: recovered from later sales.
+        if due < run.threshold_cents:
+            continue
+        member = session.get(Member, member_id)
+        if member is None:
+            continue
+        ready = ready_payout_account(session, member_id) is not None
+        line = PayoutLine(
+            member_id=member_id,
+            amount_cents=due,
+            currency=run.currency,
+            status="pending" if ready else "held",
+            failure_reason="" if ready else NO_ACCOUNT_REASON,
+            idempotency_key=_new_line_key(),
+        )
+        run.lines.append(line)
+        if not ready:
+            queue_email(
+                session,
+                member.user.email,
+                "Connect a payout account to receive your royalties",
+                "payout_held",
+                member=member,
+                amount_cents=due,
+                currency=run.currency,
+                earnings_url=f"{public_base_url()}/account/earnings",
+            )
+    session.flush()
+    for line in run.lines:
+        if line.status == "pending":
+            enqueue(session, "payouts.send_line", line.id)
+    _finish_if_done(session, run)
+
+
+def _finish_if_done(session: Session, run: PayoutRun) -> None:
+    pending = session.execute(
+        sa.select(sa.func.count())
+        .select_from(PayoutLine)
+        .where(PayoutLine.run_id == run.id, PayoutLine.status == "pending")
+    ).scalar_one()
+    if pending == 0 and run.status != "done":
+        run.status, run.open_slot, run.finished_at = "done", None, utcnow()
+
+
+def _finish_run(session: Session, run_id: int) -> None:
+    run = lock_row(session, PayoutRun, run_id)
+    if run is not None:
+        _finish_if_done(session, run)
+
+
+def _lock_member(session: Session, member_id: int) -> None:
+    """Serialise a member's payouts until the transaction ends. Only the id is selected:
+    PostgreSQL refuses FOR UPDATE over the outer joins of Member's eager relationships."""
+    if session.get_bind().dialect.name == "sqlite":
+        lock_row(session, Member, member_id)  # SQLite's lock_row takes the write lock
+        return
+    session.execute(sa.select(Member.id).where(Member.id == member_id).with_for_update())
+
+
+def send_line(line_id: int) -> None:
+    """Pay one line by Stripe transfer (once), post it to the ledger, and close the run when
+    it was the last one pending."""
+    with unit_of_work() as session:
+        line = lock_row(session, PayoutLine, line_id)
+        if line is None or line.status != "pending":
+            return
+        _lock_member(session, line.member_id)
+        due = ledger.member_balance(session, line.member_id, line.currency)
+        destination = ready_payout_account(session, line.member_id)
+        if due < line.amount_cents:
+            line.status = "held"
+            line.failure_reason = (
+                f"Only {ledger_core.format_cents(max(due, 0), line.currency)} is due now "
+                "(a refund since the run started): the rest waits for a later run."
+            )
+        elif destination is None:
+            line.status, line.failure_reason = "held", NO_ACCOUNT_REASON
+        else:
+            _transfer(session, line, destination)
+        _finish_run(session, line.run_id)
+
+
+def _transfer(session: Session, line: PayoutLine, destination: str) -> None:
+    line.attempts += 1
+    try:
+        transfer = gateway().create_transfer(
+            amount_cents=line.amount_cents,
+            currency=line.currency,
+            destination=destination,
+            idempotency_key=line.idempotency_key,
+            metadata={"payout_line_id": str(line.id), "member_id": str(line.member_id)},
+            transfer_group=f"payout-run-{line.run_id}",
+        )
+    except TransferRefused as refused:
+        line.status, line.failure_reason, line.key_refused = "failed", str(refused), True
+        return
+    except GatewayError as error:
+        # Maybe made, maybe not: a retry keeps the key, so Stripe answers with the same one.
+        line.status, line.failure_reason = "failed", f"Stripe did not answer: {error}"[:2000]
+        return
+    _mark_sent(session, line, transfer)
+
+
+def _mark_sent(session: Session, line: PayoutLine, transfer: TransferState) -> None:
+    line.status, line.stripe_transfer_id, line.sent_at = "sent", transfer.id, utcnow()
+    line.failure_reason = ""
+    ledger.post(
+        session,
+        ledger_core.transfer_entry(
+            f"payout-line:{line.id}",
+            f"Royalty payout to member {line.member_id} ({transfer.id})",
+            line.currency,
+            ledger_core.AccountRef(ledger_core.ROYALTIES_PAYABLE, line.member_id),
+            ledger_core.AccountRef(ledger_core.STRIPE_CLEARING),
+            transfer.amount_cents,
+            KIND_PAYOUT,
+        ),
+    )
+
+
+def retry_failed(run_id: int, admin: User | None) -> int:
+    """Queue a run's failed lines again; how many. A line Stripe refused gets a new key
+    (Stripe keeps the refusal under the old one); a line whose answer was lost keeps its key."""
+    from marketplace.audit.services import record
+
+    with unit_of_work() as session:
+        if session.get(PayoutRun, run_id) is None:
+            raise NotFound("No such payout run.")
+        other = _open_run(session)
+        if other is not None and other.id != run_id:
+            raise Conflict(f"Payout run {other.id} is under way: retry once it is done.")
+        failed = session.execute(
+            sa.select(PayoutLine.id).where(
+                PayoutLine.run_id == run_id, PayoutLine.status == "failed"
+            )
+        ).scalars()
+        retried = 0
+        for line_id in list(failed):
+            line = lock_row(session, PayoutLine, line_id)
+            if line is None or line.status != "failed":
+                continue
+            if line.key_refused:
+                line.idempotency_key, line.key_refused = _new_line_key(), False
+            line.status, line.failure_reason = "pending", ""
+            enqueue(session, "payouts.send_line", line.id)
+            retried += 1
+        run = lock_row(session, PayoutRun, run_id)
+        if retried and run is not None:
+            run.status, run.open_slot, run.finished_at = "running", 1, None
+            if admin is not None:
+                record(
+                    session,
+                    admin,
+                    "payouts.lines_retried",
+                    "payout_run",
+                    run_id,
+                    f"{retried} failed payout line(s) of run {run_id} sent again",
+                )
+    return retried
+
+
+# --- Connect events ----------------------------------------------------------------------
+
+
+def apply_connect_event(event_type: str, obj: dict[str, Any]) -> None:
+    """An event of the Connect endpoint: only *what* to look at is taken from it."""
+    if event_type == "account.updated":
+        refresh_account(str(obj["id"]))
+    elif event_type.startswith("transfer."):
+        apply_transfer(gateway().retrieve_transfer(str(obj["id"])))
+
+
+def apply_transfer(transfer: TransferState) -> None:
+    """Bring a line in line with its transfer: sent once Stripe made it (even when our answer
+    was lost), and a reversal at Stripe reversed in the ledger."""
+    line_id = int(transfer.metadata.get("payout_line_id") or 0)
+    with unit_of_work() as session:
+        line = lock_row(session, PayoutLine, line_id)
+        if line is None:
+            log.info("Transfer %s names no payout line of ours", transfer.id)
+            return
+        _lock_member(session, line.member_id)
+        if line.status != "sent" and line.stripe_transfer_id is None:
+            _mark_sent(session, line, transfer)
+        if transfer.id == line.stripe_transfer_id:
+            _apply_reversal(session, line, transfer)
+        _finish_run(session, line.run_id)
+
+
+def _apply_reversal(session: Session, line: PayoutLine, transfer: TransferState) -> None:
+    reversed_now = transfer.amount_reversed_cents - line.reversed_cents
+    if reversed_now <= 0:
+        return
+    ledger.post(
+        session,
+        ledger_core.transfer_entry(
+            f"payout-line:{line.id}:reversed:{transfer.amount_reversed_cents}",
+            f"Royalty payout {transfer.id} reversed at Stripe",
+            line.currency,
+            ledger_core.AccountRef(ledger_core.STRIPE_CLEARING),
+            ledger_core.AccountRef(ledger_core.ROYALTIES_PAYABLE, line.member_id),
+            reversed_now,
+            KIND_PAYOUT_REVERSAL,
+        ),
+    )
+    line.reversed_cents = transfer.amount_reversed_cents
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_run(run_id: int) -> PayoutRun:
+    run = db.session.get(PayoutRun, run_id)
+    if run is None:
+        raise NotFound("No such payout run.")
+    return run
+
+
+def runs(page: int, per_page: int) -> Any:
+    return db.paginate(
+        sa.select(PayoutRun).order_by(PayoutRun.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
+
+
+def lines_of_member(session: Session, member_id: int, limit: int = 50) -> list[PayoutLine]:
+    return list(
+        session.execute(
+            sa.select(PayoutLine)
+            .where(PayoutLine.member_id == member_id)
+            .order_by(PayoutLine.id.desc())
+            .limit(limit)
+        ).scalars()
+    )

@@ -1,0 +1,126 @@
+"""Pages: a member's earnings and payout account; the admin's royalty payout runs."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from marketplace.database import utcnow
+from marketplace.errors import AppError
+from marketplace.extensions import db
+from marketplace.payouts import core, earnings, services
+from marketplace.web_support import role_required
+
+bp = Blueprint("payouts", __name__, url_prefix="/account/earnings")
+admin_bp = Blueprint("payouts_admin", __name__, url_prefix="/admin/payouts")
+RUNS_PER_PAGE = 25
+
+
+@bp.before_request
+@role_required("member")
+def require_member() -> None:
+    """Every page here is for members only."""
+
+
+@admin_bp.before_request
+@role_required("admin")
+def require_admin() -> None:
+    """Every page here is for admins only."""
+
+
+@bp.get("")
+def index() -> str:
+    if request.args.get("payout_account") == "returned":
+        # Back from Stripe: show the new state without waiting for the webhook.
+        services.refresh_member_account(current_user)
+    member = current_user.member
+    session = db.session()
+    currency = current_app.config["CURRENCY"]
+    account = services.payout_account(session, member.id)
+    return render_template(
+        "payouts/earnings.html",
+        earnings=earnings.earnings(session, member.id, currency),
+        bars=earnings.monthly_royalties(session, member.id, utcnow().date()),
+        account=account,
+        still_needed=core.describe_requirements(account.requirements_due if account else []),
+        lines=services.lines_of_member(session, member.id),
+        capital=earnings.capital_history(session, member.id, currency),
+        threshold_cents=services.threshold_cents(),
+    )
+
+
+@bp.get("/sales.csv")
+def sales_csv() -> Response:
+    member = current_user.member
+    return Response(
+        stream_with_context(earnings.sales_csv(db.session(), member.id)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="sales.csv"'},
+    )
+
+
+@bp.post("/payout-account")
+def connect() -> str | BaseResponse:
+    try:
+        url = services.start_onboarding(current_user)
+    except AppError as error:
+        flash(error.message, "error")
+        return redirect(url_for("payouts.index"))
+    # A page with the link rather than a redirect: the site's CSP (form-action 'self')
+    # would stop a form's redirect to another site.
+    return render_template("payouts/continue.html", onboarding_url=url)
+
+
+@bp.get("/payout-account/refresh")
+def refresh() -> BaseResponse:
+    """Stripe sends the member here when an onboarding link expired: a fresh one."""
+    try:
+        return redirect(services.start_onboarding(current_user), 303)
+    except AppError as error:
+        flash(error.message, "error")
+        return redirect(url_for("payouts.index"))
+
+
+@admin_bp.get("")
+def runs() -> str:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    return render_template(
+        "payouts/admin_runs.html",
+        runs=services.runs(page, RUNS_PER_PAGE),
+        threshold_cents=services.threshold_cents(),
+        currency=current_app.config["CURRENCY"],
+    )
+
+
+@admin_bp.post("")
+def pay_now() -> BaseResponse:
+    run_id = services.start_run(current_user)
+    flash(f"Royalty payout run {run_id} is under way.", "success")
+    return redirect(url_for("payouts_admin.run", run_id=run_id))
+
+
+@admin_bp.get("/<int:run_id>")
+def run(run_id: int) -> str:
+    return render_template("payouts/admin_run.html", run=services.get_run(run_id))
+
+
+@admin_bp.post("/<int:run_id>/retry")
+def retry(run_id: int) -> BaseResponse:
+    try:
+        count = services.retry_failed(run_id, current_user)
+    except AppError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{count} failed line(s) sent again." if count else "No failed line to retry.")
+    return redirect(url_for("payouts_admin.run", run_id=run_id))
