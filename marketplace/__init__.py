@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     from marketplace.licensing import models as licensing_models  # noqa: F401
     from marketplace.payouts import models as payout_models  # noqa: F401
     from marketplace.storage import init_storage
+    from marketplace.taxes import models as tax_models  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
@@ -147,6 +148,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.payments import webhooks as stripe_webhooks
     from marketplace.payouts import api as payouts_api
     from marketplace.payouts import views as payouts_views
+    from marketplace.taxes import api as taxes_api
+    from marketplace.taxes import views as taxes_views
 
     for blueprint in (
         main_views.bp,
@@ -169,6 +172,8 @@ def register_blueprints(app: Flask) -> None:
         stripe_webhooks.bp,
         payouts_views.bp,
         payouts_views.admin_bp,
+        taxes_views.bp,
+        taxes_views.admin_bp,
         health_bp,
         accounts_api.bp,
         membership_api.bp,
@@ -181,6 +186,7 @@ def register_blueprints(app: Flask) -> None:
         orders_api.bp,
         payouts_api.bp,
         dividends_api.bp,
+        taxes_api.bp,
         openapi_bp,
     ):
         app.register_blueprint(blueprint)

@@ -11,6 +11,7 @@ Three profiles, picked by ``MARKETPLACE_ENV``:
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import secrets
@@ -58,6 +59,20 @@ def _demo_secret_key(instance_path: Path) -> str:
     log.warning(
         "Generated a secret key for the demo in %s (set SECRET_KEY in production).", key_file
     )
+    return key
+
+
+def _demo_tax_id_key(instance_path: Path) -> str:
+    """A Fernet key (32 random bytes, url-safe base64) made once per demo or test install and
+    kept beside the secret key; production sets MARKETPLACE_TAX_ID_KEY instead."""
+    key_file = instance_path / "tax_id_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    log.warning("Generated a tax id key for the demo in %s: back it up with the data.", key_file)
     return key
 
 
@@ -192,6 +207,10 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         # (read when a webhook arrives, so that settings overriding that one apply too).
         "STRIPE_CONNECT_WEBHOOK_SECRET": _env("STRIPE_CONNECT_WEBHOOK_SECRET"),
         # Royalties are paid once a member is owed at least this much ($100, as Stocksy).
+        # Fernet key(s), comma-separated, newest first, for members' tax ids. Production may
+        # start without it; saving a tax profile then answers 503 until it is set.
+        "TAX_ID_KEY": _env("MARKETPLACE_TAX_ID_KEY")
+        or (None if production else _demo_tax_id_key(instance_path)),
         "PAYOUT_THRESHOLD_CENTS": _int_env("MARKETPLACE_PAYOUT_THRESHOLD_CENTS", 10_000),
         # None means Stripe's real servers; the demo points at the local emulator.
         "STRIPE_API_BASE": _env(

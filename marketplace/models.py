@@ -8,6 +8,8 @@ from marketplace.database import NamedSequence
 from marketplace.dividends.models import (  # noqa: F401 - for the metadata
     DividendAllocation,
     DividendRun,
+    RedemptionLine,
+    RedemptionRun,
 )
 from marketplace.lightboxes.models import Lightbox, LightboxItem  # noqa: F401 - for the metadata
 from marketplace.membership.models import (
@@ -28,6 +30,7 @@ from marketplace.payouts.models import (  # noqa: F401 - for the metadata
     PayoutLine,
     PayoutRun,
 )
+from marketplace.taxes.models import TaxProfile  # noqa: F401 - for the metadata
 
 __all__ = [
     "ApiToken",

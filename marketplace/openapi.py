@@ -310,6 +310,50 @@ PATHS: dict[str, dict[str, Any]] = {
             tag="dividends",
         ),
     },
+    "/api/v1/admin/dividend-runs/{run_id}/pay-held": {
+        "post": _op(
+            "Pay the run's held allocations whose members now have a payout account (once each)",
+            auth="admin",
+            status=202,
+            tag="dividends",
+        ),
+    },
+    "/api/v1/admin/redemptions": {
+        "post": _op(
+            "Draft a revolving redemption of a year's retained allocations (all, or pct), "
+            "oldest year first; posts nothing",
+            auth="admin",
+            body={
+                **_props(["year"], year="integer", pct="number", allow_out_of_order="boolean"),
+            },
+            status=201,
+            tag="dividends",
+        ),
+        "get": _op("Every redemption, latest first", auth="admin", tag="dividends"),
+    },
+    "/api/v1/admin/redemptions/{run_id}": {
+        "get": _op(
+            "A redemption with its lines and payment progress", auth="admin", tag="dividends"
+        ),
+        "delete": _op(
+            "Discard a draft redemption (409 once paid)", auth="admin", status=204, tag="dividends"
+        ),
+    },
+    "/api/v1/admin/redemptions/{run_id}/pay": {
+        "post": _op(
+            "Post a redemption against member capital and pay each line like a dividend "
+            "(paying twice pays nobody twice)",
+            auth="admin",
+            status=202,
+            tag="dividends",
+        ),
+    },
+    "/api/v1/me/tax-summary": {
+        "get": _op(
+            "The caller's royalties and patronage dividends paid in ?year= (1099-PATR flag)",
+            tag="taxes",
+        ),
+    },
     "/api/v1/admin/dividend-runs/{run_id}/allocations.csv": {
         "get": _op("A run's allocations as CSV", auth="admin", tag="dividends"),
     },

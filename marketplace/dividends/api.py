@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Response, stream_with_context
 
-from marketplace.api_support import api_blueprint, api_user, json_body, token_required
-from marketplace.dividends import schemas, services, statements
+from marketplace.api_support import api_blueprint, api_user, json_body, rfc3339, token_required
+from marketplace.dividends import core, redemptions, schemas, services, statements
+from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 
 bp = api_blueprint("dividends_api", __name__)
@@ -92,3 +93,94 @@ def my_statements() -> dict[str, Any]:
             statement.as_json() for statement in statements.for_user(db.session(), api_user())
         ]
     }
+
+
+@bp.post("/admin/dividend-runs/<int:run_id>/pay-held")
+@token_required("admin")
+def pay_held(run_id: int) -> tuple[dict[str, Any], int]:
+    """Queue the run's held allocations whose members now have a payout account."""
+    queued = services.pay_held(api_user(), run_id)
+    return {**_run_json(run_id), "queued": queued}, 202
+
+
+def _redemption_json(run_id: int) -> dict[str, Any]:
+    session = db.session()
+    run = redemptions.get_redemption(session, run_id)
+    return {
+        "id": run.id,
+        "year": run.year,
+        "pct": None if run.pct_bps is None else str(core.bps_pct(run.pct_bps)),
+        "status": run.status,
+        "currency": run.currency,
+        "total_cents": run.total_cents,
+        "created_by": run.created_by_id,
+        "created_at": rfc3339(run.created_at),
+        "paid_at": rfc3339(run.paid_at),
+        "progress": redemptions.progress(session, run.id),
+        "lines": [
+            {
+                "id": line.id,
+                "member_id": line.member_id,
+                "member_number": line.member_number,
+                "allocation_id": line.allocation_id,
+                "year": line.year,
+                "amount_cents": line.amount_cents,
+                "status": line.status,
+                "stripe_transfer_id": line.stripe_transfer_id,
+                "failure_reason": line.failure_reason,
+            }
+            for line in run.lines
+        ],
+    }
+
+
+@bp.post("/admin/redemptions")
+@token_required("admin")
+def draft_redemption() -> tuple[dict[str, Any], int]:
+    """A draft redeeming a year's retained allocations, oldest year first; posts nothing."""
+    body = json_body()
+    year, pct = body.get("year"), body.get("pct")
+    if isinstance(year, str) and year.isdigit():
+        year = int(year)
+    if pct is not None and (isinstance(pct, bool) or not isinstance(pct, int | float | str)):
+        raise InvalidInput("'pct' must be a number of percent.", fields={"pct": "Not a number."})
+    run = redemptions.draft_redemption(
+        api_user(),
+        year,  # type: ignore[arg-type]  # checked by the service
+        pct,
+        allow_out_of_order=body.get("allow_out_of_order") is True,
+    )
+    return _redemption_json(run.id), 201
+
+
+@bp.get("/admin/redemptions")
+@token_required("admin")
+def list_redemptions() -> dict[str, Any]:
+    session = db.session()
+    return {
+        "results": [
+            {k: v for k, v in _redemption_json(run.id).items() if k != "lines"}
+            for run in redemptions.list_redemptions(session)
+        ]
+    }
+
+
+@bp.get("/admin/redemptions/<int:run_id>")
+@token_required("admin")
+def get_redemption(run_id: int) -> dict[str, Any]:
+    return _redemption_json(run_id)
+
+
+@bp.post("/admin/redemptions/<int:run_id>/pay")
+@token_required("admin")
+def pay_redemption(run_id: int) -> tuple[dict[str, Any], int]:
+    """Post the redemption entries and pay each line like a dividend (once)."""
+    redemptions.pay_redemption(api_user(), run_id)
+    return _redemption_json(run_id), 202
+
+
+@bp.delete("/admin/redemptions/<int:run_id>")
+@token_required("admin")
+def discard_redemption(run_id: int) -> tuple[str, int]:
+    redemptions.discard_redemption(api_user(), run_id)
+    return "", 204

@@ -109,3 +109,75 @@ class DividendAllocation(db.Model):  # type: ignore[name-defined]
         sa.UniqueConstraint("run_id", "member_id", name="uq_dividend_allocations_run_member"),
         sa.Index("ix_dividend_allocations_run_status", "run_id", "status"),
     )
+
+
+REDEMPTION_STATUSES = ("draft", "paying", "paid", "partially_paid")
+
+
+class RedemptionRun(db.Model):  # type: ignore[name-defined]
+    """Revolving redemption of one year's retained allocations (all, or ``pct_bps`` of them).
+
+    What is still retained is tracked per allocation: its ``retained_cents`` less the lines of
+    redemption runs past the draft (those posted their entry). Drafts take nothing until paid.
+    """
+
+    __tablename__ = "redemption_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    # None: every retained allocation of the year in full.
+    pct_bps: Mapped[int | None] = mapped_column(sa.Integer)
+    allow_out_of_order: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="draft")
+    total_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    pay_started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    pay_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User] = relationship(User, foreign_keys=[created_by_id])
+    lines: Mapped[list[RedemptionLine]] = relationship(
+        "RedemptionLine",
+        back_populates="run",
+        order_by="RedemptionLine.id",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {REDEMPTION_STATUSES}", name="status_known"),
+        sa.CheckConstraint(
+            "pct_bps IS NULL OR (pct_bps > 0 AND pct_bps <= 10000)", name="pct_allowed"
+        ),
+    )
+
+
+class RedemptionLine(db.Model):  # type: ignore[name-defined]
+    """What one allocation gives back in a redemption run, paid by its own transfer."""
+
+    __tablename__ = "redemption_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("redemption_runs.id"), nullable=False)
+    allocation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dividend_allocations.id"), nullable=False, index=True
+    )
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), nullable=False, index=True)
+    member_number: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    year: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
+    stripe_transfer_id: Mapped[str | None] = mapped_column(sa.String(255))
+    transfer_attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    run: Mapped[RedemptionRun] = relationship(RedemptionRun, back_populates="lines")
+    member: Mapped[Member] = relationship(Member)
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {ALLOCATION_STATUSES}", name="status_known"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.UniqueConstraint("run_id", "allocation_id", name="uq_redemption_lines_run_allocation"),
+    )

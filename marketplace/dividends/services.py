@@ -592,7 +592,76 @@ def _finish_if_done(session: Session, run: DividendRun) -> None:
     if counts["pending"]:
         return
     run.status = "partially_paid" if counts["failed"] else "paid"
-    run.paid_at = utcnow()
+    # Kept from the first finish: paying held cash later does not move the run's tax year.
+    run.paid_at = run.paid_at or utcnow()
+
+
+def pay_held(
+    admin: User | None,
+    run_id: int | None = None,
+    member_id: int | None = None,
+    *,
+    destination_for: DestinationLookup | None = None,
+) -> int:
+    """Queue again the held allocations (of a run, or of a member) whose member can now
+    receive transfers; how many. Nothing else changes: each allocation is still paid by
+    ``pay_allocation`` under its own lock and idempotency key (a held allocation never reached
+    Stripe, so its key is unused), and one already pending or paid is left alone. A run that
+    had finished goes back to ``paying`` until these are settled; its ``paid_at`` is kept.
+    """
+    destination_for = destination_for or ready_payout_account
+    with unit_of_work() as session:
+        query = (
+            sa.select(DividendAllocation.id, DividendAllocation.run_id)
+            .join(DividendRun, DividendRun.id == DividendAllocation.run_id)
+            .where(
+                DividendAllocation.status == "held",
+                DividendRun.status.in_(("paying", *FINISHED)),
+            )
+            .order_by(DividendAllocation.id)
+        )
+        if run_id is not None:
+            run = _locked(session, run_id)
+            if run.status not in ("paying", *FINISHED):
+                raise Conflict("Pay the run before paying its held allocations.", code="not_paid")
+            query = query.where(DividendAllocation.run_id == run_id)
+        if member_id is not None:
+            query = query.where(DividendAllocation.member_id == member_id)
+        queued = 0
+        runs: set[int] = set()
+        for allocation_id, allocation_run_id in session.execute(query).all():
+            allocation = lock_row(session, DividendAllocation, allocation_id)
+            if allocation is None or allocation.status != "held":
+                continue
+            if destination_for(session, allocation.member_id) is None:
+                continue
+            allocation.status, allocation.failure_reason = "pending", ""
+            enqueue(session, PAY_TASK, allocation.id)
+            runs.add(allocation_run_id)
+            queued += 1
+        for queued_run_id in sorted(runs):
+            locked = _locked(session, queued_run_id)
+            if locked.status in FINISHED:
+                locked.status = "paying"
+            if admin is not None:
+                record(
+                    session,
+                    admin,
+                    "dividends.pay_held",
+                    "dividend_run",
+                    queued_run_id,
+                    f"Queued the held allocations of dividend run {queued_run_id} whose "
+                    "members now have a payout account",
+                )
+    return queued
+
+
+def release_held(member_id: int) -> int:
+    """When a member's payout account becomes ready: pay their held dividends and
+    redemptions (both idempotent); how many were queued."""
+    from marketplace.dividends import redemptions
+
+    return pay_held(None, member_id=member_id) + redemptions.pay_held(None, member_id=member_id)
 
 
 def progress(session: Session, run_id: int) -> dict[str, int]:

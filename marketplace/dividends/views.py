@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from marketplace.dividends import core, schemas, services, statements
+from marketplace.dividends import core, redemptions, schemas, services, statements
 from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger.core import format_cents
@@ -160,6 +160,93 @@ def pay(run_id: int) -> BaseResponse:
 @bp.post("/<int:run_id>/discard")
 def discard(run_id: int) -> BaseResponse:
     return _act(run_id, "discard")
+
+
+@bp.post("/<int:run_id>/pay-held")
+def pay_held(run_id: int) -> BaseResponse:
+    try:
+        queued = services.pay_held(current_user, run_id)
+    except AppError as error:
+        flash(error.message, "error")
+    else:
+        if queued:
+            flash(f"{queued} held allocation(s) queued for payment.", "success")
+        else:
+            flash("No held member of this run has a payout account ready yet.", "info")
+    return redirect(url_for("dividends_admin.run", run_id=run_id))
+
+
+@bp.get("/redemptions", endpoint="redemptions")
+def redemptions_page() -> str:
+    session = db.session()
+    return render_template(
+        "dividends/redemptions.html",
+        runs=redemptions.list_redemptions(session),
+        outstanding=redemptions.outstanding_by_year(session),
+    )
+
+
+@bp.post("/redemptions")
+def draft_redemption() -> BaseResponse:
+    form = request.form
+    try:
+        raw_year = form.get("year", "").strip()
+        if not raw_year.isdigit():
+            raise InvalidInput("Choose a year like 2025.")
+        pct = None if form.get("share") == "all" else form.get("pct", "").strip()
+        if pct == "":
+            raise InvalidInput("Give the percentage to redeem, or choose all of it.")
+        run = redemptions.draft_redemption(
+            current_user,
+            int(raw_year),
+            pct,
+            allow_out_of_order=form.get("allow_out_of_order") == "1",
+        )
+    except AppError as error:
+        flash(error.message, "error")
+        return redirect(url_for("dividends_admin.redemptions"))
+    flash(f"Redemption {run.id} drafted: check it, then pay it.", "success")
+    return redirect(url_for("dividends_admin.redemption", run_id=run.id))
+
+
+@bp.get("/redemptions/<int:run_id>")
+def redemption(run_id: int) -> str:
+    session = db.session()
+    return render_template(
+        "dividends/redemption.html",
+        run=redemptions.get_redemption(session, run_id),
+        progress=redemptions.progress(session, run_id),
+    )
+
+
+@bp.post("/redemptions/<int:run_id>/pay")
+def pay_redemption(run_id: int) -> BaseResponse:
+    try:
+        redemptions.pay_redemption(current_user, run_id)
+        flash(
+            "Paying: the redemption is posted and one transfer per line is on its way.", "success"
+        )
+    except AppError as error:
+        flash(error.message, "error")
+    return redirect(url_for("dividends_admin.redemption", run_id=run_id))
+
+
+@bp.post("/redemptions/<int:run_id>/pay-held")
+def pay_held_redemption(run_id: int) -> BaseResponse:
+    queued = redemptions.pay_held(current_user, run_id)
+    flash(f"{queued} held line(s) queued for payment.", "success" if queued else "info")
+    return redirect(url_for("dividends_admin.redemption", run_id=run_id))
+
+
+@bp.post("/redemptions/<int:run_id>/discard")
+def discard_redemption(run_id: int) -> BaseResponse:
+    try:
+        redemptions.discard_redemption(current_user, run_id)
+    except AppError as error:
+        flash(error.message, "error")
+        return redirect(url_for("dividends_admin.redemption", run_id=run_id))
+    flash("The draft redemption is discarded.", "success")
+    return redirect(url_for("dividends_admin.redemptions"))
 
 
 @account_bp.get("/")

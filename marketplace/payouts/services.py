@@ -147,7 +147,13 @@ def refresh_account(stripe_account_id: str) -> PayoutAccount | None:
             log.info("Connected account %s is not one of ours", stripe_account_id)
             return None
         _apply_state(account, state)
-        return account
+        member_id, ready = account.member_id, account.ready
+    if ready:
+        # Dividends held for want of a payout account are paid now (idempotent).
+        from marketplace.dividends import services as dividends
+
+        dividends.release_held(member_id)
+    return account
 
 
 def refresh_member_account(user: User) -> None:

@@ -1,0 +1,1 @@
+"""Members' tax profiles (tax ids encrypted at rest) and the yearly tax summaries."""

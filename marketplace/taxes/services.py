@@ -1,0 +1,317 @@
+"""Tax profiles and yearly tax summaries.
+
+A summary's figures come from the books: royalties paid are the member's royalty payouts in
+the ledger (Dr royalties payable 2100 by entries of kind ``royalty_payout`` posted in the
+year, less payouts reversed at Stripe that year); patronage dividends are ``core.form_1099_patr``
+over the member's allocations of dividend runs first finished paying in the year (cash plus the
+qualified notices of the retained part, as box 1 of Form 1099-PATR counts them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.audit.services import record
+from marketplace.database import unit_of_work, utcnow
+from marketplace.dividends import core as dividends_core
+from marketplace.dividends.models import DividendAllocation, DividendRun
+from marketplace.dividends.services import FINISHED, dividend
+from marketplace.errors import Forbidden, InvalidInput
+from marketplace.extensions import db
+from marketplace.ledger.core import ROYALTIES_PAYABLE
+from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.ledger.reports import csv_text
+from marketplace.membership.models import Member
+from marketplace.taxes import crypto
+from marketplace.taxes.models import TaxProfile, mask
+
+KIND_ROYALTY_PAYOUT = "royalty_payout"
+KIND_ROYALTY_PAYOUT_REVERSAL = "royalty_payout_reversal"
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_TAX_ID = re.compile(r"[A-Za-z0-9-]{4,30}")
+
+
+def member_of(user: User) -> Member:
+    if user.member is None or not user.is_member:
+        raise Forbidden("Only members have a tax profile.", code="member_required")
+    return user.member
+
+
+def profile_of(session: Session, member_id: int) -> TaxProfile | None:
+    return session.execute(
+        sa.select(TaxProfile).where(TaxProfile.member_id == member_id)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    legal_name: str
+    country: str
+    # Empty when updating a profile: the stored tax id is kept.
+    tax_id: str
+
+
+def validate(raw: ProfileInput, *, tax_id_required: bool) -> ProfileInput:
+    """The input cleaned up, or a 422 naming each field that is wrong."""
+    errors: dict[str, str] = {}
+    legal_name = " ".join(raw.legal_name.split())
+    if not legal_name or len(legal_name) > 200:
+        errors["legal_name"] = "Your legal name, as on your tax documents (up to 200 characters)."
+    country = raw.country.strip().upper()
+    if not _COUNTRY.fullmatch(country):
+        errors["country"] = "A two-letter ISO 3166 country code, such as US, CA or FR."
+    tax_id = raw.tax_id.strip().replace(" ", "")
+    if tax_id or tax_id_required:
+        if not _TAX_ID.fullmatch(tax_id) or not any(c.isalnum() for c in tax_id[-4:]):
+            errors["tax_id"] = "4 to 30 letters, digits or dashes, such as 123-45-6789."
+    if errors:
+        raise InvalidInput(" ".join(errors.values()), fields=errors)
+    return ProfileInput(legal_name, country, tax_id)
+
+
+def last4(tax_id: str) -> str:
+    return tax_id.replace("-", "")[-4:]
+
+
+def save_profile(user: User, raw: ProfileInput) -> TaxProfile:
+    """Create or update the member's profile; the tax id is encrypted before it is stored and
+    never logged (the audit entry says what changed, not to what). 503 without a key."""
+    member = member_of(user)
+    with unit_of_work() as session:
+        profile = profile_of(session, member.id)
+        clean = validate(raw, tax_id_required=profile is None)
+        encrypted = crypto.encrypt_tax_id(clean.tax_id) if clean.tax_id else ""
+        if profile is None:
+            profile = TaxProfile(
+                member_id=member.id,
+                legal_name=clean.legal_name,
+                country=clean.country,
+                tax_id_encrypted=encrypted,
+                tax_id_last4=last4(clean.tax_id),
+            )
+            session.add(profile)
+        else:
+            profile.legal_name, profile.country = clean.legal_name, clean.country
+            if encrypted:
+                profile.tax_id_encrypted = encrypted
+                profile.tax_id_last4 = last4(clean.tax_id)
+            profile.updated_at = utcnow()
+        session.flush()
+        record(
+            session,
+            user,
+            "taxes.profile_saved",
+            "tax_profile",
+            profile.id,
+            "Tax profile saved" + (" with a new tax id" if encrypted else ""),
+        )
+    return profile
+
+
+def tax_id_of(profile: TaxProfile) -> str:
+    """The tax id in clear, for filing forms; never for a page."""
+    return crypto.decrypt_tax_id(profile.tax_id_encrypted)
+
+
+def _year_bounds(year: int) -> tuple[datetime, datetime]:
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+
+
+def parse_year(raw: str | None) -> int:
+    if raw in (None, ""):
+        return date.today().year - 1
+    if not raw.isdigit() or not 1900 <= int(raw) <= 9999:
+        raise InvalidInput("'year' must be a year like 2025.", fields={"year": "Not a year."})
+    return int(raw)
+
+
+def royalties_paid(
+    session: Session, year: int, currency: str, member_id: int | None = None
+) -> dict[int, int]:
+    """Royalties paid out per member in the year, from the ledger (payouts less reversals)."""
+    start, end = _year_bounds(year)
+    signed = sa.case(
+        (
+            sa.and_(JournalEntry.kind == KIND_ROYALTY_PAYOUT, JournalLine.side == "debit"),
+            JournalLine.amount_cents,
+        ),
+        (
+            sa.and_(
+                JournalEntry.kind == KIND_ROYALTY_PAYOUT_REVERSAL, JournalLine.side == "credit"
+            ),
+            -JournalLine.amount_cents,
+        ),
+        else_=0,
+    )
+    query = (
+        sa.select(LedgerAccount.member_id, sa.func.coalesce(sa.func.sum(signed), 0))
+        .join(JournalLine, JournalLine.account_id == LedgerAccount.id)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            LedgerAccount.code == ROYALTIES_PAYABLE,
+            LedgerAccount.member_id.is_not(None),
+            JournalEntry.kind.in_((KIND_ROYALTY_PAYOUT, KIND_ROYALTY_PAYOUT_REVERSAL)),
+            JournalLine.currency == currency,
+            JournalEntry.posted_at >= start,
+            JournalEntry.posted_at < end,
+        )
+        .group_by(LedgerAccount.member_id)
+    )
+    if member_id is not None:
+        query = query.where(LedgerAccount.member_id == member_id)
+    return {int(m): int(cents) for m, cents in session.execute(query) if int(cents)}
+
+
+def patronage_dividends(
+    session: Session, year: int, currency: str, member_id: int | None = None
+) -> dict[int, dividends_core.Form1099PatrFigures]:
+    """Each member's 1099-PATR figures for runs that finished paying in the year."""
+    start, end = _year_bounds(year)
+    query = (
+        sa.select(DividendAllocation)
+        .join(DividendRun, DividendRun.id == DividendAllocation.run_id)
+        .where(
+            DividendRun.status.in_(FINISHED),
+            DividendRun.currency == currency,
+            DividendRun.paid_at >= start,
+            DividendRun.paid_at < end,
+        )
+    )
+    if member_id is not None:
+        query = query.where(DividendAllocation.member_id == member_id)
+    paid = [dividend(a) for a in session.execute(query).scalars()]
+    return {
+        m: dividends_core.form_1099_patr(m, year, paid) for m in sorted({d.member_id for d in paid})
+    }
+
+
+@dataclass(frozen=True)
+class TaxSummary:
+    member_id: int
+    member_number: int
+    display_name: str
+    year: int
+    currency: str
+    royalties_paid_cents: int
+    cash_cents: int
+    retained_cents: int
+    legal_name: str | None
+    country: str | None
+    masked_tax_id: str | None
+
+    @property
+    def patronage_dividends_cents(self) -> int:
+        return self.cash_cents + self.retained_cents
+
+    @property
+    def needs_1099_patr(self) -> bool:
+        return dividends_core.needs_1099_patr(max(self.patronage_dividends_cents, 0))
+
+    @property
+    def profile_missing(self) -> bool:
+        return self.masked_tax_id is None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "year": self.year,
+            "currency": self.currency,
+            "royalties_paid_cents": self.royalties_paid_cents,
+            "patronage_dividends_cents": self.patronage_dividends_cents,
+            "cash_cents": self.cash_cents,
+            "retained_cents": self.retained_cents,
+            "needs_1099_patr": self.needs_1099_patr,
+        }
+
+
+def summaries(session: Session, year: int, member_id: int | None = None) -> list[TaxSummary]:
+    """Every member with royalties or patronage dividends paid in the year (or just one,
+    even with nothing), by member number."""
+    currency = current_app.config["CURRENCY"]
+    royalties = royalties_paid(session, year, currency, member_id)
+    patronage = patronage_dividends(session, year, currency, member_id)
+    ids = set(royalties) | set(patronage)
+    if member_id is not None:
+        ids = {member_id}
+    if not ids:
+        return []
+    members = session.execute(sa.select(Member).where(Member.id.in_(ids))).scalars().all()
+    profiles = {
+        p.member_id: p
+        for p in session.execute(
+            sa.select(TaxProfile).where(TaxProfile.member_id.in_(ids))
+        ).scalars()
+    }
+    result = []
+    for member in sorted(members, key=lambda m: m.member_number):
+        figures = patronage.get(member.id)
+        profile = profiles.get(member.id)
+        result.append(
+            TaxSummary(
+                member_id=member.id,
+                member_number=member.member_number,
+                display_name=member.user.display_name,
+                year=year,
+                currency=currency,
+                royalties_paid_cents=royalties.get(member.id, 0),
+                cash_cents=figures.cash_cents if figures else 0,
+                retained_cents=figures.qualified_notice_cents if figures else 0,
+                legal_name=profile.legal_name if profile else None,
+                country=profile.country if profile else None,
+                masked_tax_id=mask(profile.tax_id_last4) if profile else None,
+            )
+        )
+    return result
+
+
+def summary_for(user: User, year: int) -> TaxSummary:
+    member = member_of(user)
+    [summary] = summaries(db.session(), year, member.id)
+    return summary
+
+
+def summaries_csv(rows: list[TaxSummary]) -> Iterator[str]:
+    """The admin's export: masked tax ids only (cells are guarded against formulas)."""
+    header = [
+        "member_number",
+        "display_name",
+        "legal_name",
+        "country",
+        "tax_id",
+        "year",
+        "currency",
+        "royalties_paid_cents",
+        "patronage_dividends_cents",
+        "cash_cents",
+        "retained_cents",
+        "needs_1099_patr",
+        "tax_profile_missing",
+    ]
+    return csv_text(
+        header,
+        (
+            [
+                s.member_number,
+                s.display_name,
+                s.legal_name or "",
+                s.country or "",
+                s.masked_tax_id or "",
+                s.year,
+                s.currency,
+                s.royalties_paid_cents,
+                s.patronage_dividends_cents,
+                s.cash_cents,
+                s.retained_cents,
+                "yes" if s.needs_1099_patr else "no",
+                "yes" if s.profile_missing else "no",
+            ]
+            for s in rows
+        ),
+    )
