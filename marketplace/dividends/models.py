@@ -6,6 +6,7 @@ later edit of the member classes or a late refund does not change a run an admin
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -93,6 +94,10 @@ class DividendAllocation(db.Model):  # type: ignore[name-defined]
     # Bumped when Stripe refuses a transfer: it keeps a refusal under its key, so a retry
     # needs a new one (any other failure retries under the same key).
     transfer_attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    # In the Stripe idempotency key: a database restored from a backup never reuses a key.
+    transfer_token: Mapped[str] = mapped_column(
+        sa.String(32), nullable=False, default=lambda: uuid.uuid4().hex
+    )
     failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -170,6 +175,10 @@ class RedemptionLine(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
     stripe_transfer_id: Mapped[str | None] = mapped_column(sa.String(255))
     transfer_attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    # In the Stripe idempotency key: a database restored from a backup never reuses a key.
+    transfer_token: Mapped[str] = mapped_column(
+        sa.String(32), nullable=False, default=lambda: uuid.uuid4().hex
+    )
     failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -286,7 +286,7 @@ def pay_redemption(admin: User, run_id: int) -> RedemptionRun:
 
 
 def transfer_key(line: RedemptionLine) -> str:
-    base = f"dividend-redemption-line-{line.id}"
+    base = f"dividend-redemption-line-{line.id}-{line.transfer_token}"
     return base if not line.transfer_attempt else f"{base}-{line.transfer_attempt}"
 
 
@@ -343,8 +343,10 @@ def pay_line(
                 )
                 line.status = "paid"
         line.settled_at = utcnow()
-        session.flush()
-        _finish_if_done(session, _locked(session, run.id))
+        run_id = run.id
+    # The run is locked on its own, never while holding the line (two workers would deadlock).
+    with unit_of_work() as session:
+        _finish_if_done(session, _locked(session, run_id))
     return line
 
 

@@ -515,7 +515,7 @@ def pay_run(admin: User, run_id: int) -> DividendRun:
 
 def transfer_key(allocation: DividendAllocation) -> str:
     """Stripe's idempotency key: from the allocation id, and its attempt after a refusal."""
-    base = f"dividend-allocation-{allocation.id}"
+    base = f"dividend-allocation-{allocation.id}-{allocation.transfer_token}"
     return base if not allocation.transfer_attempt else f"{base}-{allocation.transfer_attempt}"
 
 
@@ -578,9 +578,11 @@ def pay_allocation(
                 )
                 allocation.status = "paid"
         allocation.settled_at = utcnow()
-        session.flush()
-        locked_run = _locked(session, run.id)
-        _finish_if_done(session, locked_run)
+        run_id = run.id
+    # The run is locked in a transaction of its own: taking it while holding the allocation
+    # made two workers wait on each other (a deadlock under load).
+    with unit_of_work() as session:
+        _finish_if_done(session, _locked(session, run_id))
     return allocation
 
 

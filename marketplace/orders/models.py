@@ -108,4 +108,6 @@ class OrderItem(db.Model):  # type: ignore[name-defined]
         sa.CheckConstraint(f"status IN {ITEM_STATUSES}", name="status_known"),
         sa.CheckConstraint("price_cents > 0", name="price_positive"),
         sa.UniqueConstraint("order_id", "asset_id", name="uq_order_items_order_asset"),
+        # Refunds within a dividend run's period (migration 0013, bench/dividends.py).
+        sa.Index("ix_order_items_refunded_at", "refunded_at"),
     )

@@ -117,6 +117,7 @@ def upgrade():
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("stripe_transfer_id", sa.String(length=255), nullable=True),
         sa.Column("transfer_attempt", sa.Integer(), nullable=False),
+        sa.Column("transfer_token", sa.String(length=32), nullable=False),
         sa.Column("failure_reason", sa.Text(), nullable=False),
         sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -371,7 +372,9 @@ def test_transfers_are_sent_once_and_refusals_are_retried_under_a_new_key(
     allocation_a = by_member(first)[a]
     assert allocation_a["status"] == "paid"
     assert allocation_a["stripe_transfer_id"] == "tr_1"
-    assert sent[0]["idempotency_key"] == f"dividend-allocation-{allocation_a['id']}"
+    assert re.fullmatch(
+        rf"dividend-allocation-{allocation_a['id']}-[0-9a-f]{{32}}", sent[0]["idempotency_key"]
+    )
     assert sent[0]["amount_cents"] == allocation_a["cash_cents"]
     session = db.session()
     assert ledger.member_balance(session, a, "USD", DIVIDENDS_PAYABLE) == 0
@@ -384,7 +387,9 @@ def test_transfers_are_sent_once_and_refusals_are_retried_under_a_new_key(
     # Member A is not paid again; B's retry uses a new key (Stripe keeps the refusal).
     assert [s["destination"] for s in sent] == ["acct_artist_a", "acct_artist_b", "acct_artist_b"]
     allocation_b = by_member(second)[b]
-    assert sent[2]["idempotency_key"] == f"dividend-allocation-{allocation_b['id']}-1"
+    assert re.fullmatch(
+        rf"dividend-allocation-{allocation_b['id']}-[0-9a-f]{{32}}-1", sent[2]["idempotency_key"]
+    )
     coop.pay(run["id"])
     assert len(sent) == 3
     balance = ledger.trial_balance(session, "USD")
@@ -415,7 +420,9 @@ def test_a_crash_before_commit_retries_under_the_same_key(
     assert db.session.get(DividendAllocation, allocation_id).status == "pending"  # type: ignore[union-attr]
     services.pay_allocation(allocation_id, payer=transfer)
     services.pay_allocation(allocation_id, payer=transfer)
-    assert keys == [f"dividend-allocation-{allocation_id}"] * 2
+    assert len(keys) == 2
+    assert keys[0] == keys[1]
+    assert re.fullmatch(rf"dividend-allocation-{allocation_id}-[0-9a-f]{{32}}", keys[0])
 
 
 def test_allocations_csv(coop: Coop) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -98,9 +99,10 @@ def test_held_dividends_are_paid_once_the_member_has_a_payout_account(
     assert again.get_json()["queued"] == 0
     coop.pay(run["id"])
 
-    assert [s["idempotency_key"] for s in stripe.sent] == [
-        f"dividend-allocation-{allocation['id']}"
-    ]
+    assert len(stripe.sent) == 1
+    assert re.fullmatch(
+        rf"dividend-allocation-{allocation['id']}-[0-9a-f]{{32}}", stripe.sent[0]["idempotency_key"]
+    )
     assert stripe.sent[0]["amount_cents"] == allocation["cash_cents"]
     session = db.session()
     assert ledger.member_balance(session, a, "USD", DIVIDENDS_PAYABLE) == 0
@@ -169,9 +171,11 @@ def test_a_redemption_takes_the_retained_parts_and_pays_them_once(
     assert first["progress"]["paid"] == 1
     assert first["progress"]["held"] == len(half["lines"]) - 1
     line_a = next(line for line in first["lines"] if line["member_id"] == a)
-    assert [s["idempotency_key"] for s in stripe.sent] == [
-        f"dividend-redemption-line-{line_a['id']}"
-    ]
+    assert len(stripe.sent) == 1
+    assert re.fullmatch(
+        rf"dividend-redemption-line-{line_a['id']}-[0-9a-f]{{32}}",
+        stripe.sent[0]["idempotency_key"],
+    )
     assert stripe.sent[0]["amount_cents"] == line_a["amount_cents"]
 
     session = db.session()

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from celery import shared_task
+from sqlalchemy.exc import OperationalError
 
 from marketplace.dividends import redemptions, services
 
+# A deadlock or a dropped connection rolls the transaction back: trying again is safe (the
+# allocation or line is still pending, and its transfer keeps its idempotency key).
+RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 2,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(name="dividends.pay_allocation", acks_late=True, reject_on_worker_lost=True)
+
+@shared_task(name="dividends.pay_allocation", acks_late=True, reject_on_worker_lost=True, **RETRY)
 def pay_allocation(allocation_id: int) -> str | None:
     """Idempotent: an allocation no longer pending is left as it is."""
     allocation = services.pay_allocation(allocation_id)
     return allocation.status if allocation is not None else None
 
 
-@shared_task(name="dividends.pay_redemption_line", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="dividends.pay_redemption_line", acks_late=True, reject_on_worker_lost=True, **RETRY
+)
 def pay_redemption_line(line_id: int) -> str | None:
     """Idempotent: a redemption line no longer pending is left as it is."""
     line = redemptions.pay_line(line_id)

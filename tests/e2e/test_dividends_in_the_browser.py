@@ -1,0 +1,109 @@
+"""An admin drafts a dividend run, a second admin approves and pays it, and a member downloads
+their statement. In a browser.
+
+Tasks run inline, so pressing "Pay" settles every allocation before the answer: the member has
+no payout account, so their cash is held, and the run is paid (its statements exist).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.fixtures.factories import Factory
+from tests.fixtures.web import TEST_PASSWORD
+from tests.integration.test_dividend_runs import member_id, refund, sell
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_in(page: object, base: str, email: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.locator("#password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r".*/login"))
+
+
+def test_draft_approve_and_pay_a_run_then_download_the_statement(
+    app: Flask, live_server: str, browser_page: object, tmp_path: Path
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    page: Page = browser_page  # type: ignore[assignment]
+    factory = Factory()
+    factory.admin("drafter@example.org")
+    factory.admin("approver@example.org")
+    artist = factory.member("artist@example.org")
+    buyer = factory.buyer()
+    artist_id = member_id(artist)
+    sell(artist_id, buyer.id, 12_000)
+    refund(sell(artist_id, buyer.id, 3_000), artist_id)
+    today = date.today()
+    start = today - timedelta(days=30)
+
+    # The first admin opens a run for the last 30 days.
+    sign_in(page, live_server, "drafter@example.org")
+    page.goto(f"{live_server}/admin/dividends/")
+    page.locator("#period_start").fill(start.isoformat())
+    page.locator("#period_end").fill(today.isoformat())
+    page.locator("#operating_costs").fill("10.00")
+    page.locator("#operating_costs_note").fill("Hosting")
+    page.locator("#reserve_pct").fill("10")
+    page.locator("#cash_pct").fill("25")
+    page.get_by_role("button", name="Draft the run").click()
+    expect(page).to_have_url(re.compile(r".*/admin/dividends/\d+$"))
+    run_url = page.url
+    run_id = int(run_url.rsplit("/", 1)[1])
+    expect(page.locator(".badge").first).to_have_text("Draft")
+    # The drafter cannot approve their own run: no button for them.
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+
+    # A second admin, in a browser context of their own, approves and pays.
+    browser = page.context.browser
+    assert browser is not None
+    second = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        approver = second.new_page()
+        approver.set_default_timeout(15_000)
+        approver.on("dialog", lambda dialog: dialog.accept())
+        sign_in(approver, live_server, "approver@example.org")
+        approver.goto(run_url)
+        approver.get_by_role("button", name="Approve").click()
+        expect(approver.locator(".badge").first).to_have_text("Approved")
+        approver.get_by_role("button", name="Pay", exact=True).click()
+        # The page refreshes itself while the run is paying; held cash still counts as settled.
+        approver.goto(run_url)
+        expect(approver.locator(".badge").first).to_have_text("Paid", timeout=30_000)
+        expect(approver.locator("#progress")).to_contain_text("Held (no payout account): 1")
+    finally:
+        second.close()
+
+    # The member finds the statement of the period and downloads its PDF.
+    member_context = browser.new_context(accept_downloads=True)
+    try:
+        member = member_context.new_page()
+        member.set_default_timeout(15_000)
+        sign_in(member, live_server, "artist@example.org")
+        member.goto(f"{live_server}/account/dividends/")
+        period = f"{start.isoformat()} to {today.isoformat()}"
+        member.get_by_role("link", name=re.compile(re.escape(period))).click()
+        expect(member).to_have_url(f"{live_server}/account/dividends/{run_id}")
+        pdf_link = member.get_by_role("link", name="PDF", exact=True)
+        expect(pdf_link).to_be_visible()
+        with member.expect_download() as download_info:
+            # Served inline: headless Chromium has no PDF viewer, so the browser downloads it.
+            pdf_link.click(modifiers=["Alt"])
+        download = download_info.value
+        saved = tmp_path / (download.suggested_filename or "statement.pdf")
+        download.save_as(saved)
+        assert saved.read_bytes().startswith(b"%PDF")
+    finally:
+        member_context.close()
