@@ -157,6 +157,9 @@ def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
             raise NotFound("No such order.")
         if order.status != "pending_payment":
             raise Conflict(f"This order is {order.status.replace('_', ' ')}; it cannot be paid.")
+        # Another order may have licensed the same work since this one was made.
+        for item in order.items:
+            _refuse_covered(session, user, item.asset, item.licence, item.size)
         stripe = gateway()
         if order.payment_intent_id and order.payment_status in LIVE_PAYMENT_STATES:
             current = stripe.retrieve_payment_intent(order.payment_intent_id)

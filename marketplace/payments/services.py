@@ -44,6 +44,8 @@ HANDLED_EVENTS = (
     *payouts.HANDLED_EVENTS,
 )
 MAX_EVENT_ATTEMPTS = 8
+# Stripe's closing states of a dispute in which the charge stands ("lost" is the only other).
+KEPT_DISPUTE_OUTCOMES = ("won", "warning_closed", "prevented")
 # Stripe states from which a PaymentIntent can still succeed without the buyer.
 STILL_POSSIBLE = ("processing", "requires_action", "requires_confirmation", "succeeded")
 RECHECK_FOR = timedelta(days=7)
@@ -550,7 +552,8 @@ def apply_dispute(state: DisputeState) -> None:
                         licensing.mark_disputed(session, item.licence_id)
             return
         dispute.closed_at = utcnow()
-        if state.status == "won":
+        # Won, or an inquiry that closed without a chargeback: the co-op keeps the money.
+        if state.status in KEPT_DISPUTE_OUTCOMES:
             for item in active:
                 if item.licence_id is not None:
                     licensing.restore(session, item.licence_id)

@@ -388,6 +388,42 @@ def test_disputes_suspend_licences_until_won_and_reverse_when_lost(buying: Buyin
     _balanced()
 
 
+def test_an_inquiry_closed_without_a_chargeback_keeps_the_sale(buying: Buying) -> None:
+    order = buying.bought((buying.photo, "standard", "M"))
+    charge = _charge_of(order["id"])
+    opened = dispute_event(
+        "charge.dispute.created",
+        "dp_inquiry",
+        charge,
+        order["total_cents"],
+        "warning_needs_response",
+    )
+    deliver(buying.client, opened)
+    assert buying.get(order["id"])["status"] == "disputed"
+    closed = dispute_event(
+        "charge.dispute.closed", "dp_inquiry", charge, order["total_cents"], "warning_closed"
+    )
+    deliver(buying.client, closed)
+    body = buying.get(order["id"])
+    assert body["status"] == "paid"
+    assert body["licences"][0]["status"] == "valid"
+    assert _entries(order["id"]) == [f"order:{order['id']}:paid"]
+
+
+def test_two_pending_orders_for_the_same_licence_cannot_both_be_paid(buying: Buying) -> None:
+    first = buying.order((buying.photo, "standard", "M"))
+    second = buying.order((buying.photo, "standard", "M"))
+    paid = buying.pay(first["id"])
+    deliver(buying.client, payment_succeeded(paid["payment_intent_id"]))
+    response = buying.client.post(
+        f"/api/v1/orders/{second['id']}/payment",
+        json={"payment_method": payment_method(buying.emulator.base_url)},
+        headers=buying.headers,
+    )
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "already_licensed"
+
+
 def test_a_lost_webhook_is_caught_by_the_pending_order_check(buying: Buying) -> None:
     order = buying.order((buying.photo, "standard", "M"))
     buying.pay(order["id"])
