@@ -11,7 +11,7 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -108,6 +108,36 @@ def get_or_create_account(session: Session, ref: AccountRef) -> LedgerAccount:
     return account
 
 
+def _account_ids(session: Session, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
+    """The ids of the accounts for ``refs``: the existing ones in one query (ids only, none of
+    the ORM objects and their joined members), the missing ones created as
+    ``get_or_create_account`` does."""
+    wanted = set(refs)
+    found = {
+        (code, member_id): account_id
+        for account_id, code, member_id in session.execute(
+            sa.select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.member_id).where(
+                sa.or_(
+                    *(
+                        sa.and_(
+                            LedgerAccount.code == ref.code,
+                            LedgerAccount.member_id.is_(None)
+                            if ref.member_id is None
+                            else LedgerAccount.member_id == ref.member_id,
+                        )
+                        for ref in wanted
+                    )
+                )
+            )
+        )
+    }
+    ids: dict[AccountRef, int] = {}
+    for ref in wanted:
+        account_id = found.get((ref.code, ref.member_id))
+        ids[ref] = account_id if account_id is not None else get_or_create_account(session, ref).id
+    return ids
+
+
 def entry_for_key(session: Session, idempotency_key: str) -> JournalEntry | None:
     return session.execute(
         sa.select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key)
@@ -129,7 +159,8 @@ def post(
     draft.validate()
     if entry_for_key(session, draft.idempotency_key) is not None:
         return None
-    accounts = {line.account: get_or_create_account(session, line.account) for line in draft.lines}
+    # One query for all of the entry's accounts: a sale has one line per member paid.
+    accounts = _account_ids(session, (line.account for line in draft.lines))
     _begin_transaction(session)
     entry = JournalEntry(
         idempotency_key=draft.idempotency_key,
@@ -147,7 +178,7 @@ def post(
             session.add_all(
                 JournalLine(
                     entry_id=entry.id,
-                    account_id=accounts[line.account].id,
+                    account_id=accounts[line.account],
                     side=line.side,
                     amount_cents=line.amount_cents,
                     currency=draft.line_currency(line),
