@@ -21,7 +21,7 @@ from marketplace.licensing.models import Licence
 from marketplace.orders import services
 from marketplace.orders.models import Order
 from marketplace.orders.schemas import order_json
-from marketplace.payments import services as payments
+from marketplace.payments import refunds
 
 bp = api_blueprint("orders_api", __name__)
 
@@ -145,7 +145,7 @@ def refund(order_id: int) -> tuple[dict[str, Any], int]:
         or not all(isinstance(i, int) and not isinstance(i, bool) for i in items)
     ):
         raise InvalidInput("items must be a list of order item ids.", fields={"items": "Invalid."})
-    requested = payments.request_refund(api_user(), order_id, items or None)
+    requested = refunds.request_refund(api_user(), order_id, items or None)
     return {
         "id": requested.id,
         "order_id": requested.order_id,

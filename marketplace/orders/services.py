@@ -3,7 +3,7 @@
 Paying follows Stripe's "finalize payments on the server" flow: the page creates a
 PaymentMethod with Stripe.js, and :func:`pay` creates and confirms the PaymentIntent with it.
 An order becomes paid only when Stripe confirms it (webhook or re-check), in
-:mod:`marketplace.payments.services`.
+:mod:`marketplace.payments.settlement`.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from marketplace.orders.api import licences_for
 from marketplace.orders.models import ORDER_STATUSES, Order
 from marketplace.payments import reconciliation, services
 from marketplace.payments.models import EVENT_STATUSES, Refund, StripeEvent
+from marketplace.payments.refunds import request_refund
 from marketplace.web_support import role_required
 
 bp = Blueprint("payments_admin", __name__, url_prefix="/admin")
@@ -63,9 +64,7 @@ def refund(order_id: int) -> Response:
         flash("Tick the items to refund, or use “Refund everything left”.", "error")
         return redirect(url_for("payments_admin.order", order_id=order_id))
     try:
-        requested = services.request_refund(
-            current_user, order_id, None if not item_ids else item_ids
-        )
+        requested = request_refund(current_user, order_id, None if not item_ids else item_ids)
     except AppError as error:
         flash(error.message, "error")
     else:

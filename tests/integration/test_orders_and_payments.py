@@ -24,7 +24,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry
 from marketplace.licensing.models import Licence
 from marketplace.orders.models import Order
-from marketplace.payments import reconciliation
+from marketplace.payments import reconciliation, settlement
 from marketplace.payments import services as payments
 from marketplace.payments.models import ReconciliationIssue, StripeEvent
 from tests.fixtures.catalogue import Catalogue
@@ -427,14 +427,14 @@ def test_two_pending_orders_for_the_same_licence_cannot_both_be_paid(buying: Buy
 def test_a_lost_webhook_is_caught_by_the_pending_order_check(buying: Buying) -> None:
     order = buying.order((buying.photo, "standard", "M"))
     buying.pay(order["id"])
-    assert payments.recheck_pending_orders() == 0  # too recent to worry about
+    assert settlement.recheck_pending_orders() == 0  # too recent to worry about
     with unit_of_work() as session:
         session.execute(
             sa.update(Order)
             .where(Order.id == order["id"])
             .values(payment_started_at=utcnow() - timedelta(minutes=11))
         )
-    assert payments.recheck_pending_orders() == 1
+    assert settlement.recheck_pending_orders() == 1
     assert buying.get(order["id"])["status"] == "paid"
 
 
@@ -444,10 +444,10 @@ def test_orders_left_unpaid_for_a_day_are_cancelled(buying: Buying) -> None:
     buying.pay(declined["id"], DECLINED_CARD)
     paid_late = buying.order((buying.photo, "standard", "L"))
     buying.pay(paid_late["id"])  # its webhook was lost
-    assert payments.cancel_abandoned_orders() == 0  # too recent
+    assert settlement.cancel_abandoned_orders() == 0  # too recent
     with unit_of_work() as session:
         session.execute(sa.update(Order).values(created_at=utcnow() - timedelta(days=2)))
-    assert payments.cancel_abandoned_orders() == 2
+    assert settlement.cancel_abandoned_orders() == 2
     assert buying.get(never_paid["id"])["status"] == "cancelled"
     assert buying.get(declined["id"])["status"] == "cancelled"
     assert buying.get(paid_late["id"])["status"] == "paid"

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from celery import shared_task
 
-from marketplace.payments import reconciliation, services
+from marketplace.payments import reconciliation, refunds, services, settlement
 
 
 @shared_task(name="payments.process_event", acks_late=True, reject_on_worker_lost=True)
@@ -16,7 +16,7 @@ def process_event(event_id: str) -> None:
 
 @shared_task(name="payments.send_refund", acks_late=True, reject_on_worker_lost=True)
 def send_refund(refund_id: int) -> None:
-    services.send_refund(refund_id)
+    refunds.send_refund(refund_id)
 
 
 @shared_task(name="payments.retry_due_events", acks_late=True)
@@ -26,12 +26,12 @@ def retry_due_events() -> int:
 
 @shared_task(name="payments.recheck_pending_orders", acks_late=True)
 def recheck_pending_orders() -> int:
-    return services.recheck_pending_orders()
+    return settlement.recheck_pending_orders()
 
 
 @shared_task(name="payments.cancel_abandoned_orders", acks_late=True)
 def cancel_abandoned_orders() -> int:
-    return services.cancel_abandoned_orders()
+    return settlement.cancel_abandoned_orders()
 
 
 @shared_task(name="payments.reconcile_yesterday", acks_late=True)

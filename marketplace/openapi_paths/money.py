@@ -1,0 +1,155 @@
+"""OpenAPI paths: money (the ledger, dividend runs, redemptions, taxes, earnings, payouts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketplace.openapi_paths import _op, _props
+
+DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/admin/ledger/trial-balance": {
+        "get": _op(
+            "The trial balance (?currency=): each account's balance, debit and credit totals equal",
+            auth="admin",
+            tag="admin",
+        ),
+    },
+    "/api/v1/admin/dividend-runs": {
+        "post": _op(
+            "Draft a dividend run for a period from the ledger (posts nothing until approved; "
+            "cash_pct under 20 is 422; a period overlapping another run is 409)",
+            auth="admin",
+            status=201,
+            tag="dividends",
+            body=_props(
+                ["period_start", "period_end", "reserve_pct"],
+                period_start="string",
+                period_end="string",
+                operating_costs_cents="integer",
+                operating_costs_note="string",
+                reserve_pct="number",
+                cash_pct="number",
+            ),
+        ),
+        "get": _op("Every dividend run, latest period first", auth="admin", tag="dividends"),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}": {
+        "get": _op(
+            "A dividend run: figures, classes, allocations and payment progress",
+            auth="admin",
+            tag="dividends",
+        ),
+        "delete": _op(
+            "Discard a draft run (an approved or paid run: 409)",
+            auth="admin",
+            status=204,
+            tag="dividends",
+        ),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}/approve": {
+        "post": _op(
+            "Approve a draft (an admin other than the drafter: 403 for the drafter); posts the "
+            "run's ledger entries",
+            auth="admin",
+            tag="dividends",
+        ),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}/pay": {
+        "post": _op(
+            "Pay an approved run: one transfer per member, queued; paying twice pays nobody twice",
+            auth="admin",
+            status=202,
+            tag="dividends",
+        ),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}/pay-held": {
+        "post": _op(
+            "Pay the run's held allocations whose members now have a payout account (once each)",
+            auth="admin",
+            status=202,
+            tag="dividends",
+        ),
+    },
+    "/api/v1/admin/redemptions": {
+        "post": _op(
+            "Draft a revolving redemption of a year's retained allocations (all, or pct), "
+            "oldest year first; posts nothing",
+            auth="admin",
+            body={
+                **_props(["year"], year="integer", pct="number", allow_out_of_order="boolean"),
+            },
+            status=201,
+            tag="dividends",
+        ),
+        "get": _op("Every redemption, latest first", auth="admin", tag="dividends"),
+    },
+    "/api/v1/admin/redemptions/{run_id}": {
+        "get": _op(
+            "A redemption with its lines and payment progress", auth="admin", tag="dividends"
+        ),
+        "delete": _op(
+            "Discard a draft redemption (409 once paid)", auth="admin", status=204, tag="dividends"
+        ),
+    },
+    "/api/v1/admin/redemptions/{run_id}/pay": {
+        "post": _op(
+            "Post a redemption against member capital and pay each line like a dividend "
+            "(paying twice pays nobody twice)",
+            auth="admin",
+            status=202,
+            tag="dividends",
+        ),
+    },
+    "/api/v1/me/tax-summary": {
+        "get": _op(
+            "The caller's royalties and patronage dividends paid in ?year= (1099-PATR flag)",
+            tag="taxes",
+        ),
+    },
+    "/api/v1/admin/dividend-runs/{run_id}/allocations.csv": {
+        "get": _op("A run's allocations as CSV", auth="admin", tag="dividends"),
+    },
+    "/api/v1/me/dividend-statements": {
+        "get": _op(
+            "The caller's dividend statements, one per paid run (with 1099-PATR figures)",
+            tag="dividends",
+        ),
+    },
+}
+
+
+PAYOUT_PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/me/earnings": {
+        "get": _op(
+            "The member's earnings: {currency, royalties_earned_cents, royalties_paid_cents,"
+            " royalties_due_cents, dividends_cash_paid_cents, capital_account_cents, sales}",
+            auth="member",
+            tag="payouts",
+        ),
+    },
+    "/api/v1/me/payout-account": {
+        "post": _op(
+            "Start (or resume) Stripe Connect onboarding of the member's payout account:"
+            " {onboarding_url}",
+            auth="member",
+            tag="payouts",
+        ),
+    },
+    "/api/v1/admin/royalty-payouts": {
+        "post": _op(
+            "Pay every member whose royalties due reach the threshold, by Stripe transfer:"
+            " 202 {id, status}; while a run is open, the open run",
+            auth="admin",
+            status=202,
+            tag="admin",
+        ),
+    },
+    "/api/v1/admin/royalty-payouts/{run_id}": {
+        "get": _op(
+            "A payout run: {id, status, lines: [{member_id, amount_cents, status,"
+            " stripe_transfer_id, failure_reason}]}",
+            auth="admin",
+            tag="admin",
+        ),
+    },
+}

@@ -1,0 +1,198 @@
+"""Refunds: asked for by an admin, sent to Stripe once, and applied (once) when they settle.
+
+Items already refunded, or in a refund still under way, are never refunded again; a refund
+that succeeds ends the items' licences and reverses their sale in the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.assets.models import Asset
+from marketplace.background import enqueue
+from marketplace.database import lock_row, unit_of_work, utcnow
+from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.ledger import services as ledger
+from marketplace.licensing import services as licensing
+from marketplace.orders.models import Order, OrderItem
+from marketplace.payments.gateway import ChargeState, RefundState
+from marketplace.payments.models import Refund
+from marketplace.payments.settlement import _sale_items
+from marketplace.payments.stripe_gateway import gateway
+
+log = logging.getLogger(__name__)
+
+
+def request_refund(admin: User, order_id: int, item_ids: list[int] | None) -> Refund:
+    """Record a refund of some (or all remaining) items and queue it for Stripe.
+
+    Items already refunded, or in a refund still under way, cannot be refunded again: the
+    app never asks Stripe for more than was paid (the emulator would accept it).
+    """
+    from marketplace.audit.services import record
+
+    with unit_of_work() as session:
+        order = lock_row(session, Order, order_id)
+        if order is None:
+            raise NotFound("No such order.")
+        if order.status not in ("paid", "partially_refunded"):
+            raise Conflict(f"An order that is {order.status.replace('_', ' ')} cannot be refunded.")
+        in_flight = {
+            item_id
+            for refund in session.execute(
+                sa.select(Refund).where(
+                    Refund.order_id == order.id, Refund.status.in_(("requested", "pending"))
+                )
+            ).scalars()
+            for item_id in refund.item_ids
+        }
+        refundable = {
+            item.id: item
+            for item in order.items
+            if item.status == "active" and item.id not in in_flight
+        }
+        known = {item.id for item in order.items}
+        if item_ids:
+            unknown = sorted(set(item_ids) - known)
+            if unknown:
+                raise InvalidInput(
+                    f"Order {order.id} has no item {unknown[0]}.", fields={"items": "Unknown item."}
+                )
+            chosen = [refundable[i] for i in dict.fromkeys(item_ids) if i in refundable]
+            if len(chosen) != len(set(item_ids)):
+                raise Conflict("Some of those items are already refunded or being refunded.")
+        else:
+            chosen = list(refundable.values())
+        if not chosen:
+            raise Conflict("Everything in this order is already refunded or being refunded.")
+        refund = Refund(
+            order_id=order.id,
+            item_ids=[item.id for item in chosen],
+            amount_cents=sum(item.price_cents for item in chosen),
+            currency=order.currency,
+            status="requested",
+            requested_by_id=admin.id,
+        )
+        session.add(refund)
+        session.flush()
+        record(
+            session,
+            admin,
+            "order.refund_requested",
+            "order",
+            order.id,
+            f"Refund of {len(chosen)} item(s), {refund.amount_cents} {refund.currency} cents",
+            after={"refund_id": refund.id, "items": refund.item_ids},
+        )
+        enqueue(session, "payments.send_refund", refund.id)
+        return refund
+
+
+def send_refund(refund_id: int) -> None:
+    """Ask Stripe for the refund (once) and apply its answer."""
+    with unit_of_work() as session:
+        refund = lock_row(session, Refund, refund_id)
+        if refund is None or refund.status != "requested":
+            return
+        order = session.get(Order, refund.order_id)
+        if order is None or not order.payment_intent_id:
+            raise RuntimeError(f"Refund {refund.id} belongs to no paid order.")
+        stripe = gateway()
+        # Made before a crash? Stripe's idempotency key would say so; the emulator ignores
+        # keys, so look for our refund id in the refunds' metadata first.
+        earlier = [
+            r
+            for r in stripe.list_refunds(order.payment_intent_id)
+            if r.metadata.get("refund_id") == str(refund.id)
+        ]
+        state = (
+            earlier[0]
+            if earlier
+            else stripe.create_refund(
+                payment_intent_id=order.payment_intent_id,
+                amount_cents=refund.amount_cents,
+                metadata={"refund_id": str(refund.id), "order_id": str(order.id)},
+                idempotency_key=refund.idempotency_key,
+            )
+        )
+        refund.stripe_refund_id = state.id
+        _apply_refund_state(session, refund, state)
+
+
+def apply_charge_refunds(charge: ChargeState) -> None:
+    """``charge.refunded``: each of the charge's refunds that we made is applied (once)."""
+    for state in charge.refunds:
+        with unit_of_work() as session:
+            refund_id = session.execute(
+                sa.select(Refund.id).where(
+                    sa.or_(
+                        Refund.stripe_refund_id == state.id,
+                        Refund.id == int(state.metadata.get("refund_id") or 0),
+                    )
+                )
+            ).scalar_one_or_none()
+            if refund_id is None:
+                log.warning("Refund %s on %s was not made by the app", state.id, charge.id)
+                continue
+            refund = lock_row(session, Refund, refund_id)
+            if refund is None:
+                continue
+            refund.stripe_refund_id = state.id
+            _apply_refund_state(session, refund, state)
+
+
+def _apply_refund_state(session: Session, refund: Refund, state: RefundState) -> None:
+    if refund.status in ("succeeded", "failed"):
+        return
+    if state.status == "succeeded":
+        order = lock_row(session, Order, refund.order_id)
+        if order is None:
+            raise RuntimeError(f"Refund {refund.id} belongs to no order.")
+        items = [item for item in order.items if item.id in refund.item_ids]
+        _reverse_items(session, order, items, f"refund:{refund.id}", chargeback=False)
+        refund.status, refund.settled_at = "succeeded", utcnow()
+    elif state.status in ("failed", "canceled"):
+        refund.status, refund.failure_reason = "failed", f"Stripe says the refund {state.status}."
+    else:
+        refund.status = "pending"
+
+
+def _reverse_items(
+    session: Session, order: Order, items: list[OrderItem], key: str, *, chargeback: bool
+) -> None:
+    """Refunded or lost: the items' licences end and their sale is reversed in the ledger."""
+    items = [item for item in items if item.status == "active"]
+    if not items:
+        return
+    post = ledger.post_chargeback if chargeback else ledger.post_refund
+    post(
+        session,
+        idempotency_key=key,
+        order_id=order.id,
+        currency=order.currency,
+        items=_sale_items(items),
+    )
+    for item in items:
+        item.status, item.refunded_at = "refunded", utcnow()
+        if item.licence_id is not None:
+            licensing.revoke(session, item.licence_id, "refunded")
+    # A licence that ended is not a sale: "most licensed" counts the ones that stand.
+    session.execute(
+        sa.update(Asset)
+        .where(Asset.id.in_([item.asset_id for item in items]))
+        .values(
+            times_licensed=sa.case((Asset.times_licensed > 0, Asset.times_licensed - 1), else_=0)
+        )
+    )
+    order.status = _status_from_items(order)
+
+
+def _status_from_items(order: Order) -> str:
+    refunded = sum(1 for item in order.items if item.status == "refunded")
+    if refunded == len(order.items):
+        return "refunded"
+    return "partially_refunded" if refunded else "paid"

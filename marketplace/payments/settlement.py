@@ -1,0 +1,187 @@
+"""Settling payments: an order becomes paid (once) when Stripe says its PaymentIntent succeeded.
+
+Like everything in :mod:`marketplace.payments`, these functions may run twice or concurrently:
+each re-reads the PaymentIntent from Stripe, locks the order row and acts only on what has not
+been done.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from marketplace.assets.models import Asset
+from marketplace.database import lock_row, unit_of_work, utcnow
+from marketplace.ledger import services as ledger
+from marketplace.ledger.core import SaleItem
+from marketplace.licensing import services as licensing
+from marketplace.mail import public_base_url, queue_email
+from marketplace.orders.models import Order, OrderItem
+from marketplace.payments.gateway import PaymentIntentState
+from marketplace.payments.stripe_gateway import gateway
+
+log = logging.getLogger(__name__)
+
+# Stripe states from which a PaymentIntent can still succeed without the buyer.
+STILL_POSSIBLE = ("processing", "requires_action", "requires_confirmation", "succeeded")
+RECHECK_FOR = timedelta(days=7)
+ABANDONED_AFTER = timedelta(days=1)
+
+
+class PaymentMismatch(Exception):
+    """Stripe's PaymentIntent does not match the order (amount or currency): never settle it."""
+
+
+def _fee_cents(order: Order, intent: PaymentIntentState) -> int:
+    if intent.fee_cents is not None:
+        return intent.fee_cents
+    config = current_app.config
+    # Round half up, as card processors do.
+    percent = (order.total_cents * config["STRIPE_FEE_BPS"] + 5_000) // 10_000
+    return int(min(order.total_cents, percent + config["STRIPE_FEE_FIXED_CENTS"]))
+
+
+def _sale_items(items: list[OrderItem]) -> list[SaleItem]:
+    return [
+        SaleItem(
+            item_id=item.id,
+            member_id=item.member_id,
+            price_cents=item.price_cents,
+            royalty_bps=item.royalty_bps,
+        )
+        for item in items
+    ]
+
+
+def apply_payment_intent(intent: PaymentIntentState) -> Order | None:
+    """Bring the order in line with its PaymentIntent: paid once it succeeded, never twice."""
+    order_id = int(intent.metadata.get("order_id") or 0)
+    with unit_of_work() as session:
+        order = lock_row(session, Order, order_id)
+        if order is None:
+            log.warning("PaymentIntent %s names no order of ours", intent.id)
+            return None
+        if intent.amount_cents != order.total_cents or intent.currency != order.currency:
+            raise PaymentMismatch(
+                f"PaymentIntent {intent.id} is {intent.amount_cents} {intent.currency}, "
+                f"order {order.id} is {order.total_cents} {order.currency}."
+            )
+        if intent.status == "succeeded":
+            if order.status == "pending_payment":
+                _mark_paid(session, order, intent)
+        elif order.status == "pending_payment" and order.payment_intent_id in (None, intent.id):
+            order.payment_intent_id = intent.id
+            order.payment_status = intent.status
+            if intent.error_message:
+                order.payment_error = intent.error_message
+        return order
+
+
+def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> None:
+    order.status = "paid"
+    order.paid_at = utcnow()
+    order.payment_intent_id = intent.id
+    order.payment_status = intent.status
+    order.payment_error = ""
+    order.charge_id = intent.charge_id
+    order.fee_cents = _fee_cents(order, intent)
+    ledger.post_sale(
+        session,
+        idempotency_key=f"order:{order.id}:paid",
+        order_id=order.id,
+        currency=order.currency,
+        items=_sale_items(order.items),
+        fee_cents=order.fee_cents,
+    )
+    for item in order.items:
+        licence = licensing.issue(
+            session,
+            holder_id=order.buyer_id,
+            asset_id=item.asset_id,
+            terms_id=item.terms_id,
+            size=item.size,
+            price_cents=item.price_cents,
+            currency=order.currency,
+            order_id=order.id,
+            order_item_id=item.id,
+        )
+        item.licence_id = licence.id
+    session.execute(
+        sa.update(Asset)
+        .where(Asset.id.in_([item.asset_id for item in order.items]))
+        .values(times_licensed=Asset.times_licensed + 1)
+    )
+    session.flush()
+    queue_email(
+        session,
+        order.buyer.email,
+        f"Your licences, order #{order.id}",
+        "order_paid",
+        order=order,
+        # Built by hand: this runs in workers too, outside any request.
+        order_url=f"{public_base_url()}/orders/{order.id}",
+    )
+
+
+def recheck_pending_orders() -> int:
+    """Ask Stripe about orders whose payment started long ago and is still not confirmed.
+
+    A lost webhook must never strand a paid order. Only payments that may still succeed are
+    asked about (a declined card is the buyer's to retry), for a week at most.
+    """
+    now = utcnow()
+    cutoff = now - timedelta(minutes=current_app.config["PENDING_PAYMENT_RECHECK_MINUTES"])
+    pending = list(
+        _scalars(
+            sa.select(Order.payment_intent_id).where(
+                Order.status == "pending_payment",
+                Order.payment_intent_id.is_not(None),
+                Order.payment_status.in_(STILL_POSSIBLE),
+                Order.payment_started_at <= cutoff,
+                Order.payment_started_at >= now - RECHECK_FOR,
+            )
+        )
+    )
+    stripe = gateway()
+    for intent_id in pending:
+        apply_payment_intent(stripe.retrieve_payment_intent(intent_id))
+    return len(pending)
+
+
+def cancel_abandoned_orders() -> int:
+    """Cancel orders left unpaid for a day, once Stripe confirms no payment can still land."""
+    stale = _scalars(
+        sa.select(Order.id).where(
+            Order.status == "pending_payment", Order.created_at <= utcnow() - ABANDONED_AFTER
+        )
+    )
+    stripe = gateway()
+    cancelled = 0
+    for order_id in stale:
+        with unit_of_work() as session:
+            order = lock_row(session, Order, order_id)
+            if order is None or order.status != "pending_payment":
+                continue
+            intent_id = order.payment_intent_id
+        if intent_id:
+            state = apply_payment_intent(stripe.retrieve_payment_intent(intent_id))
+            if state is None or state.status != "pending_payment":
+                continue
+            if order.payment_status in STILL_POSSIBLE:
+                continue
+        with unit_of_work() as session:
+            order = lock_row(session, Order, order_id)
+            if order is not None and order.status == "pending_payment":
+                order.status = "cancelled"
+                cancelled += 1
+    return cancelled
+
+
+def _scalars(statement: sa.Select[Any]) -> list[Any]:
+    with unit_of_work() as session:
+        return list(session.execute(statement).scalars())
