@@ -920,7 +920,7 @@ def measure_pay(
         wait_until_consuming,
     )
     from marketplace.accounts.models import User
-    from marketplace.dividends import core, services
+    from marketplace.dividends import core, paying, services
     from marketplace.extensions import db as flask_db
     from marketplace.ledger import services as ledger
 
@@ -1004,7 +1004,7 @@ def measure_pay(
             approver = session.get(User, admins[1])
             assert approver is not None
             t0 = time.perf_counter()
-            services.approve_run(approver, run_id)
+            paying.approve_run(approver, run_id)
             approve_s = time.perf_counter() - t0
             _log(f"approved: {approve_s:.2f} s")
             wait_until_consuming(worker, args.redis_url, queue)
@@ -1013,7 +1013,7 @@ def measure_pay(
             approver = session.get(User, admins[1])
             assert approver is not None
             t0 = time.perf_counter()
-            services.pay_run(approver, run_id)
+            paying.pay_run(approver, run_id)
             flask_db.session.remove()
             last_log = time.monotonic()
             deadline = time.monotonic() + args.timeout
@@ -1067,7 +1067,7 @@ def measure_pay(
                     time.sleep(POLL_S)
             pay_s = time.perf_counter() - t0
             session = flask_db.session()
-            counts = services.progress(session, run_id)
+            counts = paying.progress(session, run_id)
             balance = ledger.trial_balance(session, "USD")
             payments: list[Any] = session.execute(
                 sa.text(

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, stream_with_context
 
 from marketplace.api_support import api_blueprint, api_user, json_body, rfc3339, token_required
-from marketplace.dividends import core, redemptions, schemas, services, statements
+from marketplace.dividends import core, paying, redemptions, schemas, services, statements
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 
@@ -17,7 +17,7 @@ bp = api_blueprint("dividends_api", __name__)
 def _run_json(run_id: int) -> dict[str, Any]:
     session = db.session()
     run = services.get_run(session, run_id)
-    return schemas.run_json(run, services.progress(session, run.id))
+    return schemas.run_json(run, paying.progress(session, run.id))
 
 
 @bp.post("/admin/dividend-runs")
@@ -36,7 +36,7 @@ def list_runs() -> dict[str, Any]:
         "results": [
             {
                 key: value
-                for key, value in schemas.run_json(run, services.progress(session, run.id)).items()
+                for key, value in schemas.run_json(run, paying.progress(session, run.id)).items()
                 if key not in ("allocations", "failures")
             }
             for run in services.list_runs(session)
@@ -60,14 +60,14 @@ def discard_run(run_id: int) -> tuple[str, int]:
 @bp.post("/admin/dividend-runs/<int:run_id>/approve")
 @token_required("admin")
 def approve_run(run_id: int) -> dict[str, Any]:
-    services.approve_run(api_user(), run_id)
+    paying.approve_run(api_user(), run_id)
     return _run_json(run_id)
 
 
 @bp.post("/admin/dividend-runs/<int:run_id>/pay")
 @token_required("admin")
 def pay_run(run_id: int) -> tuple[dict[str, Any], int]:
-    services.pay_run(api_user(), run_id)
+    paying.pay_run(api_user(), run_id)
     return _run_json(run_id), 202
 
 
@@ -99,7 +99,7 @@ def my_statements() -> dict[str, Any]:
 @token_required("admin")
 def pay_held(run_id: int) -> tuple[dict[str, Any], int]:
     """Queue the run's held allocations whose members now have a payout account."""
-    queued = services.pay_held(api_user(), run_id)
+    queued = paying.pay_held(api_user(), run_id)
     return {**_run_json(run_id), "queued": queued}, 202
 
 

@@ -7,7 +7,9 @@ most two decimals (``12.5``, ``"12.50"``, ``Decimal("5")``) and held as integer 
 
 The order of a run: ``compute_surplus`` -> ``allocate_pool`` -> ``split_cash`` per member
 (``plan_dividend_run`` does all three), then on approval ``dividend_run_entries``; payments,
-redemptions and royalty payouts have their own drafts below.
+redemptions and royalty payouts have their own drafts. The drafts live in ``postings`` and the
+1099-PATR figures, revolving redemptions and Subchapter T deadline in ``subchapter_t``; both are
+re-exported here, so ``core.X`` keeps working for all of them.
 """
 
 from __future__ import annotations
@@ -18,27 +20,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal, cast, get_args
 
-from marketplace.ledger.core import (
-    BANK,
-    DIVIDENDS_PAYABLE,
-    LICENCE_REVENUE,
-    MEMBER_CAPITAL,
+from marketplace.ledger.core import (  # noqa: F401 (OPERATING_COSTS, idempotency_key: re-exported)
     OPERATING_COSTS,
-    PAYMENT_FEES,
-    REFUNDS_AND_CHARGEBACKS,
-    RESERVES,
-    RETAINED_SURPLUS,
-    ROYALTIES_PAYABLE,
-    STRIPE_CLEARING,
-    AccountRef,
-    EntryDraft,
-    collapse,
-    credit,
-    debit,
     format_cents,
     idempotency_key,
     largest_remainder_split,
-    transfer_entry,
 )
 
 Basis = Literal["equal", "service_years", "patronage"]
@@ -47,16 +33,6 @@ Percent = int | str | Decimal | float
 
 WHOLE_BPS = 10_000
 MIN_CASH_BPS = 2_000
-PATR_THRESHOLD_CENTS = 1_000
-
-
-KIND_OPERATING_COSTS = "operating_costs"
-KIND_CLOSING = "dividend_closing"
-KIND_RESERVE = "dividend_reserve"
-KIND_ALLOCATION = "dividend_allocation"
-KIND_PAYMENT = "dividend_payment"
-KIND_REDEMPTION = "dividend_redemption"
-KIND_ROYALTY_PAYOUT = "royalty_payout"
 
 
 class DividendError(ValueError):
@@ -65,10 +41,6 @@ class DividendError(ValueError):
 
 class CashShareTooLow(DividendError):
     """A cash share under the 20 % Subchapter T floor."""
-
-
-class RedemptionOrderError(DividendError):
-    """A redemption that would skip older retained allocations still outstanding."""
 
 
 def _cents(value: object, name: str, *, signed: bool = False) -> int:
@@ -469,308 +441,33 @@ def plan_dividend_run(
     return DividendPlan(surplus, bps, allocation, tuple(dividends))
 
 
-def needs_1099_patr(total_patronage_dividends_cents: int) -> bool:
-    """A 1099-PATR is due for a member paid $10 or more of patronage dividends in the year."""
-    return _cents(total_patronage_dividends_cents, "a total") >= PATR_THRESHOLD_CENTS
-
-
-@dataclass(frozen=True)
-class Form1099PatrFigures:
-    """One member's calendar-year figures.
-
-    Box 1 "Patronage dividends" is the cash plus the stated value of qualified written notices
-    of allocation (our retained parts, issued with at least 20 % in cash), counted in the
-    year they are paid and notified. Later redemptions of qualified notices are not reported
-    again (box 5 is for nonqualified notices, which this app does not issue). Whether the equal
-    and service-years shares count as patronage dividends is for the co-op's accountant.
-    """
-
-    member_id: int
-    tax_year: int
-    cash_cents: int
-    qualified_notice_cents: int
-
-    @property
-    def box1_patronage_dividends_cents(self) -> int:
-        return self.cash_cents + self.qualified_notice_cents
-
-    @property
-    def required(self) -> bool:
-        return needs_1099_patr(self.box1_patronage_dividends_cents)
-
-
-def form_1099_patr(
-    member_id: int, tax_year: int, paid: Iterable[MemberDividend]
-) -> Form1099PatrFigures:
-    """Sum the member's dividends paid in ``tax_year`` (the caller picks the runs)."""
-    mine = [d for d in paid if d.member_id == member_id]
-    return Form1099PatrFigures(
-        member_id,
-        tax_year,
-        sum(d.cash_cents for d in mine),
-        sum(d.retained_cents for d in mine),
-    )
-
-
-@dataclass(frozen=True)
-class RetainedAllocation:
-    """What is still retained of one allocation (its retained part less earlier redemptions)."""
-
-    member_id: int
-    year: int
-    amount_cents: int
-    allocation_id: int | None = None
-
-    def __post_init__(self) -> None:
-        _cents(self.amount_cents, "a retained amount")
-
-
-@dataclass(frozen=True)
-class Redemption:
-    member_id: int
-    year: int
-    amount_cents: int
-    remaining_cents: int
-    allocation_id: int | None = None
-
-
-def redeem(
-    retained: Iterable[RetainedAllocation],
-    year: int,
-    pct: Percent | None = None,
-    *,
-    allow_out_of_order: bool = False,
-) -> list[Redemption]:
-    """Redeem the retained allocations of ``year``: all of them, or ``pct`` of their total.
-
-    A revolving fund pays back the oldest years first, so an older year still outstanding is
-    refused unless ``allow_out_of_order`` (e.g. a member's estate). A percentage takes that
-    share of the year's total, rounded down, split by largest remainder over the amounts: no
-    allocation is ever redeemed beyond what it retains. Result: oldest first, then by member.
-    """
-    rows = sorted(retained, key=lambda r: (r.year, r.member_id, r.allocation_id or 0))
-    older = sorted({r.year for r in rows if r.year < year and r.amount_cents > 0})
-    if older and not allow_out_of_order:
-        years = ", ".join(str(y) for y in older)
-        raise RedemptionOrderError(
-            f"Retained allocations of {years} are still outstanding: the revolving fund "
-            f"redeems the oldest years first, before {year}."
-        )
-    chosen = [r for r in rows if r.year == year and r.amount_cents > 0]
-    if not chosen:
-        return []
-    amounts = [r.amount_cents for r in chosen]
-    if pct is None:
-        parts = amounts
-    else:
-        total = sum(amounts) * percent_bps(pct, "The redemption share") // WHOLE_BPS
-        parts = largest_remainder_split(total, amounts)
-    return [
-        Redemption(r.member_id, r.year, part, r.amount_cents - part, r.allocation_id)
-        for r, part in zip(chosen, parts, strict=True)
-        if part > 0
-    ]
-
-
-def payment_deadline(fiscal_year_end: date) -> date:
-    """The 15th day of the 9th month after the month the fiscal year ends (IRC §1382(d)'s
-    8½ months): FY ending 31 Dec 2025 -> 15 Sep 2026; ending 30 Jun -> 15 Mar."""
-    month_index = fiscal_year_end.month - 1 + 9
-    return date(fiscal_year_end.year + month_index // 12, month_index % 12 + 1, 15)
-
-
-def deadline_warning(
-    today: date, fiscal_year_end: date, paid: bool, warn_days: int = 30
-) -> str | None:
-    """A warning for an unpaid run within ``warn_days`` of its deadline or past it."""
-    if paid:
-        return None
-    deadline = payment_deadline(fiscal_year_end)
-    days_left = (deadline - today).days
-    if days_left < 0:
-        return (
-            f"The payment deadline for the fiscal year ending {fiscal_year_end.isoformat()} was "
-            f"{deadline.isoformat()}, {-days_left} days ago: allocations paid or notified later "
-            "do not count for that year under Subchapter T. Ask the co-op's accountant."
-        )
-    if days_left > warn_days:
-        return None
-    when = "today" if days_left == 0 else f"in {days_left} days"
-    return (
-        f"Patronage dividends for the fiscal year ending {fiscal_year_end.isoformat()} must be "
-        f"paid and notified by {deadline.isoformat()} ({when})."
-    )
-
-
-def _positive(amount_cents: int, what: str) -> int:
-    if _cents(amount_cents, what) == 0:
-        raise DividendError(f"{what} must be more than zero")
-    return amount_cents
-
-
-def operating_costs_entry(
-    key: str, currency: str, amount_cents: int, note: str, paid_from: AccountRef | None = None
-) -> EntryDraft:
-    """Dr operating costs (5200), Cr bank (1000): costs the admin records, paid from the co-op's
-    bank account (or ``paid_from``), with the admin's note as the description."""
-    return transfer_entry(
-        key,
-        f"Operating costs: {note}"[:500],
-        currency,
-        AccountRef(OPERATING_COSTS),
-        paid_from or AccountRef(BANK),
-        _positive(amount_cents, "operating costs"),
-        KIND_OPERATING_COSTS,
-    )
-
-
-def closing_entry(
-    key: str, currency: str, inputs: SurplusInputs, description: str
-) -> EntryDraft | None:
-    """Close the period's income and expenses into retained surplus (3300).
-
-    Dr licence revenue (4000); Cr refunds and chargebacks (4900), processing fees (5100) and
-    operating costs (5200); the net result Cr 3300 (a surplus) or Dr 3300 (a loss). Afterwards
-    the income statement accounts hold nothing of the period and 3300 holds its result, as an
-    accountant's trial balance after closing shows. ``None`` when there is nothing to close.
-    Reports of a period's income must leave out entries of kind ``dividend_closing``.
-    """
-    if inputs.royalties_cents:
-        raise DividendError(
-            "this ledger books revenue net of royalties: there is no royalty expense to close"
-        )
-    result = inputs.surplus_cents
-    lines = collapse(
-        [
-            debit(AccountRef(LICENCE_REVENUE), inputs.revenue_cents),
-            credit(AccountRef(REFUNDS_AND_CHARGEBACKS), inputs.refunds_cents),
-            credit(AccountRef(PAYMENT_FEES), inputs.fees_cents),
-            credit(AccountRef(OPERATING_COSTS), inputs.operating_costs_cents),
-            credit(AccountRef(RETAINED_SURPLUS), max(result, 0)),
-            debit(AccountRef(RETAINED_SURPLUS), max(-result, 0)),
-        ]
-    )
-    if not lines:
-        return None
-    return EntryDraft(key, description, currency, lines, KIND_CLOSING).validate()
-
-
-def allocation_entry(
-    key: str, currency: str, dividends: Iterable[MemberDividend], description: str
-) -> EntryDraft | None:
-    """Dr retained surplus (3300) the allocated pool; per member Cr dividends payable (2200) the
-    cash part and Cr member capital (3100) the retained part. ``None`` when nothing is allocated."""
-    members = [d for d in dividends if d.allocation_cents > 0]
-    if not members:
-        return None
-    lines = [debit(AccountRef(RETAINED_SURPLUS), sum(d.allocation_cents for d in members))]
-    for d in members:
-        lines.append(credit(AccountRef(DIVIDENDS_PAYABLE, d.member_id), d.cash_cents))
-        lines.append(credit(AccountRef(MEMBER_CAPITAL, d.member_id), d.retained_cents))
-    return EntryDraft(key, description, currency, collapse(lines), KIND_ALLOCATION).validate()
-
-
-def dividend_run_entries(
-    run_id: int | str,
-    currency: str,
-    inputs: SurplusInputs,
-    plan: DividendPlan,
-    period_label: str,
-    operating_costs_note: str = "",
-) -> list[EntryDraft]:
-    """What approving a run posts, in order, each balanced, keyed ``<kind>:<run_id>``:
-
-    1. operating costs: Dr 5200, Cr 1000 (when the admin entered any);
-    2. closing: the period's income and expenses into 3300 (see ``closing_entry``);
-    3. reserve: Dr 3300, Cr reserves (3200);
-    4. allocation: Dr 3300, Cr 2200[member] cash, Cr 3100[member] retained.
-
-    Afterwards 3300 has gained exactly the pool nobody was eligible for (or lost the period's
-    loss). The dividend payments follow, one ``dividend_payment_entry`` per member.
-    """
-    if plan.surplus.surplus_cents != inputs.surplus_cents:
-        raise DividendError("the plan was made from other figures than these")
-    label = f"{period_label} (dividend run {run_id})"
-    drafts: list[EntryDraft | None] = []
-    if inputs.operating_costs_cents:
-        drafts.append(
-            operating_costs_entry(
-                idempotency_key(KIND_OPERATING_COSTS, run_id),
-                currency,
-                inputs.operating_costs_cents,
-                f"{period_label}: {operating_costs_note}" if operating_costs_note else period_label,
-            )
-        )
-    drafts.append(
-        closing_entry(idempotency_key(KIND_CLOSING, run_id), currency, inputs, f"Closing {label}")
-    )
-    if plan.surplus.reserve_cents:
-        drafts.append(
-            transfer_entry(
-                idempotency_key(KIND_RESERVE, run_id),
-                f"Transfer to reserves, {label}",
-                currency,
-                AccountRef(RETAINED_SURPLUS),
-                AccountRef(RESERVES),
-                plan.surplus.reserve_cents,
-                KIND_RESERVE,
-            )
-        )
-    drafts.append(
-        allocation_entry(
-            idempotency_key(KIND_ALLOCATION, run_id),
-            currency,
-            plan.dividends,
-            f"Patronage dividends allocated, {label}",
-        )
-    )
-    return [draft for draft in drafts if draft is not None]
-
-
-def dividend_payment_entry(
-    key: str, currency: str, member_id: int, amount_cents: int, description: str
-) -> EntryDraft:
-    """Dr dividends payable[member] (2200), Cr Stripe clearing (1100): the app pays by a Stripe
-    transfer from the platform balance, which is what Stripe clearing holds."""
-    return transfer_entry(
-        key,
-        description,
-        currency,
-        AccountRef(DIVIDENDS_PAYABLE, member_id),
-        AccountRef(STRIPE_CLEARING),
-        _positive(amount_cents, "a dividend payment"),
-        KIND_PAYMENT,
-    )
-
-
-def redemption_entry(
-    key: str, currency: str, redemption: Redemption, description: str
-) -> EntryDraft:
-    """Dr member capital[member] (3100), Cr dividends payable[member] (2200): the redeemed amount
-    becomes owed in cash and is then paid like a dividend (``dividend_payment_entry``), so a
-    failed transfer leaves a visible debt instead of a silent gap."""
-    return transfer_entry(
-        key,
-        description,
-        currency,
-        AccountRef(MEMBER_CAPITAL, redemption.member_id),
-        AccountRef(DIVIDENDS_PAYABLE, redemption.member_id),
-        _positive(redemption.amount_cents, "a redemption"),
-        KIND_REDEMPTION,
-    )
-
-
-def royalty_payout_entry(
-    key: str, currency: str, member_id: int, amount_cents: int, description: str
-) -> EntryDraft:
-    """Dr royalties payable[member] (2100), Cr Stripe clearing (1100): a Stripe transfer of the
-    member's royalties out of the platform balance."""
-    return transfer_entry(
-        key,
-        description,
-        currency,
-        AccountRef(ROYALTIES_PAYABLE, member_id),
-        AccountRef(STRIPE_CLEARING),
-        _positive(amount_cents, "a royalty payout"),
-        KIND_ROYALTY_PAYOUT,
-    )
+# Re-exported, so that ``core.X`` keeps naming them. Imported last: both modules import from
+# this one (``marketplace.dividends`` imports ``core`` first, so any import order works).
+from marketplace.dividends.postings import (  # noqa: E402, F401
+    KIND_ALLOCATION,
+    KIND_CLOSING,
+    KIND_OPERATING_COSTS,
+    KIND_PAYMENT,
+    KIND_REDEMPTION,
+    KIND_RESERVE,
+    KIND_ROYALTY_PAYOUT,
+    allocation_entry,
+    closing_entry,
+    dividend_payment_entry,
+    dividend_run_entries,
+    operating_costs_entry,
+    redemption_entry,
+    royalty_payout_entry,
+)
+from marketplace.dividends.subchapter_t import (  # noqa: E402, F401
+    PATR_THRESHOLD_CENTS,
+    Form1099PatrFigures,
+    Redemption,
+    RedemptionOrderError,
+    RetainedAllocation,
+    deadline_warning,
+    form_1099_patr,
+    needs_1099_patr,
+    payment_deadline,
+    redeem,
+)

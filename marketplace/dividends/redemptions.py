@@ -24,17 +24,16 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.background import enqueue
 from marketplace.database import lock_row, next_in_sequence, unit_of_work, utcnow
-from marketplace.dividends import core, services
+from marketplace.dividends import core, paying, services
 from marketplace.dividends.models import (
     DividendAllocation,
     DividendRun,
     RedemptionLine,
     RedemptionRun,
 )
-from marketplace.errors import AppError, Conflict, InvalidInput, NotFound
+from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import format_cents
-from marketplace.payments.gateway import GatewayError, TransferRefused
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +295,7 @@ def pay_line(
     payer: services.Payer | None = None,
     destination_for: services.DestinationLookup | None = None,
 ) -> RedemptionLine | None:
-    """Pay one redemption line, once (see ``services.pay_allocation``, which this mirrors)."""
+    """Pay one redemption line, once (see ``paying.pay_allocation``, which this mirrors)."""
     # Looked up on the module at call time, so that tests can stand in for Stripe.
     payer = payer or services.stripe_transfer
     destination_for = destination_for or services.ready_payout_account
@@ -305,44 +304,31 @@ def pay_line(
         if line is None or line.status != "pending":
             return line
         run = line.run
-        destination = destination_for(session, line.member_id)
-        if destination is None:
-            line.status = "held"
-        else:
-            try:
-                transfer_id = payer(
-                    amount_cents=line.amount_cents,
-                    currency=run.currency.lower(),
-                    destination=destination,
-                    idempotency_key=transfer_key(line),
-                    metadata={
-                        "redemption_run_id": str(run.id),
-                        "redemption_line_id": str(line.id),
-                        "member_id": str(line.member_id),
-                    },
-                    transfer_group=f"redemption-run-{run.id}",
-                )
-            except (GatewayError, AppError) as error:
-                log.warning("Redemption line %s not paid: %s", line.id, error)
-                if isinstance(error, TransferRefused):
-                    line.transfer_attempt += 1
-                line.status = "failed"
-                line.failure_reason = str(error)[:1000] or type(error).__name__
-            else:
-                line.stripe_transfer_id = transfer_id
-                ledger.post(
-                    session,
-                    core.dividend_payment_entry(
-                        core.idempotency_key(KIND_REDEMPTION_PAYMENT, line.id),
-                        run.currency,
-                        line.member_id,
-                        line.amount_cents,
-                        f"Redemption of {line.year} paid to member {line.member_number} "
-                        f"(redemption {run.id}, transfer {transfer_id})",
-                    ),
-                )
-                line.status = "paid"
-        line.settled_at = utcnow()
+        paying.send_transfer(
+            session,
+            line,
+            payer=payer,
+            destination_for=destination_for,
+            amount_cents=line.amount_cents,
+            currency=run.currency,
+            idempotency_key=transfer_key(line),
+            metadata={
+                "redemption_run_id": str(run.id),
+                "redemption_line_id": str(line.id),
+                "member_id": str(line.member_id),
+            },
+            transfer_group=f"redemption-run-{run.id}",
+            logger=log,
+            what="Redemption line",
+            entry=lambda transfer_id: core.dividend_payment_entry(
+                core.idempotency_key(KIND_REDEMPTION_PAYMENT, line.id),
+                run.currency,
+                line.member_id,
+                line.amount_cents,
+                f"Redemption of {line.year} paid to member {line.member_number} "
+                f"(redemption {run.id}, transfer {transfer_id})",
+            ),
+        )
         run_id = run.id
     # The run is locked on its own, never while holding the line (two workers would deadlock).
     with unit_of_work() as session:

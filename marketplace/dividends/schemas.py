@@ -76,6 +76,7 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
 
 
 def _number(pct: Decimal) -> int | float:
+    """A percentage (at most two decimals, never an amount of money) as a JSON number."""
     return int(pct) if pct == pct.to_integral_value() else float(pct)
 
 

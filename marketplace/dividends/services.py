@@ -9,6 +9,9 @@ The figures: revenue, refunds and fees come from the ledger (entries posted with
 by UTC day, both ends included, leaving out the dividend entries themselves). Royalties are 0
 in ``SurplusInputs``: a sale credits the member's royalty straight to royalties payable and only
 the co-op's share to licence revenue, so revenue is already net of royalties.
+
+Approving and paying (``approve_run``, ``pay_run``, ``pay_allocation``, ``pay_held``,
+``progress``) live in ``paying``.
 """
 
 from __future__ import annotations
@@ -25,12 +28,10 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
-from marketplace.background import enqueue
-from marketplace.database import lock_row, next_in_sequence, unit_of_work, utcnow
+from marketplace.database import lock_row, next_in_sequence, unit_of_work
 from marketplace.dividends import core
 from marketplace.dividends.models import DividendAllocation, DividendRun
-from marketplace.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
-from marketplace.ledger import services as ledger
+from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.ledger.core import (
     LICENCE_REVENUE,
     PAYMENT_FEES,
@@ -40,7 +41,6 @@ from marketplace.ledger.core import (
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.membership.models import Member, MemberClass
 from marketplace.orders.models import Order, OrderItem
-from marketplace.payments.gateway import GatewayError, TransferRefused
 
 log = logging.getLogger(__name__)
 
@@ -440,230 +440,14 @@ def dividend(allocation: DividendAllocation) -> core.MemberDividend:
     )
 
 
-def approve_run(admin: User, run_id: int) -> DividendRun:
-    """The second admin's approval: posts the run's entries (operating costs, closing, reserve,
-    allocation, keyed by the run id) in this one transaction. Approving again changes nothing;
-    the admin who drafted the run cannot approve it (403)."""
-    with unit_of_work() as session:
-        run = _locked(session, run_id)
-        if run.status != "draft":
-            return run
-        if run.drafted_by_id == admin.id:
-            raise Forbidden(
-                "Four eyes: another admin must approve this run, not the one who drafted it.",
-                code="drafter_cannot_approve",
-            )
-        for draft in core.dividend_run_entries(
-            run.id,
-            run.currency,
-            _inputs(run),
-            _plan(run),
-            period_label(run),
-            run.operating_costs_note,
-        ):
-            ledger.post(session, draft, created_by_id=admin.id)
-        run.status, run.approved_by_id, run.approved_at = "approved", admin.id, utcnow()
-        record(
-            session,
-            admin,
-            "dividends.approve",
-            "dividend_run",
-            run.id,
-            f"Approved dividend run {run.id}: pool {format_cents(run.pool_cents, run.currency)} "
-            f"to {len(run.allocations)} members",
-        )
-    return run
-
-
-def pay_run(admin: User, run_id: int) -> DividendRun:
-    """Start paying: one ``dividends.pay_allocation`` task per pending allocation, sent after
-    commit. A run already paying or paid is returned as it is; a partially paid run retries
-    its failed allocations (Stripe's idempotency key, from the allocation id, is the same)."""
-    with unit_of_work() as session:
-        run = _locked(session, run_id)
-        if run.status == "draft":
-            raise Conflict("Approve the run before paying it.", code="not_approved")
-        if run.status in ("paying", "paid"):
-            return run
-        if run.status == "partially_paid":
-            session.execute(
-                sa.update(DividendAllocation)
-                .where(DividendAllocation.run_id == run.id, DividendAllocation.status == "failed")
-                .values(status="pending", failure_reason="")
-            )
-        pending = list(
-            session.execute(
-                sa.select(DividendAllocation.id)
-                .where(DividendAllocation.run_id == run.id, DividendAllocation.status == "pending")
-                .order_by(DividendAllocation.id)
-            ).scalars()
-        )
-        run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
-        for allocation_id in pending:
-            enqueue(session, PAY_TASK, allocation_id)
-        _finish_if_done(session, run)
-        record(
-            session,
-            admin,
-            "dividends.pay",
-            "dividend_run",
-            run.id,
-            f"Started paying dividend run {run.id}: {len(pending)} allocations queued",
-        )
-    return run
-
-
-def transfer_key(allocation: DividendAllocation) -> str:
-    """Stripe's idempotency key: from the allocation id, and its attempt after a refusal."""
-    base = f"dividend-allocation-{allocation.id}-{allocation.transfer_token}"
-    return base if not allocation.transfer_attempt else f"{base}-{allocation.transfer_attempt}"
-
-
-def pay_allocation(
-    allocation_id: int,
-    *,
-    payer: Payer | None = None,
-    destination_for: DestinationLookup | None = None,
-) -> DividendAllocation | None:
-    """Pay one member's cash part, once: held when they have no payout account, failed with
-    the reason when the transfer is refused. Then the run finishes when nothing is pending.
-
-    The transfer is sent while the allocation is locked; a crash before the commit leaves it
-    pending, and the retried task sends the same idempotency key, so Stripe answers with the
-    transfer it already made. Only a refusal (Stripe made no transfer and keeps that answer
-    under the key) moves the next attempt to a new key.
-    """
-    payer = payer or stripe_transfer
-    destination_for = destination_for or ready_payout_account
-    with unit_of_work() as session:
-        allocation = lock_row(session, DividendAllocation, allocation_id)
-        if allocation is None or allocation.status != "pending":
-            return allocation
-        run = allocation.run
-        destination = destination_for(session, allocation.member_id)
-        if destination is None:
-            allocation.status = "held"
-        else:
-            try:
-                transfer_id = payer(
-                    amount_cents=allocation.cash_cents,
-                    currency=run.currency.lower(),
-                    destination=destination,
-                    idempotency_key=transfer_key(allocation),
-                    metadata={
-                        "dividend_run_id": str(run.id),
-                        "dividend_allocation_id": str(allocation.id),
-                        "member_id": str(allocation.member_id),
-                    },
-                    transfer_group=f"dividend-run-{run.id}",
-                )
-            except (GatewayError, AppError) as error:
-                log.warning("Dividend allocation %s not paid: %s", allocation.id, error)
-                if isinstance(error, TransferRefused):
-                    allocation.transfer_attempt += 1
-                allocation.status = "failed"
-                allocation.failure_reason = str(error)[:1000] or type(error).__name__
-            else:
-                allocation.stripe_transfer_id = transfer_id
-                ledger.post(
-                    session,
-                    core.dividend_payment_entry(
-                        core.idempotency_key(core.KIND_PAYMENT, allocation.id),
-                        run.currency,
-                        allocation.member_id,
-                        allocation.cash_cents,
-                        f"Patronage dividend paid to member {allocation.member_number}, "
-                        f"{period_label(run)} (transfer {transfer_id})",
-                    ),
-                )
-                allocation.status = "paid"
-        allocation.settled_at = utcnow()
-        run_id = run.id
-    # The run is locked in a transaction of its own: taking it while holding the allocation
-    # made two workers wait on each other (a deadlock under load).
-    with unit_of_work() as session:
-        _finish_if_done(session, _locked(session, run_id))
-    return allocation
-
-
-def _finish_if_done(session: Session, run: DividendRun) -> None:
-    """Paid when no allocation is pending and none failed; partially paid when some failed."""
-    if run.status != "paying":
-        return
-    counts = progress(session, run.id)
-    if counts["pending"]:
-        return
-    run.status = "partially_paid" if counts["failed"] else "paid"
-    # Kept from the first finish: paying held cash later does not move the run's tax year.
-    run.paid_at = run.paid_at or utcnow()
-
-
-def pay_held(
-    admin: User | None,
-    run_id: int | None = None,
-    member_id: int | None = None,
-    *,
-    destination_for: DestinationLookup | None = None,
-) -> int:
-    """Queue again the held allocations (of a run, or of a member) whose member can now
-    receive transfers; how many. Nothing else changes: each allocation is still paid by
-    ``pay_allocation`` under its own lock and idempotency key (a held allocation never reached
-    Stripe, so its key is unused), and one already pending or paid is left alone. A run that
-    had finished goes back to ``paying`` until these are settled; its ``paid_at`` is kept.
-    """
-    destination_for = destination_for or ready_payout_account
-    with unit_of_work() as session:
-        query = (
-            sa.select(DividendAllocation.id, DividendAllocation.run_id)
-            .join(DividendRun, DividendRun.id == DividendAllocation.run_id)
-            .where(
-                DividendAllocation.status == "held",
-                DividendRun.status.in_(("paying", *FINISHED)),
-            )
-            .order_by(DividendAllocation.id)
-        )
-        if run_id is not None:
-            run = _locked(session, run_id)
-            if run.status not in ("paying", *FINISHED):
-                raise Conflict("Pay the run before paying its held allocations.", code="not_paid")
-            query = query.where(DividendAllocation.run_id == run_id)
-        if member_id is not None:
-            query = query.where(DividendAllocation.member_id == member_id)
-        queued = 0
-        runs: set[int] = set()
-        for allocation_id, allocation_run_id in session.execute(query).all():
-            allocation = lock_row(session, DividendAllocation, allocation_id)
-            if allocation is None or allocation.status != "held":
-                continue
-            if destination_for(session, allocation.member_id) is None:
-                continue
-            allocation.status, allocation.failure_reason = "pending", ""
-            enqueue(session, PAY_TASK, allocation.id)
-            runs.add(allocation_run_id)
-            queued += 1
-        for queued_run_id in sorted(runs):
-            locked = _locked(session, queued_run_id)
-            if locked.status in FINISHED:
-                locked.status = "paying"
-            if admin is not None:
-                record(
-                    session,
-                    admin,
-                    "dividends.pay_held",
-                    "dividend_run",
-                    queued_run_id,
-                    f"Queued the held allocations of dividend run {queued_run_id} whose "
-                    "members now have a payout account",
-                )
-    return queued
-
-
 def release_held(member_id: int) -> int:
     """When a member's payout account becomes ready: pay their held dividends and
     redemptions (both idempotent); how many were queued."""
-    from marketplace.dividends import redemptions
+    from marketplace.dividends import paying, redemptions
 
-    return pay_held(None, member_id=member_id) + redemptions.pay_held(None, member_id=member_id)
+    return paying.pay_held(None, member_id=member_id) + redemptions.pay_held(
+        None, member_id=member_id
+    )
 
 
 def progress(session: Session, run_id: int) -> dict[str, int]:

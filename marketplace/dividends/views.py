@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from marketplace.dividends import core, redemptions, schemas, services, statements
+from marketplace.dividends import core, paying, redemptions, schemas, services, statements
 from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger.core import format_cents
@@ -104,7 +104,7 @@ def run(run_id: int) -> str:
     return render_template(
         "dividends/run.html",
         run=dividend_run,
-        progress=services.progress(session, run_id),
+        progress=paying.progress(session, run_id),
         largest=max((a.allocation_cents for a in allocations), default=0),
         can_approve=dividend_run.status == "draft"
         and dividend_run.drafted_by_id != current_user.id,
@@ -115,7 +115,7 @@ def run(run_id: int) -> str:
 def progress(run_id: int) -> dict[str, Any]:
     session = db.session()
     dividend_run = services.get_run(session, run_id)
-    return {"status": dividend_run.status, **services.progress(session, run_id)}
+    return {"status": dividend_run.status, **paying.progress(session, run_id)}
 
 
 @bp.get("/<int:run_id>/allocations.csv")
@@ -133,10 +133,10 @@ def allocations_csv(run_id: int) -> Response:
 def _act(run_id: int, action: str) -> BaseResponse:
     try:
         if action == "approve":
-            services.approve_run(current_user, run_id)
+            paying.approve_run(current_user, run_id)
             flash("Approved: the run's entries are posted to the ledger.", "success")
         elif action == "pay":
-            services.pay_run(current_user, run_id)
+            paying.pay_run(current_user, run_id)
             flash("Paying: one transfer per member is on its way.", "success")
         else:
             services.discard_draft(current_user, run_id)
@@ -165,7 +165,7 @@ def discard(run_id: int) -> BaseResponse:
 @bp.post("/<int:run_id>/pay-held")
 def pay_held(run_id: int) -> BaseResponse:
     try:
-        queued = services.pay_held(current_user, run_id)
+        queued = paying.pay_held(current_user, run_id)
     except AppError as error:
         flash(error.message, "error")
     else:

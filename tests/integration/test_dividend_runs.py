@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.database import unit_of_work, utcnow
-from marketplace.dividends import services
+from marketplace.dividends import paying, services
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
@@ -313,13 +313,13 @@ def test_members_without_a_payout_account_are_held_and_paying_twice_queues_once(
     coop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queued: list[tuple[str, tuple[Any, ...]]] = []
-    original = services.enqueue
+    original = paying.enqueue
 
     def recording(session: Session, name: str, *args: Any) -> None:
         queued.append((name, args))
         original(session, name, *args)
 
-    monkeypatch.setattr(services, "enqueue", recording)
+    monkeypatch.setattr(paying, "enqueue", recording)
     run = coop.draft()
     coop.approve(run["id"])
     paid = coop.pay(run["id"])
@@ -416,10 +416,10 @@ def test_a_crash_before_commit_retries_under_the_same_key(
         raise RuntimeError("worker lost")
 
     with pytest.raises(RuntimeError):
-        services.pay_allocation(allocation_id, payer=crash)
+        paying.pay_allocation(allocation_id, payer=crash)
     assert db.session.get(DividendAllocation, allocation_id).status == "pending"  # type: ignore[union-attr]
-    services.pay_allocation(allocation_id, payer=transfer)
-    services.pay_allocation(allocation_id, payer=transfer)
+    paying.pay_allocation(allocation_id, payer=transfer)
+    paying.pay_allocation(allocation_id, payer=transfer)
     assert len(keys) == 2
     assert keys[0] == keys[1]
     assert re.fullmatch(rf"dividend-allocation-{allocation_id}-[0-9a-f]{{32}}", keys[0])

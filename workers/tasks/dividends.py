@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from marketplace.dividends import redemptions, services
+from marketplace.dividends import paying, redemptions
 
 # A deadlock or a dropped connection rolls the transaction back: trying again is safe (the
 # allocation or line is still pending, and its transfer keeps its idempotency key).
@@ -20,7 +20,7 @@ RETRY = {
 @shared_task(name="dividends.pay_allocation", acks_late=True, reject_on_worker_lost=True, **RETRY)
 def pay_allocation(allocation_id: int) -> str | None:
     """Idempotent: an allocation no longer pending is left as it is."""
-    allocation = services.pay_allocation(allocation_id)
+    allocation = paying.pay_allocation(allocation_id)
     return allocation.status if allocation is not None else None
 
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from marketplace.dividends import services
+from marketplace.dividends import paying
 from marketplace.dividends.models import DividendRun
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
@@ -83,7 +83,7 @@ def test_two_admins_paying_at_once_pay_each_member_once(services_app: Flask) -> 
 
     _wait_for(lambda: _status(run["id"]) == "paid")
     session = db.session()
-    assert services.progress(session, run["id"]) == {
+    assert paying.progress(session, run["id"]) == {
         "pending": 0,
         "paid": 0,
         "held": len(run["allocations"]),

@@ -1,0 +1,220 @@
+"""Patronage dividends, the pure ledger drafts: operating costs, closing, reserve, allocation,
+payments, redemptions and royalty payouts, each a balanced ``EntryDraft`` of its own kind.
+
+No Flask, SQLAlchemy, Celery or stripe (the money core is pure); money is integer cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from marketplace.dividends.core import (
+    DividendError,
+    DividendPlan,
+    MemberDividend,
+    SurplusInputs,
+    _cents,
+)
+from marketplace.dividends.subchapter_t import Redemption
+from marketplace.ledger.core import (
+    BANK,
+    DIVIDENDS_PAYABLE,
+    LICENCE_REVENUE,
+    MEMBER_CAPITAL,
+    OPERATING_COSTS,
+    PAYMENT_FEES,
+    REFUNDS_AND_CHARGEBACKS,
+    RESERVES,
+    RETAINED_SURPLUS,
+    ROYALTIES_PAYABLE,
+    STRIPE_CLEARING,
+    AccountRef,
+    EntryDraft,
+    collapse,
+    credit,
+    debit,
+    idempotency_key,
+    transfer_entry,
+)
+
+KIND_OPERATING_COSTS = "operating_costs"
+KIND_CLOSING = "dividend_closing"
+KIND_RESERVE = "dividend_reserve"
+KIND_ALLOCATION = "dividend_allocation"
+KIND_PAYMENT = "dividend_payment"
+KIND_REDEMPTION = "dividend_redemption"
+KIND_ROYALTY_PAYOUT = "royalty_payout"
+
+
+def _positive(amount_cents: int, what: str) -> int:
+    if _cents(amount_cents, what) == 0:
+        raise DividendError(f"{what} must be more than zero")
+    return amount_cents
+
+
+def operating_costs_entry(
+    key: str, currency: str, amount_cents: int, note: str, paid_from: AccountRef | None = None
+) -> EntryDraft:
+    """Dr operating costs (5200), Cr bank (1000): costs the admin records, paid from the co-op's
+    bank account (or ``paid_from``), with the admin's note as the description."""
+    return transfer_entry(
+        key,
+        f"Operating costs: {note}"[:500],
+        currency,
+        AccountRef(OPERATING_COSTS),
+        paid_from or AccountRef(BANK),
+        _positive(amount_cents, "operating costs"),
+        KIND_OPERATING_COSTS,
+    )
+
+
+def closing_entry(
+    key: str, currency: str, inputs: SurplusInputs, description: str
+) -> EntryDraft | None:
+    """Close the period's income and expenses into retained surplus (3300).
+
+    Dr licence revenue (4000); Cr refunds and chargebacks (4900), processing fees (5100) and
+    operating costs (5200); the net result Cr 3300 (a surplus) or Dr 3300 (a loss). Afterwards
+    the income statement accounts hold nothing of the period and 3300 holds its result, as an
+    accountant's trial balance after closing shows. ``None`` when there is nothing to close.
+    Reports of a period's income must leave out entries of kind ``dividend_closing``.
+    """
+    if inputs.royalties_cents:
+        raise DividendError(
+            "this ledger books revenue net of royalties: there is no royalty expense to close"
+        )
+    result = inputs.surplus_cents
+    lines = collapse(
+        [
+            debit(AccountRef(LICENCE_REVENUE), inputs.revenue_cents),
+            credit(AccountRef(REFUNDS_AND_CHARGEBACKS), inputs.refunds_cents),
+            credit(AccountRef(PAYMENT_FEES), inputs.fees_cents),
+            credit(AccountRef(OPERATING_COSTS), inputs.operating_costs_cents),
+            credit(AccountRef(RETAINED_SURPLUS), max(result, 0)),
+            debit(AccountRef(RETAINED_SURPLUS), max(-result, 0)),
+        ]
+    )
+    if not lines:
+        return None
+    return EntryDraft(key, description, currency, lines, KIND_CLOSING).validate()
+
+
+def allocation_entry(
+    key: str, currency: str, dividends: Iterable[MemberDividend], description: str
+) -> EntryDraft | None:
+    """Dr retained surplus (3300) the allocated pool; per member Cr dividends payable (2200) the
+    cash part and Cr member capital (3100) the retained part. ``None`` when nothing is allocated."""
+    members = [d for d in dividends if d.allocation_cents > 0]
+    if not members:
+        return None
+    lines = [debit(AccountRef(RETAINED_SURPLUS), sum(d.allocation_cents for d in members))]
+    for d in members:
+        lines.append(credit(AccountRef(DIVIDENDS_PAYABLE, d.member_id), d.cash_cents))
+        lines.append(credit(AccountRef(MEMBER_CAPITAL, d.member_id), d.retained_cents))
+    return EntryDraft(key, description, currency, collapse(lines), KIND_ALLOCATION).validate()
+
+
+def dividend_run_entries(
+    run_id: int | str,
+    currency: str,
+    inputs: SurplusInputs,
+    plan: DividendPlan,
+    period_label: str,
+    operating_costs_note: str = "",
+) -> list[EntryDraft]:
+    """What approving a run posts, in order, each balanced, keyed ``<kind>:<run_id>``:
+
+    1. operating costs: Dr 5200, Cr 1000 (when the admin entered any);
+    2. closing: the period's income and expenses into 3300 (see ``closing_entry``);
+    3. reserve: Dr 3300, Cr reserves (3200);
+    4. allocation: Dr 3300, Cr 2200[member] cash, Cr 3100[member] retained.
+
+    Afterwards 3300 has gained exactly the pool nobody was eligible for (or lost the period's
+    loss). The dividend payments follow, one ``dividend_payment_entry`` per member.
+    """
+    if plan.surplus.surplus_cents != inputs.surplus_cents:
+        raise DividendError("the plan was made from other figures than these")
+    label = f"{period_label} (dividend run {run_id})"
+    drafts: list[EntryDraft | None] = []
+    if inputs.operating_costs_cents:
+        drafts.append(
+            operating_costs_entry(
+                idempotency_key(KIND_OPERATING_COSTS, run_id),
+                currency,
+                inputs.operating_costs_cents,
+                f"{period_label}: {operating_costs_note}" if operating_costs_note else period_label,
+            )
+        )
+    drafts.append(
+        closing_entry(idempotency_key(KIND_CLOSING, run_id), currency, inputs, f"Closing {label}")
+    )
+    if plan.surplus.reserve_cents:
+        drafts.append(
+            transfer_entry(
+                idempotency_key(KIND_RESERVE, run_id),
+                f"Transfer to reserves, {label}",
+                currency,
+                AccountRef(RETAINED_SURPLUS),
+                AccountRef(RESERVES),
+                plan.surplus.reserve_cents,
+                KIND_RESERVE,
+            )
+        )
+    drafts.append(
+        allocation_entry(
+            idempotency_key(KIND_ALLOCATION, run_id),
+            currency,
+            plan.dividends,
+            f"Patronage dividends allocated, {label}",
+        )
+    )
+    return [draft for draft in drafts if draft is not None]
+
+
+def dividend_payment_entry(
+    key: str, currency: str, member_id: int, amount_cents: int, description: str
+) -> EntryDraft:
+    """Dr dividends payable[member] (2200), Cr Stripe clearing (1100): the app pays by a Stripe
+    transfer from the platform balance, which is what Stripe clearing holds."""
+    return transfer_entry(
+        key,
+        description,
+        currency,
+        AccountRef(DIVIDENDS_PAYABLE, member_id),
+        AccountRef(STRIPE_CLEARING),
+        _positive(amount_cents, "a dividend payment"),
+        KIND_PAYMENT,
+    )
+
+
+def redemption_entry(
+    key: str, currency: str, redemption: Redemption, description: str
+) -> EntryDraft:
+    """Dr member capital[member] (3100), Cr dividends payable[member] (2200): the redeemed amount
+    becomes owed in cash and is then paid like a dividend (``dividend_payment_entry``), so a
+    failed transfer leaves a visible debt instead of a silent gap."""
+    return transfer_entry(
+        key,
+        description,
+        currency,
+        AccountRef(MEMBER_CAPITAL, redemption.member_id),
+        AccountRef(DIVIDENDS_PAYABLE, redemption.member_id),
+        _positive(redemption.amount_cents, "a redemption"),
+        KIND_REDEMPTION,
+    )
+
+
+def royalty_payout_entry(
+    key: str, currency: str, member_id: int, amount_cents: int, description: str
+) -> EntryDraft:
+    """Dr royalties payable[member] (2100), Cr Stripe clearing (1100): a Stripe transfer of the
+    member's royalties out of the platform balance."""
+    return transfer_entry(
+        key,
+        description,
+        currency,
+        AccountRef(ROYALTIES_PAYABLE, member_id),
+        AccountRef(STRIPE_CLEARING),
+        _positive(amount_cents, "a royalty payout"),
+        KIND_ROYALTY_PAYOUT,
+    )

@@ -1,0 +1,160 @@
+"""Patronage dividends after the run, pure: 1099-PATR figures, revolving-fund redemptions and
+the Subchapter T payment deadline.
+
+No Flask, SQLAlchemy, Celery or stripe (the money core is pure); money is integer cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from marketplace.dividends.core import (
+    WHOLE_BPS,
+    DividendError,
+    MemberDividend,
+    Percent,
+    _cents,
+    percent_bps,
+)
+from marketplace.ledger.core import largest_remainder_split
+
+PATR_THRESHOLD_CENTS = 1_000
+
+
+class RedemptionOrderError(DividendError):
+    """A redemption that would skip older retained allocations still outstanding."""
+
+
+def needs_1099_patr(total_patronage_dividends_cents: int) -> bool:
+    """A 1099-PATR is due for a member paid $10 or more of patronage dividends in the year."""
+    return _cents(total_patronage_dividends_cents, "a total") >= PATR_THRESHOLD_CENTS
+
+
+@dataclass(frozen=True)
+class Form1099PatrFigures:
+    """One member's calendar-year figures.
+
+    Box 1 "Patronage dividends" is the cash plus the stated value of qualified written notices
+    of allocation (our retained parts, issued with at least 20 % in cash), counted in the
+    year they are paid and notified. Later redemptions of qualified notices are not reported
+    again (box 5 is for nonqualified notices, which this app does not issue). Whether the equal
+    and service-years shares count as patronage dividends is for the co-op's accountant.
+    """
+
+    member_id: int
+    tax_year: int
+    cash_cents: int
+    qualified_notice_cents: int
+
+    @property
+    def box1_patronage_dividends_cents(self) -> int:
+        return self.cash_cents + self.qualified_notice_cents
+
+    @property
+    def required(self) -> bool:
+        return needs_1099_patr(self.box1_patronage_dividends_cents)
+
+
+def form_1099_patr(
+    member_id: int, tax_year: int, paid: Iterable[MemberDividend]
+) -> Form1099PatrFigures:
+    """Sum the member's dividends paid in ``tax_year`` (the caller picks the runs)."""
+    mine = [d for d in paid if d.member_id == member_id]
+    return Form1099PatrFigures(
+        member_id,
+        tax_year,
+        sum(d.cash_cents for d in mine),
+        sum(d.retained_cents for d in mine),
+    )
+
+
+@dataclass(frozen=True)
+class RetainedAllocation:
+    """What is still retained of one allocation (its retained part less earlier redemptions)."""
+
+    member_id: int
+    year: int
+    amount_cents: int
+    allocation_id: int | None = None
+
+    def __post_init__(self) -> None:
+        _cents(self.amount_cents, "a retained amount")
+
+
+@dataclass(frozen=True)
+class Redemption:
+    member_id: int
+    year: int
+    amount_cents: int
+    remaining_cents: int
+    allocation_id: int | None = None
+
+
+def redeem(
+    retained: Iterable[RetainedAllocation],
+    year: int,
+    pct: Percent | None = None,
+    *,
+    allow_out_of_order: bool = False,
+) -> list[Redemption]:
+    """Redeem the retained allocations of ``year``: all of them, or ``pct`` of their total.
+
+    A revolving fund pays back the oldest years first, so an older year still outstanding is
+    refused unless ``allow_out_of_order`` (e.g. a member's estate). A percentage takes that
+    share of the year's total, rounded down, split by largest remainder over the amounts: no
+    allocation is ever redeemed beyond what it retains. Result: oldest first, then by member.
+    """
+    rows = sorted(retained, key=lambda r: (r.year, r.member_id, r.allocation_id or 0))
+    older = sorted({r.year for r in rows if r.year < year and r.amount_cents > 0})
+    if older and not allow_out_of_order:
+        years = ", ".join(str(y) for y in older)
+        raise RedemptionOrderError(
+            f"Retained allocations of {years} are still outstanding: the revolving fund "
+            f"redeems the oldest years first, before {year}."
+        )
+    chosen = [r for r in rows if r.year == year and r.amount_cents > 0]
+    if not chosen:
+        return []
+    amounts = [r.amount_cents for r in chosen]
+    if pct is None:
+        parts = amounts
+    else:
+        total = sum(amounts) * percent_bps(pct, "The redemption share") // WHOLE_BPS
+        parts = largest_remainder_split(total, amounts)
+    return [
+        Redemption(r.member_id, r.year, part, r.amount_cents - part, r.allocation_id)
+        for r, part in zip(chosen, parts, strict=True)
+        if part > 0
+    ]
+
+
+def payment_deadline(fiscal_year_end: date) -> date:
+    """The 15th day of the 9th month after the month the fiscal year ends (IRC §1382(d)'s
+    8½ months): FY ending 31 Dec 2025 -> 15 Sep 2026; ending 30 Jun -> 15 Mar."""
+    month_index = fiscal_year_end.month - 1 + 9
+    return date(fiscal_year_end.year + month_index // 12, month_index % 12 + 1, 15)
+
+
+def deadline_warning(
+    today: date, fiscal_year_end: date, paid: bool, warn_days: int = 30
+) -> str | None:
+    """A warning for an unpaid run within ``warn_days`` of its deadline or past it."""
+    if paid:
+        return None
+    deadline = payment_deadline(fiscal_year_end)
+    days_left = (deadline - today).days
+    if days_left < 0:
+        return (
+            f"The payment deadline for the fiscal year ending {fiscal_year_end.isoformat()} was "
+            f"{deadline.isoformat()}, {-days_left} days ago: allocations paid or notified later "
+            "do not count for that year under Subchapter T. Ask the co-op's accountant."
+        )
+    if days_left > warn_days:
+        return None
+    when = "today" if days_left == 0 else f"in {days_left} days"
+    return (
+        f"Patronage dividends for the fiscal year ending {fiscal_year_end.isoformat()} must be "
+        f"paid and notified by {deadline.isoformat()} ({when})."
+    )
