@@ -100,7 +100,8 @@ def _ensure_account_row(member_id: int) -> None:
                     )
                 )
     except IntegrityError:
-        pass  # created at the same moment by another request
+        # Another request created the row at the same moment: that row serves this one too.
+        return
 
 
 def start_onboarding(user: User) -> str:
