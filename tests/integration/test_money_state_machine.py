@@ -248,26 +248,39 @@ class MoneyMachine(RuleBasedStateMachine):
         if order.intent_id is not None:
             order.paid = True
 
-    def _covered(self, buyer: int, asset: int, licence: str, size: str) -> bool:
+    def _covered(
+        self, buyer: int, asset: int, licence: str, size: str, exclude: int | None = None
+    ) -> bool:
         return any(
             order.licence_status(item) == "valid" and covers(item.licence, item.size, licence, size)
             for order in self.orders.values()
-            if order.buyer == buyer
+            if order.buyer == buyer and order.id != exclude
             for item in order.items
             if item.asset == asset
         )
 
-    def _pay(self, order: OrderModel, card: str = GOOD_CARD) -> dict[str, Any]:
+    def _pay(self, order: OrderModel, card: str = GOOD_CARD) -> dict[str, Any] | None:
+        """The payment's answer; None when refused because another order licensed the work."""
         response = self.client.post(
             f"/api/v1/orders/{order.id}/payment",
             json={"payment_method": payment_method(self.emulator.base_url, card)},
             headers=self.buyer_headers[order.buyer],
         )
+        covered = any(
+            self._covered(order.buyer, item.asset, item.licence, item.size, exclude=order.id)
+            for item in order.items
+        )
+        if covered:
+            assert response.status_code == 409, response.get_json()
+            assert response.get_json()["error"]["code"] == "already_licensed"
+            return None
         assert response.status_code == 200, response.get_json()
         return response.get_json()  # type: ignore[no-any-return]
 
     def _charge(self, order: OrderModel) -> None:
         paid = self._pay(order)
+        if paid is None:
+            return
         if order.intent_id is not None:
             # Paying again never starts a second payment.
             assert paid["payment_intent_id"] == order.intent_id
@@ -365,6 +378,8 @@ class MoneyMachine(RuleBasedStateMachine):
         """A declined card: the order waits for another try, its failed event changes nothing."""
         order_id = data.draw(st.sampled_from(self._orders(lambda o: o.intent_id is None)), "order")
         declined = self._pay(self.orders[order_id], DECLINED_CARD)
+        if declined is None:
+            return
         assert declined["status"] == "failed", declined
         intent = declined["payment_intent_id"]
         assert intent, declined
