@@ -23,6 +23,7 @@ TASK_MODULES = [
     "workers.tasks.payments",
     "workers.tasks.dividends",
     "workers.tasks.payouts",
+    "workers.tasks.governance",
 ]
 
 

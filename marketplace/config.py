@@ -152,6 +152,14 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "LOGIN_RATE_LIMIT_PER_ADDRESS": _env(
             "MARKETPLACE_LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per 5 minutes"
         ),
+        # Governance: support a proposal needs to go to a vote (percent of active artists), and
+        # the defaults of a vote opened that way.
+        "PROPOSAL_SUPPORT_PCT": _int_env("MARKETPLACE_PROPOSAL_SUPPORT_PCT", 10),
+        "VOTE_DEFAULT_DAYS": _int_env("MARKETPLACE_VOTE_DEFAULT_DAYS", 14),
+        "VOTE_DEFAULT_QUORUM_PCT": _int_env("MARKETPLACE_VOTE_DEFAULT_QUORUM_PCT", 20),
+        # Keys the link from a member to their ballot while a vote is open (so they can change
+        # it); kept out of the database on purpose. Defaults to one derived from SECRET_KEY.
+        "BALLOT_KEY": _env("MARKETPLACE_BALLOT_KEY"),
         "MAIL_BACKEND": _env("MARKETPLACE_MAIL_BACKEND", "smtp" if production else "console"),
         "MAIL_FROM": _env("MARKETPLACE_MAIL_FROM", "Co-op Stock <no-reply@coop-stock.localhost>"),
         "SMTP_HOST": _env("MARKETPLACE_SMTP_HOST", "localhost"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFilter
 
 from marketplace.accounts.models import User
@@ -12,6 +13,9 @@ from marketplace.admin.services import create_admin
 from marketplace.assets import processing, uploads
 from marketplace.assets import services as assets
 from marketplace.catalogue.vocabulary import refresh_vocabulary
+from marketplace.extensions import db
+from marketplace.governance import announcements, proposals
+from marketplace.governance.models import Announcement, Proposal
 from marketplace.membership import services as membership
 
 DEMO_PASSWORD = "coop-demo-2026"
@@ -169,4 +173,32 @@ def seed_demo() -> list[str]:
     if find_user_by_email("buyer@coop.example") is None:
         sign_up("buyer@coop.example", DEMO_PASSWORD, "Bea Buyer")
         created.append("buyer")
+    created.extend(_seed_governance(admin))
     return created
+
+
+def _seed_governance(admin: User) -> list[str]:
+    """A proposal gathering support and a welcome announcement, once."""
+    created: list[str] = []
+    ana = find_user_by_email("ana@coop.example")
+    if ana is not None and db.session.scalar(sa.select(sa.func.count(Proposal.id))) == 0:
+        proposals.create(ana, proposals.ProposalDraft(_PROPOSAL_TITLE, _PROPOSAL_BODY))
+        created.append("a proposal gathering support")
+    if db.session.scalar(sa.select(sa.func.count(Announcement.id))) == 0:
+        announcements.post(admin, "Welcome to the co-op's governance pages", _WELCOME)
+        created.append("an announcement")
+    return created
+
+
+_PROPOSAL_TITLE = "Raise the royalty on extended licences to 80 %"
+_PROPOSAL_BODY = """Extended licences cost buyers more: they allow resale and unlimited print.
+
+I propose that **80 %** of an extended licence go to the artist (today 75 %), from next year.
+
+- It rewards the work that sells for the most demanding uses.
+- The co-op's margin on extended licences stays above its processing costs.
+
+Support it if you would like the members to vote on it."""
+_WELCOME = """Members can now propose changes, discuss them and vote: one member, one vote.
+
+See **Governance** in the menu, and the *open books* for where the money goes."""

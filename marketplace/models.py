@@ -11,6 +11,16 @@ from marketplace.dividends.models import (  # noqa: F401 - for the metadata
     RedemptionLine,
     RedemptionRun,
 )
+from marketplace.governance.models import (  # noqa: F401 - for the metadata
+    Announcement,
+    Ballot,
+    Candidate,
+    Proposal,
+    ProposalComment,
+    ProposalSupport,
+    Vote,
+    VoteParticipation,
+)
 from marketplace.lightboxes.models import Lightbox, LightboxItem  # noqa: F401 - for the metadata
 from marketplace.membership.models import (
     ApplicationSample,

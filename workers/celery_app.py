@@ -38,6 +38,10 @@ celery.conf.beat_schedule = {
         "task": "payouts.start_monthly_run",
         "schedule": crontab(day_of_month="1", hour=6, minute=0),
     },
+    "open-and-close-votes": {
+        "task": "governance.open_and_close_votes",
+        "schedule": crontab(minute="*"),
+    },
     "purge-expired-password-resets": {
         "task": "accounts.purge_expired_reset_tokens",
         "schedule": crontab(minute=17),

@@ -1,0 +1,118 @@
+"""OpenAPI paths: governance (proposals, votes and ballots, elections, announcements)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketplace.openapi_paths import _op, _props
+
+_TAG = "governance"
+_TERMS = {
+    "closes_at": {"type": "string", "format": "date-time"},
+    "opens_at": {"type": "string", "format": "date-time"},
+    "quorum_pct": {"type": "integer", "minimum": 0, "maximum": 100},
+    "majority": {"type": "string", "enum": ["simple", "two_thirds"]},
+}
+
+GOVERNANCE_PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/proposals": {
+        "post": _op(
+            "Draft a proposal ({title, body in Markdown, draft?}); published for support unless "
+            "draft is true -> 201 {id, status, supporters, …}",
+            auth="member",
+            body=_props(["title", "body"], title="string", body="string", draft="boolean"),
+            status=201,
+            tag=_TAG,
+        ),
+        "get": _op("Proposals: every published one, and your own drafts", tag=_TAG),
+    },
+    "/api/v1/proposals/{proposal_id}": {
+        "get": _op("A proposal with its support count and vote, if any", tag=_TAG),
+        "patch": _op(
+            "Change your draft ({title, body, draft: false} publishes it); 409 once published",
+            auth="member",
+            body=_props(["title", "body"], title="string", body="string", draft="boolean"),
+            tag=_TAG,
+        ),
+    },
+    "/api/v1/proposals/{proposal_id}/withdraw": {
+        "post": _op("Withdraw your proposal before it goes to a vote", auth="member", tag=_TAG)
+    },
+    "/api/v1/proposals/{proposal_id}/support": {
+        "post": _op(
+            "Support a published proposal, once (409 the second time); at the threshold "
+            "(a share of active artists) it goes to a vote by itself",
+            auth="member",
+            tag=_TAG,
+        )
+    },
+    "/api/v1/proposals/{proposal_id}/comments": {
+        "get": _op("The proposal's discussion, oldest first", tag=_TAG),
+        "post": _op(
+            "Add a comment (Markdown) to the discussion",
+            body=_props(["body"], body="string"),
+            status=201,
+            tag=_TAG,
+        ),
+    },
+    "/api/v1/admin/proposals/{proposal_id}/vote": {
+        "post": _op(
+            "Put a proposal to a yes/no vote -> 201 {vote_id}",
+            auth="admin",
+            body={"required": ["closes_at"], "properties": _TERMS},
+            status=201,
+            tag=_TAG,
+        )
+    },
+    "/api/v1/admin/elections": {
+        "post": _op(
+            "Call a ranked-choice (STV) election of a class's seats among its members",
+            auth="admin",
+            body={
+                "required": ["title", "member_class", "seats", "candidates", "closes_at"],
+                "properties": {
+                    "title": {"type": "string"},
+                    "description": {"type": "string"},
+                    "member_class": {"type": "string"},
+                    "seats": {"type": "integer", "minimum": 1},
+                    "candidates": {"type": "array", "items": {"type": "integer"}},
+                    **_TERMS,
+                },
+            },
+            status=201,
+            tag=_TAG,
+        )
+    },
+    "/api/v1/votes": {"get": _op("Votes and elections, latest closing first", tag=_TAG)},
+    "/api/v1/votes/{vote_id}": {
+        "get": _op(
+            "A vote: {status, turnout, quorum_reached, result, counts}; result and counts only "
+            "once closed (elections add candidates, elected, quota and every round)",
+            tag=_TAG,
+        )
+    },
+    "/api/v1/votes/{vote_id}/ballot": {
+        "post": _op(
+            "Cast or replace your secret ballot: {choice: yes|no|abstain} or, in an election, "
+            "{ranking: [candidate ids, first choice first]}. Non-members 403, closed 409",
+            auth="member",
+            body={
+                "properties": {
+                    "choice": {"type": "string", "enum": ["yes", "no", "abstain"]},
+                    "ranking": {"type": "array", "items": {"type": "integer"}},
+                }
+            },
+            tag=_TAG,
+        )
+    },
+    "/api/v1/admin/announcements": {
+        "post": _op(
+            "Post an announcement to every member (page and email)",
+            auth="admin",
+            body=_props(["title", "body"], title="string", body="string"),
+            status=201,
+            tag=_TAG,
+        )
+    },
+    "/api/v1/announcements": {"get": _op("Announcements, newest first", tag=_TAG)},
+}
