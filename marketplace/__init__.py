@@ -130,6 +130,9 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue import views as catalogue_views
     from marketplace.dividends import api as dividends_api
     from marketplace.dividends import views as dividends_views
+    from marketplace.governance import admin_views as governance_admin_views
+    from marketplace.governance import api as governance_api
+    from marketplace.governance import views as governance_views
     from marketplace.health import bp as health_bp
     from marketplace.ledger import api as ledger_api
     from marketplace.ledger import views as ledger_views
@@ -150,6 +153,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.payouts import views as payouts_views
     from marketplace.taxes import api as taxes_api
     from marketplace.taxes import views as taxes_views
+    from marketplace.transparency import api as transparency_api
+    from marketplace.transparency import views as transparency_views
 
     for blueprint in (
         main_views.bp,
@@ -174,6 +179,8 @@ def register_blueprints(app: Flask) -> None:
         payouts_views.admin_bp,
         taxes_views.bp,
         taxes_views.admin_bp,
+        governance_views.bp,
+        governance_admin_views.bp,
         health_bp,
         accounts_api.bp,
         membership_api.bp,
@@ -187,6 +194,9 @@ def register_blueprints(app: Flask) -> None:
         payouts_api.bp,
         dividends_api.bp,
         taxes_api.bp,
+        governance_api.bp,
+        transparency_views.bp,
+        transparency_api.bp,
         openapi_bp,
     ):
         app.register_blueprint(blueprint)

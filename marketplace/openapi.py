@@ -10,7 +10,14 @@ from typing import Any
 
 from flask import Blueprint
 
-from marketplace.openapi_paths import accounts, catalogue, money, orders
+from marketplace.openapi_paths import (
+    accounts,
+    catalogue,
+    governance,
+    money,
+    orders,
+    transparency,
+)
 
 bp = Blueprint("openapi", __name__)
 
@@ -23,6 +30,8 @@ PATHS: dict[str, dict[str, Any]] = {
     **orders.ORDER_PATHS,
     **money.PAYOUT_PATHS,
     **orders.LICENCE_PATHS,
+    **transparency.TRANSPARENCY_PATHS,
+    **governance.GOVERNANCE_PATHS,
 }
 
 

@@ -1,0 +1,1 @@
+"""Transparency: the public open books and the members' annual report, read from the ledger."""

@@ -1,0 +1,155 @@
+"""Pages: the public open books (no sign-in) and the members' annual report with its CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, stream_with_context
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from marketplace.database import utcnow
+from marketplace.extensions import db
+from marketplace.ledger.core import format_cents
+from marketplace.transparency import annual_report, charts, core, figures
+from marketplace.transparency import votes as votes_section
+from marketplace.transparency.core import OpenBooks
+
+bp = Blueprint("transparency", __name__)
+
+MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
+
+
+@bp.context_processor
+def transparency_helpers() -> dict[str, Any]:
+    return {
+        "money": format_cents,
+        "result_words": votes_section.RESULT_WORDS,
+        "kind_words": votes_section.KIND_WORDS,
+    }
+
+
+def _currency() -> str:
+    return str(current_app.config["CURRENCY"])
+
+
+def open_books_charts(books: OpenBooks) -> dict[str, Markup]:
+    """The page's charts, as inline SVG; every figure is also in a table on the page."""
+    labels = [MONTH_ABBREVIATIONS[int(m.label[5:7]) - 1] for m in books.months]
+
+    def money(cents: int) -> str:
+        return format_cents(cents, books.currency)
+
+    def series(name: str, field: str) -> charts.Series:
+        return charts.Series(name, tuple(m.figure(field) for m in books.months))
+
+    year = books.year
+    classes = list(books.total.members_by_class)
+    member_series = [
+        charts.Series(code, tuple(m.members_by_class.get(code, 0) for m in books.months))
+        for code in classes[: charts.MAX_SERIES - 1]
+    ]
+    member_series.append(charts.Series("All members", tuple(m.members_total for m in books.months)))
+    drawn = {
+        "sales": charts.bar_chart(
+            "chart-sales",
+            f"Sales and royalties by month, {year}",
+            "For each month, licence sales net of refunds, and the artists' share of them.",
+            labels,
+            [series("Sales", "sales_cents"), series("Royalties to artists", "royalties_cents")],
+            money,
+        ),
+        "dividends": charts.bar_chart(
+            "chart-dividends",
+            f"Patronage dividends by month, {year}",
+            "For each month, dividends paid to members in cash and allocated as member capital.",
+            labels,
+            [
+                series("Paid in cash", "dividends_cash_cents"),
+                series("Retained as capital", "dividends_retained_cents"),
+            ],
+            money,
+        ),
+        "reserves": charts.line_chart(
+            "chart-reserves",
+            f"Reserves at the end of each month, {year}",
+            "The balance of the co-op's reserves account at each month's end.",
+            labels,
+            [series("Reserves", "reserves_cents")],
+            money,
+        ),
+        "members": charts.line_chart(
+            "chart-members",
+            f"Members at the end of each month, {year}",
+            "How many members the co-op had at each month's end, by class and in all.",
+            labels,
+            member_series,
+        ),
+        "assets": charts.line_chart(
+            "chart-assets",
+            f"Works on sale at the end of each month, {year}",
+            "How many photos and videos were published and on sale at each month's end.",
+            labels,
+            [charts.Series("Works on sale", tuple(m.assets_published for m in books.months))],
+        ),
+    }
+    # Safe: charts.py escapes every piece of text it puts in the SVG.
+    return {name: Markup(svg) for name, svg in drawn.items()}  # noqa: S704
+
+
+def _open_books_page(year: int | None) -> str:
+    try:
+        books = figures.cached_open_books(db.session(), _currency(), year, figures.cache_seconds())
+    except core.BadYear:
+        abort(404)
+    # A quiet year asked for by address still appears in the picker, as the current page.
+    years = sorted({*books.years, books.year}, reverse=True)
+    return render_template(
+        "transparency/open_books.html",
+        books=books,
+        years=years,
+        charts=open_books_charts(books),
+        month_names=MONTH_ABBREVIATIONS,
+    )
+
+
+@bp.get("/open-books")
+def open_books() -> str:
+    """The latest year with ledger activity."""
+    return _open_books_page(None)
+
+
+@bp.get("/open-books/<int:year>")
+def open_books_year(year: int) -> str:
+    return _open_books_page(year)
+
+
+def _report_for_member(year: int) -> annual_report.AnnualReport:
+    """The year's report, for active members and admins only (others: 403)."""
+    if "member" not in current_user.roles and "admin" not in current_user.roles:
+        abort(403)
+    now = utcnow()
+    try:
+        core.months_shown(year, now.date())
+    except core.BadYear:
+        abort(404)
+    return annual_report.annual_report(db.session(), year, _currency(), now)
+
+
+@bp.get("/members/annual-report/<int:year>")
+@login_required
+def annual_report_page(year: int) -> str:
+    report = _report_for_member(year)
+    return render_template("transparency/annual_report.html", report=report)
+
+
+@bp.get("/members/annual-report/<int:year>.csv")
+@login_required
+def annual_report_csv(year: int) -> Response:
+    report = _report_for_member(year)
+    return Response(
+        stream_with_context(annual_report.report_csv(report)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="annual-report-{year}.csv"'},
+    )
