@@ -17,6 +17,7 @@ from marketplace.accounts.models import User
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.membership.models import Member
+from marketplace.orders.models import OrderItem
 
 RUN_STATUSES = ("draft", "approved", "paying", "paid", "partially_paid")
 ALLOCATION_STATUSES = ("pending", "paid", "held", "failed")
@@ -190,3 +191,17 @@ class RedemptionLine(db.Model):  # type: ignore[name-defined]
         sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
         sa.UniqueConstraint("run_id", "allocation_id", name="uq_redemption_lines_run_allocation"),
     )
+
+
+# The dividends feature's index on order items (migration 0015): refunded items only, holding
+# what ``services.patronage_by_member`` reads of them, so taking back a period's refunds never
+# reads the items' rows. Declared here, beside its only reader; it belongs to ``order_items``.
+sa.Index(
+    "ix_order_items_refunds",
+    OrderItem.refunded_at,
+    OrderItem.member_id,
+    OrderItem.price_cents,
+    OrderItem.order_id,
+    postgresql_where=OrderItem.refunded_at.is_not(None),
+    sqlite_where=OrderItem.refunded_at.is_not(None),
+)

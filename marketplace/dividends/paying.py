@@ -51,11 +51,12 @@ def approve_run(admin: User, run_id: int) -> DividendRun:
                 "Four eyes: another admin must approve this run, not the one who drafted it.",
                 code="drafter_cannot_approve",
             )
+        plan = _plan(session, run)
         for draft in core.dividend_run_entries(
             run.id,
             run.currency,
             _inputs(run),
-            _plan(run),
+            plan,
             period_label(run),
             run.operating_costs_note,
         ):
@@ -68,7 +69,7 @@ def approve_run(admin: User, run_id: int) -> DividendRun:
             "dividend_run",
             run.id,
             f"Approved dividend run {run.id}: pool {format_cents(run.pool_cents, run.currency)} "
-            f"to {len(run.allocations)} members",
+            f"to {len(plan.dividends)} members",
         )
     return run
 
@@ -150,6 +151,7 @@ def pay_allocation(
                 "dividend_run_id": str(run.id),
                 "dividend_allocation_id": str(allocation.id),
                 "member_id": str(allocation.member_id),
+                "transfer_token": allocation.transfer_token,
             },
             transfer_group=f"dividend-run-{run.id}",
             logger=log,
@@ -166,9 +168,22 @@ def pay_allocation(
         run_id = run.id
     # The run is locked in a transaction of its own: taking it while holding the allocation
     # made two workers wait on each other (a deadlock under load).
-    with unit_of_work() as session:
-        _finish_if_done(session, _locked(session, run_id))
+    finish_if_done(run_id)
     return allocation
+
+
+def finish_if_done(run_id: int) -> None:
+    """Mark the run paid (or partially paid) once nothing is pending, in a transaction of its
+    own. While allocations are pending it only looks, without the run's lock: every task
+    looks after its own commit, so the last one to commit finds none pending and finishes."""
+    with unit_of_work() as session:
+        pending = session.execute(
+            sa.select(DividendAllocation.id)
+            .where(DividendAllocation.run_id == run_id, DividendAllocation.status == "pending")
+            .limit(1)
+        ).first()
+        if pending is None:
+            _finish_if_done(session, _locked(session, run_id))
 
 
 def send_transfer(

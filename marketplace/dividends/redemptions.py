@@ -316,6 +316,7 @@ def pay_line(
                 "redemption_run_id": str(run.id),
                 "redemption_line_id": str(line.id),
                 "member_id": str(line.member_id),
+                "transfer_token": line.transfer_token,
             },
             transfer_group=f"redemption-run-{run.id}",
             logger=log,

@@ -8,7 +8,7 @@ need only ``from marketplace.ledger import core``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,9 @@ __all__ = [
     "BANK",
     "CHART",
     "DEBIT_NORMAL",
+    "DISPUTE_FEE_CENTS",
     "DIVIDENDS_PAYABLE",
+    "KIND_DISPUTE_FEE",
     "LICENCE_REVENUE",
     "MEMBER_CAPITAL",
     "OPERATING_COSTS",
@@ -87,6 +89,8 @@ __all__ = [
     "credit",
     "debit",
     "decimal_string",
+    "dispute_fee_entry",
+    "dispute_fee_from_stripe",
     "estimated_fee_cents",
     "format_cents",
     "idempotency_key",
@@ -275,6 +279,50 @@ def chargeback_entry(
         items,
         dispute_fee_cents,
         description or f"Order {order_id} lost a dispute",
+    )
+
+
+KIND_DISPUTE_FEE = "dispute_fee"
+# Stripe's fee for a dispute of a US card payment; the dispute's balance transaction says
+# what was actually charged (``dispute_fee_from_stripe``).
+DISPUTE_FEE_CENTS = 1_500
+
+
+def dispute_fee_from_stripe(dispute: Mapping[str, Any]) -> int | None:
+    """The fee Stripe charged for a dispute object: the sum of its balance transactions'
+    ``fee``; None when the object carries none (an event's dispute without them)."""
+    transactions = dispute.get("balance_transactions")
+    if not isinstance(transactions, list) or not transactions:
+        return None
+    fees: list[int] = []
+    for transaction in transactions:
+        fee = transaction.get("fee") if isinstance(transaction, Mapping) else None
+        if isinstance(fee, bool) or not isinstance(fee, int):
+            raise LedgerError("a dispute's balance transactions carry their fee in whole cents")
+        fees.append(fee)
+    return max(sum(fees), 0)
+
+
+def dispute_fee_entry(
+    idempotency_key: str,
+    order_id: int | None,
+    currency: str,
+    fee_cents: int,
+    description: str | None = None,
+) -> EntryDraft:
+    """Stripe's fee for a lost dispute, as its own entry: Dr processing fees (5100), Cr Stripe
+    clearing (1100), where Stripe took it from. The items' reversal is the chargeback entry."""
+    if isinstance(fee_cents, bool) or not isinstance(fee_cents, int) or fee_cents <= 0:
+        raise LedgerError(f"a dispute fee is a positive number of cents, not {fee_cents!r}")
+    return transfer_entry(
+        idempotency_key,
+        description or f"Stripe dispute fee, order {order_id}",
+        currency,
+        AccountRef(PAYMENT_FEES),
+        AccountRef(STRIPE_CLEARING),
+        fee_cents,
+        KIND_DISPUTE_FEE,
+        order_id,
     )
 
 

@@ -6,7 +6,7 @@ triggers refuse it and check at commit that every entry balances per currency.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -113,3 +113,31 @@ class JournalLine(db.Model):  # type: ignore[name-defined]
     @property
     def credit_cents(self) -> int:
         return self.amount_cents if self.side == "credit" else 0
+
+
+class LedgerDayTotal(db.Model):  # type: ignore[name-defined]
+    """What one shared account saw in one UTC day, currency and entry kind (migration 0015).
+
+    Kept by a trigger on ``journal_lines``, never written by the app; on PostgreSQL split into
+    ``shard`` rows (the posting backend's pid modulo 8) so concurrent postings seldom wait on
+    one row: always sum over the shards. Per-member accounts are not summed here.
+    """
+
+    __tablename__ = "ledger_day_totals"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_accounts.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    shard: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    debit_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    credit_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+
+class LedgerUncheckedEntry(db.Model):  # type: ignore[name-defined]
+    """An entry touched by the open transaction, waiting for PostgreSQL's balance check at
+    commit (migration 0015): empty outside a transaction, and always empty on SQLite."""
+
+    __tablename__ = "ledger_unchecked_entries"
+
+    entry_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)

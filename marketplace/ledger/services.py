@@ -11,16 +11,28 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace.database import utcnow
 from marketplace.errors import NotFound
 from marketplace.ledger import core
+from marketplace.ledger.accounts import (
+    account_ids,
+    begin_transaction,
+    find_account,
+    get_account,
+    get_or_create_account,
+)
+from marketplace.ledger.bulk import insert_rows
 from marketplace.ledger.core import ROYALTIES_PAYABLE, AccountRef, EntryDraft, SaleItem
-from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.ledger.models import JournalEntry, JournalLine
 from marketplace.ledger.reports import (
     JournalFilters,
     Statement,
@@ -50,7 +62,9 @@ __all__ = [
     "journal_filters",
     "member_balance",
     "post",
+    "post_many",
     "post_chargeback",
+    "post_dispute_fee",
     "post_refund",
     "post_reversal",
     "post_sale",
@@ -58,84 +72,6 @@ __all__ = [
     "trial_balance",
     "trial_balance_csv",
 ]
-
-
-def _begin_transaction(session: Session) -> None:
-    """Make sure a real transaction is open before a savepoint.
-
-    pysqlite opens its transaction lazily, at the first write; a SAVEPOINT issued before that
-    would start (and its RELEASE commit) a transaction of its own, outside the caller's. A write
-    that touches no row opens it. PostgreSQL needs nothing of the kind.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(sa.text("UPDATE ledger_accounts SET code = code WHERE 0 = 1"))
-
-
-def find_account(session: Session, code: str, member_id: int | None = None) -> LedgerAccount | None:
-    query = sa.select(LedgerAccount).where(LedgerAccount.code == code)
-    if member_id is None:
-        query = query.where(LedgerAccount.member_id.is_(None))
-    else:
-        query = query.where(LedgerAccount.member_id == member_id)
-    return session.execute(query).scalar_one_or_none()
-
-
-def get_account(session: Session, account_id: int) -> LedgerAccount:
-    account = session.get(LedgerAccount, account_id)
-    if account is None:
-        raise NotFound("No such ledger account.")
-    return account
-
-
-def get_or_create_account(session: Session, ref: AccountRef) -> LedgerAccount:
-    """The account for ``ref``, created on first use (per-member accounts, newer chart codes)."""
-    account = find_account(session, ref.code, ref.member_id)
-    if account is not None:
-        return account
-    spec = ref.spec
-    _begin_transaction(session)
-    try:
-        with session.begin_nested():
-            account = LedgerAccount(
-                code=spec.code, name=spec.name, type=spec.type, member_id=ref.member_id
-            )
-            session.add(account)
-    except IntegrityError:
-        # Another transaction created it first.
-        account = find_account(session, ref.code, ref.member_id)
-        if account is None:
-            raise
-    return account
-
-
-def _account_ids(session: Session, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
-    """The ids of the accounts for ``refs``: the existing ones in one query (ids only, none of
-    the ORM objects and their joined members), the missing ones created as
-    ``get_or_create_account`` does."""
-    wanted = set(refs)
-    found = {
-        (code, member_id): account_id
-        for account_id, code, member_id in session.execute(
-            sa.select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.member_id).where(
-                sa.or_(
-                    *(
-                        sa.and_(
-                            LedgerAccount.code == ref.code,
-                            LedgerAccount.member_id.is_(None)
-                            if ref.member_id is None
-                            else LedgerAccount.member_id == ref.member_id,
-                        )
-                        for ref in wanted
-                    )
-                )
-            )
-        )
-    }
-    ids: dict[AccountRef, int] = {}
-    for ref in wanted:
-        account_id = found.get((ref.code, ref.member_id))
-        ids[ref] = account_id if account_id is not None else get_or_create_account(session, ref).id
-    return ids
 
 
 def entry_for_key(session: Session, idempotency_key: str) -> JournalEntry | None:
@@ -150,8 +86,10 @@ def post(
     *,
     created_by_id: int | None = None,
     reverses_entry_id: int | None = None,
+    posted_at: datetime | None = None,
 ) -> JournalEntry | None:
-    """Post ``draft``; None when its idempotency key was posted before (nothing is added).
+    """Post ``draft``, dated now or ``posted_at`` (an import of past books); None when its
+    idempotency key was posted before (nothing is added).
 
     Raises ``core.LedgerError`` for a draft that does not validate (unbalanced, empty, a
     non-positive amount): that is a bug in the caller, and its transaction should roll back.
@@ -160,8 +98,8 @@ def post(
     if entry_for_key(session, draft.idempotency_key) is not None:
         return None
     # One query for all of the entry's accounts: a sale has one line per member paid.
-    accounts = _account_ids(session, (line.account for line in draft.lines))
-    _begin_transaction(session)
+    accounts = account_ids(session, (line.account for line in draft.lines))
+    begin_transaction(session)
     entry = JournalEntry(
         idempotency_key=draft.idempotency_key,
         kind=draft.kind,
@@ -170,26 +108,80 @@ def post(
         order_id=draft.order_id,
         created_by_id=created_by_id,
         reverses_entry_id=reverses_entry_id,
+        posted_at=posted_at or utcnow(),
     )
     try:
         with session.begin_nested():
             session.add(entry)
             session.flush()
-            session.add_all(
-                JournalLine(
-                    entry_id=entry.id,
-                    account_id=accounts[line.account],
-                    side=line.side,
-                    amount_cents=line.amount_cents,
-                    currency=draft.line_currency(line),
-                )
-                for line in draft.lines
+            # Plain rows, copied in: an allocation entry has two lines per member.
+            insert_rows(
+                session,
+                JournalLine.__table__,
+                [
+                    {
+                        "entry_id": entry.id,
+                        "account_id": accounts[line.account],
+                        "side": line.side,
+                        "amount_cents": line.amount_cents,
+                        "currency": draft.line_currency(line),
+                    }
+                    for line in draft.lines
+                ],
             )
     except IntegrityError:
         if entry_for_key(session, draft.idempotency_key) is not None:
             return None
         raise
     return entry
+
+
+def post_many(session: Session, drafts: Sequence[EntryDraft]) -> set[str]:
+    """Post many drafts in three statements (accounts, entries, lines), as ``post`` does one;
+    those whose idempotency key was posted before are skipped. Returns the keys posted."""
+    for draft in drafts:
+        draft.validate()
+    if not drafts:
+        return set()
+    accounts = account_ids(session, (line.account for d in drafts for line in d.lines))
+    begin_transaction(session)
+    table = JournalEntry.__table__
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    posted_at = utcnow()
+    entries = [
+        {
+            "idempotency_key": d.idempotency_key,
+            "kind": d.kind,
+            "description": d.description,
+            "currency": d.currency,
+            "order_id": d.order_id,
+            "posted_at": posted_at,
+        }
+        for d in drafts
+    ]
+    added = session.execute(
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.idempotency_key, table.c.id),
+        entries,
+    )
+    ids = {str(key): int(entry_id) for key, entry_id in added}
+    lines = [
+        {
+            "entry_id": ids[d.idempotency_key],
+            "account_id": accounts[line.account],
+            "side": line.side,
+            "amount_cents": line.amount_cents,
+            "currency": d.line_currency(line),
+        }
+        for d in drafts
+        if d.idempotency_key in ids
+        for line in d.lines
+    ]
+    if lines:
+        # One COPY: the ledger's statement triggers (balance queue, day totals) run once.
+        insert_rows(session, JournalLine.__table__, lines)
+    return set(ids)
 
 
 def post_sale(
@@ -234,6 +226,27 @@ def post_chargeback(
     """Post a lost dispute (see ``core.chargeback_entry``); None when already posted."""
     draft = core.chargeback_entry(
         idempotency_key, order_id, currency, items, dispute_fee_cents, description
+    )
+    return post(session, draft)
+
+
+def post_dispute_fee(
+    session: Session,
+    *,
+    dispute_id: str,
+    order_id: int | None,
+    currency: str,
+    fee_cents: int | None = None,
+) -> JournalEntry | None:
+    """Post Stripe's fee for the lost dispute ``dispute_id`` as its own entry (see
+    ``core.dispute_fee_entry``), keyed ``dispute_fee:<dispute id>``; ``fee_cents`` defaults to
+    Stripe's US dispute fee. None when already posted, or when the fee is zero."""
+    fee = core.DISPUTE_FEE_CENTS if fee_cents is None else fee_cents
+    if fee == 0:
+        return None
+    key = core.idempotency_key(core.KIND_DISPUTE_FEE, dispute_id)
+    draft = core.dispute_fee_entry(
+        key, order_id, currency, fee, f"Stripe dispute fee, dispute {dispute_id}"
     )
     return post(session, draft)
 

@@ -1,13 +1,15 @@
-"""Pure rules of payouts: Stripe's requirement codes in plain words, and the monthly chart.
+"""Pure rules of payouts: Stripe's requirement codes in plain words, the monthly chart, and
+which transfer already made for a payment a retry should adopt.
 
 No Flask, SQLAlchemy, Celery or stripe here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 # Stripe's requirement codes (``requirements.currently_due``), by prefix, in the member's words.
 # The first prefix that matches wins, so the more specific ones come first.
@@ -76,3 +78,41 @@ def monthly_bars(
         MonthBar(first, cents, (cents * 100 // highest) if highest > 0 and cents > 0 else 0)
         for first, cents in totals.items()
     ]
+
+
+class TransferLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def amount_cents(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def metadata(self) -> Mapping[str, str]: ...
+
+
+def made_before(
+    transfers: Iterable[TransferLike],
+    *,
+    amount_cents: int,
+    currency: str,
+    metadata: Mapping[str, str],
+) -> str | None:
+    """The id of the transfer in ``transfers`` made earlier for this very payment, or None.
+
+    Stripe keeps an idempotency key for 24 hours only: a transfer retried later, its first
+    answer lost (a worker killed after Stripe made it, before the commit), would be made
+    twice. Ours carry metadata naming the payment and its random token; a transfer whose
+    metadata holds all of ours, for the same amount and currency, is that payment's.
+    """
+    if not metadata:
+        return None
+    for transfer in transfers:
+        same_payment = all(transfer.metadata.get(key) == value for key, value in metadata.items())
+        if (
+            same_payment
+            and transfer.amount_cents == amount_cents
+            and transfer.currency.upper() == currency.upper()
+        ):
+            return transfer.id
+    return None

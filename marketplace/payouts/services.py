@@ -37,6 +37,7 @@ from marketplace.payments.gateway import (
 )
 from marketplace.payments.stripe_gateway import gateway
 from marketplace.payouts.models import PayoutAccount, PayoutLine, PayoutRun
+from marketplace.payouts.transfers import transfer_once
 
 log = logging.getLogger(__name__)
 
@@ -335,15 +336,18 @@ def send_line(line_id: int) -> None:
 
 
 def _transfer(session: Session, line: PayoutLine, destination: str) -> None:
+    """Pay the line, or adopt the transfer made for it before (see ``transfer_once``)."""
     line.attempts += 1
+    group, metadata = f"payout-run-{line.run_id}", {"payout_line_key": line.idempotency_key}
+    metadata |= {"payout_line_id": str(line.id), "member_id": str(line.member_id)}
     try:
-        transfer = gateway().create_transfer(
+        transfer = transfer_once(
             amount_cents=line.amount_cents,
             currency=line.currency,
             destination=destination,
             idempotency_key=line.idempotency_key,
-            metadata={"payout_line_id": str(line.id), "member_id": str(line.member_id)},
-            transfer_group=f"payout-run-{line.run_id}",
+            metadata=metadata,
+            transfer_group=group,
         )
     except TransferRefused as refused:
         line.status, line.failure_reason, line.key_refused = "failed", str(refused), True

@@ -273,14 +273,14 @@ def test_admin_pages_redeem_a_year(coop: Coop, stripe: Stripe, auth: AuthActions
     )
     assert response.status_code == 302
     line = db.session.execute(sa.select(RedemptionLine).limit(1)).scalar_one()
-    page = client.get(f"/admin/dividends/redemptions/{line.run_id}").get_data(as_text=True)
-    assert "Discard draft" in page
+    draft_page = client.get(f"/admin/dividends/redemptions/{line.run_id}").get_data(as_text=True)
+    assert "Discard draft" in draft_page
     post_form(
         client,
         f"/admin/dividends/redemptions/{line.run_id}/pay",
         from_page=f"/admin/dividends/redemptions/{line.run_id}",
     )
-    page = client.get(f"/admin/dividends/redemptions/{line.run_id}").get_data(as_text=True)
-    assert "Pay held lines" in page
+    paid_page = client.get(f"/admin/dividends/redemptions/{line.run_id}").get_data(as_text=True)
+    assert "Pay held lines" in paid_page
     run_page = client.get(f"/admin/dividends/{run['id']}").get_data(as_text=True)
     assert "Pay held dividends" in run_page

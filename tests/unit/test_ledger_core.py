@@ -384,3 +384,25 @@ def test_a_trial_balance_of_balanced_entries_balances(
     json = balance.as_json()
     assert set(json) == {"currency", "accounts", "total_debits_cents", "total_credits_cents"}
     assert {"code", "name", "balance_cents"} <= set(json["accounts"][0])
+
+
+def test_a_dispute_fee_is_an_expense_out_of_stripe_clearing() -> None:
+    draft = core.dispute_fee_entry("dispute_fee:dp_1", 7, "USD", 1_500)
+    assert draft.kind == core.KIND_DISPUTE_FEE
+    assert net_by_account(draft) == Counter({AccountRef(PAYMENT_FEES): 1_500, CLEARING: -1_500})
+    for fee in (0, -1, True, 1.5):
+        with pytest.raises(LedgerError):
+            core.dispute_fee_entry("dispute_fee:dp_1", 7, "USD", fee)  # type: ignore[arg-type]
+
+
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=4))
+def test_the_dispute_fee_is_what_its_balance_transactions_charged(fees: list[int]) -> None:
+    dispute = {"balance_transactions": [{"fee": fee, "amount": -2_000} for fee in fees]}
+    assert core.dispute_fee_from_stripe(dispute) == sum(fees)
+
+
+def test_a_dispute_without_balance_transactions_says_nothing_of_its_fee() -> None:
+    assert core.dispute_fee_from_stripe({"id": "dp_1"}) is None
+    assert core.dispute_fee_from_stripe({"balance_transactions": []}) is None
+    with pytest.raises(LedgerError):
+        core.dispute_fee_from_stripe({"balance_transactions": [{"fee": "15.00"}]})

@@ -7,7 +7,9 @@ Routes (``install`` registers them on localstripe's app):
   ``/js.stripe.com/coop/connect/`` (see ``ONBOARDING_PATH``);
 - ``POST|GET /v1/transfers``, ``GET|POST /v1/transfers/{id}``;
 - ``POST|GET /v1/transfers/{id}/reversals``, ``GET /v1/transfers/{id}/reversals/{reversal}``;
-- ``POST /_config/connect/accounts/{id}/state``: a test helper that sets an account's state.
+- ``POST /_config/connect/accounts/{id}/state``: a test helper that sets an account's state;
+- ``POST /_config/connect/idempotency/forget``: a test helper that forgets every idempotency
+  key, as Stripe does after 24 hours.
 
 Events ``account.updated``, ``transfer.created``, ``transfer.updated`` and ``transfer.reversed``
 go, signed, to every webhook registered with localstripe, through localstripe's own delivery.
@@ -55,10 +57,12 @@ from marketplace.stripe_emulator.connect.accounts import Account
 from marketplace.stripe_emulator.connect.errors import invalid, missing, refusal
 from marketplace.stripe_emulator.connect.events import API_VERSION, ConnectEvent, emit
 from marketplace.stripe_emulator.connect.idempotency import (
+    FORGET_PATH,
     IDEMPOTENCY_RECORDS_KEY,
     IDEMPOTENCY_TTL,
     IDEMPOTENT_PATHS,
     MAX_IDEMPOTENCY_KEY_LENGTH,
+    forget_idempotency_keys,
     idempotency_middleware,
 )
 from marketplace.stripe_emulator.connect.onboarding import (
@@ -87,6 +91,7 @@ from marketplace.stripe_emulator.connect.web_io import list_response
 
 __all__ = [
     "ACCOUNT_LINK_LIFETIME",
+    "FORGET_PATH",
     "API_VERSION",
     "CAPABILITY_REFUSAL",
     "CAPABILITY_STATUSES",
@@ -113,6 +118,7 @@ __all__ = [
     "create_reversal",
     "create_transfer",
     "emit",
+    "forget_idempotency_keys",
     "idempotency_middleware",
     "install",
     "invalid",
@@ -150,6 +156,7 @@ def install(app: web.Application) -> None:
         ("GET", "/v1/transfers/{id}/reversals", list_reversals),
         ("GET", "/v1/transfers/{id}/reversals/{reversal}", retrieve_reversal),
         ("POST", STATE_PATH, set_account_state),
+        ("POST", FORGET_PATH, forget_idempotency_keys),
         ("GET", ONBOARDING_PATH, onboarding_page),
         ("POST", ONBOARDING_PATH, submit_onboarding),
     ]

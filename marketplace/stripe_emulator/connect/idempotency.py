@@ -23,6 +23,7 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 # emulator's state is kept (each test on a fresh database against the session's emulator, or a
 # demo database reset): Stripe would then refuse them, as the middleware does.
 IDEMPOTENT_PATHS = re.compile(r"^/v1/(accounts|account_links|transfers)(/|$)")
+FORGET_PATH = "/_config/connect/idempotency/forget"
 
 
 def _idempotency_records() -> dict[str, dict[str, Any]]:
@@ -138,3 +139,12 @@ async def idempotency_middleware(
         return response
     finally:
         _in_flight.discard(scope)
+
+
+def forget_idempotency_keys(request: web.Request) -> web.Response:
+    """Test helper: forget every idempotency key now, as Stripe does 24 hours after a key's
+    first use (a retry after that is a new request). Answers how many were forgotten."""
+    records = _idempotency_records()
+    forgotten = len(records)
+    records.clear()
+    return web.json_response({"forgotten": forgotten})

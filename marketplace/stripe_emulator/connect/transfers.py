@@ -37,6 +37,31 @@ CAPABILITY_REFUSAL = (
 )
 
 
+# Transfer ids by destination, oldest first: built from the store on first use (it may have
+# been loaded from disk), then kept as transfers are made. Listing a destination's transfers,
+# which the app does before each payment, then costs its own transfers, not the whole store.
+_by_destination: dict[str, list[str]] | None = None
+
+
+def _destination_index() -> dict[str, list[str]]:
+    global _by_destination
+    if _by_destination is None:
+        index: dict[str, list[str]] = {}
+        for transfer in reversed(_stored(Transfer)):
+            index.setdefault(transfer.destination, []).append(transfer.id)
+        _by_destination = index
+    return _by_destination
+
+
+def _transfers_to(destination: str) -> list[Transfer]:
+    """The destination's stored transfers, newest first (ids of a store emptied since are
+    skipped)."""
+    found = (
+        store.get("transfer:" + id) for id in reversed(_destination_index().get(destination, []))
+    )
+    return [t for t in found if isinstance(t, Transfer) and t.destination == destination]
+
+
 class TransferReversal(StripeObject):
     object = "transfer_reversal"
     _id_prefix = "trr_"
@@ -106,6 +131,8 @@ class Transfer(StripeObject):
         self.balance_transaction = "txn_" + random_id(24)
         self.destination_payment = "py_" + random_id(24)
         self._reversals: list[str] = []
+        if _by_destination is not None:
+            _by_destination.setdefault(self.destination, []).append(self.id)
 
     @classmethod
     def _get(cls, id: str) -> Transfer:
@@ -209,12 +236,9 @@ def list_transfers(request: web.Request) -> web.Response:
     destination = query.pop("destination", None)
     group = query.pop("transfer_group", None)
     _check_known(query, ("limit", "starting_after", "ending_before"))
+    candidates = _stored(Transfer) if destination is None else _transfers_to(destination)
     transfers = [
-        t
-        for t in _stored(Transfer)
-        if created(t.created)
-        and (destination is None or t.destination == destination)
-        and (group is None or t.transfer_group == group)
+        t for t in candidates if created(t.created) and (group is None or t.transfer_group == group)
     ]
     return list_response(transfers, "/v1/transfers", query, expand)
 

@@ -1,0 +1,47 @@
+"""Making a Stripe Connect transfer once, even when a retry comes after Stripe forgot its key."""
+
+from __future__ import annotations
+
+import logging
+
+from marketplace.payments.gateway import TransferState
+from marketplace.payments.stripe_gateway import StripeGateway, gateway
+from marketplace.payouts.core import made_before
+
+log = logging.getLogger(__name__)
+
+
+def transfer_once(
+    *,
+    amount_cents: int,
+    currency: str,
+    destination: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+    transfer_group: str,
+    stripe: StripeGateway | None = None,
+) -> TransferState:
+    """A transfer for the payment that ``metadata`` names: the one made earlier, or a new one.
+
+    The destination's transfers of ``transfer_group`` are listed first, and one made earlier for
+    this payment (``core.made_before``: its metadata, amount and currency) is answered instead
+    of a new transfer. Stripe keeps an idempotency key for 24 hours only, so a retry after that,
+    when the first answer was lost, would otherwise pay twice. Raises what the gateway raises.
+    """
+    stripe = stripe or gateway()
+    transfers = stripe.list_transfers(destination=destination, transfer_group=transfer_group)
+    earlier = made_before(
+        transfers, amount_cents=amount_cents, currency=currency, metadata=metadata
+    )
+    for transfer in transfers:
+        if transfer.id == earlier:
+            log.warning("Transfer %s was made before for %s: adopted", transfer.id, metadata)
+            return transfer
+    return stripe.create_transfer(
+        amount_cents=amount_cents,
+        currency=currency,
+        destination=destination,
+        idempotency_key=idempotency_key,
+        metadata=metadata,
+        transfer_group=transfer_group,
+    )

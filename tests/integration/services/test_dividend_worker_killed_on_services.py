@@ -1,0 +1,196 @@
+"""A worker SIGKILLed while it pays a dividend run, then restarted: the run finishes and
+nobody is paid twice (PostgreSQL, Redis, real Celery workers, the Stripe emulator).
+
+The worker (prefork, two processes, as the Procfile runs it) is killed with its pool once a few
+members are paid, so tasks die between Stripe's answer and the commit; started again, it takes
+back the unacknowledged tasks (a short visibility timeout stands for Redis's hour). Afterwards
+each paid allocation has one transfer, and every transfer exactly one ledger entry.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+from flask import Flask
+
+from marketplace import create_app
+from marketplace.dividends import paying, services
+from marketplace.dividends.models import DividendAllocation
+from marketplace.extensions import db
+from marketplace.ledger.models import JournalEntry
+from tests.fixtures.config import app_config
+from tests.fixtures.factories import Factory
+from tests.fixtures.mail import SmtpSink
+from tests.fixtures.payments import PUBLISHABLE_KEY, WEBHOOK_SECRET
+from tests.fixtures.services import ROOT, ServicesEnv
+from tests.fixtures.stripe_emulator import TEST_SECRET_KEY, stripe_client
+from tests.integration.services.dividend_stack import (
+    check_run_paid_once,
+    check_transfers_match_entries,
+    joined_long_ago,
+    member_id,
+    payment_key,
+    ready_account,
+    run_status,
+    sell_on,
+    wait_for,
+)
+
+pytestmark = pytest.mark.services
+
+YEAR_OF_THE_KILL = 2004  # a year of its own: the run overlaps no other test's
+KILLED_RUN_MEMBERS = 40
+VISIBILITY_S = 3  # the restarted worker takes back the killed one's tasks after this
+
+
+def _own_redis(services_env: ServicesEnv) -> str:
+    """A Redis database of its own: a killed worker's tasks are taken back (after a short
+    visibility timeout) without touching the session worker's."""
+    base, _, _ = services_env.redis_url.rpartition("/")
+    url = f"{base}/12"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+@pytest.fixture
+def kill_app(services_env: ServicesEnv, smtp_sink: SmtpSink) -> Iterator[Flask]:
+    """The app on the services database, sending its tasks to a Redis database of its own."""
+    broker = _own_redis(services_env)
+    app = create_app(
+        app_config(
+            services_env.instance,
+            services_env.database_url,
+            smtp_sink,
+            TASKS_INLINE=False,
+            CELERY={
+                "broker_url": broker,
+                "task_ignore_result": True,
+                "broker_connection_retry_on_startup": True,
+            },
+            STRIPE_API_BASE=services_env.stripe_api_base,
+            STRIPE_SECRET_KEY=TEST_SECRET_KEY,
+            STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        )
+    )
+    app.config["KILL_TEST_BROKER"] = broker
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def start_worker(services_env: ServicesEnv, broker: str, log: Path) -> subprocess.Popen[bytes]:
+    """The production worker (prefork, two processes) in a process group of its own, with a
+    visibility timeout of ``VISIBILITY_S``: started again, it takes back the unacknowledged
+    tasks of a worker killed at least that long ago."""
+    code = (
+        "from workers.celery_app import celery\n"
+        f"celery.conf.broker_transport_options = {{'visibility_timeout': {VISIBILITY_S}}}\n"
+        "celery.worker_main(['worker', '--pool=prefork', '--concurrency=2', '--loglevel=INFO',"
+        " '--without-gossip', '--without-mingle', '--queues=celery'])\n"
+    )
+    start = log.stat().st_size if log.exists() else 0
+    with log.open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603 - this Python, fixed arguments
+            [sys.executable, "-c", code],
+            env={**services_env.environ(), "REDIS_URL": broker, "CELERY_BROKER_URL": broker},
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while b"ready." not in log.read_bytes()[start:]:
+        if process.poll() is not None or time.monotonic() > deadline:
+            kill(process)
+            pytest.fail(f"the Celery worker did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+    return process
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and its pool processes at once: no task finishes, none is acked."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    process.wait(timeout=30)
+
+
+def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
+    kill_app: Flask, services_env: ServicesEnv, tmp_path: Path
+) -> None:
+    stripe_api = stripe_client(services_env.stripe_api_base)
+    broker = kill_app.config["KILL_TEST_BROKER"]
+    factory = Factory()
+    drafter, approver = factory.admin(), factory.admin()
+    buyer = factory.buyer()
+    artists = [member_id(factory.member()) for _ in range(KILLED_RUN_MEMBERS)]
+    joined_long_ago(artists)
+    accounts = []
+    for n, artist in enumerate(artists):
+        sell_on(date(YEAR_OF_THE_KILL, 1 + n % 12, 15), artist, buyer.id, 3_000 + 100 * n)
+        accounts.append(ready_account(stripe_api, services_env.stripe_api_base, artist))
+    request = services.RunRequest(
+        period_start=date(YEAR_OF_THE_KILL, 1, 1),
+        period_end=date(YEAR_OF_THE_KILL, 12, 31),
+        operating_costs_cents=0,
+        reserve_pct=0,
+        cash_pct=50,
+    )
+    run_id = services.draft_run(drafter, request).id
+    paying.approve_run(approver, run_id)
+
+    log = tmp_path / "worker.log"
+    worker = start_worker(services_env, broker, log)
+    try:
+        paying.pay_run(approver, run_id)
+
+        def some_paid() -> bool:
+            return paying.progress(db.session(), run_id)["paid"] >= 2
+
+        wait_for(some_paid, timeout=60)
+        kill(worker)
+        at_kill = paying.progress(db.session(), run_id)
+        assert at_kill["pending"] > 0, "the run finished before the worker was killed"
+        time.sleep(VISIBILITY_S + 1)
+        worker = start_worker(services_env, broker, log)
+        wait_for(lambda: run_status(run_id) == "paid", timeout=240)
+    finally:
+        kill(worker)
+
+    session = db.session()
+    progress = paying.progress(session, run_id)
+    assert progress["paid"] == KILLED_RUN_MEMBERS
+    assert progress["pending"] == progress["failed"] == 0
+    check_run_paid_once(stripe_api, run_id)
+    assert check_transfers_match_entries(stripe_api, accounts) == KILLED_RUN_MEMBERS
+    payments = session.execute(
+        sa.select(sa.func.count())
+        .select_from(JournalEntry)
+        .where(JournalEntry.idempotency_key.in_([payment_key(a) for a in _allocation_ids(run_id)]))
+    ).scalar_one()
+    assert payments == progress["paid"]
+
+
+def _allocation_ids(run_id: int) -> list[int]:
+    return list(
+        db.session.execute(
+            sa.select(DividendAllocation.id).where(
+                DividendAllocation.run_id == run_id, DividendAllocation.status == "paid"
+            )
+        ).scalars()
+    )
