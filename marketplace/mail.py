@@ -48,20 +48,27 @@ def queue_email(session: Session, to: str, subject: str, template: str, **contex
     enqueue(session, "mail.send", message)
 
 
-def deliver(message: OutgoingEmail) -> None:
-    """Hand one email to the configured backend. Raises when the backend refuses it."""
-    config = current_app.config
+def _compose(message: OutgoingEmail) -> EmailMessage:
     email = EmailMessage()
-    email["From"] = config["MAIL_FROM"]
+    email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = message["to"]
     email["Subject"] = message["subject"]
     email["Message-ID"] = make_msgid(domain="coop-stock.localhost")
     email.set_content(message["body"])
+    return email
 
+
+def deliver(message: OutgoingEmail) -> None:
+    """Hand one email to the configured backend. Raises when the backend refuses it."""
+    config = current_app.config
     backend = config["MAIL_BACKEND"]
     if backend == "console":
-        log.info("Email (not sent, console backend):\n%s", email.as_string())
+        # Composing a message costs milliseconds (the email package parses every header):
+        # only when the log will show it.
+        if log.isEnabledFor(logging.INFO):
+            log.info("Email (not sent, console backend):\n%s", _compose(message).as_string())
         return
+    email = _compose(message)
     if backend != "smtp":
         raise ValueError(f"Unknown MARKETPLACE_MAIL_BACKEND {backend!r}; use console or smtp.")
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import NotFound
+from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.orders.models import Order
 from marketplace.payments.models import Dispute
@@ -26,6 +27,8 @@ class DisputeState:
     status: str  # Stripe's: warning_needs_response, needs_response, under_review, won, lost...
     reason: str
     closed: bool
+    # What Stripe charged for the dispute (its balance transactions' fees); None: not given.
+    fee_cents: int | None = None
 
 
 def apply_dispute(state: DisputeState) -> None:
@@ -71,3 +74,11 @@ def apply_dispute(state: DisputeState) -> None:
             order.status = _status_from_items(order)
         else:
             _reverse_items(session, order, active, f"dispute:{state.id}:lost", chargeback=True)
+            # Stripe keeps its dispute fee when the dispute is lost: a cost of its own.
+            ledger.post_dispute_fee(
+                session,
+                dispute_id=state.id,
+                order_id=order.id,
+                currency=order.currency,
+                fee_cents=state.fee_cents,
+            )

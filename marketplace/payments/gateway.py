@@ -159,6 +159,11 @@ class PaymentGateway(Protocol):
 
     def retrieve_transfer(self, transfer_id: str) -> TransferState: ...
 
+    def list_transfers(
+        self, *, destination: str, transfer_group: str | None = None
+    ) -> list[TransferState]:
+        """Transfers to ``destination`` (of ``transfer_group`` when given), newest first."""
+
     def create_transfer_reversal(
         self, transfer_id: str, *, amount_cents: int, idempotency_key: str
     ) -> TransferReversalState: ...

@@ -16,11 +16,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from marketplace.assets.models import Asset
+from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import SaleItem
 from marketplace.licensing import services as licensing
-from marketplace.mail import public_base_url, queue_email
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payments.gateway import PaymentIntentState
 from marketplace.payments.stripe_gateway import gateway
@@ -37,13 +37,15 @@ class PaymentMismatch(Exception):
     """Stripe's PaymentIntent does not match the order (amount or currency): never settle it."""
 
 
-def _fee_cents(order: Order, intent: PaymentIntentState) -> int:
+def fee_cents(total_cents: int, intent: PaymentIntentState) -> int:
+    """Stripe's fee for a payment: from its balance transaction when Stripe gave one, else
+    estimated from the configured rate."""
     if intent.fee_cents is not None:
         return intent.fee_cents
     config = current_app.config
     # Round half up, as card processors do.
-    percent = (order.total_cents * config["STRIPE_FEE_BPS"] + 5_000) // 10_000
-    return int(min(order.total_cents, percent + config["STRIPE_FEE_FIXED_CENTS"]))
+    percent = (total_cents * config["STRIPE_FEE_BPS"] + 5_000) // 10_000
+    return int(min(total_cents, percent + config["STRIPE_FEE_FIXED_CENTS"]))
 
 
 def _sale_items(items: list[OrderItem]) -> list[SaleItem]:
@@ -89,7 +91,7 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
     order.payment_status = intent.status
     order.payment_error = ""
     order.charge_id = intent.charge_id
-    order.fee_cents = _fee_cents(order, intent)
+    order.fee_cents = fee_cents(order.total_cents, intent)
     ledger.post_sale(
         session,
         idempotency_key=f"order:{order.id}:paid",
@@ -117,15 +119,8 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
         .values(times_licensed=Asset.times_licensed + 1)
     )
     session.flush()
-    queue_email(
-        session,
-        order.buyer.email,
-        f"Your licences, order #{order.id}",
-        "order_paid",
-        order=order,
-        # Built by hand: this runs in workers too, outside any request.
-        order_url=f"{public_base_url()}/orders/{order.id}",
-    )
+    # The receipt is composed and sent by a task, after the commit (as for a batch of orders).
+    enqueue(session, "payments.send_receipts", [order.id])
 
 
 def recheck_pending_orders() -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from marketplace.errors import AppError
-from marketplace.extensions import csrf
+from marketplace.extensions import csrf, limiter
 from marketplace.payments import services
 from marketplace.payments.gateway import InvalidSignature
 from marketplace.payments.stripe_gateway import gateway
@@ -16,6 +16,9 @@ from marketplace.payments.stripe_gateway import gateway
 bp = Blueprint("stripe_webhooks", __name__)
 # Stripe signs its requests; there is no browser session to protect.
 csrf.exempt(bp)
+# No limit applies here (there is no default limit); exempt, the limiter skips its per-request
+# bookkeeping on the busiest endpoint. The signature keeps others out.
+limiter.exempt(bp)
 
 
 class BadSignature(AppError):

@@ -504,6 +504,8 @@ class MoneyMachine(RuleBasedStateMachine):
                 item.active = False
             if active:
                 self.lost_keys.add(f"dispute:{dispute.id}:lost")
+            # Stripe keeps its dispute fee whether or not anything was left to take back.
+            self.lost_keys.add(f"dispute_fee:{dispute.id}")
 
     @precondition(
         lambda self: any(o.dispute and o.dispute.outcome is None for o in self.orders.values())

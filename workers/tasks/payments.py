@@ -6,12 +6,22 @@ from datetime import date, timedelta
 
 from celery import shared_task
 
-from marketplace.payments import reconciliation, refunds, services, settlement
+from marketplace.payments import receipts, reconciliation, refunds, services, settlement
 
 
 @shared_task(name="payments.process_event", acks_late=True, reject_on_worker_lost=True)
 def process_event(event_id: str) -> None:
     services.process_event(event_id)
+
+
+@shared_task(name="payments.drain_pending", acks_late=True, reject_on_worker_lost=True)
+def drain_pending() -> None:
+    services.drain_pending()
+
+
+@shared_task(name="payments.send_receipts", acks_late=True)
+def send_receipts(order_ids: list[int]) -> int:
+    return receipts.send_receipts(order_ids)
 
 
 @shared_task(name="payments.send_refund", acks_late=True, reject_on_worker_lost=True)

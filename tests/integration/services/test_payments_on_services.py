@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
@@ -259,6 +260,67 @@ def test_an_event_whose_task_was_lost_is_picked_up_again(
     _no_duplicates()
 
 
+def _queued(broker: Any, queue: str, task: str) -> int:
+    """How many messages for ``task`` wait in ``queue`` (kombu's Redis list)."""
+    return sum(json.loads(raw)["headers"]["task"] == task for raw in broker.lrange(queue, 0, -1))
+
+
+def test_a_burst_of_payments_queues_one_task_that_settles_them_all(
+    services_env: Any, smtp_sink: Any, stripe_emulator: StripeEmulator
+) -> None:
+    """While a settling task is queued and not started, webhooks of payments queue no other:
+    that one task settles every payment stored before it started. Once it has started, the
+    next webhook queues a task again."""
+    queue = f"payments-burst-{uuid.uuid4().hex[:6]}"
+    app = create_app(
+        app_config(
+            services_env.instance,
+            services_env.database_url,
+            smtp_sink,
+            TASKS_INLINE=False,
+            CELERY={
+                "broker_url": services_env.redis_url,
+                "task_ignore_result": True,
+                "task_routes": {"payments.*": {"queue": queue}},  # a queue no worker reads
+            },
+            STRIPE_API_BASE=services_env.stripe_api_base,
+            STRIPE_SECRET_KEY=TEST_SECRET_KEY,
+            STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        )
+    )
+    app.test_client_class = IsolatedClient
+    broker = redis.Redis.from_url(services_env.redis_url)
+
+    def webhook(intent: str) -> str:
+        event = payment_succeeded(intent)
+        body = json.dumps(event).encode()
+        headers = {"Stripe-Signature": signature_header(body)}
+        assert shop.client.post("/webhooks/stripe", data=body, headers=headers).status_code == 200
+        return str(event["id"])
+
+    with app.app_context():
+        try:
+            shop = Shop(app, stripe_emulator)
+            names = ("fjord", "glacier", "moraine", "tarn")
+            orders = [shop.order(shop.catalogue.add(name.title(), name)) for name in names]
+            intents = [shop.pay(order_id)["payment_intent_id"] for order_id in orders]
+            first = webhook(intents[0])
+            for intent in intents[1:3]:
+                webhook(intent)
+            assert _queued(broker, queue, "payments.process_event") == 1
+            payments.process_event(first)  # what the worker runs for that one message
+            assert [_status(order_id) for order_id in orders] == ["paid"] * 3 + ["pending_payment"]
+            webhook(intents[3])
+            assert _queued(broker, queue, "payments.process_event") == 2
+            _no_duplicates()
+        finally:
+            broker.delete(queue)
+            broker.close()
+            db.session.remove()
+            db.engine.dispose()
+
+
 def _start_worker(services_env: Any, queue: str, log_path: Any) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own worker
@@ -284,6 +346,19 @@ def _start_worker(services_env: Any, queue: str, log_path: Any) -> subprocess.Po
         )
     _wait_for(lambda: b"ready." in log_path.read_bytes(), timeout=60)
     return process
+
+
+def _waiting_on_a_lock(engine: sa.Engine) -> bool:
+    """Is a connection to this database waiting for a row lock? (A new transaction per call:
+    PostgreSQL keeps one snapshot of its activity view per transaction.)"""
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar()
+    return bool(waiting)
 
 
 def test_a_worker_killed_in_the_middle_of_a_payment_pays_once_after_restart(
@@ -331,17 +406,9 @@ def test_a_worker_killed_in_the_middle_of_a_payment_pays_once_after_restart(
                     headers={"Stripe-Signature": signature_header(body)},
                 )
                 assert response.status_code == 200
-                _wait_for(
-                    lambda: (
-                        db.session.execute(
-                            sa.select(StripeEvent.attempts)
-                            .where(StripeEvent.status == "pending")
-                            .execution_options(populate_existing=True)
-                        ).scalar()
-                        == 1
-                    )
-                )
-                time.sleep(0.5)  # inside apply_payment_intent, waiting on the lock
+                # The worker has read the PaymentIntent and waits for the order's row lock,
+                # inside the transaction that would pay the order.
+                _wait_for(lambda: _waiting_on_a_lock(engine))
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(10)
                 blocker.execute(sa.text("ROLLBACK"))

@@ -1,0 +1,296 @@
+"""Paying orders in batches: how ``payment_intent.succeeded`` events are settled.
+
+A task settles its own event and up to ``BATCH_SIZE - 1`` other pending ones of the same kind
+in one transaction, then goes on batch after batch while more are pending
+(``services.process_event``): a few statements for the whole batch (orders, ledger entries,
+licences, assets, events) instead of a few dozen per event, and one commit. The guarantees
+are those of the one-at-a-time path (``settlement.apply_payment_intent``):
+
+* every PaymentIntent is read again from Stripe before anything is done with it;
+* the events are locked (their own task waits for its event; the others are taken only when
+  no one holds them: ``SKIP LOCKED``), then the orders, by id, before they are read, so two
+  batches never pay one order; an order already paid (a replay, another path) is left alone;
+* the ledger entry keeps its idempotency key and each licence its unique order item, so even
+  a batch that raced the one-at-a-time path posts nothing twice;
+* the events are marked processed in the same transaction: a crash (even SIGKILL) leaves all
+  of it undone, and the event's task, delivered again, does it all again.
+
+Anything unusual goes the one-at-a-time way (``services.process_one``, right after the
+batch), which records failures for retry: an event whose PaymentIntent cannot be read or has
+not succeeded, an order that is not ours or does not match its PaymentIntent. The batch
+leaves such an event untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.assets.models import Asset
+from marketplace.background import enqueue
+from marketplace.database import unit_of_work, utcnow
+from marketplace.ledger import core
+from marketplace.ledger import services as ledger
+from marketplace.licensing.issuing import LicenceGrant, issue_many
+from marketplace.orders.models import Order, OrderItem
+from marketplace.payments.gateway import GatewayError, PaymentIntentState
+from marketplace.payments.models import StripeEvent
+from marketplace.payments.settlement import fee_cents
+from marketplace.payments.stripe_gateway import gateway
+
+log = logging.getLogger(__name__)
+
+BATCHED_TYPE = "payment_intent.succeeded"
+# Large enough that the per-batch statements cost little per event, small enough that the
+# locks are held for a few dozen Stripe reads at most.
+BATCH_SIZE = 50
+
+EVENTS = StripeEvent.__table__
+ORDERS = Order.__table__
+ITEMS = OrderItem.__table__
+ASSETS = Asset.__table__
+
+
+@dataclass(frozen=True)
+class _Payment:
+    event_id: str
+    intent: PaymentIntentState
+    order_id: int
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one batch did: ``own_done`` says the event it was asked for needs nothing more;
+    ``locked`` counts the events it took; ``left`` are those it took and left pending, for the
+    one-at-a-time path."""
+
+    own_done: bool
+    locked: int
+    left: list[str] = field(default_factory=list)
+
+
+def settle_batch(event_id: str | None) -> BatchOutcome:
+    """Settle event ``event_id`` (when given) with other pending events of its kind, up to
+    ``BATCH_SIZE``, in one transaction.
+
+    ``own_done`` is False when the event must go the one-at-a-time way (another kind, a
+    failed event being retried, or one this path leaves out, see the module's docstring).
+    Raises (and commits nothing) on a database error.
+    """
+    stripe = gateway()
+    with unit_of_work() as session:
+        events = []
+        if event_id is not None:
+            own = _lock_own_event(session, event_id)
+            if own is not None and own.status not in ("processed", "ignored"):
+                if own.type != BATCHED_TYPE or own.status != "pending":
+                    return BatchOutcome(own_done=False, locked=0)
+                events = [own]
+        own_pending = bool(events)
+        events += _lock_other_events(session, event_id, BATCH_SIZE - len(events))
+        payments = []
+        for event in events:
+            payment = _read_payment(stripe, event)
+            if payment is not None:
+                payments.append(payment)
+        settled = _pay_orders(session, payments)
+        if settled:
+            session.execute(
+                sa.update(EVENTS)
+                .where(EVENTS.c.id.in_(settled))
+                .values(
+                    status="processed",
+                    processed_at=utcnow(),
+                    last_error="",
+                    attempts=EVENTS.c.attempts + 1,
+                )
+            )
+        done = set(settled)
+        left = [e.id for e in events if e.id not in done and e.id != event_id]
+        own_done = not own_pending or event_id in done
+        return BatchOutcome(own_done=own_done, locked=len(events), left=left)
+
+
+def _lock_own_event(session: Session, event_id: str) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        # No row locks: take the database's write lock first (see database.lock_row).
+        session.execute(sa.update(EVENTS).where(EVENTS.c.id == event_id).values(id=EVENTS.c.id))
+    return session.execute(
+        sa.select(EVENTS.c.id, EVENTS.c.type, EVENTS.c.status, EVENTS.c.payload)
+        .where(EVENTS.c.id == event_id)
+        .with_for_update()
+    ).first()
+
+
+def _lock_other_events(session: Session, event_id: str | None, limit: int) -> list[Any]:
+    query = sa.select(EVENTS.c.id, EVENTS.c.type, EVENTS.c.status, EVENTS.c.payload).where(
+        EVENTS.c.status == "pending", EVENTS.c.type == BATCHED_TYPE
+    )
+    if event_id is not None:
+        query = query.where(EVENTS.c.id != event_id)
+    if session.get_bind().dialect.name == "sqlite" and event_id is None:
+        # No row locks: take the database's write lock first (see database.lock_row).
+        session.execute(sa.update(EVENTS).where(sa.false()).values(id=EVENTS.c.id))
+    return list(session.execute(query.limit(limit).with_for_update(skip_locked=True)))
+
+
+def _read_payment(stripe: Any, event: Any) -> _Payment | None:
+    """The event's PaymentIntent as Stripe has it now, when this path can settle it."""
+    try:
+        intent_id = str(event.payload["data"]["object"]["id"])
+        intent: PaymentIntentState = stripe.retrieve_payment_intent(intent_id)
+    except (GatewayError, KeyError, TypeError):
+        log.info("Event %s left to the one-at-a-time path: no PaymentIntent read", event.id)
+        return None
+    order_id = intent.metadata.get("order_id", "")
+    if intent.status != "succeeded" or not order_id.isdigit():
+        return None
+    return _Payment(event_id=event.id, intent=intent, order_id=int(order_id))
+
+
+def _pay_orders(session: Session, payments: list[_Payment]) -> list[str]:
+    """Pay the orders of ``payments`` that are still pending; the ids of the events settled
+    (those whose order is now paid, here or before)."""
+    if not payments:
+        return []
+    orders = {
+        row.id: row
+        for row in session.execute(
+            sa.select(
+                ORDERS.c.id,
+                ORDERS.c.status,
+                ORDERS.c.total_cents,
+                ORDERS.c.currency,
+                ORDERS.c.buyer_id,
+            )
+            .where(ORDERS.c.id.in_(sorted({p.order_id for p in payments})))
+            .order_by(ORDERS.c.id)  # the same lock order in every transaction: no deadlock
+            .with_for_update()
+        )
+    }
+    settled: list[str] = []
+    to_pay: dict[int, _Payment] = {}
+    for payment in payments:
+        order = orders.get(payment.order_id)
+        intent = payment.intent
+        if order is None or (intent.amount_cents, intent.currency) != (
+            order.total_cents,
+            order.currency,
+        ):
+            continue  # not ours, or a mismatch: the one-at-a-time path records it
+        settled.append(payment.event_id)
+        if order.status == "pending_payment":
+            to_pay.setdefault(order.id, payment)
+    if to_pay:
+        _mark_paid(session, {order_id: orders[order_id] for order_id in to_pay}, to_pay)
+    return settled
+
+
+def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Payment]) -> None:
+    """What ``settlement._mark_paid`` does for one order, for all of ``orders`` at once."""
+    items = list(
+        session.execute(
+            sa.select(
+                ITEMS.c.id,
+                ITEMS.c.order_id,
+                ITEMS.c.asset_id,
+                ITEMS.c.member_id,
+                ITEMS.c.terms_id,
+                ITEMS.c.size,
+                ITEMS.c.price_cents,
+                ITEMS.c.royalty_bps,
+            )
+            .where(ITEMS.c.order_id.in_(list(orders)))
+            .order_by(ITEMS.c.id)
+        )
+    )
+    by_order: dict[int, list[Any]] = {order_id: [] for order_id in orders}
+    for item in items:
+        by_order[item.order_id].append(item)
+    now = utcnow()
+    fees = {
+        order_id: fee_cents(order.total_cents, payments[order_id].intent)
+        for order_id, order in orders.items()
+    }
+    session.execute(
+        sa.update(ORDERS)
+        .where(ORDERS.c.id == sa.bindparam("order_id"))
+        .values(
+            status="paid",
+            paid_at=now,
+            payment_intent_id=sa.bindparam("intent_id"),
+            payment_status="succeeded",
+            payment_error="",
+            charge_id=sa.bindparam("charge"),
+            fee_cents=sa.bindparam("fee"),
+        ),
+        [
+            {
+                "order_id": order_id,
+                "intent_id": payments[order_id].intent.id,
+                "charge": payments[order_id].intent.charge_id,
+                "fee": fees[order_id],
+            }
+            for order_id in orders
+        ],
+    )
+    ledger.post_many(
+        session,
+        [
+            core.sale_entry(
+                f"order:{order_id}:paid",
+                order_id,
+                order.currency,
+                [
+                    core.SaleItem(
+                        item_id=item.id,
+                        member_id=item.member_id,
+                        price_cents=item.price_cents,
+                        royalty_bps=item.royalty_bps,
+                    )
+                    for item in by_order[order_id]
+                ],
+                fees[order_id],
+            )
+            for order_id, order in orders.items()
+        ],
+    )
+    _issue_licences(session, orders, items)
+    # One statement per asset, in id order, so that concurrent batches lock assets in the
+    # same order.
+    sold = Counter(item.asset_id for item in items)
+    session.execute(
+        sa.update(ASSETS)
+        .where(ASSETS.c.id == sa.bindparam("asset_id"))
+        .values(times_licensed=ASSETS.c.times_licensed + sa.bindparam("sold")),
+        [{"asset_id": asset_id, "sold": sold[asset_id]} for asset_id in sorted(sold)],
+    )
+    enqueue(session, "payments.send_receipts", list(orders))
+
+
+def _issue_licences(session: Session, orders: dict[int, Any], items: list[Any]) -> None:
+    grants: list[LicenceGrant] = [
+        {
+            "holder_user_id": orders[item.order_id].buyer_id,
+            "asset_id": item.asset_id,
+            "terms_id": item.terms_id,
+            "size": item.size,
+            "price_cents": item.price_cents,
+            "currency": orders[item.order_id].currency,
+            "order_id": item.order_id,
+            "order_item_id": item.id,
+        }
+        for item in items
+    ]
+    licences = issue_many(session, grants)
+    session.execute(
+        sa.update(ITEMS)
+        .where(ITEMS.c.id == sa.bindparam("item_id"))
+        .values(licence_id=sa.bindparam("new_licence_id")),
+        [{"item_id": item, "new_licence_id": licence} for item, licence in licences.items()],
+    )
