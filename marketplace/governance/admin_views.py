@@ -88,7 +88,7 @@ def new_election() -> str | BaseResponse | tuple[str, int]:
         request = votes.ElectionRequest(
             title=form.title.data or "",
             member_class_code=form.member_class.data or "",
-            seats=form.seats.data or 0,
+            seats=form.seats.data,
             candidate_member_ids=list(form.candidates.data or []),
             terms=votes.VoteTerms(
                 closes_at=_as_utc(form.closes_at.data), quorum_pct=form.quorum_pct.data or 0

@@ -132,7 +132,7 @@ def create_election() -> tuple[dict[str, Any], int]:
     request = votes.ElectionRequest(
         title=text_field(body, "title"),
         member_class_code=text_field(body, "member_class"),
-        seats=schemas.whole_number(body.get("seats"), "seats"),
+        seats=None if body.get("seats") is None else schemas.whole_number(body["seats"], "seats"),
         candidate_member_ids=[schemas.whole_number(c, "candidates") for c in candidates],
         terms=schemas.vote_terms(body, int(current_app.config["VOTE_DEFAULT_QUORUM_PCT"])),
         description=text_field(body, "description", required=False),

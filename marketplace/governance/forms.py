@@ -14,7 +14,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from marketplace.governance.models import MAX_TITLE_CHARS
 from marketplace.governance.proposals import MAX_COMMENT_CHARS
@@ -81,7 +81,11 @@ class VoteTermsForm(FlaskForm):
 class ElectionForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=MAX_TITLE_CHARS)])
     member_class = SelectField("Class electing", choices=[], validators=[DataRequired()])
-    seats = IntegerField("Seats", default=1, validators=[NumberRange(min=1, max=50)])
+    seats = IntegerField(
+        "Seats",
+        validators=[Optional(), NumberRange(min=1, max=50)],
+        description="Leave empty to fill the class's board seats (see Member classes).",
+    )
     candidates = SelectMultipleField(
         "Candidates (members of that class)", choices=[], coerce=int, validate_choice=False
     )

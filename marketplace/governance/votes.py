@@ -36,7 +36,7 @@ class VoteTerms:
 class ElectionRequest:
     title: str
     member_class_code: str
-    seats: int
+    seats: int | None  # None: the class's board seats
     candidate_member_ids: list[int]
     terms: VoteTerms
     description: str = ""
@@ -118,8 +118,13 @@ def create_election(admin: User, request: ElectionRequest) -> Vote:
         ).scalar_one_or_none()
         if member_class is None:
             raise InvalidInput("No such member class.", fields={"member_class": "Unknown class."})
-        if request.seats < 1:
-            raise InvalidInput("An election fills at least one seat.", fields={"seats": "≥ 1"})
+        seats = member_class.board_seats if request.seats is None else request.seats
+        if seats < 1:
+            raise InvalidInput(
+                f"An election fills at least one seat; the {member_class.name} class has "
+                f"{member_class.board_seats} board seats.",
+                fields={"seats": "At least 1."},
+            )
         title = " ".join(request.title.split())
         if not title:
             raise InvalidInput("Give the election a title.", fields={"title": "Required."})
@@ -131,7 +136,7 @@ def create_election(admin: User, request: ElectionRequest) -> Vote:
             title=title,
             description_markdown=request.description,
             member_class=member_class,
-            seats=request.seats,
+            seats=seats,
             opens_at=opens_at,
             closes_at=request.terms.closes_at,
             quorum_pct=request.terms.quorum_pct,

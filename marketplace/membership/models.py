@@ -32,6 +32,10 @@ class MemberClass(db.Model):  # type: ignore[name-defined]
     dividend_basis: Mapped[str] = mapped_column(
         sa.String(16), nullable=False, default="equal", server_default="equal"
     )
+    # Seats on the board this class elects among its members (marketplace.governance).
+    board_seats: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0"
+    )
 
 
 class Member(db.Model):  # type: ignore[name-defined]

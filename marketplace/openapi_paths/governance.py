@@ -66,10 +66,11 @@ GOVERNANCE_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/admin/elections": {
         "post": _op(
-            "Call a ranked-choice (STV) election of a class's seats among its members",
+            "Call a ranked-choice (STV) election among a class's members; seats default to the "
+            "class's board seats (data: founders 5, staff 2, artists 2)",
             auth="admin",
             body={
-                "required": ["title", "member_class", "seats", "candidates", "closes_at"],
+                "required": ["title", "member_class", "candidates", "closes_at"],
                 "properties": {
                     "title": {"type": "string"},
                     "description": {"type": "string"},

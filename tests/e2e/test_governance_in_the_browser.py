@@ -3,16 +3,13 @@ result shows. In a real browser."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
-from marketplace.extensions import db
-from marketplace.governance.models import Vote
 from tests.fixtures.factories import Factory
+from tests.fixtures.governance import end_vote
 from tests.fixtures.web import TEST_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -77,14 +74,7 @@ def test_propose_support_vote_and_see_the_result(
         expect(page.get_by_text("Counts stay hidden until the vote closes")).to_be_visible()
         sign_out()
 
-    with app.app_context():
-        now = datetime.now(UTC)
-        db.session.execute(
-            sa.update(Vote).values(
-                opens_at=now - timedelta(hours=1), closes_at=now - timedelta(seconds=1)
-            )
-        )
-        db.session.commit()
+    end_vote(app)
 
     sign_in("ana")
     page.goto(vote_url)

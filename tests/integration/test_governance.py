@@ -14,6 +14,7 @@ from marketplace.extensions import db
 from marketplace.governance import votes
 from marketplace.governance.models import Ballot, Vote, VoteParticipation
 from tests.fixtures.factories import Factory
+from tests.fixtures.governance import end_vote
 from tests.fixtures.mail import SmtpSink
 from tests.fixtures.web import api_token
 
@@ -22,18 +23,6 @@ Headers = dict[str, str]
 
 def _later(hours: int = 24) -> str:
     return (datetime.now(UTC) + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
-
-
-def _end(app: Flask, vote_id: int) -> None:
-    """Move a vote's schedule into the past, as if its closing time had come."""
-    with app.app_context():
-        now = datetime.now(UTC)
-        db.session.execute(
-            sa.update(Vote)
-            .where(Vote.id == vote_id)
-            .values(opens_at=now - timedelta(hours=2), closes_at=now - timedelta(seconds=1))
-        )
-        db.session.commit()
 
 
 @pytest.fixture
@@ -162,7 +151,7 @@ def test_one_member_one_vote_changed_until_close_then_counted(
     assert live["counts"] is None
     assert live["you_voted"] is True
 
-    _end(app, vote_id)
+    end_vote(app, vote_id)
     closed = client.get(f"/api/v1/votes/{vote_id}", headers=artists[0]).get_json()
     assert closed["status"] == "closed"
     assert closed["counts"] == {"yes": 3, "no": 0, "abstain": 1}
@@ -193,7 +182,7 @@ def test_the_ballot_table_cannot_name_a_voter(
     with app.app_context():
         before = set(db.session.scalars(sa.select(Ballot.id)))
         assert all(db.session.scalars(sa.select(Ballot.replace_key)))
-    _end(app, vote_id)
+    end_vote(app, vote_id)
     client.get(f"/api/v1/votes/{vote_id}", headers=artists[0])
     with app.app_context():
         rows = db.session.execute(sa.select(Ballot.id, Ballot.replace_key, Ballot.choice)).all()
@@ -208,7 +197,7 @@ def test_no_quorum_and_two_thirds(
     first = _put_to_vote(client, admin, _propose(client, artists[0])["id"], quorum_pct=50)
     client.post(f"/api/v1/votes/{first}/ballot", headers=artists[0], json={"choice": "yes"})
     client.post(f"/api/v1/votes/{first}/ballot", headers=artists[1], json={"choice": "yes"})
-    _end(app, first)
+    end_vote(app, first)
     missed = client.get(f"/api/v1/votes/{first}", headers=admin).get_json()
     assert (missed["quorum_reached"], missed["result"]) == (False, "no_quorum")
 
@@ -217,7 +206,7 @@ def test_no_quorum_and_two_thirds(
     )
     for who, choice in enumerate(["yes", "yes", "no"]):
         client.post(f"/api/v1/votes/{second}/ballot", headers=artists[who], json={"choice": choice})
-    _end(app, second)
+    end_vote(app, second)
     assert client.get(f"/api/v1/votes/{second}", headers=admin).get_json()["result"] == "passed"
 
 
@@ -235,7 +224,6 @@ def test_a_ranked_choice_election_shows_its_rounds(
         json={
             "title": "Artist seats 2026",
             "member_class": "artists",
-            "seats": 2,
             "candidates": ids[:3],
             "closes_at": _later(),
             "quorum_pct": 20,
@@ -243,6 +231,7 @@ def test_a_ranked_choice_election_shows_its_rounds(
     )
     assert created.status_code == 201, created.get_json()
     election = created.get_json()
+    assert election["seats"] == 2, "the artists' board seats, from the member class"
     candidate = [c["id"] for c in election["candidates"]]
     wrong = client.post(
         f"/api/v1/votes/{election['id']}/ballot", headers=artists[0], json={"choice": "yes"}
@@ -255,7 +244,7 @@ def test_a_ranked_choice_election_shows_its_rounds(
             f"/api/v1/votes/{election['id']}/ballot", headers=who, json={"ranking": ranking}
         )
         assert answer.status_code == 200, answer.get_json()
-    _end(app, election["id"])
+    end_vote(app, election["id"])
     result = client.get(f"/api/v1/votes/{election['id']}", headers=admin).get_json()
     assert result["result"] == "elected"
     assert result["quota"] == "2"  # Droop: floor(5 / 3) + 1
@@ -347,7 +336,7 @@ def test_the_schedule_opens_and_closes_votes(
         ).status_code
         == 200
     )
-    _end(app, vote_id)
+    end_vote(app, vote_id)
     with app.app_context():
         assert votes.close_due() == 1
         assert votes.close_due() == 0

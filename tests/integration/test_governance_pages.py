@@ -11,18 +11,8 @@ from flask.testing import FlaskClient
 from marketplace.extensions import db
 from marketplace.governance.models import Proposal, Vote
 from tests.fixtures.factories import Factory
+from tests.fixtures.governance import end_vote
 from tests.fixtures.web import AuthActions, post_form
-
-
-def _close_now(app: Flask, vote_id: int) -> None:
-    with app.app_context():
-        now = datetime.now(UTC)
-        db.session.execute(
-            sa.update(Vote)
-            .where(Vote.id == vote_id)
-            .values(opens_at=now - timedelta(hours=1), closes_at=now - timedelta(seconds=1))
-        )
-        db.session.commit()
 
 
 def test_propose_support_vote_and_see_the_result_through_the_pages(
@@ -79,7 +69,7 @@ def test_propose_support_vote_and_see_the_result_through_the_pages(
     assert post_form(client, vote_url, {"choice": "no"}).status_code == 302
     auth.logout()
 
-    _close_now(app, vote_id)
+    end_vote(app, vote_id)
     auth.login("ana@example.org")
     result = client.get(vote_url).get_data(as_text=True)
     assert "Result:" in result
@@ -127,7 +117,7 @@ def test_admins_call_an_election_and_members_rank_candidates(
     repeated = post_form(client, vote_url, {"rank_1": str(first), "rank_2": str(first)})
     assert repeated.status_code == 422
 
-    _close_now(app, vote.id)
+    end_vote(app, vote.id)
     page = client.get(vote_url).get_data(as_text=True)
     assert "Seats filled" in page
     assert "Round 1" in page

@@ -18,6 +18,7 @@ from marketplace.extensions import db
 from marketplace.governance import ballots, proposals, votes
 from marketplace.governance.models import Ballot, Proposal, Vote, VoteParticipation
 from tests.fixtures.factories import Factory, unique_email
+from tests.fixtures.governance import end_vote
 from tests.fixtures.mail import SmtpSink
 
 pytestmark = pytest.mark.services
@@ -101,16 +102,10 @@ def test_the_beat_task_closes_a_vote_and_tells_the_members(
     vote_id = votes.put_proposal_to_vote(admin, proposal.id, terms).id
     for person, choice in zip(people, ["yes", "yes", "no"], strict=True):
         ballots.cast(person, vote_id, {"choice": choice})
-    now = datetime.now(UTC)
-    db.session.execute(
-        sa.update(Vote)
-        .where(Vote.id == vote_id)
-        .values(opens_at=now - timedelta(hours=1), closes_at=now - timedelta(seconds=1))
-    )
-    db.session.commit()
+    end_vote(services_app, vote_id)
 
     services_app.extensions["celery"].send_task("governance.open_and_close_votes")
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         db.session.remove()
         vote = db.session.get(Vote, vote_id)
