@@ -113,6 +113,9 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # WAL lets the web app read while the worker writes.
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Search reads its indexes from the OS page cache without copying each page (7-10 %
+        # faster at a million assets, bench/search.py). SQLite's default cap: 2 GB mapped.
+        cursor.execute("PRAGMA mmap_size=2147418112")
         cursor.close()
 
 

@@ -6,9 +6,11 @@ uploads (plus one, to know there are more), which every sort (relevance, newest,
 licensed) then orders among themselves; the page and the total come from one query. The total
 is exact up to ``RANK_CAP``; beyond, it is an estimate and the API says so. Without words,
 partial indexes give the sort's order over the whole catalogue. The selective filters (video,
-square, panoramic) are terms of the full-text index (migration 0006), so the index intersects
-them with the words. A co-op that outgrows PostgreSQL can add an OpenSearch engine with the
-same method.
+square, panoramic; on SQLite also people and portrait) are terms of the full-text index
+(migration 0006), so the index intersects them with the words. On SQLite, the candidates'
+columns come from an index of their own (migration 0017), and a query with a phrase ranks
+fewer matches (``PHRASE_RANK_CAP``). A co-op that outgrows PostgreSQL can add an OpenSearch
+engine with the same method.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import Join
 
 from marketplace.assets.models import Asset
 from marketplace.catalogue.query import ParsedQuery, fts5_match, websearch_text
@@ -26,6 +31,10 @@ from marketplace.membership.models import Member
 
 # At most this many matches are ranked and counted (the newest, or most licensed).
 RANK_CAP = 5000
+# SQLite, a query with a phrase: FTS5 reads the word positions of every document holding all
+# the phrase's words. For two common words that is 20-30 ms to find 5,000 matches at a million
+# assets, and the relevance reads them again for the title. So phrases rank the newest 1,000.
+PHRASE_RANK_CAP = 1000
 # Weighted RGB distance (green counts most, as the eye sees it): about 45 levels per channel.
 COLOUR_WEIGHTS = (2, 4, 3)
 COLOUR_DISTANCE_MAX = sum(COLOUR_WEIGHTS) * 45**2
@@ -50,6 +59,8 @@ class SearchPage:
     ids: list[int]
     total: int
     total_exact: bool
+    # The engine stopped counting at its cap: "more than" total (else an estimate, "about").
+    total_is_lower_bound: bool = False
 
 
 class SearchEngine(Protocol):
@@ -61,7 +72,10 @@ class SearchEngine(Protocol):
 
 def _catalogue_conditions(filters: SearchFilters) -> list[Any]:
     """What every engine filters on, on the assets table: only work that is for sale."""
-    conditions: list[Any] = [Asset.status == "published", Asset.withdrawn_at.is_(None)]
+    # A literal, not a parameter: the planners prove from it that the partial indexes of the work
+    # for sale (migrations 0006, 0017) hold every row wanted; SQLite uses none otherwise.
+    for_sale = sa.literal("published", literal_execute=True)
+    conditions: list[Any] = [Asset.status == for_sale, Asset.withdrawn_at.is_(None)]
     if filters.kind:
         conditions.append(Asset.kind == filters.kind)
     if filters.orientation == "landscape":
@@ -95,26 +109,39 @@ def _catalogue_conditions(filters: SearchFilters) -> list[Any]:
     return conditions
 
 
-# The filters that are terms of the full-text index (migration 0006): only the selective
-# ones, each under a tenth of a catalogue. For the common ones (photo, landscape, portrait,
-# people or not) intersecting a long list of documents costs more than checking the few
-# extra rows the query reads anyway.
+# The filters that are terms of the full-text index (migration 0006: every filter of kind,
+# orientation and people is there): the selective ones, each under a tenth of a catalogue.
 INDEXED_FILTERS = {
     ("kind", "video"): "facetkindvideo",
     ("orientation", "square"): "facetsquare",
     ("orientation", "panoramic"): "facetpanoramic",
 }
+# SQLite: also those that keep about a third (people, portrait: 35 % and 31 % of a million in
+# bench/search.py). FTS5 walks its index newest first, and a word ANDed with one of these
+# reads fewer entries than the rows the join would read and reject (1.4-2x faster measured).
+# Not those that keep most (no people, landscape, photo: 65-92 %), where it is the reverse.
+SQLITE_INDEXED_FILTERS = {
+    **INDEXED_FILTERS,
+    ("people", "yes"): "facetpeople",
+    ("orientation", "portrait"): "facetportrait",
+}
 
 
-def _indexed_filters(filters: SearchFilters) -> tuple[list[str], SearchFilters]:
+def _indexed_filters(
+    filters: SearchFilters, indexed: dict[tuple[str, str], str]
+) -> tuple[list[str], SearchFilters]:
     """The filters that become index terms, and the filters left for the SQL conditions."""
     terms: list[str] = []
-    if (term := INDEXED_FILTERS.get(("kind", filters.kind or ""))) is not None:
+    if (term := indexed.get(("kind", filters.kind or ""))) is not None:
         terms.append(term)
         filters = replace(filters, kind=None)
-    if (term := INDEXED_FILTERS.get(("orientation", filters.orientation or ""))) is not None:
+    if (term := indexed.get(("orientation", filters.orientation or ""))) is not None:
         terms.append(term)
         filters = replace(filters, orientation=None)
+    people = {True: "yes", False: "no", None: ""}[filters.people]
+    if (term := indexed.get(("people", people))) is not None:
+        terms.append(term)
+        filters = replace(filters, people=None)
     return terms, filters
 
 
@@ -133,9 +160,16 @@ def _browse_order(filters: SearchFilters) -> list[Any]:
 
 
 def _page(
-    session: Session, candidates: Any, filters: SearchFilters, page: int, per_page: int
+    session: Session,
+    candidates: Any,
+    filters: SearchFilters,
+    page: int,
+    per_page: int,
+    cap: int | None = None,
 ) -> SearchPage:
-    """One page of the (capped) candidates, best first, counted in the same query."""
+    """One page of the candidates (at most ``cap`` + 1, RANK_CAP by default), best first,
+    counted in the same query."""
+    cap = RANK_CAP if cap is None else cap
     capped = candidates.subquery("candidates")
     order: list[Any]
     if filters.sort == "most_licensed":
@@ -146,7 +180,7 @@ def _page(
         order = [capped.c.rank.desc(), capped.c.published_at.desc()]
     offset = (page - 1) * per_page
     # The extra candidate only tells that there are more: it is never shown.
-    shown = min(per_page, RANK_CAP - offset)
+    shown = min(per_page, cap - offset)
     rows = (
         session.execute(
             sa.select(capped.c.id, sa.func.count().over().label("total"))
@@ -164,7 +198,10 @@ def _page(
     else:  # past the last page (or the cap): count what there is
         total = int(session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
     return SearchPage(
-        ids=[row.id for row in rows], total=min(total, RANK_CAP), total_exact=total <= RANK_CAP
+        ids=[row.id for row in rows],
+        total=min(total, cap),
+        total_exact=total <= cap,
+        total_is_lower_bound=total > cap,
     )
 
 
@@ -179,6 +216,32 @@ def _browse(session: Session, filters: SearchFilters, page: int, per_page: int) 
     return _page(session, candidates, filters, page, per_page)
 
 
+# The columns a candidate needs (the sort's, the filters'), in a partial index of the work for
+# sale (migration 0017): reading them there costs about a fifth of reading the wide assets row.
+SQLITE_CANDIDATES_INDEX = "ix_assets_search_candidates"
+
+
+class _CandidatesJoin(Join):
+    """The full-text matches joined to assets through SQLITE_CANDIDATES_INDEX: SQLite's planner
+    otherwise always looks the rowid up in the table itself."""
+
+    inherit_cache = True
+
+
+@compiles(_CandidatesJoin, "sqlite")
+def _compile_candidates_join(join: _CandidatesJoin, compiler: SQLCompiler, **kw: Any) -> str:
+    kw.pop("asfrom", None)
+    # The on-clause also tells SQLAlchemy's FROM linter that the two sides are joined.
+    assert join.onclause is not None  # noqa: S101 - built with one below, always
+    return (
+        compiler.process(join.left, asfrom=True, **kw)
+        + " JOIN "
+        + compiler.process(join.right, asfrom=True, **kw)
+        + f" INDEXED BY {SQLITE_CANDIDATES_INDEX} ON "
+        + compiler.process(join.onclause, **kw)
+    )
+
+
 def _fts5_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
@@ -188,7 +251,10 @@ class SqliteSearchEngine:
 
     Not bm25: FTS5's bm25 first counts the documents holding each term, 40-60 ms for a word
     found in most of a million assets, whatever the LIMIT. Among the newest matches, those
-    with all the words in the title or keywords rank first, then the newest.
+    with all the words in the title or keywords rank first, then the newest. The work, at a
+    million assets: FTS5 walking its index newest first (1-30 ms: the more words and index
+    terms, or the rarer their conjunction, the longer), 1.5-2.5 us a candidate in the
+    candidates' index, and the same walk again, column-filtered, for the relevance.
     """
 
     def search(
@@ -196,22 +262,25 @@ class SqliteSearchEngine:
     ) -> SearchPage:
         if filters.query.is_empty:
             return _browse(session, filters, page, per_page)
-        facets, rest = _indexed_filters(filters)
+        facets, rest = _indexed_filters(filters, SQLITE_INDEXED_FILTERS)
+        cap = min(PHRASE_RANK_CAP, RANK_CAP) if filters.query.phrases else RANK_CAP
         expression = fts5_match(filters.query)
-        if facets:
-            expression = f"({expression}) AND search_facets : (" + " AND ".join(facets) + ")"
+        # The filters' index terms, ANDed to both full-text queries below: the second then reads
+        # the candidates, not every match of the words since the oldest candidate.
+        in_facets = f" AND search_facets : ({' AND '.join(facets)})" if facets else ""
+        expression = f"({expression}){in_facets}" if facets else expression
         fts = sa.table("asset_search", sa.column("rowid"))
         matching = (
             sa.select(*_CANDIDATE_COLUMNS)
-            .select_from(fts.join(Asset, Asset.id == fts.c.rowid))
+            .select_from(_CandidatesJoin(fts, Asset.__table__, Asset.id == fts.c.rowid))
             .where(sa.text("asset_search MATCH :match").bindparams(match=expression))
             .where(*_catalogue_conditions(rest))
             # The newest uploads: FTS5 walks its index backwards and stops at the cap.
             .order_by(fts.c.rowid.desc())
-            .limit(RANK_CAP + 1)
+            .limit(cap + 1)
         )
         if filters.sort != "relevance":
-            return _page(session, matching, filters, page, per_page)
+            return _page(session, matching, filters, page, per_page, cap)
         newest = matching.cte("newest")
         terms = [_fts5_string(w) for w in filters.query.words]
         terms += [_fts5_string(" ".join(p)) for p in filters.query.phrases]
@@ -220,7 +289,7 @@ class SqliteSearchEngine:
             sa.select(titled.c.rowid)
             .where(
                 sa.text("titled.asset_search MATCH :in_title").bindparams(
-                    in_title="{title keywords_text} : (" + " AND ".join(terms) + ")"
+                    in_title="{title keywords_text} : (" + " AND ".join(terms) + ")" + in_facets
                 )
             )
             # Only among the candidates: FTS5 seeks its index to the oldest one.
@@ -233,7 +302,7 @@ class SqliteSearchEngine:
             newest.c.times_licensed,
             sa.case((in_title.c.rowid.is_not(None), 1), else_=0).label("rank"),
         ).select_from(newest.outerjoin(in_title, in_title.c.rowid == newest.c.id))
-        return _page(session, ranked, filters, page, per_page)
+        return _page(session, ranked, filters, page, per_page, cap)
 
 
 # PostgreSQL visits a heap row for each candidate (rank, status, date): about 2 us each in id
@@ -252,7 +321,7 @@ class PostgresSearchEngine:
     ) -> SearchPage:
         if filters.query.is_empty:
             return _browse(session, filters, page, per_page)
-        facets, rest = _indexed_filters(filters)
+        facets, rest = _indexed_filters(filters, INDEXED_FILTERS)
         words: Any = sa.func.websearch_to_tsquery(
             sa.literal_column("'english'::regconfig"), websearch_text(filters.query)
         )

@@ -2,7 +2,7 @@
 
 SQLite keeps an FTS5 table (``asset_search`` and its shadow tables) filled by triggers;
 PostgreSQL a generated ``tsvector`` column with a GIN index. Both are created by migrations
-0004 and 0006 and kept out of the model/migration comparison.
+0004, 0006 and 0017 and kept out of the model/migration comparison.
 
 SQLite caution for later migrations: never let Alembic's batch mode *recreate* the assets
 table (adding a column is fine; dropping or retyping one is not): the copy would lose the
@@ -21,6 +21,8 @@ SEARCH_INDEXES = {
     # Partial, descending indexes for browsing (migration 0006), which autogenerate misreads.
     "ix_assets_for_sale_newest",
     "ix_assets_for_sale_licensed",
+    # SQLite only (migration 0017): the search candidates' columns, named by the engine.
+    "ix_assets_search_candidates",
 }
 
 

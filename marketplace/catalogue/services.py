@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from marketplace.assets.models import Asset, parse_hex_colour
-from marketplace.catalogue import engines, vocabulary
+from marketplace.catalogue import vocabulary
 from marketplace.catalogue.engines import SearchFilters, engine_for
 from marketplace.catalogue.query import parse
 from marketplace.errors import InvalidInput
@@ -31,11 +31,8 @@ class SearchResults:
     per_page: int
     did_you_mean: str | None = None
     broader: list[str] = field(default_factory=list)
-
-    @property
-    def total_is_lower_bound(self) -> bool:
-        """The engine stopped counting at its cap ("more than"), rather than estimating."""
-        return not self.total_exact and self.total == engines.RANK_CAP
+    # The engine stopped counting at its cap ("more than"), rather than estimating ("about").
+    total_is_lower_bound: bool = False
 
 
 def _choice(args: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
@@ -111,6 +108,7 @@ def search(filters: SearchFilters, page: int, per_page: int) -> SearchResults:
         assets=[by_id[i] for i in found.ids if i in by_id],
         total=found.total,
         total_exact=found.total_exact,
+        total_is_lower_bound=found.total_is_lower_bound,
         page=page,
         per_page=per_page,
         did_you_mean=vocabulary.did_you_mean(filters.query) if few else None,

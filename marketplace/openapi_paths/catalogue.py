@@ -66,7 +66,8 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
             " orientation (landscape|portrait|square|panoramic), contributor (member number),"
             " people (yes|no), min_mp, added_since (YYYY-MM-DD),"
             " sort (relevance|newest|most_licensed), page, per_page. The newest 5,000 matches"
-            " are ranked; past them total is a lower bound or an estimate (total_exact false).",
+            " are ranked (1,000 for a search with a quoted phrase on the embedded SQLite"
+            " engine); past them total is a lower bound or an estimate (total_exact false).",
             auth=None,
             tag="catalogue",
         ),

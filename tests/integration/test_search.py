@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from tests.fixtures.catalogue import Catalogue
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def search_app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+def search_app(request: pytest.FixtureRequest) -> Flask:
     app: Flask = request.getfixturevalue("app" if request.param == "sqlite" else "services_app")
     return app
 
@@ -202,7 +201,8 @@ def test_did_you_mean_and_broader_searches(search_app: Flask, catalogue: Catalog
 
 
 def test_index_term_filters_follow_the_asset(search_app: Flask, catalogue: Catalogue) -> None:
-    """Video, square and panoramic are full-text index terms: they must follow every change."""
+    """Video, square and panoramic (on SQLite also people and portrait) are full-text index
+    terms: they must follow every change."""
     import sqlalchemy as sa
 
     from marketplace.assets.models import Asset
@@ -221,6 +221,16 @@ def test_index_term_filters_follow_the_asset(search_app: Flask, catalogue: Catal
         session.execute(sa.update(Asset).where(Asset.id == square).values(width=6000))
     assert catalogue.search(client, "waterfall", orientation="square") == []
     assert set(catalogue.search(client, "waterfall", orientation="panoramic")) == {square, wide}
+    # People, and portrait: a new judgement and a rotation.
+    assert catalogue.search(client, "waterfall", people="yes") == []
+    assert catalogue.search(client, "waterfall", orientation="portrait") == []
+    with unit_of_work() as session:
+        session.execute(sa.update(Asset).where(Asset.id == video).values(has_people=True))
+        session.execute(sa.update(Asset).where(Asset.id == wide).values(width=2000, height=9000))
+    assert catalogue.search(client, "waterfall", people="yes") == [video]
+    assert set(catalogue.search(client, "waterfall", people="no")) == {square, wide}
+    assert catalogue.search(client, "waterfall", orientation="portrait") == [wide]
+    assert catalogue.search(client, "waterfall", orientation="portrait", people="yes") == []
 
 
 def test_most_licensed_sort(search_app: Flask, catalogue: Catalogue) -> None:
@@ -259,6 +269,24 @@ def test_the_newest_matches_are_ranked_and_the_total_says_when_it_stops(
     monkeypatch.setattr(engines, "RANK_CAP", 6)
     body = client.get("/api/v1/search", query_string={"q": "pebble"}).get_json()
     assert (body["total"], body["total_exact"]) == (6, True)
+
+
+def test_sqlite_ranks_fewer_phrase_matches(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phrase reads word positions: SQLite ranks its newest PHRASE_RANK_CAP matches only."""
+    from marketplace.catalogue import engines
+
+    catalogue = Catalogue()
+    ids = [catalogue.add(f"Paper boat {n}", "paper, boat", age_days=10 - n) for n in range(4)]
+    monkeypatch.setattr(engines, "PHRASE_RANK_CAP", 2)
+    body = client.get("/api/v1/search", query_string={"q": '"paper boat"'}).get_json()
+    assert [r["id"] for r in body["results"]] == ids[::-1][:2]
+    assert (body["total"], body["total_exact"]) == (2, False)
+    assert "More than 2 results" in client.get('/search?q="paper boat"').get_data(as_text=True)
+    # Words without a phrase count to RANK_CAP, as before.
+    body = client.get("/api/v1/search", query_string={"q": "paper boat"}).get_json()
+    assert (body["total"], body["total_exact"]) == (4, True)
 
 
 @pytest.mark.services
