@@ -33,404 +33,44 @@ warm cache (an in-process cache misses each address once in each worker first); 
 rows show what every miss costs. Target (from the issue): the search page serves at least
 25 % of hello's requests/s, checked for both search targets under every setting but ``none``;
 the exit status is 1 when one misses it.
+
+The parts: ``pages_catalogue`` (the catalogue and the targets' addresses), ``pages_server``
+(gunicorn), ``pages_wrk`` (the load and its figures) and ``pages_report`` (the table).
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
-import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import textwrap
-import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-
-import numpy as np
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from bench.catalogue import build_vocabulary, generate_catalogue  # noqa: E402
-
-TARGET_SHARE = 0.25
-WORKERS = 4
-THREADS = 2
-CONNECTIONS = 32
-BOOT_TIMEOUT_S = 60.0
-WARMUP_SLICE_S = 2
-CACHES = ("memory", "redis", "none")
-FILTERS = (
-    "kind=photo&orientation=landscape",
-    "kind=photo&people=no&sort=newest",
-    "orientation=portrait&people=yes",
-    "kind=video&sort=newest",
+from bench.pages_catalogue import build_targets, prepare_catalogue  # noqa: E402
+from bench.pages_report import report  # noqa: E402
+from bench.pages_server import (  # noqa: E402
+    check_pages,
+    find_tools,
+    free_port,
+    server_env,
+    start_server,
+    stop_server,
+    wait_until_serving,
 )
+from bench.pages_wrk import Result, measure  # noqa: E402
 
-
-@dataclass
-class Target:
-    name: str
-    paths: list[str]
-    checked: bool  # held to the 25 % target
-
-
-@dataclass
-class Result:
-    cache: str
-    target: Target
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    hits: int
-    misses: int
-    not_ok: int  # answers other than 200
-    socket_errors: int
-    warmup_seconds: int
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    @property
-    def hit_share(self) -> float | None:
-        seen = self.hits + self.misses
-        return self.hits / seen if seen else None
-
-
-# --- what to ask for --------------------------------------------------------------------------
-
-
-def build_targets(database_url: str, seed: int, asset_pages: int) -> list[Target]:
-    from marketplace.catalogue.pages import slugify
-
-    words = build_vocabulary(seed=seed)[:20]
-    common = [f"/search?q={word}" for word in words]
-    filtered = [
-        f"/search?q={word}&{FILTERS[i % len(FILTERS)]}" for i, word in enumerate(words[:8] * 3)
-    ]
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            low, high = connection.execute(sa.text("SELECT min(id), max(id) FROM assets")).one()
-            if low is None:
-                raise SystemExit(f"{database_url} has no assets.")
-            rng = np.random.default_rng([seed, 21])
-            candidates = sorted({int(i) for i in rng.integers(low, high + 1, asset_pages * 3)})
-            statement = sa.text(
-                "SELECT id, title FROM assets WHERE id IN :ids AND status = 'published' "
-                "AND withdrawn_at IS NULL ORDER BY id"
-            ).bindparams(sa.bindparam("ids", expanding=True))
-            rows = connection.execute(statement, {"ids": candidates}).all()
-    finally:
-        engine.dispose()
-    chosen = [rows[int(i)] for i in rng.permutation(len(rows))[:asset_pages]]
-    assets = [
-        f"/assets/{i}-{slugify(title)}" if slugify(title) else f"/assets/{i}" for i, title in chosen
-    ]
-    return [
-        Target("hello", ["/_bench/hello"], checked=False),
-        Target("search, common word", common, checked=True),
-        Target("search, filters", filtered, checked=True),
-        Target("asset page", assets, checked=False),
-    ]
-
-
-def wrk_script(paths: list[str]) -> str:
-    """Cycles through ``paths`` (each thread from its own place); counts X-Page-Cache."""
-    listed = ",\n".join(f"  {json.dumps(p)}" for p in paths)
-    return (
-        textwrap.dedent(
-            """\
-        local paths = {
-        %s
-        }
-        local threads = {}
-        counter, hits, misses, not_ok = 0, 0, 0, 0
-
-        function setup(thread)
-          table.insert(threads, thread)
-          thread:set("counter", #threads * 7919)
-        end
-
-        function request()
-          counter = counter + 1
-          return wrk.format("GET", paths[counter %% #paths + 1])
-        end
-
-        function response(status, headers, body)
-          local cache = headers["X-Page-Cache"]
-          if cache == "hit" then hits = hits + 1 elseif cache == "miss" then misses = misses + 1 end
-          if status ~= 200 then not_ok = not_ok + 1 end
-        end
-
-        function done(summary, latency, requests)
-          local h, m, n = 0, 0, 0
-          for _, thread in ipairs(threads) do
-            h = h + thread:get("hits")
-            m = m + thread:get("misses")
-            n = n + thread:get("not_ok")
-          end
-          local e = summary.errors
-          io.write(string.format(
-            'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
-            '"hits": %%d, "misses": %%d, "not_ok": %%d, "socket_errors": %%d}\\n',
-            summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-            h, m, n, e.connect + e.read + e.write + e.timeout))
-        end
-        """
-        )
-        % listed
-    )
-
-
-def run_wrk(port: int, script: Path, seconds: int) -> dict[str, int]:
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
-    command += ["--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    figures: dict[str, int] = json.loads(line.removeprefix("BENCH "))
-    return figures
-
-
-# --- the server -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def server_env(
-    folder: Path, database_url: str, cache: str, redis_url: str, prefix: str
-) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("MARKETPLACE_") and key not in ("REDIS_URL", "CELERY_BROKER_URL")
-    }
-    env.update(
-        {
-            "MARKETPLACE_ENV": "demo",
-            "MARKETPLACE_SECRET_KEY": uuid.uuid4().hex * 2,
-            "DATABASE_URL": database_url,
-            "MARKETPLACE_INSTANCE_PATH": str(folder / "instance"),
-            "MARKETPLACE_PAGE_CACHE": cache,
-            "MARKETPLACE_PAGE_CACHE_REDIS_URL": redis_url,
-            "MARKETPLACE_PAGE_CACHE_PREFIX": prefix,
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    return env
-
-
-def start_server(
-    folder: Path, env: dict[str, str], port: int, gunicorn: str
-) -> subprocess.Popen[bytes]:
-    log = (folder / "gunicorn.log").open("ab")
-    command = [gunicorn, "--workers", str(WORKERS), "--worker-class", "sync"]
-    # No control socket: gunicorn would otherwise put one in ~/.gunicorn, outside the folder.
-    command += ["--bind", f"127.0.0.1:{port}", "--no-control-socket", "bench.pages_app:app"]
-    return subprocess.Popen(  # noqa: S603 - the venv's gunicorn, fixed arguments
-        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def fetch(port: int, path: str) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def wait_until_serving(server: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + BOOT_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with code {server.returncode}")
-        try:
-            if fetch(port, "/_bench/hello") == (200, b"hello"):
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the app did not answer within a minute")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    server.terminate()  # gunicorn's graceful stop: workers finish their request and exit
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)  # its own session: only the master and workers
-        server.wait()
-
-
-def check_pages(port: int, targets: list[Target]) -> None:
-    """Each target's first address answers 200 (and search finds something) before timing."""
-    for target in targets:
-        status, body = fetch(port, target.paths[0])
-        if status != 200:
-            raise RuntimeError(f"{target.paths[0]} answered {status}")
-        if target.name.startswith("search") and b"asset-grid" not in body:
-            raise RuntimeError(f"{target.paths[0]} found nothing")
-
-
-def warm_up(port: int, script: Path, most_seconds: int) -> int:
-    """wrk in 2 s slices until a slice answers with no cache miss (or ``most_seconds``).
-
-    An in-process cache has to see every address in every worker before it serves them all;
-    a shared one once per address. Returns the seconds used.
-    """
-    used = 0
-    while used < most_seconds:
-        seconds = min(WARMUP_SLICE_S, most_seconds - used)
-        figures = run_wrk(port, script, seconds)
-        used += seconds
-        # A slice in which no answer came back says nothing yet.
-        if figures["requests"] and figures["misses"] == 0:
-            break
-    return used
-
-
-def measure(
-    cache: str, port: int, targets: list[Target], folder: Path, args: argparse.Namespace
-) -> list[Result]:
-    results = []
-    # Hello first and last: the machine's speed drifts, and the share is taken of their mean.
-    for number, target in enumerate([*targets, targets[0]]):
-        script = folder / f"target-{number}.lua"
-        script.write_text(wrk_script(target.paths))
-        warmed = warm_up(port, script, args.warmup) if args.warmup else 0
-        figures = run_wrk(port, script, args.duration)
-        result = Result(
-            cache,
-            target,
-            figures["requests"],
-            figures["duration_us"] / 1e6,
-            figures["p50_us"] / 1000,
-            figures["p99_us"] / 1000,
-            figures["hits"],
-            figures["misses"],
-            figures["not_ok"],
-            figures["socket_errors"],
-            warmed,
-        )
-        print(
-            f"  {target.name:22} {result.rate:8.1f} req/s (after {warmed} s of warm-up)",
-            flush=True,
-        )
-        results.append(result)
-    return results
-
-
-# --- the report -------------------------------------------------------------------------------
-
-
-def report(results: list[Result], description: str) -> bool:
-    print()
-    print(f"== {description} ==")
-    print(
-        f"gunicorn {WORKERS} sync workers; wrk {THREADS} threads, {CONNECTIONS} connections, "
-        f"{results[0].seconds:.0f} s per target; {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f}"
-    )
-    print()
-    print(
-        f"{'cache':8} {'target':22} {'URLs':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'hits':>6} {'errors':>6} {'of hello':>9} {'warm s':>6}"
-    )
-    passed = True
-    verdicts = []
-    for cache in dict.fromkeys(r.cache for r in results):
-        rows = [r for r in results if r.cache == cache]
-        hellos = [r.rate for r in rows if r.target.name == "hello"]
-        hello = sum(hellos) / len(hellos)
-        for r in rows:
-            share = r.rate / hello if hello else 0.0
-            hits = "-" if r.hit_share is None else f"{r.hit_share:6.1%}"
-            print(
-                f"{cache:8} {r.target.name:22} {len(r.target.paths):5} {r.rate:9.1f} "
-                f"{r.p50_ms:8.1f} {r.p99_ms:8.1f} {hits:>6} {r.not_ok + r.socket_errors:6} "
-                f"{share:9.1%} {r.warmup_seconds:6}"
-            )
-            if r.target.checked and cache != "none":
-                ok = share >= TARGET_SHARE and r.not_ok + r.socket_errors == 0
-                passed = passed and ok
-                verdicts.append(f"{cache}, {r.target.name}: {share:.1%} {'PASS' if ok else 'FAIL'}")
-            elif r.target.checked:
-                verdicts.append(f"{cache} (baseline), {r.target.name}: {share:.1%}")
-    print()
-    print(f"Target: search pages serve >= {TARGET_SHARE:.0%} of hello's requests/s")
-    for verdict in verdicts:
-        print(f"  {verdict}")
-    print(f"Result: {'PASS' if passed else 'FAIL'}")
-    return passed
-
-
-# --- main -------------------------------------------------------------------------------------
+CACHES = ("memory", "redis", "none")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C
-
-
-def find_tools() -> str:
-    """gunicorn's path; exits with what to install when wrk or gunicorn is missing."""
-    missing = []
-    if shutil.which("wrk") is None:
-        missing.append("wrk: apt-get install -y wrk")
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    found = str(gunicorn) if gunicorn.exists() else shutil.which("gunicorn")
-    if found is None:
-        missing.append("gunicorn: make install (or pip install -c constraints.txt -e .)")
-    if missing:
-        raise SystemExit("Missing, and not installed by this benchmark:\n  " + "\n  ".join(missing))
-    return found or ""
-
-
-def prepare_catalogue(args: argparse.Namespace, folder: Path) -> tuple[str, str]:
-    """The database URL to serve, and a line describing it."""
-    url = args.database_url or f"sqlite:///{folder / 'catalogue.sqlite'}"
-    if args.database_url:
-        engine = sa.create_engine(url)
-        try:
-            with engine.connect() as connection:
-                assets = connection.execute(sa.text("SELECT count(*) FROM assets")).scalar_one()
-        except sa.exc.DBAPIError:
-            assets = 0  # no tables yet: an empty database
-        finally:
-            engine.dispose()
-        if assets:
-            print(f"Using the {assets:,} assets already in {url}", flush=True)
-            return url, f"{assets:,} assets in {engine.dialect.name} (reused)"
-    print(f"Generating {args.rows:,} assets in {url}", flush=True)
-    info = generate_catalogue(url, args.rows, args.contributors, args.seed)
-    print(f"  generated in {info.seconds:.0f} s", flush=True)
-    return (
-        info.database_url,
-        f"{info.rows:,} assets, {info.contributors:,} contributors, {info.dialect}",
-    )
 
 
 def drop_redis_keys(redis_url: str, prefix: str) -> None:

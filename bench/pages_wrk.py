@@ -1,0 +1,152 @@
+"""Load from ``wrk``: the Lua script that cycles through a target's addresses, warm-up, timing.
+
+The script counts the ``X-Page-Cache`` answers and prints one ``BENCH {…}`` JSON line that
+``run_wrk`` reads; ``warm_up`` runs short slices until the cache misses no more, and
+``measure`` times every target (hello first and last) on one server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.pages_catalogue import Target
+
+THREADS = 2
+CONNECTIONS = 32
+WARMUP_SLICE_S = 2
+
+
+@dataclass
+class Result:
+    cache: str
+    target: Target
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    hits: int
+    misses: int
+    not_ok: int  # answers other than 200
+    socket_errors: int
+    warmup_seconds: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def hit_share(self) -> float | None:
+        seen = self.hits + self.misses
+        return self.hits / seen if seen else None
+
+
+def wrk_script(paths: list[str]) -> str:
+    """Cycles through ``paths`` (each thread from its own place); counts X-Page-Cache."""
+    listed = ",\n".join(f"  {json.dumps(p)}" for p in paths)
+    return (
+        textwrap.dedent(
+            """\
+        local paths = {
+        %s
+        }
+        local threads = {}
+        counter, hits, misses, not_ok = 0, 0, 0, 0
+
+        function setup(thread)
+          table.insert(threads, thread)
+          thread:set("counter", #threads * 7919)
+        end
+
+        function request()
+          counter = counter + 1
+          return wrk.format("GET", paths[counter %% #paths + 1])
+        end
+
+        function response(status, headers, body)
+          local cache = headers["X-Page-Cache"]
+          if cache == "hit" then hits = hits + 1 elseif cache == "miss" then misses = misses + 1 end
+          if status ~= 200 then not_ok = not_ok + 1 end
+        end
+
+        function done(summary, latency, requests)
+          local h, m, n = 0, 0, 0
+          for _, thread in ipairs(threads) do
+            h = h + thread:get("hits")
+            m = m + thread:get("misses")
+            n = n + thread:get("not_ok")
+          end
+          local e = summary.errors
+          io.write(string.format(
+            'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
+            '"hits": %%d, "misses": %%d, "not_ok": %%d, "socket_errors": %%d}\\n',
+            summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+            h, m, n, e.connect + e.read + e.write + e.timeout))
+        end
+        """
+        )
+        % listed
+    )
+
+
+def run_wrk(port: int, script: Path, seconds: int) -> dict[str, int]:
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    command += ["--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    figures: dict[str, int] = json.loads(line.removeprefix("BENCH "))
+    return figures
+
+
+def warm_up(port: int, script: Path, most_seconds: int) -> int:
+    """wrk in 2 s slices until a slice answers with no cache miss (or ``most_seconds``).
+
+    An in-process cache has to see every address in every worker before it serves them all;
+    a shared one once per address. Returns the seconds used.
+    """
+    used = 0
+    while used < most_seconds:
+        seconds = min(WARMUP_SLICE_S, most_seconds - used)
+        figures = run_wrk(port, script, seconds)
+        used += seconds
+        # A slice in which no answer came back says nothing yet.
+        if figures["requests"] and figures["misses"] == 0:
+            break
+    return used
+
+
+def measure(
+    cache: str, port: int, targets: list[Target], folder: Path, args: argparse.Namespace
+) -> list[Result]:
+    results = []
+    # Hello first and last: the machine's speed drifts, and the share is taken of their mean.
+    for number, target in enumerate([*targets, targets[0]]):
+        script = folder / f"target-{number}.lua"
+        script.write_text(wrk_script(target.paths))
+        warmed = warm_up(port, script, args.warmup) if args.warmup else 0
+        figures = run_wrk(port, script, args.duration)
+        result = Result(
+            cache,
+            target,
+            figures["requests"],
+            figures["duration_us"] / 1e6,
+            figures["p50_us"] / 1000,
+            figures["p99_us"] / 1000,
+            figures["hits"],
+            figures["misses"],
+            figures["not_ok"],
+            figures["socket_errors"],
+            warmed,
+        )
+        print(
+            f"  {target.name:22} {result.rate:8.1f} req/s (after {warmed} s of warm-up)",
+            flush=True,
+        )
+        results.append(result)
+    return results
