@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.fixtures.dividends import member_id, refund, sell
 from tests.fixtures.factories import Factory
 from tests.fixtures.web import TEST_PASSWORD
-from tests.integration.test_dividend_runs import member_id, refund, sell
 
 pytestmark = pytest.mark.e2e
 

@@ -25,280 +25,39 @@ Set ``MONEY_MACHINE_EXAMPLES`` (and ``MONEY_MACHINE_STEPS``) to hunt for bugs fo
 from __future__ import annotations
 
 import copy
-import itertools
 import os
-import secrets
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
-from sqlalchemy.orm import Session
+from hypothesis.stateful import invariant, precondition, rule, run_state_machine_as_test
 
-from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import royalty_split
 from marketplace.ledger.models import JournalEntry, JournalLine
-from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
-from marketplace.licensing.tiers import covers
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payments.models import StripeEvent
-from marketplace.pricing import offered_sizes
-from tests.fixtures.catalogue import Catalogue
-from tests.fixtures.config import app_on_copy
-from tests.fixtures.factories import Factory
 from tests.fixtures.mail import SmtpSink
-from tests.fixtures.payments import (
-    DECLINED_CARD,
-    deliver,
-    dispute_event,
-    payment_method,
-    payment_succeeded,
-    stripe_event,
-    stripe_settings,
+from tests.fixtures.money_machine import (
+    ARTWORK,
+    BUYERS,
+    LICENCES,
+    DisputeModel,
+    ItemModel,
+    MoneyWorld,
+    OrderModel,
+    World,
+    next_dispute_id,
+    reading,
 )
-from tests.fixtures.stripe_emulator import StripeEmulator, stripe_client
-from tests.fixtures.web import api_token
-
-GOOD_CARD = "4242424242424242"
-# (member, title, width, height): a 4000 x 3000 photo is sold in S, M and L, a 3000 x 2000 one
-# in S and M. Three members, so royalties must land on the right one.
-ARTWORK = (
-    (0, "Harbour at dawn", 4000, 3000),
-    (0, "Lighthouse", 3000, 2000),
-    (1, "Salt marsh", 4000, 3000),
-    (1, "Dune grass", 4000, 3000),
-    (2, "Tide pools", 3000, 2000),
-)
-BUYERS = 2
-LICENCES = ("standard", "extended")
-_dispute_ids = itertools.count(1)
+from tests.fixtures.payments import DECLINED_CARD, dispute_event, stripe_event
+from tests.fixtures.stripe_emulator import StripeEmulator
 
 
-# --- the model ---------------------------------------------------------------------------
-
-
-@dataclass
-class ItemModel:
-    id: int
-    asset: int  # index into the machine's assets
-    licence: str
-    size: str
-    price_cents: int
-    royalty_bps: int
-    member_id: int
-    active: bool = True
-
-
-@dataclass
-class DisputeModel:
-    id: str
-    charge_id: str
-    amount_cents: int
-    # Was the order paid or partially refunded when it opened (its licences suspended)?
-    suspended: bool
-    outcome: str | None = None  # None while open, then "won" or "lost"
-
-
-@dataclass
-class OrderModel:
-    id: int
-    buyer: int
-    items: list[ItemModel]
-    total_cents: int
-    intent_id: str | None = None  # charged at Stripe (card accepted)
-    charge_id: str | None = None
-    paid: bool = False  # confirmed: the sale is in the ledger, licences issued
-    dispute: DisputeModel | None = None
-
-    @property
-    def disputed(self) -> bool:
-        return self.dispute is not None and self.dispute.outcome is None and self.dispute.suspended
-
-    @property
-    def status(self) -> str:
-        if not self.paid:
-            return "pending_payment"
-        if self.disputed:
-            return "disputed"
-        refunded = sum(1 for item in self.items if not item.active)
-        if refunded == len(self.items):
-            return "refunded"
-        return "partially_refunded" if refunded else "paid"
-
-    @property
-    def refundable(self) -> bool:
-        return self.status in ("paid", "partially_refunded")
-
-    def licence_status(self, item: ItemModel) -> str | None:
-        if not self.paid:
-            return None
-        if not item.active:
-            return "refunded"
-        return "disputed" if self.disputed else "valid"
-
-
-@dataclass
-class World:
-    """Set by the test function: the session's services the machine builds each example on."""
-
-    migrated_sqlite: Path
-    smtp_sink: SmtpSink
-    emulator: StripeEmulator
-    tmp_path_factory: pytest.TempPathFactory
-
-
-@contextmanager
-def reading() -> Iterator[Session]:
-    """A session of the machine's own app context, let go at once (SQLite's lock with it)."""
-    session = db.session()
-    try:
-        yield session
-    finally:
-        db.session.remove()
-
-
-class MoneyMachine(RuleBasedStateMachine):
-    world: ClassVar[World]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack = ExitStack()
-        try:
-            self._build()
-        except BaseException:
-            self.stack.close()
-            raise
-
-    def _build(self) -> None:
-        world = self.world
-        self.emulator = world.emulator
-        self.stripe = stripe_client(world.emulator.base_url)
-        folder = world.tmp_path_factory.mktemp("money")
-        # Each example's order and refund ids start again at 1. The emulator scopes idempotency
-        # keys by secret key, as Stripe does by account: an account of its own per example
-        # keeps its keys apart from earlier examples' whatever the app derives them from.
-        settings_ = {
-            **stripe_settings(world.emulator),
-            "STRIPE_SECRET_KEY": f"sk_test_money_{secrets.token_hex(8)}",
-        }
-        self.app = self.stack.enter_context(
-            app_on_copy(folder, world.migrated_sqlite, world.smtp_sink, **settings_)
-        )
-        self.client = self.app.test_client()
-        factory = Factory()
-        self.admin_headers = api_token(self.client, factory.admin().email)
-        self.buyer_headers = [api_token(self.client, factory.buyer().email) for _ in range(BUYERS)]
-        catalogues = [Catalogue() for _ in range(1 + max(m for m, *_ in ARTWORK))]
-        self.member_ids = [c.member.id for c in catalogues]
-        # (asset id, member id, sizes on offer)
-        self.assets: list[tuple[int, int, tuple[str, ...]]] = []
-        for member, title, width, height in ARTWORK:
-            asset_id = catalogues[member].add(title, title.lower(), size=(width, height))
-            sizes = tuple(s.code for s in offered_sizes("photo", width, height))
-            self.assets.append((asset_id, self.member_ids[member], sizes))
-        with reading() as session:
-            self.terms = {
-                code: (
-                    licensing.current_terms(session, code).surcharge_cents,
-                    licensing.current_terms(session, code).royalty_bps,
-                )
-                for code in LICENCES
-            }
-        self.size_prices = {s.code: s.amount_cents for s in offered_sizes("photo", 9999, 9999)}
-        self.orders: dict[int, OrderModel] = {}
-        self.refund_keys: set[str] = set()
-        self.lost_keys: set[str] = set()
-        self.delivered: list[dict[str, Any]] = []
-
-    def teardown(self) -> None:
-        self.stack.close()
-
-    # --- helpers ---------------------------------------------------------------------------
-
-    def _deliver(self, webhook: dict[str, Any], *, duplicate: bool = False) -> None:
-        response = deliver(self.client, webhook)
-        assert response.status_code == 200, response.get_json()
-        assert response.get_json()["duplicate"] is duplicate
-        if not duplicate:
-            self.delivered.append(webhook)
-
-    def _orders(self, predicate: Any) -> list[int]:
-        return sorted(o.id for o in self.orders.values() if predicate(o))
-
-    def _charge_of(self, intent_id: str) -> str:
-        charge = self.stripe.v1.payment_intents.retrieve(intent_id).to_dict()["latest_charge"]
-        return str(charge["id"] if isinstance(charge, dict) else charge)
-
-    def _settle(self, order: OrderModel) -> None:
-        """Events about a charge settle its payment first, if the webhook has not yet."""
-        if order.intent_id is not None:
-            order.paid = True
-
-    def _covered(
-        self, buyer: int, asset: int, licence: str, size: str, exclude: int | None = None
-    ) -> bool:
-        return any(
-            order.licence_status(item) == "valid" and covers(item.licence, item.size, licence, size)
-            for order in self.orders.values()
-            if order.buyer == buyer and order.id != exclude
-            for item in order.items
-            if item.asset == asset
-        )
-
-    def _pay(self, order: OrderModel, card: str = GOOD_CARD) -> dict[str, Any] | None:
-        """The payment's answer; None when refused because another order licensed the work."""
-        response = self.client.post(
-            f"/api/v1/orders/{order.id}/payment",
-            json={"payment_method": payment_method(self.emulator.base_url, card)},
-            headers=self.buyer_headers[order.buyer],
-        )
-        covered = any(
-            self._covered(order.buyer, item.asset, item.licence, item.size, exclude=order.id)
-            for item in order.items
-        )
-        if covered:
-            assert response.status_code == 409, response.get_json()
-            assert response.get_json()["error"]["code"] == "already_licensed"
-            return None
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()  # type: ignore[no-any-return]
-
-    def _charge(self, order: OrderModel) -> None:
-        paid = self._pay(order)
-        if paid is None:
-            return
-        if order.intent_id is not None:
-            # Paying again never starts a second payment.
-            assert paid["payment_intent_id"] == order.intent_id
-            return
-        assert paid["status"] == "processing", paid
-        order.intent_id = paid["payment_intent_id"]
-        order.charge_id = self._charge_of(paid["payment_intent_id"])
-
-    def _confirm(self, order: OrderModel, twice: bool = False) -> None:
-        assert order.intent_id is not None
-        succeeded = payment_succeeded(order.intent_id)
-        self._deliver(succeeded)
-        if twice:
-            self._deliver(succeeded, duplicate=True)
-        order.paid = True
-
-    # --- rules -----------------------------------------------------------------------------
-
+class MoneyMachine(MoneyWorld):
     @rule(
         buyer=st.integers(0, BUYERS - 1),
         assets=st.permutations(range(len(ARTWORK))),
@@ -398,25 +157,6 @@ class MoneyMachine(RuleBasedStateMachine):
         )
         self._confirm(self.orders[order_id], twice)
 
-    def _refund(self, order: OrderModel, item_ids: list[int] | None) -> None:
-        response = self.client.post(
-            f"/api/v1/admin/orders/{order.id}/refund",
-            json={"items": item_ids} if item_ids is not None else {},
-            headers=self.admin_headers,
-        )
-        active = {item.id: item for item in order.items if item.active}
-        chosen = list(active) if item_ids is None else item_ids
-        if not order.refundable or any(i not in active for i in chosen):
-            assert response.status_code == 409, response.get_json()
-            return
-        assert response.status_code == 202, response.get_json()
-        body = response.get_json()
-        assert sorted(body["items"]) == sorted(chosen)
-        assert body["amount_cents"] == sum(active[i].price_cents for i in chosen)
-        for i in chosen:
-            active[i].active = False
-        self.refund_keys.add(f"refund:{body['id']}")
-
     @precondition(lambda self: bool(self.orders))
     @rule(data=st.data())
     def refund_some(self, data: st.DataObject) -> None:
@@ -472,7 +212,7 @@ class MoneyMachine(RuleBasedStateMachine):
             )
         ]
         assert order.charge_id is not None
-        dispute_id = f"dp_machine_{os.getpid()}_{next(_dispute_ids)}"
+        dispute_id = next_dispute_id()
         self._deliver(
             dispute_event(
                 "charge.dispute.created",
@@ -485,27 +225,6 @@ class MoneyMachine(RuleBasedStateMachine):
         self._settle(order)
         active = any(item.active for item in order.items)
         order.dispute = DisputeModel(dispute_id, order.charge_id, order.total_cents, active)
-
-    def _close(self, order: OrderModel, dispute: DisputeModel, outcome: str) -> None:
-        self._deliver(
-            dispute_event(
-                "charge.dispute.closed",
-                dispute.id,
-                dispute.charge_id,
-                dispute.amount_cents,
-                outcome,
-            )
-        )
-        self._settle(order)
-        dispute.outcome = outcome
-        if outcome == "lost":
-            active = [item for item in order.items if item.active]
-            for item in active:
-                item.active = False
-            if active:
-                self.lost_keys.add(f"dispute:{dispute.id}:lost")
-            # Stripe keeps its dispute fee whether or not anything was left to take back.
-            self.lost_keys.add(f"dispute_fee:{dispute.id}")
 
     @precondition(
         lambda self: any(o.dispute and o.dispute.outcome is None for o in self.orders.values())
@@ -533,7 +252,7 @@ class MoneyMachine(RuleBasedStateMachine):
         ]
         assert order.charge_id is not None
         dispute = DisputeModel(
-            f"dp_machine_{os.getpid()}_{next(_dispute_ids)}",
+            next_dispute_id(),
             order.charge_id,
             order.total_cents,
             suspended=False,
@@ -560,8 +279,6 @@ class MoneyMachine(RuleBasedStateMachine):
             self._deliver(stripe_event(earlier["type"], copy.deepcopy(earlier["data"]["object"])))
         else:
             self._deliver(earlier, duplicate=True)
-
-    # --- invariants ------------------------------------------------------------------------
 
     @invariant()
     def the_ledger_balances(self) -> None:

@@ -25,12 +25,12 @@ from marketplace.membership.models import Member
 from marketplace.payouts import core
 from marketplace.payouts import services as payouts
 from marketplace.payouts.models import PayoutLine
+from tests.fixtures.buying import Buying
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.mail import SmtpSink
 from tests.fixtures.payments import WEBHOOK_SECRET, signature_header, stripe_event
 from tests.fixtures.stripe_emulator import StripeEmulator, stripe_client
 from tests.fixtures.web import AuthActions, api_token, post_form
-from tests.integration.test_orders_and_payments import Buying
 
 LOW_THRESHOLD = 2_000
 

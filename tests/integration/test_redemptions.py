@@ -19,8 +19,8 @@ from marketplace.ledger.core import DIVIDENDS_PAYABLE, MEMBER_CAPITAL
 from marketplace.payments.gateway import ConnectedAccountState
 from marketplace.payouts import services as payouts
 from marketplace.payouts.models import PayoutAccount
+from tests.fixtures.dividends import Coop, by_member, entry_keys, member_id
 from tests.fixtures.web import AuthActions, api_token, post_form
-from tests.integration.test_dividend_runs import Coop, by_member, entry_keys, member_id
 
 REDEMPTIONS = "/api/v1/admin/redemptions"
 RUNS = "/api/v1/admin/dividend-runs"

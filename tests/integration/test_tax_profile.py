@@ -17,8 +17,8 @@ from marketplace.ledger import core as ledger_core
 from marketplace.ledger import services as ledger
 from marketplace.taxes import crypto, services
 from marketplace.taxes.models import TaxProfile
+from tests.fixtures.dividends import Coop, member_id
 from tests.fixtures.web import AuthActions, api_token, post_form
-from tests.integration.test_dividend_runs import Coop, member_id
 
 TAX_ID = "123-45-6789"
 

@@ -17,9 +17,9 @@ from marketplace.dividends.models import DividendRun
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry
+from tests.fixtures.dividends import RUNS, member_id, refund, sell
 from tests.fixtures.factories import Factory
 from tests.fixtures.web import api_token
-from tests.integration.test_dividend_runs import RUNS, member_id, refund, sell
 
 pytestmark = pytest.mark.services
 
