@@ -159,7 +159,9 @@ def last_year_entries(books: Books) -> None:
     post_dated(sale_draft(a, 2_000, 3), datetime(year, 12, 31, 23, 59, 59, tzinfo=UTC))
 
 
-def this_year_entries(books: Books, monkeypatch: pytest.MonkeyPatch, pay: bool) -> None:
+def this_year_entries(
+    books: Books, monkeypatch: pytest.MonkeyPatch, pay: bool, dividend_run: bool
+) -> None:
     """Through the services: 22000 of sales that stand, a refund of 2000, a chargeback of
     1000, a sale of 4000 reversed, a royalty payout, a redemption paid, and a dividend run."""
     a, b = member_id(books.artist_a), member_id(books.artist_b)
@@ -184,6 +186,8 @@ def this_year_entries(books: Books, monkeypatch: pytest.MonkeyPatch, pay: bool) 
                 f"dividend_redemption_payment:test-{uuid.uuid4().hex}", "USD", a, 250, "Redeemed"
             ),
         )
+    if not dividend_run:
+        return
     today = utcnow().date()
     start = max(today - timedelta(days=30), date(today.year, 1, 1))
     run = dividends.draft_run(
@@ -197,7 +201,11 @@ def this_year_entries(books: Books, monkeypatch: pytest.MonkeyPatch, pay: bool) 
     books.run = {"id": run.id, "reserve_cents": run.reserve_cents}
 
 
-def make_books(monkeypatch: pytest.MonkeyPatch, *, pay: bool = True) -> Books:
+def make_books(
+    monkeypatch: pytest.MonkeyPatch, *, pay: bool = True, dividend_run: bool = True
+) -> Books:
+    """The scenario's two years of books. ``dividend_run=False`` leaves out this year's run, for
+    a database shared with other tests whose runs may already cover the period."""
     factory = Factory()
     this_year = utcnow().year
     books = Books(
@@ -220,7 +228,7 @@ def make_books(monkeypatch: pytest.MonkeyPatch, *, pay: bool = True) -> Books:
     add_asset(a, at(books.last_year, 5, 20), withdrawn_at=at(books.last_year, 9, 1))
     add_asset(a, utcnow())
     last_year_entries(books)
-    this_year_entries(books, monkeypatch, pay)
+    this_year_entries(books, monkeypatch, pay, dividend_run)
     return books
 
 

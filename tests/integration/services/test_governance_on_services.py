@@ -60,17 +60,21 @@ def _user(user_id: int) -> User:
 
 def test_racing_ballots_and_supports_count_once(services_app: Flask) -> None:
     people = [person.id for person in _members(6)]
-    services_app.config["PROPOSAL_SUPPORT_PCT"] = 30  # 2 of 6 artists
+    # The database is shared with other tests' members: 1 % of its artists is a small number
+    # of supporters (1 while it holds fewer than 100 artists), whatever it is.
+    services_app.config["PROPOSAL_SUPPORT_PCT"] = 1
     proposal = proposals.create(_user(people[0]), proposals.ProposalDraft("Race", "Body"))
     proposal_id = proposal.id
+    needed = proposals.support_needed(db.session())
+    assert needed <= 4
     outcomes = _at_once(
         services_app,
         [lambda uid=uid: proposals.support(_user(uid), proposal_id) for uid in people[1:]],
     )
-    # Exactly the two supports that reach the threshold count; the rest find the vote opened.
+    # Exactly the supports that reach the threshold count; the rest find the vote opened.
     refused = [o for o in outcomes if isinstance(o, AppError)]
-    assert len(refused) == 3
-    assert {error.code for error in refused} == {"not_open"}
+    assert len(refused) == 5 - needed
+    assert {error.code for error in refused} <= {"not_open"}
     db.session.remove()
     votes_made = db.session.scalars(sa.select(Vote).where(Vote.proposal_id == proposal_id)).all()
     assert len(votes_made) == 1
