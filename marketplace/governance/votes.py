@@ -3,6 +3,7 @@ and counting once closed (results stay hidden until then)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,11 +16,13 @@ from marketplace.accounts.models import User
 from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.extensions import db
 from marketplace.governance import ballots, counting, electorate, ranked
 from marketplace.governance.models import Ballot, Candidate, Proposal, Vote
 from marketplace.membership.models import Member, MemberClass
 
 MAX_VOTE_DAYS = 90
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -187,20 +190,14 @@ def get_vote(session: Session, vote_id: int) -> Vote:
 def close_if_due(vote_id: int) -> Vote:
     """The vote, closed and counted first if its closing time has passed (the beat task closes
     it too; whoever comes first counts, the other finds it closed)."""
-    vote = get_vote(_session(), vote_id)
+    vote = get_vote(db.session(), vote_id)
     if vote.status != "closed" and utcnow() >= vote.closes_at:
         close(vote_id)
-        vote = get_vote(_session(), vote_id)
+        vote = get_vote(db.session(), vote_id)
     elif vote.status == "scheduled" and utcnow() >= vote.opens_at:
         open_due()
-        vote = get_vote(_session(), vote_id)
+        vote = get_vote(db.session(), vote_id)
     return vote
-
-
-def _session() -> Session:
-    from marketplace.extensions import db
-
-    return db.session()
 
 
 def close(vote_id: int) -> None:
@@ -286,17 +283,25 @@ def open_due() -> int:
 
 
 def close_due() -> int:
-    """Close and count every open vote past its closing time; the number closed."""
+    """Close and count every open vote past its closing time; the number closed. A vote whose
+    count fails is logged and left for the next run; the others still close."""
     due = (
-        _session()
+        db.session()
         .execute(sa.select(Vote.id).where(Vote.status != "closed", Vote.closes_at <= utcnow()))
         .scalars()
     )
     ids = list(due)
-    _session().rollback()
+    # End the read: each vote is closed in a transaction of its own.
+    db.session().rollback()
+    closed = 0
     for vote_id in ids:
-        close(vote_id)
-    return len(ids)
+        try:
+            close(vote_id)
+        except Exception:
+            log.exception("Could not close vote %s; the next run tries again.", vote_id)
+        else:
+            closed += 1
+    return closed
 
 
 def list_votes(session: Session, status: str | None = None) -> list[Vote]:

@@ -377,3 +377,30 @@ def test_a_changed_ballot_key_keeps_the_earlier_ballot(
     assert again.get_json()["error"]["code"] == "ballot_locked"
     with app.app_context():
         assert db.session.scalars(sa.select(Ballot.choice)).all() == ["yes"]
+
+
+def test_a_vote_whose_count_fails_does_not_keep_others_open(
+    app: Flask,
+    client: FlaskClient,
+    artists: list[Headers],
+    admin: Headers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken = _put_to_vote(client, admin, _propose(client, artists[0])["id"])
+    fine = _put_to_vote(client, admin, _propose(client, artists[1])["id"])
+    end_vote(app)
+    record = votes._record_yes_no
+
+    def failing_for_one(vote: Vote, choices: list[str | None], eligible: int) -> None:
+        if vote.id == broken:
+            raise RuntimeError("a count that fails")
+        record(vote, choices, eligible)
+
+    monkeypatch.setattr(votes, "_record_yes_no", failing_for_one)
+    with app.app_context():
+        assert votes.close_due() == 1
+        statuses = dict(db.session.execute(sa.select(Vote.id, Vote.status)).all())
+    assert statuses == {broken: "open", fine: "closed"}
+    monkeypatch.setattr(votes, "_record_yes_no", record)
+    with app.app_context():
+        assert votes.close_due() == 1
