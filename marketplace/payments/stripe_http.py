@@ -95,8 +95,26 @@ class KeepAliveHTTPClient(stripe.HTTPClient):
         *,
         _usage: list[str] | None = None,
     ) -> tuple[Any, int, Mapping[str, str]]:
-        # Nothing here streams (file downloads are not read through this adapter).
-        raise NotImplementedError("KeepAliveHTTPClient does not stream.")
+        """The answer unread, for the caller to read as a stream (stripe-python's file
+        downloads). It holds its connection until read, so it gets one of its own, never kept."""
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = post_data.encode("utf-8") if isinstance(post_data, str) else post_data
+        connection = self._open(parts.scheme, parts.netloc)
+        try:
+            connection.request(method.upper(), target, body=body, headers=dict(headers or {}))
+            response = connection.getresponse()
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            raise stripe.APIConnectionError(
+                f"Could not reach Stripe ({type(error).__name__}: {error}).", should_retry=True
+            ) from error
+        # Hand the socket to the answer, as http.client does for an answer that closes: the
+        # socket really closes once the caller closes the answer (its file holds it open).
+        socket, connection.sock = connection.sock, None
+        if socket is not None:
+            socket.close()
+        return response, response.status, cast(Mapping[str, str], response.headers)
 
     def close(self) -> None:
         for connections in list(self._by_thread.values()):
