@@ -84,22 +84,8 @@ def pay_run(admin: User, run_id: int) -> DividendRun:
             raise Conflict("Approve the run before paying it.", code="not_approved")
         if run.status in ("paying", "paid"):
             return run
-        if run.status == "partially_paid":
-            session.execute(
-                sa.update(DividendAllocation)
-                .where(DividendAllocation.run_id == run.id, DividendAllocation.status == "failed")
-                .values(status="pending", failure_reason="")
-            )
-        pending = list(
-            session.execute(
-                sa.select(DividendAllocation.id)
-                .where(DividendAllocation.run_id == run.id, DividendAllocation.status == "pending")
-                .order_by(DividendAllocation.id)
-            ).scalars()
-        )
         run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
-        for allocation_id in pending:
-            enqueue(session, PAY_TASK, allocation_id)
+        queued = queue_payments(session, DividendAllocation, run.id, PAY_TASK)
         _finish_if_done(session, run)
         record(
             session,
@@ -107,9 +93,35 @@ def pay_run(admin: User, run_id: int) -> DividendRun:
             "dividends.pay",
             "dividend_run",
             run.id,
-            f"Started paying dividend run {run.id}: {len(pending)} allocations queued",
+            f"Started paying dividend run {run.id}: {queued} allocations queued",
         )
     return run
+
+
+def queue_payments(
+    session: Session,
+    line_model: type[DividendAllocation] | type[RedemptionLine],
+    run_id: int,
+    task_name: str,
+) -> int:
+    """Put the run's failed lines back to pending, then queue one payment task per pending
+    line, in id order (sent after the commit); how many were queued. Dividend runs and
+    redemptions are paid the same way."""
+    session.execute(
+        sa.update(line_model)
+        .where(line_model.run_id == run_id, line_model.status == "failed")
+        .values(status="pending", failure_reason="")
+    )
+    pending = session.execute(
+        sa.select(line_model.id)
+        .where(line_model.run_id == run_id, line_model.status == "pending")
+        .order_by(line_model.id)
+    ).scalars()
+    queued = 0
+    for line_id in pending:
+        enqueue(session, task_name, line_id)
+        queued += 1
+    return queued
 
 
 def transfer_key(allocation: DividendAllocation) -> str:

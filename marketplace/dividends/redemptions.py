@@ -256,22 +256,8 @@ def pay_redemption(admin: User, run_id: int) -> RedemptionRun:
             return run
         if run.status == "draft":
             _post_redemptions(session, admin, run)
-        else:
-            session.execute(
-                sa.update(RedemptionLine)
-                .where(RedemptionLine.run_id == run.id, RedemptionLine.status == "failed")
-                .values(status="pending", failure_reason="")
-            )
-        pending = list(
-            session.execute(
-                sa.select(RedemptionLine.id)
-                .where(RedemptionLine.run_id == run.id, RedemptionLine.status == "pending")
-                .order_by(RedemptionLine.id)
-            ).scalars()
-        )
         run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
-        for line_id in pending:
-            enqueue(session, PAY_LINE_TASK, line_id)
+        queued = paying.queue_payments(session, RedemptionLine, run.id, PAY_LINE_TASK)
         _finish_if_done(session, run)
         record(
             session,
@@ -279,7 +265,7 @@ def pay_redemption(admin: User, run_id: int) -> RedemptionRun:
             "dividends.redemption_pay",
             "redemption_run",
             run.id,
-            f"Started paying redemption {run.id}: {len(pending)} line(s) queued",
+            f"Started paying redemption {run.id}: {queued} line(s) queued",
         )
     return run
 

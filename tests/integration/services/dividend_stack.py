@@ -9,36 +9,24 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from datetime import time as dtime
+from datetime import date
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 import stripe
 
-from marketplace.accounts.models import User
-from marketplace.assets.models import Asset
-from marketplace.database import unit_of_work, utcnow
+from marketplace.database import unit_of_work
 from marketplace.dividends import services
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
 from marketplace.ledger import services as ledger
-from marketplace.ledger.core import SaleItem
 from marketplace.ledger.models import JournalEntry
 from marketplace.membership.models import Member
-from marketplace.orders.models import Order, OrderItem
 from marketplace.payouts.models import PayoutAccount
 
-ROYALTY_BPS = 5_000
-FEE_CENTS = 100
-RUNS = "/api/v1/admin/dividend-runs"
 READY = {"payouts_enabled": True, "transfers": "active", "currently_due": []}
-
-
-def at_noon(day: date) -> datetime:
-    return datetime.combine(day, dtime(12), tzinfo=UTC)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 240.0) -> None:
@@ -50,88 +38,12 @@ def wait_for(condition: Callable[[], bool], timeout: float = 240.0) -> None:
         time.sleep(0.05)
 
 
-def member_id(user: User) -> int:
-    assert user.member is not None
-    return user.member.id
-
-
 def joined_long_ago(members: list[int]) -> None:
     """Members share in a run only if they had joined by its end: these joined in 2000."""
     with unit_of_work() as session:
         session.execute(
             sa.update(Member).where(Member.id.in_(members)).values(joined_on=date(2000, 1, 1))
         )
-
-
-def sell_on(day: date, member: int, buyer_id: int, price_cents: int) -> tuple[int, int]:
-    """A paid order of one item of ``member``'s work on ``day``, in the orders and the ledger
-    (posted on that day); (order id, item id)."""
-    with unit_of_work() as session:
-        asset = Asset(
-            member_id=member,
-            kind="photo",
-            status="published",
-            title="Harbour at dawn",
-            description="",
-            keywords=[],
-            has_people=False,
-            original_key=f"originals/year/{uuid.uuid4().hex}",
-            original_mime="image/jpeg",
-            original_size_bytes=1,
-            original_sha256=uuid.uuid4().hex * 2,
-            width=3000,
-            height=2000,
-            published_at=utcnow(),
-            dominant_colours=[],
-        )
-        session.add(asset)
-        session.flush()
-        order = Order(
-            buyer_id=buyer_id,
-            status="paid",
-            currency="USD",
-            total_cents=price_cents,
-            paid_at=at_noon(day),
-            fee_cents=FEE_CENTS,
-        )
-        order.items = [
-            OrderItem(
-                asset_id=asset.id,
-                member_id=member,
-                licence="standard",
-                terms_id=1,
-                size="L",
-                price_cents=price_cents,
-                royalty_bps=ROYALTY_BPS,
-            )
-        ]
-        session.add(order)
-        session.flush()
-        item = order.items[0]
-        sale = ledger_core.sale_entry(
-            f"order:{order.id}:paid",
-            order.id,
-            "USD",
-            [SaleItem(item.id, member, price_cents, ROYALTY_BPS)],
-            FEE_CENTS,
-        )
-        ledger.post(session, sale, posted_at=at_noon(day))
-        return order.id, item.id
-
-
-def refund_on(day: date, sale: tuple[int, int], member: int) -> None:
-    order_id, item_id = sale
-    with unit_of_work() as session:
-        item = session.get(OrderItem, item_id)
-        assert item is not None
-        item.status, item.refunded_at = "refunded", at_noon(day)
-        refund = ledger_core.refund_entry(
-            f"refund:year-{item_id}",
-            order_id,
-            "USD",
-            [SaleItem(item_id, member, item.price_cents, ROYALTY_BPS)],
-        )
-        ledger.post(session, refund, posted_at=at_noon(day))
 
 
 def ready_account(client: stripe.StripeClient, emulator_url: str, member: int) -> str:

@@ -29,6 +29,7 @@ from marketplace.dividends.models import DividendAllocation
 from marketplace.extensions import db
 from marketplace.ledger.models import JournalEntry
 from tests.fixtures.config import app_config
+from tests.fixtures.dividends import member_id, sell
 from tests.fixtures.factories import Factory
 from tests.fixtures.mail import SmtpSink
 from tests.fixtures.payments import PUBLISHABLE_KEY, WEBHOOK_SECRET
@@ -38,11 +39,9 @@ from tests.integration.services.dividend_stack import (
     check_run_paid_once,
     check_transfers_match_entries,
     joined_long_ago,
-    member_id,
     payment_key,
     ready_account,
     run_status,
-    sell_on,
     wait_for,
 )
 
@@ -142,7 +141,7 @@ def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
     joined_long_ago(artists)
     accounts = []
     for n, artist in enumerate(artists):
-        sell_on(date(YEAR_OF_THE_KILL, 1 + n % 12, 15), artist, buyer.id, 3_000 + 100 * n)
+        sell(artist, buyer.id, 3_000 + 100 * n, on=date(YEAR_OF_THE_KILL, 1 + n % 12, 15))
         accounts.append(ready_account(stripe_api, services_env.stripe_api_base, artist))
     request = services.RunRequest(
         period_start=date(YEAR_OF_THE_KILL, 1, 1),

@@ -21,20 +21,16 @@ from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import DIVIDENDS_PAYABLE
 from marketplace.payouts.models import PayoutRun
+from tests.fixtures.dividends import FEE_CENTS, RUNS, member_id, refund, sell
 from tests.fixtures.factories import Factory
 from tests.fixtures.stripe_emulator import StripeEmulator, stripe_client
 from tests.fixtures.web import api_token
 from tests.integration.services.dividend_stack import (
-    FEE_CENTS,
-    RUNS,
     check_run_paid_once,
     check_transfers_match_entries,
     joined_long_ago,
-    member_id,
     ready_account,
-    refund_on,
     run_status,
-    sell_on,
     wait_for,
 )
 
@@ -58,9 +54,9 @@ def test_a_year_of_sales_payouts_and_a_dividend_run_pays_everyone_once(
     accounts = {m: ready_account(stripe_api, stripe_emulator.base_url, m) for m in artists[:2]}
     for month in range(1, 13):
         for n, artist in enumerate(artists):
-            sale = sell_on(date(YEAR_OF_THE_FLOW, month, 3 + n), artist, buyer.id, 2_000 + 500 * n)
+            sale = sell(artist, buyer.id, 2_000 + 500 * n, on=date(YEAR_OF_THE_FLOW, month, 3 + n))
             if n == 1 and month % 4 == 0:
-                refund_on(date(YEAR_OF_THE_FLOW, month, 20), sale, artist)
+                refund(sale, artist, on=date(YEAR_OF_THE_FLOW, month, 20))
 
     # The monthly royalty payout (pressed by an admin): both members with an account paid.
     admin_headers = api_token(client, drafter.email)
