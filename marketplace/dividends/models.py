@@ -74,7 +74,24 @@ class DividendRun(db.Model):  # type: ignore[name-defined]
     )
 
 
-class DividendAllocation(db.Model):  # type: ignore[name-defined]
+class PaidByTransfer:
+    """The columns of a line paid to a member by one Stripe transfer (dividend allocations,
+    redemption lines): pending, then paid, held or failed with the reason."""
+
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
+    stripe_transfer_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # Bumped when Stripe refuses a transfer: it keeps a refusal under its key, so a retry
+    # needs a new one (any other failure retries under the same key).
+    transfer_attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    # In the Stripe idempotency key: a database restored from a backup never reuses a key.
+    transfer_token: Mapped[str] = mapped_column(
+        sa.String(32), nullable=False, default=lambda: uuid.uuid4().hex
+    )
+    failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DividendAllocation(PaidByTransfer, db.Model):  # type: ignore[name-defined]
     """One member's part of a run: what they were allocated, paid in cash and retained."""
 
     __tablename__ = "dividend_allocations"
@@ -90,17 +107,6 @@ class DividendAllocation(db.Model):  # type: ignore[name-defined]
     allocation_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     cash_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     retained_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
-    stripe_transfer_id: Mapped[str | None] = mapped_column(sa.String(255))
-    # Bumped when Stripe refuses a transfer: it keeps a refusal under its key, so a retry
-    # needs a new one (any other failure retries under the same key).
-    transfer_attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    # In the Stripe idempotency key: a database restored from a backup never reuses a key.
-    transfer_token: Mapped[str] = mapped_column(
-        sa.String(32), nullable=False, default=lambda: uuid.uuid4().hex
-    )
-    failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
-    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     run: Mapped[DividendRun] = relationship(DividendRun, back_populates="allocations")
     member: Mapped[Member] = relationship(Member)
@@ -159,7 +165,7 @@ class RedemptionRun(db.Model):  # type: ignore[name-defined]
     )
 
 
-class RedemptionLine(db.Model):  # type: ignore[name-defined]
+class RedemptionLine(PaidByTransfer, db.Model):  # type: ignore[name-defined]
     """What one allocation gives back in a redemption run, paid by its own transfer."""
 
     __tablename__ = "redemption_lines"
@@ -173,15 +179,6 @@ class RedemptionLine(db.Model):  # type: ignore[name-defined]
     member_number: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     year: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
-    stripe_transfer_id: Mapped[str | None] = mapped_column(sa.String(255))
-    transfer_attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    # In the Stripe idempotency key: a database restored from a backup never reuses a key.
-    transfer_token: Mapped[str] = mapped_column(
-        sa.String(32), nullable=False, default=lambda: uuid.uuid4().hex
-    )
-    failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
-    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     run: Mapped[RedemptionRun] = relationship(RedemptionRun, back_populates="lines")
     member: Mapped[Member] = relationship(Member)
