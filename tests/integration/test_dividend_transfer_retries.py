@@ -92,18 +92,32 @@ def test_the_emulator_forgets_keys_like_stripe_after_a_day(
     assert len(transfers_to(client, account)) == 2
 
 
-def test_a_dividend_retried_after_the_key_expired_adopts_the_transfer(
+def _approved_run_paying_one_artist(
     shop_app: Flask,
     stripe_emulator: StripeEmulator,
     client: stripe.StripeClient,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> tuple[Coop, dict[str, Any], int, str]:
+    """An approved run in which only artist A has an account that can receive transfers:
+    (the co-op, the run, A's member id, A's connected account)."""
     coop = Coop(shop_app)
     a = member_id(coop.artist_a)
     account = ready_account(client, stripe_emulator)
     monkeypatch.setattr(services, "ready_payout_account", lambda s, m: account if m == a else None)
     run = coop.draft()
     coop.approve(run["id"])
+    return coop, run, a, account
+
+
+def test_a_dividend_retried_after_the_key_expired_adopts_the_transfer(
+    shop_app: Flask,
+    stripe_emulator: StripeEmulator,
+    client: stripe.StripeClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    coop, run, a, account = _approved_run_paying_one_artist(
+        shop_app, stripe_emulator, client, monkeypatch
+    )
     allocation_id = by_member(run)[a]["id"]
 
     with pytest.raises(RuntimeError, match="worker killed"):
@@ -134,12 +148,9 @@ def test_another_allocations_transfer_is_not_adopted(
     client: stripe.StripeClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    coop = Coop(shop_app)
-    a = member_id(coop.artist_a)
-    account = ready_account(client, stripe_emulator)
-    monkeypatch.setattr(services, "ready_payout_account", lambda s, m: account if m == a else None)
-    run = coop.draft()
-    coop.approve(run["id"])
+    coop, run, a, account = _approved_run_paying_one_artist(
+        shop_app, stripe_emulator, client, monkeypatch
+    )
     allocation_id = by_member(run)[a]["id"]
     cash = by_member(run)[a]["cash_cents"]
     # Same destination, group and amount, but another payment's metadata (its own token).
@@ -170,12 +181,9 @@ def test_a_redemption_retried_after_the_key_expired_adopts_the_transfer(
     client: stripe.StripeClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    coop = Coop(shop_app)
-    a = member_id(coop.artist_a)
-    account = ready_account(client, stripe_emulator)
-    monkeypatch.setattr(services, "ready_payout_account", lambda s, m: account if m == a else None)
-    run = coop.draft()
-    coop.approve(run["id"])
+    coop, run, a, account = _approved_run_paying_one_artist(
+        shop_app, stripe_emulator, client, monkeypatch
+    )
     coop.pay(run["id"])
     year = int(run["period_end"][:4])
     response = coop.client.post(REDEMPTIONS, json={"year": year}, headers=coop.drafter_headers)
