@@ -56,7 +56,7 @@ def next_in_sequence(session: Session, name: str) -> int:
     number, and a rolled-back transaction gives its number back.
     """
     row = session.execute(
-        sa.select(NamedSequence).where(NamedSequence.name == name).with_for_update()
+        sa.select(NamedSequence).where(NamedSequence.name == name).with_for_update(of=NamedSequence)
     ).scalar_one_or_none()
     if row is None:
         row = NamedSequence(name=name, value=0)

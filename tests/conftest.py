@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.fixtures.mail",
     "tests.fixtures.services",
     "tests.fixtures.s3",
+    "tests.fixtures.shop",
 ]
 
 

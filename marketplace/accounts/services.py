@@ -199,7 +199,7 @@ def reset_password(raw: str, new_password: str) -> User:
         locked = session.execute(
             sa.select(PasswordResetToken)
             .where(PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None))
-            .with_for_update()
+            .with_for_update(of=PasswordResetToken)
         ).scalar_one_or_none()
         if locked is None:
             raise Gone(

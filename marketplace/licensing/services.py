@@ -238,7 +238,7 @@ def issue(
 
 def _locked(session: Session, licence_id: int) -> Licence:
     licence = session.execute(
-        sa.select(Licence).where(Licence.id == licence_id).with_for_update()
+        sa.select(Licence).where(Licence.id == licence_id).with_for_update(of=Licence)
     ).scalar_one_or_none()
     if licence is None:
         raise NotFound("No such licence.")
@@ -439,7 +439,7 @@ def terms_edit(
         summary, permits, full_text, royalty_bps, surcharge_cents
     )
     kind = session.execute(
-        sa.select(LicenceKind).where(LicenceKind.code == kind_code).with_for_update()
+        sa.select(LicenceKind).where(LicenceKind.code == kind_code).with_for_update(of=LicenceKind)
     ).scalar_one_or_none()
     if kind is None:
         raise NotFound(f"There is no licence called {kind_code!r}.")

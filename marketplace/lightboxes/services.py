@@ -51,7 +51,7 @@ def _owned(session: Session, user: User, lightbox_id: int, *, lock: bool = False
     if lock:
         # Item changes of one lightbox queue up behind each other (PostgreSQL), so positions
         # and the one-asset-once rule hold under concurrent requests.
-        query = query.with_for_update()
+        query = query.with_for_update(of=Lightbox)
     lightbox = session.execute(query).scalar_one_or_none()
     if lightbox is None:
         raise NotFound("No such lightbox.")

@@ -123,7 +123,7 @@ def _lock_own_event(session: Session, event_id: str) -> Any:
     return session.execute(
         sa.select(EVENTS.c.id, EVENTS.c.type, EVENTS.c.status, EVENTS.c.payload)
         .where(EVENTS.c.id == event_id)
-        .with_for_update()
+        .with_for_update(of=EVENTS)
     ).first()
 
 
@@ -136,7 +136,7 @@ def _lock_other_events(session: Session, event_id: str | None, limit: int) -> li
     if session.get_bind().dialect.name == "sqlite" and event_id is None:
         # No row locks: take the database's write lock first (see database.lock_row).
         session.execute(sa.update(EVENTS).where(sa.false()).values(id=EVENTS.c.id))
-    return list(session.execute(query.limit(limit).with_for_update(skip_locked=True)))
+    return list(session.execute(query.limit(limit).with_for_update(of=EVENTS, skip_locked=True)))
 
 
 def _read_payment(stripe: Any, event: Any) -> _Payment | None:
@@ -170,7 +170,7 @@ def _pay_orders(session: Session, payments: list[_Payment]) -> list[str]:
             )
             .where(ORDERS.c.id.in_(sorted({p.order_id for p in payments})))
             .order_by(ORDERS.c.id)  # the same lock order in every transaction: no deadlock
-            .with_for_update()
+            .with_for_update(of=ORDERS)
         )
     }
     settled: list[str] = []

@@ -309,7 +309,7 @@ def _lock_member(session: Session, member_id: int) -> None:
     if session.get_bind().dialect.name == "sqlite":
         lock_row(session, Member, member_id)  # SQLite's lock_row takes the write lock
         return
-    session.execute(sa.select(Member.id).where(Member.id == member_id).with_for_update())
+    session.execute(sa.select(Member.id).where(Member.id == member_id).with_for_update(of=Member))
 
 
 def send_line(line_id: int) -> None:

@@ -9,11 +9,7 @@ import random
 import signal
 import subprocess
 import sys
-import threading
-import time
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -23,18 +19,15 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
-from marketplace.ledger import services as ledger
-from marketplace.ledger.models import JournalEntry, JournalLine
+from marketplace.ledger.models import JournalLine
 from marketplace.licensing.models import Licence
 from marketplace.orders.models import Order
 from marketplace.payments import services as payments
 from marketplace.payments.models import StripeEvent
-from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.config import app_config
 from tests.fixtures.factories import Factory
 from tests.fixtures.payments import (
@@ -44,90 +37,16 @@ from tests.fixtures.payments import (
     payment_succeeded,
     signature_header,
 )
-from tests.fixtures.stripe_emulator import TEST_SECRET_KEY, StripeEmulator, free_port
+from tests.fixtures.shop import (
+    Shop,
+    assert_no_duplicates,
+    order_status,
+    wait_for,
+)
+from tests.fixtures.stripe_emulator import TEST_SECRET_KEY, StripeEmulator
 from tests.fixtures.web import IsolatedClient, api_token
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def webhooks_to_app(services_app: Flask, stripe_emulator: StripeEmulator) -> Iterator[str]:
-    """Serve the app on a socket and have the emulator send its webhooks there."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, services_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}/webhooks/stripe"
-    _register_webhook(stripe_emulator, url)
-    yield url
-    # Point the emulator somewhere harmless again: later tests have no server here.
-    _register_webhook(stripe_emulator, "http://127.0.0.1:9/")
-    server.shutdown()
-    thread.join(10)
-
-
-def _register_webhook(emulator: StripeEmulator, url: str) -> None:
-    body = json.dumps({"url": url, "secret": WEBHOOK_SECRET}).encode()
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{emulator.base_url}/_config/webhooks/coop-stock-services",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback
-        pass
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("timed out waiting for the worker")
-        time.sleep(0.2)
-
-
-def _status(order_id: int) -> str:
-    db.session.expire_all()
-    order = db.session.get(Order, order_id)
-    assert order is not None
-    return order.status
-
-
-def _no_duplicates() -> None:
-    session = db.session()
-    licences = session.execute(sa.select(Licence.order_item_id)).scalars().all()
-    assert len(licences) == len(set(licences))
-    balance = ledger.trial_balance(session, "USD")
-    assert balance.total_debits_cents == balance.total_credits_cents
-    keys = session.execute(sa.select(JournalEntry.idempotency_key)).scalars().all()
-    assert len(keys) == len(set(keys))
-
-
-class Shop:
-    def __init__(self, app: Flask, emulator: StripeEmulator) -> None:
-        self.client = app.test_client()
-        self.emulator = emulator
-        self.buyer = Factory().buyer()
-        self.headers = api_token(self.client, self.buyer.email)
-        self.catalogue = Catalogue()
-
-    def order(self, asset_id: int, headers: dict[str, str] | None = None) -> int:
-        response = self.client.post(
-            "/api/v1/orders",
-            json={"items": [{"asset_id": asset_id, "licence": "standard", "size": "M"}]},
-            headers=headers or self.headers,
-        )
-        assert response.status_code == 201, response.get_json()
-        return int(response.get_json()["id"])
-
-    def pay(self, order_id: int, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        response = self.client.post(
-            f"/api/v1/orders/{order_id}/payment",
-            json={"payment_method": payment_method(self.emulator.base_url)},
-            headers=headers or self.headers,
-        )
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()  # type: ignore[no-any-return]
 
 
 def test_stripe_webhooks_pay_orders_through_the_worker_and_replays_change_nothing(
@@ -138,7 +57,7 @@ def test_stripe_webhooks_pay_orders_through_the_worker_and_replays_change_nothin
     for order_id in orders:
         assert shop.pay(order_id)["status"] == "processing"
     # localstripe delivers payment_intent.succeeded to the app; the worker applies it.
-    _wait_for(lambda: all(_status(o) == "paid" for o in orders))
+    wait_for(lambda: all(order_status(o) == "paid" for o in orders))
     lines_before = db.session.execute(sa.select(sa.func.count()).select_from(JournalLine)).scalar()
 
     # Every stored event, delivered again ten times, in random order, with fresh signatures.
@@ -158,7 +77,7 @@ def test_stripe_webhooks_pay_orders_through_the_worker_and_replays_change_nothin
         shop.client.post(
             "/webhooks/stripe", data=body, headers={"Stripe-Signature": signature_header(body)}
         )
-    _wait_for(
+    wait_for(
         lambda: (
             db.session.execute(
                 sa.select(sa.func.count())
@@ -168,12 +87,12 @@ def test_stripe_webhooks_pay_orders_through_the_worker_and_replays_change_nothin
             == 0
         )
     )
-    assert all(_status(o) == "paid" for o in orders)
+    assert all(order_status(o) == "paid" for o in orders)
     assert (
         db.session.execute(sa.select(sa.func.count()).select_from(JournalLine)).scalar()
         == lines_before
     )
-    _no_duplicates()
+    assert_no_duplicates()
 
 
 def test_a_double_click_and_two_tabs_pay_once(
@@ -232,8 +151,8 @@ def test_two_buyers_checking_out_at_once_each_pay_once(
 
     with ThreadPoolExecutor(2) as pool:
         orders = list(pool.map(checkout, [shop.headers, other_headers]))
-    _wait_for(lambda: all(_status(o) == "paid" for o in orders))
-    _no_duplicates()
+    wait_for(lambda: all(order_status(o) == "paid" for o in orders))
+    assert_no_duplicates()
 
 
 def test_an_event_whose_task_was_lost_is_picked_up_again(
@@ -256,8 +175,8 @@ def test_an_event_whose_task_was_lost_is_picked_up_again(
             )
         )
     assert payments.retry_due_events() >= 1
-    _wait_for(lambda: _status(order_id) == "paid")
-    _no_duplicates()
+    wait_for(lambda: order_status(order_id) == "paid")
+    assert_no_duplicates()
 
 
 def _queued(broker: Any, queue: str, task: str) -> int:
@@ -310,10 +229,12 @@ def test_a_burst_of_payments_queues_one_task_that_settles_them_all(
                 webhook(intent)
             assert _queued(broker, queue, "payments.process_event") == 1
             payments.process_event(first)  # what the worker runs for that one message
-            assert [_status(order_id) for order_id in orders] == ["paid"] * 3 + ["pending_payment"]
+            assert [order_status(order_id) for order_id in orders] == ["paid"] * 3 + [
+                "pending_payment"
+            ]
             webhook(intents[3])
             assert _queued(broker, queue, "payments.process_event") == 2
-            _no_duplicates()
+            assert_no_duplicates()
         finally:
             broker.delete(queue)
             broker.close()
@@ -344,7 +265,7 @@ def _start_worker(services_env: Any, queue: str, log_path: Any) -> subprocess.Po
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    _wait_for(lambda: b"ready." in log_path.read_bytes(), timeout=60)
+    wait_for(lambda: b"ready." in log_path.read_bytes(), timeout=60)
     return process
 
 
@@ -408,11 +329,11 @@ def test_a_worker_killed_in_the_middle_of_a_payment_pays_once_after_restart(
                 assert response.status_code == 200
                 # The worker has read the PaymentIntent and waits for the order's row lock,
                 # inside the transaction that would pay the order.
-                _wait_for(lambda: _waiting_on_a_lock(engine))
+                wait_for(lambda: _waiting_on_a_lock(engine))
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(10)
                 blocker.execute(sa.text("ROLLBACK"))
-            assert _status(order_id) == "pending_payment"
+            assert order_status(order_id) == "pending_payment"
             with unit_of_work() as session:  # as if the stuck-event timeout had passed
                 session.execute(
                     sa.update(StripeEvent)
@@ -421,8 +342,8 @@ def test_a_worker_killed_in_the_middle_of_a_payment_pays_once_after_restart(
                 )
             worker = _start_worker(services_env, queue, log_path)
             assert payments.retry_due_events() >= 1
-            _wait_for(lambda: _status(order_id) == "paid")
-            _no_duplicates()
+            wait_for(lambda: order_status(order_id) == "paid")
+            assert_no_duplicates()
             licences = sa.select(sa.func.count()).select_from(Licence)
             assert db.session.execute(licences.where(Licence.order_id == order_id)).scalar() == 1
         finally:
