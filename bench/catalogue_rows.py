@@ -242,7 +242,6 @@ def _people_columns(plan: _Plan, password_hash: str, member_class_id: int) -> tu
         ],
         "password_hash": [password_hash] * n,
         "is_admin": [False if plan.postgresql else 0] * n,
-        "login_epoch": [0] * n,
         "created_at": joined,
     }
     members = {

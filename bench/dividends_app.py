@@ -65,7 +65,6 @@ def add_admins(url: str) -> list[int]:
                 "display_name",
                 "password_hash",
                 "is_admin",
-                "login_epoch",
                 "created_at",
             )
         ),
@@ -80,7 +79,6 @@ def add_admins(url: str) -> list[int]:
                         "display_name": f"Admin {n}",
                         "password_hash": "!bench-admin",
                         "is_admin": True,
-                        "login_epoch": 0,
                         "created_at": now,
                     }
                     for n in (1, 2)

@@ -79,7 +79,6 @@ def add_buyers(url: str, count: int) -> list[int]:
             "display_name": f"Buyer {n}",
             "password_hash": "!bench-buyer",
             "is_admin": False,
-            "login_epoch": 0,
             "created_at": now,
         }
         for n in range(1, count + 1)

@@ -67,7 +67,7 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     # Every model module, so that metadata (and Alembic) sees every table.
     from marketplace import models  # noqa: F401
-    from marketplace.accounts.services import load_session_user
+    from marketplace.accounts.sessions import load_session_user
     from marketplace.background import celery_init_app
     from marketplace.dividends import models as dividend_models  # noqa: F401
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate

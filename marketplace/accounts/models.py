@@ -1,4 +1,4 @@
-"""People: their accounts, API tokens and password-reset tokens."""
+"""People: their accounts, sign-in sessions, API tokens and password-reset tokens."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     """Anyone with an account. Everyone is a buyer; members and admins have more."""
 
     __tablename__ = "users"
+    # For the two plain attributes below, which describe this request's sign-in, not a column.
+    __allow_unmapped__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True, nullable=False)
     display_name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     is_admin: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
-    # Bumped on every password change so that sessions signed in elsewhere end.
-    login_epoch: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -35,8 +35,18 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         "Member", back_populates="user", uselist=False, lazy="joined"
     )
 
+    # The sign-in session this request runs in (its id and cookie key), set by accounts.sessions.
+    sign_in_session_id: int | None = None
+    session_key: str | None = None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.login_epoch}"
+        """What Flask-Login puts in the session and remember cookies: the sign-in session's key.
+
+        Never the user id, so that a cookie is only as good as its server-side session.
+        """
+        if self.session_key is None:
+            raise RuntimeError("Sign in through accounts.sessions.start_session first.")
+        return self.session_key
 
     @property
     def is_member(self) -> bool:
@@ -50,6 +60,28 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         if self.is_admin:
             roles.append("admin")
         return roles
+
+
+class SignInSession(db.Model):  # type: ignore[name-defined]
+    """One signed-in browser. Its cookie holds a random key; only the key's SHA-256 is stored.
+
+    The cookie works while ``revoked_at`` is empty: signing out, a password change or reset, or
+    "sign out everywhere else" set it, so a copied cookie stops working.
+    """
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined]

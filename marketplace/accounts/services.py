@@ -20,6 +20,7 @@ from marketplace.accounts.passwords import (
     password_problem,
     verify_password,
 )
+from marketplace.accounts.sessions import revoke_sessions
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, Gone, InvalidInput, NotFound, Unauthenticated
 from marketplace.extensions import db
@@ -116,19 +117,11 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def load_session_user(session_id: str) -> User | None:
-    """The user behind a session id of the form ``<id>.<login_epoch>``, if still valid."""
-    user_part, _, epoch_part = session_id.partition(".")
-    if not (user_part.isdigit() and epoch_part.isdigit()):
-        return None
-    user = db.session.get(User, int(user_part))
-    if user is None or user.login_epoch != int(epoch_part):
-        return None
-    return user
-
-
-def change_password(user: User, current_password: str, new_password: str) -> User:
-    """Change a password after checking the current one; other sessions are signed out."""
+def change_password(
+    user: User, current_password: str, new_password: str, keep_session_id: int | None = None
+) -> User:
+    """Change a password after checking the current one; every sign-in session but
+    ``keep_session_id`` (the browser that changed it) is ended."""
     if not verify_password(user.password_hash, current_password):
         raise InvalidInput(
             "Your current password is not right.",
@@ -138,7 +131,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
     _check_new_password(new_password, user.email, field="new_password")
     with unit_of_work() as session:
         user.password_hash = hash_password(new_password)
-        user.login_epoch += 1
+        revoke_sessions(session, user.id, keep_session_id)
         queue_email(session, user.email, "Your password was changed", "password_changed", user=user)
     return user
 
@@ -190,7 +183,8 @@ def check_reset_token(raw: str) -> None:
 
 
 def reset_password(raw: str, new_password: str) -> User:
-    """Set a new password from a reset link; the link cannot be used again."""
+    """Set a new password from a reset link; the link cannot be used again, and every sign-in
+    session of the account ends (whoever knew the old password is signed out)."""
     token = _usable_reset_token(raw)
     user = token.user
     _check_new_password(new_password, user.email)
@@ -207,7 +201,7 @@ def reset_password(raw: str, new_password: str) -> User:
             )
         locked.used_at = utcnow()
         user.password_hash = hash_password(new_password)
-        user.login_epoch += 1
+        revoke_sessions(session, user.id)
         queue_email(session, user.email, "Your password was changed", "password_changed", user=user)
     return user
 

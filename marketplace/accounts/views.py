@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from marketplace.accounts import services
+from marketplace.accounts import services, sessions
 from marketplace.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -22,12 +22,18 @@ from marketplace.accounts.limits import (
     login_limit,
     mark_failed_login,
 )
+from marketplace.accounts.models import User
 from marketplace.errors import AppError, Gone
 from marketplace.extensions import limiter
 from marketplace.membership import services as membership
 from marketplace.web_support import form_status, safe_next_url, show_error_on_form
 
 bp = Blueprint("accounts", __name__)
+
+
+def _sign_in(user: User, remember: bool = False) -> None:
+    """Open a server-side session and put its key, never the user id, in the cookies."""
+    login_user(sessions.start_session(user, request.user_agent.string), remember=remember)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -43,7 +49,7 @@ def signup() -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            login_user(user)
+            _sign_in(user)
             flash(f"Welcome, {user.display_name}! Your account is ready.", "success")
             return redirect(url_for("main.home"))
     return render_template("accounts/signup.html", form=form), form_status(form)
@@ -65,7 +71,7 @@ def login() -> Response | tuple[str, int]:
             mark_failed_login()
             show_error_on_form(form, error)
         else:
-            login_user(user, remember=bool(form.remember.data))
+            _sign_in(user, remember=bool(form.remember.data))
             flash(f"Signed in as {user.display_name}.", "success")
             return redirect(safe_next_url(url_for("main.home")))
     return render_template("accounts/login.html", form=form), form_status(form, 401)
@@ -73,6 +79,8 @@ def login() -> Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        sessions.end_session(current_user.sign_in_session_id)
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("main.home"))
@@ -89,6 +97,7 @@ def _account_page(
         password_form=password_form or ChangePasswordForm(formdata=None),
         token_form=token_form or NewTokenForm(formdata=None),
         tokens=services.list_api_tokens(current_user),
+        sign_in_sessions=sessions.live_sessions(current_user),
         applications=membership.applications_of(current_user),
         new_token=new_token,
     )
@@ -106,17 +115,29 @@ def change_password() -> Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.change_password(
-                current_user, form.current_password.data or "", form.new_password.data or ""
+            services.change_password(
+                current_user,
+                form.current_password.data or "",
+                form.new_password.data or "",
+                keep_session_id=current_user.sign_in_session_id,
             )
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            # The session id carries the login epoch, which just changed: sign in again here.
-            login_user(user)
             flash("Your password was changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
     return _account_page(password_form=form), 422
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions() -> Response:
+    ended = sessions.end_other_sessions(current_user, current_user.sign_in_session_id)
+    flash(
+        f"Signed out on {ended} other device{'' if ended == 1 else 's'}; this one stays signed in.",
+        "success",
+    )
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/account/tokens")
@@ -165,7 +186,7 @@ def reset_password(token: str) -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            login_user(user)
+            _sign_in(user)
             flash("Your new password is set, and you are signed in.", "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/reset_password.html", form=form), form_status(form)

@@ -8,6 +8,7 @@ from flask_sqlalchemy.pagination import Pagination
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import hash_password, password_problem
 from marketplace.accounts.services import find_user_by_email, normalise_email
+from marketplace.accounts.sessions import revoke_sessions
 from marketplace.audit import services as audit
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, InvalidInput, NotFound
@@ -97,7 +98,8 @@ def create_admin(email: str, password: str, display_name: str | None = None) -> 
         else:
             user.password_hash = hash_password(password)
             user.is_admin = True
-            user.login_epoch += 1
+            # A new password from the command line: whoever knew the old one is signed out.
+            revoke_sessions(session, user.id)
         audit.record(
             session,
             None,

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from flask_login import login_user
 
 from marketplace.accounts.models import User
+from marketplace.accounts.sessions import start_session
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
 from tests.fixtures import media_files
@@ -288,9 +289,8 @@ def test_the_pages_and_their_forms(
             '{% include "lightboxes/_save_form.html" %}', asset=asset
         )
         assert "Sign in" in anonymous
-        login_user(
-            db.session.execute(db.select(User).filter_by(email="page@example.org")).scalar_one()
-        )
+        user = db.session.execute(db.select(User).filter_by(email="page@example.org")).scalar_one()
+        login_user(start_session(user, "test"))
         form = render_template_string('{% include "lightboxes/_save_form.html" %}', asset=asset)
     assert 'action="/lightboxes/add"' in form
     assert "Second" in form
