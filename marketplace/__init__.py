@@ -158,7 +158,10 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.taxes import views as taxes_views
     from marketplace.transparency import api as transparency_api
     from marketplace.transparency import views as transparency_views
+    from marketplace.whole_numbers import IdConverter
 
+    # Before any rule: a rule makes its converters when added. Ids out of range are a 404.
+    app.url_map.converters["int"] = IdConverter
     for blueprint in (
         main_views.bp,
         accounts_views.bp,

@@ -13,6 +13,7 @@ from flask_sqlalchemy.pagination import Pagination
 from marketplace.accounts.models import User
 from marketplace.errors import AppError, Forbidden, InvalidInput, Unauthenticated
 from marketplace.extensions import csrf
+from marketplace.whole_numbers import query_int
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -93,20 +94,9 @@ def text_field(body: dict[str, Any], name: str, *, required: bool = True, defaul
 
 
 def page_args() -> tuple[int, int]:
-    def number(name: str, default: int) -> int:
-        raw = request.args.get(name, str(default))
-        if not raw.isdigit() or int(raw) < 1:
-            raise InvalidInput(
-                f"'{name}' must be a whole number from 1.", fields={name: "Invalid."}
-            )
-        return int(raw)
-
-    page, per_page = number("page", 1), number("per_page", 48)
-    if per_page > MAX_PER_PAGE:
-        raise InvalidInput(
-            f"'per_page' can be at most {MAX_PER_PAGE}.", fields={"per_page": "Too large."}
-        )
-    return page, per_page
+    """``?page=`` (1 when absent) and ``?per_page=`` (48 when absent, at most 100); a 422 naming
+    the argument when either is not a whole number in its range."""
+    return query_int("page", 1), query_int("per_page", 48, maximum=MAX_PER_PAGE)
 
 
 def list_response(pagination: Pagination, results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from marketplace.errors import AppError
 from marketplace.membership import services as membership
 from marketplace.membership.forms import DecisionForm
 from marketplace.web_support import role_required, show_error_on_form
+from marketplace.whole_numbers import page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 APPLICATION_FILTERS = ("pending", "approved", "rejected", "withdrawn")
@@ -25,7 +26,7 @@ def require_admin() -> None:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 @bp.get("/")

@@ -12,6 +12,7 @@ from marketplace.assets.models import Asset
 from marketplace.errors import AppError, NotFound
 from marketplace.extensions import db
 from marketplace.web_support import role_required, show_error_on_form
+from marketplace.whole_numbers import page_arg, parse_whole_number
 
 bp = Blueprint("curation", __name__, url_prefix="/admin/assets")
 
@@ -25,10 +26,10 @@ def require_admin() -> None:
 @bp.get("/")
 def queue() -> str:
     member = request.args.get("member", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     return render_template(
         "assets/review_queue.html",
-        assets=services.review_queue(page, 24, int(member) if member.isdigit() else None),
+        assets=services.review_queue(page, 24, parse_whole_number(member)),
         member=member,
     )
 

@@ -19,6 +19,7 @@ from marketplace.assets import services, uploads
 from marketplace.assets.schemas import asset_json
 from marketplace.errors import AppError, InvalidInput
 from marketplace.membership.services import Upload
+from marketplace.whole_numbers import parse_whole_number
 
 bp = api_blueprint("assets_api", __name__)
 _TRUE = {"1", "true", "yes", "on"}
@@ -126,10 +127,11 @@ def my_assets() -> dict[str, Any]:
 @token_required("admin")
 def review_queue() -> dict[str, Any]:
     page, per_page = page_args()
-    member = request.args.get("member", "")
-    if member and not member.isdigit():
+    member_arg = request.args.get("member", "")
+    member = parse_whole_number(member_arg) if member_arg else None
+    if member_arg and member is None:
         raise InvalidInput("member is a member number.", fields={"member": "Invalid."})
-    pagination = services.review_queue(page, per_page, int(member) if member else None)
+    pagination = services.review_queue(page, per_page, member)
     return list_response(pagination, [asset_json(a, owner_view=True) for a in pagination.items])
 
 

@@ -14,6 +14,7 @@ from marketplace.assets.schemas import media_url
 from marketplace.errors import AppError, error_response
 from marketplace.membership.services import Upload
 from marketplace.web_support import form_status, role_required, show_error_on_form
+from marketplace.whole_numbers import page_arg, parse_whole_number
 
 bp = Blueprint("portfolio", __name__)
 
@@ -59,7 +60,8 @@ def upload_file() -> Any:
 @bp.get("/upload/status")
 @role_required("member")
 def upload_status() -> Any:
-    ids = [int(i) for i in request.args.get("ids", "").split(",") if i.strip().isdigit()]
+    numbers = (parse_whole_number(i.strip()) for i in request.args.get("ids", "").split(","))
+    ids = [number for number in numbers if number is not None]
     return jsonify({"results": [_status_json(a) for a in services.statuses_of(current_user, ids)]})
 
 
@@ -67,7 +69,7 @@ def upload_status() -> Any:
 @role_required("member")
 def index() -> str:
     status = request.args.get("status") or None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     return render_template(
         "assets/portfolio.html",
         assets=services.portfolio(current_user.member, page, 24, status),

@@ -15,6 +15,7 @@ from marketplace.catalogue.engines import SearchFilters, engine_for
 from marketplace.catalogue.query import parse
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.whole_numbers import parse_whole_number
 
 KINDS = ("photo", "video")
 ORIENTATIONS = ("landscape", "portrait", "square", "panoramic")
@@ -48,8 +49,9 @@ def _choice(args: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str
 
 def filters_from_args(args: Mapping[str, str]) -> SearchFilters:
     """Search filters from query-string arguments; InvalidInput names a bad one."""
-    contributor = (args.get("contributor") or "").strip()
-    if contributor and not contributor.isdigit():
+    contributor_arg = (args.get("contributor") or "").strip()
+    contributor = parse_whole_number(contributor_arg) if contributor_arg else None
+    if contributor_arg and contributor is None:
         raise InvalidInput("contributor is a member number.", fields={"contributor": "Invalid."})
     people_arg = (args.get("people") or "").strip().lower()
     if people_arg and people_arg not in _YES | _NO:
@@ -81,7 +83,7 @@ def filters_from_args(args: Mapping[str, str]) -> SearchFilters:
         query=parse(args.get("q") or ""),
         kind=_choice(args, "kind", KINDS),
         orientation=_choice(args, "orientation", ORIENTATIONS),
-        contributor=int(contributor) if contributor else None,
+        contributor=contributor,
         people=(people_arg in _YES) if people_arg else None,
         min_pixels=min_pixels,
         added_since=added_since,

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.catalogue import services
 from marketplace.errors import AppError
+from marketplace.whole_numbers import page_arg
 
 bp = Blueprint("catalogue", __name__)
 PER_PAGE = 48
@@ -14,8 +15,8 @@ PER_PAGE = 48
 
 @bp.get("/search")
 def search() -> str | tuple[str, int] | Response:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     try:
+        page = page_arg()
         filters = services.filters_from_args(request.args)
     except AppError as error:
         return render_template(

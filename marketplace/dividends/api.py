@@ -10,6 +10,7 @@ from marketplace.api_support import api_blueprint, api_user, json_body, rfc3339,
 from marketplace.dividends import core, paying, redemptions, schemas, services, statements
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.whole_numbers import parse_whole_number
 
 bp = api_blueprint("dividends_api", __name__)
 
@@ -140,8 +141,8 @@ def draft_redemption() -> tuple[dict[str, Any], int]:
     """A draft redeeming a year's retained allocations, oldest year first; posts nothing."""
     body = json_body()
     year, pct = body.get("year"), body.get("pct")
-    if isinstance(year, str) and year.isdigit():
-        year = int(year)
+    if isinstance(year, str):
+        year = parse_whole_number(year.strip(), 1900, 9999) or year
     if pct is not None and (isinstance(pct, bool) or not isinstance(pct, int | float | str)):
         raise InvalidInput("'pct' must be a number of percent.", fields={"pct": "Not a number."})
     run = redemptions.draft_redemption(

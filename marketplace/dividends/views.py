@@ -25,6 +25,7 @@ from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger.core import format_cents
 from marketplace.web_support import role_required
+from marketplace.whole_numbers import parse_whole_number
 
 bp = Blueprint("dividends_admin", __name__, url_prefix="/admin/dividends")
 account_bp = Blueprint("dividends", __name__, url_prefix="/account/dividends")
@@ -190,15 +191,15 @@ def redemptions_page() -> str:
 def draft_redemption() -> BaseResponse:
     form = request.form
     try:
-        raw_year = form.get("year", "").strip()
-        if not raw_year.isdigit():
+        year = parse_whole_number(form.get("year", "").strip(), 1900, 9999)
+        if year is None:
             raise InvalidInput("Choose a year like 2025.")
         pct = None if form.get("share") == "all" else form.get("pct", "").strip()
         if pct == "":
             raise InvalidInput("Give the percentage to redeem, or choose all of it.")
         run = redemptions.draft_redemption(
             current_user,
-            int(raw_year),
+            year,
             pct,
             allow_out_of_order=form.get("allow_out_of_order") == "1",
         )

@@ -14,6 +14,7 @@ from marketplace.api_support import api_blueprint, api_user, json_body, text_fie
 from marketplace.errors import Forbidden, InvalidInput
 from marketplace.extensions import db
 from marketplace.governance import announcements, ballots, proposals, schemas, votes
+from marketplace.whole_numbers import json_id
 
 bp = api_blueprint("governance_api", __name__)
 
@@ -133,7 +134,7 @@ def create_election() -> tuple[dict[str, Any], int]:
         title=text_field(body, "title"),
         member_class_code=text_field(body, "member_class"),
         seats=None if body.get("seats") is None else schemas.whole_number(body["seats"], "seats"),
-        candidate_member_ids=[schemas.whole_number(c, "candidates") for c in candidates],
+        candidate_member_ids=[json_id(c, "candidates") for c in candidates],
         terms=schemas.vote_terms(body, int(current_app.config["VOTE_DEFAULT_QUORUM_PCT"])),
         description=text_field(body, "description", required=False),
     )

@@ -12,6 +12,7 @@ from marketplace.api_support import rfc3339
 from marketplace.errors import InvalidInput
 from marketplace.governance import ballots, proposals, reports, votes
 from marketplace.governance.models import Announcement, Proposal, Vote
+from marketplace.whole_numbers import DB_INT_MAX
 
 
 def parse_time(raw: Any, field: str) -> datetime:
@@ -33,8 +34,11 @@ def parse_time(raw: Any, field: str) -> datetime:
 def whole_number(raw: Any, field: str, default: int | None = None) -> int:
     if raw is None and default is not None:
         return default
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise InvalidInput(f"'{field}' must be a whole number.", fields={field: "Invalid."})
+    # Stored in an integer column: a larger number would be the database's error, a 500.
+    if isinstance(raw, bool) or not isinstance(raw, int) or abs(raw) > DB_INT_MAX:
+        raise InvalidInput(
+            f"'{field}' must be a whole number (at most {DB_INT_MAX}).", fields={field: "Invalid."}
+        )
     return raw
 
 

@@ -14,6 +14,7 @@ from marketplace.governance import announcements, ballots, proposals, reports, v
 from marketplace.governance.forms import CommentForm, ProposalForm, YesNoBallotForm
 from marketplace.governance.text import render_markdown
 from marketplace.web_support import form_status, show_error_on_form
+from marketplace.whole_numbers import parse_whole_number
 
 bp = Blueprint("governance", __name__, url_prefix="/governance")
 
@@ -195,9 +196,9 @@ def _ballot_body(kind: str, form: YesNoBallotForm) -> dict[str, Any] | None:
         return None
     ranking: list[int] = []
     for position in range(1, 51):
-        raw = request.form.get(f"rank_{position}", "")
-        if raw.isdigit():
-            ranking.append(int(raw))
+        choice = parse_whole_number(request.form.get(f"rank_{position}", ""))
+        if choice is not None:
+            ranking.append(choice)
     if not ranking or len(set(ranking)) != len(ranking):
         return None
     return {"ranking": ranking}

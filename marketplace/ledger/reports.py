@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.errors import InvalidInput
 from marketplace.ledger import core
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.whole_numbers import parse_whole_number
 
 CSV_BATCH = 500
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,9 +60,10 @@ def _id_arg(args: Mapping[str, str], name: str) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
-        raise InvalidInput(f"'{name}' must be a whole number.", fields={name: "Invalid."})
-    return int(raw)
+    number = parse_whole_number(raw)
+    if number is None:
+        raise InvalidInput(f"'{name}' must be an id (a whole number).", fields={name: "Invalid."})
+    return number
 
 
 def currency_from(raw: str | None, default: str) -> str:

@@ -11,6 +11,7 @@ from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger import core, reports, services
 from marketplace.web_support import role_required
+from marketplace.whole_numbers import page_arg
 
 bp = Blueprint("ledger", __name__, url_prefix="/admin/ledger")
 PER_PAGE = 50
@@ -28,7 +29,7 @@ def ledger_helpers() -> dict[str, Any]:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 def currency_arg() -> str:

@@ -22,17 +22,13 @@ from marketplace.api_support import (
 from marketplace.errors import InvalidInput
 from marketplace.lightboxes import services
 from marketplace.lightboxes.schemas import item_json, lightbox_json, shared_json, summary_json
+from marketplace.whole_numbers import json_id
 
 bp = api_blueprint("lightboxes_api", __name__)
 
 
 def _asset_id(value: Any, field: str = "asset_id") -> int:
-    # bool is an int in Python; true is not an asset id.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(
-            f"'{field}' must be an asset id (a whole number).", fields={field: "Invalid."}
-        )
-    return value
+    return json_id(value, field)
 
 
 @bp.post("/lightboxes")

@@ -12,6 +12,7 @@ from marketplace.lightboxes import services
 from marketplace.lightboxes.forms import LightboxForm, RenameForm, SaveToLightboxForm
 from marketplace.lightboxes.schemas import share_url
 from marketplace.web_support import form_status, show_error_on_form
+from marketplace.whole_numbers import page_arg, parse_whole_number
 
 bp = Blueprint("lightboxes", __name__)
 PER_PAGE = 24
@@ -27,7 +28,7 @@ def lightbox_save_form(asset: Asset) -> SaveToLightboxForm | None:
 
 
 def _index_page(form: LightboxForm) -> tuple[str, int]:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     lightboxes = services.list_own(current_user, page, PER_PAGE)
     return render_template(
         "lightboxes/index.html",
@@ -145,23 +146,22 @@ def _first_error(form: SaveToLightboxForm) -> str:
 def add() -> Response:
     """The "Save to lightbox" form of an asset page: back to that page with the outcome."""
     form = SaveToLightboxForm()
-    raw_asset_id = form.asset_id.data or ""
+    asset_id = parse_whole_number(form.asset_id.data or "")
     back = (
-        url_for("portfolio.detail", asset_id=int(raw_asset_id))
-        if raw_asset_id.isdigit()
+        url_for("portfolio.detail", asset_id=asset_id)
+        if asset_id is not None
         else url_for("lightboxes.index")
     )
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or asset_id is None:
         flash(f"Not saved: {_first_error(form)}", "error")
         return redirect(back)
-    asset_id = int(raw_asset_id)
     new_name = (form.new_name.data or "").strip()
-    chosen = form.lightbox_id.data or ""
+    chosen = parse_whole_number(form.lightbox_id.data or "")
     try:
-        if new_name or not chosen.isdigit():
+        if new_name or chosen is None:
             added = services.add_to_new(current_user, new_name, asset_id)
         else:
-            added = services.add_item(current_user, int(chosen), asset_id)
+            added = services.add_item(current_user, chosen, asset_id)
     except AppError as error:
         flash(f"Not saved: {error.message}", "error")
         return redirect(back)

@@ -11,6 +11,7 @@ from marketplace.membership import services
 from marketplace.membership.forms import ApplicationForm, ProfileForm
 from marketplace.storage import get_storage
 from marketplace.web_support import form_status, role_required, show_error_on_form
+from marketplace.whole_numbers import page_arg
 
 bp = Blueprint("membership", __name__)
 
@@ -87,7 +88,7 @@ def sample(application_id: int, sample_id: int) -> Response:
 
 @bp.get("/members")
 def directory() -> str:
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     query_text = request.args.get("q", "")
     return render_template(
         "membership/directory.html",
@@ -102,7 +103,7 @@ def profile(member_number: int) -> str:
     from marketplace.catalogue.pages import contributor_work
 
     member = services.get_member(member_number)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     return render_template(
         "membership/profile.html", member=member, work=contributor_work(member, page)
     )

@@ -22,6 +22,7 @@ from marketplace.orders import services
 from marketplace.orders.models import Order
 from marketplace.orders.schemas import order_json
 from marketplace.payments import refunds
+from marketplace.whole_numbers import DB_INT_MAX
 
 bp = api_blueprint("orders_api", __name__)
 
@@ -30,9 +31,14 @@ def _item_request(raw: Any, index: int) -> services.ItemRequest:
     if not isinstance(raw, dict):
         raise InvalidInput(f"items[{index}] must be an object.", fields={"items": "Invalid."})
     asset_id, licence, size = raw.get("asset_id"), raw.get("licence"), raw.get("size")
-    if isinstance(asset_id, bool) or not isinstance(asset_id, int) or asset_id < 1:
+    if (
+        isinstance(asset_id, bool)
+        or not isinstance(asset_id, int)
+        or not 1 <= asset_id <= DB_INT_MAX
+    ):
         raise InvalidInput(
-            f"items[{index}].asset_id must be an asset id.", fields={"items": "Invalid."}
+            f"items[{index}].asset_id must be an asset id (a whole number from 1 to {DB_INT_MAX}).",
+            fields={"items": "Invalid."},
         )
     if not isinstance(licence, str) or not isinstance(size, str):
         raise InvalidInput(
@@ -142,7 +148,9 @@ def refund(order_id: int) -> tuple[dict[str, Any], int]:
     items = json_body().get("items")
     if items is not None and (
         not isinstance(items, list)
-        or not all(isinstance(i, int) and not isinstance(i, bool) for i in items)
+        or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= DB_INT_MAX for i in items
+        )
     ):
         raise InvalidInput("items must be a list of order item ids.", fields={"items": "Invalid."})
     requested = refunds.request_refund(api_user(), order_id, items or None)

@@ -23,6 +23,7 @@ from marketplace.errors import AppError
 from marketplace.extensions import db
 from marketplace.orders import services
 from marketplace.orders.api import licences_for
+from marketplace.whole_numbers import page_arg, parse_whole_number
 
 bp = Blueprint("orders", __name__)
 PER_PAGE = 20
@@ -49,7 +50,7 @@ def _checkout_policy() -> str:
 @bp.post("/cart/add")
 @login_required
 def add_to_cart() -> Response:
-    asset_id = request.form.get("asset_id", type=int) or 0
+    asset_id = parse_whole_number(request.form.get("asset_id", "")) or 0
     licence, size = request.form.get("licence") or "", request.form.get("size") or ""
     if request.form.get("choice"):  # the cart's one select: "licence:size"
         licence, _, size = request.form["choice"].partition(":")
@@ -167,6 +168,6 @@ def detail(order_id: int) -> str:
 @bp.get("/account/orders")
 @login_required
 def index() -> str:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     orders = services.orders_of(current_user, page, PER_PAGE)
     return render_template("orders/index.html", orders=orders)

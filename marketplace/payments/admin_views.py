@@ -17,6 +17,7 @@ from marketplace.payments import reconciliation, services
 from marketplace.payments.models import EVENT_STATUSES, Refund, StripeEvent
 from marketplace.payments.refunds import request_refund
 from marketplace.web_support import role_required
+from marketplace.whole_numbers import page_arg, parse_whole_number
 
 bp = Blueprint("payments_admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -29,7 +30,7 @@ def require_admin() -> None:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 @bp.get("/orders")
@@ -58,7 +59,8 @@ def order(order_id: int) -> str:
 
 @bp.post("/orders/<int:order_id>/refund")
 def refund(order_id: int) -> Response:
-    item_ids = [int(i) for i in request.form.getlist("items") if i.isdigit()]
+    numbers = (parse_whole_number(i) for i in request.form.getlist("items"))
+    item_ids = [number for number in numbers if number is not None]
     # Everything left only when asked for by name: an empty selection is a mistake.
     if not item_ids and request.form.get("scope") != "all":
         flash("Tick the items to refund, or use “Refund everything left”.", "error")

@@ -21,6 +21,7 @@ from marketplace.errors import AppError
 from marketplace.extensions import db
 from marketplace.payouts import core, earnings, services
 from marketplace.web_support import role_required
+from marketplace.whole_numbers import page_arg
 
 bp = Blueprint("payouts", __name__, url_prefix="/account/earnings")
 admin_bp = Blueprint("payouts_admin", __name__, url_prefix="/admin/payouts")
@@ -94,7 +95,7 @@ def refresh() -> BaseResponse:
 
 @admin_bp.get("")
 def runs() -> str:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     return render_template(
         "payouts/admin_runs.html",
         runs=services.runs(page, RUNS_PER_PAGE),

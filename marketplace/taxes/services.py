@@ -32,6 +32,7 @@ from marketplace.ledger.reports import csv_text
 from marketplace.membership.models import Member
 from marketplace.taxes import crypto
 from marketplace.taxes.models import TaxProfile, mask
+from marketplace.whole_numbers import parse_whole_number
 
 KIND_ROYALTY_PAYOUT = "royalty_payout"
 KIND_ROYALTY_PAYOUT_REVERSAL = "royalty_payout_reversal"
@@ -128,9 +129,10 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
 def parse_year(raw: str | None) -> int:
     if raw in (None, ""):
         return date.today().year - 1
-    if not raw.isdigit() or not 1900 <= int(raw) <= 9999:
+    year = parse_whole_number(raw, 1900, 9999)
+    if year is None:
         raise InvalidInput("'year' must be a year like 2025.", fields={"year": "Not a year."})
-    return int(raw)
+    return year
 
 
 def royalties_paid(
