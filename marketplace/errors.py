@@ -66,6 +66,22 @@ class ServiceUnavailable(AppError):
     code = "service_unavailable"
 
 
+class PaymentSetupProblem(ServiceUnavailable):
+    """Stripe refused the co-op's payment setup (a key, a setting): the co-op's fault, not the
+    buyer's, and nothing was charged. The details went to the log and to the admins."""
+
+    code = "payment_setup_error"
+
+    def __init__(
+        self,
+        message: str = (
+            "The co-op's payment setup has a problem on our side; you were not charged. "
+            "The co-op's admins have been told."
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
 # Titles for the error page, in plain words.
 _TITLES = {
     400: ("Bad request", "Something in that request did not make sense to us."),

@@ -19,11 +19,17 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.database import lock_row, unit_of_work, utcnow
-from marketplace.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from marketplace.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PaymentSetupProblem,
+    ServiceUnavailable,
+)
 from marketplace.extensions import db
 from marketplace.licensing import services as licensing
 from marketplace.orders.models import CartItem, Order, OrderItem
-from marketplace.payments.gateway import GatewayError, PaymentDeclined
+from marketplace.payments.gateway import GatewayError, PaymentDeclined, PaymentSetupError
 from marketplace.payments.stripe_gateway import gateway
 
 MAX_ITEMS = 50
@@ -183,6 +189,8 @@ def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
             order.payment_status = "requires_payment_method"
             order.payment_error = declined.message
             return PaymentResult("failed", declined.payment_intent_id, None, declined.message)
+        except PaymentSetupError:
+            raise PaymentSetupProblem() from None
         except GatewayError:
             raise ServiceUnavailable(
                 "The payment service did not answer. Please try again: a retry never charges twice."
@@ -216,6 +224,8 @@ def confirm_after_action(user: User, order_id: int) -> PaymentResult:
         except PaymentDeclined as declined:
             order.payment_status, order.payment_error = "requires_payment_method", declined.message
             return PaymentResult("failed", order.payment_intent_id, None, declined.message)
+        except PaymentSetupError:
+            raise PaymentSetupProblem() from None
         except GatewayError:
             raise ServiceUnavailable(
                 "The payment service did not answer. Please try again."

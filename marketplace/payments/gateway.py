@@ -24,6 +24,31 @@ class GatewayError(Exception):
     """The provider could not be reached or answered with an error that is not the card's."""
 
 
+class PaymentSetupError(GatewayError):
+    """Stripe answered, and refused the request because of how the co-op set payments up: a
+    key it does not accept, a parameter it does not know, an object made under other keys.
+    Trying again will not help; an admin has to fix the setting named in ``likely_setting``."""
+
+    def __init__(
+        self,
+        stripe_message: str,
+        *,
+        likely_setting: str,
+        request_id: str | None = None,
+        http_status: int | None = None,
+        stripe_code: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"Stripe refused the request (HTTP {http_status}, {stripe_code or 'no code'}): "
+            f"{stripe_message}. Likely at fault: {likely_setting}."
+        )
+        self.stripe_message = stripe_message
+        self.likely_setting = likely_setting
+        self.request_id = request_id
+        self.http_status = http_status
+        self.stripe_code = stripe_code
+
+
 class TransferRefused(GatewayError):
     """Stripe answered and made no transfer (e.g. the account cannot receive yet); it keeps
     that answer under the idempotency key, so another attempt needs a new key."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from marketplace.payments.gateway import (
     InvalidSignature,
     PaymentDeclined,
     PaymentIntentState,
+    PaymentSetupError,
     RefundState,
     TransferRefused,
     TransferReversalState,
@@ -33,8 +35,67 @@ from marketplace.payments.gateway import (
 )
 from marketplace.payments.stripe_http import KeepAliveHTTPClient
 
+log = logging.getLogger(__name__)
+
 # Stripe's own client retries network failures with the same idempotency key.
 MAX_NETWORK_RETRIES = 2
+# Answers that say the request itself is wrong for this account, so no retry will help:
+# the key, a parameter, an object made under other keys. (A card's refusal is a CardError;
+# an idempotency key reused with other parameters, an IdempotencyError: neither is here.)
+_SETUP_ERRORS = (stripe.AuthenticationError, stripe.PermissionError, stripe.InvalidRequestError)
+
+
+def _likely_setting(error: stripe.StripeError) -> str:
+    """The setting a person should look at first, in words an admin can act on."""
+    if isinstance(error, stripe.AuthenticationError):
+        return "STRIPE_SECRET_KEY (Stripe does not accept this key)"
+    if isinstance(error, stripe.PermissionError):
+        return "STRIPE_SECRET_KEY (this key may not do that: a restricted key, or Connect is off)"
+    said = f"{getattr(error, 'param', None) or ''} {error.user_message or ''}"
+    if "transfer_group" in said or "return_url" in said:
+        return (
+            "STRIPE_SENDS_TRANSFER_GROUP (1 for Stripe itself; 0 for the emulator, which "
+            "refuses transfer_group and return_url)"
+        )
+    if error.http_status == 404:
+        return (
+            "STRIPE_SECRET_KEY or STRIPE_API_BASE (the object was made under another "
+            "account's keys, or on another server)"
+        )
+    return "STRIPE_API_BASE or the Stripe API version (Stripe refused what the app sent)"
+
+
+def _failure(error: stripe.StripeError, action: str) -> GatewayError:
+    """Our error for Stripe's: a passing failure (network, timeout, Stripe's 5xx, its rate
+    limit) that a retry may get past, or a problem with the co-op's setup, which is logged
+    loudly with what Stripe said and the admins are told (once an hour per setting)."""
+    if isinstance(error, stripe.IdempotencyError) or not isinstance(error, _SETUP_ERRORS):
+        return GatewayError(str(error))
+    problem = PaymentSetupError(
+        error.user_message or str(error),
+        likely_setting=_likely_setting(error),
+        request_id=error.request_id,
+        http_status=error.http_status,
+        stripe_code=error.code,
+    )
+    log.error(
+        "Stripe refused to %s because of the co-op's payment setup: %s (HTTP %s, code %s, "
+        "request id %s). Likely at fault: %s",
+        action,
+        problem.stripe_message,
+        problem.http_status,
+        problem.stripe_code,
+        problem.request_id,
+        problem.likely_setting,
+    )
+    from marketplace.payments.setup_alerts import tell_admins
+
+    try:
+        tell_admins(problem, action)
+    except Exception:
+        # Telling the admins must not hide the problem from the caller.
+        log.exception("Could not tell the admins about the payment setup problem")
+    return problem
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -196,9 +257,9 @@ class StripeGateway:
                 raise PaymentDeclined(
                     "That card could not be used; please enter it again."
                 ) from None
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "take a card payment") from error
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "take a card payment") from error
         return self._payment_intent(intent)
 
     def _declined_intent_id(self, error: stripe.CardError) -> str | None:
@@ -225,7 +286,7 @@ class StripeGateway:
                 "get", f"/v1/payment_intents/{quote(payment_intent_id, safe='')}"
             )
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "read a payment") from error
         return self._payment_intent(answer.data)
 
     def confirm_payment_intent(
@@ -238,7 +299,7 @@ class StripeGateway:
         except stripe.CardError as error:
             raise PaymentDeclined(error.user_message or "The card was declined.") from None
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "confirm a payment") from error
         return self._payment_intent(intent)
 
     def retrieve_charge(self, charge_id: str) -> ChargeState:
@@ -247,7 +308,7 @@ class StripeGateway:
             intent = charge.get("payment_intent")
             refunds = self.list_refunds(intent) if intent else []
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "read a charge") from error
         return ChargeState(
             id=charge["id"],
             payment_intent_id=intent,
@@ -274,14 +335,14 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "refund a payment") from error
         return _refund(refund)
 
     def list_refunds(self, payment_intent_id: str) -> list[RefundState]:
         try:
             page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "list a payment's refunds") from error
         return [_refund(r) for r in page.auto_paging_iter()]
 
     def list_payment_intents(self, since: datetime, until: datetime) -> list[PaymentIntentState]:
@@ -298,7 +359,7 @@ class StripeGateway:
                 page = self._client.v1.payment_intents.list({"limit": 100})
             intents = [self._payment_intent(i) for i in page.auto_paging_iter()]
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "list payments") from error
         return [i for i in intents if i.created is None or since <= i.created < until]
 
     # --- Connect: members' payout accounts and transfers to them ---------------------------
@@ -324,7 +385,7 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "open a member's payout account") from error
         return _account(account)
 
     def create_account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
@@ -338,14 +399,14 @@ class StripeGateway:
                 }
             )
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "make a payout account's onboarding link") from error
         return str(_plain(link)["url"])
 
     def retrieve_account(self, account_id: str) -> ConnectedAccountState:
         try:
             return _account(self._client.v1.accounts.retrieve(account_id))
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "read a payout account") from error
 
     def create_transfer(
         self,
@@ -371,19 +432,19 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.IdempotencyError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "transfer money to a member") from error
         except (stripe.InvalidRequestError, stripe.PermissionError) as error:
             # A 4xx answer: Stripe made no transfer under this key, and never will.
             raise TransferRefused(error.user_message or str(error)) from None
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "transfer money to a member") from error
         return _transfer(transfer)
 
     def retrieve_transfer(self, transfer_id: str) -> TransferState:
         try:
             return _transfer(self._client.v1.transfers.retrieve(transfer_id))
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "read a transfer") from error
 
     def list_transfers(
         self, *, destination: str, transfer_group: str | None = None
@@ -395,7 +456,7 @@ class StripeGateway:
             page = self._client.v1.transfers.list(params)  # type: ignore[arg-type]
             return [_transfer(transfer) for transfer in page.auto_paging_iter()]
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "list transfers to a member") from error
 
     def create_transfer_reversal(
         self, transfer_id: str, *, amount_cents: int, idempotency_key: str
@@ -407,7 +468,7 @@ class StripeGateway:
                 )
             )
         except stripe.StripeError as error:
-            raise GatewayError(str(error)) from error
+            raise _failure(error, "reverse a transfer") from error
         return TransferReversalState(
             id=reversal["id"], transfer_id=transfer_id, amount_cents=int(reversal["amount"])
         )

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
-from marketplace.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from marketplace.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PaymentSetupProblem,
+    ServiceUnavailable,
+)
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
 from marketplace.ledger import services as ledger
@@ -32,6 +38,7 @@ from marketplace.membership.models import Member
 from marketplace.payments.gateway import (
     ConnectedAccountState,
     GatewayError,
+    PaymentSetupError,
     TransferRefused,
     TransferState,
 )
@@ -131,6 +138,11 @@ def start_onboarding(user: User) -> str:
             refresh_url=f"{base}/account/earnings/payout-account/refresh",
             return_url=f"{base}/account/earnings?payout_account=returned",
         )
+    except PaymentSetupError:
+        raise PaymentSetupProblem(
+            "The co-op's payment setup has a problem on our side, so payout accounts cannot be "
+            "set up just now. The co-op's admins have been told."
+        ) from None
     except GatewayError:
         raise ServiceUnavailable(
             "Stripe did not answer. Please try again in a moment: nothing was set up twice."
@@ -351,6 +363,12 @@ def _transfer(session: Session, line: PayoutLine, destination: str) -> None:
         )
     except TransferRefused as refused:
         line.status, line.failure_reason, line.key_refused = "failed", str(refused), True
+        return
+    except PaymentSetupError as error:
+        # Refused before any transfer was made (a key Stripe does not accept, a setting):
+        # once an admin fixes it, a retry pays.
+        reason = f"The co-op's Stripe setup has a problem, not the member's: {error}"
+        line.status, line.failure_reason = "failed", reason[:2000]
         return
     except GatewayError as error:
         # Maybe made, maybe not: a retry keeps the key, so Stripe answers with the same one.

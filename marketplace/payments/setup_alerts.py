@@ -1,0 +1,57 @@
+"""Telling the admins, once, that Stripe refuses the co-op's payment setup.
+
+A wrong key or setting fails every payment alike: each buyer is told it is the co-op's problem,
+and the admins get one email per likely setting an hour, however many buyers run into it (the
+count is kept in the rate limiter's storage, Redis in production).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from limits import parse
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.background import run_inline_tasks
+from marketplace.extensions import db, limiter
+from marketplace.mail import queue_email
+from marketplace.payments.gateway import PaymentSetupError
+
+log = logging.getLogger(__name__)
+
+ALERT_EVERY = parse("1 per hour")
+SUBJECT = "Payments are failing: the co-op's payment setup has a problem"
+
+
+def tell_admins(problem: PaymentSetupError, action: str) -> bool:
+    """Email every admin what Stripe said and the setting likely at fault, unless they were
+    told about that setting within the hour; True when the emails were queued."""
+    setting = problem.likely_setting.split()[0]
+    if not limiter.limiter.hit(ALERT_EVERY, "payment-setup-alert", setting):
+        return False
+    admins = db.session.execute(sa.select(User).where(User.is_admin.is_(True))).scalars().all()
+    if not admins:
+        log.critical("No admin to tell about the payment setup problem: %s", problem)
+        return False
+    # The caller's transaction rolls back (nothing was charged, nothing is recorded) and would
+    # take emails queued in it along. These go on a session of their own: its commit touches
+    # no table and only sends the queued tasks.
+    side = Session(bind=db.engine)
+    try:
+        for admin in admins:
+            queue_email(
+                side,
+                admin.email,
+                SUBJECT,
+                "payment_setup_problem",
+                user=admin,
+                problem=problem,
+                action=action,
+            )
+        side.commit()
+        run_inline_tasks(side)
+    finally:
+        side.close()
+    return True
