@@ -7,6 +7,7 @@ works the same way, inside the caller's transaction: it adds, never commits.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import TypedDict
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from marketplace.database import utcnow
-from marketplace.licensing.models import Licence
+from marketplace.licensing.models import Licence, LicenceTerms
 
 
 class LicenceGrant(TypedDict):
@@ -44,6 +45,13 @@ def _insert(dialect: str) -> sa.Insert:
 _INSERT = {dialect: _insert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
+def kind_ids(session: Session, terms_ids: Iterable[int]) -> dict[int, int]:
+    """``{terms_id: kind_id}``: the kind a licence copies from its terms (see ``Licence``)."""
+    terms = LicenceTerms.__table__
+    query = sa.select(terms.c.id, terms.c.kind_id).where(terms.c.id.in_(set(terms_ids)))
+    return {int(terms_id): int(kind_id) for terms_id, kind_id in session.execute(query)}
+
+
 def issue_many(session: Session, grants: list[LicenceGrant]) -> dict[int, int]:
     """Issue a licence for each grant in one statement; ``{order_item_id: licence_id}``.
 
@@ -54,9 +62,11 @@ def issue_many(session: Session, grants: list[LicenceGrant]) -> dict[int, int]:
         return {}
     table = Licence.__table__
     now = utcnow()
+    kinds = kind_ids(session, [grant["terms_id"] for grant in grants])
     rows = [
         {
             **grant,
+            "kind_id": kinds[grant["terms_id"]],
             "currency": grant["currency"].upper(),
             "verification_code": secrets.token_hex(16),
             "status": "valid",

@@ -13,6 +13,11 @@ from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 
 LICENCE_STATUSES = ("valid", "refunded", "disputed")
+# A licence that stands: valid, or suspended while its payment is disputed. A disputed one
+# counts, because winning the dispute makes it valid again (``services.restore``) without
+# asking anyone: were a second licence sold meanwhile, the buyer would hold two.
+STANDING_STATUSES = ("valid", "disputed")
+STANDING = f"status IN {STANDING_STATUSES}"
 
 
 class LicenceKind(db.Model):  # type: ignore[name-defined]
@@ -72,6 +77,9 @@ class Licence(db.Model):  # type: ignore[name-defined]
     holder_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), nullable=False, index=True)
     terms_id: Mapped[int] = mapped_column(sa.ForeignKey("licence_terms.id"), nullable=False)
+    # The terms' kind, copied: the unique index of standing licences below needs it in this
+    # row (terms are versioned, so two licences of one kind may carry different terms).
+    kind_id: Mapped[int] = mapped_column(sa.ForeignKey("licence_kinds.id"), nullable=False)
     size: Mapped[str] = mapped_column(sa.String(8), nullable=False)
     price_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
@@ -98,6 +106,19 @@ class Licence(db.Model):  # type: ignore[name-defined]
         sa.CheckConstraint("download_count >= 0", name="download_count_not_negative"),
         # "Does this buyer already hold a licence for this asset?" and the buyer's list.
         sa.Index("ix_licences_holder_asset", "holder_user_id", "asset_id"),
+        # One standing licence per buyer, asset, kind and size (migration 0018). The services
+        # refuse to sell a licence the buyer holds, even under concurrent payments; this is
+        # what makes a race they missed fail instead of selling it twice.
+        sa.Index(
+            "uq_licences_standing",
+            "holder_user_id",
+            "asset_id",
+            "kind_id",
+            "size",
+            unique=True,
+            sqlite_where=sa.text(STANDING),
+            postgresql_where=sa.text(STANDING),
+        ),
     )
 
     @property

@@ -24,7 +24,8 @@ from marketplace.audit import services as audit
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Gone, InvalidInput, NotFound
 from marketplace.extensions import db
-from marketplace.licensing.models import Licence, LicenceKind, LicenceTerms
+from marketplace.licensing.issuing import kind_ids
+from marketplace.licensing.models import STANDING_STATUSES, Licence, LicenceKind, LicenceTerms
 from marketplace.licensing.tiers import covers, licence_price_cents
 from marketplace.mail import public_base_url
 from marketplace.pricing import Price, Size, offered_size, offered_sizes, price_list, sizes_for
@@ -179,13 +180,13 @@ def quote(session: Session, asset: Asset, kind_code: str, size_code: str, curren
 def covering_licence(
     session: Session, user_id: int, asset_id: int, kind_code: str, size_code: str
 ) -> Licence | None:
-    """A valid licence the user holds for the asset that already allows what they want."""
+    """A standing (valid or disputed) licence the user holds that allows what they want."""
     held = session.execute(
         sa.select(Licence)
         .where(
             Licence.holder_user_id == user_id,
             Licence.asset_id == asset_id,
-            Licence.status == "valid",
+            Licence.status.in_(STANDING_STATUSES),
         )
         .order_by(Licence.id)
     ).scalars()
@@ -223,6 +224,7 @@ def issue(
         holder_user_id=holder_id,
         asset_id=asset_id,
         terms_id=terms_id,
+        kind_id=kind_ids(session, [terms_id])[terms_id],
         size=size,
         price_cents=price_cents,
         currency=currency.upper(),

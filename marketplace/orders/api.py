@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response
+from flask import Response, request
 
 from marketplace.api_support import (
     api_blueprint,
@@ -48,6 +48,11 @@ def _item_request(raw: Any, index: int) -> services.ItemRequest:
     return services.ItemRequest(asset_id, licence.strip().lower(), size.strip().upper())
 
 
+def _request_key() -> str | None:
+    """The request's Idempotency-Key header (as Stripe's API takes it), when it has one."""
+    return request.headers.get("Idempotency-Key")
+
+
 def licences_for(order: Order) -> list[Licence]:
     ids = [item.licence_id for item in order.items if item.licence_id is not None]
     if not ids:
@@ -63,10 +68,10 @@ def create() -> tuple[dict[str, Any], int]:
         raise InvalidInput(
             "items must be a list of {asset_id, licence, size}.", fields={"items": "Invalid."}
         )
-    order = services.create_order(
-        api_user(), [_item_request(raw, i) for i, raw in enumerate(items)]
+    placed = services.create_order(
+        api_user(), [_item_request(raw, i) for i, raw in enumerate(items)], _request_key()
     )
-    return order_json(order), 201
+    return order_json(placed.order), 201 if placed.created else 200
 
 
 @bp.get("/orders")
@@ -139,7 +144,9 @@ def remove_from_cart(asset_id: int) -> Response:
 @bp.post("/cart/checkout")
 @token_required()
 def checkout() -> tuple[dict[str, Any], int]:
-    return order_json(services.checkout_cart(api_user())), 201
+    """201 with the order made; 200 with the same order for a repeat (see ``checkout_cart``)."""
+    placed = services.checkout_cart(api_user(), _request_key())
+    return order_json(placed.order), 201 if placed.created else 200
 
 
 @bp.post("/admin/orders/<int:order_id>/refund")

@@ -67,6 +67,14 @@ class Order(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     payment_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The Idempotency-Key the buyer's client sent with the request that made the order: the
+    # same key again answers with this order instead of making another.
+    request_key: Mapped[str | None] = mapped_column(sa.String(255))
+    # Made by checking the cart out: checking an emptied cart out again (a double click, a
+    # second tab, a retry) answers with the newest such order still waiting for payment.
+    from_cart: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
 
     buyer: Mapped[User] = relationship(User)
     items: Mapped[list[OrderItem]] = relationship(
@@ -80,6 +88,8 @@ class Order(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.CheckConstraint(f"status IN {ORDER_STATUSES}", name="status_known"),
         sa.CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        # Keys are the buyer's own: two buyers' clients may well pick the same one.
+        sa.Index("uq_orders_buyer_request_key", "buyer_id", "request_key", unique=True),
     )
 
 

@@ -28,6 +28,7 @@ from marketplace.errors import (
 )
 from marketplace.extensions import db
 from marketplace.licensing import services as licensing
+from marketplace.licensing.tiers import covers
 from marketplace.orders.models import CartItem, Order, OrderItem
 from marketplace.payments.gateway import GatewayError, PaymentDeclined, PaymentSetupError
 from marketplace.payments.stripe_gateway import gateway
@@ -35,6 +36,12 @@ from marketplace.payments.stripe_gateway import gateway
 MAX_ITEMS = 50
 # Stripe states in which a PaymentIntent may still take the buyer's money: never start another.
 LIVE_PAYMENT_STATES = ("processing", "requires_action", "requires_confirmation", "succeeded")
+# States in which the money is taken, or being taken, with nothing more asked of the buyer:
+# while another order's payment is in one of them, a payment for a licence it covers waits.
+# (One waiting for 3-D Secure does not block: the buyer may abandon it. If both go through
+# after all, the second to settle is refunded: ``payments.settlement``.)
+MONEY_ON_THE_WAY = ("processing", "succeeded")
+MAX_REQUEST_KEY = 255
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,15 @@ class ItemRequest:
     asset_id: int
     licence: str
     size: str
+
+
+@dataclass(frozen=True)
+class Placed:
+    """The order a request made, or the one an earlier identical request made (``created``
+    False: a retry, a double click, a second tab)."""
+
+    order: Order
+    created: bool
 
 
 @dataclass(frozen=True)
@@ -106,21 +122,96 @@ def _new_order(session: Session, user: User, requests: Sequence[ItemRequest]) ->
     return order
 
 
-def create_order(user: User, requests: Sequence[ItemRequest]) -> Order:
-    """A pending order at the server's prices; refuses what the buyer already licenses."""
-    with unit_of_work() as session:
-        return _new_order(session, user, requests)
+def _lock_buyer(session: Session, user_id: int) -> None:
+    """Take the buyer's row lock until the transaction ends.
+
+    A buyer's checkouts, orders made with a key, payments and settlements take it (after
+    any order row they lock, never before: the same order everywhere, so no deadlock), so
+    that each sees what the one before it did: the order a checkout made, the payment
+    another order started, the licence another settlement issued.
+    """
+    lock_row(session, User, user_id)
 
 
-def checkout_cart(user: User) -> Order:
-    """An order from everything in the cart, which is emptied in the same transaction."""
+def _checked_key(request_key: str | None) -> str | None:
+    if request_key is None:
+        return None
+    if not (0 < len(request_key) <= MAX_REQUEST_KEY and request_key.isprintable()):
+        raise InvalidInput(
+            f"Idempotency-Key must be 1 to {MAX_REQUEST_KEY} printable characters.",
+            fields={"Idempotency-Key": "Invalid."},
+        )
+    return request_key
+
+
+def _order_with_key(session: Session, user: User, request_key: str | None) -> Order | None:
+    if request_key is None:
+        return None
+    return session.execute(
+        sa.select(Order).where(Order.buyer_id == user.id, Order.request_key == request_key)
+    ).scalar_one_or_none()
+
+
+def create_order(
+    user: User, requests: Sequence[ItemRequest], request_key: str | None = None
+) -> Placed:
+    """A pending order at the server's prices; refuses what the buyer already licenses.
+
+    With ``request_key`` (the client's Idempotency-Key), the same key again answers with the
+    order it made; the same key with other items is refused.
+    """
+    request_key = _checked_key(request_key)
     with unit_of_work() as session:
+        _lock_buyer(session, user.id)
+        earlier = _order_with_key(session, user, request_key)
+        if earlier is not None:
+            asked = sorted((r.asset_id, r.licence, r.size) for r in requests)
+            if asked != sorted((i.asset_id, i.licence, i.size) for i in earlier.items):
+                raise InvalidInput(
+                    f"This Idempotency-Key was used for order {earlier.id}, with other items.",
+                    code="idempotency_key_reused",
+                    fields={"Idempotency-Key": "Used for another order."},
+                )
+            return Placed(earlier, created=False)
+        order = _new_order(session, user, requests)
+        order.request_key = request_key
+        return Placed(order, created=True)
+
+
+def checkout_cart(user: User, request_key: str | None = None) -> Placed:
+    """An order from everything in the cart, which is emptied in the same transaction.
+
+    Idempotent: checkouts of one cart take the buyer's lock in turn, so the first makes the
+    order and empties the cart; the others find it empty and answer with that order (the
+    newest made from the cart that still waits for payment). With ``request_key``, the
+    order made with that key.
+    """
+    request_key = _checked_key(request_key)
+    with unit_of_work() as session:
+        _lock_buyer(session, user.id)
+        earlier = _order_with_key(session, user, request_key)
+        if earlier is not None:
+            return Placed(earlier, created=False)
         lines = cart_lines(session, user)
+        if not lines and request_key is None:
+            earlier = session.execute(
+                sa.select(Order)
+                .where(
+                    Order.buyer_id == user.id,
+                    Order.from_cart.is_(True),
+                    Order.status == "pending_payment",
+                )
+                .order_by(Order.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if earlier is not None:
+                return Placed(earlier, created=False)
         order = _new_order(
             session, user, [ItemRequest(c.asset_id, c.licence, c.size) for c in lines]
         )
+        order.from_cart, order.request_key = True, request_key
         session.execute(sa.delete(CartItem).where(CartItem.user_id == user.id))
-        return order
+        return Placed(order, created=True)
 
 
 def get_order(user: User, order_id: int) -> Order:
@@ -163,9 +254,7 @@ def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
             raise NotFound("No such order.")
         if order.status != "pending_payment":
             raise Conflict(f"This order is {order.status.replace('_', ' ')}; it cannot be paid.")
-        # Another order may have licensed the same work since this one was made.
-        for item in order.items:
-            _refuse_covered(session, user, item.asset, item.licence, item.size)
+        _refuse_paying_twice(session, user, order)
         stripe = gateway()
         if order.payment_intent_id and order.payment_status in LIVE_PAYMENT_STATES:
             current = stripe.retrieve_payment_intent(order.payment_intent_id)
@@ -203,6 +292,40 @@ def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
         return _result(intent.status, intent.id, intent.client_secret, None)
 
 
+def _refuse_paying_twice(session: Session, user: User, order: Order) -> None:
+    """Refuse (409 already_licensed) to take money for a licence the buyer holds, or that
+    another of their orders is being paid for.
+
+    The buyer's lock is held from here until the payment's answer is stored (the Stripe call
+    included), so two orders paid at once are checked one after the other: the second sees
+    the first one's payment. (Without it, both would find no licence and both be charged.)
+    """
+    _lock_buyer(session, user.id)
+    # Another order may have licensed the same work since this one was made.
+    for item in order.items:
+        _refuse_covered(session, user, item.asset, item.licence, item.size)
+    paying = session.execute(
+        sa.select(Order).where(
+            Order.buyer_id == user.id,
+            Order.id != order.id,
+            Order.status == "pending_payment",
+            Order.payment_status.in_(MONEY_ON_THE_WAY),
+        )
+    ).scalars()
+    for other in paying:
+        for theirs in other.items:
+            for ours in order.items:
+                if theirs.asset_id == ours.asset_id and covers(
+                    theirs.licence, theirs.size, ours.licence, ours.size
+                ):
+                    raise Conflict(
+                        f"Your order {other.id} is being paid and includes a {theirs.licence} "
+                        f"{theirs.size} licence for “{ours.asset.title}”, which covers this "
+                        "one: there is no need to pay for it again.",
+                        code="already_licensed",
+                    )
+
+
 def confirm_after_action(user: User, order_id: int) -> PaymentResult:
     """After 3-D Secure in the page, confirm the PaymentIntent when Stripe waits for that.
 
@@ -220,6 +343,9 @@ def confirm_after_action(user: User, order_id: int) -> PaymentResult:
         try:
             intent = stripe.retrieve_payment_intent(order.payment_intent_id)
             if intent.status == "requires_confirmation":
+                # Another order may have been paid for the same work while the buyer
+                # authenticated: confirming now would charge twice.
+                _refuse_paying_twice(session, user, order)
                 intent = stripe.confirm_payment_intent(intent.id, order.payment_key("-confirm"))
         except PaymentDeclined as declined:
             order.payment_status, order.payment_error = "requires_payment_method", declined.message

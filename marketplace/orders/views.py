@@ -101,7 +101,8 @@ def cart() -> str:
 @login_required
 def checkout() -> Response:
     try:
-        order = services.checkout_cart(current_user)
+        # A second submit (double click, back button) opens the order the first one made.
+        order = services.checkout_cart(current_user).order
     except AppError as error:
         flash(error.message, "error")
         return redirect(url_for("orders.cart"))

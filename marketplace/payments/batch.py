@@ -17,8 +17,9 @@ are those of the one-at-a-time path (``settlement.apply_payment_intent``):
 
 Anything unusual goes the one-at-a-time way (``services.process_one``, right after the
 batch), which records failures for retry: an event whose PaymentIntent cannot be read or has
-not succeeded, an order that is not ours or does not match its PaymentIntent. The batch
-leaves such an event untouched.
+not succeeded, an order that is not ours or does not match its PaymentIntent, an order that
+may pay for a licence its buyer holds (``_maybe_licensed``). The batch leaves such an event
+untouched.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.background import enqueue
 from marketplace.database import unit_of_work, utcnow
 from marketplace.ledger import core
 from marketplace.ledger import services as ledger
 from marketplace.licensing.issuing import LicenceGrant, issue_many
+from marketplace.licensing.models import STANDING_STATUSES, Licence
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payments.gateway import GatewayError, PaymentIntentState
 from marketplace.payments.models import StripeEvent
@@ -54,6 +57,8 @@ EVENTS = StripeEvent.__table__
 ORDERS = Order.__table__
 ITEMS = OrderItem.__table__
 ASSETS = Asset.__table__
+USERS = User.__table__
+LICENCES = Licence.__table__
 
 
 @dataclass(frozen=True)
@@ -186,9 +191,57 @@ def _pay_orders(session: Session, payments: list[_Payment]) -> list[str]:
         settled.append(payment.event_id)
         if order.status == "pending_payment":
             to_pay.setdefault(order.id, payment)
+    doubtful = _maybe_licensed(session, orders, to_pay)
+    if doubtful:
+        # Left pending, for the one-at-a-time path (see ``_maybe_licensed``).
+        settled = [
+            p.event_id for p in payments if p.event_id in settled and p.order_id not in doubtful
+        ]
+        to_pay = {order_id: p for order_id, p in to_pay.items() if order_id not in doubtful}
     if to_pay:
         _mark_paid(session, {order_id: orders[order_id] for order_id in to_pay}, to_pay)
     return settled
+
+
+def _maybe_licensed(session: Session, orders: dict[int, Any], to_pay: dict[int, Any]) -> set[int]:
+    """Orders of ``to_pay`` that may pay for a licence their buyer holds already: the buyer
+    holds a standing licence for one of their assets, or another order of this batch is for
+    the same buyer and asset.
+
+    Rare (the payment path refuses them while it can); the one-at-a-time path settles them,
+    which checks which licences are covered and refunds those (``settlement._mark_paid``).
+    The buyers are locked first, in id order, as ``settlement`` locks them.
+    """
+    if not to_pay:
+        return set()
+    buyers = sorted({orders[order_id].buyer_id for order_id in to_pay})
+    session.execute(
+        sa.select(USERS.c.id)
+        .where(USERS.c.id.in_(buyers))
+        .order_by(USERS.c.id)
+        .with_for_update(of=USERS)
+    )
+    items = list(
+        session.execute(
+            sa.select(ITEMS.c.order_id, ITEMS.c.asset_id).where(ITEMS.c.order_id.in_(list(to_pay)))
+        )
+    )
+    wanted = Counter((orders[item.order_id].buyer_id, item.asset_id) for item in items)
+    held = {
+        (holder, asset)
+        for holder, asset in session.execute(
+            sa.select(LICENCES.c.holder_user_id, LICENCES.c.asset_id).where(
+                LICENCES.c.holder_user_id.in_(buyers),
+                LICENCES.c.asset_id.in_({asset for _, asset in wanted}),
+                LICENCES.c.status.in_(STANDING_STATUSES),
+            )
+        )
+    }
+    return {
+        item.order_id
+        for item in items
+        if (pair := (orders[item.order_id].buyer_id, item.asset_id)) in held or wanted[pair] > 1
+    }
 
 
 def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Payment]) -> None:

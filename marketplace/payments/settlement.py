@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
@@ -23,6 +24,7 @@ from marketplace.ledger.core import SaleItem
 from marketplace.licensing import services as licensing
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payments.gateway import PaymentIntentState
+from marketplace.payments.models import Refund
 from marketplace.payments.stripe_gateway import gateway
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,21 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
         items=_sale_items(order.items),
         fee_cents=order.fee_cents,
     )
+    # The buyer's lock (see orders.services.pay) makes this check and the licences issued
+    # below one step for this buyer: two of their orders settled at once cannot both find
+    # no licence and both issue one.
+    lock_row(session, User, order.buyer_id)
+    duplicates = [
+        item
+        for item in order.items
+        if licensing.covering_licence(
+            session, order.buyer_id, item.asset_id, item.licence, item.size
+        )
+        is not None
+    ]
     for item in order.items:
+        if item in duplicates:
+            continue
         licence = licensing.issue(
             session,
             holder_id=order.buyer_id,
@@ -119,8 +135,39 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
         .values(times_licensed=Asset.times_licensed + 1)
     )
     session.flush()
+    if duplicates:
+        _refund_duplicates(session, order, duplicates)
     # The receipt is composed and sent by a task, after the commit (as for a batch of orders).
     enqueue(session, "payments.send_receipts", [order.id])
+
+
+def _refund_duplicates(session: Session, order: Order, items: list[OrderItem]) -> None:
+    """Refund what the buyer paid for twice: items whose licence they already held when the
+    payment settled (two orders paid before either settled, e.g. one after 3-D Secure).
+
+    The money was taken, so the sale stays posted, and no licence is issued for these items.
+    The refund is the one an admin would ask for (``refunds.request_refund``): recorded, sent
+    to Stripe by the same task, and once Stripe confirms it the items are marked refunded and
+    their sale reversed in the ledger, which stays balanced throughout.
+    """
+    refund = Refund(
+        order_id=order.id,
+        item_ids=[item.id for item in items],
+        amount_cents=sum(item.price_cents for item in items),
+        currency=order.currency,
+        status="requested",
+        requested_by_id=None,
+    )
+    session.add(refund)
+    session.flush()
+    log.warning(
+        "Order %s paid for licences buyer %s already holds (items %s): refund %s requested",
+        order.id,
+        order.buyer_id,
+        refund.item_ids,
+        refund.id,
+    )
+    enqueue(session, "payments.send_refund", refund.id)
 
 
 def recheck_pending_orders() -> int:

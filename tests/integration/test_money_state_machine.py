@@ -121,7 +121,7 @@ class MoneyMachine(MoneyWorld):
         self.orders[order.id] = order
         if then != "nothing":
             self._charge(order)
-        if then.startswith("confirm"):
+        if then.startswith("confirm") and order.intent_id is not None:
             self._confirm(order, twice=then == "confirm twice")
 
     @precondition(lambda self: any(not o.paid for o in self.orders.values()))
