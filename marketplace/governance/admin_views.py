@@ -49,6 +49,9 @@ def index() -> str:
 @bp.route("/proposals/<int:proposal_id>/vote", methods=["GET", "POST"])
 def put_to_vote(proposal_id: int) -> str | BaseResponse | tuple[str, int]:
     proposal = proposals.get_visible(db.session(), current_user, proposal_id)
+    # Say why before the admin fills in the form: a draft (their own) cannot go to a vote.
+    if proposal.status == "draft":
+        votes.check_can_go_to_vote(proposal)
     form = VoteTermsForm()
     if not form.is_submitted():
         form.closes_at.data = _default_close()

@@ -76,14 +76,26 @@ def check_terms(terms: VoteTerms, now: datetime) -> datetime:
     return opens_at
 
 
-def open_for_proposal(
-    session: Session, proposal: Proposal, terms: VoteTerms, created_by: User | None
-) -> Vote:
-    """Put a (locked) proposal to a yes/no vote. Conflict when it already went to one."""
+def check_can_go_to_vote(proposal: Proposal) -> None:
+    """Conflict unless the proposal is published and has not gone to a vote or been withdrawn.
+
+    A vote shows the proposal to every member: putting a draft to one would publish it."""
+    if proposal.status == "draft":
+        raise Conflict(
+            "Only published proposals go to a vote: publish this draft first.",
+            code="proposal_not_published",
+        )
     if proposal.status in ("in_vote", "decided") or proposal.vote is not None:
         raise Conflict("This proposal has already gone to a vote.", code="already_in_vote")
     if proposal.status == "withdrawn":
         raise Conflict("This proposal was withdrawn.", code="proposal_withdrawn")
+
+
+def open_for_proposal(
+    session: Session, proposal: Proposal, terms: VoteTerms, created_by: User | None
+) -> Vote:
+    """Put a (locked) published proposal to a yes/no vote; Conflict when it cannot go to one."""
+    check_can_go_to_vote(proposal)
     now = utcnow()
     opens_at = check_terms(terms, now)
     vote = Vote(
@@ -106,9 +118,15 @@ def open_for_proposal(
 
 
 def put_proposal_to_vote(admin: User, proposal_id: int, terms: VoteTerms) -> Vote:
+    """An admin puts a published proposal to a vote. Another member's draft is as unknown to
+    the admin as on every page (NotFound, as ``proposals.get_visible`` decides); their own
+    draft is a Conflict until they publish it."""
     with unit_of_work() as session:
         proposal = lock_row(session, Proposal, proposal_id)
-        if proposal is None:
+        if proposal is None or (
+            proposal.status == "draft"
+            and (admin.member is None or admin.member.id != proposal.author_id)
+        ):
             raise NotFound("No such proposal.")
         return open_for_proposal(session, proposal, terms, admin)
 
