@@ -8,7 +8,7 @@ export MARKETPLACE_PORT ?= 5000
 export MARKETPLACE_STRIPE_PORT ?= 8420
 
 .DEFAULT_GOAL := help
-.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser lock clean-demo
+.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser nginx lock clean-demo
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,6 +47,12 @@ browser: ## Install Debian's Chromium for the browser tests, when missing
 	  echo "Installing chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+nginx: ## Install Debian's nginx for the proxy test (deploy/nginx.conf), when missing
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing nginx for the proxy test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  systemctl disable --now nginx >/dev/null 2>&1 || true; }
+
 lint: install-test ## ruff (lint, format check) and the import contracts of pyproject.toml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -55,7 +61,7 @@ lint: install-test ## ruff (lint, format check) and the import contracts of pypr
 typecheck: install-test ## mypy on marketplace/ and workers/
 	$(BIN)/mypy
 
-pytest: install-test browser ## The whole pytest suite (fast, services and browser tiers)
+pytest: install-test browser nginx ## The whole pytest suite (fast, services and browser tiers)
 	$(BIN)/pytest
 
 fast: install-test ## Only the fast tier (SQLite, no servers, no browser)
