@@ -98,7 +98,9 @@ def _balanced() -> None:
 def _entry_exists(key: str) -> bool:
     db.session.expire_all()
     found = db.session.execute(
-        sa.select(sa.func.count()).select_from(JournalEntry).where(JournalEntry.idempotency_key == key)
+        sa.select(sa.func.count())
+        .select_from(JournalEntry)
+        .where(JournalEntry.idempotency_key == key)
     ).scalar_one()
     assert found <= 1, f"{found} journal entries for {key}"
     return found == 1
@@ -155,7 +157,8 @@ def test_partial_then_whole_refund_through_the_admin_api_and_the_worker(
     assert post_signed(webhooks_to_app, stripe_event("charge.refunded", {"id": charge_id})) == 200
     wait_for(_events_processed)
     assert _royalties_due(member_id) == due_before
-    assert _entry_exists(f"refund:{first}") and _entry_exists(f"refund:{rest}")
+    assert _entry_exists(f"refund:{first}")
+    assert _entry_exists(f"refund:{rest}")
     # Nothing left to refund: a second refund is refused, not sent.
     again = shop.client.post(f"/api/v1/admin/orders/{order['id']}/refund", json={}, headers=admin)
     assert again.status_code == 409
