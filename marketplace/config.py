@@ -193,6 +193,9 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
             "MARKETPLACE_PHOTO_MIN_PIXELS", 6_000_000 if production else 500_000
         ),
         "PHOTO_MAX_PIXELS": _int_env("MARKETPLACE_PHOTO_MAX_PIXELS", 200_000_000),
+        # The most memory a worker may take to decode one photo; larger files of the formats
+        # that cannot shrink while decoding (progressive JPEG, PNG, TIFF, WebP, HEIC) are refused.
+        "PHOTO_DECODE_MAX_BYTES": _int_env("MARKETPLACE_PHOTO_DECODE_MAX_MB", 512) * 1024 * 1024,
         "VIDEO_MAX_SECONDS": _int_env("MARKETPLACE_VIDEO_MAX_SECONDS", 30 * 60),
         "NEAR_DUPLICATE_DISTANCE": _int_env("MARKETPLACE_NEAR_DUPLICATE_DISTANCE", 6),
         "WATERMARK_TEXT": _env("MARKETPLACE_WATERMARK_TEXT", "Co-op Stock · preview"),

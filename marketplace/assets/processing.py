@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
 from marketplace.mail import queue_email
 from marketplace.media.photos import hamming_distance, process_photo
-from marketplace.media.types import MediaRejected, PhotoFacts, PhotoLimits, VideoFacts
+from marketplace.media.types import MediaRejected, PhotoFacts, VideoFacts
 from marketplace.media.videos import process_video
 from marketplace.membership.models import ApplicationSample
 from marketplace.storage import get_storage
@@ -175,7 +176,7 @@ def process_sample(sample_id: int) -> str:
     if sample is None or sample.processing_status != "processing":
         return "skipped"
     # Samples are judged by eye, so any size will do; the bomb limit still applies.
-    limits = PhotoLimits(min_pixels=1, max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+    limits = replace(photo_limits(), min_pixels=1)
     try:
         with local_copy(sample.storage_key) as original, tempfile.TemporaryDirectory() as out:
             folder = Path(out)

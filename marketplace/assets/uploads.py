@@ -36,7 +36,11 @@ RELEASE_MAX_BYTES = 50 * 1024 * 1024
 
 def photo_limits() -> PhotoLimits:
     config = current_app.config
-    return PhotoLimits(min_pixels=config["PHOTO_MIN_PIXELS"], max_pixels=config["PHOTO_MAX_PIXELS"])
+    return PhotoLimits(
+        min_pixels=config["PHOTO_MIN_PIXELS"],
+        max_pixels=config["PHOTO_MAX_PIXELS"],
+        max_decode_bytes=config["PHOTO_DECODE_MAX_BYTES"],
+    )
 
 
 def video_limits() -> VideoLimits:

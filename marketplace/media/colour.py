@@ -64,6 +64,18 @@ def normalise_mode(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
+def flatten(im: Image.Image) -> Image.Image:
+    """``im`` with any transparency (RGBA, LA) laid on white; other modes returned as they are.
+
+    White is the same in every display profile, so this may come before the colour conversion.
+    """
+    if im.mode not in ("RGBA", "LA"):
+        return im
+    base = Image.new(im.mode[:-1], im.size, WHITE if im.mode == "LA" else (WHITE,) * 3)
+    base.paste(im, mask=im.getchannel("A"))
+    return base
+
+
 def to_srgb(im: Image.Image, profile: ImageCms.ImageCmsProfile | None) -> Image.Image:
     """Return an 8-bit RGB copy of ``im`` (as left by ``normalise_mode``) in sRGB.
 
@@ -71,10 +83,7 @@ def to_srgb(im: Image.Image, profile: ImageCms.ImageCmsProfile | None) -> Image.
     With a fitting profile, pixels are converted perceptually by LittleCMS; without one, RGB is
     taken to be sRGB already and CMYK is converted naively.
     """
-    if im.mode in ("RGBA", "LA"):
-        base = Image.new(im.mode[:-1], im.size, WHITE if im.mode == "LA" else (WHITE,) * 3)
-        base.paste(im, mask=im.getchannel("A"))
-        im = base
+    im = flatten(im)
     if profile is not None and _PROFILE_MODES.get(profile.profile.xcolor_space) == im.mode:
         if im.mode == "RGB" and is_srgb(profile):
             return im  # converting sRGB to sRGB would cost a tenth of a second for nothing

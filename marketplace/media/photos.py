@@ -21,7 +21,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from marketplace.media import colour, metadata
+from marketplace.media import colour, decoding, metadata
 from marketplace.media.phash import hamming_distance, perceptual_hash
 from marketplace.media.sniff import RAW, detect_type, find_trailing_payload
 from marketplace.media.types import DetectedType, MediaRejected, PhotoFacts, PhotoLimits
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 PREVIEW_EDGE = 1600
 THUMBNAIL_EDGE = 400
 JPEG_QUALITY = 85
+# A box reduction down to at least this many times the final size before Lanczos: the same look
+# as plain Lanczos, several times faster.
+REDUCING_GAP = 3.0
 _PILLOW_FORMATS = {
     "image/jpeg": ("JPEG",),  # JPEGs with extra MPF images open with format "MPO"
     "image/png": ("PNG",),
@@ -42,6 +45,7 @@ _PILLOW_FORMATS = {
     "image/heic": ("HEIF",),
     "image/heif": ("HEIF",),
 }
+_FORMAT_NAMES = {"PNG": "PNG", "TIFF": "TIFF", "WEBP": "WebP", "HEIF": "HEIC"}
 # What a decoder raises on damaged data, across Pillow's plugins and pillow-heif.
 _DECODE_ERRORS = (
     OSError,
@@ -77,6 +81,7 @@ def check_photo(source: Path, detected: DetectedType, limits: PhotoLimits) -> tu
         if _is_camera_raw(im):
             raise MediaRejected(RAW, code="camera_raw")
         _check_size(width, height, limits)
+        _check_memory(im, limits)
         # PNG keeps EXIF found after the image data only once decoded: not worth a full decode.
         skip_exif = im.format == "PNG" and "exif" not in im.info
         turn = 1 if skip_exif else metadata.orientation(im.getexif())
@@ -127,8 +132,8 @@ def process_photo(
         turn = metadata.orientation(exif)
         credit = metadata.credit_exif(exif)
         file_format = "JPEG" if im.format == "MPO" else str(im.format)
-        # A copy even at the same size: nothing below may touch the opened image.
-        preview = _resize(colour.normalise_mode(im), preview_size)
+        # A new image, made strip by strip, so the decoded one is freed as it closes here.
+        preview = decoding.shrink(im, preview_size, REDUCING_GAP)
     preview = colour.to_srgb(preview, profile)
     if turn in _UPRIGHT:
         preview = preview.transpose(_UPRIGHT[turn])
@@ -252,6 +257,26 @@ def _check_size(width: int, height: int, limits: PhotoLimits) -> None:
         )
 
 
+def _check_memory(im: ImageFile.ImageFile, limits: PhotoLimits) -> None:
+    """Refuse a file whose decoding would take more memory than a worker allows one photo."""
+    needed = decoding.decode_bytes(im, _fit(im.size, PREVIEW_EDGE))
+    if needed <= limits.max_decode_bytes:
+        return
+    progressive = im.info.get("progressive") or im.info.get("progression")
+    kind = "progressive JPEG" if progressive else _FORMAT_NAMES.get(str(im.format), "file")
+    pixels = im.size[0] * im.size[1]
+    most = pixels * limits.max_decode_bytes / needed
+    mib = decoding.MIB
+    raise MediaRejected(
+        f"Opening this {kind} of {pixels / 1e6:,.0f} megapixels would take about "
+        f"{needed / mib:,.0f} MB of memory, more than the {limits.max_decode_bytes / mib:,.0f} MB "
+        f"our workers give one photo: a {kind} like this one can be at most about "
+        f"{most / 1e6:,.0f} megapixels. A baseline (not progressive) JPEG can be up to "
+        f"{limits.max_pixels / 1e6:g} megapixels.",
+        code="too_large",
+    )
+
+
 def _too_large(declared: str, limits: PhotoLimits) -> str:
     return (
         f"This image declares {declared} (the limit is {limits.max_pixels / 1e6:g} megapixels). "
@@ -271,8 +296,7 @@ def _fit(size: tuple[int, int], edge: int) -> tuple[int, int]:
 def _resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
     if im.size == size:
         return im.copy()
-    # A box pre-reduction before Lanczos: the same look as plain Lanczos, several times faster.
-    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
 
 
 def _save_jpeg(im: Image.Image, out: Path, credit: bytes) -> None:

@@ -29,6 +29,9 @@ class DetectedType:
 class PhotoLimits:
     min_pixels: int = 1_000_000  # the demo's minimum resolution; production may ask 6 MP
     max_pixels: int = 200_000_000  # anything larger is treated as a decompression bomb
+    # The most memory decoding one photo may take (see ``media.decoding``); larger files of
+    # the formats that cannot shrink while decoding are refused at upload.
+    max_decode_bytes: int = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
