@@ -75,7 +75,71 @@ def json_body() -> dict[str, Any]:
         raise AppError("The request body is not valid JSON.", code="malformed_json")
     if not isinstance(body, dict):
         raise AppError("The request body must be a JSON object.", code="malformed_json")
+    _check_against_document(body)
+    _check_text(body, "")
     return body
+
+
+def _check_text(value: Any, name: str) -> None:
+    """Refuse text no column can store: NUL characters (PostgreSQL refuses them) and lone
+    surrogates (not UTF-8), with a 422 naming the field, instead of a 500 at the database."""
+    if isinstance(value, str):
+        if "\x00" in value or (not value.isascii() and not _is_utf8(value)):
+            field = name or "body"
+            raise InvalidInput(
+                f"The field '{field}' contains characters that are not text.",
+                fields={field: "Not text."},
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, name or key)
+            _check_text(item, name or key)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, name)
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_against_document(body: dict[str, Any]) -> None:
+    """Refuse what the OpenAPI document refuses at the top level: fields it does not describe
+    (a misspelt field must not be read as "left out") and null where it does not allow null."""
+    from marketplace.openapi import json_body_schema
+
+    rule = request.url_rule
+    schema = json_body_schema(rule.rule, request.method) if rule is not None else None
+    if schema is None:
+        return
+    properties: dict[str, Any] = schema.get("properties", {})
+    unknown = [name for name in body if name not in properties]
+    if unknown and schema.get("additionalProperties") is False:
+        allowed = ", ".join(sorted(properties)) or "none"
+        raise InvalidInput(
+            f"Unknown field '{unknown[0]}': this request takes {allowed}.",
+            code="unknown_field",
+            fields={name: "Unknown field." for name in unknown},
+        )
+    nulls = [
+        name
+        for name, value in body.items()
+        if value is None and not _may_be_null(properties.get(name, {}))
+    ]
+    if nulls:
+        raise InvalidInput(
+            f"The field '{nulls[0]}' cannot be null; leave it out instead.",
+            fields={name: "Cannot be null." for name in nulls},
+        )
+
+
+def _may_be_null(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind is None or kind == "null" or (isinstance(kind, list) and "null" in kind)
 
 
 def text_field(body: dict[str, Any], name: str, *, required: bool = True, default: str = "") -> str:

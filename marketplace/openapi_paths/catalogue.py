@@ -4,7 +4,57 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.openapi_paths import _op, _props
+from marketplace.openapi_paths import (
+    ID,
+    NON_BLANK,
+    PAGE,
+    TEXT,
+    TIME,
+    Schema,
+    _op,
+    _props,
+    nullable,
+    obj,
+    page_of,
+    query,
+)
+
+_FILE: Schema = {"type": "string", "format": "binary"}
+_URL: Schema = nullable(TEXT)
+PRICE: Schema = obj(
+    ["licence", "size", "amount_cents", "currency"],
+    licence=TEXT,
+    size=TEXT,
+    amount_cents={"type": "integer", "minimum": 0},
+    currency={"type": "string", "pattern": "^[A-Z]{3}$"},
+)
+ASSET: Schema = obj(
+    ["id", "kind", "status", "title", "keywords", "orientation", "contributor", "prices"],
+    id={"type": "integer"},
+    kind={"type": "string", "enum": ["photo", "video"]},
+    status={
+        "type": "string",
+        "enum": ["processing", "draft", "pending_review", "published", "rejected", "failed"],
+    },
+    title=TEXT,
+    description=nullable(TEXT),
+    keywords={"type": "array", "items": TEXT},
+    width=nullable({"type": "integer"}),
+    height=nullable({"type": "integer"}),
+    orientation=nullable(
+        {"type": "string", "enum": ["landscape", "portrait", "square", "panoramic"]}
+    ),
+    preview_url=_URL,
+    thumbnail_url=_URL,
+    contributor=obj(["id", "display_name"], id={"type": "integer"}, display_name=TEXT),
+    prices={"type": "array", "items": PRICE},
+    rejection_reason=nullable(TEXT),
+    has_people={"type": "boolean"},
+    has_property={"type": "boolean"},
+    for_sale={"type": "boolean"},
+    published_at=TIME,
+    created_at=TIME,
+)
 
 ASSET_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/assets": {
@@ -18,31 +68,47 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
             body={
                 "required": ["file"],
                 "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "title": {"type": "string"},
-                    "description": {"type": "string"},
+                    "file": _FILE,
+                    "title": TEXT,
+                    "description": TEXT,
                     "keywords": {"type": "string", "description": "comma-separated"},
                     "has_people": {"type": "boolean"},
                     "has_property": {"type": "boolean"},
                 },
             },
+            returns=obj(["id", "status"], id={"type": "integer"}, status=TEXT),
         ),
     },
     "/api/v1/assets/{asset_id}": {
-        "get": _op("An asset (unpublished: its member and admins only)", tag="assets"),
+        "get": _op(
+            "An asset (unpublished: its member and admins only)", tag="assets", returns=ASSET
+        ),
         "patch": _op(
             "Edit title, description, keywords, people/property flags",
             auth="member",
             tag="assets",
             body=_props(
                 [],
-                title="string",
-                description="string",
-                has_people="boolean",
-                has_property="boolean",
+                title=TEXT,
+                description=TEXT,
+                keywords={
+                    "type": ["string", "array"],
+                    "items": TEXT,
+                    "description": "a list of words, or one comma-separated string",
+                },
+                has_people={"type": "boolean"},
+                has_property={"type": "boolean"},
             ),
+            returns=ASSET,
+            errors=(409,),
         ),
-        "delete": _op("Withdraw from sale (sold licences stay valid)", auth="member", tag="assets"),
+        "delete": _op(
+            "Withdraw from sale (sold licences stay valid)",
+            auth="member",
+            tag="assets",
+            returns=ASSET,
+            errors=(409,),
+        ),
     },
     "/api/v1/assets/{asset_id}/releases": {
         "post": _op(
@@ -54,40 +120,106 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
             body={
                 "required": ["kind", "file"],
                 "properties": {
-                    "kind": {"type": "string"},
-                    "file": {"type": "string", "format": "binary"},
+                    "kind": {"type": "string", "enum": ["model", "property"]},
+                    "file": _FILE,
                 },
             },
+            returns=ASSET,
+            errors=(409,),
         ),
     },
     "/api/v1/search": {
         "get": _op(
-            'Published work, best match first: ?q= (words AND, "phrases", -exclusions), kind,'
-            " orientation (landscape|portrait|square|panoramic), contributor (member number),"
-            " people (yes|no), min_mp, added_since (YYYY-MM-DD),"
-            " sort (relevance|newest|most_licensed), page, per_page. The newest 5,000 matches"
-            " are ranked (1,000 for a search with a quoted phrase on the embedded SQLite"
-            " engine); past them total is a lower bound or an estimate (total_exact false).",
+            'Published work, best match first: q (words AND, "phrases", -exclusions). The newest'
+            " 5,000 matches are ranked (1,000 for a search with a quoted phrase on the embedded"
+            " SQLite engine); past them total is a lower bound or an estimate (total_exact"
+            " false).",
             auth=None,
             tag="catalogue",
+            params=[
+                query("q"),
+                query("kind", {"type": "string", "enum": ["photo", "video"]}),
+                query(
+                    "orientation",
+                    {"type": "string", "enum": ["landscape", "portrait", "square", "panoramic"]},
+                ),
+                query("contributor", ID, "a member number"),
+                query("people", {"type": "string", "enum": ["yes", "no"]}),
+                query("min_mp", {"type": "number", "minimum": 0, "maximum": 10_000}),
+                query("added_since", {"type": "string", "format": "date"}),
+                query("colour", {"type": "string", "pattern": "^#?[0-9a-fA-F]{6}$"}),
+                query("sort", {"type": "string", "enum": ["relevance", "newest", "most_licensed"]}),
+                *PAGE,
+            ],
+            returns={
+                **page_of(ASSET),
+                "properties": {
+                    **page_of(ASSET)["properties"],
+                    "did_you_mean": nullable(TEXT),
+                    "broader_searches": {"type": "array"},
+                },
+            },
         ),
     },
     "/api/v1/me/assets": {
-        "get": _op("The caller's portfolio (?status=)", auth="member", tag="assets")
+        "get": _op(
+            "The caller's portfolio",
+            auth="member",
+            tag="assets",
+            params=[query("status"), *PAGE],
+            returns=page_of(ASSET),
+        )
     },
     "/api/v1/admin/assets": {
-        "get": _op("Assets waiting for review, oldest first (?member=)", auth="admin", tag="admin"),
+        "get": _op(
+            "Assets waiting for review, oldest first",
+            auth="admin",
+            tag="admin",
+            params=[query("member", ID, "a member number"), *PAGE],
+            returns=page_of(ASSET),
+        ),
     },
     "/api/v1/admin/assets/{asset_id}/review": {
         "post": _op(
-            "Publish or reject an asset",
+            "Publish or reject an asset (a rejection needs a reason)",
             auth="admin",
             tag="admin",
-            body=_props(["decision"], decision="string", reason="string"),
+            body=_props(
+                ["decision"],
+                decision={"type": "string", "enum": ["approve", "reject"]},
+                reason=TEXT,
+            ),
+            returns=ASSET,
+            errors=(409,),
         ),
     },
 }
 
+LIGHTBOX_ITEM: Schema = obj(
+    ["asset_id", "position", "available"],
+    asset_id={"type": "integer"},
+    position={"type": "integer"},
+    added_at=TIME,
+    available={"type": "boolean"},
+    asset={"anyOf": [ASSET, {"type": "null"}]},
+)
+LIGHTBOX_SUMMARY: Schema = obj(
+    ["id", "name", "item_count", "shared"],
+    id={"type": "integer"},
+    name=TEXT,
+    item_count={"type": "integer", "minimum": 0},
+    shared={"type": "boolean"},
+    share_url=_URL,
+)
+LIGHTBOX: Schema = {
+    **LIGHTBOX_SUMMARY,
+    "required": [*LIGHTBOX_SUMMARY["required"], "items"],
+    "properties": {
+        **LIGHTBOX_SUMMARY["properties"],
+        "items": {"type": "array", "items": LIGHTBOX_ITEM},
+    },
+}
+_NAME: Schema = {**NON_BLANK, "description": "at most 80 characters once spaces are collapsed"}
 
 LIGHTBOX_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/lightboxes": {
@@ -95,23 +227,38 @@ LIGHTBOX_PATHS: dict[str, dict[str, Any]] = {
             "Create a lightbox (a private, saved collection)",
             status=201,
             tag="lightboxes",
-            body=_props(["name"], name="string"),
+            body=_props(["name"], name=_NAME),
+            returns=LIGHTBOX,
         ),
         "get": _op(
-            "The caller's lightboxes, last changed first (page, per_page)", tag="lightboxes"
+            "The caller's lightboxes, last changed first",
+            tag="lightboxes",
+            params=PAGE,
+            returns=page_of(LIGHTBOX_SUMMARY),
         ),
     },
     "/api/v1/lightboxes/{lightbox_id}": {
-        "get": _op("One of the caller's lightboxes with its items in order", tag="lightboxes"),
-        "patch": _op("Rename a lightbox", tag="lightboxes", body=_props(["name"], name="string")),
+        "get": _op(
+            "One of the caller's lightboxes with its items in order",
+            tag="lightboxes",
+            returns=LIGHTBOX,
+        ),
+        "patch": _op(
+            "Rename a lightbox",
+            tag="lightboxes",
+            body=_props(["name"], name=_NAME),
+            returns=LIGHTBOX,
+        ),
         "delete": _op("Delete a lightbox and its share link", status=204, tag="lightboxes"),
     },
     "/api/v1/lightboxes/{lightbox_id}/items": {
         "post": _op(
             "Save an asset for sale to the end of a lightbox: 201, or 200 if it is already there",
             status=201,
+            also=(200,),
             tag="lightboxes",
-            body=_props(["asset_id"], asset_id="integer"),
+            body=_props(["asset_id"], asset_id=ID),
+            returns=LIGHTBOX_ITEM,
         ),
     },
     "/api/v1/lightboxes/{lightbox_id}/items/{asset_id}": {
@@ -121,24 +268,29 @@ LIGHTBOX_PATHS: dict[str, dict[str, Any]] = {
         "put": _op(
             "Reorder: every asset id of the lightbox once, in the new order",
             tag="lightboxes",
-            body={
-                "required": ["asset_ids"],
-                "properties": {"asset_ids": {"type": "array", "items": {"type": "integer"}}},
-            },
+            body=_props(["asset_ids"], asset_ids={"type": "array", "items": ID}),
+            returns=LIGHTBOX,
         ),
     },
     "/api/v1/lightboxes/{lightbox_id}/share": {
         "post": _op(
             "Share read-only by link: answers share_url (the same link until unshared)",
             tag="lightboxes",
+            returns=LIGHTBOX,
         ),
-        "delete": _op("Stop sharing: the link stops working", tag="lightboxes"),
+        "delete": _op("Stop sharing: the link stops working", tag="lightboxes", returns=LIGHTBOX),
     },
     "/api/v1/shared-lightboxes/{token}": {
         "get": _op(
             "A shared lightbox, read-only, with only the work still for sale",
             auth=None,
             tag="lightboxes",
+            returns=obj(
+                ["name", "item_count", "items"],
+                name=TEXT,
+                item_count={"type": "integer", "minimum": 0},
+                items={"type": "array", "items": LIGHTBOX_ITEM},
+            ),
         ),
     },
 }

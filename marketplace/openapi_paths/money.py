@@ -4,14 +4,58 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.openapi_paths import _op, _props
+from marketplace.openapi_paths import (
+    CSV,
+    TEXT,
+    Schema,
+    _op,
+    _props,
+    obj,
+    query,
+    results,
+)
+
+_CENTS: Schema = {"type": "integer", "minimum": 0}
+_PCT: Schema = {
+    "type": ["number", "string"],
+    "minimum": 0,
+    "maximum": 100,
+    "pattern": r"^\d{1,3}(\.\d{1,2})?$",
+    "description": "a percentage, at most two decimals (a number or a string of one)",
+}
+RUN: Schema = obj(
+    ["id", "status", "period_start", "period_end", "currency", "pool_cents"],
+    id={"type": "integer"},
+    status=TEXT,
+    period_start={"type": "string", "format": "date"},
+    period_end={"type": "string", "format": "date"},
+    currency=TEXT,
+    surplus_cents={"type": "integer"},
+    pool_cents={"type": "integer"},
+)
+REDEMPTION: Schema = obj(
+    ["id", "year", "status", "total_cents", "currency"],
+    id={"type": "integer"},
+    year={"type": "integer"},
+    status=TEXT,
+    total_cents=_CENTS,
+)
+_YEAR = query("year", {"type": "integer", "minimum": 1900, "maximum": 9999})
 
 DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/admin/ledger/trial-balance": {
         "get": _op(
-            "The trial balance (?currency=): each account's balance, debit and credit totals equal",
+            "The trial balance: each account's balance, debit and credit totals equal",
             auth="admin",
             tag="admin",
+            params=[query("currency", {"type": "string", "pattern": "^[A-Za-z]{3}$"})],
+            returns=obj(
+                ["currency", "accounts", "total_debits_cents", "total_credits_cents"],
+                currency=TEXT,
+                accounts={"type": "array"},
+                total_debits_cents=_CENTS,
+                total_credits_cents=_CENTS,
+            ),
         ),
     },
     "/api/v1/admin/dividend-runs": {
@@ -23,27 +67,37 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
             tag="dividends",
             body=_props(
                 ["period_start", "period_end", "reserve_pct"],
-                period_start="string",
-                period_end="string",
-                operating_costs_cents="integer",
-                operating_costs_note="string",
-                reserve_pct="number",
-                cash_pct="number",
+                period_start={"type": "string", "format": "date"},
+                period_end={"type": "string", "format": "date"},
+                operating_costs_cents=_CENTS,
+                operating_costs_note=TEXT,
+                reserve_pct=_PCT,
+                cash_pct=_PCT,
+                close_books_now={"type": "boolean"},
             ),
+            returns=RUN,
+            errors=(409,),
         ),
-        "get": _op("Every dividend run, latest period first", auth="admin", tag="dividends"),
+        "get": _op(
+            "Every dividend run, latest period first",
+            auth="admin",
+            tag="dividends",
+            returns=results(RUN),
+        ),
     },
     "/api/v1/admin/dividend-runs/{run_id}": {
         "get": _op(
             "A dividend run: figures, classes, allocations and payment progress",
             auth="admin",
             tag="dividends",
+            returns=RUN,
         ),
         "delete": _op(
             "Discard a draft run (an approved or paid run: 409)",
             auth="admin",
             status=204,
             tag="dividends",
+            errors=(409,),
         ),
     },
     "/api/v1/admin/dividend-runs/{run_id}/approve": {
@@ -52,6 +106,8 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
             "run's ledger entries",
             auth="admin",
             tag="dividends",
+            returns=RUN,
+            errors=(409,),
         ),
     },
     "/api/v1/admin/dividend-runs/{run_id}/pay": {
@@ -60,6 +116,8 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
             auth="admin",
             status=202,
             tag="dividends",
+            returns=RUN,
+            errors=(409,),
         ),
     },
     "/api/v1/admin/dividend-runs/{run_id}/pay-held": {
@@ -68,6 +126,8 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
             auth="admin",
             status=202,
             tag="dividends",
+            returns=RUN,
+            errors=(409,),
         ),
     },
     "/api/v1/admin/redemptions": {
@@ -75,20 +135,42 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
             "Draft a revolving redemption of a year's retained allocations (all, or pct), "
             "oldest year first; posts nothing",
             auth="admin",
-            body={
-                **_props(["year"], year="integer", pct="number", allow_out_of_order="boolean"),
-            },
+            body=_props(
+                ["year"],
+                year={
+                    "type": ["integer", "string"],
+                    "minimum": 1900,
+                    "maximum": 9999,
+                    "pattern": "^[0-9]{4}$",
+                },
+                pct=_PCT,
+                allow_out_of_order={"type": "boolean"},
+            ),
             status=201,
             tag="dividends",
+            returns=REDEMPTION,
+            errors=(409,),
         ),
-        "get": _op("Every redemption, latest first", auth="admin", tag="dividends"),
+        "get": _op(
+            "Every redemption, latest first",
+            auth="admin",
+            tag="dividends",
+            returns=results(REDEMPTION),
+        ),
     },
     "/api/v1/admin/redemptions/{run_id}": {
         "get": _op(
-            "A redemption with its lines and payment progress", auth="admin", tag="dividends"
+            "A redemption with its lines and payment progress",
+            auth="admin",
+            tag="dividends",
+            returns=REDEMPTION,
         ),
         "delete": _op(
-            "Discard a draft redemption (409 once paid)", auth="admin", status=204, tag="dividends"
+            "Discard a draft redemption (409 once paid)",
+            auth="admin",
+            status=204,
+            tag="dividends",
+            errors=(409,),
         ),
     },
     "/api/v1/admin/redemptions/{run_id}/pay": {
@@ -98,21 +180,26 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
             auth="admin",
             status=202,
             tag="dividends",
+            returns=REDEMPTION,
+            errors=(409,),
         ),
     },
     "/api/v1/me/tax-summary": {
         "get": _op(
-            "The caller's royalties and patronage dividends paid in ?year= (1099-PATR flag)",
+            "The caller's royalties and patronage dividends paid in a year (last year by"
+            " default; 1099-PATR flag)",
             tag="taxes",
+            params=[_YEAR],
         ),
     },
     "/api/v1/admin/dividend-runs/{run_id}/allocations.csv": {
-        "get": _op("A run's allocations as CSV", auth="admin", tag="dividends"),
+        "get": _op("A run's allocations as CSV", auth="admin", tag="dividends", media=CSV),
     },
     "/api/v1/me/dividend-statements": {
         "get": _op(
             "The caller's dividend statements, one per paid run (with 1099-PATR figures)",
             tag="dividends",
+            returns=results(),
         ),
     },
 }
@@ -125,6 +212,12 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
             " royalties_due_cents, dividends_cash_paid_cents, capital_account_cents, sales}",
             auth="member",
             tag="payouts",
+            returns=obj(
+                ["currency", "royalties_earned_cents", "royalties_due_cents"],
+                currency=TEXT,
+                royalties_earned_cents={"type": "integer"},
+                royalties_due_cents={"type": "integer"},
+            ),
         ),
     },
     "/api/v1/me/payout-account": {
@@ -133,6 +226,8 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
             " {onboarding_url}",
             auth="member",
             tag="payouts",
+            returns=obj(["onboarding_url"], onboarding_url={"type": "string", "minLength": 1}),
+            errors=(409,),
         ),
     },
     "/api/v1/admin/royalty-payouts": {
@@ -142,6 +237,7 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
             auth="admin",
             status=202,
             tag="admin",
+            returns=obj(["id", "status"], id={"type": "integer"}, status=TEXT),
         ),
     },
     "/api/v1/admin/royalty-payouts/{run_id}": {
@@ -150,6 +246,7 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
             " stripe_transfer_id, failure_reason}]}",
             auth="admin",
             tag="admin",
+            returns=obj(["id", "status"], id={"type": "integer"}, status=TEXT),
         ),
     },
 }

@@ -4,31 +4,116 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.openapi_paths import _op, _props
+from marketplace.openapi_paths import (
+    ID,
+    PAGE,
+    PDF,
+    TEXT,
+    TIME,
+    Schema,
+    _op,
+    _props,
+    nullable,
+    obj,
+    page_of,
+)
+
+_LINE: Schema = {
+    "type": "object",
+    "required": ["asset_id", "licence", "size"],
+    "properties": {
+        "asset_id": ID,
+        "licence": {"type": "string", "description": "e.g. standard"},
+        "size": {"type": "string", "description": "e.g. M"},
+    },
+    "additionalProperties": False,
+}
+ORDER: Schema = obj(
+    ["id", "status", "total_cents", "currency", "items", "licences", "payment"],
+    id={"type": "integer"},
+    status={
+        "type": "string",
+        "enum": [
+            "pending_payment",
+            "paid",
+            "refunded",
+            "partially_refunded",
+            "disputed",
+            "cancelled",
+        ],
+    },
+    total_cents={"type": "integer", "minimum": 0},
+    currency={"type": "string", "pattern": "^[A-Z]{3}$"},
+    created_at=TIME,
+    paid_at=TIME,
+    items={
+        "type": "array",
+        "items": obj(
+            ["id", "asset_id", "licence", "size", "price_cents", "status"],
+            id={"type": "integer"},
+            asset_id={"type": "integer"},
+            licence=TEXT,
+            size=TEXT,
+            price_cents={"type": "integer", "minimum": 0},
+            status=TEXT,
+            licence_id=nullable({"type": "integer"}),
+        ),
+    },
+    licences={
+        "type": "array",
+        "items": obj(
+            ["id", "asset_id", "licence", "size", "status", "download_url"],
+            id={"type": "integer"},
+            asset_id={"type": "integer"},
+            download_url=TEXT,
+        ),
+    },
+    payment=obj(["status"], payment_intent_id=nullable(TEXT), error=nullable(TEXT)),
+)
+PAYMENT: Schema = obj(
+    ["status", "payment_intent_id", "client_secret", "error"],
+    status={"type": "string", "enum": ["processing", "requires_action", "failed", "succeeded"]},
+    payment_intent_id=nullable(TEXT),
+    client_secret=nullable(TEXT),
+    error=nullable(TEXT),
+)
+CART_LINE: Schema = obj(
+    ["asset_id", "licence", "size"], asset_id={"type": "integer"}, licence=TEXT, size=TEXT
+)
 
 ORDER_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/orders": {
         "post": _op(
             "Order licences: {items: [{asset_id, licence, size}]}; prices from the server's table."
             " 409 already_licensed when the buyer holds a licence that covers one",
-            body=_props(["items"], items="array"),
+            body=_props(["items"], items={"type": "array", "minItems": 1, "items": _LINE}),
             status=201,
             tag="orders",
+            returns=ORDER,
+            errors=(404, 409),
         ),
-        "get": _op("The caller's orders, newest first", tag="orders"),
+        "get": _op(
+            "The caller's orders, newest first",
+            tag="orders",
+            params=PAGE,
+            returns=page_of(ORDER),
+        ),
     },
     "/api/v1/orders/{order_id}": {
         "get": _op(
             "An order (its buyer or an admin), with its items and licences (download_url)",
             tag="orders",
+            returns=ORDER,
         ),
     },
     "/api/v1/orders/{order_id}/payment": {
         "post": _op(
             "Pay with a Stripe PaymentMethod {payment_method: pm_...}: the server creates and"
             " confirms the PaymentIntent; status processing|requires_action|failed",
-            body=_props(["payment_method"], payment_method="string"),
+            body=_props(["payment_method"], payment_method={"type": "string", "minLength": 1}),
             tag="orders",
+            returns=PAYMENT,
+            errors=(409,),
         ),
     },
     "/api/v1/orders/{order_id}/payment/confirm": {
@@ -36,17 +121,25 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
             "After 3-D Secure in the page (stripe.handleCardAction): the server confirms the"
             " PaymentIntent when Stripe waits for it; the same answer as /payment",
             tag="orders",
+            returns=PAYMENT,
+            errors=(409,),
         ),
     },
-    "/api/v1/cart": {"get": _op("The caller's cart", tag="orders")},
+    "/api/v1/cart": {
+        "get": _op(
+            "The caller's cart",
+            tag="orders",
+            returns=obj(["items"], items={"type": "array", "items": CART_LINE}),
+        )
+    },
     "/api/v1/cart/items": {
         "post": _op(
             "Put an asset in the cart {asset_id, licence, size} (or change its licence and size)",
-            body=_props(
-                ["asset_id", "licence", "size"], asset_id="integer", licence="string", size="string"
-            ),
+            body=_LINE,
             status=201,
             tag="orders",
+            returns=CART_LINE,
+            errors=(404, 409),
         ),
     },
     "/api/v1/cart/items/{asset_id}": {
@@ -54,7 +147,11 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/cart/checkout": {
         "post": _op(
-            "An order from everything in the cart, which empties it", status=201, tag="orders"
+            "An order from everything in the cart, which empties it (an empty cart: 422)",
+            status=201,
+            tag="orders",
+            returns=ORDER,
+            errors=(404, 409, 422),
         ),
     },
     "/api/v1/admin/orders/{order_id}/refund": {
@@ -62,9 +159,19 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
             "Refund items {items: [item_id, ...]} (all that are left when omitted); 202, the"
             " order changes once Stripe confirms",
             auth="admin",
-            body=_props([], items="array"),
+            body=_props([], items={"type": "array", "items": ID}),
             status=202,
             tag="admin",
+            returns=obj(
+                ["id", "order_id", "status", "items", "amount_cents", "currency"],
+                id={"type": "integer"},
+                order_id={"type": "integer"},
+                status=TEXT,
+                items={"type": "array", "items": {"type": "integer"}},
+                amount_cents={"type": "integer", "minimum": 1},
+                currency=TEXT,
+            ),
+            errors=(409,),
         ),
     },
 }
@@ -85,12 +192,14 @@ LICENCE_PATHS: dict[str, dict[str, Any]] = {
             "(the holder only; others 404; a refunded or disputed licence 410)",
             status=302,
             tag="licences",
+            errors=(410,),
         ),
     },
     "/api/v1/licences/{licence_id}/certificate": {
         "get": _op(
             "The licence certificate (PDF) with its verification address (the holder or an admin)",
             tag="licences",
+            media=PDF,
         ),
     },
 }
