@@ -197,6 +197,12 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         # that cannot shrink while decoding (progressive JPEG, PNG, TIFF, WebP, HEIC) are refused.
         "PHOTO_DECODE_MAX_BYTES": _int_env("MARKETPLACE_PHOTO_DECODE_MAX_MB", 512) * 1024 * 1024,
         "VIDEO_MAX_SECONDS": _int_env("MARKETPLACE_VIDEO_MAX_SECONDS", 30 * 60),
+        # Failed uploads keep their original this long (the member reads why, an admin may
+        # look), then beat removes it; uploads still processing after so many hours have failed;
+        # files under originals/ that no asset names are removed once this many hours old.
+        "FAILED_UPLOAD_RETENTION_DAYS": _int_env("MARKETPLACE_FAILED_UPLOAD_RETENTION_DAYS", 7),
+        "STUCK_UPLOAD_HOURS": _int_env("MARKETPLACE_STUCK_UPLOAD_HOURS", 24),
+        "ORPHAN_UPLOAD_GRACE_HOURS": _int_env("MARKETPLACE_ORPHAN_UPLOAD_GRACE_HOURS", 24),
         "NEAR_DUPLICATE_DISTANCE": _int_env("MARKETPLACE_NEAR_DUPLICATE_DISTANCE", 6),
         "WATERMARK_TEXT": _env("MARKETPLACE_WATERMARK_TEXT", "Co-op Stock · preview"),
         "MEDIA_URL_TTL_SECONDS": _int_env("MARKETPLACE_MEDIA_URL_TTL", 900),

@@ -42,6 +42,14 @@ celery.conf.beat_schedule = {
         "task": "governance.open_and_close_votes",
         "schedule": crontab(minute="*"),
     },
+    "clean-up-failed-and-stuck-uploads": {
+        "task": "media.clean_up_uploads",
+        "schedule": crontab(minute=23),
+    },
+    "sweep-orphan-uploads": {
+        "task": "media.sweep_orphan_uploads",
+        "schedule": crontab(hour=4, minute=10),
+    },
     "purge-expired-password-resets": {
         "task": "accounts.purge_expired_reset_tokens",
         "schedule": crontab(minute=17),

@@ -13,8 +13,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -53,6 +54,14 @@ class StoredFile:
     head: bytes  # The first bytes, so callers can tell the file type without reading it again.
 
 
+@dataclass(frozen=True)
+class StoredEntry:
+    """A file found by listing: its key and when it was last written."""
+
+    key: str
+    modified_at: datetime
+
+
 class Storage(Protocol):
     def save_stream(self, key: str, stream: IO[bytes], max_bytes: int) -> StoredFile:
         """Store ``stream`` under ``key``; raise TooLarge as soon as it passes ``max_bytes``."""
@@ -72,6 +81,9 @@ class Storage(Protocol):
         """Remove the file; deleting a missing file is not an error."""
 
     def exists(self, key: str) -> bool: ...
+
+    def list_keys(self, prefix: str) -> Iterator[StoredEntry]:
+        """Every file whose key starts with ``prefix``, a page at a time (in no set order)."""
 
     def size(self, key: str) -> int:
         """The size in bytes; raise NotFound if there is no such file."""
@@ -192,6 +204,22 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def list_keys(self, prefix: str) -> Iterator[StoredEntry]:
+        # Keys are folders and names, so a prefix ending in "/" is a folder to walk.
+        folder = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        start = folder if prefix.endswith("/") or not prefix else folder.parent
+        for directory, _, names in os.walk(start):
+            for name in names:
+                path = Path(directory) / name
+                key = path.relative_to(self.root).as_posix()
+                if not key.startswith(prefix):
+                    continue
+                try:
+                    modified = path.stat().st_mtime
+                except FileNotFoundError:  # removed while we walked
+                    continue
+                yield StoredEntry(key, datetime.fromtimestamp(modified, UTC))
 
     def size(self, key: str) -> int:
         return self._existing(key).stat().st_size

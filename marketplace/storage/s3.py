@@ -22,7 +22,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from marketplace.storage import CHUNK_BYTES, NotFound, StorageError, StoredFile, UploadMeter
+from marketplace.storage import (
+    CHUNK_BYTES,
+    NotFound,
+    StorageError,
+    StoredEntry,
+    StoredFile,
+    UploadMeter,
+)
 from marketplace.storage import check_key as _check_key
 from marketplace.storage.incoming import IncomingFile
 
@@ -181,6 +188,15 @@ class S3Storage:
     def delete(self, key: str) -> None:
         with self._errors("delete", key):
             self._client().delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def list_keys(self, prefix: str) -> Iterator[StoredEntry]:
+        # One page (up to 1,000 keys) in memory at a time, however large the bucket.
+        pages = self._client().get_paginator("list_objects_v2")
+        with self._errors("list", prefix or None):
+            for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    key = str(item["Key"])[len(self.prefix) :]
+                    yield StoredEntry(key, item["LastModified"])
 
     def exists(self, key: str) -> bool:
         try:

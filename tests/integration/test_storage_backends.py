@@ -9,6 +9,7 @@ import tracemalloc
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,22 @@ def test_delete(backend: Backend) -> None:
     backend.storage.delete("previews/3")
     assert not backend.storage.exists("previews/3")
     assert backend.leftovers() == []
+
+
+def test_list_keys_finds_every_file_under_a_prefix_with_its_time(backend: Backend) -> None:
+    before = datetime.now(UTC) - timedelta(minutes=5)
+    for key in ("originals/1/a", "originals/1/b", "originals/12/c", "derived/assets/1/t.jpg"):
+        backend.storage.save_stream(key, io.BytesIO(key.encode()), 100)
+    listed = {entry.key: entry.modified_at for entry in backend.storage.list_keys("originals/")}
+    assert sorted(listed) == ["originals/1/a", "originals/1/b", "originals/12/c"]
+    assert all(
+        before < when <= datetime.now(UTC) + timedelta(minutes=5) for when in listed.values()
+    )
+    assert [e.key for e in backend.storage.list_keys("originals/1/")] in (
+        ["originals/1/a", "originals/1/b"],
+        ["originals/1/b", "originals/1/a"],
+    )
+    assert list(backend.storage.list_keys("nothing/")) == []
 
 
 def test_save_file_stores_a_derived_file(backend: Backend, tmp_path: Path) -> None:

@@ -11,6 +11,11 @@ from typing import Any
 
 from celery import shared_task
 
+from marketplace.assets.cleanup import (
+    fail_stuck_uploads,
+    remove_failed_originals,
+    sweep_orphan_uploads,
+)
 from marketplace.assets.processing import mark_failed, process_asset, process_sample
 
 RETRIES = 3
@@ -41,3 +46,14 @@ def process_video(self: Any, asset_id: int) -> str:
 )
 def process_application_sample(sample_id: int) -> str:
     return process_sample(sample_id)
+
+
+@shared_task(name="media.clean_up_uploads", acks_late=True)
+def clean_up_uploads() -> int:
+    fail_stuck_uploads()
+    return remove_failed_originals()
+
+
+@shared_task(name="media.sweep_orphan_uploads", acks_late=True)
+def sweep_orphans() -> int:
+    return sweep_orphan_uploads()
