@@ -8,7 +8,8 @@ An order becomes paid only when Stripe confirms it (webhook or re-check), in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -257,33 +258,29 @@ def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
         _refuse_paying_twice(session, user, order)
         stripe = gateway()
         if order.payment_intent_id and order.payment_status in LIVE_PAYMENT_STATES:
-            current = stripe.retrieve_payment_intent(order.payment_intent_id)
+            with _stripe_errors_said_plainly():
+                current = stripe.retrieve_payment_intent(order.payment_intent_id)
             if current.status in LIVE_PAYMENT_STATES:
                 order.payment_status = current.status
                 return _result(current.status, current.id, current.client_secret, None)
         order.payment_attempts += 1
         order.payment_started_at = utcnow()
         try:
-            intent = stripe.create_and_confirm(
-                amount_cents=order.total_cents,
-                currency=order.currency,
-                payment_method=payment_method,
-                metadata={"order_id": str(order.id)},
-                idempotency_key=order.payment_key(),
-                transfer_group=f"order-{order.id}",
-                return_url=None,
-            )
+            with _stripe_errors_said_plainly():
+                intent = stripe.create_and_confirm(
+                    amount_cents=order.total_cents,
+                    currency=order.currency,
+                    payment_method=payment_method,
+                    metadata={"order_id": str(order.id)},
+                    idempotency_key=order.payment_key(),
+                    transfer_group=f"order-{order.id}",
+                    return_url=None,
+                )
         except PaymentDeclined as declined:
             order.payment_intent_id = declined.payment_intent_id or order.payment_intent_id
             order.payment_status = "requires_payment_method"
             order.payment_error = declined.message
             return PaymentResult("failed", declined.payment_intent_id, None, declined.message)
-        except PaymentSetupError:
-            raise PaymentSetupProblem() from None
-        except GatewayError:
-            raise ServiceUnavailable(
-                "The payment service did not answer. Please try again: a retry never charges twice."
-            ) from None
         order.payment_intent_id = intent.id
         order.payment_status = intent.status
         order.payment_error = intent.error_message or ""
@@ -341,21 +338,16 @@ def confirm_after_action(user: User, order_id: int) -> PaymentResult:
             raise Conflict("This order has no payment under way.")
         stripe = gateway()
         try:
-            intent = stripe.retrieve_payment_intent(order.payment_intent_id)
-            if intent.status == "requires_confirmation":
-                # Another order may have been paid for the same work while the buyer
-                # authenticated: confirming now would charge twice.
-                _refuse_paying_twice(session, user, order)
-                intent = stripe.confirm_payment_intent(intent.id, order.payment_key("-confirm"))
+            with _stripe_errors_said_plainly():
+                intent = stripe.retrieve_payment_intent(order.payment_intent_id)
+                if intent.status == "requires_confirmation":
+                    # Another order may have been paid for the same work while the buyer
+                    # authenticated: confirming now would charge twice.
+                    _refuse_paying_twice(session, user, order)
+                    intent = stripe.confirm_payment_intent(intent.id, order.payment_key("-confirm"))
         except PaymentDeclined as declined:
             order.payment_status, order.payment_error = "requires_payment_method", declined.message
             return PaymentResult("failed", order.payment_intent_id, None, declined.message)
-        except PaymentSetupError:
-            raise PaymentSetupProblem() from None
-        except GatewayError:
-            raise ServiceUnavailable(
-                "The payment service did not answer. Please try again."
-            ) from None
         order.payment_status = intent.status
         if intent.status == "requires_payment_method":
             order.payment_error = (
@@ -363,6 +355,23 @@ def confirm_after_action(user: User, order_id: int) -> PaymentResult:
             )
             return PaymentResult("failed", intent.id, None, order.payment_error)
         return _result(intent.status, intent.id, intent.client_secret, None)
+
+
+@contextmanager
+def _stripe_errors_said_plainly() -> Iterator[None]:
+    """Stripe's failures as the buyer should hear them: a card decline passes through (the
+    caller answers it); the co-op's own setup at fault is a PaymentSetupProblem; anything else
+    is Stripe not answering, which a retry may mend (every call carries an idempotency key)."""
+    try:
+        yield
+    except PaymentDeclined:
+        raise
+    except PaymentSetupError:
+        raise PaymentSetupProblem() from None
+    except GatewayError:
+        raise ServiceUnavailable(
+            "The payment service did not answer. Please try again: a retry never charges twice."
+        ) from None
 
 
 def _result(

@@ -123,3 +123,18 @@ def test_a_payout_refused_for_the_setup_says_so_on_its_line(
     assert "did not answer" not in line["failure_reason"]
     assert _setup_records(caplog)
     smtp_sink.wait_for(shop.admin.email, "payment setup")
+
+
+def test_paying_again_while_stripe_refuses_the_key_is_not_a_server_error(
+    buying: Buying, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Paying an order whose payment is under way reads it back from Stripe first: that read
+    failing was a 500 (it sat outside the error handling of the payment call)."""
+    order = buying.order((buying.photo, "standard", "M"))
+    assert buying.pay(order["id"])["status"] == "processing"
+    buying.app.config["STRIPE_SECRET_KEY"] = "not-a-stripe-key"
+
+    status, error = _pay(buying, order["id"])
+
+    assert (status, error["code"], error["message"]) == (503, "payment_setup_error", SETUP_MESSAGE)
+    assert _setup_records(caplog)
