@@ -95,7 +95,10 @@ def _catalogue_conditions(filters: SearchFilters) -> list[Any]:
     if filters.people is not None:
         conditions.append(Asset.has_people.is_(filters.people))
     if filters.min_pixels:
-        conditions.append(Asset.width * Asset.height >= filters.min_pixels)
+        # Bound as BIGINT: a large minimum is not a 32-bit integer on PostgreSQL.
+        conditions.append(
+            Asset.width * Asset.height >= sa.literal(filters.min_pixels, sa.BigInteger)
+        )
     if filters.added_since is not None:
         conditions.append(Asset.published_at >= filters.added_since)
     if filters.colour is not None:

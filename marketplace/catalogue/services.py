@@ -59,7 +59,7 @@ def filters_from_args(args: Mapping[str, str]) -> SearchFilters:
     min_mp = (args.get("min_mp") or "").strip()
     try:
         min_pixels = round(float(min_mp) * 1_000_000) if min_mp else None
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or infinite
         raise InvalidInput(
             "min_mp is a number of megapixels.", fields={"min_mp": "Invalid."}
         ) from None

@@ -166,7 +166,7 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
             tag="membership",
             body={"required": ["file"], "properties": {"file": _FILE, "samples": _FILE}},
             returns=APPLICATION,
-            errors=(409,),
+            errors=(403, 409),
         ),
     },
     "/api/v1/membership/applications/{application_id}/withdraw": {
@@ -174,7 +174,7 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
             "Withdraw the caller's open application",
             tag="membership",
             returns=APPLICATION,
-            errors=(409,),
+            errors=(403, 409),
         ),
     },
     "/api/v1/admin/membership/applications": {

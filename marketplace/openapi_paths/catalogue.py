@@ -77,6 +77,7 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
                 },
             },
             returns=obj(["id", "status"], id={"type": "integer"}, status=TEXT),
+            errors=(409,),
         ),
     },
     "/api/v1/assets/{asset_id}": {

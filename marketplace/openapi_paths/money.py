@@ -190,6 +190,7 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
             " default; 1099-PATR flag)",
             tag="taxes",
             params=[_YEAR],
+            errors=(403,),
         ),
     },
     "/api/v1/admin/dividend-runs/{run_id}/allocations.csv": {

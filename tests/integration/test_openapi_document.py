@@ -84,3 +84,10 @@ def test_the_document_says_what_the_code_refuses_about_names(client: FlaskClient
     profile = openapi_document()["paths"]["/api/v1/me/profile"]["patch"]
     schema = profile["requestBody"]["content"]["application/json"]["schema"]
     assert "null" not in str(schema["properties"]["display_name"].get("type"))
+
+
+def test_search_refuses_an_infinite_minimum_resolution(client: FlaskClient) -> None:
+    # Found by schemathesis: float("1e400") is infinite and round() of it raised a 500.
+    response = client.get("/api/v1/search?min_mp=1e400")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {"min_mp": "Invalid."}
