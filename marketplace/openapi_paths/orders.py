@@ -81,15 +81,27 @@ CART_LINE: Schema = obj(
     ["asset_id", "licence", "size"], asset_id={"type": "integer"}, licence=TEXT, size=TEXT
 )
 
+# Stripe's convention: a client's key for one request, so that a retry makes nothing twice.
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
 ORDER_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/orders": {
         "post": _op(
             "Order licences: {items: [{asset_id, licence, size}]}; prices from the server's table."
-            " 409 already_licensed when the buyer holds a licence that covers one",
+            " 409 already_licensed when the buyer holds a licence that covers one. With an"
+            " Idempotency-Key header, the same key answers the same order (200); the same key"
+            " with other items is 422 idempotency_key_reused",
             body=_props(["items"], items={"type": "array", "minItems": 1, "items": _LINE}),
             status=201,
+            also=(200,),
             tag="orders",
             returns=ORDER,
+            params=[IDEMPOTENCY_KEY],
             errors=(404, 409),
         ),
         "get": _op(
@@ -147,10 +159,14 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/cart/checkout": {
         "post": _op(
-            "An order from everything in the cart, which empties it (an empty cart: 422)",
+            "An order from everything in the cart, which empties it (an empty cart: 422)."
+            " Checking out again (a double click, a retry) answers the order the cart became"
+            " while it waits for payment (200); so does a repeated Idempotency-Key",
             status=201,
+            also=(200,),
             tag="orders",
             returns=ORDER,
+            params=[IDEMPOTENCY_KEY],
             errors=(404, 409, 422),
         ),
     },
