@@ -1,4 +1,6 @@
-"""What the app needs from a payment provider, in its own words. Only stripe_gateway imports stripe.
+"""What the app needs from a payment provider, in its own words.
+
+Only the Stripe adapter (stripe_gateway and its stripe_* modules) imports stripe.
 
 Everything here is read back from the provider: the app never trusts a webhook's body for
 amounts or states, it asks again (the event only says *what* to look at).

@@ -23,129 +23,28 @@ from marketplace.errors import ServiceUnavailable
 from marketplace.payments.gateway import (
     ChargeState,
     ConnectedAccountState,
-    GatewayError,
     InvalidSignature,
     PaymentDeclined,
     PaymentIntentState,
-    PaymentSetupError,
     RefundState,
     TransferRefused,
     TransferReversalState,
     TransferState,
 )
+from marketplace.payments.stripe_errors import gateway_error_for
 from marketplace.payments.stripe_http import KeepAliveHTTPClient
+from marketplace.payments.stripe_objects import (
+    account_state,
+    metadata_of,
+    plain,
+    refund_state,
+    transfer_state,
+)
 
 log = logging.getLogger(__name__)
 
 # Stripe's own client retries network failures with the same idempotency key.
 MAX_NETWORK_RETRIES = 2
-# Answers that say the request itself is wrong for this account, so no retry will help:
-# the key, a parameter, an object made under other keys. (A card's refusal is a CardError;
-# an idempotency key reused with other parameters, an IdempotencyError: neither is here.)
-_SETUP_ERRORS = (stripe.AuthenticationError, stripe.PermissionError, stripe.InvalidRequestError)
-
-
-def _likely_setting(error: stripe.StripeError) -> str:
-    """The setting a person should look at first, in words an admin can act on."""
-    if isinstance(error, stripe.AuthenticationError):
-        return "STRIPE_SECRET_KEY (Stripe does not accept this key)"
-    if isinstance(error, stripe.PermissionError):
-        return "STRIPE_SECRET_KEY (this key may not do that: a restricted key, or Connect is off)"
-    said = f"{getattr(error, 'param', None) or ''} {error.user_message or ''}"
-    if "transfer_group" in said or "return_url" in said:
-        return (
-            "STRIPE_SENDS_TRANSFER_GROUP (1 for Stripe itself; 0 for the emulator, which "
-            "refuses transfer_group and return_url)"
-        )
-    if error.http_status == 404:
-        return (
-            "STRIPE_SECRET_KEY or STRIPE_API_BASE (the object was made under another "
-            "account's keys, or on another server)"
-        )
-    return "STRIPE_API_BASE or the Stripe API version (Stripe refused what the app sent)"
-
-
-def _failure(error: stripe.StripeError, action: str) -> GatewayError:
-    """Our error for Stripe's: a passing failure (network, timeout, Stripe's 5xx, its rate
-    limit) that a retry may get past, or a problem with the co-op's setup, which is logged
-    loudly with what Stripe said and the admins are told (once an hour per setting)."""
-    if isinstance(error, stripe.IdempotencyError) or not isinstance(error, _SETUP_ERRORS):
-        return GatewayError(str(error))
-    problem = PaymentSetupError(
-        error.user_message or str(error),
-        likely_setting=_likely_setting(error),
-        request_id=error.request_id,
-        http_status=error.http_status,
-        stripe_code=error.code,
-    )
-    log.error(
-        "Stripe refused to %s because of the co-op's payment setup: %s (HTTP %s, code %s, "
-        "request id %s). Likely at fault: %s",
-        action,
-        problem.stripe_message,
-        problem.http_status,
-        problem.stripe_code,
-        problem.request_id,
-        problem.likely_setting,
-    )
-    from marketplace.payments.setup_alerts import tell_admins
-
-    try:
-        tell_admins(problem, action)
-    except Exception:
-        # Telling the admins must not hide the problem from the caller.
-        log.exception("Could not tell the admins about the payment setup problem")
-    return problem
-
-
-def _plain(obj: Any) -> dict[str, Any]:
-    """A Stripe object as plain dicts (stripe-python's objects are no longer dicts)."""
-    plain: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
-    return plain
-
-
-def _metadata(obj: Any) -> dict[str, str]:
-    metadata = obj.get("metadata") if obj is not None else None
-    return {str(k): str(v) for k, v in (metadata or {}).items()}
-
-
-def _refund(obj: Any) -> RefundState:
-    obj = _plain(obj)
-    return RefundState(
-        id=obj["id"],
-        status=str(obj.get("status") or "pending"),
-        amount_cents=int(obj["amount"]),
-        metadata=_metadata(obj),
-    )
-
-
-def _account(obj: Any) -> ConnectedAccountState:
-    account = _plain(obj)
-    requirements = account.get("requirements") or {}
-    capabilities = account.get("capabilities") or {}
-    return ConnectedAccountState(
-        id=account["id"],
-        details_submitted=bool(account.get("details_submitted")),
-        payouts_enabled=bool(account.get("payouts_enabled")),
-        transfers_active=capabilities.get("transfers") == "active",
-        requirements_due=[str(code) for code in requirements.get("currently_due") or []],
-        disabled_reason=requirements.get("disabled_reason"),
-    )
-
-
-def _transfer(obj: Any) -> TransferState:
-    transfer = _plain(obj)
-    destination = transfer.get("destination")
-    if isinstance(destination, dict):
-        destination = destination.get("id")
-    return TransferState(
-        id=transfer["id"],
-        amount_cents=int(transfer["amount"]),
-        amount_reversed_cents=int(transfer.get("amount_reversed") or 0),
-        currency=str(transfer["currency"]).upper(),
-        destination=str(destination),
-        metadata=_metadata(transfer),
-    )
 
 
 def _http_client(api_base: str) -> stripe.HTTPClient:
@@ -179,7 +78,7 @@ class StripeGateway:
         self._http.close()
 
     def _payment_intent(self, intent: Any) -> PaymentIntentState:
-        intent = _plain(intent)
+        intent = plain(intent)
         charge_id = intent.get("latest_charge")
         if isinstance(charge_id, dict):
             charge_id = charge_id.get("id")
@@ -190,7 +89,7 @@ class StripeGateway:
             amount_cents=int(intent["amount"]),
             currency=str(intent["currency"]).upper(),
             client_secret=intent.get("client_secret"),
-            metadata=_metadata(intent),
+            metadata=metadata_of(intent),
             charge_id=charge_id,
             fee_cents=self._fee(charge_id) if intent["status"] == "succeeded" else None,
             error_message=(error or {}).get("message") if error else None,
@@ -208,12 +107,12 @@ class StripeGateway:
         if not charge_id or not current_app.config["STRIPE_FEE_FROM_BALANCE_TRANSACTION"]:
             return None
         try:
-            charge = _plain(self._client.v1.charges.retrieve(charge_id))
+            charge = plain(self._client.v1.charges.retrieve(charge_id))
             transaction = charge.get("balance_transaction")
             if not transaction:
                 return None
             if isinstance(transaction, str):
-                transaction = _plain(self._client.v1.balance_transactions.retrieve(transaction))
+                transaction = plain(self._client.v1.balance_transactions.retrieve(transaction))
             return int(transaction["fee"])
         except stripe.StripeError:
             return None
@@ -257,9 +156,9 @@ class StripeGateway:
                 raise PaymentDeclined(
                     "That card could not be used; please enter it again."
                 ) from None
-            raise _failure(error, "take a card payment") from error
+            raise gateway_error_for(error, "take a card payment") from error
         except stripe.StripeError as error:
-            raise _failure(error, "take a card payment") from error
+            raise gateway_error_for(error, "take a card payment") from error
         return self._payment_intent(intent)
 
     def _declined_intent_id(self, error: stripe.CardError) -> str | None:
@@ -267,12 +166,12 @@ class StripeGateway:
         only the charge, which names it)."""
         details = error.error
         if details is not None and details.payment_intent is not None:
-            return _plain(details.payment_intent).get("id")
+            return plain(details.payment_intent).get("id")
         charge_id = details.charge if details is not None else None
         if not charge_id:
             return None
         try:
-            charge = _plain(self._client.v1.charges.retrieve(charge_id))
+            charge = plain(self._client.v1.charges.retrieve(charge_id))
         except stripe.StripeError:
             return None
         intent = charge.get("payment_intent")
@@ -286,7 +185,7 @@ class StripeGateway:
                 "get", f"/v1/payment_intents/{quote(payment_intent_id, safe='')}"
             )
         except stripe.StripeError as error:
-            raise _failure(error, "read a payment") from error
+            raise gateway_error_for(error, "read a payment") from error
         return self._payment_intent(answer.data)
 
     def confirm_payment_intent(
@@ -299,16 +198,16 @@ class StripeGateway:
         except stripe.CardError as error:
             raise PaymentDeclined(error.user_message or "The card was declined.") from None
         except stripe.StripeError as error:
-            raise _failure(error, "confirm a payment") from error
+            raise gateway_error_for(error, "confirm a payment") from error
         return self._payment_intent(intent)
 
     def retrieve_charge(self, charge_id: str) -> ChargeState:
         try:
-            charge = _plain(self._client.v1.charges.retrieve(charge_id))
+            charge = plain(self._client.v1.charges.retrieve(charge_id))
             intent = charge.get("payment_intent")
             refunds = self.list_refunds(intent) if intent else []
         except stripe.StripeError as error:
-            raise _failure(error, "read a charge") from error
+            raise gateway_error_for(error, "read a charge") from error
         return ChargeState(
             id=charge["id"],
             payment_intent_id=intent,
@@ -335,15 +234,15 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as error:
-            raise _failure(error, "refund a payment") from error
-        return _refund(refund)
+            raise gateway_error_for(error, "refund a payment") from error
+        return refund_state(refund)
 
     def list_refunds(self, payment_intent_id: str) -> list[RefundState]:
         try:
             page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
         except stripe.StripeError as error:
-            raise _failure(error, "list a payment's refunds") from error
-        return [_refund(r) for r in page.auto_paging_iter()]
+            raise gateway_error_for(error, "list a payment's refunds") from error
+        return [refund_state(r) for r in page.auto_paging_iter()]
 
     def list_payment_intents(self, since: datetime, until: datetime) -> list[PaymentIntentState]:
         window = {"gte": int(since.timestamp()), "lt": int(until.timestamp())}
@@ -359,7 +258,7 @@ class StripeGateway:
                 page = self._client.v1.payment_intents.list({"limit": 100})
             intents = [self._payment_intent(i) for i in page.auto_paging_iter()]
         except stripe.StripeError as error:
-            raise _failure(error, "list payments") from error
+            raise gateway_error_for(error, "list payments") from error
         return [i for i in intents if i.created is None or since <= i.created < until]
 
     # --- Connect: members' payout accounts and transfers to them ---------------------------
@@ -385,8 +284,8 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as error:
-            raise _failure(error, "open a member's payout account") from error
-        return _account(account)
+            raise gateway_error_for(error, "open a member's payout account") from error
+        return account_state(account)
 
     def create_account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
         try:
@@ -399,14 +298,14 @@ class StripeGateway:
                 }
             )
         except stripe.StripeError as error:
-            raise _failure(error, "make a payout account's onboarding link") from error
-        return str(_plain(link)["url"])
+            raise gateway_error_for(error, "make a payout account's onboarding link") from error
+        return str(plain(link)["url"])
 
     def retrieve_account(self, account_id: str) -> ConnectedAccountState:
         try:
-            return _account(self._client.v1.accounts.retrieve(account_id))
+            return account_state(self._client.v1.accounts.retrieve(account_id))
         except stripe.StripeError as error:
-            raise _failure(error, "read a payout account") from error
+            raise gateway_error_for(error, "read a payout account") from error
 
     def create_transfer(
         self,
@@ -432,19 +331,19 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.IdempotencyError as error:
-            raise _failure(error, "transfer money to a member") from error
+            raise gateway_error_for(error, "transfer money to a member") from error
         except (stripe.InvalidRequestError, stripe.PermissionError) as error:
             # A 4xx answer: Stripe made no transfer under this key, and never will.
             raise TransferRefused(error.user_message or str(error)) from None
         except stripe.StripeError as error:
-            raise _failure(error, "transfer money to a member") from error
-        return _transfer(transfer)
+            raise gateway_error_for(error, "transfer money to a member") from error
+        return transfer_state(transfer)
 
     def retrieve_transfer(self, transfer_id: str) -> TransferState:
         try:
-            return _transfer(self._client.v1.transfers.retrieve(transfer_id))
+            return transfer_state(self._client.v1.transfers.retrieve(transfer_id))
         except stripe.StripeError as error:
-            raise _failure(error, "read a transfer") from error
+            raise gateway_error_for(error, "read a transfer") from error
 
     def list_transfers(
         self, *, destination: str, transfer_group: str | None = None
@@ -454,21 +353,21 @@ class StripeGateway:
             params["transfer_group"] = transfer_group
         try:
             page = self._client.v1.transfers.list(params)  # type: ignore[arg-type]
-            return [_transfer(transfer) for transfer in page.auto_paging_iter()]
+            return [transfer_state(transfer) for transfer in page.auto_paging_iter()]
         except stripe.StripeError as error:
-            raise _failure(error, "list transfers to a member") from error
+            raise gateway_error_for(error, "list transfers to a member") from error
 
     def create_transfer_reversal(
         self, transfer_id: str, *, amount_cents: int, idempotency_key: str
     ) -> TransferReversalState:
         try:
-            reversal = _plain(
+            reversal = plain(
                 self._client.v1.transfers.reversals.create(
                     transfer_id, {"amount": amount_cents}, {"idempotency_key": idempotency_key}
                 )
             )
         except stripe.StripeError as error:
-            raise _failure(error, "reverse a transfer") from error
+            raise gateway_error_for(error, "reverse a transfer") from error
         return TransferReversalState(
             id=reversal["id"], transfer_id=transfer_id, amount_cents=int(reversal["amount"])
         )

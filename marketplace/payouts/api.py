@@ -8,7 +8,7 @@ from flask import current_app
 
 from marketplace.api_support import api_blueprint, api_user, token_required
 from marketplace.extensions import db
-from marketplace.payouts import earnings, services
+from marketplace.payouts import earnings, queries, services
 from marketplace.payouts.schemas import run_json
 
 bp = api_blueprint("payouts_api", __name__)
@@ -31,11 +31,11 @@ def start_payout_account() -> dict[str, Any]:
 @bp.post("/admin/royalty-payouts")
 @token_required("admin")
 def start_royalty_payouts() -> tuple[dict[str, Any], int]:
-    run = services.get_run(services.start_run(api_user()))
+    run = queries.get_run(services.start_run(api_user()))
     return {"id": run.id, "status": run.status}, 202
 
 
 @bp.get("/admin/royalty-payouts/<int:run_id>")
 @token_required("admin")
 def royalty_payout_run(run_id: int) -> dict[str, Any]:
-    return run_json(services.get_run(run_id))
+    return run_json(queries.get_run(run_id))

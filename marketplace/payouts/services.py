@@ -480,33 +480,3 @@ def _apply_reversal(session: Session, line: PayoutLine, transfer: TransferState)
         ),
     )
     line.reversed_cents = transfer.amount_reversed_cents
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-def get_run(run_id: int) -> PayoutRun:
-    run = db.session.get(PayoutRun, run_id)
-    if run is None:
-        raise NotFound("No such payout run.")
-    return run
-
-
-def runs(page: int, per_page: int) -> Any:
-    return db.paginate(
-        sa.select(PayoutRun).order_by(PayoutRun.id.desc()),
-        page=page,
-        per_page=per_page,
-        error_out=False,
-    )
-
-
-def lines_of_member(session: Session, member_id: int, limit: int = 50) -> list[PayoutLine]:
-    return list(
-        session.execute(
-            sa.select(PayoutLine)
-            .where(PayoutLine.member_id == member_id)
-            .order_by(PayoutLine.id.desc())
-            .limit(limit)
-        ).scalars()
-    )

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from marketplace.database import utcnow
 from marketplace.errors import AppError
 from marketplace.extensions import db
-from marketplace.payouts import core, earnings, services
+from marketplace.payouts import core, earnings, queries, services
 from marketplace.web_support import role_required
 from marketplace.whole_numbers import page_arg
 
@@ -55,7 +55,7 @@ def index() -> str:
         bars=earnings.monthly_royalties(session, member.id, utcnow().date()),
         account=account,
         still_needed=core.describe_requirements(account.requirements_due if account else []),
-        lines=services.lines_of_member(session, member.id),
+        lines=queries.lines_of_member(session, member.id),
         capital=earnings.capital_history(session, member.id, currency),
         threshold_cents=services.threshold_cents(),
     )
@@ -98,7 +98,7 @@ def runs() -> str:
     page = page_arg()
     return render_template(
         "payouts/admin_runs.html",
-        runs=services.runs(page, RUNS_PER_PAGE),
+        runs=queries.runs(page, RUNS_PER_PAGE),
         threshold_cents=services.threshold_cents(),
         currency=current_app.config["CURRENCY"],
     )
@@ -113,7 +113,7 @@ def pay_now() -> BaseResponse:
 
 @admin_bp.get("/<int:run_id>")
 def run(run_id: int) -> str:
-    return render_template("payouts/admin_run.html", run=services.get_run(run_id))
+    return render_template("payouts/admin_run.html", run=queries.get_run(run_id))
 
 
 @admin_bp.post("/<int:run_id>/retry")

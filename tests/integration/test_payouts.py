@@ -23,6 +23,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry
 from marketplace.membership.models import Member
 from marketplace.payouts import core
+from marketplace.payouts import queries as payout_queries
 from marketplace.payouts import services as payouts
 from marketplace.payouts.models import PayoutLine
 from tests.fixtures.buying import Buying
@@ -332,7 +333,7 @@ def test_a_transfer_event_settles_a_line_whose_answer_was_lost(shop: Payouts) ->
     account_id = shop.account_id()
     # The app has not heard that the account is ready: the run holds the line.
     run_id = payouts.start_run(None)
-    [line] = payouts.get_run(run_id).lines
+    [line] = payout_queries.get_run(run_id).lines
     assert line.status == "held"
     # A transfer for the line exists at Stripe all the same (a worker died before its commit).
     transfer = shop.stripe.v1.transfers.create(
