@@ -35,7 +35,7 @@ migrate: install ## Bring the database up to date
 seed: migrate ## Add the demo data (keeps what is there)
 	$(FLASK) demo seed
 
-demo: seed ## Install, migrate, seed, then run web, worker, beat and the Stripe emulator
+demo: seed ## Install, migrate, seed, then run Redis (from its wheel), web, workers, beat and the Stripe emulator
 	@echo
 	@echo "  Co-op Stock is starting on http://127.0.0.1:$(MARKETPLACE_PORT)"
 	@echo "  (Stripe emulator on http://127.0.0.1:$(MARKETPLACE_STRIPE_PORT); press Ctrl-C to stop everything)"

