@@ -7,12 +7,16 @@ from typing import Any
 from flask import current_app, url_for
 
 from marketplace.api_support import rfc3339
+from marketplace.assets import media_links
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
 from marketplace.licensing import services as licensing
 
 
-def media_url(asset: Asset, name: str) -> str | None:
+def media_url(asset: Asset, name: str, *, signed: bool = False) -> str | None:
+    """The address of a derived file; ``signed`` adds a short-lived permission to the address
+    itself (media_links), for a client that holds no session, e.g. an API client reading its own
+    unpublished upload. Only give a signed address to someone who may see the asset."""
     key = {
         "thumbnail": asset.thumbnail_key,
         "preview": asset.preview_key,
@@ -21,12 +25,16 @@ def media_url(asset: Asset, name: str) -> str | None:
     if not key:
         return None
     # The key is part of the URL, so a new rendering is a new address and old ones cache forever.
-    return url_for(
-        "assets.media", asset_id=asset.id, name=name, v=key.rsplit("/", 1)[-1][:16], _external=True
-    )
+    version = key.rsplit("/", 1)[-1][:16]
+    extra = media_links.sign(asset.id, name, key) if signed else {}
+    return url_for("assets.media", asset_id=asset.id, name=name, v=version, _external=True, **extra)
 
 
 def asset_json(asset: Asset, *, owner_view: bool = False) -> dict[str, Any]:
+    """The asset as the API shows it. Callers only build it for someone who may see the asset
+    (services.get_visible, the member's own lists, the curators' queue), so work that is not
+    public gets signed media addresses: they open without cookies for MEDIA_URL_TTL_SECONDS."""
+    signed = not asset.for_sale
     data: dict[str, Any] = {
         "id": asset.id,
         "kind": asset.kind,
@@ -37,8 +45,8 @@ def asset_json(asset: Asset, *, owner_view: bool = False) -> dict[str, Any]:
         "width": asset.width,
         "height": asset.height,
         "orientation": asset.orientation,
-        "preview_url": media_url(asset, "preview"),
-        "thumbnail_url": media_url(asset, "thumbnail"),
+        "preview_url": media_url(asset, "preview", signed=signed),
+        "thumbnail_url": media_url(asset, "thumbnail", signed=signed),
         "contributor": {
             "id": asset.member.member_number,
             "display_name": asset.member.display_name,
@@ -69,7 +77,7 @@ def asset_json(asset: Asset, *, owner_view: bool = False) -> dict[str, Any]:
     }
     if asset.kind == "video":
         data["duration_s"] = asset.duration_ms / 1000 if asset.duration_ms is not None else None
-        data["poster_url"] = media_url(asset, "poster")
+        data["poster_url"] = media_url(asset, "poster", signed=signed)
         data["frame_rate"] = asset.frame_rate
         data["codec"] = asset.codec
     if owner_view:

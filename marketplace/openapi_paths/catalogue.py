@@ -21,6 +21,18 @@ from marketplace.openapi_paths import (
 
 _FILE: Schema = {"type": "string", "format": "binary"}
 _URL: Schema = nullable(TEXT)
+# Derived files (watermarked, upright, no GPS). Published work: a plain, stable, public address.
+# Work that is not public: the same address signed (expires, signature), which opens without a
+# cookie or token for MARKETPLACE_MEDIA_URL_TTL seconds; altered or expired, it answers 403.
+_MEDIA_URL: Schema = nullable(
+    {
+        "type": "string",
+        "format": "uri",
+        "description": "An image (or video) address that opens without credentials; for work that"
+        " is not public it is signed and expires after a few minutes (read the asset again for a"
+        " fresh one).",
+    }
+)
 PRICE: Schema = obj(
     ["licence", "size", "amount_cents", "currency"],
     licence=TEXT,
@@ -44,8 +56,9 @@ ASSET: Schema = obj(
     orientation=nullable(
         {"type": "string", "enum": ["landscape", "portrait", "square", "panoramic"]}
     ),
-    preview_url=_URL,
-    thumbnail_url=_URL,
+    preview_url=_MEDIA_URL,
+    thumbnail_url=_MEDIA_URL,
+    poster_url=_MEDIA_URL,
     contributor=obj(["id", "display_name"], id={"type": "integer"}, display_name=TEXT),
     prices={"type": "array", "items": PRICE},
     rejection_reason=nullable(TEXT),
