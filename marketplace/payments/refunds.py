@@ -18,6 +18,7 @@ from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
+from marketplace.mail import public_base_url, queue_email
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payments.gateway import ChargeState, RefundState
 from marketplace.payments.models import Refund
@@ -155,10 +156,46 @@ def _apply_refund_state(session: Session, refund: Refund, state: RefundState) ->
         items = [item for item in order.items if item.id in refund.item_ids]
         _reverse_items(session, order, items, f"refund:{refund.id}", chargeback=False)
         refund.status, refund.settled_at = "succeeded", utcnow()
+        _tell_buyer(session, refund, order, items)
     elif state.status in ("failed", "canceled"):
         refund.status, refund.failure_reason = "failed", f"Stripe says the refund {state.status}."
     else:
         refund.status = "pending"
+
+
+def _tell_buyer(session: Session, refund: Refund, order: Order, items: list[OrderItem]) -> None:
+    """The buyer's email that the money is on its way back (sent once the refund commits)."""
+    buyer = session.get(User, order.buyer_id)
+    if buyer is None:
+        return
+    titles: dict[int, str] = {
+        asset_id: title
+        for asset_id, title in session.execute(
+            sa.select(Asset.id, Asset.title).where(Asset.id.in_([i.asset_id for i in items]))
+        )
+    }
+    queue_email(
+        session,
+        buyer.email,
+        f"Refund for order #{order.id}",
+        "order_refunded",
+        buyer_name=buyer.display_name,
+        order_id=order.id,
+        order_url=f"{public_base_url()}/orders/{order.id}",
+        amount_cents=refund.amount_cents,
+        currency=refund.currency,
+        # No admin asked for it: settlement refunded a second payment for a held licence.
+        automatic=refund.requested_by_id is None,
+        items=[
+            {
+                "title": titles.get(item.asset_id, f"Work {item.asset_id}"),
+                "licence": item.licence,
+                "size": item.size,
+                "price_cents": item.price_cents,
+            }
+            for item in items
+        ],
+    )
 
 
 def _reverse_items(

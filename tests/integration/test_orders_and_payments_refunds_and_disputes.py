@@ -13,6 +13,7 @@ from tests.fixtures.buying import (
     charge_of,
     entry_keys_of,
 )
+from tests.fixtures.mail import SmtpSink, body_of
 from tests.fixtures.payments import (
     deliver,
     dispute_event,
@@ -69,6 +70,31 @@ def test_refunds_reverse_exactly_the_refunded_items(buying: Buying) -> None:
         {"payment_intent": order["payment"]["payment_intent_id"]}
     )
     assert sum(r.amount for r in refunds.auto_paging_iter()) == order["total_cents"]
+
+
+def test_the_buyer_is_told_of_each_refund_once(buying: Buying, smtp_sink: SmtpSink) -> None:
+    order = buying.bought((buying.photo, "standard", "M"), (buying.other, "standard", "S"))
+    first_item = order["items"][0]
+    response = buying.client.post(
+        f"/api/v1/admin/orders/{order['id']}/refund",
+        json={"items": [first_item["id"]]},
+        headers=buying.admin_headers,
+    )
+    assert response.status_code == 202, response.get_json()
+    notice = smtp_sink.wait_for(buying.buyer.email, f"Refund for order #{order['id']}")
+    text = body_of(notice)
+    assert "has refunded $45.00 of your order" in text
+    assert "“Harbour at dawn”: standard licence, size M, $45.00" in text
+    assert first_item["price_cents"] == 4500
+    assert "Lighthouse" not in text
+    assert "licences for these items have ended" in text
+    assert f"/orders/{order['id']}" in text
+    # Stripe's charge.refunded for the same refund changes nothing, and sends nothing more.
+    deliver(buying.client, stripe_event("charge.refunded", {"id": charge_of(order["id"])}))
+    refunds = [
+        m for m in smtp_sink.to(buying.buyer.email) if str(m["Subject"]).startswith("Refund")
+    ]
+    assert len(refunds) == 1
 
 
 def test_a_refund_event_before_the_payment_event_settles_the_payment_first(buying: Buying) -> None:
