@@ -138,7 +138,7 @@ def test_an_expired_address_is_refused(
     assert "15 minutes" in refused.get_data(as_text=True)
 
 
-def test_lists_and_the_review_queue_carry_signed_addresses_and_published_work_plain_ones(
+def test_lists_and_the_queue_are_signed_published_work_plain_and_withdrawn_signed_again(
     app: Flask,
     client: FlaskClient,
     member: dict[str, str],
@@ -168,3 +168,10 @@ def test_lists_and_the_review_queue_carry_signed_addresses_and_published_work_pl
         assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     again = client.get(f"/api/v1/assets/{asset['id']}", headers=member).get_json()
     assert again["preview_url"] == public["preview_url"], "stable, so caches keep it"
+
+    # Withdrawn from sale, it is private again: signed for its member, closed to everyone else.
+    withdrawn = client.delete(f"/api/v1/assets/{asset['id']}", headers=member).get_json()
+    assert withdrawn["withdrawn"] is True
+    assert "signature=" in withdrawn["preview_url"]
+    assert _get(plain, withdrawn["preview_url"]).status_code == 200
+    assert _get(plain, public["preview_url"]).status_code == 404
