@@ -137,9 +137,14 @@ def build_app() -> web.Application:
     app.router.add_post(COOP_PAYMENT_METHODS_PATH, create_payment_method)
 
     # Stripe Connect (accounts, account links, transfers, reversals) and idempotency keys.
-    from marketplace.stripe_emulator import connect
+    from marketplace.stripe_emulator import browser_cors, cards, connect, disputes
 
     connect.install(app)
+    # Stripe's test cards as Stripe documents them, their disputes, and the CORS preflights
+    # of the calls Stripe.js makes from the checkout page.
+    cards.install(app)
+    disputes.install(app)
+    browser_cors.install(app)
     return app
 
 
