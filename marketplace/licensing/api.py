@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, redirect
+from flask import current_app, jsonify, redirect
 from werkzeug.wrappers import Response
 
 from marketplace.api_support import api_blueprint, api_user, token_required
 from marketplace.errors import Gone
 from marketplace.extensions import db
-from marketplace.licensing import services
+from marketplace.licensing import renditions, services
 from marketplace.licensing.delivery import certificate_response
 from marketplace.licensing.schemas import catalogue_json
 
@@ -25,7 +25,8 @@ def catalogue() -> dict[str, Any]:
 @bp.get("/licences/<int:licence_id>/download")
 @token_required()
 def download(licence_id: int) -> Response:
-    """The holder is redirected to a signed, expiring address of the original."""
+    """The holder is redirected to a signed, expiring address of the file of the size licensed;
+    202 ``{status: "preparing", retry_after_s}`` while that size's rendition is first made."""
     licence = services.get_for(api_user(), licence_id)
     if licence.status == "refunded":
         raise Gone(
@@ -36,6 +37,11 @@ def download(licence_id: int) -> Response:
         raise Gone(
             "This licence is suspended while a payment dispute is open.", code="licence_disputed"
         )
+    if renditions.is_rendered(licence) and renditions.ready_rendition(licence) is None:
+        response = jsonify(status="preparing", retry_after_s=renditions.RETRY_AFTER_S)
+        response.status_code = 202
+        response.headers["Retry-After"] = str(renditions.RETRY_AFTER_S)
+        return response
     return redirect(services.download_url(licence), code=302)
 
 

@@ -128,3 +128,44 @@ class Licence(db.Model):  # type: ignore[name-defined]
     @property
     def is_valid(self) -> bool:
         return self.status == "valid"
+
+    @property
+    def number(self) -> str:
+        """The licence number: printed on the certificate, written into every delivered file."""
+        return str(self.id)
+
+
+RENDITION_STATUSES = ("preparing", "ready", "failed")
+
+
+class Rendition(db.Model):  # type: ignore[name-defined]
+    """The file delivered for one size of an asset, made once by a worker and shared by every
+    buyer of that size. It carries the delivery policy's metadata but no licence fields: those
+    are written in, per licence, as it is served (``insert_at`` says where)."""
+
+    __tablename__ = "renditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), nullable=False)
+    size: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="preparing")
+    key: Mapped[str | None] = mapped_column(sa.String(255))
+    mime: Mapped[str | None] = mapped_column(sa.String(64))
+    bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    width: Mapped[int | None] = mapped_column(sa.Integer)
+    height: Mapped[int | None] = mapped_column(sa.Integer)
+    insert_at: Mapped[int | None] = mapped_column(sa.Integer)
+    # The photographer's credit as the original states it, for the delivered XMP.
+    creator: Mapped[str | None] = mapped_column(sa.String(500))
+    copyright: Mapped[str | None] = mapped_column(sa.String(500))
+    credit: Mapped[str | None] = mapped_column(sa.String(500))
+    failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # One rendition per asset and size: the second concurrent request finds the first's.
+        sa.UniqueConstraint("asset_id", "size", name="uq_renditions_asset_size"),
+        sa.CheckConstraint(f"status IN {RENDITION_STATUSES}", name="status_known"),
+    )

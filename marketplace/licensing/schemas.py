@@ -67,4 +67,6 @@ def licence_json(licence: Licence) -> dict[str, Any]:
         else None,
         "certificate_url": public_url("licensing_api.certificate", licence_id=licence.id),
         "verification_url": verification_url(licence),
+        "number": licence.number,
+        "verify_url": verification_url(licence),
     }

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from marketplace.errors import Forbidden, Gone, NotFound
 from marketplace.extensions import db
-from marketplace.licensing import services
-from marketplace.licensing.delivery import certificate_response, serve_original
+from marketplace.licensing import renditions, services
+from marketplace.licensing.delivery import certificate_response, serve_licensed
 from marketplace.licensing.models import Licence
 
 bp = Blueprint("licensing", __name__)
@@ -48,7 +48,7 @@ def download(token: str) -> Response:
     if licence is None or licence.holder_user_id != grant.holder_id:
         raise NotFound("That download address is not one of ours.")
     _refuse_unless_valid(licence)
-    return serve_original(licence)
+    return serve_licensed(licence) or _preparing(licence)
 
 
 @bp.get("/account/licences")
@@ -65,7 +65,24 @@ def download_mine(licence_id: int) -> Response:
     """A fresh signed address each time, so links on the page never go stale."""
     licence = services.get_for(current_user, licence_id)
     _refuse_unless_valid(licence)
+    if renditions.is_rendered(licence) and renditions.ready_rendition(licence) is None:
+        return _preparing(licence)
     return redirect(services.download_url(licence))
+
+
+def _preparing(licence: Licence) -> Response:
+    """The "Preparing your file…" page reloads itself until the file is ready, then the
+    same address answers with the download."""
+    page = render_template(
+        "licensing/preparing.html",
+        licence=licence,
+        retry_after_s=renditions.RETRY_AFTER_S,
+        again_url=request.full_path.rstrip("?"),
+    )
+    response = Response(page, status=202, mimetype="text/html")
+    response.headers["Retry-After"] = str(renditions.RETRY_AFTER_S)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/account/licences/<int:licence_id>/certificate")

@@ -62,10 +62,12 @@ ORDER: Schema = obj(
     licences={
         "type": "array",
         "items": obj(
-            ["id", "asset_id", "licence", "size", "status", "download_url"],
+            ["id", "asset_id", "licence", "size", "status", "download_url", "number", "verify_url"],
             id={"type": "integer"},
             asset_id={"type": "integer"},
             download_url=TEXT,
+            number={"type": "string", "description": "The licence number, as on the certificate"},
+            verify_url={"type": "string", "description": "The public verification address"},
         ),
     },
     payment=obj(["status"], payment_intent_id=nullable(TEXT), error=nullable(TEXT)),
@@ -80,6 +82,30 @@ PAYMENT: Schema = obj(
 CART_LINE: Schema = obj(
     ["asset_id", "licence", "size"], asset_id={"type": "integer"}, licence=TEXT, size=TEXT
 )
+
+PREPARING: Schema = obj(
+    ["status", "retry_after_s"],
+    status={"type": "string", "enum": ["preparing"]},
+    retry_after_s={"type": "integer", "minimum": 1},
+)
+
+
+def _download() -> dict[str, Any]:
+    operation = _op(
+        "The file of the size licensed: 302 to a signed address that expires in minutes "
+        "(the holder only; others 404; a refunded or disputed licence 410). The first download "
+        "of a size answers 202 preparing while a worker makes its file: ask again after "
+        "retry_after_s",
+        status=302,
+        tag="licences",
+        errors=(410,),
+    )
+    operation["responses"]["202"] = {
+        "description": "The file is being prepared; ask again after retry_after_s seconds",
+        "content": {"application/json": {"schema": PREPARING}},
+    }
+    return operation
+
 
 # Stripe's convention: a client's key for one request, so that a retry makes nothing twice.
 IDEMPOTENCY_KEY: dict[str, Any] = {
@@ -202,15 +228,7 @@ LICENCE_PATHS: dict[str, dict[str, Any]] = {
             tag="licences",
         ),
     },
-    "/api/v1/licences/{licence_id}/download": {
-        "get": _op(
-            "The licensed original: 302 to a signed address that expires in minutes "
-            "(the holder only; others 404; a refunded or disputed licence 410)",
-            status=302,
-            tag="licences",
-            errors=(410,),
-        ),
-    },
+    "/api/v1/licences/{licence_id}/download": {"get": _download()},
     "/api/v1/licences/{licence_id}/certificate": {
         "get": _op(
             "The licence certificate (PDF) with its verification address (the holder or an admin)",

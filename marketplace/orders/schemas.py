@@ -8,6 +8,7 @@ from flask import url_for
 
 from marketplace.api_support import rfc3339
 from marketplace.licensing.models import Licence
+from marketplace.licensing.services import verification_url
 from marketplace.orders.models import Order, OrderItem
 
 
@@ -32,6 +33,8 @@ def licence_entry(licence: Licence) -> dict[str, Any]:
         "size": licence.size,
         "status": licence.status,
         "download_url": url_for("licensing_api.download", licence_id=licence.id, _external=True),
+        "number": licence.number,
+        "verify_url": verification_url(licence),
         "certificate_url": url_for(
             "licensing_api.certificate", licence_id=licence.id, _external=True
         ),

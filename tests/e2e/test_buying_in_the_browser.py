@@ -1,4 +1,4 @@
-"""A buyer licenses a photo, pays with the emulator's test card and downloads it. In a browser.
+"""A buyer licenses a photo, pays with the emulator's test card and downloads the size bought.
 
 The Stripe emulator itself confirms the payment: it POSTs its signed ``payment_intent`` events
 to the live server's webhook, and tasks run inline, so the order is paid when that request ends.
@@ -10,20 +10,28 @@ import hashlib
 import io
 import json
 import re
+import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
+from PIL import Image
 from werkzeug.serving import make_server
 
 from marketplace.assets.models import Asset
 from marketplace.database import unit_of_work
+from marketplace.extensions import db
+from marketplace.licensing.models import Licence
+from marketplace.media.jpeg_segments import end_of_image, header_segments
 from marketplace.storage import get_storage
 from tests.fixtures.catalogue import Catalogue
-from tests.fixtures.factories import Factory, jpeg_bytes
+from tests.fixtures.factories import Factory
+from tests.fixtures.media_files import make_jpeg
 from tests.fixtures.payments import GOOD_CARD, WEBHOOK_SECRET
 from tests.fixtures.stripe_emulator import StripeEmulator, free_port
 from tests.fixtures.web import TEST_PASSWORD
@@ -62,9 +70,9 @@ def shop_live_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterat
     thread.join(timeout=10)
 
 
-def _photo_with_original(title: str, original: bytes) -> int:
+def _photo_with_original(title: str, original: bytes, size: tuple[int, int]) -> int:
     """A member's published photo whose original (``original``) is in the app's storage."""
-    asset_id = Catalogue().add(title, "harbour, boats", size=(4000, 3000))
+    asset_id = Catalogue().add(title, "harbour, boats", size=size)
     with unit_of_work() as session:
         asset = session.get(Asset, asset_id)
         assert asset is not None
@@ -75,27 +83,28 @@ def _photo_with_original(title: str, original: bytes) -> int:
     return asset_id
 
 
-def test_buy_a_photo_with_the_test_card_and_download_the_original(
-    shop_live_server: str, browser_page: object, tmp_path: Path
-) -> None:
-    from playwright.sync_api import Page, expect
+def _exiftool(path: Path) -> dict[str, Any]:
+    out = subprocess.run(  # noqa: S603 - a fixed tool on our own file
+        ["exiftool", "-j", "-a", "-G1", "-n", str(path)],  # noqa: S607 - Debian's exiftool
+        capture_output=True,
+        check=True,
+    ).stdout
+    tags: dict[str, Any] = json.loads(out)[0]
+    return tags
 
-    page: Page = browser_page  # type: ignore[assignment]
-    live = shop_live_server
-    original = jpeg_bytes(640, 480, (30, 90, 160))
-    asset_id = _photo_with_original("Harbour at dawn", original)
-    Factory().buyer("buyer@example.org")
 
-    page.goto(f"{live}/login")
-    page.get_by_label("Email").fill("buyer@example.org")
-    page.locator("#password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r".*/login"))
+def _image_data(jpeg: bytes) -> bytes:
+    _, scan = header_segments(jpeg)
+    return jpeg[scan : end_of_image(jpeg, scan)]
 
-    # Choose a licence and a size on the photo's page.
+
+def _buy_and_download(page: Any, live: str, asset_id: int, size: str, saved_in: Path) -> Path:
+    """Choose ``size`` on the photo's page, pay with the test card, download from the order."""
+    from playwright.sync_api import expect
+
     page.goto(f"{live}/assets/{asset_id}-harbour-at-dawn")
     page.locator("#buy-licence").select_option("standard")
-    page.locator("#buy-size").select_option("M")
+    page.locator("#buy-size").select_option(size)
     page.get_by_role("button", name="Add to cart").click()
     expect(page).to_have_url(f"{live}/cart")
     expect(page.get_by_text("Harbour at dawn").first).to_be_visible()
@@ -115,16 +124,63 @@ def test_buy_a_photo_with_the_test_card_and_download_the_original(
     expect(page).to_have_url(order_url, timeout=30_000)
     summary = page.get_by_label("Order summary")
     expect(summary.locator(".badge")).to_have_text("Paid")
-    download_link = page.get_by_role("link", name=re.compile(r"^Download original"))
+    download_link = page.get_by_role("link", name=re.compile(rf"^Download size {size}"))
     expect(download_link).to_be_visible()
 
-    with page.expect_download() as download_info:
+    # The first download of a size may show "Preparing your file…", which reloads itself
+    # until the file is ready and the download starts.
+    with page.expect_download(timeout=60_000) as download_info:
         download_link.click()
     download = download_info.value
-    assert download.suggested_filename == f"coop-stock-{asset_id}-m.jpg"
-    saved = tmp_path / download.suggested_filename
+    assert download.suggested_filename == f"coop-stock-{asset_id}-{size.lower()}.jpg"
+    saved = saved_in / download.suggested_filename
     download.save_as(saved)
-    assert saved.read_bytes() == original
+    page.goto(order_url)
+    return saved
+
+
+def test_buy_a_photo_with_the_test_card_and_download_the_size_licensed(
+    shop_live_server: str, browser_page: object, tmp_path: Path
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    page: Page = browser_page  # type: ignore[assignment]
+    live = shop_live_server
+    # Larger than M, with GPS, serials and an owner's comment in its metadata.
+    original = make_jpeg(
+        tmp_path / "camera.jpg", 4200, 2800, gps=True, artist="Ada Lens",
+        copyright="© 2024 Ada Lens", quality=85,
+    ).read_bytes()  # fmt: skip
+    asset_id = _photo_with_original("Harbour at dawn", original, (4200, 2800))
+    Factory().buyer("buyer@example.org")
+
+    page.goto(f"{live}/login")
+    page.get_by_label("Email").fill("buyer@example.org")
+    page.locator("#password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r".*/login"))
+
+    for size, pixels in (("M", (2000, 1333)), ("L", (4200, 2800))):
+        saved = _buy_and_download(page, live, asset_id, size, tmp_path)
+        with Image.open(saved) as im:
+            assert im.size == pixels
+        tags = _exiftool(saved)
+        assert (tags["File:ImageWidth"], tags["File:ImageHeight"]) == pixels
+        assert not [name for name in tags if "GPS" in name or "Serial" in name]
+        assert tags["IFD0:Artist"] == "Ada Lens"
+        assert tags["XMP-dc:Creator"] == "Ada Lens"
+        licence = db.session.execute(
+            sa.select(Licence).where(Licence.asset_id == asset_id, Licence.size == size)
+        ).scalar_one()
+        assert str(tags["XMP-plus:LicenseID"]) == licence.number
+        assert tags["XMP-xmpRights:WebStatement"].endswith(
+            f"/licences/verify/{licence.verification_code}"
+        )
+        delivered = saved.read_bytes()
+        if size == "L":  # the largest size on sale: the original's image data, byte for byte
+            assert _image_data(delivered) == _image_data(original)
+        else:
+            assert _image_data(delivered) != _image_data(original)
 
     # The certificate is a PDF.
     certificate = page.get_by_role("link", name=re.compile(r"^Certificate \(PDF\)"))

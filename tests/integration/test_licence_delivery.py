@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -11,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
@@ -18,12 +18,29 @@ from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
 from marketplace.licensing import services
 from marketplace.licensing.models import Licence
+from marketplace.media.jpeg_segments import end_of_image, header_segments
 from marketplace.storage import get_storage
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
+from tests.fixtures.media_files import exif_bytes
 from tests.fixtures.web import AuthActions, api_token
 
-ORIGINAL = os.urandom(3 * 1024 * 1024 + 17)  # several chunks, and not a whole number of them
+
+def _original() -> bytes:
+    """A 3000 × 2000 JPEG with a camera's EXIF: M is the largest size it is sold in."""
+    buffer = io.BytesIO()
+    Image.effect_noise((3000, 2000), 64).convert("RGB").save(
+        buffer, "JPEG", quality=90, exif=exif_bytes(gps=True)
+    )
+    return buffer.getvalue()
+
+
+ORIGINAL = _original()  # over a megabyte: several chunks, and not a whole number of them
+
+
+def _image_data(jpeg: bytes) -> bytes:
+    _, scan = header_segments(jpeg)
+    return jpeg[scan : end_of_image(jpeg, scan)]
 
 
 @pytest.fixture
@@ -85,9 +102,11 @@ def test_holder_downloads_the_original_through_the_api(
     response = client.get(_path(signed))  # no cookie, no token: the address is the permission
     assert response.status_code == 200
     assert response.is_streamed or response.direct_passthrough
-    assert response.get_data() == ORIGINAL
+    delivered = response.get_data()
+    assert _image_data(delivered) == _image_data(ORIGINAL)
+    assert b"GPS" not in delivered[: len(delivered) - len(_image_data(ORIGINAL))]
     assert response.headers["Content-Type"] == "image/jpeg"
-    assert response.headers["Content-Length"] == str(len(ORIGINAL))
+    assert response.headers["Content-Length"] == str(len(delivered))
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment")
     assert f"coop-stock-{licence.asset_id}-m.jpg" in disposition
@@ -101,13 +120,15 @@ def test_a_resumed_download_counts_once(client: FlaskClient, licence: Licence) -
     signed = _path(services.download_url(licence))
     start = client.get(signed, headers={"Range": "bytes=0-99"})
     assert start.status_code == 206
-    assert start.get_data() == ORIGINAL[:100]
+    head = start.get_data()
     start.close()
     rest = client.get(signed, headers={"Range": "bytes=100-"})
     assert rest.status_code == 206
-    assert rest.get_data() == ORIGINAL[100:]
+    whole = head + rest.get_data()
     rest.close()
     assert _downloads(licence) == 1
+    assert len(head) == 100
+    assert _image_data(whole) == _image_data(ORIGINAL)
 
 
 def test_others_get_404(client: FlaskClient, licence: Licence, factory: Factory) -> None:
@@ -240,7 +261,7 @@ def test_account_page_lists_licences_with_links(
     assert fresh.status_code == 302
     assert "/licences/download/" in fresh.headers["Location"]
     downloaded = client.get(_path(fresh.headers["Location"]))
-    assert downloaded.get_data() == ORIGINAL
+    assert _image_data(downloaded.get_data()) == _image_data(ORIGINAL)
     downloaded.close()
     certificate = client.get(f"/account/licences/{licence.id}/certificate")
     assert certificate.get_data().startswith(b"%PDF")

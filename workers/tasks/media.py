@@ -17,6 +17,7 @@ from marketplace.assets.cleanup import (
     sweep_orphan_uploads,
 )
 from marketplace.assets.processing import mark_failed, process_asset, process_sample
+from marketplace.licensing import renditions
 
 RETRIES = 3
 GIVE_UP_REASON = "We could not process this file. Try uploading it again, or ask an admin."
@@ -57,3 +58,10 @@ def clean_up_uploads() -> int:
 @shared_task(name="media.sweep_orphan_uploads", acks_late=True)
 def sweep_orphans() -> int:
     return sweep_orphan_uploads()
+
+
+@shared_task(
+    name="media.make_rendition", acks_late=True, autoretry_for=(OSError,), max_retries=RETRIES
+)
+def make_rendition(asset_id: int, size: str) -> str:
+    return renditions.make_rendition(asset_id, size)
