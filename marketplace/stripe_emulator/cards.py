@@ -229,7 +229,7 @@ def _install_charges() -> None:
     charge_class._raise_failure = raise_failure
     charge_class._trigger_payment = trigger
     charge_class.outcome = property(_charge_outcome)
-    charge_class.disputed = property(lambda self: disputes.is_disputed(self.id))
+    charge_class.disputed = property(lambda self: bool(getattr(self, "_disputed", False)))
     charge_class.failure_balance_transaction = None
 
 

@@ -108,13 +108,10 @@ def _balance_transaction(
     }
 
 
-def is_disputed(charge_id: str) -> bool:
-    return any(d.charge == charge_id for d in _stored(Dispute))
-
-
 def open_dispute(charge: Any, reason: str, status: str) -> Dispute:
     """Open a dispute on ``charge``; ``charge.dispute.created`` follows its payment's events."""
     dispute = Dispute(charge, reason, status)
+    charge._disputed = True  # the charge's ``disputed``; kept on it, so pickled with it
     loop = asyncio.get_running_loop()
     loop.call_later(DISPUTE_EVENT_DELAY, _emit_later, "charge.dispute.created", dispute)
     return dispute

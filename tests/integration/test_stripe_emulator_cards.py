@@ -92,6 +92,15 @@ def client(stripe_emulator: StripeEmulator) -> stripe.StripeClient:
     return stripe_client(stripe_emulator.base_url)
 
 
+@pytest.fixture(scope="module")
+def customer(stripe_emulator: StripeEmulator) -> str:
+    """One customer for every card (the session's emulator is shared with other tests)."""
+    made = stripe_client(stripe_emulator.base_url).v1.customers.create(
+        params={"email": "cards@example.org"}
+    )
+    return made.id
+
+
 def _card(client: stripe.StripeClient, number: str) -> stripe.PaymentMethod:
     return client.v1.payment_methods.create(
         params={
@@ -145,7 +154,7 @@ def _assert_card_error(
 
 @pytest.mark.parametrize("number", sorted(STRIPE_DOCUMENTS))
 def test_each_card_behaves_as_stripe_documents(
-    client: stripe.StripeClient, stripe_emulator: StripeEmulator, number: str
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator, customer: str, number: str
 ) -> None:
     behaviour, code, decline, message = STRIPE_DOCUMENTS[number]
 
@@ -161,17 +170,16 @@ def test_each_card_behaves_as_stripe_documents(
     method = _card(client, number)
     assert method.card is not None
     assert method.card.last4 == number[-4:]
-    customer = client.v1.customers.create(params={"email": f"{number}@example.org"})
     if behaviour in ("declined",):
         # Stripe checks the card when it is saved: the same refusal.
         with pytest.raises(stripe.CardError) as at_attach:
-            client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+            client.v1.payment_methods.attach(method.id, params={"customer": customer})
         assert code is not None
         assert message is not None
         _assert_card_error(at_attach.value, code, decline, message)
     else:
-        attached = client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
-        assert attached.customer == customer.id
+        attached = client.v1.payment_methods.attach(method.id, params={"customer": customer})
+        assert attached.customer == customer
 
     if behaviour in ("declined", "blocked", "attaches, then declined"):
         with pytest.raises(stripe.CardError) as declined:
