@@ -96,9 +96,9 @@ def _refusal_on_create(card: dict[str, Any]) -> CardError | None:
     if cvc and not (cvc.isdigit() and 3 <= len(cvc) <= 4):
         return INVALID_CVC
     try:
-        month, year = int(card.get("exp_month") or 0), int(card.get("exp_year") or 0)
-    except (TypeError, ValueError):
-        return None  # localstripe answers what it cannot read
+        month, year = int(card["exp_month"]), int(card["exp_year"])
+    except (KeyError, TypeError, ValueError):
+        return None  # missing or unreadable: localstripe's 400 says so
     if not 1 <= month <= 12:
         return INVALID_EXPIRY_MONTH
     year = year + 2000 if 0 < year < 100 else year

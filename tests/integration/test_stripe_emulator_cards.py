@@ -304,3 +304,20 @@ def test_each_decline_reaches_the_buyer_and_the_order_stays_payable(buying: Buyi
         assert stored["payment"]["error"] == message
     # Still payable, with a good card:
     assert buying.pay(order["id"])["status"] == "processing"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "message"),
+    [
+        ({"exp_year": 2020}, "invalid_expiry_year", "Your card's expiration year is invalid."),
+        ({"exp_month": 13}, "invalid_expiry_month", "Your card's expiration month is invalid."),
+        ({"cvc": "12"}, "invalid_cvc", "Your card's security code is invalid."),
+    ],
+)
+def test_a_card_entered_wrong_is_refused_as_stripe_refuses_it(
+    client: stripe.StripeClient, fields: dict[str, Any], code: str, message: str
+) -> None:
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    with pytest.raises(stripe.CardError) as refused:
+        client.v1.payment_methods.create(params={"type": "card", "card": {**card, **fields}})
+    _assert_card_error(refused.value, code, None, message)
