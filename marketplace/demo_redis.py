@@ -73,7 +73,10 @@ def redis_spec(data_dir: Path, port: int) -> ProcessSpec:
 
 
 def port_is_free(port: int) -> bool:
+    """No server listens on 127.0.0.1:``port``. Connections closed a moment ago (TIME_WAIT,
+    e.g. after Ctrl-C and ``make demo`` again) do not count: Redis binds over them too."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

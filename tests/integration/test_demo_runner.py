@@ -3,6 +3,7 @@ them its address, keeps its data under the instance folder, and stops it all on 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
 from marketplace.demo_redis import port_is_free, redis_server_binary
@@ -115,3 +117,25 @@ def test_a_taken_port_is_explained(tmp_path: Path) -> None:
     assert runner.returncode == 1
     assert f"Port {port} on 127.0.0.1 is taken" in output
     assert "MARKETPLACE_REDIS_PORT" in output
+
+
+def test_nothing_outlives_a_killed_runner(tmp_path: Path) -> None:
+    port = _free_port()
+    runner = _runner(tmp_path, {"MARKETPLACE_REDIS_PORT": str(port), "REDIS_URL": ""})
+    try:
+        _read_until(runner, "app wrote to")
+        runner.kill()  # the runner alone, as an OOM killer would: no chance to stop anything
+        runner.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not port_is_free(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert port_is_free(port), "its Redis went with it (SIGTERM on the parent's death)"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(runner.pid, signal.SIGKILL)
+        runner.communicate(timeout=10)
+
+
+def test_another_server_binary_can_be_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETPLACE_REDIS_SERVER", "/usr/bin/valkey-server")
+    assert redis_server_binary() == Path("/usr/bin/valkey-server")
