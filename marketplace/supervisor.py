@@ -169,6 +169,7 @@ class Supervisor:
         for last in (False, True):
             group = [c for c in self._children if c.spec.stop_last is last and c.process]
             for child in group:
+                self.log(child.spec.name, f"stopping {child.spec.name}")
                 self._signal(child, signal.SIGTERM)
             deadline = self._clock() + self._stop_timeout
             for child in group:

@@ -103,8 +103,9 @@ def test_stop_reaches_grandchildren_and_stops_the_last_ones_last(tmp_path: Path)
     )
     redis = ProcessSpec("redis", [sys.executable, "-c", record, "redis"], stop_last=True)
     worker = ProcessSpec("worker", [sys.executable, "-c", record, "worker"])
+    out = io.StringIO()
     supervisor = Supervisor(
-        [redis, worker, parent], env=dict(os.environ), cwd=str(tmp_path), out=io.StringIO()
+        [redis, worker, parent], env=dict(os.environ), cwd=str(tmp_path), out=out
     )
     supervisor.start()
     _wait_for(lambda: (tmp_path / "grandchild").exists() and (tmp_path / "grandchild").read_text())
@@ -113,6 +114,7 @@ def test_stop_reaches_grandchildren_and_stops_the_last_ones_last(tmp_path: Path)
     supervisor.stop_all()
     assert not _alive(grandchild)
     assert marker.read_text().split() == ["worker", "redis"]
+    assert "redis  | stopping redis" in out.getvalue()
 
 
 def test_procfile_lines_become_shell_commands(tmp_path: Path) -> None:
