@@ -316,6 +316,7 @@ def _celery_config(redis_url: str | None, profile: str) -> dict[str, Any]:
             "media.process_photo": {"queue": "photos"},
             "media.process_sample": {"queue": "photos"},
             "media.make_rendition": {"queue": "photos"},
+            "media.make_video_rendition": {"queue": "video"},
             "media.process_video": {"queue": "video"},
         },
     }

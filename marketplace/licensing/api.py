@@ -38,9 +38,9 @@ def download(licence_id: int) -> Response:
             "This licence is suspended while a payment dispute is open.", code="licence_disputed"
         )
     if renditions.is_rendered(licence) and renditions.ready_rendition(licence) is None:
-        response = jsonify(status="preparing", retry_after_s=renditions.RETRY_AFTER_S)
+        response = jsonify(status="preparing", retry_after_s=renditions.retry_after_s(licence))
         response.status_code = 202
-        response.headers["Retry-After"] = str(renditions.RETRY_AFTER_S)
+        response.headers["Retry-After"] = str(renditions.retry_after_s(licence))
         return response
     return redirect(services.download_url(licence), code=302)
 

@@ -92,7 +92,12 @@ def serve_rendition(licence: Licence, rendition: Rendition) -> Response:
     Always through the web process, even with presigned S3 addresses: a bucket's address
     would hand out the file without the licence in it.
     """
-    marker = jpeg_segments.xmp_segment(licence_xmp(licence_mark(licence, rendition)))
+    # Videos carry no per-licence fields (yet): their rendition is served as stored.
+    marker = (
+        jpeg_segments.xmp_segment(licence_xmp(licence_mark(licence, rendition)))
+        if rendition.insert_at is not None
+        else b""
+    )
     total = (rendition.bytes or 0) + len(marker)
     response = Response(
         _with_segment(get_storage().open(rendition.key or ""), rendition.insert_at or 0, marker),

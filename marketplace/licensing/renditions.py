@@ -28,34 +28,46 @@ from marketplace.background import enqueue
 from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
 from marketplace.licensing.models import Licence, Rendition
-from marketplace.media.renditions import make_photo_rendition
+from marketplace.media.delivery_policy import Credits
+from marketplace.media.renditions import Made, make_photo_rendition
+from marketplace.media.sniff import AVI, JPEG, MKV, MOV, MP4, WEBM
 from marketplace.media.types import MediaRejected
+from marketplace.media.video_renditions import make_video_rendition
 from marketplace.pricing import offered_sizes, sizes_for
 from marketplace.storage import get_storage
 
 log = logging.getLogger(__name__)
 
-TASK = "media.make_rendition"
+TASKS = {"photo": "media.make_rendition", "video": "media.make_video_rendition"}
 RETRY_AFTER_S = 2
+VIDEO_RETRY_AFTER_S = 5
 # A rendition still "preparing" after this long lost its task (a worker killed mid-way, a
 # broker restarted): the next download queues it again.
 STALE_AFTER = timedelta(minutes=10)
 IMMUTABLE = "public, max-age=31536000, immutable"
+EXTENSIONS = {t.mime: t.extension for t in (JPEG, MP4, MOV, MKV, WEBM, AVI)}
 
 
 def is_rendered(licence: Licence) -> bool:
-    """Photos are delivered as renditions; videos (not yet) as their original."""
-    return licence.asset.kind == "photo"
+    """Photos and videos are delivered as renditions (anything else as its original)."""
+    return licence.asset.kind in TASKS
+
+
+def retry_after_s(licence: Licence) -> int:
+    """How long to wait before asking again: a video takes longer to make than a photo."""
+    return VIDEO_RETRY_AFTER_S if licence.asset.kind == "video" else RETRY_AFTER_S
 
 
 def long_edge(asset: Asset, size: str) -> int | None:
-    """The rendition's long edge for ``size``; None for the largest size on offer, which is the
-    original's pixels."""
+    """The rendition's long edge for ``size`` (for a video, its short edge: 720 lines for HD);
+    None for the largest size on offer, which is the original's pixels."""
     offered = offered_sizes(asset.kind, asset.width, asset.height)
     if offered and offered[-1].code == size:
         return None
     known = next((s for s in sizes_for(asset.kind) if s.code == size), None)
-    return known.min_long_edge if known else None
+    if known is None:
+        return None
+    return known.min_short_edge if asset.kind == "video" else known.min_long_edge
 
 
 def ready_rendition(licence: Licence) -> Rendition | None:
@@ -64,12 +76,12 @@ def ready_rendition(licence: Licence) -> Rendition | None:
     found = _find(licence.asset_id, licence.size)
     if found is not None and found.status == "ready":
         return found
-    request_rendition(licence.asset_id, licence.size)
+    request_rendition(licence.asset_id, licence.size, licence.asset.kind)
     found = _find(licence.asset_id, licence.size)  # made already when tasks run inline
     return found if found is not None and found.status == "ready" else None
 
 
-def request_rendition(asset_id: int, size: str) -> bool:
+def request_rendition(asset_id: int, size: str, kind: str = "photo") -> bool:
     """Queue the making of a rendition unless it is ready or under way; True when queued."""
     now = utcnow()
     with unit_of_work() as session:
@@ -90,7 +102,7 @@ def request_rendition(asset_id: int, size: str) -> bool:
             return False
         else:
             row.status, row.requested_at, row.failure_reason = "preparing", now, ""
-        enqueue(session, TASK, asset_id, size)
+        enqueue(session, TASKS.get(kind, TASKS["photo"]), asset_id, size)
     return True
 
 
@@ -101,14 +113,19 @@ def make_rendition(asset_id: int, size: str) -> str:
     if row is None or asset is None or row.status == "ready":
         return "skipped"
     edge = long_edge(asset, size)
-    key = f"renditions/assets/{asset_id}/{size.lower()}-{asset.original_sha256[:16]}.jpg"
+    stem = f"renditions/assets/{asset_id}/{size.lower()}-{asset.original_sha256[:16]}"
     try:
         with (
             local_copy(asset.original_key) as original,
             tempfile.TemporaryDirectory(prefix="coop-rendition-") as folder,
         ):
-            out = Path(folder) / "rendition.jpg"
-            made = make_photo_rendition(original, out, edge, photo_limits())
+            out = Path(folder) / "rendition"
+            if asset.kind == "video":
+                width, height, mime = make_video_rendition(original, out, asset.original_mime, edge)
+                made = Made(width, height, mime, None, Credits(None, None, None))
+            else:
+                made = make_photo_rendition(original, out, edge, photo_limits())
+            key = f"{stem}.{EXTENSIONS.get(made.mime, 'bin')}"
             digest, size_bytes = _sha256(out)
             get_storage().save_file(key, out, made.mime, cache_control=IMMUTABLE)
     except MediaRejected as rejected:

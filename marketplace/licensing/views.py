@@ -76,11 +76,11 @@ def _preparing(licence: Licence) -> Response:
     page = render_template(
         "licensing/preparing.html",
         licence=licence,
-        retry_after_s=renditions.RETRY_AFTER_S,
+        retry_after_s=renditions.retry_after_s(licence),
         again_url=request.full_path.rstrip("?"),
     )
     response = Response(page, status=202, mimetype="text/html")
-    response.headers["Retry-After"] = str(renditions.RETRY_AFTER_S)
+    response.headers["Retry-After"] = str(renditions.retry_after_s(licence))
     response.headers["Cache-Control"] = "no-store"
     return response
 

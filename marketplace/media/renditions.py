@@ -47,7 +47,7 @@ class Made:
     width: int
     height: int
     mime: str
-    insert_at: int  # where the per-licence XMP segment goes
+    insert_at: int | None  # where the per-licence XMP segment goes (None: nowhere, videos)
     credits: Credits
 
 

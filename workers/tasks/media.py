@@ -65,3 +65,13 @@ def sweep_orphans() -> int:
 )
 def make_rendition(asset_id: int, size: str) -> str:
     return renditions.make_rendition(asset_id, size)
+
+
+@shared_task(
+    name="media.make_video_rendition",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    max_retries=RETRIES,
+)
+def make_video_rendition(asset_id: int, size: str) -> str:
+    return renditions.make_rendition(asset_id, size)
