@@ -4,9 +4,10 @@ Run from the repository root with a Redis server at hand:
 ``.venv/bin/python -m bench.deliveries [--redis-url redis://127.0.0.1:6379/1] [--megapixels 24]``.
 
 It builds a workspace (SQLite, local storage, Redis as the broker), starts one Celery worker
-(``photos`` queue, concurrency 1) and gunicorn (``gunicorn.conf.py``), seeds a 24 MP camera-like
-JPEG (texture, grain, EXIF with GPS), a 1,000 px one and a large noisy one, and licences for
-them, then measures, next to floors taken in the same run:
+(``photos`` and ``video`` queues, concurrency 1) and gunicorn (``gunicorn.conf.py``), seeds a
+24 MP camera-like JPEG (texture, grain, EXIF with GPS), a 1,000 px one, a large noisy one, a
+10 s 1080p clip and a 3 s 4K clip, and licences for them, then measures, next to floors
+taken in the same run:
 
 1. the first download of size M (2,000 px) of the 24 MP photo: from the API's first 202 to
    its 302 (polled every 20 ms), against the bare Pillow decode-resize-encode of the same file
@@ -21,11 +22,17 @@ them, then measures, next to floors taken in the same run:
 3. the gunicorn worker's peak RSS while it serves files from a few hundred KB to tens of MB:
    it must not grow with the file's size.
 
-Measured on the project's 2-core machine (other sessions running): floor 0.34 s, ready through
-the worker 0.55 s with a 0.24 s pick-up (budget 0.76 s: met); later downloads of M (1.1 MB)
-99 MB/s against 188 MB/s plain (0.53 ×: per-request work, the licence, rendition and holder
-looked up, dominates a small file), of the original size (6.7 MB) 435 against 463 MB/s
-(0.94 ×); peak RSS 178.1 MiB serving 0.2 MB to 37.5 MB files (+0.0 MiB).
+Measured on the project's 2-core machine with other sessions running (three runs, figures vary
+by a third from run to run): the floor 0.24-0.38 s, ready through the worker 0.44-0.55 s with a
+0.24-0.40 s pick-up, always within 1.5 × floor + pick-up; later downloads of M (1.1 MB) at
+0.53-0.63 × the plain path (93-116 against 147-214 MB/s: per-request work, the licence,
+rendition and holder looked up, weighs on a small file), of the original size (6.7 MB) at
+0.51-0.94 × (295-443 against 463-830 MB/s); the web worker's peak RSS flat at 178.1 MiB from
+0.2 MB to 37.5 MB files with 256 KiB chunks (1 MiB chunks: +1.6 MiB, the buffer, for no better
+ratio).
+Videos: a 10 s 1080p clip's only size (HD, the original remuxed) ready in 0.14-0.21 s, 25.9 MB
+served at 760-840 MB/s; a 3 s 4K clip's 4K (remuxed) in 0.08-0.12 s, its HD (720p transcode)
+in 8.3-10.3 s (7.3-8.8 s of it the transcode itself).
 """
 
 from __future__ import annotations
@@ -81,34 +88,41 @@ def _seed(folder: Path, megapixels: float) -> dict[str, Any]:
     from marketplace.accounts.services import issue_api_token
     from marketplace.assets.models import Asset
     from marketplace.database import unit_of_work
-    from marketplace.extensions import db
     from marketplace.licensing import services
     from marketplace.pricing import offered_sizes
     from marketplace.storage import get_storage
     from tests.fixtures.catalogue import Catalogue
     from tests.fixtures.factories import Factory
     from tests.fixtures.media_files import make_jpeg, realistic_photo
+    from tests.fixtures.video_files import make_1080p_clip, make_h264_mp4
 
     photo = realistic_photo(folder / "photo24.jpg", megapixels)
     small = realistic_photo(folder / "photo1k.jpg", 0.67, seed=1)
     noisy = folder / "noisy.jpg"
     Image.effect_noise((8000, 6000), 80).convert("RGB").save(noisy, "JPEG", quality=95)
     big = make_jpeg(folder / "big.jpg", image=Image.open(noisy).convert("RGB"), gps=True)
+    clip = make_1080p_clip(folder / "clip1080.mp4", seconds=10)
+    clip4k = make_h264_mp4(folder / "clip4k.mp4", seconds=3, width=3840, height=2160, fps=30)
+    media = [
+        ("photo", photo, "photo"), ("small", small, "photo"), ("big", big, "photo"),
+        ("clip", clip, "video"), ("clip4k", clip4k, "video"),
+    ]  # fmt: skip
     app = create_app()
-    facts: dict[str, Any] = {"photo": photo, "big": big}
+    facts: dict[str, Any] = {"photo": photo, "big": big, "clip": clip, "clip4k": clip4k}
     with app.app_context():
         catalogue = Catalogue()
         buyer = Factory().buyer("buyer@bench.example.org", "Bench Buyer")
         _, facts["token"] = issue_api_token(buyer, "bench")
-        for name, path in (("photo", photo), ("small", small), ("big", big)):
-            with Image.open(path) as im:
-                size = im.size
-            asset_id = catalogue.add(name, size=size)
-            asset = db.session.get(Asset, asset_id)
-            assert asset is not None
+        for name, path, kind in media:
+            size = _dimensions(path, kind)
+            asset_id = catalogue.add(name, kind=kind, size=size)
             data = path.read_bytes()
-            get_storage().save_stream(asset.original_key, io.BytesIO(data), len(data))
-            for code in [s.code for s in offered_sizes("photo", *size)]:
+            with unit_of_work() as session:
+                asset = session.get(Asset, asset_id)
+                assert asset is not None
+                asset.original_mime = "video/mp4" if kind == "video" else "image/jpeg"
+                get_storage().save_stream(asset.original_key, io.BytesIO(data), len(data))
+            for code in [s.code for s in offered_sizes(kind, *size)]:
                 with unit_of_work() as session:
                     asset = session.get(Asset, asset_id)
                     assert asset is not None
@@ -120,10 +134,21 @@ def _seed(folder: Path, megapixels: float) -> dict[str, Any]:
                         order_id=item, order_item_id=item,
                     )  # fmt: skip
                 facts[f"{name}:{code}"] = licence.id
-            largest = offered_sizes("photo", *size)[-1].code
+            largest = offered_sizes(kind, *size)[-1].code
             facts[f"{name}:largest"] = facts[f"{name}:{largest}"]
             facts[f"{name}:file"] = {"largest": largest, "asset": asset_id}
     return facts
+
+
+def _dimensions(path: Path, kind: str) -> tuple[int, int]:
+    if kind == "video":
+        import av
+
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            return stream.width, stream.height
+    with Image.open(path) as im:
+        return im.size
 
 
 def _start(command: list[str], env: dict[str, str], log: Path, ready: bytes) -> Any:
@@ -251,7 +276,7 @@ def _run(folder: Path, redis_url: str, megapixels: float) -> int:
     worker = _start(
         [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=prefork",
          "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-         "--queues=celery,photos"],
+         "--queues=celery,photos,video"],
         env, folder / "worker.log", b"ready.",
     )  # fmt: skip
     port = free_port()
@@ -339,7 +364,36 @@ def _measure(folder: Path, port: int, server: Any, facts: dict[str, Any]) -> int
         print(f"  {key:<16} {size / 1e6:7.1f} MB file   peak RSS {mb(peak):6.1f} MiB")
     growth = mb(peaks[-1] - peaks[0])
     print(f"  growth from the smallest to the largest file: {growth:+.1f} MiB (must stay ~0)")
+    _videos(folder, port, token, facts)
     return 0
+
+
+def _videos(folder: Path, port: int, token: str, facts: dict[str, Any]) -> None:
+    """Each size of a 10 s 1080p30 clip (HD is its largest size: the original, remuxed) and of
+    a 3 s 4K clip (HD transcoded to 720 lines; 4K remuxed), first download and later ones."""
+    from marketplace.media.video_renditions import make_video_rendition
+
+    print()
+    print("Videos: first download through the worker (video queue), the function alone in")
+    print("process, and a later download's speed")
+    for name, label in (("clip", "1080p 10 s"), ("clip4k", "4K 3 s")):
+        clip: Path = facts[name]
+        for key in sorted(k for k in facts if k.startswith(f"{name}:") and k.count(":") == 1):
+            code = key.split(":")[1]
+            if code in ("largest", "file"):
+                continue
+            largest = facts[f"{name}:file"]["largest"] == code
+            start = time.perf_counter()
+            make_video_rendition(clip, folder / "video.out", "video/mp4", None if largest else 720)
+            alone = time.perf_counter() - start
+            ready, path = _time_to_ready(port, token, facts[key])
+            seconds, size = _stream(port, path)
+            what = "original, remuxed" if largest else "720p, transcoded"
+            print(
+                f"  {label:<11} {code:<3} ({what})"
+                f"  ready {ready:6.2f} s  alone {alone:6.2f} s  {size / 1e6:6.1f} MB at "
+                f"{mb(size / seconds):5.0f} MB/s"
+            )
 
 
 if __name__ == "__main__":
