@@ -89,7 +89,7 @@ def test_cart_checkout_and_the_pay_page(shop_app: Flask, stripe_emulator: Stripe
     deliver(client, payment_succeeded(answer["payment_intent_id"]))
     assert client.get(f"/orders/{order_id}/status").get_json()["status"] == "paid"
     detail = client.get(f"/orders/{order_id}").get_data(as_text=True)
-    assert "Download original" in detail
+    assert "Download size " in detail
     assert "Certificate" in detail
     assert f"#{order_id}" in client.get("/account/orders").get_data(as_text=True)
     # Paid: the pay page sends the buyer to the order.
