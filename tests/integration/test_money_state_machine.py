@@ -313,7 +313,9 @@ class MoneyMachine(MoneyWorld):
     def licences_follow_their_items(self) -> None:
         with reading() as session:
             # The example's own licences: on PostgreSQL other tests' rows share the database.
-            own_licences = Licence.order_item_id > self.floor.item
+            own_licences = sa.and_(
+                Licence.id > self.floor.licence, Licence.order_item_id > self.floor.item
+            )
             outliving = session.execute(
                 sa.select(Licence.id, OrderItem.id)
                 .join(OrderItem, OrderItem.id == Licence.order_item_id)
