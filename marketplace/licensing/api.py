@@ -26,7 +26,8 @@ def catalogue() -> dict[str, Any]:
 @token_required()
 def download(licence_id: int) -> Response:
     """The holder is redirected to a signed, expiring address of the file of the size licensed;
-    202 ``{status: "preparing", retry_after_s}`` while that size's rendition is first made."""
+    202 ``{status: "preparing", retry_after_s, progress_pct}`` while that size's rendition is
+    first made (``progress_pct`` absent until a video's transcode says how far it is)."""
     licence = services.get_for(api_user(), licence_id)
     if licence.status == "refunded":
         raise Gone(
@@ -38,7 +39,13 @@ def download(licence_id: int) -> Response:
             "This licence is suspended while a payment dispute is open.", code="licence_disputed"
         )
     if renditions.is_rendered(licence) and renditions.ready_rendition(licence) is None:
-        response = jsonify(status="preparing", retry_after_s=renditions.retry_after_s(licence))
+        answer: dict[str, Any] = {
+            "status": "preparing",
+            "retry_after_s": renditions.retry_after_s(licence),
+        }
+        if (progress_pct := renditions.progress_pct(licence)) is not None:
+            answer["progress_pct"] = progress_pct
+        response = jsonify(answer)
         response.status_code = 202
         response.headers["Retry-After"] = str(renditions.retry_after_s(licence))
         return response

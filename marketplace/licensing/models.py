@@ -161,6 +161,8 @@ class Rendition(db.Model):  # type: ignore[name-defined]
     copyright: Mapped[str | None] = mapped_column(sa.String(500))
     credit: Mapped[str | None] = mapped_column(sa.String(500))
     failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # How far a video's transcode is, 0-100, for the buyer waiting on it; None until it starts.
+    progress_pct: Mapped[int | None] = mapped_column(sa.SmallInteger)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -168,4 +170,5 @@ class Rendition(db.Model):  # type: ignore[name-defined]
         # One rendition per asset and size: the second concurrent request finds the first's.
         sa.UniqueConstraint("asset_id", "size", name="uq_renditions_asset_size"),
         sa.CheckConstraint(f"status IN {RENDITION_STATUSES}", name="status_known"),
+        sa.CheckConstraint("progress_pct BETWEEN 0 AND 100", name="progress_pct_range"),
     )

@@ -4,7 +4,8 @@ Made lazily, the first time anyone downloads that size, not eagerly when a licen
 for: most licences are for one size of one photo, paying stays quick (no image work in the
 webhook's path), a size nobody downloads costs no storage, and every later buyer of the size
 reuses the first one's file. The first download waits on a "preparing" answer (the API's 202,
-the page's "Preparing your file…"), a few seconds at most for a 24 MP photo.
+the page's "Preparing your file…"), a few seconds at most for a 24 MP photo. A video's
+transcode may take minutes: its progress is written to the row as it goes, for that answer.
 
 The stored file carries the delivery policy's metadata and no licence fields; the licence
 (number, verification address, holder) is written in as the file is served, one small XMP
@@ -17,6 +18,7 @@ import hashlib
 import logging
 import tempfile
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -56,6 +58,12 @@ def is_rendered(licence: Licence) -> bool:
 def retry_after_s(licence: Licence) -> int:
     """How long to wait before asking again: a video takes longer to make than a photo."""
     return VIDEO_RETRY_AFTER_S if licence.asset.kind == "video" else RETRY_AFTER_S
+
+
+def progress_pct(licence: Licence) -> int | None:
+    """How far the making of the licence's size is (0-100), None when nobody has said yet."""
+    found = _find(licence.asset_id, licence.size)
+    return found.progress_pct if found is not None else None
 
 
 def long_edge(asset: Asset, size: str) -> int | None:
@@ -102,6 +110,7 @@ def request_rendition(asset_id: int, size: str, kind: str = "photo") -> bool:
             return False
         else:
             row.status, row.requested_at, row.failure_reason = "preparing", now, ""
+            row.progress_pct = None
         enqueue(session, TASKS.get(kind, TASKS["photo"]), asset_id, size)
     return True
 
@@ -121,7 +130,10 @@ def make_rendition(asset_id: int, size: str) -> str:
         ):
             out = Path(folder) / "rendition"
             if asset.kind == "video":
-                width, height, mime = make_video_rendition(original, out, asset.original_mime, edge)
+                told = partial(record_progress, asset_id, size)
+                width, height, mime = make_video_rendition(
+                    original, out, asset.original_mime, edge, told
+                )
                 made = Made(width, height, mime, None, Credits(None, None, None))
             else:
                 made = make_photo_rendition(original, out, edge, photo_limits())
@@ -143,8 +155,23 @@ def make_rendition(asset_id: int, size: str) -> str:
             made.credits.copyright,
             made.credits.credit,
         )
-        row.made_at = utcnow()
+        row.made_at, row.progress_pct = utcnow(), 100
     return "ready"
+
+
+def record_progress(asset_id: int, size: str, pct: int) -> None:
+    """Write how far the making is, in a transaction of its own so that the buyer's next
+    request reads it while the worker goes on (the caller keeps this to about once a second)."""
+    with unit_of_work() as session:
+        session.execute(
+            sa.update(Rendition)
+            .where(
+                Rendition.asset_id == asset_id,
+                Rendition.size == size,
+                Rendition.status == "preparing",
+            )
+            .values(progress_pct=pct)
+        )
 
 
 def _record(asset_id: int, size: str, *, failure: str) -> str:

@@ -77,6 +77,7 @@ def _preparing(licence: Licence) -> Response:
         "licensing/preparing.html",
         licence=licence,
         retry_after_s=renditions.retry_after_s(licence),
+        progress_pct=renditions.progress_pct(licence),
         again_url=request.full_path.rstrip("?"),
     )
     response = Response(page, status=202, mimetype="text/html")

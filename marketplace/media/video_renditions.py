@@ -9,17 +9,24 @@
   description kept, the phone's display rotation kept as metadata rather than turned into the
   pixels; audio re-encoded to AAC 192 kb/s (or copied when already AAC); MP4 with the index first.
 
+A transcode reports how far it is (decoded time over the video's length, 0-99) at most once
+every ``progress_every_s`` seconds, so that the buyer waiting on it can be told.
+
 Per-licence fields are not written into videos yet (the photo delivery's XMP is JPEG-only).
 """
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import av.error
+from av.container import InputContainer
+from av.video.stream import VideoStream
 
 from marketplace.media.types import MediaRejected
 from marketplace.media.videos import _OPEN_OPTIONS, _threads
@@ -35,18 +42,31 @@ _FASTSTART = {"movflags": "+faststart"}
 CRF = "18"
 PRESET = "fast"
 AUDIO_BITRATE = 192_000
+PROGRESS_EVERY_S = 1.0
+
+Progress = Callable[[int], None]
 
 
 def make_video_rendition(
-    source: Path, out: Path, mime: str, short_edge: int | None
+    source: Path,
+    out: Path,
+    mime: str,
+    short_edge: int | None,
+    on_progress: Progress | None = None,
+    progress_every_s: float | None = None,
 ) -> tuple[int, int, str]:
-    """Write the rendition to ``out`` atomically; return its stored width, height and type."""
+    """Write the rendition to ``out`` atomically; return its stored width, height and type.
+    A transcode calls ``on_progress`` with a rising percentage below 100, at most once every
+    ``progress_every_s`` seconds (``PROGRESS_EVERY_S`` by default; a remux is done in moments
+    and reports nothing)."""
     partial = out.with_name(out.name + ".part")
     try:
         if short_edge is None:
             made = _remux(source, partial, mime)
         else:
-            made = _transcode(source, partial, short_edge)
+            every_s = PROGRESS_EVERY_S if progress_every_s is None else progress_every_s
+            report = _Reporter(on_progress, every_s)
+            made = _transcode(source, partial, short_edge, report)
         os.replace(partial, out)
         return made
     except av.error.FFmpegError as error:
@@ -84,7 +104,32 @@ def _rotation(source: Path) -> float:
     return 0.0
 
 
-def _transcode(source: Path, out: Path, short_edge: int) -> tuple[int, int, str]:
+class _Reporter:
+    """Turns decoded timestamps into a percentage, told only when it rose and the interval
+    passed: the listener writes it to the database, which once a frame would be too often."""
+
+    def __init__(self, listener: Progress | None, every_s: float) -> None:
+        self.listener, self.every_s = listener, every_s
+        self.told, self.told_at = -1, float("-inf")
+        self.start_s, self.length_s = 0.0, 0.0
+
+    def frame(self, at_s: float | None) -> None:
+        if self.listener is None or at_s is None or self.length_s <= 0:
+            return
+        pct = min(99, max(0, int((at_s - self.start_s) / self.length_s * 100)))
+        now = time.monotonic()
+        if pct > self.told and now - self.told_at >= self.every_s:
+            self.told, self.told_at = pct, now
+            self.listener(pct)
+
+
+def _length_s(src: InputContainer, video: VideoStream) -> float:
+    if video.duration and video.time_base:
+        return float(video.duration * video.time_base)
+    return src.duration / av.time_base if src.duration else 0.0
+
+
+def _transcode(source: Path, out: Path, short_edge: int, report: _Reporter) -> tuple[int, int, str]:
     rotation = _rotation(source)
     with (
         av.open(str(source), container_options=_OPEN_OPTIONS) as src,
@@ -92,6 +137,9 @@ def _transcode(source: Path, out: Path, short_edge: int) -> tuple[int, int, str]
     ):
         video = src.streams.video[0]
         video.thread_type, video.thread_count = "AUTO", _threads()
+        report.length_s = _length_s(src, video)
+        if video.start_time is not None and video.time_base:
+            report.start_s = float(video.start_time * video.time_base)
         scale = min(1.0, short_edge / min(video.width, video.height))
         width = max(2, round(video.width * scale / 2) * 2)
         height = max(2, round(video.height * scale / 2) * 2)
@@ -132,6 +180,7 @@ def _transcode(source: Path, out: Path, short_edge: int) -> tuple[int, int, str]
                 small = frame.reformat(width, height, format="yuv420p", interpolation="LANCZOS")
                 small.pts, small.time_base = frame.pts, frame.time_base
                 dst.mux(encoder.encode(small))
+                report.frame(frame.time)
         dst.mux(encoder.encode(None))
         if audio_out is not None and not copy_audio:
             dst.mux(audio_out.encode(None))

@@ -87,6 +87,8 @@ PREPARING: Schema = obj(
     ["status", "retry_after_s"],
     status={"type": "string", "enum": ["preparing"]},
     retry_after_s={"type": "integer", "minimum": 1},
+    # How far a video's transcode is; absent (or null) before it starts, and for photos.
+    progress_pct=nullable({"type": "integer", "minimum": 0, "maximum": 100}),
 )
 
 
@@ -95,7 +97,7 @@ def _download() -> dict[str, Any]:
         "The file of the size licensed: 302 to a signed address that expires in minutes "
         "(the holder only; others 404; a refunded or disputed licence 410). The first download "
         "of a size answers 202 preparing while a worker makes its file: ask again after "
-        "retry_after_s",
+        "retry_after_s (progress_pct says how far a video's transcode is)",
         status=302,
         tag="licences",
         errors=(410,),
