@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 import threading
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,25 +31,14 @@ from marketplace.storage import get_storage
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
 from tests.fixtures.media_files import make_jpeg
-from tests.fixtures.payments import GOOD_CARD, WEBHOOK_SECRET
+from tests.fixtures.payments import GOOD_CARD
+from tests.fixtures.shop import register_webhook
 from tests.fixtures.stripe_emulator import StripeEmulator, free_port
 from tests.fixtures.web import TEST_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
 WEBHOOK_NAME = "coop-stock-e2e"
-
-
-def _register_webhook(emulator: StripeEmulator, url: str) -> None:
-    body = json.dumps({"url": url, "secret": WEBHOOK_SECRET}).encode()
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{emulator.base_url}/_config/webhooks/{WEBHOOK_NAME}",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback
-        pass
 
 
 @pytest.fixture
@@ -62,10 +50,10 @@ def shop_live_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterat
     server = make_server("127.0.0.1", port, shop_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    _register_webhook(stripe_emulator, f"{base_url}/webhooks/stripe")
+    register_webhook(stripe_emulator, f"{base_url}/webhooks/stripe", WEBHOOK_NAME)
     yield base_url
     # Point the emulator somewhere harmless again: later tests have no server here.
-    _register_webhook(stripe_emulator, "http://127.0.0.1:9/")
+    register_webhook(stripe_emulator, "http://127.0.0.1:9/", WEBHOOK_NAME)
     server.shutdown()
     thread.join(timeout=10)
 

@@ -8,11 +8,9 @@ page on a phone and on a desktop are saved under the test's tmp_path.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from marketplace.extensions import db
 from marketplace.orders.models import Order
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
-from tests.fixtures.payments import WEBHOOK_SECRET
+from tests.fixtures.shop import register_webhook
 from tests.fixtures.stripe_emulator import StripeEmulator, free_port
 from tests.fixtures.web import TEST_PASSWORD
 
@@ -37,18 +35,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def _register_webhook(emulator: StripeEmulator, url: str) -> None:
-    body = json.dumps({"url": url, "secret": WEBHOOK_SECRET}).encode()
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{emulator.base_url}/_config/webhooks/{WEBHOOK_NAME}",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback
-        pass
-
-
 @pytest.fixture
 def checkout_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterator[str]:
     """The shop served over real HTTP on localhost (another origin than the emulator's
@@ -59,9 +45,9 @@ def checkout_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterato
     server = make_server("127.0.0.1", port, shop_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    _register_webhook(stripe_emulator, f"http://127.0.0.1:{port}/webhooks/stripe")
+    register_webhook(stripe_emulator, f"http://127.0.0.1:{port}/webhooks/stripe", WEBHOOK_NAME)
     yield base_url
-    _register_webhook(stripe_emulator, "http://127.0.0.1:9/")
+    register_webhook(stripe_emulator, "http://127.0.0.1:9/", WEBHOOK_NAME)
     server.shutdown()
     thread.join(timeout=10)
 

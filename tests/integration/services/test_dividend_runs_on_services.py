@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
@@ -19,17 +17,10 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry
 from tests.fixtures.dividends import RUNS, member_id, refund, sell
 from tests.fixtures.factories import Factory
+from tests.fixtures.shop import wait_for
 from tests.fixtures.web import api_token
 
 pytestmark = pytest.mark.services
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("timed out waiting for the worker")
-        time.sleep(0.2)
 
 
 def _status(run_id: int) -> str:
@@ -82,7 +73,7 @@ def test_two_admins_paying_at_once_pay_each_member_once(services_app: Flask) -> 
         codes = list(pool.map(press_pay, [approver_headers, other_headers]))
     assert codes == [202, 202]
 
-    _wait_for(lambda: _status(run["id"]) == "paid")
+    wait_for(lambda: _status(run["id"]) == "paid")
     session = db.session()
     assert paying.progress(session, run["id"]) == {
         "pending": 0,
