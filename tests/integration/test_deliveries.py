@@ -8,7 +8,6 @@ data byte-identical to the original's.
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import shutil
 import subprocess
@@ -31,6 +30,7 @@ from marketplace.licensing.models import Licence, Rendition
 from marketplace.media.jpeg_segments import end_of_image, header_segments
 from marketplace.storage import get_storage
 from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.deliveries import licence_for
 from tests.fixtures.factories import Factory
 from tests.fixtures.media_files import make_jpeg
 from tests.fixtures.web import api_token
@@ -39,7 +39,6 @@ pytestmark = pytest.mark.skipif(
     shutil.which("exiftool") is None, reason="ExifTool is missing: run `make exiftool`"
 )
 WIDTH, HEIGHT = 4200, 2800  # offered in S, M and L; L, the largest, is the original
-_items = itertools.count(100)
 
 
 def exiftool(data: bytes, tmp_path: Path) -> dict[str, Any]:
@@ -78,20 +77,6 @@ def photo(app: Flask, original: bytes) -> int:
     assert asset is not None
     get_storage().save_stream(asset.original_key, io.BytesIO(original), len(original))
     return asset_id
-
-
-def licence_for(buyer: User, asset_id: int, size: str) -> Licence:
-    with unit_of_work() as session:
-        asset = session.get(Asset, asset_id)
-        assert asset is not None
-        quote = services.quote(session, asset, "standard", size, "USD")
-        item = next(_items)
-        issued = services.issue(
-            session, holder_id=buyer.id, asset_id=asset_id, terms_id=quote.terms_id,
-            size=size, price_cents=quote.price_cents, currency="USD", order_id=item,
-            order_item_id=item,
-        )  # fmt: skip
-    return issued
 
 
 def download(client: FlaskClient, buyer: User, licence: Licence) -> bytes:

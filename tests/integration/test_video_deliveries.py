@@ -4,8 +4,6 @@ streams packet for packet, and neither carries the original's GPS location."""
 from __future__ import annotations
 
 import hashlib
-import io
-import itertools
 import json
 import shutil
 import subprocess
@@ -18,14 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from marketplace.accounts.models import User
-from marketplace.assets.models import Asset
-from marketplace.database import unit_of_work
 from marketplace.extensions import db
-from marketplace.licensing import services
-from marketplace.licensing.models import Licence
-from marketplace.storage import get_storage
-from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.deliveries import licence_for, stored_video
 from tests.fixtures.factories import Factory
 from tests.fixtures.video_files import EIFFEL_TOWER, make_h264_mp4
 from tests.fixtures.web import api_token
@@ -33,7 +25,6 @@ from tests.fixtures.web import api_token
 pytestmark = pytest.mark.skipif(
     shutil.which("exiftool") is None, reason="ExifTool is missing: run `make exiftool`"
 )
-_items = itertools.count(500)
 
 
 @pytest.fixture
@@ -47,27 +38,7 @@ def clip(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def video(app: Flask, clip: Path) -> int:
-    asset_id = Catalogue().add("Tower at dusk", kind="video", size=(3840, 2160))
-    data = clip.read_bytes()
-    with unit_of_work() as session:
-        asset = session.get(Asset, asset_id)
-        assert asset is not None
-        asset.original_mime = "video/mp4"
-        get_storage().save_stream(asset.original_key, io.BytesIO(data), len(data))
-    return asset_id
-
-
-def _licence(buyer: User, asset_id: int, size: str) -> Licence:
-    with unit_of_work() as session:
-        asset = session.get(Asset, asset_id)
-        assert asset is not None
-        quote = services.quote(session, asset, "standard", size, "USD")
-        item = next(_items)
-        issued = services.issue(
-            session, holder_id=buyer.id, asset_id=asset_id, terms_id=quote.terms_id, size=size,
-            price_cents=quote.price_cents, currency="USD", order_id=item, order_item_id=item,
-        )  # fmt: skip
-    return issued
+    return stored_video(clip, "Tower at dusk", (3840, 2160))
 
 
 def _packets(path: Path) -> list[str]:
@@ -94,7 +65,7 @@ def test_each_size_of_a_video_is_delivered_without_its_location(
     client: FlaskClient, factory: Factory, video: int, clip: Path, tmp_path: Path, size: str
 ) -> None:
     buyer = factory.buyer("viewer@example.org")
-    licence = _licence(buyer, video, size)
+    licence = licence_for(buyer, video, size)
     headers = api_token(client, buyer.email)
     redirected = client.get(f"/api/v1/licences/{licence.id}/download", headers=headers)
     assert redirected.status_code == 302

@@ -3,7 +3,6 @@ read back by the download API's 202 answer and the "Preparing your file…" page
 
 from __future__ import annotations
 
-import io
 import itertools
 import time
 from pathlib import Path
@@ -12,47 +11,23 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from marketplace.accounts.models import User
-from marketplace.assets.models import Asset
 from marketplace.database import unit_of_work
 from marketplace.extensions import db
-from marketplace.licensing import renditions, services
-from marketplace.licensing.models import Licence, Rendition
+from marketplace.licensing import renditions
+from marketplace.licensing.models import Rendition
 from marketplace.media import video_renditions
-from marketplace.storage import get_storage
 from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.deliveries import licence_for, stored_video
 from tests.fixtures.factories import Factory
 from tests.fixtures.video_files import make_h264_mp4
 from tests.fixtures.web import AuthActions, api_token
-
-_items = itertools.count(700)
 
 
 @pytest.fixture
 def video(app: Flask, tmp_path: Path) -> int:
     """Two seconds of 640×360 with sound, on sale as 4K so that HD is a transcode."""
     clip = make_h264_mp4(tmp_path / "clip.mp4", seconds=2, fps=24, with_audio=True)
-    asset_id = Catalogue().add("Harbour at noon", kind="video", size=(3840, 2160))
-    data = clip.read_bytes()
-    with unit_of_work() as session:
-        asset = session.get(Asset, asset_id)
-        assert asset is not None
-        asset.original_mime = "video/mp4"
-        get_storage().save_stream(asset.original_key, io.BytesIO(data), len(data))
-    return asset_id
-
-
-def _licence(buyer: User, asset_id: int, size: str) -> Licence:
-    with unit_of_work() as session:
-        asset = session.get(Asset, asset_id)
-        assert asset is not None
-        quote = services.quote(session, asset, "standard", size, "USD")
-        item = next(_items)
-        issued = services.issue(
-            session, holder_id=buyer.id, asset_id=asset_id, terms_id=quote.terms_id, size=size,
-            price_cents=quote.price_cents, currency="USD", order_id=item, order_item_id=item,
-        )  # fmt: skip
-    return issued
+    return stored_video(clip, "Harbour at noon", (3840, 2160))
 
 
 def _preparing(asset_id: int, size: str, progress_pct: int | None = None) -> None:
@@ -65,7 +40,7 @@ def test_the_transcode_records_its_progress_and_the_api_reports_it(
     client: FlaskClient, factory: Factory, video: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     buyer = factory.buyer("waiting@example.org")
-    licence = _licence(buyer, video, "HD")
+    licence = licence_for(buyer, video, "HD")
     headers = api_token(client, buyer.email)
     url = f"/api/v1/licences/{licence.id}/download"
     _preparing(video, "HD")
@@ -122,7 +97,7 @@ def test_the_preparing_page_shows_the_progress(
     client: FlaskClient, auth: AuthActions, factory: Factory, video: int
 ) -> None:
     buyer = factory.buyer("page@example.org")
-    licence = _licence(buyer, video, "HD")
+    licence = licence_for(buyer, video, "HD")
     _preparing(video, "HD", progress_pct=42)
     auth.login(buyer.email)
     page = client.get(f"/account/licences/{licence.id}/download")
@@ -138,7 +113,7 @@ def test_the_preparing_page_shows_the_progress(
 def test_a_photo_answers_without_progress(client: FlaskClient, factory: Factory) -> None:
     buyer = factory.buyer("photo@example.org")
     asset_id = Catalogue().add("Quay", kind="photo", size=(6000, 4000))
-    licence = _licence(buyer, asset_id, "M")
+    licence = licence_for(buyer, asset_id, "M")
     _preparing(asset_id, "M")
     answer = client.get(
         f"/api/v1/licences/{licence.id}/download", headers=api_token(client, buyer.email)
