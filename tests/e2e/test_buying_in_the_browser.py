@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +24,9 @@ from marketplace.assets.models import Asset
 from marketplace.database import unit_of_work
 from marketplace.extensions import db
 from marketplace.licensing.models import Licence
-from marketplace.media.jpeg_segments import end_of_image, header_segments
 from marketplace.storage import get_storage
 from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.deliveries import exiftool_tags, image_data
 from tests.fixtures.factories import Factory
 from tests.fixtures.media_files import make_jpeg
 from tests.fixtures.payments import GOOD_CARD
@@ -69,21 +67,6 @@ def _photo_with_original(title: str, original: bytes, size: tuple[int, int]) -> 
         asset.original_size_bytes = len(original)
         asset.original_sha256 = hashlib.sha256(original).hexdigest()
     return asset_id
-
-
-def _exiftool(path: Path) -> dict[str, Any]:
-    out = subprocess.run(  # noqa: S603 - a fixed tool on our own file
-        ["exiftool", "-j", "-a", "-G1", "-n", str(path)],  # noqa: S607 - Debian's exiftool
-        capture_output=True,
-        check=True,
-    ).stdout
-    tags: dict[str, Any] = json.loads(out)[0]
-    return tags
-
-
-def _image_data(jpeg: bytes) -> bytes:
-    _, scan = header_segments(jpeg)
-    return jpeg[scan : end_of_image(jpeg, scan)]
 
 
 def _buy_and_download(page: Any, live: str, asset_id: int, size: str, saved_in: Path) -> Path:
@@ -152,7 +135,7 @@ def test_buy_a_photo_with_the_test_card_and_download_the_size_licensed(
         saved = _buy_and_download(page, live, asset_id, size, tmp_path)
         with Image.open(saved) as im:
             assert im.size == pixels
-        tags = _exiftool(saved)
+        tags = exiftool_tags(saved)
         assert (tags["File:ImageWidth"], tags["File:ImageHeight"]) == pixels
         assert not [name for name in tags if "GPS" in name or "Serial" in name]
         assert tags["IFD0:Artist"] == "Ada Lens"
@@ -166,9 +149,9 @@ def test_buy_a_photo_with_the_test_card_and_download_the_size_licensed(
         )
         delivered = saved.read_bytes()
         if size == "L":  # the largest size on sale: the original's image data, byte for byte
-            assert _image_data(delivered) == _image_data(original)
+            assert image_data(delivered) == image_data(original)
         else:
-            assert _image_data(delivered) != _image_data(original)
+            assert image_data(delivered) != image_data(original)
 
     # The certificate is a PDF.
     certificate = page.get_by_role("link", name=re.compile(r"^Certificate \(PDF\)"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,10 +26,9 @@ from marketplace.database import unit_of_work
 from marketplace.extensions import db
 from marketplace.licensing import renditions, services
 from marketplace.licensing.models import Licence, Rendition
-from marketplace.media.jpeg_segments import end_of_image, header_segments
 from marketplace.storage import get_storage
 from tests.fixtures.catalogue import Catalogue
-from tests.fixtures.deliveries import licence_for
+from tests.fixtures.deliveries import exiftool_tags, image_data, licence_for
 from tests.fixtures.factories import Factory
 from tests.fixtures.media_files import make_jpeg
 from tests.fixtures.web import api_token
@@ -45,19 +43,7 @@ def exiftool(data: bytes, tmp_path: Path) -> dict[str, Any]:
     """Every tag ExifTool finds, as ``group:tag`` (numbers as numbers)."""
     path = tmp_path / "delivered.jpg"
     path.write_bytes(data)
-    out = subprocess.run(  # noqa: S603 - a fixed tool on our own file
-        ["exiftool", "-j", "-a", "-G1", "-n", str(path)],  # noqa: S607 - Debian's exiftool
-        capture_output=True,
-        check=True,
-    ).stdout
-    tags: dict[str, Any] = json.loads(out)[0]
-    return tags
-
-
-def image_data(jpeg: bytes) -> bytes:
-    """The JPEG's scans: from the first SOS to the EOI."""
-    _, scan = header_segments(jpeg)
-    return jpeg[scan : end_of_image(jpeg, scan)]
+    return exiftool_tags(path)
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
 from marketplace.licensing import services
 from marketplace.licensing.models import Licence
-from marketplace.media.jpeg_segments import end_of_image, header_segments
 from marketplace.storage import get_storage
 from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.deliveries import image_data
 from tests.fixtures.factories import Factory
 from tests.fixtures.media_files import exif_bytes
 from tests.fixtures.web import AuthActions, api_token
@@ -36,11 +36,6 @@ def _original() -> bytes:
 
 
 ORIGINAL = _original()  # over a megabyte: several chunks, and not a whole number of them
-
-
-def _image_data(jpeg: bytes) -> bytes:
-    _, scan = header_segments(jpeg)
-    return jpeg[scan : end_of_image(jpeg, scan)]
 
 
 @pytest.fixture
@@ -103,8 +98,8 @@ def test_holder_downloads_the_original_through_the_api(
     assert response.status_code == 200
     assert response.is_streamed or response.direct_passthrough
     delivered = response.get_data()
-    assert _image_data(delivered) == _image_data(ORIGINAL)
-    assert b"GPS" not in delivered[: len(delivered) - len(_image_data(ORIGINAL))]
+    assert image_data(delivered) == image_data(ORIGINAL)
+    assert b"GPS" not in delivered[: len(delivered) - len(image_data(ORIGINAL))]
     assert response.headers["Content-Type"] == "image/jpeg"
     assert response.headers["Content-Length"] == str(len(delivered))
     disposition = response.headers["Content-Disposition"]
@@ -128,7 +123,7 @@ def test_a_resumed_download_counts_once(client: FlaskClient, licence: Licence) -
     rest.close()
     assert _downloads(licence) == 1
     assert len(head) == 100
-    assert _image_data(whole) == _image_data(ORIGINAL)
+    assert image_data(whole) == image_data(ORIGINAL)
 
 
 def test_others_get_404(client: FlaskClient, licence: Licence, factory: Factory) -> None:
@@ -261,7 +256,7 @@ def test_account_page_lists_licences_with_links(
     assert fresh.status_code == 302
     assert "/licences/download/" in fresh.headers["Location"]
     downloaded = client.get(_path(fresh.headers["Location"]))
-    assert _image_data(downloaded.get_data()) == _image_data(ORIGINAL)
+    assert image_data(downloaded.get_data()) == image_data(ORIGINAL)
     downloaded.close()
     certificate = client.get(f"/account/licences/{licence.id}/certificate")
     assert certificate.get_data().startswith(b"%PDF")

@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import av
@@ -17,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from marketplace.extensions import db
-from tests.fixtures.deliveries import licence_for, stored_video
+from tests.fixtures.deliveries import exiftool_tags, licence_for, stored_video
 from tests.fixtures.factories import Factory
 from tests.fixtures.video_files import EIFFEL_TOWER, make_h264_mp4
 from tests.fixtures.web import api_token
@@ -50,16 +48,6 @@ def _packets(path: Path) -> list[str]:
         ]
 
 
-def _tags(path: Path) -> dict[str, Any]:
-    out = subprocess.run(  # noqa: S603 - a fixed tool on our own file
-        ["exiftool", "-j", "-a", "-G1", "-n", str(path)],  # noqa: S607 - Debian's exiftool
-        capture_output=True,
-        check=True,
-    ).stdout
-    tags: dict[str, Any] = json.loads(out)[0]
-    return tags
-
-
 @pytest.mark.parametrize("size", ["HD", "4K"])
 def test_each_size_of_a_video_is_delivered_without_its_location(
     client: FlaskClient, factory: Factory, video: int, clip: Path, tmp_path: Path, size: str
@@ -78,8 +66,8 @@ def test_each_size_of_a_video_is_delivered_without_its_location(
     response.close()
 
     # The original does say where it was filmed; the delivered file does not.
-    assert [name for name in _tags(clip) if "GPS" in name]
-    tags = _tags(delivered)
+    assert [name for name in exiftool_tags(clip) if "GPS" in name]
+    tags = exiftool_tags(delivered)
     assert "48.858" not in json.dumps(tags)
     assert not [name for name in tags if "GPS" in name or "Location" in name]
     with av.open(str(delivered)) as container:
