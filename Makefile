@@ -8,7 +8,7 @@ export MARKETPLACE_PORT ?= 5000
 export MARKETPLACE_STRIPE_PORT ?= 8420
 
 .DEFAULT_GOAL := help
-.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser nginx exiftool lock clean-demo
+.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool lock clean-demo
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ browser: ## Install Debian's Chromium for the browser tests, when missing
 	  echo "Installing chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+axe: ## Install axe-core (pinned in tests/e2e/axe/package-lock.json) for the browser tests' accessibility check
+	@test -f tests/e2e/axe/node_modules/axe-core/axe.min.js || \
+	  npm ci --prefix tests/e2e/axe --no-audit --no-fund --loglevel=error
+
 exiftool: ## Install Debian's ExifTool, the independent reader of delivered files' metadata, when missing
 	@command -v exiftool >/dev/null 2>&1 || { \
 	  echo "Installing exiftool for the delivery tests"; \
@@ -66,7 +70,7 @@ lint: install-test ## ruff (lint, format check) and the import contracts of pypr
 typecheck: install-test ## mypy on marketplace/ and workers/
 	$(BIN)/mypy
 
-pytest: install-test browser nginx exiftool ## The whole pytest suite (fast, services and browser tiers)
+pytest: install-test browser axe nginx exiftool ## The whole pytest suite (fast, services and browser tiers)
 	$(BIN)/pytest
 
 fast: install-test exiftool ## Only the fast tier (SQLite, no servers, no browser)
