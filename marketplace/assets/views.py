@@ -8,7 +8,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.assets import services, uploads
+from marketplace.assets import asset_page, services, uploads
 from marketplace.assets.forms import AssetDetailsForm, ReleaseForm
 from marketplace.assets.schemas import media_url
 from marketplace.errors import AppError, error_response
@@ -155,12 +155,6 @@ def restore(asset_id: int) -> Response:
 def detail(asset_id: int, slug: str | None = None) -> str | Response:
     """The public product page of an asset, at one canonical address: /assets/<id>-<slug>.
 
-    Any other address of it (no slug, an old title's slug) 301-redirects there, but only once
-    the viewer may see the asset: a redirect must not tell strangers an unpublished title.
+    Any other address of it (no slug, an old title's slug) 301-redirects there.
     """
-    from marketplace.catalogue import pages
-
-    asset = services.get_visible(current_user, asset_id)
-    if slug != pages.asset_slug(asset):
-        return pages.redirect_to_canonical(asset)
-    return render_template("assets/detail.html", asset=asset, **pages.asset_page_context(asset))
+    return asset_page.show(asset_id, slug)
