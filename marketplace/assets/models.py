@@ -90,6 +90,10 @@ class Asset(db.Model):  # type: ignore[name-defined]
     # When a failed upload's original (and any partial derived files) left storage.
     original_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Whose work it is, when the co-op shows it by the author's licence (the demo's photographs).
+    credit_author: Mapped[str | None] = mapped_column(sa.String(200))
+    credit_licence: Mapped[str | None] = mapped_column(sa.String(64))
+    credit_url: Mapped[str | None] = mapped_column(sa.String(500))
 
     member: Mapped[Member] = relationship(Member, lazy="joined")
     reviewed_by: Mapped[User | None] = relationship(User, foreign_keys=[reviewed_by_id])
