@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -15,9 +16,27 @@ from marketplace.extensions import db
 T = TypeVar("T")
 
 
+# A moment that ``utcnow`` answers instead of the real time, within ``clock_at``.
+_clock_at: ContextVar[datetime | None] = ContextVar("clock_at", default=None)
+
+
 def utcnow() -> datetime:
-    """Now, as an aware UTC datetime (never computed at import time)."""
-    return datetime.now(UTC)
+    """Now, as an aware UTC datetime (never computed at import time); inside ``clock_at``,
+    the moment it was given."""
+    return _clock_at.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Within the block, every service (and column default) reading ``utcnow`` sees ``moment``:
+    the demo seeds a year of history through the same services the pages call, back-dated."""
+    if moment.tzinfo is None:
+        raise ValueError("clock_at needs an aware datetime")
+    token = _clock_at.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _clock_at.reset(token)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
