@@ -16,6 +16,7 @@ from marketplace.dividends.core import (
     _cents,
 )
 from marketplace.dividends.subchapter_t import Redemption
+from marketplace.ledger import kinds
 from marketplace.ledger.core import (
     BANK,
     DIVIDENDS_PAYABLE,
@@ -37,13 +38,13 @@ from marketplace.ledger.core import (
     transfer_entry,
 )
 
-KIND_OPERATING_COSTS = "operating_costs"
-KIND_CLOSING = "dividend_closing"
-KIND_RESERVE = "dividend_reserve"
-KIND_ALLOCATION = "dividend_allocation"
-KIND_PAYMENT = "dividend_payment"
-KIND_REDEMPTION = "dividend_redemption"
-KIND_ROYALTY_PAYOUT = "royalty_payout"
+KIND_OPERATING_COSTS = kinds.OPERATING_COSTS
+KIND_CLOSING = kinds.DIVIDEND_CLOSING
+KIND_RESERVE = kinds.DIVIDEND_RESERVE
+KIND_ALLOCATION = kinds.DIVIDEND_ALLOCATION
+KIND_PAYMENT = kinds.DIVIDEND_PAYMENT
+KIND_REDEMPTION = kinds.DIVIDEND_REDEMPTION
+KIND_ROYALTY_PAYOUT = kinds.ROYALTY_PAYOUT
 
 
 def _positive(amount_cents: int, what: str) -> int:

@@ -32,13 +32,14 @@ from marketplace.dividends.models import (
     RedemptionRun,
 )
 from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.ledger import kinds
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import format_cents
 
 log = logging.getLogger(__name__)
 
 PAY_LINE_TASK = "dividends.pay_redemption_line"
-KIND_REDEMPTION_PAYMENT = "dividend_redemption_payment"
+KIND_REDEMPTION_PAYMENT = kinds.REDEMPTION_PAYMENT_KEY
 # Runs whose allocation entry is posted, so their retained parts sit in member capital.
 CREDITED_RUN_STATUSES = ("approved", "paying", "paid", "partially_paid")
 POSTED = ("paying", "paid", "partially_paid")

@@ -33,6 +33,7 @@ from marketplace.database import lock_row, next_in_sequence, unit_of_work
 from marketplace.dividends import core
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.ledger import kinds
 from marketplace.ledger.bulk import insert_rows
 from marketplace.ledger.core import (
     LICENCE_REVENUE,
@@ -47,14 +48,7 @@ from marketplace.orders.models import Order, OrderItem
 log = logging.getLogger(__name__)
 
 PAY_TASK = "dividends.pay_allocation"
-DIVIDEND_KINDS = (
-    core.KIND_OPERATING_COSTS,
-    core.KIND_CLOSING,
-    core.KIND_RESERVE,
-    core.KIND_ALLOCATION,
-    core.KIND_PAYMENT,
-    core.KIND_REDEMPTION,
-)
+DIVIDEND_KINDS = kinds.DIVIDEND_KINDS
 # Members of these statuses share in a run; a resigned member's capital is redeemed instead.
 SHARING_STATUSES = ("active", "suspended")
 FINISHED = ("paid", "partially_paid")

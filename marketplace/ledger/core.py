@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from marketplace.ledger import kinds
 from marketplace.ledger.entries import (
     ACCOUNT_TYPES,
     BANK,
@@ -204,7 +205,7 @@ def sale_entry(
         description=description or f"Order {order_id} paid",
         currency=currency,
         lines=collapse(lines),
-        kind="sale",
+        kind=kinds.SALE,
         order_id=order_id,
     ).validate()
 
@@ -252,7 +253,7 @@ def refund_entry(
     balance goes negative and later royalties make it up), the co-op's part to refunds and
     chargebacks, the money out of Stripe clearing. Stripe keeps its fee: no fee line."""
     return _reversal_of_items(
-        "refund",
+        kinds.REFUND,
         idempotency_key,
         order_id,
         currency,
@@ -272,7 +273,7 @@ def chargeback_entry(
 ) -> EntryDraft:
     """A lost dispute: the same reversal as a refund, plus Stripe's dispute fee as an expense."""
     return _reversal_of_items(
-        "chargeback",
+        kinds.CHARGEBACK,
         idempotency_key,
         order_id,
         currency,
@@ -282,7 +283,7 @@ def chargeback_entry(
     )
 
 
-KIND_DISPUTE_FEE = "dispute_fee"
+KIND_DISPUTE_FEE = kinds.DISPUTE_FEE
 # Stripe's fee for a dispute of a US card payment; the dispute's balance transaction says
 # what was actually charged (``dispute_fee_from_stripe``).
 DISPUTE_FEE_CENTS = 1_500

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from marketplace.ledger import kinds
+
 AccountType = Literal["asset", "liability", "equity", "income", "contra_income", "expense"]
 Side = Literal["debit", "credit"]
 ACCOUNT_TYPES: tuple[AccountType, ...] = (
@@ -229,7 +231,7 @@ class EntryDraft:
     description: str
     currency: str
     lines: tuple[Line, ...]
-    kind: str = "manual"
+    kind: str = kinds.MANUAL
     order_id: int | None = None
 
     def line_currency(self, line: Line) -> str:
@@ -298,7 +300,7 @@ def collapse(lines: Iterable[Line]) -> tuple[Line, ...]:
 
 
 def reversal(
-    draft: EntryDraft, idempotency_key: str, description: str, kind: str = "reversal"
+    draft: EntryDraft, idempotency_key: str, description: str, kind: str = kinds.REVERSAL
 ) -> EntryDraft:
     """The entry that undoes ``draft`` exactly: every line on the other side."""
     return EntryDraft(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.ledger.core import ACCOUNT_TYPES
+from marketplace.ledger.kinds import kind_check_sql
 from marketplace.membership.models import Member
 
 SIDES = ("debit", "credit")
@@ -77,6 +78,7 @@ class JournalEntry(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.CheckConstraint("length(idempotency_key) > 0", name="idempotency_key_not_blank"),
         sa.CheckConstraint("length(kind) > 0", name="kind_not_blank"),
+        sa.CheckConstraint(kind_check_sql(), name="kind_known"),
         sa.CheckConstraint("length(currency) = 3", name="currency_is_a_code"),
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.database import utcnow
 from marketplace.errors import NotFound
-from marketplace.ledger import core
+from marketplace.ledger import core, kinds
 from marketplace.ledger.accounts import (
     account_ids,
     begin_transaction,
@@ -277,7 +277,7 @@ def post_reversal(
             )
             for line in original.lines
         ),
-        kind="reversal",
+        kind=kinds.REVERSAL,
         order_id=original.order_id,
     )
     return post(session, draft, created_by_id=created_by_id, reverses_entry_id=original.id)

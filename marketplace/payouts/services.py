@@ -31,6 +31,7 @@ from marketplace.errors import (
 )
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
+from marketplace.ledger import kinds
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalLine, LedgerAccount
 from marketplace.mail import public_base_url, queue_email
@@ -49,8 +50,8 @@ from marketplace.payouts.transfers import transfer_once
 log = logging.getLogger(__name__)
 
 HANDLED_EVENTS = ("account.updated", "transfer.created", "transfer.updated", "transfer.reversed")
-KIND_PAYOUT = "royalty_payout"
-KIND_PAYOUT_REVERSAL = "royalty_payout_reversal"
+KIND_PAYOUT = kinds.ROYALTY_PAYOUT
+KIND_PAYOUT_REVERSAL = kinds.ROYALTY_PAYOUT_REVERSAL
 NO_ACCOUNT_REASON = (
     "No payout account ready to receive transfers: connect one on your earnings page."
 )

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from marketplace.ledger import kinds
 from marketplace.ledger.entries import (
     DIVIDENDS_PAYABLE,
     LICENCE_REVENUE,
@@ -49,12 +50,12 @@ from marketplace.ledger.entries import (
     ROYALTIES_PAYABLE,
 )
 
-KIND_SALE = "sale"
-REVERSAL_KINDS = frozenset({"refund", "chargeback"})
-KIND_CLOSING = "dividend_closing"
-KIND_DIVIDEND_PAYMENT = "dividend_payment"
-KIND_ALLOCATION = "dividend_allocation"
-KIND_REDEMPTION_PAYMENT = "dividend_redemption_payment"
+KIND_SALE = kinds.SALE
+REVERSAL_KINDS = kinds.SALE_REVERSAL_KINDS
+KIND_CLOSING = kinds.DIVIDEND_CLOSING
+KIND_DIVIDEND_PAYMENT = kinds.DIVIDEND_PAYMENT
+KIND_ALLOCATION = kinds.DIVIDEND_ALLOCATION
+KIND_REDEMPTION_PAYMENT = kinds.REDEMPTION_PAYMENT_KEY
 # The only accounts the open books read; the SQL leaves every other line out.
 CODES: tuple[str, ...] = (
     LICENCE_REVENUE,

@@ -1,0 +1,63 @@
+"""The kinds of journal entry the books know: one registry, named here and nowhere else.
+
+Pure (no Flask, SQLAlchemy, Celery or stripe). ``ENTRY_KINDS`` is what the CHECK constraint
+``ck_journal_entries_kind_known`` (migration 0025) allows in ``journal_entries.kind``, so a kind
+added to the books is added here and in a migration that widens the constraint.
+"""
+
+from __future__ import annotations
+
+# Licence sales and their reversals (ledger.core).
+SALE = "sale"
+REFUND = "refund"
+CHARGEBACK = "chargeback"
+DISPUTE_FEE = "dispute_fee"
+# Royalties paid to members by Stripe transfer, and a failed transfer given back (payouts.core).
+ROYALTY_PAYOUT = "royalty_payout"
+ROYALTY_PAYOUT_REVERSAL = "royalty_payout_reversal"
+# Patronage dividends (dividends.postings): a run's approval, its payments, redemptions.
+OPERATING_COSTS = "operating_costs"
+DIVIDEND_CLOSING = "dividend_closing"
+DIVIDEND_RESERVE = "dividend_reserve"
+DIVIDEND_ALLOCATION = "dividend_allocation"
+DIVIDEND_PAYMENT = "dividend_payment"
+DIVIDEND_REDEMPTION = "dividend_redemption"
+# An admin's correction, and the reversal that undoes a posted entry line for line.
+MANUAL = "manual"
+REVERSAL = "reversal"
+
+ENTRY_KINDS: tuple[str, ...] = (
+    SALE,
+    REFUND,
+    CHARGEBACK,
+    DISPUTE_FEE,
+    ROYALTY_PAYOUT,
+    ROYALTY_PAYOUT_REVERSAL,
+    OPERATING_COSTS,
+    DIVIDEND_CLOSING,
+    DIVIDEND_RESERVE,
+    DIVIDEND_ALLOCATION,
+    DIVIDEND_PAYMENT,
+    DIVIDEND_REDEMPTION,
+    MANUAL,
+    REVERSAL,
+)
+
+# Entries that take a sale's items back (both shares of each item).
+SALE_REVERSAL_KINDS = frozenset({REFUND, CHARGEBACK})
+# Entries a dividend run and its payments post; reports of a period's trading leave them out.
+DIVIDEND_KINDS: tuple[str, ...] = (
+    OPERATING_COSTS,
+    DIVIDEND_CLOSING,
+    DIVIDEND_RESERVE,
+    DIVIDEND_ALLOCATION,
+    DIVIDEND_PAYMENT,
+    DIVIDEND_REDEMPTION,
+)
+# Not a kind: the key prefix of a redemption's payment, a ``dividend_payment`` entry.
+REDEMPTION_PAYMENT_KEY = "dividend_redemption_payment"
+
+
+def kind_check_sql(column: str = "kind") -> str:
+    """The SQL condition of the CHECK constraint: ``column`` is one of ``ENTRY_KINDS``."""
+    return f"{column} IN ({', '.join(repr(kind) for kind in ENTRY_KINDS)})"
