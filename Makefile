@@ -17,15 +17,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The demo extra brings localstripe for the Stripe emulator (stripe_emulator/, run from the
+# checkout); a production install (pip install -c constraints.txt .) leaves it out.
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/pip install --quiet -c constraints.txt -e .
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[demo]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed ## Create .venv and install the app (pinned by constraints.txt)
+install: $(VENV)/.installed ## Create .venv and install the app and its demo tools (pinned by constraints.txt)
 
 install-test: $(VENV)/.installed-test ## Install the app and the test tools
 

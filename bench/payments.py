@@ -15,7 +15,7 @@ machine, most of it making the orders and their PaymentIntents.
    500 orders to a transaction). For each order, while the next ones are made, a confirmed card
    PaymentIntent in the Stripe emulator, with the parameters ``orders.services.pay`` sends (the
    order's total, ``metadata[order_id]``, its idempotency key); the order records it as ``pay``
-   does. The emulator is ``marketplace.stripe_emulator --in-memory`` started through
+   does. The emulator is ``stripe_emulator --in-memory`` started through
    ``bench.payments_emulator``, which also indexes localstripe's lists: without both, each
    request costs the emulator time in proportion to everything stored (see there), and at
    10,000 payments the emulator, not the app, would set the pace. Each order's

@@ -1,8 +1,8 @@
-"""The Stripe emulator as ``bench.payments`` runs it: ``marketplace.stripe_emulator --in-memory``,
+"""The Stripe emulator as ``bench.payments`` runs it: ``stripe_emulator --in-memory``,
 with localstripe's lists indexed by object type.
 
 Run from the repository root: ``.venv/bin/python -m bench.payments_emulator --port N`` (it takes
-every option of ``python -m marketplace.stripe_emulator``, and adds ``--in-memory``).
+every option of ``python -m stripe_emulator``, and adds ``--in-memory``).
 
 Why: localstripe lists objects by scanning its whole store (``StripeObject._api_list_all``), and
 it lists a charge's refunds each time it exports the charge, so every PaymentIntent created or
@@ -20,8 +20,8 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-from marketplace.stripe_emulator import _localstripe
-from marketplace.stripe_emulator.__main__ import main as emulator_main
+from stripe_emulator import _localstripe
+from stripe_emulator.__main__ import main as emulator_main
 
 
 def index_lists() -> None:

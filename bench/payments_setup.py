@@ -224,7 +224,7 @@ def free_port() -> int:
 
 def start_emulator(folder: Path, port: int) -> subprocess.Popen[bytes]:
     log = (folder / "stripe-emulator.log").open("ab")
-    # marketplace.stripe_emulator --in-memory, with localstripe's lists made O(1): see there.
+    # stripe_emulator --in-memory, with localstripe's lists made O(1): see there.
     command = [sys.executable, "-m", "bench.payments_emulator", "--port", str(port)]
     command += ["--state-dir", str(folder / "stripe"), "--in-memory"]
     return subprocess.Popen(  # noqa: S603 - this Python, fixed arguments

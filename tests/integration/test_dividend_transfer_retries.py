@@ -22,7 +22,7 @@ from marketplace.dividends.models import DividendAllocation, RedemptionLine
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry
-from marketplace.stripe_emulator.connect import FORGET_PATH
+from stripe_emulator.connect import FORGET_PATH
 from tests.fixtures.dividends import Coop, by_member, member_id
 from tests.fixtures.stripe_emulator import StripeEmulator, stripe_client
 from tests.integration.test_redemptions import REDEMPTIONS

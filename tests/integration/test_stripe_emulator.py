@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from marketplace.stripe_emulator import STATE_FILE_NAME, STRIPE_JS_PATH
+from stripe_emulator import STATE_FILE_NAME, STRIPE_JS_PATH
 from tests.fixtures.stripe_emulator import (
     StripeEmulator,
     running_stripe_emulator,

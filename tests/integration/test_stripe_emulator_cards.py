@@ -1,7 +1,7 @@
 """Every one of Stripe's documented test cards against what Stripe documents for it, through the
 real stripe-python library over HTTP, and the declines through the app's payment API.
 
-The table is ``marketplace.stripe_emulator.card_table``; the expectations below are written
+The table is ``stripe_emulator.card_table``; the expectations below are written
 out again from Stripe's pages (docs.stripe.com/testing, /radar/testing, /declines/codes), so a
 wrong row in the table fails here.
 """
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import stripe
 
-from marketplace.stripe_emulator.card_table import DOCUMENTED_CARDS
+from stripe_emulator.card_table import DOCUMENTED_CARDS
 from tests.fixtures.buying import (
     Buying,
     buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``

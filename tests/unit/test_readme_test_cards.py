@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from marketplace.stripe_emulator.card_table import DOCUMENTED_CARDS
+from stripe_emulator.card_table import DOCUMENTED_CARDS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

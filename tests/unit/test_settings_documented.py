@@ -4,8 +4,9 @@ lists none that the code does not read.
 Production once needed ``STRIPE_CONNECT_WEBHOOK_SECRET`` while the table did not mention it.
 The names are collected from the code itself: the first argument of ``marketplace.config``'s
 ``_env`` helpers and of ``os.environ.get``/``os.getenv``/``os.environ[...]`` anywhere in
-``marketplace/``, ``workers/`` and ``gunicorn.conf.py``; ``app.config.from_prefixed_env(P)``
-as ``P_*``; and ``${NAME}`` in the Procfile. Adding a setting means adding a row.
+``marketplace/``, ``workers/``, ``stripe_emulator/`` and ``gunicorn.conf.py``;
+``app.config.from_prefixed_env(P)`` as ``P_*``; and ``${NAME}`` in the Procfile. Adding a
+setting means adding a row.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = [*sorted((ROOT / "marketplace").rglob("*.py")), *sorted((ROOT / "workers").rglob("*.py"))]
+CODE = [
+    *sorted((ROOT / "marketplace").rglob("*.py")),
+    *sorted((ROOT / "workers").rglob("*.py")),
+    # The demo runs it with the same environment, so its settings are in the table too.
+    *sorted((ROOT / "stripe_emulator").rglob("*.py")),
+]
 CODE.append(ROOT / "gunicorn.conf.py")
 PROCFILES = [ROOT / "Procfile", ROOT / "Procfile.dev"]
 README = ROOT / "README.md"
@@ -42,7 +48,7 @@ def _module_constants(tree: ast.Module, follow_imports: bool = True) -> dict[str
         elif (
             follow_imports
             and isinstance(node, ast.ImportFrom)
-            and (node.module or "").startswith("marketplace")
+            and (node.module or "").startswith(("marketplace", "stripe_emulator"))
         ):
             module = ROOT.joinpath(*(node.module or "").split("."))
             source = module / "__init__.py" if module.is_dir() else module.with_suffix(".py")

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 from localstripe.resources import StripeObject, store
 
-from marketplace.stripe_emulator.connect.accounts import Account
-from marketplace.stripe_emulator.connect.errors import (
+from stripe_emulator.connect.accounts import Account
+from stripe_emulator.connect.errors import (
     _check_known,
     _expand,
     _required_string,
@@ -19,8 +19,8 @@ from marketplace.stripe_emulator.connect.errors import (
     _url,
     invalid,
 )
-from marketplace.stripe_emulator.connect.events import emit
-from marketplace.stripe_emulator.connect.web_io import _json, _post_data
+from stripe_emulator.connect.events import emit
+from stripe_emulator.connect.web_io import _json, _post_data
 
 # The onboarding page must be reachable without a secret key (the member's browser has none),
 # and localstripe's auth middleware lets through only /js.stripe.com/ and /_config/ (and

@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 from localstripe.resources import random_id, store
 
-from marketplace.stripe_emulator import _localstripe
-from marketplace.stripe_emulator.connect.errors import invalid
+from stripe_emulator import _localstripe
+from stripe_emulator.connect.errors import invalid
 
 IDEMPOTENCY_TTL = 24 * 3600  # Stripe keeps keys for at least 24 hours
 IDEMPOTENCY_RECORDS_KEY = "coop_connect_idempotency"  # no colon: no localstripe class lists it

@@ -5,6 +5,11 @@ accepts any ``sk_...`` key, so anyone on the network could read the data), and i
 state in ``/tmp/localstripe.pickle``, shared by every checkout and every test run on the machine.
 This wrapper listens on loopback only, keeps the state in a directory of our choosing, and exposes
 the aiohttp application so that we can add what localstripe lacks (Stripe Connect).
+
+It is a development tool, not part of the product: it sits beside ``marketplace/``, outside the
+wheel that ``pip install .`` builds, and localstripe comes with the ``demo`` extra. The demo, the
+tests and the benchmarks run it from the checkout (``python -m stripe_emulator``); an import
+contract in pyproject.toml forbids the product to import it.
 """
 
 from __future__ import annotations
@@ -53,16 +58,37 @@ def _localstripe() -> tuple[ModuleType, ModuleType]:
     return resources, server
 
 
+# Where this package lived while it shipped inside the product; a demo's state saved then names
+# its classes under it.
+_FORMER_PACKAGE = "marketplace.stripe_emulator"
+
+
+class _StateUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if module == _FORMER_PACKAGE or module.startswith(_FORMER_PACKAGE + "."):
+            module = module.removeprefix("marketplace.")
+        return super().find_class(module, name)
+
+
+def load_state(path: Path) -> dict[str, object] | None:
+    """The store saved at ``path`` (None when there is none), including one saved while this
+    package was ``marketplace.stripe_emulator``, whose classes are found at their new home."""
+    try:
+        with path.open("rb") as f:
+            # Trusted input: only this process writes the file, in a directory only we own.
+            saved: dict[str, object] = _StateUnpickler(f).load()  # noqa: S301
+    except FileNotFoundError:
+        return None
+    return saved
+
+
 def use_state_file(path: Path) -> None:
     """Make localstripe load and save its store at ``path`` instead of /tmp/localstripe.pickle."""
     resources, _ = _localstripe()
 
     def load(store: dict[str, object]) -> None:
-        try:
-            with path.open("rb") as f:
-                # Trusted input: only this process writes the file, in a directory only we own.
-                saved = pickle.load(f)  # noqa: S301
-        except FileNotFoundError:
+        saved = load_state(path)
+        if saved is None:
             return
         store.clear()
         store.update(saved)
@@ -137,7 +163,7 @@ def build_app() -> web.Application:
     app.router.add_post(COOP_PAYMENT_METHODS_PATH, create_payment_method)
 
     # Stripe Connect (accounts, account links, transfers, reversals) and idempotency keys.
-    from marketplace.stripe_emulator import browser_cors, cards, connect, disputes
+    from stripe_emulator import browser_cors, cards, connect, disputes
 
     connect.install(app)
     # Stripe's test cards as Stripe documents them, their disputes, and the CORS preflights

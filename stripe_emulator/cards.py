@@ -28,8 +28,8 @@ from localstripe import resources, server
 from localstripe.errors import UserError
 from localstripe.webhooks import schedule_webhook
 
-from marketplace.stripe_emulator import disputes
-from marketplace.stripe_emulator.card_table import (
+from stripe_emulator import disputes
+from stripe_emulator.card_table import (
     INCORRECT_NUMBER,
     CardError,
     DocumentedCard,

@@ -14,7 +14,7 @@ from typing import Any
 
 from localstripe.resources import StripeObject, random_id, store
 
-from marketplace.stripe_emulator.connect.account_rules import (
+from stripe_emulator.connect.account_rules import (
     CAPABILITY_STATUSES,
     COUNTRY_CURRENCIES,
     DEFAULT_COUNTRY,
@@ -26,7 +26,7 @@ from marketplace.stripe_emulator.connect.account_rules import (
     _empty_requirements,
     _type_of,
 )
-from marketplace.stripe_emulator.connect.errors import (
+from stripe_emulator.connect.errors import (
     _check_known,
     _metadata,
     _string,

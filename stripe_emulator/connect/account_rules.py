@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.stripe_emulator.connect.errors import _check_known, invalid
+from stripe_emulator.connect.errors import _check_known, invalid
 
 # What a fresh individual Express account must still provide, as Stripe lists it.
 INITIAL_REQUIREMENTS = [

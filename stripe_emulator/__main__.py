@@ -1,4 +1,4 @@
-"""Run the Stripe emulator: ``python -m marketplace.stripe_emulator --port 8420``."""
+"""Run the Stripe emulator: ``python -m stripe_emulator --port 8420``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from marketplace.stripe_emulator import (
+from stripe_emulator import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_STATE_DIR,
@@ -21,7 +21,7 @@ from marketplace.stripe_emulator import (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m marketplace.stripe_emulator",
+        prog="python -m stripe_emulator",
         description="Local Stripe API emulator (localstripe) for development and tests.",
     )
     parser.add_argument(

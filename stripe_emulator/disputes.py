@@ -23,9 +23,9 @@ from typing import Any
 from aiohttp import web
 from localstripe.resources import StripeObject, random_id, store
 
-from marketplace.stripe_emulator.connect.errors import _check_known, invalid, missing
-from marketplace.stripe_emulator.connect.events import emit
-from marketplace.stripe_emulator.connect.web_io import (
+from stripe_emulator.connect.errors import _check_known, invalid, missing
+from stripe_emulator.connect.events import emit
+from stripe_emulator.connect.web_io import (
     _json,
     _post_data,
     _query,

@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 from localstripe.resources import StripeObject, random_id, store
 
-from marketplace.stripe_emulator.connect.accounts import Account
-from marketplace.stripe_emulator.connect.errors import (
+from stripe_emulator.connect.accounts import Account
+from stripe_emulator.connect.errors import (
     _check_known,
     _currency,
     _expand,
@@ -21,8 +21,8 @@ from marketplace.stripe_emulator.connect.errors import (
     missing,
     refusal,
 )
-from marketplace.stripe_emulator.connect.events import emit
-from marketplace.stripe_emulator.connect.web_io import (
+from stripe_emulator.connect.events import emit
+from stripe_emulator.connect.web_io import (
     _created_filter,
     _json,
     _post_data,

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 from localstripe.resources import StripeObject, store
 
-from marketplace.stripe_emulator import _localstripe
-from marketplace.stripe_emulator.connect.errors import _check_known, _positive_int, invalid, missing
+from stripe_emulator import _localstripe
+from stripe_emulator.connect.errors import _check_known, _positive_int, invalid, missing
 
 
 async def _post_data(request: web.Request) -> dict[str, Any]:

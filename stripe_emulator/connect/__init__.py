@@ -25,9 +25,10 @@ currencies, controllers), ``accounts`` (the Account object), ``account_handlers`
 ``web_io`` (request parsing, JSON responses, paginated lists).
 
 The store is pickled, and pickle names classes by module: objects saved by this version name
-``marketplace.stripe_emulator.connect.accounts.Account`` and the like. State saved when this was
-a single module (``marketplace.stripe_emulator.connect.Account``...) still loads, because every
-class is re-exported here.
+``stripe_emulator.connect.accounts.Account`` and the like. State saved when this was a single
+module (``...connect.Account``...) still loads, because every class is re-exported here; state
+saved while the emulator lived inside the product (``marketplace.stripe_emulator...``) loads
+through ``stripe_emulator.load_state``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Any
 
 from aiohttp import web
 
-from marketplace.stripe_emulator.connect.account_handlers import (
+from stripe_emulator.connect.account_handlers import (
     STATE_PATH,
     create_account,
     list_accounts,
@@ -45,7 +46,7 @@ from marketplace.stripe_emulator.connect.account_handlers import (
     set_account_state,
     update_account,
 )
-from marketplace.stripe_emulator.connect.account_rules import (
+from stripe_emulator.connect.account_rules import (
     CAPABILITY_STATUSES,
     COUNTRY_CURRENCIES,
     DEFAULT_COUNTRY,
@@ -53,10 +54,10 @@ from marketplace.stripe_emulator.connect.account_rules import (
     INITIAL_REQUIREMENTS,
     MISSING_AFTER_INCOMPLETE_ONBOARDING,
 )
-from marketplace.stripe_emulator.connect.accounts import Account
-from marketplace.stripe_emulator.connect.errors import invalid, missing, refusal
-from marketplace.stripe_emulator.connect.events import API_VERSION, ConnectEvent, emit
-from marketplace.stripe_emulator.connect.idempotency import (
+from stripe_emulator.connect.accounts import Account
+from stripe_emulator.connect.errors import invalid, missing, refusal
+from stripe_emulator.connect.events import API_VERSION, ConnectEvent, emit
+from stripe_emulator.connect.idempotency import (
     FORGET_PATH,
     IDEMPOTENCY_RECORDS_KEY,
     IDEMPOTENCY_TTL,
@@ -65,7 +66,7 @@ from marketplace.stripe_emulator.connect.idempotency import (
     forget_idempotency_keys,
     idempotency_middleware,
 )
-from marketplace.stripe_emulator.connect.onboarding import (
+from stripe_emulator.connect.onboarding import (
     ACCOUNT_LINK_LIFETIME,
     ONBOARDING_PAGE,
     ONBOARDING_PATH,
@@ -75,7 +76,7 @@ from marketplace.stripe_emulator.connect.onboarding import (
     onboarding_page,
     submit_onboarding,
 )
-from marketplace.stripe_emulator.connect.transfers import (
+from stripe_emulator.connect.transfers import (
     CAPABILITY_REFUSAL,
     Transfer,
     TransferReversal,
@@ -87,7 +88,7 @@ from marketplace.stripe_emulator.connect.transfers import (
     retrieve_transfer,
     update_transfer,
 )
-from marketplace.stripe_emulator.connect.web_io import list_response
+from stripe_emulator.connect.web_io import list_response
 
 __all__ = [
     "ACCOUNT_LINK_LIFETIME",

@@ -6,10 +6,10 @@ import json
 
 from aiohttp import web
 
-from marketplace.stripe_emulator.connect.accounts import Account
-from marketplace.stripe_emulator.connect.errors import _check_known, _expand, invalid
-from marketplace.stripe_emulator.connect.events import emit
-from marketplace.stripe_emulator.connect.web_io import (
+from stripe_emulator.connect.accounts import Account
+from stripe_emulator.connect.errors import _check_known, _expand, invalid
+from stripe_emulator.connect.events import emit
+from stripe_emulator.connect.web_io import (
     _created_filter,
     _json,
     _post_data,
