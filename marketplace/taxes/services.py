@@ -26,6 +26,7 @@ from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.services import FINISHED, dividend
 from marketplace.errors import Forbidden, InvalidInput
 from marketplace.extensions import db
+from marketplace.ledger import kinds
 from marketplace.ledger.core import ROYALTIES_PAYABLE
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.ledger.reports import csv_text
@@ -34,8 +35,8 @@ from marketplace.taxes import crypto
 from marketplace.taxes.models import TaxProfile, mask
 from marketplace.whole_numbers import parse_whole_number
 
-KIND_ROYALTY_PAYOUT = "royalty_payout"
-KIND_ROYALTY_PAYOUT_REVERSAL = "royalty_payout_reversal"
+KIND_ROYALTY_PAYOUT = kinds.ROYALTY_PAYOUT
+KIND_ROYALTY_PAYOUT_REVERSAL = kinds.ROYALTY_PAYOUT_REVERSAL
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _TAX_ID = re.compile(r"[A-Za-z0-9-]{4,30}")
 
