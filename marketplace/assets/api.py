@@ -15,7 +15,7 @@ from marketplace.api_support import (
     text_field,
     token_required,
 )
-from marketplace.assets import services, uploads
+from marketplace.assets import drafts, services, uploads
 from marketplace.assets.schemas import asset_json
 from marketplace.errors import AppError, InvalidInput
 from marketplace.membership.services import Upload
@@ -102,6 +102,12 @@ def update_asset(asset_id: int) -> dict[str, Any]:
 @token_required("member")
 def withdraw_asset(asset_id: int) -> dict[str, Any]:
     return asset_json(services.withdraw(api_user(), asset_id), owner_view=True)
+
+
+@bp.post("/assets/<int:asset_id>/submit")
+@token_required("member")
+def submit_asset(asset_id: int) -> dict[str, Any]:
+    return asset_json(drafts.submit(api_user(), asset_id), owner_view=True)
 
 
 @bp.post("/assets/<int:asset_id>/releases")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,8 @@ def parse_hex_colour(value: str) -> tuple[int, int, int] | None:
         return None
 
 
-ASSET_STATUSES = ("processing", "pending_review", "published", "rejected", "failed")
+# A processed upload is a draft until its member sends it to the curators (submitted_at).
+ASSET_STATUSES = ("processing", "draft", "pending_review", "published", "rejected", "failed")
 ASSET_KINDS = ("photo", "video")
 RELEASE_KINDS = ("model", "property")
 
@@ -42,6 +43,10 @@ class Asset(db.Model):  # type: ignore[name-defined]
         sa.String(16), nullable=False, default="processing", index=True
     )
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    # The title was made from the file's name (none given): not enough to send for review.
+    title_from_filename: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     keywords: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
     # The keywords as one string, for the full-text index (kept in step by ``_keywords_text``).
@@ -87,6 +92,7 @@ class Asset(db.Model):  # type: ignore[name-defined]
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When a failed upload's original (and any partial derived files) left storage.
     original_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -149,6 +155,16 @@ class Asset(db.Model):  # type: ignore[name-defined]
         if self.width == self.height:
             return "square"
         return "landscape" if self.width > self.height else "portrait"
+
+
+class AssetViewDay(db.Model):  # type: ignore[name-defined]
+    """How many times a work's page was seen on one UTC day (its owner's own visits not counted)."""
+
+    __tablename__ = "asset_view_days"
+
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    views: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
 
 
 class Release(db.Model):  # type: ignore[name-defined]

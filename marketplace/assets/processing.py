@@ -109,9 +109,10 @@ def _record_facts(asset_id: int, facts: PhotoFacts | VideoFacts, keys: dict[str,
             asset.duration_ms = round(facts.duration_s * 1000)
             asset.frame_rate = f"{facts.frame_rate:.3f}".rstrip("0").rstrip(".")
             asset.codec = facts.codec
-        asset.status = "pending_review"
+        # The member describes it and sends it to the curators (drafts.submit).
+        asset.status = "draft"
         asset.processed_at = utcnow()
-    return "pending_review"
+    return "draft"
 
 
 def _record_photo_facts(asset: Asset, facts: PhotoFacts) -> None:
@@ -140,7 +141,7 @@ def _flag_near_duplicates(session: sa.orm.Session, asset: Asset) -> None:
         sa.select(Asset.id, Asset.phash).where(
             Asset.id != asset.id,
             Asset.phash.is_not(None),
-            Asset.status.in_(("pending_review", "published")),
+            Asset.status.in_(("draft", "pending_review", "published")),
         )
     ).all()
     for other_id, other_hash in candidates:

@@ -8,6 +8,7 @@ from flask import current_app, url_for
 
 from marketplace.api_support import rfc3339
 from marketplace.assets import media_links
+from marketplace.assets.drafts import SUBMITTABLE, missing_for_review
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
 from marketplace.licensing import services as licensing
@@ -90,6 +91,9 @@ def asset_json(asset: Asset, *, owner_view: bool = False) -> dict[str, Any]:
             "sha256": asset.original_sha256,
         }
         data["suggested"] = asset.suggested
+        data["missing_for_review"] = (
+            missing_for_review(asset) if asset.status in SUBMITTABLE else {}
+        )
         data["releases"] = [
             {"id": r.id, "kind": r.kind, "filename": r.filename, "size_bytes": r.size_bytes}
             for r in asset.releases

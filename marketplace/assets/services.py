@@ -57,7 +57,7 @@ def update_details(
             cleaned = clean_text(title, "title", 200)
             if not cleaned:
                 raise InvalidInput("Give the asset a title.", fields={"title": "Required."})
-            asset.title = cleaned
+            asset.title, asset.title_from_filename = cleaned, False
         if description is not None:
             asset.description = clean_text(description, "description", 5000)
         if keywords is not None:
@@ -141,11 +141,11 @@ def portfolio(member: Member, page: int, per_page: int, status: str | None = Non
 
 
 def review_queue(page: int, per_page: int, member_number: int | None = None) -> Pagination:
-    """Waiting for review, oldest first."""
+    """Work its members have sent for review (never drafts), longest waiting first."""
     query = (
         sa.select(Asset)
         .where(Asset.status == "pending_review")
-        .order_by(Asset.processed_at, Asset.id)
+        .order_by(Asset.submitted_at, Asset.id)
     )
     if member_number is not None:
         query = query.join(Asset.member).where(Member.member_number == member_number)

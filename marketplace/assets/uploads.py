@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from marketplace.accounts.models import User
+from marketplace.assets.drafts import filename_title
 from marketplace.assets.models import RELEASE_KINDS, Asset, Release
 from marketplace.assets.text import clean_keywords, clean_text, display_filename
 from marketplace.background import enqueue
@@ -91,16 +92,14 @@ def upload_asset(
     has_people: bool = False,
     has_property: bool = False,
 ) -> Asset:
-    """Store an original and queue it for processing; the asset starts as ``processing``."""
+    """Store an original and queue it for processing; the asset starts as ``processing`` and
+    ends as a ``draft`` that its member sends for review (drafts.submit)."""
     member = user.member
     if member is None or not user.is_member:
         raise Forbidden("Only members of the co-op can upload work.", code="member_required")
     shown_name = display_filename(upload.filename)
-    title = (
-        clean_text(title, "title", 200)
-        or Path(shown_name).stem.replace("_", " ")[:200]
-        or "Untitled"
-    )
+    given_title = clean_text(title, "title", 200)
+    title = given_title or filename_title(shown_name) or "Untitled"
     description = clean_text(description, "description", 5000)
     keyword_list = clean_keywords(keywords)
     key = f"originals/{member.id}/{uuid.uuid4().hex}"
@@ -135,6 +134,7 @@ def upload_asset(
                 kind=detected.kind,
                 status="processing",
                 title=title,
+                title_from_filename=not given_title,
                 description=description,
                 keywords=keyword_list,
                 has_people=has_people,

@@ -62,6 +62,12 @@ ASSET: Schema = obj(
     contributor=obj(["id", "display_name"], id={"type": "integer"}, display_name=TEXT),
     prices={"type": "array", "items": PRICE},
     rejection_reason=nullable(TEXT),
+    missing_for_review={
+        "type": "object",
+        "additionalProperties": TEXT,
+        "description": "Owner's view of a draft or rejected work: what it needs before"
+        " POST /api/v1/assets/{asset_id}/submit accepts it (field name: what to do)",
+    },
     has_people={"type": "boolean"},
     has_property={"type": "boolean"},
     for_sale={"type": "boolean"},
@@ -122,6 +128,16 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
             tag="assets",
             returns=ASSET,
             errors=(409,),
+        ),
+    },
+    "/api/v1/assets/{asset_id}/submit": {
+        "post": _op(
+            "Send a draft (or rejected work) to the curators: pending_review. 422 names what is"
+            " missing (error.fields: title, keywords); 409 when it is not a draft",
+            auth="member",
+            tag="assets",
+            returns=ASSET,
+            errors=(409, 422),
         ),
     },
     "/api/v1/assets/{asset_id}/releases": {

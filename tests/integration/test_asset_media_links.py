@@ -24,6 +24,7 @@ from tests.fixtures.factories import Factory
 from tests.fixtures.uploads import (
     admin_fixture,  # noqa: F401 - a fixture, found here by pytest as ``admin``
     member_fixture,  # noqa: F401 - a fixture, found here by pytest as ``member``
+    submit,
     upload,
 )
 from tests.fixtures.web import api_token
@@ -39,7 +40,7 @@ def _uploaded(
     created = upload(client, member, photo, title=name, keywords="grey, test")
     assert created.status_code == 202
     asset = client.get(f"/api/v1/assets/{created.get_json()['id']}", headers=member).get_json()
-    assert asset["status"] == "pending_review"
+    assert asset["status"] == "draft"
     return asset
 
 
@@ -146,6 +147,7 @@ def test_lists_and_the_queue_are_signed_published_work_plain_and_withdrawn_signe
     tmp_path: Path,
 ) -> None:
     asset = _uploaded(client, member, tmp_path, "listed")
+    submit(client, member, asset["id"])
     plain = app.test_client(use_cookies=False)
     mine = client.get("/api/v1/me/assets", headers=member).get_json()["results"]
     queue = client.get("/api/v1/admin/assets", headers=admin).get_json()["results"]

@@ -16,6 +16,7 @@ from tests.fixtures.factories import Factory
 from tests.fixtures.uploads import (
     admin_fixture,  # noqa: F401 - a fixture, found here by pytest as ``admin``
     member_fixture,  # noqa: F401 - a fixture, found here by pytest as ``member``
+    submit,
     upload,
 )
 from tests.fixtures.web import api_token
@@ -31,10 +32,10 @@ def test_photo_upload_to_publication(
     assert response.status_code == 202
     body = response.get_json()
     # Tasks run in process in this tier, so processing may already be over.
-    assert body["status"] in ("processing", "pending_review")
+    assert body["status"] in ("processing", "draft")
 
     asset = client.get(f"/api/v1/assets/{body['id']}", headers=member).get_json()
-    assert asset["status"] == "pending_review"
+    assert asset["status"] == "draft", "processed work waits for its member to send it"
     # Stored rotated with orientation 6: upright it is 1600 × 1200.
     assert (asset["width"], asset["height"]) == (1600, 1200)
     assert asset["orientation"] == "landscape"
@@ -59,6 +60,7 @@ def test_photo_upload_to_publication(
     assert client.get(asset["preview_url"].split("?")[0]).status_code == 404, (
         "unpublished: not for anonymous eyes"
     )
+    assert submit(client, member, body["id"])["status"] == "pending_review"
     reviewed = client.post(
         f"/api/v1/admin/assets/{body['id']}/review", headers=admin, json={"decision": "approve"}
     )
@@ -159,6 +161,7 @@ def test_reject_needs_a_reason_and_the_member_reads_it(
     asset_id = upload(
         client, member, media_files.make_jpeg(tmp_path / "r.jpg", 1200, 900)
     ).get_json()["id"]
+    submit(client, member, asset_id)
     url = f"/api/v1/admin/assets/{asset_id}/review"
     assert client.post(url, headers=admin, json={"decision": "reject"}).status_code == 422
     assert client.post(url, headers=member, json={"decision": "approve"}).status_code == 403
@@ -193,7 +196,7 @@ def test_upload_page_script_gets_json_errors(
     statuses = client.get(f"/upload/status?ids={asset_id},999", headers=script).get_json()[
         "results"
     ]
-    assert [(s["id"], s["status"]) for s in statuses] == [(asset_id, "pending_review")]
+    assert [(s["id"], s["status"]) for s in statuses] == [(asset_id, "draft")]
     assert client.get(f"/portfolio/{asset_id}").status_code == 200
     assert "page" in client.get("/portfolio").get_data(as_text=True)
 
@@ -233,6 +236,7 @@ def test_previews_from_s3_by_presigned_link(
         asset_id = upload(
             client, member, media_files.make_jpeg(tmp_path / "c.jpg", 1200, 900)
         ).get_json()["id"]
+        submit(client, member, asset_id)
         client.post(
             f"/api/v1/admin/assets/{asset_id}/review", headers=admin, json={"decision": "approve"}
         )

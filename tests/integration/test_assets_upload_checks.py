@@ -18,6 +18,7 @@ from tests.fixtures.uploads import (
     admin_fixture,  # noqa: F401 - a fixture, found here by pytest as ``admin``
     member_fixture,  # noqa: F401 - a fixture, found here by pytest as ``member``
     stored_files,
+    submit,
     upload,
     upload_large,
 )
@@ -120,7 +121,7 @@ def test_a_file_that_fails_in_the_worker_ends_failed_and_the_next_one_works(
     fine = upload(client, member, media_files.make_jpeg(tmp_path / "fine.jpg", 1200, 900))
     assert (
         client.get(f"/api/v1/assets/{fine.get_json()['id']}", headers=member).get_json()["status"]
-        == "pending_review"
+        == "draft"
     )
 
 
@@ -146,6 +147,7 @@ def test_exact_duplicates_are_refused_and_near_duplicates_flagged(
     Image.open(photo).resize((1300, 929)).save(recompressed, "JPEG", quality=70)
     copy = upload(client, other, recompressed)
     assert copy.status_code == 202
+    submit(client, other, copy.get_json()["id"])
     queue = client.get("/api/v1/admin/assets", headers=admin).get_json()
     flagged = next(a for a in queue["results"] if a["id"] == copy.get_json()["id"])
     assert flagged["duplicate_flags"], "a near-duplicate is flagged to the curator"

@@ -13,6 +13,7 @@ from tests.fixtures.uploads import (
     admin_fixture,  # noqa: F401 - a fixture, found here by pytest as ``admin``
     member_fixture,  # noqa: F401 - a fixture, found here by pytest as ``member``
     stored_files,
+    submit,
     upload,
 )
 from tests.fixtures.video_files import make_h264_mp4
@@ -27,8 +28,9 @@ def test_a_video_gets_a_poster_and_a_browser_preview(
     asset_id = created.get_json()["id"]
     asset = client.get(f"/api/v1/assets/{asset_id}", headers=member).get_json()
     assert asset["kind"] == "video"
-    assert asset["status"] == "pending_review", asset
+    assert asset["status"] == "draft", asset
     assert asset["duration_s"] == pytest.approx(2, abs=0.2)
+    submit(client, member, asset_id)
     client.post(
         f"/api/v1/admin/assets/{asset_id}/review", headers=admin, json={"decision": "approve"}
     )

@@ -15,6 +15,7 @@ from marketplace.assets.models import Asset
 from marketplace.extensions import db
 from tests.fixtures import media_files
 from tests.fixtures.factories import Factory
+from tests.fixtures.uploads import submit
 from tests.fixtures.web import AuthActions, api_token, post_form
 
 Headers = dict[str, str]
@@ -56,6 +57,7 @@ def assets(client: FlaskClient, member: Headers, admin: Headers, tmp_path: Path)
         for n, name in enumerate(["Dune", "Fjord", "Glacier"], 1)
     ]
     for asset_id in ids:
+        submit(client, member, asset_id)
         reviewed = client.post(
             f"/api/v1/admin/assets/{asset_id}/review", headers=admin, json={"decision": "approve"}
         )
