@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401
     from marketplace.accounts.sessions import load_session_user
     from marketplace.background import celery_init_app
+    from marketplace.catalogue import related_store  # noqa: F401 - queues related work on commit
     from marketplace.dividends import models as dividend_models  # noqa: F401
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
     from marketplace.ledger import models as ledger_models  # noqa: F401
@@ -211,10 +212,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from marketplace.cli import demo_cli, users_cli
+    from marketplace.cli import catalogue_cli, demo_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(catalogue_cli)
 
 
 def register_page_cache(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app marketplace users …`` and ``… demo …``."""
+"""Command-line tools: ``flask --app marketplace users …``, ``… demo …`` and ``… catalogue …``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from marketplace.errors import AppError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="The demo data set.")
+catalogue_cli = AppGroup("catalogue", help="The catalogue's prepared data.")
 
 
 @users_cli.command("create-admin")
@@ -44,3 +45,15 @@ def seed() -> None:
     )
     for role, email, password in DEMO_LOGINS:
         click.echo(f"  {role:<9} {email}  /  {password}")
+
+
+@catalogue_cli.command("refresh-related")
+@click.option(
+    "--all", "everything", is_flag=True, help="Recompute every work (default: only those missing)."
+)
+def refresh_related(everything: bool) -> None:
+    """Prepare the similar work and more-from-the-artist lists of work for sale."""
+    from marketplace.catalogue.related_store import refresh_all
+
+    written = refresh_all(missing_only=not everything)
+    click.echo(f"Related work prepared for {written} works.")

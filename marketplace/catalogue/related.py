@@ -1,45 +1,42 @@
 """Related work for an asset page: similar images and more from the same artist.
 
-These run on every view of an asset page, the most visited page of the catalogue, so every
-query is bounded: LIMITs, a capped window of candidates, and the search engine's own caps.
+The asset page is the most visited page of the catalogue, so it computes nothing: a worker
+prepared both lists (``related_store``), and a view reads them by primary key, then loads the
+works still for sale by primary key. Until a work's lists are prepared (just published, or
+before the backfill), it shows the artist's newest work (one indexed query) and no similar work.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import sqlalchemy as sa
 
 from marketplace.assets.models import Asset
-from marketplace.catalogue.engines import SearchFilters, engine_for
-from marketplace.catalogue.query import parse
+from marketplace.catalogue.related_compute import RELATED_LIMIT, for_sale
+from marketplace.catalogue.related_store import stored
 from marketplace.extensions import db
-from marketplace.media.phash import hamming_distance
-
-RELATED_LIMIT = 8
-KEYWORDS_USED = 3  # the first keywords are the ones the artist thought of first
-KEYWORD_MATCHES = 24  # best matches asked of the search engine, per keyword
-# Perceptual hashes and colours are compared in Python, so only over a capped window: the
-# newest for-sale work, plus work whose hash starts the same (found through the hash index).
-CANDIDATE_WINDOW = 500
-PREFIX_DIGITS = 4
-PREFIX_MATCHES = 100
-NEAR_HASH_DISTANCE = 10  # of 64 bits; copies score ≤ 6, unrelated photos about 32
-# media.colour merges colours closer than this into one, so closer counts as the same colour.
-SAME_COLOUR_DISTANCE = 24.0
 
 
-def _for_sale() -> list[Any]:
-    return [Asset.status == "published", Asset.withdrawn_at.is_(None)]
+def _for_sale_in_order(ids: list[int], limit: int) -> list[Asset]:
+    if not ids:
+        return []
+    found = {
+        a.id: a
+        for a in db.session.execute(
+            sa.select(Asset).where(Asset.id.in_(ids), *for_sale())
+        ).scalars()
+    }
+    return [found[i] for i in ids if i in found][:limit]
 
 
 def more_from_artist(asset: Asset, limit: int = RELATED_LIMIT) -> list[Asset]:
     """Up to ``limit`` other for-sale works of the asset's member, newest first."""
+    row = stored(asset.id)
+    if row is not None and limit <= RELATED_LIMIT:
+        return _for_sale_in_order(list(row.artist_ids), limit)
     return list(
         db.session.execute(
             sa.select(Asset)
-            .where(Asset.member_id == asset.member_id, Asset.id != asset.id, *_for_sale())
+            .where(Asset.member_id == asset.member_id, Asset.id != asset.id, *for_sale())
             .order_by(Asset.published_at.desc(), Asset.id.desc())
             .limit(limit)
         ).scalars()
@@ -47,103 +44,11 @@ def more_from_artist(asset: Asset, limit: int = RELATED_LIMIT) -> list[Asset]:
 
 
 def similar(asset: Asset, limit: int = RELATED_LIMIT) -> list[Asset]:
-    """Up to ``limit`` other for-sale works like this one, most alike first.
+    """Up to ``limit`` other for-sale works like this one, most alike first, as last prepared.
 
-    Near perceptual hashes come first (the same scene, recomposed or re-edited), then work
-    sharing the most of the asset's first keywords, then work of the same dominant colour.
+    Empty until a worker has prepared the asset's lists; at most ``SIMILAR_KEPT`` are kept.
     """
-    window = _candidate_window(asset)
-    chosen: list[int] = []
-    for ids in (
-        _near_hash_ids(asset, window),
-        _keyword_ids(asset),
-        _same_colour_ids(asset, window),
-    ):
-        for asset_id in ids:
-            if len(chosen) < limit and asset_id != asset.id and asset_id not in chosen:
-                chosen.append(asset_id)
-    if not chosen:
+    row = stored(asset.id)
+    if row is None:
         return []
-    found = {
-        a.id: a
-        for a in db.session.execute(
-            sa.select(Asset).where(Asset.id.in_(chosen), *_for_sale())
-        ).scalars()
-    }
-    return [found[i] for i in chosen if i in found]
-
-
-def _candidate_window(asset: Asset) -> list[tuple[int, str | None, list[str]]]:
-    columns = (Asset.id, Asset.phash, Asset.dominant_colours)
-    others = [Asset.id != asset.id, *_for_sale()]
-    rows = list(
-        db.session.execute(
-            sa.select(*columns).where(*others).order_by(Asset.id.desc()).limit(CANDIDATE_WINDOW)
-        )
-    )
-    if asset.phash:
-        prefix = asset.phash[:PREFIX_DIGITS]
-        # A range rather than LIKE, so that SQLite uses the index too; "g" sorts after any
-        # hex digit, so the range holds exactly the hashes that start with the prefix.
-        rows += db.session.execute(
-            sa.select(*columns)
-            .where(*others, Asset.phash >= prefix, Asset.phash < prefix + "g")
-            .limit(PREFIX_MATCHES)
-        )
-    return [(i, phash, list(colours or [])) for i, phash, colours in rows]
-
-
-def _near_hash_ids(asset: Asset, window: list[tuple[int, str | None, list[str]]]) -> list[int]:
-    if not asset.phash:
-        return []
-    distances: dict[int, int] = {}
-    for asset_id, phash, _ in window:
-        if not phash:
-            continue
-        try:
-            distance = hamming_distance(asset.phash, phash)
-        except ValueError:  # a malformed stored hash says nothing about likeness
-            continue
-        if distance <= NEAR_HASH_DISTANCE:
-            distances[asset_id] = distance
-    return sorted(distances, key=lambda i: (distances[i], -i))
-
-
-def _keyword_ids(asset: Asset) -> list[int]:
-    """Work matching any of the first keywords, those matching more of them first."""
-    session = db.session()
-    engine = engine_for(session)
-    matched: dict[int, int] = {}
-    best_place: dict[int, int] = {}
-    for keyword in asset.keywords[:KEYWORDS_USED]:
-        # Quoted, so that a keyword of several words matches as the phrase it is.
-        query = parse('"' + keyword.replace('"', " ") + '"')
-        if query.is_empty:
-            continue
-        found = engine.search(session, SearchFilters(query=query), 1, KEYWORD_MATCHES)
-        for place, asset_id in enumerate(found.ids):
-            matched[asset_id] = matched.get(asset_id, 0) + 1
-            best_place[asset_id] = min(best_place.get(asset_id, place), place)
-    return sorted(matched, key=lambda i: (-matched[i], best_place[i], -i))
-
-
-def _rgb(colour: str) -> tuple[int, int, int] | None:
-    digits = colour.strip().lstrip("#")
-    if len(digits) != 6:
-        return None
-    try:
-        return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
-    except ValueError:
-        return None
-
-
-def _same_colour_ids(asset: Asset, window: list[tuple[int, str | None, list[str]]]) -> list[int]:
-    main = _rgb(asset.dominant_colours[0]) if asset.dominant_colours else None
-    if main is None:
-        return []
-    distances: dict[int, float] = {}
-    for asset_id, _, colours in window:
-        other = _rgb(colours[0]) if colours else None
-        if other is not None and math.dist(main, other) < SAME_COLOUR_DISTANCE:
-            distances[asset_id] = math.dist(main, other)
-    return sorted(distances, key=lambda i: (distances[i], -i))
+    return _for_sale_in_order(list(row.similar_ids), limit)
