@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
+from flask_login import current_user
+
+from marketplace.orders.services import cart_count
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -27,10 +30,38 @@ def format_bytes(size: int | None) -> str:
     return f"{size} bytes"
 
 
+def pluralise(count: int | None, singular: str, plural: str | None = None) -> str:
+    """``"1 member"``, ``"2 members"``, ``"0 members"``: the count with the noun that fits it.
+
+    Thousands get separators (``"1,204 members"``); irregular nouns pass their plural
+    (``pluralise(n, "person", "people")``).
+    """
+    number = count or 0
+    noun = singular if number == 1 else (plural or f"{singular}s")
+    return f"{number:,} {noun}"
+
+
+def has_endpoint(name: str) -> bool:
+    """True when the app has a view by that name, so a template can link to a page that a
+    feature may not have yet without a BuildError."""
+    return name in current_app.view_functions
+
+
+def header_cart_count() -> int:
+    """The signed-in person's cart lines, for the header's cart link; 0 for anyone else."""
+    if not current_user.is_authenticated:
+        return 0
+    return cart_count(current_user)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_bytes, "filesize")
+    app.add_template_filter(pluralise, "pluralise")
+    app.add_template_global(pluralise, "pluralise")
+    app.add_template_global(has_endpoint, "has_endpoint")
+    app.add_template_global(header_cart_count, "header_cart_count")
 
     @app.context_processor
     def co_op_context() -> dict[str, Any]:
