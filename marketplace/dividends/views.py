@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,7 +19,16 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from marketplace.dividends import core, paying, redemptions, schemas, services, statements
+from marketplace.admin.services import admin_count
+from marketplace.dividends import (
+    core,
+    paying,
+    periods,
+    redemptions,
+    schemas,
+    services,
+    statements,
+)
 from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger.core import format_cents
@@ -60,39 +68,65 @@ def _cents_from_form(raw: str) -> int:
     return int(cents)
 
 
-@bp.get("/")
-def runs() -> str:
+def _runs_page(form_values: dict[str, Any] | None = None, error: str | None = None) -> str:
+    """The runs and the draft form: its values as the admin sent them, or the suggested period."""
     session = db.session()
-    year_end = date(date.today().year - 1, 12, 31)
+    suggested = periods.suggest_period(session)
+    defaults: dict[str, Any] = {
+        "period_start": suggested.start.isoformat(),
+        "period_end": suggested.end.isoformat(),
+        "close_books_now": suggested.close_books_now,
+        "operating_costs": "0.00",
+        "operating_costs_note": "",
+        "reserve_pct": "10",
+        "cash_pct": "20",
+    }
     return render_template(
         "dividends/runs.html",
         runs=services.list_runs(session),
         banner=services.deadline_banner(session),
-        defaults={
-            "period_start": date(year_end.year, 1, 1).isoformat(),
-            "period_end": year_end.isoformat(),
-            "reserve_pct": "10",
-            "cash_pct": "20",
-        },
+        suggested=suggested,
+        admin_count=admin_count(),
+        defaults={**defaults, **(form_values or {})},
+        error=error,
     )
 
 
+@bp.get("/")
+def runs() -> str:
+    return _runs_page()
+
+
 @bp.post("/")
-def open_run() -> BaseResponse:
+def open_run() -> BaseResponse | tuple[str, int]:
     form = request.form
+    sent: dict[str, Any] = {
+        name: form.get(name, "")
+        for name in (
+            "period_start",
+            "period_end",
+            "operating_costs",
+            "operating_costs_note",
+            "reserve_pct",
+            "cash_pct",
+        )
+    }
+    sent["close_books_now"] = form.get("close_books_now") == "1"
     try:
         body: dict[str, Any] = {
-            "period_start": form.get("period_start", ""),
-            "period_end": form.get("period_end", ""),
-            "operating_costs_cents": _cents_from_form(form.get("operating_costs", "")),
-            "operating_costs_note": form.get("operating_costs_note", ""),
-            "reserve_pct": form.get("reserve_pct", "").strip(),
-            "cash_pct": form.get("cash_pct", "").strip() or "20",
+            "period_start": sent["period_start"],
+            "period_end": sent["period_end"],
+            "operating_costs_cents": _cents_from_form(sent["operating_costs"]),
+            "operating_costs_note": sent["operating_costs_note"],
+            "reserve_pct": sent["reserve_pct"].strip(),
+            "cash_pct": sent["cash_pct"].strip() or "20",
         }
-        run = services.draft_run(current_user, schemas.run_request(body))
+        run_request = schemas.run_request(body)
+        periods.refuse_open_period(run_request.period_end, sent["close_books_now"])
+        run = services.draft_run(current_user, run_request)
     except AppError as error:
-        flash(error.message, "error")
-        return redirect(url_for("dividends_admin.runs"))
+        # The form again, as sent, with the reason: nothing typed is lost.
+        return _runs_page(sent, error.message), error.status
     flash(f"Dividend run {run.id} drafted: another admin must approve it.", "success")
     return redirect(url_for("dividends_admin.run", run_id=run.id))
 

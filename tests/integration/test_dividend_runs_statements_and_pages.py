@@ -89,6 +89,7 @@ def test_admin_pages_draft_approve_and_pay(coop: Coop, auth: AuthActions) -> Non
         {
             "period_start": (coop.today - timedelta(days=30)).isoformat(),
             "period_end": coop.today.isoformat(),
+            "close_books_now": "1",
             "operating_costs": "10.00",
             "operating_costs_note": "Hosting",
             "reserve_pct": "10",
