@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, stream_with_context
 
 from marketplace.api_support import api_blueprint, api_user, json_body, rfc3339, token_required
-from marketplace.dividends import core, paying, redemptions, schemas, services, statements
+from marketplace.dividends import core, paying, periods, redemptions, schemas, services, statements
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.whole_numbers import parse_whole_number
@@ -25,7 +25,10 @@ def _run_json(run_id: int) -> dict[str, Any]:
 @token_required("admin")
 def draft_run() -> tuple[dict[str, Any], int]:
     """A draft from the ledger: nothing is posted until a second admin approves it."""
-    run = services.draft_run(api_user(), schemas.run_request(json_body()))
+    body = json_body()
+    run_request = schemas.run_request(body)
+    periods.refuse_open_period(run_request.period_end, body.get("close_books_now"))
+    run = services.draft_run(api_user(), run_request)
     return _run_json(run.id), 201
 
 
