@@ -14,10 +14,12 @@ from werkzeug.wsgi import wrap_file
 
 from marketplace.assets import media_links, services
 from marketplace.assets.models import Asset
+from marketplace.assets.studio_views import add_studio_routes
 from marketplace.extensions import db
 from marketplace.storage import get_storage
 
 bp = Blueprint("assets", __name__)
+add_studio_routes(bp)
 MEDIA_NAMES = {"thumbnail": "image/jpeg", "preview": None, "poster": "image/jpeg"}
 
 

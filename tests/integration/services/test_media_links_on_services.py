@@ -66,7 +66,7 @@ def test_a_pending_uploads_signed_previews_over_http_from_s3(
     photo = media_files.make_jpeg(tmp_path / "cove.jpg", 2400, 1800, gps=True)
     created = upload(client, member, photo)
     assert created.status_code == 202
-    assert wait_for_status(client, member, created.get_json()["id"])["status"] == "pending_review"
+    assert wait_for_status(client, member, created.get_json()["id"])["status"] == "draft"
 
     with _get(f"{served}/api/v1/assets/{created.get_json()['id']}", member) as answer:
         asset = json.load(answer)

@@ -15,6 +15,7 @@ from PIL import Image
 from tests.fixtures import media_files
 from tests.fixtures.factories import Factory, unique_email
 from tests.fixtures.services import ServicesEnv
+from tests.fixtures.uploads import submit
 from tests.fixtures.video_files import make_h264_mp4
 from tests.fixtures.web import api_token
 
@@ -66,7 +67,7 @@ def test_photo_and_video_through_the_worker_on_s3(
     assert created.status_code == 202
     assert created.get_json()["status"] == "processing"
     asset = wait_for_status(client, member, created.get_json()["id"])
-    assert asset["status"] == "pending_review", asset
+    assert asset["status"] == "draft", asset
     assert (asset["width"], asset["height"]) == (1600, 1200)
 
     stored = objects(services_env)
@@ -74,6 +75,7 @@ def test_photo_and_video_through_the_worker_on_s3(
     # Other services tests store their uploads under the same prefix: count this asset's.
     assert sum(f"/derived/assets/{asset['id']}/" in key for key in stored) == 2
 
+    assert submit(client, member, asset["id"])["status"] == "pending_review"
     reviewed = client.post(
         f"/api/v1/admin/assets/{asset['id']}/review", headers=admin, json={"decision": "approve"}
     )
@@ -88,7 +90,7 @@ def test_photo_and_video_through_the_worker_on_s3(
     video = upload(client, member, clip)
     assert video.status_code == 202
     processed = wait_for_status(client, member, video.get_json()["id"])
-    assert processed["status"] == "pending_review", processed
+    assert processed["status"] == "draft", processed
     assert processed["kind"] == "video"
 
 
@@ -103,4 +105,4 @@ def test_a_file_that_fails_in_the_worker_does_not_wedge_it(
     assert broken.status_code == 202
     assert wait_for_status(client, member, broken.get_json()["id"])["status"] == "failed"
     fine = upload(client, member, media_files.make_jpeg(tmp_path / "ok.jpg", 1200, 900))
-    assert wait_for_status(client, member, fine.get_json()["id"])["status"] == "pending_review"
+    assert wait_for_status(client, member, fine.get_json()["id"])["status"] == "draft"

@@ -195,6 +195,7 @@ def _seed(base_url: str, env: dict[str, str]) -> Stack:
     while _api(base_url, "GET", f"/assets/{asset_id}", member)["status"] == "processing":
         assert time.monotonic() < deadline, "the worker did not process the photo"
         time.sleep(0.3)
+    _api(base_url, "POST", f"/assets/{asset_id}/submit", member)
     _api(base_url, "POST", f"/admin/assets/{asset_id}/review", admin, json={"decision": "approve"})
     lightbox = _api(base_url, "POST", "/lightboxes", buyer, json={"name": "Harbours"})
     _api(
