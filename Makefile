@@ -8,7 +8,7 @@ export MARKETPLACE_PORT ?= 5000
 export MARKETPLACE_STRIPE_PORT ?= 8420
 
 .DEFAULT_GOAL := help
-.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool lock clean-demo
+.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ install-test: $(VENV)/.installed-test ## Install the app and the test tools
 migrate: install ## Bring the database up to date
 	$(FLASK) db upgrade
 
-seed: migrate ## Add the demo data (keeps what is there)
+seed: migrate demo-photos ## Add the demo data (keeps what is there)
 	$(FLASK) demo seed
 
 demo: seed ## Install, migrate, seed, then run Redis (from its wheel), web, workers, beat and the Stripe emulator
@@ -43,6 +43,13 @@ demo: seed ## Install, migrate, seed, then run Redis (from its wheel), web, work
 	@echo "  (Stripe emulator on http://127.0.0.1:$(MARKETPLACE_STRIPE_PORT); press Ctrl-C to stop everything)"
 	@echo
 	@$(BIN)/python -m marketplace.demo_runner
+
+demo-photos: ## Install Debian's Lomiri wallpapers, the demo's photographs (CC BY, BY-SA, CC0), when missing
+	@test -f /usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg -a -f /usr/share/backgrounds/life_by_Aitzol_Berasategi.jpg || \
+	  [ -n "$$MARKETPLACE_DEMO_PHOTO_DIR" ] || { \
+	  echo "Installing the demo's photographs (lomiri-wallpapers-16.04 and -20.04)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 >/dev/null; }
 
 browser: ## Install Debian's Chromium for the browser tests, when missing
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -72,10 +79,10 @@ lint: install-test ## ruff (lint, format check) and the import contracts of pypr
 typecheck: install-test ## mypy on marketplace/ and workers/
 	$(BIN)/mypy
 
-pytest: install-test browser axe nginx exiftool ## The whole pytest suite (fast, services and browser tiers)
+pytest: install-test browser axe nginx exiftool demo-photos ## The whole pytest suite (fast, services and browser tiers)
 	$(BIN)/pytest
 
-fast: install-test exiftool ## Only the fast tier (SQLite, no servers, no browser)
+fast: install-test exiftool demo-photos ## Only the fast tier (SQLite, no servers, no browser)
 	$(BIN)/pytest -m "not services and not e2e"
 
 test: lint typecheck pytest ## Everything CI runs: ruff, mypy and every test
