@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.assets import asset_page, services, uploads
+from marketplace.assets import asset_page, drafts, services, uploads
 from marketplace.assets.forms import AssetDetailsForm, ReleaseForm
 from marketplace.assets.schemas import media_url
 from marketplace.errors import AppError, error_response
@@ -27,14 +28,25 @@ def _status_json(asset: Any) -> dict[str, Any]:
         "failure_reason": asset.failure_reason or None,
         "thumbnail_url": media_url(asset, "thumbnail"),
         "edit_url": url_for("portfolio.edit", asset_id=asset.id),
+        "describe_url": url_for("assets.studio_drafts", _anchor=f"draft-{asset.id}"),
     }
 
 
 @bp.get("/upload")
 @role_required("member")
 def upload_page() -> str:
+    """The upload page states the limits (from config) before anyone picks a file."""
+    config = uploads.current_app.config
+    min_pixels = config["PHOTO_MIN_PIXELS"]
+    # An example size at the minimum, in the 3:2 shape of most cameras.
+    example_width = math.ceil(math.sqrt(min_pixels * 1.5))
     return render_template(
-        "assets/upload.html", max_bytes=uploads.current_app.config["MAX_UPLOAD_BYTES"]
+        "assets/upload.html",
+        max_bytes=config["MAX_UPLOAD_BYTES"],
+        min_megapixels=min_pixels / 1_000_000,
+        min_example=(example_width, math.ceil(min_pixels / example_width)),
+        video_max_minutes=config["VIDEO_MAX_SECONDS"] // 60,
+        drafts_waiting=len(drafts.drafts_of(current_user)),
     )
 
 

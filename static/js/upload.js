@@ -6,7 +6,7 @@
  *  - files over data-max-bytes are refused here, before sending anything
  *  - each file is POSTed on its own (two at a time) to data-upload-url with XMLHttpRequest, so
  *    xhr.upload.onprogress drives a real progress bar; CSRF token from <meta name="csrf-token">
- *  - the answer is {id, title, status, failure_reason, thumbnail_url, edit_url} (202) or
+ *  - the answer is {id, title, status, failure_reason, thumbnail_url, edit_url, describe_url} (202) or
  *    {"error": {"code", "message"}}; errors are shown on that file's row and the queue goes on
  *  - rows still "processing" are polled from data-status-url?ids=1,2 every 2 s until none is left
  */
@@ -23,6 +23,7 @@
     uploading: { label: "Uploading", kind: "info" },
     checking: { label: "Checking the file", kind: "info" },
     processing: { label: "Processing", kind: "info" },
+    draft: { label: "Draft: describe it", kind: "neutral" },
     pending_review: { label: "Waiting for review", kind: "warning" },
     published: { label: "Published", kind: "success" },
     rejected: { label: "Rejected", kind: "danger" },
@@ -33,7 +34,8 @@
   var NOTES = {
     checking: "Uploaded. Checking that it is a photo or video we can use…",
     processing: "Uploaded. We are making the watermarked preview and reading the camera details.",
-    pending_review: "Ready for details. Once you have added them, a curator reviews it.",
+    draft: "Ready. Give it a title and keywords, then send it to the curators.",
+    pending_review: "Sent to the curators, who review it before it goes on sale.",
     published: "On sale in the catalogue.",
     rejected: "A curator did not accept it. Their reason is on its page."
   };
@@ -315,7 +317,7 @@
     row.figures.textContent = formatSize(sent) + " of " + formatSize(size) + " · " + percent + "%";
   };
 
-  /* A status from the server: {id, title, status, failure_reason, thumbnail_url, edit_url}. */
+  /* A status from the server: {id, title, status, failure_reason, thumbnail_url, edit_url, describe_url}. */
   Uploader.prototype.applyStatus = function (row, data) {
     row.id = data.id;
     this.setState(row, data.status);
@@ -335,9 +337,11 @@
       img.src = data.thumbnail_url;
     }
 
-    if (data.edit_url) {
-      row.editLink.href = data.edit_url;
-      row.editLink.setAttribute("aria-label", "Add title, keywords and releases to " + (data.title || row.file.name));
+    var link = data.status === "draft" ? data.describe_url : data.edit_url;
+    if (link) {
+      row.editLink.href = link;
+      row.editLink.textContent = data.status === "draft" ? "Describe it and send it for review" : "See its details";
+      row.editLink.setAttribute("aria-label", row.editLink.textContent + ": " + (data.title || row.file.name));
       row.actions.hidden = false;
     }
 

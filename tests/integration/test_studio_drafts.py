@@ -46,9 +46,7 @@ def test_a_draft_is_sent_only_when_complete_and_only_then_reaches_the_curators(
     assert "title of its own" in error["message"]
     assert "at least 3 keywords (it has 1)" in error["message"]
 
-    client.patch(
-        f"/api/v1/assets/{asset_id}", headers=member, json={"title": "Harbour at dawn"}
-    )
+    client.patch(f"/api/v1/assets/{asset_id}", headers=member, json={"title": "Harbour at dawn"})
     still = client.post(f"/api/v1/assets/{asset_id}/submit", headers=member).get_json()["error"]
     assert set(still["fields"]) == {"keywords"}
 
@@ -78,7 +76,9 @@ def test_a_draft_is_sent_only_when_complete_and_only_then_reaches_the_curators(
 
 def _draft_cards(page: str) -> dict[str, str]:
     """Each draft card's HTML by asset id."""
-    cards = re.findall(r'<li class="draft-card[^"]*" data-draft="(\d+)">(.*?)</li>', page, re.S)
+    cards = re.findall(
+        r'<li class="draft-card[^"]*" id="draft-\d+" data-draft="(\d+)">(.*?)</li>', page, re.S
+    )
     return dict(cards)
 
 
@@ -106,9 +106,10 @@ def test_bulk_describe_applies_keywords_to_many_offers_the_files_own_words_and_s
     page = client.get("/studio/drafts").get_data(as_text=True)
     cards = _draft_cards(page)
     assert set(cards) == {str(i) for i in ids}
-    assert "From the file: “<span data-suggested>Fishing boats at first light</span>”" in cards[
-        str(ids[0])
-    ]
+    assert (
+        "From the file: “<span data-suggested>Fishing boats at first light</span>”"
+        in cards[str(ids[0])]
+    )
     assert "boats, harbour" in cards[str(ids[0])]
     assert "From the file" not in cards[str(ids[1])]
 
@@ -201,3 +202,18 @@ def test_a_release_applied_to_the_selection_is_attached_to_each_work(
         asset = client.get(f"/api/v1/assets/{asset_id}", headers=member).get_json()
         assert [r["filename"] for r in asset["releases"]] == ["signed-release.jpg"]
         assert asset["editorial_only"] is False
+
+
+def test_the_upload_page_states_the_limits_from_config_before_a_file_is_chosen(
+    app: Flask, client: FlaskClient, member: dict[str, str]
+) -> None:
+    app.config.update(
+        PHOTO_MIN_PIXELS=6_000_000, MAX_UPLOAD_BYTES=2 * 1024**3, VIDEO_MAX_SECONDS=600
+    )
+    AuthActions(client).login("artist@example.org")
+    page = client.get("/upload").get_data(as_text=True)
+    limits = page[page.index("data-upload-limits") : page.index("data-dropzone")]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", limits))
+    assert "JPEG, PNG, TIFF, WebP or HEIC, at least 6 megapixels (for example 3,000 × 2,000" in text
+    assert "MP4, MOV, MKV, WebM or AVI, up to 10 minutes" in text
+    assert "Size: up to 2.0 GB per file." in text
