@@ -1,6 +1,6 @@
 /* Co-op Stock — progressive enhancement only. The site works without this file.
  *
- *  - mobile navigation toggle ([data-nav-toggle] controls the element named by aria-controls)
+ *  - header menus (details[data-menu]): one open at a time, closed by Escape or a click elsewhere
  *  - confirm() before submitting form[data-confirm] or clicking button[data-confirm]
  *  - dismiss buttons on flash messages ([data-dismiss="flash"])
  */
@@ -11,34 +11,33 @@
   root.classList.remove("no-js");
   root.classList.add("js");
 
-  /* ---- Navigation toggle ---- */
-  function setupNavToggle(toggle) {
-    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
-    if (!nav) return;
-
-    function setOpen(open) {
-      toggle.setAttribute("aria-expanded", open ? "true" : "false");
-      nav.classList.toggle("is-open", open);
-    }
-
-    toggle.addEventListener("click", function () {
-      setOpen(toggle.getAttribute("aria-expanded") !== "true");
-    });
-
-    document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
-        setOpen(false);
-        toggle.focus();
+  /* ---- Header menus (details[data-menu]) ---- */
+  // A <details> opens and closes by itself; this adds what a menu is expected to do:
+  // one open at a time, closed by a click elsewhere or by Escape (focus back on its button).
+  function setupMenus() {
+    var menus = document.querySelectorAll("details[data-menu]");
+    function closeAll(except) {
+      for (var i = 0; i < menus.length; i++) {
+        if (menus[i] !== except) menus[i].open = false;
       }
+    }
+    for (var i = 0; i < menus.length; i++) {
+      menus[i].addEventListener("toggle", function (event) {
+        if (event.target.open) closeAll(event.target);
+      });
+    }
+    document.addEventListener("click", function (event) {
+      var inside = event.target.closest("details[data-menu]");
+      closeAll(inside);
     });
-
-    // Going back to a wide screen: forget the open state so it doesn't linger.
-    var wide = window.matchMedia("(min-width: 56rem)");
-    var onChange = function (event) {
-      if (event.matches) setOpen(false);
-    };
-    if (wide.addEventListener) wide.addEventListener("change", onChange);
-    else if (wide.addListener) wide.addListener(onChange);
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      var open = document.querySelector("details[data-menu][open]");
+      if (!open) return;
+      open.open = false;
+      var summary = open.querySelector("summary");
+      if (summary) summary.focus();
+    });
   }
 
   /* ---- Confirmation before destructive actions ---- */
@@ -84,8 +83,7 @@
   }
 
   function init() {
-    var toggles = document.querySelectorAll("[data-nav-toggle]");
-    for (var i = 0; i < toggles.length; i++) setupNavToggle(toggles[i]);
+    setupMenus();
     setupConfirm();
     setupFlashes();
   }

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.e2e.navigation import open_account_menu
+from tests.e2e.navigation import sign_out as sign_out_of
 from tests.fixtures.factories import Factory
 from tests.fixtures.governance import end_vote
 from tests.fixtures.web import TEST_PASSWORD
@@ -34,13 +36,13 @@ def test_propose_support_vote_and_see_the_result(
         page.get_by_label("Email").fill(f"{name}@example.org")
         page.locator("#password").fill(TEST_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        expect(page.locator(".account-menu > summary")).to_be_visible()
 
     def sign_out() -> None:
-        page.get_by_role("button", name="Sign out").click()
+        sign_out_of(page)
 
     sign_in("ana")
-    page.get_by_role("link", name="Governance").first.click()
+    open_account_menu(page).get_by_role("link", name="Governance").click()
     page.get_by_role("link", name="New proposal").click()
     page.get_by_label("Title").fill("Fund a shared video kit")
     page.get_by_label("What do you propose, and why?").fill(

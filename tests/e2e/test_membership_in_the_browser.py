@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.navigation import open_account_menu, sign_out
 from tests.fixtures.factories import STATEMENT, Factory, jpeg_bytes
 from tests.fixtures.web import TEST_PASSWORD
 
@@ -31,7 +32,7 @@ def test_sign_up_apply_and_be_approved(
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_text("Your account is ready")).to_be_visible()
 
-    page.get_by_role("link", name="Become a member").first.click()
+    open_account_menu(page).get_by_role("link", name="Become a member").click()
     page.get_by_label("Artist statement").fill(STATEMENT)
     page.get_by_label("Portfolio link").fill("https://example.org/noor")
     page.get_by_label("Sample images").set_input_files(str(sample))
@@ -42,7 +43,7 @@ def test_sign_up_apply_and_be_approved(
     expect(page.locator("img[src*='/samples/']")).to_have_count(1)
     page.screenshot(path=str(tmp_path / "application.png"))
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_label("Email").fill("curator@example.org")
     page.locator("#password").fill(TEST_PASSWORD)

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from PIL import Image
 
+from tests.e2e.navigation import sign_out
 from tests.fixtures import media_files
 from tests.fixtures.factories import Factory
 from tests.fixtures.web import TEST_PASSWORD
@@ -68,7 +69,7 @@ def test_upload_watch_progress_publish_and_check_the_preview(
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
     )
     expect(page.locator("[data-status]").first).to_have_text("Waiting for review", timeout=30_000)
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
 
     sign_in(page, live_server, "curator@example.org")
     page.goto(f"{live_server}/admin/assets/")
@@ -79,7 +80,7 @@ def test_upload_watch_progress_publish_and_check_the_preview(
     expect(page.get_by_text("was published")).to_be_visible()
 
     # Read the public preview's bytes back, as any visitor would get them.
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     page.goto(f"{live_server}/assets/1")
     preview_src = page.locator("img[src*='/media/preview']").first.get_attribute("src")
     assert preview_src
