@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from marketplace.assets.models import Asset, parse_hex_colour
-from marketplace.catalogue import vocabulary
+from marketplace.catalogue import related, vocabulary
 from marketplace.catalogue.engines import SearchFilters, engine_for
+from marketplace.catalogue.models import SearchTerm
 from marketplace.catalogue.query import parse
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.licensing import services as licensing
+from marketplace.lightboxes.models import LightboxItem
+from marketplace.pricing import price_list
 from marketplace.whole_numbers import parse_whole_number
 
 KINDS = ("photo", "video")
@@ -115,4 +121,105 @@ def search(filters: SearchFilters, page: int, per_page: int) -> SearchResults:
         per_page=per_page,
         did_you_mean=vocabulary.did_you_mean(filters.query) if few else None,
         broader=vocabulary.broader_searches(filters) if few and found.total == 0 else [],
+    )
+
+
+POPULAR_SEARCHES_TTL_SECONDS = 300.0
+_POPULAR_KEY = "catalogue_popular_searches"
+
+
+def popular_searches(limit: int = 8) -> list[str]:
+    """The catalogue's most used keywords, most used first, for "suggested searches".
+
+    Read from the vocabulary (rebuilt by a periodic task, so it can lag by as much): the table
+    has no index on the counts, so the answer is kept in this process for a few minutes rather
+    than sorted on every home page and empty search.
+    """
+    cached = current_app.extensions.get(_POPULAR_KEY)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now and len(cached[1]) >= limit:
+        return list(cached[1][:limit])
+    terms = list(
+        db.session.execute(
+            sa.select(SearchTerm.term)
+            .order_by(SearchTerm.documents.desc(), SearchTerm.term)
+            .limit(max(limit, 12))
+        ).scalars()
+    )
+    current_app.extensions[_POPULAR_KEY] = (now + POPULAR_SEARCHES_TTL_SECONDS, terms)
+    return terms[:limit]
+
+
+def kind_counts(filters: SearchFilters, results: SearchResults) -> dict[str, int] | None:
+    """How many photos and how many videos match the search apart from its kind filter.
+
+    One more query of the engine (a count, one id), and only when the counts are exact: past
+    the engine's cap a count would be a guess. None when not known.
+    """
+    if not results.total_exact:
+        return None
+    session = db.session()
+    engine = engine_for(session)
+    if filters.kind is None:
+        videos = engine.search(session, replace(filters, kind="video"), 1, 1)
+        if not videos.total_exact:
+            return None
+        return {"photo": results.total - videos.total, "video": videos.total}
+    other = "video" if filters.kind == "photo" else "photo"
+    found = engine.search(session, replace(filters, kind=other), 1, 1)
+    if not found.total_exact:
+        return None
+    return {filters.kind: results.total, other: found.total}
+
+
+def cheapest_prices(assets: list[Asset], currency: str) -> dict[int, int]:
+    """Asset id -> the lowest price it is sold at today (its smallest size, cheapest licence).
+
+    One query for the current licence terms, then the price table in Python: never a query
+    per asset.
+    """
+    if not assets:
+        return {}
+    surcharges = licensing.surcharges(db.session())
+    cheapest: dict[int, int] = {}
+    for asset in assets:
+        prices = price_list(asset.kind, asset.width, asset.height, currency, surcharges)
+        if prices:
+            cheapest[asset.id] = min(price.amount_cents for price in prices)
+    return cheapest
+
+
+def anything_for_sale() -> bool:
+    """Whether the catalogue has any work on sale at all (one indexed LIMIT 1)."""
+    return bool(search(SearchFilters(sort="newest"), 1, 1).total)
+
+
+def similar_to(asset_id: int, limit: int) -> tuple[Asset, list[Asset]] | None:
+    """Work like a for-sale asset, or None when it is not on sale.
+
+    The similar work a worker prepared for the asset page (``related.similar``); until it has,
+    the newest work sharing the asset's first keyword, so that "Similar" never shows nothing
+    while there is work like it.
+    """
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or not asset.for_sale:
+        return None
+    similar = related.similar(asset, limit=limit)
+    if not similar and asset.keywords:
+        filters = SearchFilters(query=parse(asset.keywords[0]), kind=asset.kind)
+        found = search(filters, 1, limit + 1)
+        similar = [other for other in found.assets if other.id != asset.id][:limit]
+    return asset, similar
+
+
+def lightboxes_holding(lightbox_ids: list[int], asset_id: int | None) -> set[int]:
+    """Which of these lightboxes already hold the asset, in one query."""
+    if not lightbox_ids or asset_id is None:
+        return set()
+    return set(
+        db.session.execute(
+            sa.select(LightboxItem.lightbox_id).where(
+                LightboxItem.lightbox_id.in_(lightbox_ids), LightboxItem.asset_id == asset_id
+            )
+        ).scalars()
     )

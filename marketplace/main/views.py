@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 from marketplace.catalogue import services as catalogue
+from marketplace.catalogue import storefront
 from marketplace.catalogue.engines import SearchFilters
 from marketplace.membership import services as membership
 
 bp = Blueprint("main", __name__)
+NEWEST_SHOWN = 18
+POPULAR_SHOWN = 8
 
 
 @bp.get("/")
 def home() -> str:
+    newest = catalogue.search(SearchFilters(sort="newest"), 1, NEWEST_SHOWN).assets
+    cheapest = catalogue.cheapest_prices(newest, current_app.config["CURRENCY"])
     return render_template(
         "main/home.html",
         members=membership.list_members(1, 8),
-        newest=catalogue.search(SearchFilters(sort="newest"), 1, 12).assets,
+        newest=storefront.tiles(newest, cheapest),
+        popular=catalogue.popular_searches(POPULAR_SHOWN),
         classes=membership.list_member_classes(),
     )
 

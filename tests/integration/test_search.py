@@ -163,9 +163,12 @@ def test_the_search_page_keeps_every_filter_in_the_url(app: Flask, client: Flask
     html = page.get_data(as_text=True)
     assert "Harbour at dawn" in html
     assert "Harbour at night" not in html
-    assert '<option value="landscape" selected>' in html
+    assert '<input type="radio" name="orientation" value="landscape" checked>' in html
+    assert '<option value="newest" selected>' in html
     assert client.get("/search?orientation=round").status_code == 422
-    assert "Nothing found" in client.get("/search?q=zebra").get_data(as_text=True)
+    assert "No photos or videos match “zebra”" in client.get("/search?q=zebra").get_data(
+        as_text=True
+    )
 
 
 def test_colour_matches_by_distance(search_app: Flask, catalogue: Catalogue) -> None:
@@ -196,8 +199,11 @@ def test_did_you_mean_and_broader_searches(search_app: Flask, catalogue: Catalog
     ).get_json()
     assert nothing["total"] == 0
     assert nothing["broader_searches"] == ["mountain"]
+    # The page runs the corrected search, and offers the words as typed.
     page = client.get("/search?q=mountian").get_data(as_text=True)
-    assert "Did you mean" in page
+    assert "Showing results for <strong>mountain</strong>" in page
+    assert "Mountain lake" in page
+    assert 'href="/search?q=mountian&amp;as_typed=1">mountian</a>' in page
 
 
 def test_index_term_filters_follow_the_asset(search_app: Flask, catalogue: Catalogue) -> None:
