@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.e2e.looks import look_at
 from tests.fixtures.dividends import member_id, refund, sell
 from tests.fixtures.factories import Factory
 from tests.fixtures.web import TEST_PASSWORD
@@ -49,11 +50,20 @@ def test_draft_approve_and_pay_a_run_then_download_the_statement(
     today = date.today()
     start = today - timedelta(days=30)
 
-    # The first admin opens a run for the last 30 days.
+    # The first admin opens a run for the last 30 days; a period ending tomorrow is refused first.
     sign_in(page, live_server, "drafter@example.org")
     page.goto(f"{live_server}/admin/dividends/")
     page.locator("#period_start").fill(start.isoformat())
+    page.locator("#period_end").fill((today + timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Draft the run").click()
+    expect(page.get_by_role("alert")).to_contain_text("in the future")
+    page.locator("#period_start").fill(start.isoformat())
     page.locator("#period_end").fill(today.isoformat())
+    # A period ending today needs the books closed now; the page says how a second admin approves.
+    page.get_by_label("Close the books now").check()
+    expect(page.get_by_text("Another admin approves it.")).to_be_visible()
+    look_at(page, "dividend-run-form")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("#operating_costs").fill("10.00")
     page.locator("#operating_costs_note").fill("Hosting")
     page.locator("#reserve_pct").fill("10")
