@@ -92,9 +92,7 @@ _PROPOSAL_BODY = """Extended licences cost buyers more: they allow resale and un
 I propose that **80 %** of an extended licence go to the artist (today 75 %), from next year.
 
 - It rewards the work that sells for the most demanding uses.
-- The co-op's margin on extended licences stays above its processing costs.
-
-Support it if you would like the members to vote on it."""
+- The co-op's margin on extended licences stays above its processing costs."""
 _WELCOME = """Members can now propose changes, discuss them and vote: one member, one vote.
 
 See **Governance** in the menu, and the *open books* for where the money goes."""
