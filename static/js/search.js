@@ -266,9 +266,15 @@
       }
     }
 
+    function activeTile(button, on) {
+      var tile = button.closest(".jtile");
+      if (tile) tile.classList.toggle("is-active", on);
+    }
+
     function close() {
       panel.hidden = true;
       if (current) {
+        activeTile(current, false);
         current.setAttribute("aria-expanded", "false");
         current.focus();
       }
@@ -280,8 +286,12 @@
         close();
         return;
       }
-      if (current) current.setAttribute("aria-expanded", "false");
+      if (current) {
+        activeTile(current, false);
+        current.setAttribute("aria-expanded", "false");
+      }
       current = button;
+      activeTile(button, true);
       button.setAttribute("aria-expanded", "true");
       work.textContent = "“" + button.getAttribute("data-title") + "”";
       newForm.reset();

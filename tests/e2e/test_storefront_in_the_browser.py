@@ -206,7 +206,16 @@ def test_justified_results_with_filters_on_desktop_and_phone(
     expect(page.get_by_role("button", name="Filters (2)")).to_be_visible()
     look_at(page, "storefront-results-filtered", widths=("phone",))
     page.goto(f"{live_server}/search?q=harbour")
+    # No hover on a phone: each tile's actions and price are in view, ready for a tap.
+    first = page.locator(".jtile").first
+    expect(first.locator(".jtile__actions")).to_have_css("opacity", "1")
+    expect(first.locator(".jtile__price")).to_have_text("from $15.00")
     look_at(page, "storefront-results-phone", widths=("phone",))
+    # On a desktop they appear on hover.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    expect(first.locator(".jtile__actions")).to_have_css("opacity", "0")
+    first.hover()
+    expect(first.locator(".jtile__actions")).to_have_css("opacity", "1")
 
 
 def test_quick_save_to_a_lightbox_without_leaving_the_results(
@@ -232,6 +241,7 @@ def test_quick_save_to_a_lightbox_without_leaving_the_results(
     picker.get_by_role("button", name="Create and save").click()
     expect(picker.get_by_role("status")).to_have_text("Saved to “Seaside campaign”.")
     expect(tile.get_by_role("button", name="Saved “Harbour at dawn” to a lightbox")).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header then sits at the top of the shot
     look_at(page, "storefront-quick-save", widths=("desktop",))
     picker.get_by_role("button", name="Close").click()
     assert page.url == results_url
