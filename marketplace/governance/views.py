@@ -12,6 +12,7 @@ from marketplace.errors import AppError
 from marketplace.extensions import db
 from marketplace.governance import announcements, ballots, proposals, reports, votes
 from marketplace.governance.forms import CommentForm, ProposalForm, YesNoBallotForm
+from marketplace.governance.standing import standing_of
 from marketplace.governance.text import render_markdown
 from marketplace.web_support import form_status, show_error_on_form
 from marketplace.whole_numbers import parse_whole_number
@@ -36,7 +37,7 @@ def require_member_or_admin() -> None:
 
 @bp.context_processor
 def governance_helpers() -> dict[str, Any]:
-    return {"markdown": render_markdown, "result_words": RESULT_WORDS}
+    return {"markdown": render_markdown, "result_words": RESULT_WORDS, "standing_of": standing_of}
 
 
 @bp.get("")
@@ -102,6 +103,11 @@ def edit_proposal(proposal_id: int) -> str | BaseResponse | tuple[str, int]:
 def proposal(proposal_id: int) -> str:
     session = db.session()
     found = proposals.get_visible(session, current_user, proposal_id)
+    if found.vote is not None and found.vote.status != "closed":
+        # As the vote page does: a vote past its closing time is counted on this read, so the
+        # proposal's badge shows the result rather than "In a vote".
+        votes.close_if_due(found.vote.id)
+        found = proposals.get_visible(session, current_user, proposal_id)
     member = current_user.member
     return render_template(
         "governance/proposal.html",
