@@ -60,10 +60,11 @@ def add_to_cart() -> Response:
     except AppError as error:
         flash(error.message, "error")
         return redirect(request.referrer or url_for("orders.cart"))
-    flash(
-        f"Added “{line.asset.title}” ({line.licence} licence, size {line.size}) to your cart.",
-        "success",
-    )
+    # The cart's own choices change a line in place; the asset page adds one.
+    changed = request.form.get("from") == "cart" or bool(request.form.get("choice"))
+    chosen = f"“{line.asset.title}” ({line.licence} licence, size {line.size})"
+    message = f"Changed {chosen} in your cart." if changed else f"Added {chosen} to your cart."
+    flash(message, "success")
     return redirect(url_for("orders.cart"))
 
 
@@ -78,22 +79,29 @@ def remove_from_cart(asset_id: int) -> Response:
 @bp.get("/cart")
 @login_required
 def cart() -> str:
+    from marketplace.assets.asset_page import licence_kinds, licence_offers, size_choices
     from marketplace.licensing import services as licensing
 
     session = db.session()
     currency = current_app.config["CURRENCY"]
+    kinds = licence_kinds(currency)  # once for every line: the choices cost no query each
     lines: list[tuple[Any, int | None, str | None]] = []
-    options: dict[int, list[Any]] = {}
+    sizes: dict[int, list[Any]] = {}
     for line in services.cart_lines(session, current_user):
         try:
             quote = licensing.quote(session, line.asset, line.licence, line.size, currency)
             lines.append((line, quote.price_cents, None))
-            options[line.asset_id] = licensing.asset_prices(session, line.asset, currency)
+            sizes[line.asset_id] = size_choices(line.asset, kinds)
         except AppError as error:  # withdrawn since, or terms changed: say so
             lines.append((line, None, error.message))
     total = sum(price for _line, price, _error in lines if price)
     return render_template(
-        "orders/cart.html", lines=lines, total=total, currency=currency, options=options
+        "orders/cart.html",
+        lines=lines,
+        total=total,
+        currency=currency,
+        offers=licence_offers(kinds),
+        sizes=sizes,
     )
 
 

@@ -74,8 +74,8 @@ def _buy_and_download(page: Any, live: str, asset_id: int, size: str, saved_in: 
     from playwright.sync_api import expect
 
     page.goto(f"{live}/assets/{asset_id}-harbour-at-dawn")
-    page.locator("#buy-licence").select_option("standard")
-    page.locator("#buy-size").select_option(size)
+    page.locator("input[name=licence][value=standard]").check()
+    page.locator(f"input[name=size][value={size}]").check()
     page.get_by_role("button", name="Add to cart").click()
     expect(page).to_have_url(f"{live}/cart")
     expect(page.get_by_text("Harbour at dawn").first).to_be_visible()

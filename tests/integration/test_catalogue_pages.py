@@ -78,7 +78,7 @@ def test_asset_page_shows_prices_keywords_camera_and_release_status(
     page = text(client, f"/assets/{asset_id}-harbour-at-dawn")
 
     # 3000 × 2000 reaches S and M, not L (4000) or XL (6000).
-    assert re.findall(r'<th scope="row">(\w+)', page) == ["S", "M"]
+    assert re.findall(r'name="size" value="(\w+)"', page) == ["S", "M"]
     for amount in ("$15.00", "$45.00", "$115.00", "$145.00"):
         assert amount in page
     assert "$95.00" not in page
@@ -96,7 +96,7 @@ def test_asset_page_shows_prices_keywords_camera_and_release_status(
     video = catalogue.add("Waves", "sea", kind="video", size=(1920, 1080))
     change(video, preview_key="previews/v/abc123.mp4", poster_key="posters/v/def456.jpg")
     page = text(client, f"/assets/{video}-waves")
-    assert re.findall(r'<th scope="row">(\w+)', page) == ["HD"]
+    assert re.findall(r'name="size" value="(\w+)"', page) == ["HD"]
     assert "Editorial use only." not in page
     assert re.search(r'<video[^>]+poster="/assets/\d+/media/poster"', page)
     assert f'src="/assets/{video}/media/preview"' in page
