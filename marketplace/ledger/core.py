@@ -127,12 +127,18 @@ def royalty_split(price_cents: int, royalty_bps: int) -> tuple[int, int]:
     return royalty, revenue
 
 
-def estimated_fee_cents(gross_cents: int, rate_bps: int = 290, fixed_cents: int = 30) -> int:
-    """Stripe's fee when the balance transaction does not say (a percentage plus a fixed part,
-    rounded half up); nothing for a zero charge."""
+def estimated_fee_cents(gross_cents: int, *, rate_bps: int, fixed_cents: int) -> int:
+    """Stripe's fee when the balance transaction does not say: the percentage ``rate_bps`` of
+    the charge rounded half up (as card processors round) plus ``fixed_cents``, never more than
+    the charge itself (a 10-cent order pays 10 cents, not 30); nothing for a zero charge.
+
+    The one fee rule of the books: the rate and the fixed part are the caller's configuration
+    (``STRIPE_FEE_BPS``, ``STRIPE_FEE_FIXED_CENTS``), passed in.
+    """
     if gross_cents <= 0:
         return 0
-    return (gross_cents * rate_bps + WHOLE_BPS // 2) // WHOLE_BPS + fixed_cents
+    percent = (gross_cents * rate_bps + WHOLE_BPS // 2) // WHOLE_BPS
+    return min(gross_cents, percent + fixed_cents)
 
 
 @dataclass(frozen=True)

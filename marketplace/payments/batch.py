@@ -36,14 +36,14 @@ from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.background import enqueue
 from marketplace.database import unit_of_work, utcnow
-from marketplace.ledger import core
 from marketplace.ledger import services as ledger
 from marketplace.licensing.issuing import LicenceGrant, issue_many
 from marketplace.licensing.models import STANDING_STATUSES, Licence
 from marketplace.orders.models import Order, OrderItem
+from marketplace.payments import core
 from marketplace.payments.gateway import GatewayError, PaymentIntentState
 from marketplace.payments.models import StripeEvent
-from marketplace.payments.settlement import fee_cents
+from marketplace.payments.settlement import fee_rule
 from marketplace.payments.stripe_gateway import gateway
 
 log = logging.getLogger(__name__)
@@ -245,7 +245,8 @@ def _maybe_licensed(session: Session, orders: dict[int, Any], to_pay: dict[int, 
 
 
 def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Payment]) -> None:
-    """What ``settlement._mark_paid`` does for one order, for all of ``orders`` at once."""
+    """Pay all of ``orders`` at once by the rule one order is paid by (``core.settle``): their
+    columns, their sale entries, licences, the assets' sale counts and the receipts."""
     items = list(
         session.execute(
             sa.select(
@@ -265,54 +266,33 @@ def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Pa
     by_order: dict[int, list[Any]] = {order_id: [] for order_id in orders}
     for item in items:
         by_order[item.order_id].append(item)
-    now = utcnow()
-    fees = {
-        order_id: fee_cents(order.total_cents, payments[order_id].intent)
+    rule = fee_rule()
+    paid = [
+        core.settle(
+            order_id,
+            order.currency,
+            order.total_cents,
+            core.sale_items(by_order[order_id]),
+            payments[order_id].intent,
+            rule,
+        )
         for order_id, order in orders.items()
-    }
+    ]
+    now = utcnow()
+    # Bound names other than the columns' (an UPDATE keeps those for itself).
     session.execute(
         sa.update(ORDERS)
         .where(ORDERS.c.id == sa.bindparam("order_id"))
-        .values(
-            status="paid",
-            paid_at=now,
-            payment_intent_id=sa.bindparam("intent_id"),
-            payment_status="succeeded",
-            payment_error="",
-            charge_id=sa.bindparam("charge"),
-            fee_cents=sa.bindparam("fee"),
-        ),
+        .values({column: sa.bindparam(f"new_{column}") for column in core.PAID_COLUMNS}),
         [
             {
-                "order_id": order_id,
-                "intent_id": payments[order_id].intent.id,
-                "charge": payments[order_id].intent.charge_id,
-                "fee": fees[order_id],
+                "order_id": settled.order_id,
+                **{f"new_{column}": value for column, value in settled.order_values(now).items()},
             }
-            for order_id in orders
+            for settled in paid
         ],
     )
-    ledger.post_many(
-        session,
-        [
-            core.sale_entry(
-                f"order:{order_id}:paid",
-                order_id,
-                order.currency,
-                [
-                    core.SaleItem(
-                        item_id=item.id,
-                        member_id=item.member_id,
-                        price_cents=item.price_cents,
-                        royalty_bps=item.royalty_bps,
-                    )
-                    for item in by_order[order_id]
-                ],
-                fees[order_id],
-            )
-            for order_id, order in orders.items()
-        ],
-    )
+    ledger.post_many(session, [settled.sale for settled in paid])
     _issue_licences(session, orders, items)
     # One statement per asset, in id order, so that concurrent batches lock assets in the
     # same order.

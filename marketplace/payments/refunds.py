@@ -20,9 +20,9 @@ from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.mail import public_base_url, queue_email
 from marketplace.orders.models import Order, OrderItem
+from marketplace.payments import core
 from marketplace.payments.gateway import ChargeState, RefundState
 from marketplace.payments.models import Refund
-from marketplace.payments.settlement import _sale_items
 from marketplace.payments.stripe_gateway import gateway
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ def _reverse_items(
         idempotency_key=key,
         order_id=order.id,
         currency=order.currency,
-        items=_sale_items(items),
+        items=core.sale_items(items),
     )
     for item in items:
         item.status, item.refunded_at = "refunded", utcnow()

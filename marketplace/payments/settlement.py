@@ -20,9 +20,9 @@ from marketplace.assets.models import Asset
 from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.ledger import services as ledger
-from marketplace.ledger.core import SaleItem
 from marketplace.licensing import services as licensing
 from marketplace.orders.models import Order, OrderItem
+from marketplace.payments import core
 from marketplace.payments.gateway import PaymentIntentState
 from marketplace.payments.models import Refund
 from marketplace.payments.stripe_gateway import gateway
@@ -39,27 +39,10 @@ class PaymentMismatch(Exception):
     """Stripe's PaymentIntent does not match the order (amount or currency): never settle it."""
 
 
-def fee_cents(total_cents: int, intent: PaymentIntentState) -> int:
-    """Stripe's fee for a payment: from its balance transaction when Stripe gave one, else
-    estimated from the configured rate."""
-    if intent.fee_cents is not None:
-        return intent.fee_cents
+def fee_rule() -> core.FeeRule:
+    """Stripe's pricing as this app is configured, for ``core.settle``."""
     config = current_app.config
-    # Round half up, as card processors do.
-    percent = (total_cents * config["STRIPE_FEE_BPS"] + 5_000) // 10_000
-    return int(min(total_cents, percent + config["STRIPE_FEE_FIXED_CENTS"]))
-
-
-def _sale_items(items: list[OrderItem]) -> list[SaleItem]:
-    return [
-        SaleItem(
-            item_id=item.id,
-            member_id=item.member_id,
-            price_cents=item.price_cents,
-            royalty_bps=item.royalty_bps,
-        )
-        for item in items
-    ]
+    return core.FeeRule(config["STRIPE_FEE_BPS"], config["STRIPE_FEE_FIXED_CENTS"])
 
 
 def apply_payment_intent(intent: PaymentIntentState) -> Order | None:
@@ -87,21 +70,17 @@ def apply_payment_intent(intent: PaymentIntentState) -> Order | None:
 
 
 def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> None:
-    order.status = "paid"
-    order.paid_at = utcnow()
-    order.payment_intent_id = intent.id
-    order.payment_status = intent.status
-    order.payment_error = ""
-    order.charge_id = intent.charge_id
-    order.fee_cents = fee_cents(order.total_cents, intent)
-    ledger.post_sale(
-        session,
-        idempotency_key=f"order:{order.id}:paid",
-        order_id=order.id,
-        currency=order.currency,
-        items=_sale_items(order.items),
-        fee_cents=order.fee_cents,
+    paid = core.settle(
+        order.id,
+        order.currency,
+        order.total_cents,
+        core.sale_items(order.items),
+        intent,
+        fee_rule(),
     )
+    for column, value in paid.order_values(utcnow()).items():
+        setattr(order, column, value)
+    ledger.post(session, paid.sale)
     # The buyer's lock (see orders.services.pay) makes this check and the licences issued
     # below one step for this buyer: two of their orders settled at once cannot both find
     # no licence and both issue one.

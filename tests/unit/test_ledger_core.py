@@ -346,8 +346,8 @@ def test_money_formatting_and_arithmetic() -> None:
 
 
 def test_estimated_fee() -> None:
-    assert core.estimated_fee_cents(10_000) == 320
-    assert core.estimated_fee_cents(0) == 0
+    assert core.estimated_fee_cents(10_000, rate_bps=290, fixed_cents=30) == 320
+    assert core.estimated_fee_cents(0, rate_bps=290, fixed_cents=30) == 0
     assert core.estimated_fee_cents(1_500, rate_bps=140, fixed_cents=20) == 41
 
 
