@@ -1,465 +1,63 @@
-"""Patronage dividends, the pure rules: surplus, policy, allocation, cash and retained parts.
+"""Patronage dividends, the pure rules under one name: ``core.X`` names every one of them.
 
-No Flask, SQLAlchemy, Celery or stripe (the money core is pure). Money is integer cents; every
-split is ``largest_remainder_split`` from the ledger, so parts add up to the whole to the cent.
-Percentages (reserve, cash, class shares, redemptions) are taken as numbers of percent with at
-most two decimals (``12.5``, ``"12.50"``, ``Decimal("5")``) and held as integer basis points.
+No Flask, SQLAlchemy, Celery or stripe (the money core is pure). The rules live in three
+modules, read in this order, and none of them imports this one:
 
-The order of a run: ``compute_surplus`` -> ``allocate_pool`` -> ``split_cash`` per member
-(``plan_dividend_run`` does all three), then on approval ``dividend_run_entries``; payments,
-redemptions and royalty payouts have their own drafts. The drafts live in ``postings`` and the
-1099-PATR figures, revolving redemptions and Subchapter T deadline in ``subchapter_t``; both are
-re-exported here, so ``core.X`` keeps working for all of them.
+* ``allocation``: the surplus, the allocation policy, the pool's allocation, cash and retained
+  parts (``compute_surplus`` -> ``allocate_pool`` -> ``split_cash``; ``plan_dividend_run``);
+* ``postings``: the ledger drafts a run, its payments and redemptions post;
+* ``subchapter_t``: 1099-PATR figures, revolving redemptions and the payment deadline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Literal, cast, get_args
-
-from marketplace.ledger.core import (  # noqa: F401 (OPERATING_COSTS, idempotency_key: re-exported)
-    OPERATING_COSTS,
-    format_cents,
-    idempotency_key,
-    largest_remainder_split,
+from marketplace.dividends.allocation import (
+    BASES,
+    DEFAULT_POLICY,
+    MIN_CASH_BPS,
+    WHOLE_BPS,
+    Basis,
+    CashShareTooLow,
+    ClassAllocation,
+    ClassPolicy,
+    DividendError,
+    DividendPlan,
+    MemberAllocation,
+    MemberDividend,
+    MemberFacts,
+    Percent,
+    PoolAllocation,
+    Surplus,
+    SurplusInputs,
+    allocate_pool,
+    basis_weight,
+    bps_pct,
+    cash_bps,
+    compute_surplus,
+    percent_bps,
+    plan_dividend_run,
+    policy_from_data,
+    service_years,
+    split_cash,
+    validate_policy,
+    whole_cents,
 )
-
-Basis = Literal["equal", "service_years", "patronage"]
-BASES: tuple[Basis, ...] = get_args(Basis)
-Percent = int | str | Decimal | float
-
-WHOLE_BPS = 10_000
-MIN_CASH_BPS = 2_000
-
-
-class DividendError(ValueError):
-    """Input a dividend run refuses; the message is written for the admin who gave it."""
-
-
-class CashShareTooLow(DividendError):
-    """A cash share under the 20 % Subchapter T floor."""
-
-
-def _cents(value: object, name: str, *, signed: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise DividendError(f"{name} is a whole number of cents, not {value!r}")
-    if not signed and value < 0:
-        raise DividendError(f"{name} cannot be negative")
-    return value
-
-
-def percent_bps(value: Percent, name: str = "percentage") -> int:
-    """``12.5`` -> ``1250``: a percentage from 0 to 100 with at most two decimals, exactly."""
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
-        raise DividendError(f"{name} must be a number of percent, not {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise DividendError(f"{name} must be a number of percent, not {value!r}") from None
-    if not number.is_finite() or not 0 <= number <= 100:
-        raise DividendError(f"{name} must be between 0 and 100, not {value}")
-    bps = number * 100
-    if bps != bps.to_integral_value():
-        raise DividendError(f"{name} has at most two decimals, not {value}")
-    return int(bps)
-
-
-def bps_pct(bps: int) -> Decimal:
-    """``1250`` -> ``Decimal("12.5")``, ``2000`` -> ``Decimal("20")``: for showing a share."""
-    pct = Decimal(bps).scaleb(-2)
-    return pct.quantize(Decimal(1)) if pct == pct.to_integral_value() else pct.normalize()
-
-
-@dataclass(frozen=True)
-class SurplusInputs:
-    """The period's figures from the ledger (and the admin's operating costs), all >= 0.
-
-    This ledger books licence revenue net of royalties (a sale credits the member's royalty
-    straight to royalties payable), so ``royalties_cents`` is 0 for figures read from it.
-    """
-
-    revenue_cents: int
-    refunds_cents: int
-    fees_cents: int
-    royalties_cents: int
-    operating_costs_cents: int
-
-    def __post_init__(self) -> None:
-        for name in (
-            "revenue_cents",
-            "refunds_cents",
-            "fees_cents",
-            "royalties_cents",
-            "operating_costs_cents",
-        ):
-            _cents(getattr(self, name), name)
-
-    @property
-    def surplus_cents(self) -> int:
-        return (
-            self.revenue_cents
-            - self.refunds_cents
-            - self.fees_cents
-            - self.royalties_cents
-            - self.operating_costs_cents
-        )
-
-
-@dataclass(frozen=True)
-class Surplus:
-    surplus_cents: int
-    reserve_bps: int
-    reserve_cents: int
-    pool_cents: int
-    reason_if_none: str | None
-
-
-def compute_surplus(inputs: SurplusInputs, reserve_pct: Percent, currency: str = "USD") -> Surplus:
-    """The period's surplus, its reserve share and the dividend pool (surplus − reserve).
-
-    The reserve is rounded down, so a fraction of a cent stays with the members' pool rather
-    than being kept by the co-op; 0 % and 100 % are exact either way. No surplus, no pool: the
-    reason says so in words an admin can act on.
-    """
-    reserve_bps = percent_bps(reserve_pct, "The reserve share")
-    surplus = inputs.surplus_cents
-    if surplus < 0:
-        loss = format_cents(-surplus, currency)
-        return Surplus(
-            surplus, reserve_bps, 0, 0, f"The period made a loss of {loss}: no dividend pool."
-        )
-    if surplus == 0:
-        return Surplus(
-            0, reserve_bps, 0, 0, "The period broke even: no surplus, so no dividend pool."
-        )
-    reserve = surplus * reserve_bps // WHOLE_BPS
-    pool = surplus - reserve
-    reason = None
-    if pool == 0:
-        reason = (
-            f"The whole surplus of {format_cents(surplus, currency)} goes to reserves: "
-            "no dividend pool."
-        )
-    return Surplus(surplus, reserve_bps, reserve, pool, reason)
-
-
-@dataclass(frozen=True)
-class ClassPolicy:
-    """One member class's share of the pool (basis points, > 0) and how it is shared."""
-
-    code: str
-    share_bps: int
-    basis: Basis
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.code, str) or not self.code.strip() or len(self.code) > 32:
-            raise DividendError(f"a member class code is 1 to 32 characters, not {self.code!r}")
-        if isinstance(self.share_bps, bool) or not isinstance(self.share_bps, int):
-            raise DividendError(f"class {self.code}: the share is basis points")
-        if not 0 < self.share_bps <= WHOLE_BPS:
-            raise DividendError(f"class {self.code}: the share must be above 0 % and at most 100 %")
-        if self.basis not in BASES:
-            raise DividendError(
-                f"class {self.code}: the basis is one of {', '.join(BASES)}, not {self.basis!r}"
-            )
-
-    @classmethod
-    def from_pct(cls, code: str, share_pct: Percent, basis: str) -> ClassPolicy:
-        return cls(code, percent_bps(share_pct, f"The share of {code}"), cast(Basis, basis))
-
-    @property
-    def share_pct(self) -> Decimal:
-        return bps_pct(self.share_bps)
-
-
-def validate_policy(classes: Iterable[ClassPolicy]) -> tuple[ClassPolicy, ...]:
-    """The classes, in order, when their codes are unique and their shares make 100 %."""
-    policy = tuple(classes)
-    if not policy:
-        raise DividendError("an allocation policy needs at least one member class")
-    codes = [c.code for c in policy]
-    if len(set(codes)) != len(codes):
-        raise DividendError("each member class appears once in the policy")
-    total = sum(c.share_bps for c in policy)
-    if total != WHOLE_BPS:
-        raise DividendError(f"the class shares must add up to 100 %, not {bps_pct(total)} %")
-    return policy
-
-
-def policy_from_data(rows: Iterable[Mapping[str, object]]) -> tuple[ClassPolicy, ...]:
-    """A policy stored as data: ``[{"code", "share_pct", "basis"}, …]``."""
-    classes = []
-    for row in rows:
-        code, share, basis = row.get("code"), row.get("share_pct"), row.get("basis")
-        if not isinstance(code, str) or not isinstance(basis, str):
-            raise DividendError(f"a policy class needs a code and a basis: {dict(row)!r}")
-        classes.append(ClassPolicy.from_pct(code, cast(Percent, share), basis))
-    return validate_policy(classes)
-
-
-DEFAULT_POLICY: tuple[ClassPolicy, ...] = validate_policy(
-    (
-        ClassPolicy("founders", 500, "equal"),
-        ClassPolicy("staff", 500, "service_years"),
-        ClassPolicy("artists", 9_000, "patronage"),
-    )
-)
-
-
-@dataclass(frozen=True)
-class MemberFacts:
-    """What the allocation needs to know of one member for the period.
-
-    ``patronage_cents``: net licence sales of their own work in the period (sales minus
-    refunds and lost disputes); may be negative, which counts as none.
-    """
-
-    member_id: int
-    member_number: int
-    class_code: str
-    joined_on: date
-    patronage_cents: int
-
-    def __post_init__(self) -> None:
-        _cents(self.member_id, "a member id")
-        _cents(self.member_number, "a member number")
-        _cents(self.patronage_cents, "patronage", signed=True)
-        if not isinstance(self.joined_on, date):
-            raise DividendError(f"member {self.member_number}: joined_on must be a date")
-
-
-def service_years(joined_on: date, period_end: date) -> int:
-    """Completed years between joining and the period's end, plus one (the year begun)."""
-    completed = period_end.year - joined_on.year
-    if (period_end.month, period_end.day) < (joined_on.month, joined_on.day):
-        completed -= 1
-    return max(completed, 0) + 1
-
-
-def basis_weight(basis: Basis, member: MemberFacts, period_end: date) -> int:
-    """The member's weight within a class of that basis; 0 means not eligible."""
-    if member.joined_on > period_end:
-        return 0
-    if basis == "equal":
-        return 1
-    if basis == "service_years":
-        return service_years(member.joined_on, period_end)
-    return max(member.patronage_cents, 0)
-
-
-@dataclass(frozen=True)
-class MemberAllocation:
-    member_id: int
-    member_number: int
-    class_code: str
-    patronage_cents: int
-    weight: int
-    allocation_cents: int
-
-
-@dataclass(frozen=True)
-class ClassAllocation:
-    code: str
-    share_bps: int
-    basis: Basis
-    pool_cents: int
-    eligible_count: int
-
-    @property
-    def share_pct(self) -> Decimal:
-        return bps_pct(self.share_bps)
-
-
-@dataclass(frozen=True)
-class PoolAllocation:
-    """``members`` lists every member given, by member number; ``unallocated_cents`` is the
-    pool nobody was eligible for, which the caller leaves in retained surplus."""
-
-    pool_cents: int
-    classes: tuple[ClassAllocation, ...]
-    members: tuple[MemberAllocation, ...]
-    unallocated_cents: int
-    reason_if_unallocated: str | None
-
-    @property
-    def allocated_cents(self) -> int:
-        return sum(m.allocation_cents for m in self.members)
-
-
-def allocate_pool(
-    pool_cents: int,
-    policy: Sequence[ClassPolicy],
-    members: Iterable[MemberFacts],
-    period_end: date,
-    currency: str = "USD",
-) -> PoolAllocation:
-    """Share the pool among classes, then among each class's eligible members.
-
-    Classes with an eligible member split the pool by largest remainder over their shares (so a
-    class with none gets 0 and its share goes to the others in proportion); each class's part
-    is split by largest remainder over its members' basis weights. Ties go to the earlier class
-    in the policy and the lower member number. When any member is eligible the allocations add
-    up to the pool exactly; when none is, nothing is allocated and the reason says so.
-    """
-    pool_cents = _cents(pool_cents, "the pool")
-    policy = validate_policy(policy)
-    ordered = sorted(members, key=lambda m: (m.member_number, m.member_id))
-    if len({m.member_id for m in ordered}) != len(ordered):
-        raise DividendError("a member is listed twice")
-    weights = {m.member_id: 0 for m in ordered}
-    eligible: dict[str, list[MemberFacts]] = {}
-    for cls in policy:
-        for member in ordered:
-            if member.class_code == cls.code:
-                weight = basis_weight(cls.basis, member, period_end)
-                if weight > 0:
-                    weights[member.member_id] = weight
-                    eligible.setdefault(cls.code, []).append(member)
-    sharing = [cls for cls in policy if cls.code in eligible]
-    class_pools = dict.fromkeys((c.code for c in policy), 0)
-    if sharing:
-        split = largest_remainder_split(pool_cents, [c.share_bps for c in sharing])
-        class_pools.update(zip((c.code for c in sharing), split, strict=True))
-    amounts = {m.member_id: 0 for m in ordered}
-    for code, group in eligible.items():
-        parts = largest_remainder_split(class_pools[code], [weights[m.member_id] for m in group])
-        amounts.update(zip((m.member_id for m in group), parts, strict=True))
-    unallocated = 0 if sharing else pool_cents
-    reason = None
-    if unallocated:
-        reason = (
-            "No member is eligible in this period (no member of a class in the policy, and no "
-            f"artist with sales): the pool of {format_cents(unallocated, currency)} stays in "
-            "retained surplus."
-        )
-    return PoolAllocation(
-        pool_cents=pool_cents,
-        classes=tuple(
-            ClassAllocation(
-                c.code, c.share_bps, c.basis, class_pools[c.code], len(eligible.get(c.code, []))
-            )
-            for c in policy
-        ),
-        members=tuple(
-            MemberAllocation(
-                m.member_id,
-                m.member_number,
-                m.class_code,
-                m.patronage_cents,
-                weights[m.member_id],
-                amounts[m.member_id],
-            )
-            for m in ordered
-        ),
-        unallocated_cents=unallocated,
-        reason_if_unallocated=reason,
-    )
-
-
-def cash_bps(cash_pct: Percent) -> int:
-    """The cash share in basis points; under 20 % is refused (``CashShareTooLow``)."""
-    bps = percent_bps(cash_pct, "The cash share")
-    if bps < MIN_CASH_BPS:
-        raise CashShareTooLow(
-            f"The cash share must be at least 20 % of each allocation (the US Subchapter T "
-            f"minimum for a qualified written notice of allocation); {bps_pct(bps)} % is too low."
-        )
-    return bps
-
-
-def split_cash(allocation_cents: int, cash_pct: Percent) -> tuple[int, int]:
-    """(cash, retained) of one allocation; they add up to it exactly.
-
-    Cash is rounded up, so it is never below the chosen share, and so never below the 20 %
-    floor, even by a fraction of a cent; the retained part is the rest.
-    """
-    return _split_cash_bps(allocation_cents, cash_bps(cash_pct))
-
-
-def _split_cash_bps(allocation_cents: int, bps: int) -> tuple[int, int]:
-    allocation_cents = _cents(allocation_cents, "an allocation")
-    cash = -(-allocation_cents * bps // WHOLE_BPS)
-    return cash, allocation_cents - cash
-
-
-@dataclass(frozen=True)
-class MemberDividend:
-    member_id: int
-    member_number: int
-    class_code: str
-    patronage_cents: int
-    allocation_cents: int
-    cash_cents: int
-    retained_cents: int
-
-
-@dataclass(frozen=True)
-class DividendPlan:
-    """A draft run's figures: what the API shows and what approval posts."""
-
-    surplus: Surplus
-    cash_bps: int
-    allocation: PoolAllocation
-    dividends: tuple[MemberDividend, ...]
-
-    @property
-    def reason(self) -> str | None:
-        return self.surplus.reason_if_none or self.allocation.reason_if_unallocated
-
-
-def plan_dividend_run(
-    inputs: SurplusInputs,
-    reserve_pct: Percent,
-    cash_pct: Percent,
-    members: Iterable[MemberFacts],
-    period_end: date,
-    policy: Sequence[ClassPolicy] = DEFAULT_POLICY,
-    currency: str = "USD",
-) -> DividendPlan:
-    """Surplus, allocation and cash/retained parts in one go; refuses a cash share under 20 %
-    even when there is no pool, so the admin learns it when drafting."""
-    bps = cash_bps(cash_pct)
-    surplus = compute_surplus(inputs, reserve_pct, currency)
-    allocation = allocate_pool(surplus.pool_cents, policy, members, period_end, currency)
-    dividends = []
-    for m in allocation.members:
-        cash, retained = _split_cash_bps(m.allocation_cents, bps)
-        dividends.append(
-            MemberDividend(
-                m.member_id,
-                m.member_number,
-                m.class_code,
-                m.patronage_cents,
-                m.allocation_cents,
-                cash,
-                retained,
-            )
-        )
-    return DividendPlan(surplus, bps, allocation, tuple(dividends))
-
-
-# Re-exported, so that ``core.X`` keeps naming them. Imported last: both modules import from
-# this one (``marketplace.dividends`` imports ``core`` first, so any import order works).
-from marketplace.dividends.postings import (  # noqa: E402, F401
+from marketplace.dividends.postings import (
     KIND_ALLOCATION,
     KIND_CLOSING,
     KIND_OPERATING_COSTS,
     KIND_PAYMENT,
     KIND_REDEMPTION,
     KIND_RESERVE,
-    KIND_ROYALTY_PAYOUT,
     allocation_entry,
     closing_entry,
     dividend_payment_entry,
     dividend_run_entries,
     operating_costs_entry,
     redemption_entry,
-    royalty_payout_entry,
+    reserve_entry,
 )
-from marketplace.dividends.subchapter_t import (  # noqa: E402, F401
+from marketplace.dividends.subchapter_t import (
     PATR_THRESHOLD_CENTS,
     Form1099PatrFigures,
     Redemption,
@@ -471,3 +69,61 @@ from marketplace.dividends.subchapter_t import (  # noqa: E402, F401
     payment_deadline,
     redeem,
 )
+from marketplace.ledger.core import OPERATING_COSTS, idempotency_key
+
+__all__ = [
+    "BASES",
+    "DEFAULT_POLICY",
+    "KIND_ALLOCATION",
+    "KIND_CLOSING",
+    "KIND_OPERATING_COSTS",
+    "KIND_PAYMENT",
+    "KIND_REDEMPTION",
+    "KIND_RESERVE",
+    "MIN_CASH_BPS",
+    "OPERATING_COSTS",
+    "PATR_THRESHOLD_CENTS",
+    "WHOLE_BPS",
+    "Basis",
+    "CashShareTooLow",
+    "ClassAllocation",
+    "ClassPolicy",
+    "DividendError",
+    "DividendPlan",
+    "Form1099PatrFigures",
+    "MemberAllocation",
+    "MemberDividend",
+    "MemberFacts",
+    "Percent",
+    "PoolAllocation",
+    "Redemption",
+    "RedemptionOrderError",
+    "RetainedAllocation",
+    "Surplus",
+    "SurplusInputs",
+    "allocate_pool",
+    "allocation_entry",
+    "basis_weight",
+    "bps_pct",
+    "cash_bps",
+    "closing_entry",
+    "compute_surplus",
+    "deadline_warning",
+    "dividend_payment_entry",
+    "dividend_run_entries",
+    "form_1099_patr",
+    "idempotency_key",
+    "needs_1099_patr",
+    "operating_costs_entry",
+    "payment_deadline",
+    "percent_bps",
+    "plan_dividend_run",
+    "policy_from_data",
+    "redeem",
+    "redemption_entry",
+    "reserve_entry",
+    "service_years",
+    "split_cash",
+    "validate_policy",
+    "whole_cents",
+]

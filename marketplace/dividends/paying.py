@@ -25,10 +25,10 @@ from marketplace.dividends.services import (
     PAY_TASK,
     DestinationLookup,
     Payer,
-    _inputs,
-    _locked,
-    _plan,
+    locked_run,
     period_label,
+    run_inputs,
+    stored_plan,
 )
 from marketplace.errors import AppError, Conflict, Forbidden
 from marketplace.ledger import services as ledger
@@ -43,7 +43,7 @@ def approve_run(admin: User, run_id: int) -> DividendRun:
     allocation, keyed by the run id) in this one transaction. Approving again changes nothing;
     the admin who drafted the run cannot approve it (403)."""
     with unit_of_work() as session:
-        run = _locked(session, run_id)
+        run = locked_run(session, run_id)
         if run.status != "draft":
             return run
         if run.drafted_by_id == admin.id:
@@ -51,11 +51,11 @@ def approve_run(admin: User, run_id: int) -> DividendRun:
                 "Four eyes: another admin must approve this run, not the one who drafted it.",
                 code="drafter_cannot_approve",
             )
-        plan = _plan(session, run)
+        plan = stored_plan(session, run)
         for draft in core.dividend_run_entries(
             run.id,
             run.currency,
-            _inputs(run),
+            run_inputs(run),
             plan,
             period_label(run),
             run.operating_costs_note,
@@ -79,7 +79,7 @@ def pay_run(admin: User, run_id: int) -> DividendRun:
     commit. A run already paying or paid is returned as it is; a partially paid run retries
     its failed allocations (Stripe's idempotency key, from the allocation id, is the same)."""
     with unit_of_work() as session:
-        run = _locked(session, run_id)
+        run = locked_run(session, run_id)
         if run.status == "draft":
             raise Conflict("Approve the run before paying it.", code="not_approved")
         if run.status in ("paying", "paid"):
@@ -195,7 +195,7 @@ def finish_if_done(run_id: int) -> None:
             .limit(1)
         ).first()
         if pending is None:
-            _finish_if_done(session, _locked(session, run_id))
+            _finish_if_done(session, locked_run(session, run_id))
 
 
 def send_transfer(
@@ -279,7 +279,7 @@ def pay_held(
             .order_by(DividendAllocation.id)
         )
         if run_id is not None:
-            run = _locked(session, run_id)
+            run = locked_run(session, run_id)
             if run.status not in ("paying", *FINISHED):
                 raise Conflict("Pay the run before paying its held allocations.", code="not_paid")
             query = query.where(DividendAllocation.run_id == run_id)
@@ -298,7 +298,7 @@ def pay_held(
             runs.add(allocation_run_id)
             queued += 1
         for queued_run_id in sorted(runs):
-            locked = _locked(session, queued_run_id)
+            locked = locked_run(session, queued_run_id)
             if locked.status in FINISHED:
                 locked.status = "paying"
             if admin is not None:

@@ -1,5 +1,6 @@
 """Patronage dividends, the pure ledger drafts: operating costs, closing, reserve, allocation,
-payments, redemptions and royalty payouts, each a balanced ``EntryDraft`` of its own kind.
+payments and redemptions, each a balanced ``EntryDraft`` of its own kind (royalty payouts are
+the payouts feature's: ``payouts.core.royalty_payout_entry``).
 
 No Flask, SQLAlchemy, Celery or stripe (the money core is pure); money is integer cents.
 """
@@ -8,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from marketplace.dividends.core import (
+from marketplace.dividends.allocation import (
     DividendError,
     DividendPlan,
     MemberDividend,
     SurplusInputs,
-    _cents,
+    whole_cents,
 )
 from marketplace.dividends.subchapter_t import Redemption
 from marketplace.ledger import kinds
@@ -27,7 +28,6 @@ from marketplace.ledger.core import (
     REFUNDS_AND_CHARGEBACKS,
     RESERVES,
     RETAINED_SURPLUS,
-    ROYALTIES_PAYABLE,
     STRIPE_CLEARING,
     AccountRef,
     EntryDraft,
@@ -44,11 +44,10 @@ KIND_RESERVE = kinds.DIVIDEND_RESERVE
 KIND_ALLOCATION = kinds.DIVIDEND_ALLOCATION
 KIND_PAYMENT = kinds.DIVIDEND_PAYMENT
 KIND_REDEMPTION = kinds.DIVIDEND_REDEMPTION
-KIND_ROYALTY_PAYOUT = kinds.ROYALTY_PAYOUT
 
 
 def _positive(amount_cents: int, what: str) -> int:
-    if _cents(amount_cents, what) == 0:
+    if whole_cents(amount_cents, what) == 0:
         raise DividendError(f"{what} must be more than zero")
     return amount_cents
 
@@ -115,6 +114,20 @@ def allocation_entry(
     return EntryDraft(key, description, currency, collapse(lines), KIND_ALLOCATION).validate()
 
 
+def reserve_entry(key: str, currency: str, amount_cents: int, description: str) -> EntryDraft:
+    """Dr retained surplus (3300), Cr reserves (3200): the part of a period's surplus the
+    policy keeps in the co-op's reserves, never shared out."""
+    return transfer_entry(
+        key,
+        description,
+        currency,
+        AccountRef(RETAINED_SURPLUS),
+        AccountRef(RESERVES),
+        _positive(amount_cents, "a transfer to reserves"),
+        KIND_RESERVE,
+    )
+
+
 def dividend_run_entries(
     run_id: int | str,
     currency: str,
@@ -151,14 +164,11 @@ def dividend_run_entries(
     )
     if plan.surplus.reserve_cents:
         drafts.append(
-            transfer_entry(
+            reserve_entry(
                 idempotency_key(KIND_RESERVE, run_id),
-                f"Transfer to reserves, {label}",
                 currency,
-                AccountRef(RETAINED_SURPLUS),
-                AccountRef(RESERVES),
                 plan.surplus.reserve_cents,
-                KIND_RESERVE,
+                f"Transfer to reserves, {label}",
             )
         )
     drafts.append(
@@ -202,20 +212,4 @@ def redemption_entry(
         AccountRef(DIVIDENDS_PAYABLE, redemption.member_id),
         _positive(redemption.amount_cents, "a redemption"),
         KIND_REDEMPTION,
-    )
-
-
-def royalty_payout_entry(
-    key: str, currency: str, member_id: int, amount_cents: int, description: str
-) -> EntryDraft:
-    """Dr royalties payable[member] (2100), Cr Stripe clearing (1100): a Stripe transfer of the
-    member's royalties out of the platform balance."""
-    return transfer_entry(
-        key,
-        description,
-        currency,
-        AccountRef(ROYALTIES_PAYABLE, member_id),
-        AccountRef(STRIPE_CLEARING),
-        _positive(amount_cents, "a royalty payout"),
-        KIND_ROYALTY_PAYOUT,
     )

@@ -384,3 +384,10 @@ def progress(session: Session, run_id: int) -> dict[str, int]:
     ):
         counts[status] = int(count)
     return counts
+
+
+def release_held(member_id: int) -> int:
+    """When a member's payout account becomes ready: pay their held dividends and
+    redemptions (both idempotent); how many were queued. Run by the
+    ``dividends.release_held`` task the payouts feature queues."""
+    return paying.pay_held(None, member_id=member_id) + pay_held(None, member_id=member_id)

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -45,6 +45,13 @@ from marketplace.ledger.day_totals import CodeTotals, period_totals
 from marketplace.membership.models import Member, MemberClass
 from marketplace.orders.models import Order, OrderItem
 
+# The payout account lookup and the Stripe payer are the payouts feature's; paying and
+# redemptions take them from here at call time, so tests can stand in for Stripe.
+from marketplace.payouts.services import ready_payout_account as ready_payout_account
+from marketplace.payouts.transfers import DestinationLookup as DestinationLookup
+from marketplace.payouts.transfers import Payer as Payer
+from marketplace.payouts.transfers import stripe_transfer as stripe_transfer
+
 log = logging.getLogger(__name__)
 
 PAY_TASK = "dividends.pay_allocation"
@@ -52,56 +59,6 @@ DIVIDEND_KINDS = kinds.DIVIDEND_KINDS
 # Members of these statuses share in a run; a resigned member's capital is redeemed instead.
 SHARING_STATUSES = ("active", "suspended")
 FINISHED = ("paid", "partially_paid")
-
-
-class Payer(Protocol):
-    """Pays one member: a Stripe Connect transfer, answering the transfer id."""
-
-    def __call__(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        destination: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-        transfer_group: str,
-    ) -> str: ...
-
-
-class DestinationLookup(Protocol):
-    def __call__(self, session: Session, member_id: int) -> str | None: ...
-
-
-def ready_payout_account(session: Session, member_id: int) -> str | None:
-    """The member's connected Stripe account when it can receive money, else None (their
-    cash is held in dividends payable). The payouts feature owns payout accounts."""
-    from marketplace.payouts import services as payouts
-
-    return payouts.ready_payout_account(session, member_id)
-
-
-def stripe_transfer(
-    *,
-    amount_cents: int,
-    currency: str,
-    destination: str,
-    idempotency_key: str,
-    metadata: dict[str, str],
-    transfer_group: str,
-) -> str:
-    """The default payer: a Stripe Connect transfer from the platform balance, made once
-    (``payouts.transfers.transfer_once``: one made earlier for this payment is adopted)."""
-    from marketplace.payouts.transfers import transfer_once
-
-    return transfer_once(
-        amount_cents=amount_cents,
-        currency=currency,
-        destination=destination,
-        idempotency_key=idempotency_key,
-        metadata=metadata,
-        transfer_group=transfer_group,
-    ).id
 
 
 def _start_of(day: date) -> datetime:
@@ -345,7 +302,8 @@ def list_runs(session: Session) -> list[DividendRun]:
     )
 
 
-def _locked(session: Session, run_id: int) -> DividendRun:
+def locked_run(session: Session, run_id: int) -> DividendRun:
+    """The run, locked until the transaction ends; ``NotFound`` when there is none."""
     run = lock_row(session, DividendRun, run_id)
     if run is None:
         raise NotFound("No such dividend run.")
@@ -355,7 +313,7 @@ def _locked(session: Session, run_id: int) -> DividendRun:
 def discard_draft(admin: User, run_id: int) -> None:
     """Delete a draft (it posted nothing); an approved or paid run stays (409)."""
     with unit_of_work() as session:
-        run = _locked(session, run_id)
+        run = locked_run(session, run_id)
         if run.status != "draft":
             raise Conflict(
                 f"Dividend run {run.id} is {run.status}: only a draft can be discarded.",
@@ -379,7 +337,9 @@ def period_label(run: DividendRun) -> str:
     return f"Period {run.period_start.isoformat()} to {run.period_end.isoformat()}"
 
 
-def _inputs(run: DividendRun) -> core.SurplusInputs:
+def run_inputs(run: DividendRun) -> core.SurplusInputs:
+    """The figures the draft stored, as the core takes them (revenue is booked net of
+    royalties: no royalty expense)."""
     return core.SurplusInputs(
         revenue_cents=run.revenue_cents,
         refunds_cents=run.refunds_cents,
@@ -389,7 +349,7 @@ def _inputs(run: DividendRun) -> core.SurplusInputs:
     )
 
 
-def _plan(session: Session, run: DividendRun) -> core.DividendPlan:
+def stored_plan(session: Session, run: DividendRun) -> core.DividendPlan:
     """The stored draft as the core's plan, so approval posts exactly what was shown. Its
     allocations are read as plain rows: 10,000 ORM objects cost more than the posting."""
     surplus = core.Surplus(
@@ -443,28 +403,6 @@ def dividend(allocation: DividendAllocation) -> core.MemberDividend:
         allocation.cash_cents,
         allocation.retained_cents,
     )
-
-
-def release_held(member_id: int) -> int:
-    """When a member's payout account becomes ready: pay their held dividends and
-    redemptions (both idempotent); how many were queued."""
-    from marketplace.dividends import paying, redemptions
-
-    return paying.pay_held(None, member_id=member_id) + redemptions.pay_held(
-        None, member_id=member_id
-    )
-
-
-def progress(session: Session, run_id: int) -> dict[str, int]:
-    """How many allocations are pending, paid, held and failed (one grouped query)."""
-    counts = dict.fromkeys(("pending", "paid", "held", "failed"), 0)
-    for status, count in session.execute(
-        sa.select(DividendAllocation.status, sa.func.count())
-        .where(DividendAllocation.run_id == run_id)
-        .group_by(DividendAllocation.status)
-    ):
-        counts[status] = int(count)
-    return counts
 
 
 def deadline_banner(session: Session, today: date | None = None) -> str | None:

@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from marketplace.dividends.core import (
+from marketplace.dividends.allocation import (
     WHOLE_BPS,
     DividendError,
     MemberDividend,
     Percent,
-    _cents,
     percent_bps,
+    whole_cents,
 )
 from marketplace.ledger.core import largest_remainder_split
 
@@ -29,7 +29,7 @@ class RedemptionOrderError(DividendError):
 
 def needs_1099_patr(total_patronage_dividends_cents: int) -> bool:
     """A 1099-PATR is due for a member paid $10 or more of patronage dividends in the year."""
-    return _cents(total_patronage_dividends_cents, "a total") >= PATR_THRESHOLD_CENTS
+    return whole_cents(total_patronage_dividends_cents, "a total") >= PATR_THRESHOLD_CENTS
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class RetainedAllocation:
     allocation_id: int | None = None
 
     def __post_init__(self) -> None:
-        _cents(self.amount_cents, "a retained amount")
+        whole_cents(self.amount_cents, "a retained amount")
 
 
 @dataclass(frozen=True)

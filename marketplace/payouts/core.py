@@ -1,5 +1,6 @@
-"""Pure rules of payouts: Stripe's requirement codes in plain words, the monthly chart, and
-which transfer already made for a payment a retry should adopt.
+"""Pure rules of payouts: Stripe's requirement codes in plain words, the monthly chart, which
+transfer already made for a payment a retry should adopt, and the two entries a royalty payout
+posts (``royalty_payout_entry``, ``royalty_payout_reversal_entry``).
 
 No Flask, SQLAlchemy, Celery or stripe here.
 """
@@ -10,6 +11,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
+
+from marketplace.ledger import kinds
+from marketplace.ledger.core import (
+    ROYALTIES_PAYABLE,
+    STRIPE_CLEARING,
+    AccountRef,
+    EntryDraft,
+    LedgerError,
+    transfer_entry,
+)
 
 # Stripe's requirement codes (``requirements.currently_due``), by prefix, in the member's words.
 # The first prefix that matches wins, so the more specific ones come first.
@@ -116,3 +127,53 @@ def made_before(
         ):
             return transfer.id
     return None
+
+
+def _positive(amount_cents: int, what: str) -> int:
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise LedgerError(f"{what} is a positive number of cents, not {amount_cents!r}")
+    return amount_cents
+
+
+def payout_key(line_id: int) -> str:
+    """The idempotency key of a payout line's entry: one per line, whoever posts it."""
+    return f"payout-line:{line_id}"
+
+
+def royalty_payout_entry(
+    key: str, currency: str, member_id: int, amount_cents: int, description: str
+) -> EntryDraft:
+    """Dr royalties payable[member] (2100), Cr Stripe clearing (1100): a Stripe transfer of the
+    member's royalties out of the platform balance (kind ``royalty_payout``)."""
+    return transfer_entry(
+        key,
+        description,
+        currency,
+        AccountRef(ROYALTIES_PAYABLE, member_id),
+        AccountRef(STRIPE_CLEARING),
+        _positive(amount_cents, "a royalty payout"),
+        kinds.ROYALTY_PAYOUT,
+    )
+
+
+def royalty_payout_reversal_entry(
+    line_id: int,
+    currency: str,
+    member_id: int,
+    reversed_now_cents: int,
+    reversed_in_all_cents: int,
+    transfer_id: str,
+) -> EntryDraft:
+    """Dr Stripe clearing (1100), Cr royalties payable[member] (2100): what Stripe reversed of a
+    payout's transfer since the last reversal the books saw, owed to the member again (kind
+    ``royalty_payout_reversal``). Keyed by the transfer's reversed total, so each new reversal
+    posts once and a replay of the same one posts nothing."""
+    return transfer_entry(
+        f"{payout_key(line_id)}:reversed:{reversed_in_all_cents}",
+        f"Royalty payout {transfer_id} reversed at Stripe",
+        currency,
+        AccountRef(STRIPE_CLEARING),
+        AccountRef(ROYALTIES_PAYABLE, member_id),
+        _positive(reversed_now_cents, "a reversed royalty payout"),
+        kinds.ROYALTY_PAYOUT_REVERSAL,
+    )

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.assets.models import Asset
 from marketplace.ledger import core as ledger_core
+from marketplace.ledger import kinds
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payouts import core
-from marketplace.payouts.services import KIND_PAYOUT, KIND_PAYOUT_REVERSAL
 
 SALES_SHOWN = 100
 
@@ -136,14 +136,19 @@ def sales(session: Session, member_id: int, limit: int | None = SALES_SHOWN) -> 
 
 def earnings(session: Session, member_id: int, currency: str) -> Earnings:
     paid = _line_sum(
-        session, member_id, ledger_core.ROYALTIES_PAYABLE, "debit", currency, (KIND_PAYOUT,)
+        session,
+        member_id,
+        ledger_core.ROYALTIES_PAYABLE,
+        "debit",
+        currency,
+        (kinds.ROYALTY_PAYOUT,),
     ) - _line_sum(
         session,
         member_id,
         ledger_core.ROYALTIES_PAYABLE,
         "credit",
         currency,
-        (KIND_PAYOUT_REVERSAL,),
+        (kinds.ROYALTY_PAYOUT_REVERSAL,),
     )
     due = ledger.member_balance(session, member_id, currency)
     return Earnings(

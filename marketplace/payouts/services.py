@@ -31,7 +31,6 @@ from marketplace.errors import (
 )
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
-from marketplace.ledger import kinds
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalLine, LedgerAccount
 from marketplace.mail import public_base_url, queue_email
@@ -44,14 +43,14 @@ from marketplace.payments.gateway import (
     TransferState,
 )
 from marketplace.payments.stripe_gateway import gateway
+from marketplace.payouts import core
 from marketplace.payouts.models import PayoutAccount, PayoutLine, PayoutRun
 from marketplace.payouts.transfers import transfer_once
 
 log = logging.getLogger(__name__)
 
+RELEASE_HELD_TASK = "dividends.release_held"
 HANDLED_EVENTS = ("account.updated", "transfer.created", "transfer.updated", "transfer.reversed")
-KIND_PAYOUT = kinds.ROYALTY_PAYOUT
-KIND_PAYOUT_REVERSAL = kinds.ROYALTY_PAYOUT_REVERSAL
 NO_ACCOUNT_REASON = (
     "No payout account ready to receive transfers: connect one on your earnings page."
 )
@@ -162,12 +161,10 @@ def refresh_account(stripe_account_id: str) -> PayoutAccount | None:
             log.info("Connected account %s is not one of ours", stripe_account_id)
             return None
         _apply_state(account, state)
-        member_id, ready = account.member_id, account.ready
-    if ready:
-        # Dividends held for want of a payout account are paid now (idempotent).
-        from marketplace.dividends import services as dividends
-
-        dividends.release_held(member_id)
+        if account.ready:
+            # Dividends held for want of a payout account are paid now (idempotent), by the
+            # dividends feature's task: payouts know nothing of dividends.
+            enqueue(session, RELEASE_HELD_TASK, account.member_id)
     return account
 
 
@@ -383,14 +380,12 @@ def _mark_sent(session: Session, line: PayoutLine, transfer: TransferState) -> N
     line.failure_reason = ""
     ledger.post(
         session,
-        ledger_core.transfer_entry(
-            f"payout-line:{line.id}",
-            f"Royalty payout to member {line.member_id} ({transfer.id})",
+        core.royalty_payout_entry(
+            core.payout_key(line.id),
             line.currency,
-            ledger_core.AccountRef(ledger_core.ROYALTIES_PAYABLE, line.member_id),
-            ledger_core.AccountRef(ledger_core.STRIPE_CLEARING),
+            line.member_id,
             transfer.amount_cents,
-            KIND_PAYOUT,
+            f"Royalty payout to member {line.member_id} ({transfer.id})",
         ),
     )
 
@@ -470,14 +465,13 @@ def _apply_reversal(session: Session, line: PayoutLine, transfer: TransferState)
         return
     ledger.post(
         session,
-        ledger_core.transfer_entry(
-            f"payout-line:{line.id}:reversed:{transfer.amount_reversed_cents}",
-            f"Royalty payout {transfer.id} reversed at Stripe",
+        core.royalty_payout_reversal_entry(
+            line.id,
             line.currency,
-            ledger_core.AccountRef(ledger_core.STRIPE_CLEARING),
-            ledger_core.AccountRef(ledger_core.ROYALTIES_PAYABLE, line.member_id),
+            line.member_id,
             reversed_now,
-            KIND_PAYOUT_REVERSAL,
+            transfer.amount_reversed_cents,
+            transfer.id,
         ),
     )
     line.reversed_cents = transfer.amount_reversed_cents

@@ -1,8 +1,12 @@
-"""Making a Stripe Connect transfer once, even when a retry comes after Stripe forgot its key."""
+"""Making a Stripe Connect transfer once, even when a retry comes after Stripe forgot its key,
+and the payer that dividends and redemptions pay members with."""
 
 from __future__ import annotations
 
 import logging
+from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from marketplace.payments.gateway import TransferState
 from marketplace.payments.stripe_gateway import StripeGateway, gateway
@@ -45,3 +49,45 @@ def transfer_once(
         metadata=metadata,
         transfer_group=transfer_group,
     )
+
+
+class Payer(Protocol):
+    """Pays one member: a Stripe Connect transfer, answering the transfer id."""
+
+    def __call__(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        transfer_group: str,
+    ) -> str: ...
+
+
+class DestinationLookup(Protocol):
+    """The member's connected account when it can receive money, else None."""
+
+    def __call__(self, session: Session, member_id: int) -> str | None: ...
+
+
+def stripe_transfer(
+    *,
+    amount_cents: int,
+    currency: str,
+    destination: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+    transfer_group: str,
+) -> str:
+    """The default ``Payer``: a Stripe Connect transfer from the platform balance, made once
+    (``transfer_once``: one made earlier for this payment is adopted); its id."""
+    return transfer_once(
+        amount_cents=amount_cents,
+        currency=currency,
+        destination=destination,
+        idempotency_key=idempotency_key,
+        metadata=metadata,
+        transfer_group=transfer_group,
+    ).id

@@ -29,6 +29,7 @@ from marketplace.ledger import core, services
 from marketplace.ledger.core import EntryDraft, SaleItem
 from marketplace.ledger.models import JournalEntry, JournalLine
 from marketplace.membership.models import Member
+from marketplace.payouts import core as payouts_core
 from tests.fixtures.factories import Factory
 
 ROYALTY_BPS = 5_000
@@ -178,7 +179,7 @@ def this_year_entries(
     with unit_of_work() as session:
         services.post_reversal(session, reversed_sale.id, key("reversal"), "Posted twice")
         services.post(
-            session, dividends_core.royalty_payout_entry(key("royalty_payout"), "USD", a, 3_000, "")
+            session, payouts_core.royalty_payout_entry(key("royalty_payout"), "USD", a, 3_000, "")
         )
         services.post(
             session,

@@ -20,7 +20,6 @@ from marketplace.ledger.core import (
     REFUNDS_AND_CHARGEBACKS,
     RESERVES,
     RETAINED_SURPLUS,
-    ROYALTIES_PAYABLE,
     STRIPE_CLEARING,
     AccountRef,
 )
@@ -108,15 +107,11 @@ def test_payment_redemption_and_royalty_payout_drafts() -> None:
     assert net_by_account(redemption) == Counter(
         {AccountRef(MEMBER_CAPITAL, 7): 400, AccountRef(DIVIDENDS_PAYABLE, 7): -400}
     )
-    payout = core.royalty_payout_entry("royalty_payout:5", "USD", 7, 999, "Royalties")
-    assert net_by_account(payout) == Counter(
-        {AccountRef(ROYALTIES_PAYABLE, 7): 999, AccountRef(STRIPE_CLEARING): -999}
-    )
     costs = core.operating_costs_entry("operating_costs:1", "USD", 120, "hosting")
     assert net_by_account(costs) == Counter(
         {AccountRef(core.OPERATING_COSTS): 120, AccountRef(BANK): -120}
     )
-    for draft in (payment, redemption, payout, costs):
+    for draft in (payment, redemption, costs):
         assert draft.validate() is draft
 
 
@@ -124,5 +119,3 @@ def test_payment_redemption_and_royalty_payout_drafts() -> None:
 def test_money_movements_of_nothing_are_refused(amount: int) -> None:
     with pytest.raises(DividendError):
         core.dividend_payment_entry("k", "USD", 7, amount, "Dividend")
-    with pytest.raises(DividendError):
-        core.royalty_payout_entry("k", "USD", 7, amount, "Royalties")

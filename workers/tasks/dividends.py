@@ -1,4 +1,5 @@
-"""Patronage dividends: paying one member's cash part of an approved run."""
+"""Patronage dividends: paying one member's cash part of an approved run, a redemption line,
+and what was held for a member whose payout account became ready."""
 
 from __future__ import annotations
 
@@ -31,3 +32,9 @@ def pay_redemption_line(line_id: int) -> str | None:
     """Idempotent: a redemption line no longer pending is left as it is."""
     line = redemptions.pay_line(line_id)
     return line.status if line is not None else None
+
+
+@shared_task(name="dividends.release_held", acks_late=True, reject_on_worker_lost=True, **RETRY)
+def release_held(member_id: int) -> int:
+    """Idempotent: what is no longer held is not paid again."""
+    return redemptions.release_held(member_id)

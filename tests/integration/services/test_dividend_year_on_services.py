@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from flask import Flask
 
-from marketplace.dividends import paying, services
+from marketplace.dividends import paying, redemptions
 from marketplace.dividends.models import DividendAllocation
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
@@ -109,8 +109,8 @@ def test_a_year_of_sales_payouts_and_a_dividend_run_pays_everyone_once(
 
     # The third artist connects an account: their held dividend is paid, once.
     accounts[artists[2]] = ready_account(stripe_api, stripe_emulator.base_url, artists[2])
-    assert services.release_held(artists[2]) == 1
-    assert services.release_held(artists[2]) == 0
+    assert redemptions.release_held(artists[2]) == 1
+    assert redemptions.release_held(artists[2]) == 0
 
     def third_paid() -> bool:
         db.session.expire_all()
