@@ -253,10 +253,26 @@ def test_quick_save_to_a_lightbox_without_leaving_the_results(
     expect(picker.get_by_role("status")).to_have_text("Saved to “Seaside campaign”.")
     assert page.url == results_url
 
+    picker.get_by_role("button", name="Close").click()
+
+    # On a phone the Save button is in view without hover, and the picker is a bottom sheet.
+    page.set_viewport_size({"width": 390, "height": 844})
+    night = page.locator(".jtile", has=page.get_by_role("link", name="Quay at night"))
+    night.get_by_role("button", name="Save “Quay at night” to a lightbox").click()
+    expect(picker).to_be_visible()
+    sheet = picker.bounding_box()
+    assert sheet is not None
+    assert round(sheet["y"] + sheet["height"]) == 844
+    picker.get_by_role("button", name=re.compile("Seaside campaign")).click()
+    expect(picker.get_by_role("status")).to_have_text("Saved to “Seaside campaign”.")
+    look_at(page, "storefront-quick-save-phone", widths=("phone",))
+    assert page.url == results_url
+
     page.goto(f"{live_server}/lightboxes")
     page.get_by_role("link", name="Seaside campaign").first.click()
     expect(page.get_by_text("Harbour at dawn").first).to_be_visible()
     expect(page.get_by_text("Fishing boats at rest").first).to_be_visible()
+    expect(page.get_by_text("Quay at night").first).to_be_visible()
     assert ids
 
 
