@@ -34,12 +34,33 @@ def _currency() -> str:
     return str(current_app.config["CURRENCY"])
 
 
+def compact_money(cents: int, currency: str) -> str:
+    """An axis value in a few characters: ``$950``, ``$12.3k``, ``$1.2M`` (whole units,
+    rounded down; integer arithmetic). The exact figures are in the tooltips and tables."""
+    units = abs(cents) // 100
+    size, suffix = next(
+        ((size, suffix) for size, suffix in ((1_000_000, "M"), (1_000, "k")) if units >= size),
+        (1, ""),
+    )
+    tenths = units * 10 // size
+    number = str(tenths // 10)
+    if suffix and tenths < 1000 and tenths % 10:
+        number += f".{tenths % 10}"
+    # The currency's symbol and sign, as the ledger writes them: "$0.00" -> "$", "−€0.01" -> "−€".
+    sign_and_symbol = format_cents(-1 if cents < 0 else 0, currency)
+    sign_and_symbol = sign_and_symbol.replace("0.01", "").replace("0.00", "")
+    return f"{sign_and_symbol}{number}{suffix}"
+
+
 def open_books_charts(books: OpenBooks) -> dict[str, Markup]:
     """The page's charts, as inline SVG; every figure is also in a table on the page."""
     labels = [MONTH_ABBREVIATIONS[int(m.label[5:7]) - 1] for m in books.months]
 
     def money(cents: int) -> str:
         return format_cents(cents, books.currency)
+
+    def tick(cents: int) -> str:
+        return compact_money(cents, books.currency)
 
     def series(name: str, field: str) -> charts.Series:
         return charts.Series(name, tuple(m.figure(field) for m in books.months))
@@ -59,6 +80,7 @@ def open_books_charts(books: OpenBooks) -> dict[str, Markup]:
             labels,
             [series("Sales", "sales_cents"), series("Royalties to artists", "royalties_cents")],
             money,
+            tick,
         ),
         "dividends": charts.bar_chart(
             "chart-dividends",
@@ -70,6 +92,7 @@ def open_books_charts(books: OpenBooks) -> dict[str, Markup]:
                 series("Retained as capital", "dividends_retained_cents"),
             ],
             money,
+            tick,
         ),
         "reserves": charts.line_chart(
             "chart-reserves",
@@ -78,6 +101,7 @@ def open_books_charts(books: OpenBooks) -> dict[str, Markup]:
             labels,
             [series("Reserves", "reserves_cents")],
             money,
+            tick,
         ),
         "members": charts.line_chart(
             "chart-members",

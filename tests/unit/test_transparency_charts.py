@@ -108,8 +108,51 @@ def test_data_a_chart_cannot_draw_is_refused(labels: list[str], series: list[Ser
 def test_any_values_give_a_well_formed_chart_inside_its_frame(values: list[int]) -> None:
     labels = [str(i) for i in range(len(values))]
     root = parse(charts.bar_chart("c", "t", "d", labels, [Series("s", tuple(values))]))
+    frame_height = int(root.get("viewBox", "").split()[3])
+    legend_bottom = max(
+        int(t.get("y", "0")) for t in root.iter(f"{SVG}text") if t.get("class") == "chart__legend"
+    )
     for bar in bars(root):
         top, height = int(bar.get("y", "0")), int(bar.get("height", "0"))
-        assert charts.TOP <= top
-        assert top + height <= charts.HEIGHT - charts.BOTTOM
+        assert legend_bottom < top
+        assert top + height <= frame_height - charts.BOTTOM
         assert height >= 0
+
+
+def test_the_chart_is_drawn_narrow_enough_to_read_on_a_phone() -> None:
+    """480 units wide: on a 340 px phone column its text is scaled by 0.7, not 0.47."""
+    root = parse(charts.bar_chart("c", "t", "d", LABELS, [Series("s", (1, 2, 3))]))
+    assert root.get("viewBox", "").split()[2] == "480"
+    assert root.get("preserveAspectRatio") == "xMidYMid meet"
+
+
+def test_the_legend_is_one_line_per_series_and_ticks_take_their_own_format() -> None:
+    root = parse(
+        charts.line_chart(
+            "m",
+            "t",
+            "d",
+            LABELS,
+            [Series("Royalties to artists", (1, 2, 3)), Series("Sales", (2, 3, 5_000_00))],
+            fmt=lambda v: f"long {v}",
+            tick_fmt=lambda v: f"k{v // 1000}",
+        )
+    )
+    legend = [t for t in root.iter(f"{SVG}text") if t.get("class") == "chart__legend"]
+    assert len({t.get("y") for t in legend}) == 2
+    assert len({t.get("x") for t in legend}) == 1
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "chart__tick"]
+    assert ticks == ["k500", "k0"]
+    tips = [c.find(f"{SVG}title").text for c in root.iter(f"{SVG}circle")]  # type: ignore[union-attr]
+    assert "Mar, Sales: long 500000" in tips
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [(0, "$0"), (95_000, "$950"), (1_234_567, "$12.3k"), (-1_234_567, "−$12.3k"),
+     (1_000_000, "$10k"), (123_456_789, "$1.2M")],
+)  # fmt: skip
+def test_axis_values_are_short(cents: int, text: str) -> None:
+    from marketplace.transparency.views import compact_money
+
+    assert compact_money(cents, "USD") == text
