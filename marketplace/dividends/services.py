@@ -32,6 +32,7 @@ from marketplace.audit.services import record
 from marketplace.database import lock_row, next_in_sequence, unit_of_work
 from marketplace.dividends import core
 from marketplace.dividends.models import DividendAllocation, DividendRun
+from marketplace.dividends.patronage import PatronageCheck, reconcile_patronage
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.ledger import kinds
 from marketplace.ledger.bulk import insert_rows
@@ -39,6 +40,7 @@ from marketplace.ledger.core import (
     LICENCE_REVENUE,
     PAYMENT_FEES,
     REFUNDS_AND_CHARGEBACKS,
+    STRIPE_CLEARING,
     format_cents,
 )
 from marketplace.ledger.day_totals import CodeTotals, period_totals
@@ -116,6 +118,35 @@ def patronage_by_member(session: Session, start: date, end: date, currency: str)
     for member_id, cents in reversed_:
         patronage[member_id] = patronage.get(member_id, 0) - int(cents)
     return patronage
+
+
+def patronage_check(
+    session: Session, start: date, end: date, currency: str, patronage: dict[int, int]
+) -> PatronageCheck:
+    """``patronage`` (from ``patronage_by_member``) against the ledger's net licence sales of
+    the same days, read from the day totals of Stripe clearing: the gross its sale entries
+    debited, less what its refund and chargeback entries credited."""
+    sold = period_totals(
+        session, (STRIPE_CLEARING,), start, end, currency, exclude_kinds=_kinds_but(kinds.SALE)
+    )
+    taken_back = period_totals(
+        session,
+        (STRIPE_CLEARING,),
+        start,
+        end,
+        currency,
+        exclude_kinds=_kinds_but(*kinds.SALE_REVERSAL_KINDS),
+    )
+    none = CodeTotals(0, 0)
+    return reconcile_patronage(
+        patronage,
+        sold.get(STRIPE_CLEARING, none).debits_cents,
+        taken_back.get(STRIPE_CLEARING, none).credits_cents,
+    )
+
+
+def _kinds_but(*wanted: str) -> tuple[str, ...]:
+    return tuple(kind for kind in kinds.ENTRY_KINDS if kind not in wanted)
 
 
 def current_policy(session: Session) -> tuple[core.ClassPolicy, ...]:
@@ -203,6 +234,9 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
             patronage = patronage_by_member(
                 session, request.period_start, request.period_end, currency
             )
+            check = patronage_check(
+                session, request.period_start, request.period_end, currency, patronage
+            )
             plan = core.plan_dividend_run(
                 inputs,
                 request.reserve_pct,
@@ -282,8 +316,10 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
             "dividend_run",
             run.id,
             f"Drafted dividend run {run.id} for {run.period_start} to {run.period_end}: "
-            f"pool {format_cents(run.pool_cents, currency)}",
+            f"pool {format_cents(run.pool_cents, currency)}; {check.describe(currency)}",
         )
+        if not check.agrees:
+            log.warning("Dividend run %s: %s", run.id, check.describe(currency))
     return run
 
 
