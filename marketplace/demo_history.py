@@ -326,7 +326,7 @@ def seed_year(state_dir: Path) -> list[str]:
     """Seed the history (once, on a new instance) with the Stripe emulator on ``state_dir``;
     returns what it made, for the command's output."""
     today = utcnow().date()
-    with _quiet(), running_emulator(state_dir) as stripe_url:
+    with _quiet(), _quick_hashes(), running_emulator(state_dir) as stripe_url:
         year = Year(stripe_url)
         for moment, event in _events(today):
             with clock_at(moment):
@@ -340,6 +340,21 @@ def seed_year(state_dir: Path) -> list[str]:
         f"the {fiscal} dividend run (drafted, approved by a second admin, paid)",
         f"{len(year.votes)} votes (one closed with its result, one open)",
     ]
+
+
+@contextmanager
+def _quick_hashes() -> Iterator[None]:
+    """Argon2 at its lightest for the year's twenty accounts: their password is the one the
+    README publishes, so a costly hash protects nothing, and at the production cost hashing
+    them alone takes 10 to 30 seconds of the demo's start. Signing in rehashes at full cost
+    (``needs_rehash``)."""
+    config = current_app.config
+    before = config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST_KIB"]
+    config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST_KIB"] = 1, 8 * 1024
+    try:
+        yield
+    finally:
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST_KIB"] = before
 
 
 @contextmanager
