@@ -48,6 +48,8 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
     button.closest(".suggestion").classList.add("is-taken");
     button.textContent = "Taken";
+    // The accessible name starts with the visible text, so it changes with it.
+    button.setAttribute("aria-label", (button.getAttribute("aria-label") || "").replace(/^[^:]*/, "Taken"));
     button.disabled = true;
     field.focus();
   });

@@ -68,7 +68,14 @@ def test_upload_watch_progress_publish_and_check_the_preview(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
     )
-    expect(page.locator("[data-status]").first).to_have_text("Waiting for review", timeout=30_000)
+    expect(page.locator("[data-status]").first).to_have_text("Draft: describe it", timeout=30_000)
+    # The member describes the draft and sends it to the curators.
+    page.get_by_role("link", name="Describe it and send it for review").first.click()
+    page.locator("input[id^='title-']").first.fill("Sea cliffs at noon")
+    page.locator("textarea[id^='keywords-']").first.fill("cliffs, sea, coast")
+    page.locator("[data-pick]").first.check()
+    page.get_by_role("button", name="Submit selected for review").first.click()
+    expect(page.get_by_text("Sent 1 work to the curators for review.")).to_be_visible()
     sign_out(page)
 
     sign_in(page, live_server, "curator@example.org")
