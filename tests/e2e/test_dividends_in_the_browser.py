@@ -73,6 +73,8 @@ def test_draft_approve_and_pay_a_run_then_download_the_statement(
     run_url = page.url
     run_id = int(run_url.rsplit("/", 1)[1])
     expect(page.locator(".badge").first).to_have_text("Draft")
+    look_at(page, "dividend-run-draft")
+    page.set_viewport_size({"width": 1280, "height": 900})
     # The drafter cannot approve their own run: no button for them.
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
 
