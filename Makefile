@@ -8,7 +8,7 @@ export MARKETPLACE_PORT ?= 5000
 export MARKETPLACE_STRIPE_PORT ?= 8420
 
 .DEFAULT_GOAL := help
-.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo
+.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo mutants
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -86,6 +86,10 @@ fast: install-test exiftool demo-photos ## Only the fast tier (SQLite, no server
 	$(BIN)/pytest -m "not services and not e2e"
 
 test: lint typecheck pytest ## Everything CI runs: ruff, mypy and every test
+
+mutants: install-test ## Mutation testing of the money core ([tool.mutmut]; two processes, not part of make test)
+	$(BIN)/mutmut run --max-children 2
+	@$(BIN)/python -m tests.mutation.score
 
 lock: $(BIN)/python ## Re-pin constraints.txt to the newest versions that install
 	$(BIN)/pip install --quiet --upgrade -e '.[test]'
