@@ -13,10 +13,11 @@ from marketplace.audit import services as audit
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.pagination import two_way_paginate
 
 
 def list_users(page: int, per_page: int, query_text: str = "", role: str = "") -> Pagination:
-    query = sa.select(User).order_by(User.created_at.desc(), User.id.desc())
+    query = sa.select(User)
     if query_text:
         like = f"%{query_text.strip().lower()}%"
         query = query.where(
@@ -30,7 +31,13 @@ def list_users(page: int, per_page: int, query_text: str = "", role: str = "") -
         from marketplace.membership.models import Member
 
         query = query.where(User.id.in_(sa.select(Member.user_id).where(Member.status == "active")))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return two_way_paginate(
+        query.order_by(User.created_at.desc(), User.id.desc()),
+        query.order_by(User.created_at.asc(), User.id.asc()),
+        db.session(),
+        page,
+        per_page,
+    )
 
 
 def admin_count() -> int:

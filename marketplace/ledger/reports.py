@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.errors import InvalidInput
 from marketplace.ledger import core
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.pagination import two_way_paginate
 from marketplace.whole_numbers import parse_whole_number
 
 CSV_BATCH = 500
@@ -308,10 +309,17 @@ def _journal_select(filters: JournalFilters) -> sa.Select[Any]:
 
 
 def journal(session: Session, filters: JournalFilters, page: int, per_page: int) -> Pagination:
-    """Entries matching the filters, newest first, each with its lines."""
-    query = _journal_select(filters).order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc())
-    return SelectPagination(
-        select=query, session=session, page=page, per_page=per_page, error_out=False
+    """Entries matching the filters, newest first, each with its lines.
+
+    The last page costs what the first does, at any length (``marketplace.pagination``).
+    """
+    query = _journal_select(filters)
+    return two_way_paginate(
+        query.order_by(JournalEntry.posted_at.desc(), JournalEntry.id.desc()),
+        query.order_by(JournalEntry.posted_at.asc(), JournalEntry.id.asc()),
+        session,
+        page,
+        per_page,
     )
 
 
