@@ -1,41 +1,37 @@
-"""How many search and asset pages per second the app serves, next to a bare "hello" route.
+"""How many pages per second the app serves, anonymous and signed in, next to a bare "hello".
 
 Run from the repository root: ``.venv/bin/python -m bench.pages`` (``--rows N``, default
-100,000; ``--caches memory,none``; ``--database-url URL`` for PostgreSQL). It needs ``wrk``
-(``apt-get install -y wrk``) and gunicorn (in the project's dependencies); it installs neither
-and says so when one is missing. A run takes about 2.5 minutes, one more with ``redis``.
+100,000; ``--caches memory,none``; ``--database-url URL`` for PostgreSQL or a SQLite file to
+reuse: a catalogue generated once, with sales from ``bench.dividends_sales.load_sales`` for the
+admin lists, serves every later run). It needs ``wrk`` (``apt-get install -y wrk``) and
+gunicorn (in the project's dependencies); it installs neither and says so when one is missing.
 
 1. A catalogue from ``bench.catalogue.generate_catalogue``: by default a SQLite file in a
    temporary folder, removed at the end. ``--database-url`` takes an empty database (filled
    here, then left as it is) or one this benchmark filled before (used as it is).
+   ``bench.pages_people`` adds a buyer (three works in the cart, three lightboxes) and an
+   admin, takes the first contributor as the member, and prepares the related work of the
+   sampled asset pages with the worker's own function (``related_store.refresh``), timed.
 2. For each page cache setting in ``--caches`` (``memory``: each worker's own, as in the demo;
    ``redis``: shared, as in production, at ``--redis-url`` under a throwaway key prefix that
    is deleted at the end; ``none``: the baseline), gunicorn with 4 sync workers on a free port
    serves ``bench.pages_app``: the app from ``create_app()`` in the demo profile, plus
-   ``GET /_bench/hello``, which answers "hello".
+   ``GET /_bench/hello``, which answers "hello". The three people sign in through the login
+   form; their cookies go with their targets.
 3. For each target, ``wrk`` with 2 threads and 32 connections warms up in 2 s slices until a
-   slice has no cache miss (at most ``--warmup`` s, default 30), then runs 10 s with
-   ``--latency``, cycling through the target's addresses with a Lua script that counts the
-   ``X-Page-Cache`` headers:
+   slice has no cache miss (at most ``--warmup`` s, default 30), then runs ``--duration`` s
+   with ``--latency``, cycling through the target's addresses with a Lua script that counts
+   the ``X-Page-Cache`` headers: hello first and again last (shares are taken of the mean of
+   the two); search for the 20 most common keywords, and with filters; 50 asset pages;
+   the search and asset pages as the buyer, the asset pages as the member, the home page as
+   the buyer. Then one connection (``--one-client-duration`` s each) loads the buyer's asset
+   pages and the admin's dashboard and lists (orders, ledger journal and users at their last
+   page, the curation queue), for their p95.
 
-   * hello: ``/_bench/hello``, first and again last (the machine's speed drifts; shares are
-     taken of the mean of the two);
-   * search, common word: ``/search?q=WORD`` for the 20 most common keywords (each in 30-93 %
-     of assets);
-   * search, filters: 24 searches for common words with kind, orientation, people and sort;
-   * asset page: 50 published assets at their canonical addresses (``/assets/ID-SLUG``). The
-     generated assets have no preview files; the page only links to them, and wrk fetches no
-     images.
-
-It prints requests/s, p50 and p99 latency, the share of answers that were cache hits, and
-each target's requests/s as a share of hello's on the same server. The timed runs measure a
-warm cache (an in-process cache misses each address once in each worker first); the ``none``
-rows show what every miss costs. Target (from the issue): the search page serves at least
-25 % of hello's requests/s, checked for both search targets under every setting but ``none``;
-the exit status is 1 when one misses it.
-
-The parts: ``pages_catalogue`` (the catalogue and the targets' addresses), ``pages_server``
-(gunicorn), ``pages_wrk`` (the load and its figures) and ``pages_report`` (the table).
+``bench.pages_report`` prints the table and one PASS or FAIL line per target of issues 14 and
+15; the exit status is 1 when one fails. The parts: ``pages_catalogue`` (the catalogue and the
+targets' addresses), ``pages_people`` (who signs in), ``pages_server`` (gunicorn),
+``pages_wrk`` (the load and its figures) and ``pages_report`` (the table).
 """
 
 from __future__ import annotations
@@ -53,7 +49,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from bench.pages_catalogue import build_targets, prepare_catalogue  # noqa: E402
+from bench.pages_catalogue import (  # noqa: E402
+    Target,
+    admin_targets,
+    build_targets,
+    prepare_catalogue,
+)
+from bench.pages_people import People, prepare_people, sign_in  # noqa: E402
 from bench.pages_report import report  # noqa: E402
 from bench.pages_server import (  # noqa: E402
     check_pages,
@@ -85,6 +87,13 @@ def drop_redis_keys(redis_url: str, prefix: str) -> None:
         client.close()
 
 
+def sign_everyone_in(port: int, people: People, targets: list[Target]) -> None:
+    """Each signed-in target gets its person's cookie from this server (its own secret key)."""
+    cookies = {role: sign_in(port, *login) for role, login in people.logins.items()}
+    for target in targets:
+        target.cookie = cookies.get(target.who, "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -98,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         "--warmup", type=int, default=30, help="most seconds of untimed warm-up per target"
     )
     parser.add_argument("--asset-pages", type=int, default=50)
+    parser.add_argument(
+        "--one-client-duration", type=int, default=5, help="seconds per one-client target"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     caches = [c.strip() for c in args.caches.split(",") if c.strip()]
@@ -112,6 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url, description = prepare_catalogue(args, folder)
         targets = build_targets(url, args.seed, args.asset_pages)
+        people = prepare_people(url, next(t for t in targets if t.name == "asset page").paths)
+        print(
+            f"Related work prepared by the worker's function for the sampled asset pages: "
+            f"{people.related_ms_per_work:.0f} ms per work",
+            flush=True,
+        )
+        one_client = [t for t in targets if t.max_p95_ms is not None] + admin_targets(url)
         for cache in caches:
             port = free_port()
             env = server_env(folder, url, cache, args.redis_url, prefix)
@@ -119,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
             server = start_server(folder, env, port, gunicorn)
             try:
                 wait_until_serving(server, port)
-                check_pages(port, targets)
+                sign_everyone_in(port, people, [*targets, *one_client])
+                check_pages(port, [*targets, *one_client])
                 results += measure(cache, port, targets, folder, args)
+                quick = argparse.Namespace(**{**vars(args), "duration": args.one_client_duration})
+                results += measure(cache, port, one_client, folder, quick, connections=1)
             except BaseException:
                 log = folder / "gunicorn.log"
                 if log.exists():

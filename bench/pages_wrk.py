@@ -29,11 +29,13 @@ class Result:
     seconds: float
     p50_ms: float
     p99_ms: float
+    p95_ms: float
     hits: int
     misses: int
     not_ok: int  # answers other than 200
     socket_errors: int
     warmup_seconds: int
+    connections: int = CONNECTIONS
 
     @property
     def rate(self) -> float:
@@ -45,12 +47,12 @@ class Result:
         return self.hits / seen if seen else None
 
 
-def wrk_script(paths: list[str]) -> str:
-    """Cycles through ``paths`` (each thread from its own place); counts X-Page-Cache."""
+def wrk_script(paths: list[str], cookie: str = "") -> str:
+    """Cycles through ``paths`` (each thread from its own place) with the signed-in person's
+    ``cookie`` if any; counts X-Page-Cache."""
     listed = ",\n".join(f"  {json.dumps(p)}" for p in paths)
-    return (
-        textwrap.dedent(
-            """\
+    return textwrap.dedent(
+        """\
         local paths = {
         %s
         }
@@ -62,9 +64,13 @@ def wrk_script(paths: list[str]) -> str:
           thread:set("counter", #threads * 7919)
         end
 
+        local cookie = %s
+
         function request()
           counter = counter + 1
-          return wrk.format("GET", paths[counter %% #paths + 1])
+          local headers = {}
+          if cookie ~= "" then headers["Cookie"] = cookie end
+          return wrk.format("GET", paths[counter %% #paths + 1], headers)
         end
 
         function response(status, headers, body)
@@ -83,18 +89,19 @@ def wrk_script(paths: list[str]) -> str:
           local e = summary.errors
           io.write(string.format(
             'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
-            '"hits": %%d, "misses": %%d, "not_ok": %%d, "socket_errors": %%d}\\n',
+            '"p95_us": %%d, "hits": %%d, "misses": %%d, "not_ok": %%d, "socket_errors": %%d}\\n',
             summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-            h, m, n, e.connect + e.read + e.write + e.timeout))
+            latency:percentile(95), h, m, n, e.connect + e.read + e.write + e.timeout))
         end
         """
-        )
-        % listed
-    )
+    ) % (listed, json.dumps(cookie))
 
 
-def run_wrk(port: int, script: Path, seconds: int) -> dict[str, int]:
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+def run_wrk(
+    port: int, script: Path, seconds: int, connections: int = CONNECTIONS
+) -> dict[str, int]:
+    threads = min(THREADS, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     command += ["--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"]
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
@@ -122,15 +129,23 @@ def warm_up(port: int, script: Path, most_seconds: int) -> int:
 
 
 def measure(
-    cache: str, port: int, targets: list[Target], folder: Path, args: argparse.Namespace
+    cache: str,
+    port: int,
+    targets: list[Target],
+    folder: Path,
+    args: argparse.Namespace,
+    *,
+    connections: int = CONNECTIONS,
 ) -> list[Result]:
     results = []
     # Hello first and last: the machine's speed drifts, and the share is taken of their mean.
-    for number, target in enumerate([*targets, targets[0]]):
+    hello = [t for t in targets if t.name == "hello"]
+    ordered = [*targets, *hello] if connections == CONNECTIONS else targets
+    for number, target in enumerate(ordered):
         script = folder / f"target-{number}.lua"
-        script.write_text(wrk_script(target.paths))
+        script.write_text(wrk_script(target.paths, target.cookie))
         warmed = warm_up(port, script, args.warmup) if args.warmup else 0
-        figures = run_wrk(port, script, args.duration)
+        figures = run_wrk(port, script, args.duration, connections)
         result = Result(
             cache,
             target,
@@ -138,14 +153,17 @@ def measure(
             figures["duration_us"] / 1e6,
             figures["p50_us"] / 1000,
             figures["p99_us"] / 1000,
+            figures["p95_us"] / 1000,
             figures["hits"],
             figures["misses"],
             figures["not_ok"],
             figures["socket_errors"],
             warmed,
+            connections,
         )
         print(
-            f"  {target.name:22} {result.rate:8.1f} req/s (after {warmed} s of warm-up)",
+            f"  {target.name:26} {result.rate:8.1f} req/s, p95 {result.p95_ms:6.1f} ms, "
+            f"{connections} connection(s) (after {warmed} s of warm-up)",
             flush=True,
         )
         results.append(result)
