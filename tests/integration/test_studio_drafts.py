@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
 from tests.fixtures import media_files
+from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
 from tests.fixtures.uploads import (
     admin_fixture,  # noqa: F401 - a fixture, found here by pytest as ``admin``
@@ -217,3 +219,11 @@ def test_the_upload_page_states_the_limits_from_config_before_a_file_is_chosen(
     assert "JPEG, PNG, TIFF, WebP or HEIC, at least 6 megapixels (for example 3,000 × 2,000" in text
     assert "MP4, MOV, MKV, WebM or AVI, up to 10 minutes" in text
     assert "Size: up to 2.0 GB per file." in text
+
+
+def test_the_database_knows_the_draft_status_and_still_refuses_unknown_ones(app: Flask) -> None:
+    catalogue = Catalogue()
+    draft = catalogue.add("A draft", status="draft")
+    assert db.session.get(Asset, draft) is not None
+    with pytest.raises(sa.exc.IntegrityError):
+        catalogue.add("Nonsense", status="sketch")
