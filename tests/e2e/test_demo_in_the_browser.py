@@ -74,6 +74,10 @@ def test_the_demo_looks_real_on_first_start(
     main = page.locator("main")
     expect(main).to_contain_text("$")
     look_at(page, "demo-open-books")
+    # The last fiscal year: members joining month by month, the refund, the reserve.
+    page.goto(f"{live_server}/open-books/{datetime.now(UTC).year - 1}")
+    expect(page.locator("main")).to_contain_text("Refunded")
+    look_at(page, "demo-open-books-last-year")
 
     _sign_in(page, live_server, "ana@coop.example")
     page.goto(f"{live_server}/account/earnings")
