@@ -44,6 +44,7 @@ def test_search_filter_open_and_save_to_a_lightbox(
 
     page.get_by_role("link", name="Harbour at dawn", exact=True).click()
     expect(page).to_have_url(f"{live_server}/assets/{wide}-harbour-at-dawn")
+    page.locator("summary", has_text="Save to lightbox").click()  # the asset page's disclosure
     page.get_by_label("Name your first lightbox").fill("Spring campaign")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Spring campaign").first).to_be_visible()
