@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.dividends import core, postings, subchapter_t
+from marketplace.dividends import core, patronage, postings, subchapter_t
 from marketplace.dividends.core import (
     ClassPolicy,
     DividendError,
@@ -215,3 +215,17 @@ def test_a_share_is_shown_without_trailing_zeros(bps: int, shown: str) -> None:
 def test_an_allocation_to_split_is_whole_cents() -> None:
     with pytest.raises(DividendError, match="^an allocation is a whole number of cents"):
         core.split_cash(10.5, 20)  # type: ignore[arg-type]
+
+
+def test_patronage_is_reconciled_with_the_ledgers_net_licence_sales() -> None:
+    check = patronage.reconcile_patronage(
+        {7: 1500, 8: 2500}, sold_cents=5000, taken_back_cents=1000
+    )
+    assert (check.from_orders_cents, check.from_ledger_cents, check.agrees) == (4000, 4000, True)
+    assert check.describe("USD") == "patronage agrees with the ledger's net licence sales ($40.00)"
+    differs = patronage.reconcile_patronage({7: 1500}, sold_cents=5000, taken_back_cents=1000)
+    assert not differs.agrees
+    assert differs.describe("EUR") == (
+        "patronage DISAGREES with the ledger: €15.00 from the orders, "
+        "€40.00 of net licence sales in the ledger"
+    )
