@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.database import utcnow
 from marketplace.errors import NotFound
-from marketplace.ledger import core, kinds
+from marketplace.ledger import core
 from marketplace.ledger.accounts import (
     account_ids,
     begin_transaction,
@@ -264,22 +264,23 @@ def post_reversal(
     original = session.get(JournalEntry, entry_id)
     if original is None:
         raise NotFound("No such journal entry.")
-    draft = EntryDraft(
-        idempotency_key=idempotency_key,
-        description=description,
+    posted = EntryDraft(
+        idempotency_key=original.idempotency_key,
+        description=original.description,
         currency=original.currency,
         lines=tuple(
             core.Line(
                 AccountRef(line.account.code, line.account.member_id),
-                debit_cents=line.credit_cents,
-                credit_cents=line.debit_cents,
+                debit_cents=line.debit_cents,
+                credit_cents=line.credit_cents,
                 currency=line.currency,
             )
             for line in original.lines
         ),
-        kind=kinds.REVERSAL,
+        kind=original.kind,
         order_id=original.order_id,
     )
+    draft = core.reversal(posted, idempotency_key, description)
     return post(session, draft, created_by_id=created_by_id, reverses_entry_id=original.id)
 
 
