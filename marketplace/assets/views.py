@@ -12,12 +12,14 @@ from werkzeug.wrappers import Response
 from marketplace.assets import asset_page, drafts, services, uploads
 from marketplace.assets.forms import AssetDetailsForm, ReleaseForm
 from marketplace.assets.schemas import media_url
-from marketplace.errors import AppError, error_response
+from marketplace.errors import AppError, Conflict, InvalidInput, error_response
 from marketplace.membership.services import Upload
 from marketplace.web_support import form_status, role_required, show_error_on_form
 from marketplace.whole_numbers import page_arg, parse_whole_number
 
 bp = Blueprint("portfolio", __name__)
+# What a draft lacks before review, for the edit and describe pages.
+bp.add_app_template_global(drafts.missing_for_review, "missing_for_review")
 
 
 def _status_json(asset: Any) -> dict[str, Any]:
@@ -144,6 +146,19 @@ def add_release(asset_id: int) -> Response | tuple[str, int]:
     details = AssetDetailsForm(formdata=None, obj=asset)
     details.keywords.data = ", ".join(asset.keywords)
     return render_template("assets/edit.html", asset=asset, form=details, release_form=form), 422
+
+
+@bp.post("/portfolio/<int:asset_id>/submit")
+@role_required("member")
+def submit(asset_id: int) -> Response:
+    """Send one draft (or rejected work) to the curators from its page."""
+    try:
+        asset = drafts.submit(current_user, asset_id)
+    except (InvalidInput, Conflict) as error:
+        flash(error.message, "warning")
+    else:
+        flash(f"“{asset.title}” is sent to the curators for review.", "success")
+    return redirect(url_for("portfolio.edit", asset_id=asset_id))
 
 
 @bp.post("/portfolio/<int:asset_id>/withdraw")

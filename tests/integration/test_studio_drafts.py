@@ -227,3 +227,30 @@ def test_the_database_knows_the_draft_status_and_still_refuses_unknown_ones(app:
     assert db.session.get(Asset, draft) is not None
     with pytest.raises(sa.exc.IntegrityError):
         catalogue.add("Nonsense", status="sketch")
+
+
+def test_a_draft_is_sent_from_its_own_page_once_it_has_what_review_needs(
+    client: FlaskClient, member: dict[str, str], tmp_path: Path
+) -> None:
+    photo = media_files.make_jpeg(tmp_path / "IMG_5.jpg", 1200, 900)
+    asset_id = upload(client, member, photo).get_json()["id"]
+    AuthActions(client).login("artist@example.org")
+    page = client.get(f"/portfolio/{asset_id}").get_data(as_text=True)
+    assert "<strong>A draft.</strong>" in page
+    assert "Before review:</strong> Give it a title of its own" in page
+    assert f'action="/portfolio/{asset_id}/submit"' not in page
+    client.patch(
+        f"/api/v1/assets/{asset_id}",
+        headers=member,
+        json={"title": "Quiet lane", "keywords": "lane, hedge, summer"},
+    )
+    page = client.get(f"/portfolio/{asset_id}").get_data(as_text=True)
+    assert f'action="/portfolio/{asset_id}/submit"' in page
+    token = csrf_token(client, f"/portfolio/{asset_id}")
+    sent = client.post(
+        f"/portfolio/{asset_id}/submit", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert "“Quiet lane” is sent to the curators for review." in sent.get_data(as_text=True)
+    asset = db.session.get(Asset, asset_id)
+    assert asset is not None
+    assert asset.status == "pending_review"
