@@ -1,40 +1,39 @@
-"""A cache of the public catalogue pages' HTML, for visitors who are not signed in.
+"""A cache of the shared catalogue pages' HTML: for anonymous visitors, and for signed-in ones.
 
-The home page, search results, asset pages and member portfolios are the same for every
-anonymous visitor, and they are most of the traffic. ``init_page_cache`` keeps their rendered
-HTML (status, headers and body) in Redis (production: shared by every web process) or in this
-process (demo), under a key made of the full address, the query sorted by name, and the
-catalogue's *generation*. Any commit that inserted, changed or deleted what these pages show
-(work for sale, releases, members, member classes, display names, licence terms) bumps the
-generation, found centrally from SQLAlchemy's session events, so the next request renders
-afresh: no service has to remember to invalidate anything. Entries also expire after
-``PAGE_CACHE_TTL_SECONDS``, which bounds staleness for changes these events cannot see (raw
-SQL, the search vocabulary, terms that take effect on a date).
+The home page, search results, asset pages, member profiles and the open books show the same
+catalogue to everyone, and they are most of the traffic. ``init_page_cache`` keeps their
+rendered HTML (status, headers and body) in Redis (production: shared by every web process)
+or in this process (demo), under a key made of the full address, the query sorted by name,
+whether the visitor is signed in, and the catalogue's *generation*. Any commit that inserted,
+changed or deleted what these pages show (work for sale, releases, members, member classes,
+display names, licence terms) bumps the generation, found centrally from SQLAlchemy's session
+events, so the next request renders afresh: no service has to remember to invalidate
+anything. Entries also expire after ``PAGE_CACHE_TTL_SECONDS``, which bounds staleness for
+changes these events cannot see (raw SQL, the search vocabulary, terms that take effect on a
+date, the ledger behind the open books, related work a worker prepared after the page).
 
 A page is served from and kept in the cache only when it is safe to share:
 
-* GET or HEAD on one of ``CACHEABLE_ENDPOINTS``, nobody signed in, no flashed message waiting
-  in the visitor's session;
-* kept only if the answer is a 200 with a body, sets no cookie and did not change the session.
-  Anonymous visitors on these pages get no CSRF token (``is_shared_page`` drops the
-  ``<meta name="csrf-token">`` from the layout): nothing on them posts, and the token lives in
-  the session, which would make every page personal.
+* GET or HEAD on one of ``CACHEABLE_ENDPOINTS``, no flashed message waiting in the visitor's
+  session;
+* anonymous: kept only if the answer is a 200 with a body, sets no cookie and did not change
+  the session. Anonymous visitors on these pages get no CSRF token (``is_shared_page`` drops
+  the ``<meta name="csrf-token">`` from the layout): nothing on them posts, and the token
+  lives in the session, which would make every page personal;
+* signed in: a variant of its own, rendered for a signed-in *nobody*, with the per-person
+  parts left as placeholders that the page fetches (``marketplace.personal_parts``), and only
+  where the page shows this viewer nothing of their own (not their own work or profile).
 
-Answers say ``X-Page-Cache: hit`` or ``miss``; a hit is byte for byte the page that was
-rendered, headers included, apart from that header.
+Answers say ``X-Page-Cache: hit`` or ``miss``; an anonymous hit is byte for byte the page that
+was rendered, headers included, apart from that header; a signed-in one has the viewer's own
+CSRF token written in and says ``Cache-Control: private, no-store``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import threading
 import time
-import zlib
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 import redis
@@ -54,14 +53,29 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from werkzeug.wrappers import Response
 
+from marketplace import personal_parts
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset, Release
 from marketplace.membership.models import Member, MemberClass
+from marketplace.page_stores import (  # noqa: F401 - the stores, where callers found them
+    CachedPage,
+    MemoryPageStore,
+    PageStore,
+    RedisPageStore,
+    make_store,
+)
 
 log = logging.getLogger(__name__)
 
 CACHEABLE_ENDPOINTS = frozenset(
-    {"main.home", "catalogue.search", "portfolio.detail", "membership.profile"}
+    {
+        "main.home",
+        "catalogue.search",
+        "portfolio.detail",
+        "membership.profile",
+        "transparency.open_books",
+        "transparency.open_books_year",
+    }
 )
 HEADER = "X-Page-Cache"
 EXTENSION_KEY = "page_cache"
@@ -83,148 +97,22 @@ SHOWN_TABLES = frozenset(
 SHOWN_USER_COLUMNS = ("display_name",)
 # Headers of one answer, not of the page: never stored.
 _PER_ANSWER_HEADERS = frozenset({HEADER.lower(), "set-cookie", "date"})
-
-
-@dataclass(frozen=True)
-class CachedPage:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def to_response(self) -> Response:
-        return current_app.response_class(self.body, status=self.status, headers=self.headers)
-
-
-class PageStore(Protocol):
-    """Where pages are kept, by address (``cache_key``) and generation."""
-
-    def lookup(self, key: str) -> tuple[int, CachedPage | None]:
-        """The current generation, and the page kept for ``key`` in it, if any."""
-
-    def put(self, generation: int, key: str, page: CachedPage) -> None:
-        """Keep a page rendered in ``generation`` (never served in a later one)."""
-
-    def invalidate(self) -> None:
-        """Start a new generation: no page kept so far is served again."""
-
-
-class MemoryPageStore:
-    """Pages in this process, least recently used dropped first beyond ``max_entries``.
-
-    Each process has its own generation: a change committed by another process (a Celery
-    worker, a second web process) is only seen here once the entries expire, after
-    ``ttl_seconds``. That is the demo's trade (one web process, no server to share); with
-    several web processes, use Redis.
-    """
-
-    def __init__(self, max_entries: int, ttl_seconds: int) -> None:
-        self.max_entries = max_entries
-        self.ttl_seconds = ttl_seconds
-        self._generation = 0
-        self._pages: OrderedDict[str, tuple[float, CachedPage]] = OrderedDict()
-        self._lock = threading.Lock()  # the demo's server is threaded
-
-    def lookup(self, key: str) -> tuple[int, CachedPage | None]:
-        with self._lock:
-            entry = self._pages.get(key)
-            if entry is None:
-                return self._generation, None
-            expires, page = entry
-            if expires <= time.monotonic():
-                del self._pages[key]
-                return self._generation, None
-            self._pages.move_to_end(key)
-            return self._generation, page
-
-    def put(self, generation: int, key: str, page: CachedPage) -> None:
-        with self._lock:
-            # Rendered before a change was committed: it may not show the change.
-            if generation != self._generation:
-                return
-            self._pages[key] = (time.monotonic() + self.ttl_seconds, page)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.max_entries:
-                self._pages.popitem(last=False)
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._pages.clear()
-
-    def __len__(self) -> int:
-        return len(self._pages)
-
-
-class RedisPageStore:
-    """Pages in Redis, shared by every web process; the generation is a Redis counter.
-
-    A page is kept under its address alone, with the generation it was rendered in beside it,
-    so one ``MGET`` reads the current generation and the page, and a page of an older
-    generation is a miss (then overwritten). Keys are hashed, so an address of any length
-    makes a short key; pages are compressed (HTML shrinks about sixfold), since every address
-    asked for stays a TTL long (a ``maxmemory-policy`` of ``volatile-lru`` or ``allkeys-lru``
-    reclaims them sooner when memory is short).
-    """
-
-    def __init__(self, client: redis.Redis, ttl_seconds: int, prefix: str) -> None:
-        self.client = client
-        self.ttl_seconds = ttl_seconds
-        self.prefix = prefix
-
-    @property
-    def generation_key(self) -> str:
-        return f"{self.prefix}generation"
-
-    def _page_key(self, key: str) -> str:
-        return f"{self.prefix}{hashlib.sha256(key.encode()).hexdigest()}"
-
-    def lookup(self, key: str) -> tuple[int, CachedPage | None]:
-        generation_value, data = self.client.mget(self.generation_key, self._page_key(key))
-        generation = int(generation_value) if generation_value is not None else 0
-        # None when absent; never text, as the client does not decode responses.
-        if not isinstance(data, bytes):
-            return generation, None
-        head, _, body = zlib.decompress(data).partition(b"\n")
-        meta = json.loads(head)
-        if meta["generation"] != generation:
-            return generation, None
-        return generation, CachedPage(meta["status"], [(k, v) for k, v in meta["headers"]], body)
-
-    def put(self, generation: int, key: str, page: CachedPage) -> None:
-        meta = {"generation": generation, "status": page.status, "headers": page.headers}
-        data = zlib.compress(json.dumps(meta).encode() + b"\n" + page.body)
-        self.client.set(self._page_key(key), data, ex=self.ttl_seconds)
-
-    def invalidate(self) -> None:
-        self.client.incr(self.generation_key)
-
-
-def make_store(config: dict[str, Any]) -> PageStore | None:
-    """The store the settings ask for; None when the cache is off."""
-    kind = (config.get("PAGE_CACHE") or "none").lower()
-    ttl = int(config["PAGE_CACHE_TTL_SECONDS"])
-    if kind == "none" or ttl <= 0:
-        return None
-    if kind == "memory":
-        return MemoryPageStore(int(config["PAGE_CACHE_MAX_ENTRIES"]), ttl)
-    if kind == "redis":
-        url = config.get("PAGE_CACHE_REDIS_URL")
-        if not url:
-            raise RuntimeError("PAGE_CACHE=redis needs PAGE_CACHE_REDIS_URL (or REDIS_URL).")
-        # Short timeouts: a slow Redis should cost a page render, not hang the request.
-        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        return RedisPageStore(client, ttl, config["PAGE_CACHE_KEY_PREFIX"])
-    raise RuntimeError(f"PAGE_CACHE must be redis, memory or none, not {kind!r}.")
+# The signed-in variant's body is personalised on every answer, so its length is too.
+_PER_PERSON_HEADERS = _PER_ANSWER_HEADERS | {"content-length"}
+SIGNED_IN_VARIANT = "#signed-in"
 
 
 def init_page_cache(app: Flask) -> None:
-    """Serve and keep public pages in the configured store (if any)."""
+    """Serve and keep shared pages in the configured store (if any)."""
     store = make_store(app.config)
     app.extensions[EXTENSION_KEY] = store
     app.add_template_global(is_shared_page)
+    personal_parts.init_personal_parts(app)
     if store is None:
         return
     app.before_request(_serve_from_cache)
+    # Registered last, so it runs first of the after-request hooks: before the session is saved.
+    app.after_request(_personalise)
     request_finished.connect(_keep_in_cache, app)
 
 
@@ -259,9 +147,10 @@ def cache_key() -> str:
 def _may_use_cache() -> bool:
     return (
         request.method in ("GET", "HEAD")
-        and is_shared_page()
+        and request.endpoint in CACHEABLE_ENDPOINTS
         # A flashed message is shown (and taken out of the session) by the next page.
         and "_flashes" not in session
+        and (not current_user.is_authenticated or personal_parts.may_share_with(current_user))
     )
 
 
@@ -269,7 +158,8 @@ def _serve_from_cache() -> Response | None:
     store = get_store()
     if store is None or not _may_use_cache():
         return None
-    key = cache_key()
+    signed_in = bool(current_user.is_authenticated)
+    key = cache_key() + (SIGNED_IN_VARIANT if signed_in else "")
     try:
         generation, page = store.lookup(key)
     except redis.RedisError as error:
@@ -277,30 +167,51 @@ def _serve_from_cache() -> Response | None:
         return None
     g.page_cache = (generation, key)
     if page is None:
+        if signed_in:
+            personal_parts.render_for_everyone()
         return None
     g.page_cache_hit = True
     response = page.to_response()
+    if signed_in:
+        personal_parts.fill_in(response)
     response.headers[HEADER] = "hit"
     return response
 
 
+def _personalise(response: Response) -> Response:
+    """A page rendered for every signed-in viewer: keep it as rendered, answer it filled in."""
+    if personal_parts.rendering_for_everyone():
+        personal_parts.back_to_the_viewer()
+        if response.status_code == 200 and not response.is_streamed:
+            g.page_cache_shared_body = response.get_data()
+        personal_parts.fill_in(response)
+    return response
+
+
 def _keep_in_cache(sender: Flask, response: Response, **extra: Any) -> None:
-    """After the session was saved, so the answer is final: keep it if it is shareable."""
+    """After the session was saved, so the answer is final: keep it if it is shareable.
+
+    An anonymous page is kept only if it set no cookie and left the session as it was; a
+    signed-in one was rendered for nobody in particular (its cookie and session are the
+    viewer's own), and what is kept is the page before it was filled in.
+    """
     looked_up: tuple[int, str] | None = g.pop("page_cache", None)
     if looked_up is None or g.pop("page_cache_hit", False):
         return
     response.headers[HEADER] = "miss"
-    if (
-        response.status_code != 200
-        or response.is_streamed
-        or response.direct_passthrough
-        or "Set-Cookie" in response.headers
-        or session.modified
-    ):
-        return
     generation, key = looked_up
-    headers = [(k, v) for k, v in response.headers if k.lower() not in _PER_ANSWER_HEADERS]
-    page = CachedPage(response.status_code, headers, response.get_data())
+    shared_body: bytes | None = g.pop("page_cache_shared_body", None)
+    signed_in = key.endswith(SIGNED_IN_VARIANT)
+    if response.status_code != 200 or response.is_streamed or response.direct_passthrough:
+        return
+    if signed_in and shared_body is None:
+        return
+    if not signed_in and ("Set-Cookie" in response.headers or session.modified):
+        return
+    skipped = _PER_PERSON_HEADERS if signed_in else _PER_ANSWER_HEADERS
+    headers = [(k, v) for k, v in response.headers if k.lower() not in skipped]
+    body = shared_body if shared_body is not None else response.get_data()
+    page = CachedPage(response.status_code, headers, body)
     store = sender.extensions[EXTENSION_KEY]
     try:
         store.put(generation, key, page)

@@ -1,0 +1,188 @@
+"""The per-person parts of pages cached for every signed-in viewer, fetched by the page itself.
+
+Search results, asset pages, the home page, member profiles and the open books show the same
+catalogue to every signed-in person; only a few parts are theirs: the account menu, the cart
+link with its count, the lightbox form of an asset page, and the CSRF token of the forms. When
+``marketplace.page_cache`` renders such a page to keep it, ``render_for_everyone`` makes the
+whole request see a signed-in *nobody* (a ``User`` that is in no table: no cart, no
+lightboxes, no licences, no member, no admin), so no view or template can put anyone's data
+in the page, whatever it asks for. The personal parts become placeholders holding a plain
+link (``deferred_part``), and the CSRF token a placeholder too.
+
+Each answer, hit or miss, gets the viewer's own CSRF token written in (a byte replace) and
+``Cache-Control: private, no-store``; ``static/js/personal.js`` then fetches the viewer's parts
+in one request to ``GET /fragments/personal`` (never cached) and puts them in place. Without
+JavaScript the placeholders' links still lead to the account and the cart.
+
+A page is shared only when it shows nothing special to this viewer (``may_share_with``): not
+the asset page of the viewer's own work, nor the viewer's own member profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, g, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from marketplace.accounts.models import User
+from marketplace.assets.models import Asset
+from marketplace.extensions import db
+from marketplace.membership.models import Member
+
+# Looks like a token to anything that checks the form's shape; never valid.
+CSRF_PLACEHOLDER = "personal-csrf-token-filled-in-per-viewer"
+_SHARED_KEY = "personal_parts_for_everyone"
+_VIEWER_KEY = "personal_parts_viewer"
+
+
+@dataclass(frozen=True)
+class Part:
+    template: str
+    context: Callable[[dict[str, Any]], dict[str, Any] | None]  # None: render nothing
+    tag: str  # of the placeholder
+    fallback: Callable[[], str]  # what the placeholder holds until the part arrives
+
+
+def _no_context(args: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _asset_context(args: dict[str, Any]) -> dict[str, Any] | None:
+    asset = db.session.get(Asset, int(args["asset_id"]))
+    return None if asset is None else {"asset": asset}
+
+
+def _link(endpoint: str, label: str, css: str) -> Callable[[], str]:
+    return lambda: f'<a class="{css}" href="{url_for(endpoint)}">{label}</a>'
+
+
+PARTS = {
+    "cart_link": Part(
+        "_cart_link.html", _no_context, "span", _link("orders.cart", "Cart", "site-nav__link")
+    ),
+    "account_menu": Part(
+        "_account_menu.html",
+        _no_context,
+        "span",
+        _link("accounts.account", "Your account", "site-nav__link"),
+    ),
+    "lightbox_save": Part(
+        "lightboxes/_save_form.html",
+        _asset_context,
+        "div",
+        _link("lightboxes.index", "Your lightboxes", "btn btn-secondary btn-sm"),
+    ),
+}
+bp = Blueprint("personal_parts", __name__)
+
+
+def init_personal_parts(app: Flask) -> None:
+    app.add_template_global(deferred_part)
+    app.register_blueprint(bp)
+
+
+def deferred_part(name: str, asset_id: int | None = None) -> Markup:
+    """A placeholder for the part ``name`` when the page is rendered for every signed-in viewer;
+    otherwise empty, and the template renders the part itself.
+
+    ``{% set d = deferred_part('cart_link') %}{% if d %}{{ d }}{% else %}…the part…{% endif %}``
+    """
+    part = PARTS[name]
+    if not rendering_for_everyone():
+        return Markup("")
+    wanted = name if asset_id is None else f"{name}:{int(asset_id)}"
+    return Markup(  # noqa: S704 - a known name, an integer and our own links
+        f'<{part.tag} data-personal="{wanted}">{part.fallback()}</{part.tag}>'
+    )
+
+
+def _shared_viewer() -> User:
+    """A signed-in nobody: never added to a session, so every lookup by its id finds nothing."""
+    viewer = User(id=0, email="", display_name="", is_admin=False)
+    viewer.session_key = "shared-page"
+    return viewer
+
+
+def may_share_with(user: Any) -> bool:
+    """Does the page at this address show this signed-in viewer only what it shows everyone?"""
+    view_args = request.view_args or {}
+    if request.endpoint == "portfolio.detail":
+        found = db.session.execute(
+            sa.select(Asset.status, Asset.withdrawn_at, Member.user_id)
+            .join(Member, Member.id == Asset.member_id)
+            .where(Asset.id == view_args.get("asset_id"))
+        ).one_or_none()
+        # Work not for sale shows only to its owner and admins; owners get their controls.
+        return (
+            found is not None
+            and found.status == "published"
+            and found.withdrawn_at is None
+            and found.user_id != user.id
+        )
+    if request.endpoint == "membership.profile":
+        member = user.member
+        return member is None or member.member_number != view_args.get("member_number")
+    return True
+
+
+def render_for_everyone() -> None:
+    """From here until ``back_to_the_viewer``, this request renders for a signed-in nobody."""
+    g.setdefault(_VIEWER_KEY, current_user._get_current_object())
+    setattr(g, _SHARED_KEY, True)
+    g._login_user = _shared_viewer()  # what flask_login.current_user answers
+    g.csrf_token = CSRF_PLACEHOLDER  # what flask_wtf.csrf.generate_csrf answers
+
+
+def rendering_for_everyone() -> bool:
+    return bool(g.get(_SHARED_KEY, False))
+
+
+def back_to_the_viewer() -> None:
+    g._login_user = g.pop(_VIEWER_KEY)
+    g.pop(_SHARED_KEY, None)
+    g.pop("csrf_token", None)
+
+
+def _render(name: str, args: dict[str, Any]) -> str:
+    context = PARTS[name].context(args)
+    return "" if context is None else render_template(PARTS[name].template, **context)
+
+
+def fill_in(response: Response) -> None:
+    """Write the viewer's own CSRF token into a page rendered for everyone; keep it private."""
+    from flask_wtf.csrf import generate_csrf
+
+    body = response.get_data()
+    if CSRF_PLACEHOLDER.encode() in body:
+        response.set_data(body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode()))
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Cookie")
+
+
+@bp.get("/fragments/personal")
+def fragments() -> Response:
+    """The viewer's own parts for one page: ``?part=cart_link&part=lightbox_save:12``.
+
+    An HTML document of ``<template data-part="NAME" data-args="…">`` elements, one per part
+    asked for (unknown ones left out); never cached by anyone.
+    """
+    chunks = []
+    for wanted in request.args.getlist("part")[: 2 * len(PARTS)]:
+        name, _, number = wanted.partition(":")
+        if name not in PARTS or (number and not number.isdigit()):
+            continue
+        args = {"asset_id": int(number)} if number else {}
+        if name == "lightbox_save" and not args:
+            continue
+        html = _render(name, args)
+        chunks.append(f'<template data-part="{wanted}">{html}</template>')
+    response = Response("\n".join(chunks), mimetype="text/html")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Cookie")
+    return response

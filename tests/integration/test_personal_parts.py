@@ -1,0 +1,170 @@
+"""Pages cached for every signed-in viewer: nobody's cart, lightboxes, licences or menu in them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from marketplace.accounts.models import User
+from marketplace.extensions import db
+from marketplace.lightboxes import services as lightboxes
+from marketplace.lightboxes.models import LightboxItem
+from marketplace.orders.services import ItemRequest, add_to_cart
+from marketplace.page_cache import HEADER, MemoryPageStore, get_store
+from marketplace.personal_parts import CSRF_PLACEHOLDER
+from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.config import app_on_copy
+from tests.fixtures.deliveries import licence_for
+from tests.fixtures.factories import Factory
+from tests.fixtures.mail import SmtpSink
+from tests.fixtures.web import AuthActions
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
+CART_COUNT = re.compile(r'data-cart-count="(\d+)"')
+
+
+@pytest.fixture
+def app(tmp_path: Path, migrated_sqlite: Path, smtp_sink: SmtpSink) -> Iterator[Flask]:
+    with app_on_copy(tmp_path, migrated_sqlite, smtp_sink, PAGE_CACHE="memory") as app:
+        yield app
+
+
+@dataclass
+class Person:
+    user: User
+    client: FlaskClient
+    lightbox: str
+    cart_lines: int
+    admin: bool
+
+    def get(self, path: str) -> TestResponse:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return response
+
+    @property
+    def marks(self) -> list[str]:
+        """What only this person's pages may show."""
+        return [self.user.email, self.user.display_name, self.lightbox]
+
+
+def signed_in(app: Flask, user: User, lightbox: str, cart_lines: int, admin: bool) -> Person:
+    client = app.test_client()
+    AuthActions(client).login(user.email)
+    client.get("/lightboxes")  # shows (and so takes) the welcome message: a flash is never cached
+    return Person(user, client, lightbox, cart_lines, admin)
+
+
+def tokens(page: str) -> set[str]:
+    return {a or b for a, b in TOKEN.findall(page)}
+
+
+def parts(person: Person, asset_id: int) -> str:
+    response = person.get(
+        f"/fragments/personal?part=cart_link&part=account_menu&part=lightbox_save:{asset_id}"
+    )
+    assert response.headers["Cache-Control"] == "private, no-store"
+    return response.get_data(as_text=True)
+
+
+def test_two_signed_in_people_never_see_each_others_data_through_the_cache(app: Flask) -> None:
+    artist = Catalogue()
+    harbour = artist.add("Harbour at dawn", "harbour, boats")
+    noon = artist.add("Harbour at noon", "harbour")
+    buyer = Factory().buyer("anouk@example.org", "Anouk Zebulon")
+    admin = Factory().admin("bartholomew@example.org")
+    add_to_cart(buyer, ItemRequest(harbour, "standard", "S"))
+    add_to_cart(buyer, ItemRequest(noon, "standard", "S"))
+    lightboxes.add_to_new(buyer, "Anouk secret moodboard", harbour)
+    licence_for(buyer, noon, "S")
+    lightboxes.add_to_new(admin, "Bartholomew campaign", noon)
+    ana = signed_in(app, buyer, "Anouk secret moodboard", 2, admin=False)
+    bart = signed_in(app, admin, "Bartholomew campaign", 0, admin=True)
+    number = artist.member.member_number
+    pages = [
+        "/",
+        "/search?q=harbour",
+        f"/assets/{harbour}-harbour-at-dawn",
+        f"/members/{number}",
+        "/open-books",
+    ]
+
+    for path in pages:
+        seen = [(ana, ana.get(path)), (bart, bart.get(path)), (ana, ana.get(path))]
+        assert [r.headers[HEADER] for _, r in seen] == ["miss", "hit", "hit"], path
+        own_tokens: dict[str, set[str]] = {}
+        bodies = []
+        for person, response in seen:
+            page = response.get_data(as_text=True)
+            for mark in ana.marks + bart.marks:
+                assert mark not in page, (path, person.user.email, mark)
+            assert 'data-personal="account_menu"' in page, path
+            assert response.headers["Cache-Control"] == "private, no-store"
+            assert CSRF_PLACEHOLDER not in page
+            page_tokens = tokens(page)
+            own_tokens.setdefault(person.user.email, set()).update(page_tokens)
+            for token in page_tokens:
+                page = page.replace(token, "TOKEN")
+            bodies.append(page)
+        assert not own_tokens[ana.user.email] & own_tokens[bart.user.email], path
+        assert bodies[0] == bodies[1] == bodies[2], "the same page but for each one's token"
+
+    for person, other in ((ana, bart), (bart, ana)):
+        own = parts(person, harbour)
+        for mark in person.marks if person is ana else person.marks[:2]:
+            assert mark in own, (person.user.email, mark)
+        for mark in other.marks:
+            assert mark not in own, (person.user.email, mark)
+        assert CART_COUNT.findall(own) == [str(person.cart_lines)]
+        assert ('href="/admin' in own) == person.admin
+    assert bart.lightbox in parts(bart, noon)
+
+    # What the cache keeps carries nobody's data, and no token but the placeholder.
+    store = get_store()
+    assert isinstance(store, MemoryPageStore)
+    kept = [page.body.decode() for _, page in store._pages.values()]
+    assert len(kept) == len(pages)
+    for body in kept:
+        for mark in ana.marks + bart.marks:
+            assert mark not in body
+        assert tokens(body) == {CSRF_PLACEHOLDER}
+
+
+def test_the_token_on_a_page_from_the_cache_is_the_viewers_own(app: Flask) -> None:
+    artist = Catalogue()
+    harbour = artist.add("Harbour at dawn", "harbour")
+    first = signed_in(app, Factory().buyer(), "first", 0, admin=False)
+    second = signed_in(app, Factory().buyer(), "second", 0, admin=False)
+    path = f"/assets/{harbour}-harbour-at-dawn"
+    first.get(path)
+    page = second.get(path)
+    assert page.headers[HEADER] == "hit"
+    (token,) = tokens(page.get_data(as_text=True))
+
+    saved = second.client.post(
+        "/lightboxes/add", data={"csrf_token": token, "asset_id": harbour, "new_name": "Mine"}
+    )
+
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    assert LightboxItem.query.filter_by(asset_id=harbour).count() == 1
+
+
+def test_owners_see_their_own_asset_page_and_profile_not_the_shared_one(app: Flask) -> None:
+    artist = Catalogue()
+    harbour = artist.add("Harbour at dawn", "harbour")
+    owner = db.session.get(User, artist.member.user_id)
+    assert owner is not None
+    client = app.test_client()
+    AuthActions(client).login(owner.email)
+    client.get("/lightboxes")
+    for path in (f"/assets/{harbour}-harbour-at-dawn", f"/members/{artist.member.member_number}"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert HEADER not in response.headers, path
