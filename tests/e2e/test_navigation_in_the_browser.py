@@ -158,6 +158,7 @@ def test_admin_pages_have_a_grouped_sidebar_and_one_admin_menu_on_a_phone(
     assert menu_box["y"] + menu_box["height"] < 844 / 2
     look_at(page, "admin-dashboard", widths=("phone",))
     summary.click()
+    look_at(page, "admin-menu-open", widths=("phone",))
     page.get_by_role("link", name="Dividends").click()
     expect(page).to_have_url(f"{live_server}/admin/dividends/")
     # Folded again on the new page, with the page it is on marked inside.
