@@ -60,13 +60,12 @@ def _sign_in(page: Any, live: str, email: str) -> None:
 
 
 def _showroom() -> dict[str, int]:
-    """An artist's harbour photo with two more of theirs, and others' work sharing keywords."""
+    """An artist's harbour photo with two more of theirs, and others' work sharing keywords.
+
+    The harbour photo goes on sale last, as related work is found when a work goes on sale.
+    """
     artist, others = Catalogue(), Catalogue()
-    return {
-        "main": showroom.photo(
-            artist, "Harbour at dawn", "harbour, boats, sea, morning", palette="dawn",
-            description="Fishing boats wait in a still harbour as the sun comes up over the hills.",
-        ),
+    ids = {
         "artist_dusk": showroom.photo(artist, "Hills at dusk", "hills, dusk", palette="dusk"),
         "artist_mist": showroom.photo(
             artist, "Misty valley", "valley, mist", size=(2800, 4200), palette="mist"
@@ -75,7 +74,12 @@ def _showroom() -> dict[str, int]:
         "similar_sea": showroom.photo(
             others, "Boats on the sea", "boats, sea", size=(3000, 3000), palette="desert"
         ),
-    }  # fmt: skip
+    }
+    ids["main"] = showroom.photo(
+        artist, "Harbour at dawn", "harbour, boats, sea, morning", palette="dawn",
+        description="Fishing boats wait in a still harbour as the sun comes up over the hills.",
+    )  # fmt: skip
+    return ids
 
 
 def test_a_photo_page_prices_the_choice_and_links_keywords_and_related_work(
