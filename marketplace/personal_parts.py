@@ -15,7 +15,8 @@ in one request to ``GET /fragments/personal`` (never cached) and puts them in pl
 JavaScript the placeholders' links still lead to the account and the cart.
 
 A page is shared only when it shows nothing special to this viewer (``may_share_with``): not
-the asset page of the viewer's own work, nor the viewer's own member profile.
+the asset page of the viewer's own work, nor the viewer's own member profile, nor a member's
+home page (it links to their profile).
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def may_share_with(user: Any) -> bool:
             and found.withdrawn_at is None
             and found.user_id != user.id
         )
+    if request.endpoint == "main.home":
+        # The home page links a member to their own profile.
+        return not user.is_member
     if request.endpoint == "membership.profile":
         member = user.member
         return member is None or member.member_number != view_args.get("member_number")

@@ -156,7 +156,7 @@ def test_the_token_on_a_page_from_the_cache_is_the_viewers_own(app: Flask) -> No
     assert LightboxItem.query.filter_by(asset_id=harbour).count() == 1
 
 
-def test_owners_see_their_own_asset_page_and_profile_not_the_shared_one(app: Flask) -> None:
+def test_members_see_their_own_work_profile_and_home_page_not_the_shared_ones(app: Flask) -> None:
     artist = Catalogue()
     harbour = artist.add("Harbour at dawn", "harbour")
     owner = db.session.get(User, artist.member.user_id)
@@ -164,7 +164,9 @@ def test_owners_see_their_own_asset_page_and_profile_not_the_shared_one(app: Fla
     client = app.test_client()
     AuthActions(client).login(owner.email)
     client.get("/lightboxes")
-    for path in (f"/assets/{harbour}-harbour-at-dawn", f"/members/{artist.member.member_number}"):
+    own_profile = f"/members/{artist.member.member_number}"
+    for path in (f"/assets/{harbour}-harbour-at-dawn", own_profile, "/"):
         response = client.get(path)
         assert response.status_code == 200
         assert HEADER not in response.headers, path
+    assert f'href="{own_profile}"' in client.get("/").get_data(as_text=True)
