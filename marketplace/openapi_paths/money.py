@@ -61,7 +61,9 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/admin/dividend-runs": {
         "post": _op(
             "Draft a dividend run for a period from the ledger (posts nothing until approved; "
-            "cash_pct under 20 is 422; a period overlapping another run is 409)",
+            "cash_pct under 20 is 422; a period ending in the future, or today without "
+            "close_books_now true, is 422 period_not_ended; a period overlapping another run "
+            "is 409)",
             auth="admin",
             status=201,
             tag="dividends",
