@@ -35,6 +35,7 @@ from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
 from marketplace.membership.models import Member
+from marketplace.whole_numbers import parse_whole_number
 
 # Looks like a token to anything that checks the form's shape; never valid.
 CSRF_PLACEHOLDER = "personal-csrf-token-filled-in-per-viewer"
@@ -179,9 +180,10 @@ def fragments() -> Response:
     chunks = []
     for wanted in request.args.getlist("part")[: 2 * len(PARTS)]:
         name, _, number = wanted.partition(":")
-        if name not in PARTS or (number and not number.isdigit()):
+        asset_id = parse_whole_number(number) if number else None
+        if name not in PARTS or (number and asset_id is None):
             continue
-        args = {"asset_id": int(number)} if number else {}
+        args = {"asset_id": asset_id} if asset_id is not None else {}
         if name == "lightbox_save" and not args:
             continue
         html = _render(name, args)

@@ -125,6 +125,10 @@ def test_two_signed_in_people_never_see_each_others_data_through_the_cache(app: 
         assert CART_COUNT.findall(own) == [str(person.cart_lines)]
         assert ('href="/admin' in own) == person.admin
     assert bart.lightbox in parts(bart, noon)
+    odd = "part=lightbox_save:99999999999999999999&part=lightbox_save:x&part=nothing&part=cart_link"
+    assert CART_COUNT.findall(ana.get(f"/fragments/personal?{odd}").get_data(as_text=True)) == [
+        "2"
+    ], "numbers no id can be, and unknown parts, are left out"
 
     # What the cache keeps carries nobody's data, and no token but the placeholder.
     store = get_store()
