@@ -239,3 +239,11 @@ def test_the_cart_changes_two_lines_in_place_and_the_buyer_pays(
     expect(page.get_by_role("link", name=re.compile(r"^Download size M"))).to_be_visible()
     expect(page.get_by_role("link", name=re.compile(r"^Download size L"))).to_be_visible()
     look_at(page, "order-paid")
+
+    # The orders list reads on a phone without scrolling sideways.
+    page.goto(f"{live}/account/orders")
+    order_id = order_url.rsplit("/", 1)[1]
+    expect(page.get_by_role("link", name=f"Order #{order_id}", exact=True)).to_be_visible()
+    look_at(page, "orders-list")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    expect(page.get_by_role("link", name=re.compile(r"^View"))).to_be_in_viewport()
