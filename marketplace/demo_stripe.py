@@ -4,7 +4,6 @@ and transfers of the seeded year are there when the demo starts."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import subprocess
@@ -35,15 +34,6 @@ def _free_port() -> int:
         return port
 
 
-def _module() -> str:
-    # The emulator lives beside the app package; older checkouts kept it inside it.
-    return (
-        "stripe_emulator"
-        if importlib.util.find_spec("stripe_emulator")
-        else ("marketplace.stripe_emulator")
-    )
-
-
 def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log_file: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline and process.poll() is None:
@@ -66,7 +56,8 @@ def running_emulator(state_dir: Path) -> Iterator[str]:
     state_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log_file = state_dir.with_name("stripe-seed.log")
-    command = [sys.executable, "-m", _module(), "--host", "127.0.0.1", "--port", str(port)]
+    # The same module Procfile.dev runs (it lives beside the app package, outside the wheel).
+    command = [sys.executable, "-m", "stripe_emulator", "--host", "127.0.0.1", "--port", str(port)]
     with log_file.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [*command, "--state-dir", str(state_dir)],
