@@ -79,7 +79,8 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/assets": {
         "post": _op(
             "Upload a photo or video (multipart: file, title, description, keywords, has_people,"
-            " has_property); answers 202 while it is processed",
+            " has_property); answers 202 while it is processed, then it"
+            " waits as a draft until its member sends it (POST /api/v1/assets/{asset_id}/submit)",
             auth="member",
             status=202,
             multipart=True,
