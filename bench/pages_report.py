@@ -56,7 +56,8 @@ def report(results: list[Result], description: str) -> bool:
             f"{r.p95_ms:8.1f} {r.p99_ms:8.1f} {hits:>6} {r.not_ok + r.socket_errors:6} "
             f"{shown_share}"
         )
-        errors = r.not_ok + r.socket_errors
+        # No answer within the run is a failure, not a p95 of 0.
+        errors = r.not_ok + r.socket_errors + (r.requests == 0)
         label = f"{r.cache}, {r.target.name}"
         if r.connections == CONNECTIONS:
             wanted = r.target.min_share if r.cache != "none" else r.target.min_share_uncached
