@@ -125,6 +125,7 @@ def search(filters: SearchFilters, page: int, per_page: int) -> SearchResults:
 
 
 POPULAR_SEARCHES_TTL_SECONDS = 300.0
+POPULAR_SEARCHES_KEPT = 12
 _POPULAR_KEY = "catalogue_popular_searches"
 
 
@@ -137,39 +138,38 @@ def popular_searches(limit: int = 8) -> list[str]:
     """
     cached = current_app.extensions.get(_POPULAR_KEY)
     now = time.monotonic()
-    if cached is not None and cached[0] > now and len(cached[1]) >= limit:
-        return list(cached[1][:limit])
+    # Kept: the expiry, how many were asked for, and the answer (shorter in a small catalogue).
+    if cached is not None and cached[0] > now and cached[1] >= limit:
+        return list(cached[2][:limit])
+    asked = max(limit, POPULAR_SEARCHES_KEPT)
     terms = list(
         db.session.execute(
             sa.select(SearchTerm.term)
             .order_by(SearchTerm.documents.desc(), SearchTerm.term)
-            .limit(max(limit, 12))
+            .limit(asked)
         ).scalars()
     )
-    current_app.extensions[_POPULAR_KEY] = (now + POPULAR_SEARCHES_TTL_SECONDS, terms)
+    current_app.extensions[_POPULAR_KEY] = (now + POPULAR_SEARCHES_TTL_SECONDS, asked, terms)
     return terms[:limit]
 
 
 def kind_counts(filters: SearchFilters, results: SearchResults) -> dict[str, int] | None:
     """How many photos and how many videos match the search apart from its kind filter.
 
-    One more query of the engine (a count, one id), and only when the counts are exact: past
+    Without a kind filter: one more query of the engine, for the videos (a selective index
+    term, so cheap), the photos being the rest. With one: only that kind's count, which the
+    search has already (the other would cost a second full search). Only exact counts: past
     the engine's cap a count would be a guess. None when not known.
     """
     if not results.total_exact:
         return None
+    if filters.kind is not None:
+        return {filters.kind: results.total}
     session = db.session()
-    engine = engine_for(session)
-    if filters.kind is None:
-        videos = engine.search(session, replace(filters, kind="video"), 1, 1)
-        if not videos.total_exact:
-            return None
-        return {"photo": results.total - videos.total, "video": videos.total}
-    other = "video" if filters.kind == "photo" else "photo"
-    found = engine.search(session, replace(filters, kind=other), 1, 1)
-    if not found.total_exact:
+    videos = engine_for(session).search(session, replace(filters, kind="video"), 1, 1)
+    if not videos.total_exact:
         return None
-    return {filters.kind: results.total, other: found.total}
+    return {"photo": results.total - videos.total, "video": videos.total}
 
 
 def cheapest_prices(assets: list[Asset], currency: str) -> dict[int, int]:

@@ -102,6 +102,10 @@ def test_filters_show_counts_and_pages_keep_every_filter(client: FlaskClient) ->
     assert re.search(
         r'<a class="sf-chip sf-chip--remove" href="/search\?q=field">\s*Landscape', html
     )
+    # With a kind chosen, only its count: the other kind's would cost a second full search.
+    videos = client.get("/search?q=field&kind=video").get_data(as_text=True)
+    assert re.search(r'Videos</span><span class="sf-option__count">1</span>', videos)
+    assert re.search(r"Photos</span>\s*</label>", videos)
 
 
 def test_the_empty_state_says_what_is_true_and_offers_ways_out(client: FlaskClient) -> None:
@@ -122,7 +126,7 @@ def test_an_empty_catalogue_says_so(client: FlaskClient) -> None:
     assert "The catalogue is empty so far" in html
 
 
-def test_home_page_searches_first_with_popular_searches(client: FlaskClient) -> None:
+def test_home_page_searches_first_with_popular_searches(app: Flask, client: FlaskClient) -> None:
     from marketplace.catalogue.vocabulary import refresh_vocabulary
 
     catalogue = Catalogue()
@@ -136,6 +140,10 @@ def test_home_page_searches_first_with_popular_searches(client: FlaskClient) -> 
     assert hero.index(">boats</a>") < hero.index(">harbour</a>")  # most used first
     assert hero.index('role="search"') < hero.index("Join the co-op")
     assert 'class="jtile ar-100"' in html  # the newest work, at its own shape
+    # The vocabulary has no index on its counts: the next pages reuse the answer for a while.
+    with counted_queries(app) as statements:
+        assert ">boats</a>" in client.get("/").get_data(as_text=True)
+    assert not [s for s in statements if "search_terms" in s]
 
 
 def test_similar_shows_work_like_it(client: FlaskClient) -> None:
