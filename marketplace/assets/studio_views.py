@@ -16,7 +16,7 @@ from marketplace.assets import drafts, services, studio, uploads
 from marketplace.assets.view_counts import count_view
 from marketplace.database import utcnow
 from marketplace.errors import AppError
-from marketplace.extensions import csrf, db
+from marketplace.extensions import csrf, db, limiter
 from marketplace.membership.services import Upload
 from marketplace.web_support import role_required
 from marketplace.whole_numbers import parse_whole_number
@@ -139,10 +139,15 @@ def studio_drafts_post() -> Response:
     return redirect(url_for("assets.studio_drafts"))
 
 
+# A person views a few pages a minute; far more from one address is a script inflating counts.
+VIEW_BEACON_LIMIT = "120 per minute"
+
+
 @csrf.exempt
+@limiter.limit(VIEW_BEACON_LIMIT)
 def view_beacon(asset_id: int) -> tuple[str, int]:
-    """The asset page's beacon: counts one view (not the owner's); always 204, so it tells a
-    visitor nothing about what was counted."""
+    """The asset page's beacon: counts one view (not the owner's); 204 whether counted or not,
+    so it tells a visitor nothing about the asset; 429 past VIEW_BEACON_LIMIT per address."""
     count_view(current_user, asset_id, utcnow().date())
     return "", 204
 

@@ -106,8 +106,10 @@ def test_the_studio_shows_each_works_figures_and_they_add_up_to_the_ledger(
     assert sum(m.cents for m in months) == in_ledger
     this_month = re.search(r"<desc[^>]*>(.*?)</desc>", page, re.S)
     assert this_month
-    assert this_month.group(1).strip().endswith(
-        f"{months[-1].label}: ${in_ledger // 100}.{in_ledger % 100:02d}."
+    assert (
+        this_month.group(1)
+        .strip()
+        .endswith(f"{months[-1].label}: ${in_ledger // 100}.{in_ledger % 100:02d}.")
     )
     assert page.count('class="month-chart__bar"') == 1, "sales in this month only"
 
@@ -115,3 +117,11 @@ def test_the_studio_shows_each_works_figures_and_they_add_up_to_the_ledger(
     assert "1 draft to describe and send for review" in page
     assert "1 rejected: see why" in page
     assert "Set up payouts to receive your royalties" in page
+
+
+def test_one_address_cannot_inflate_a_works_views(buying: Buying) -> None:
+    visitor = buying.app.test_client()
+    answers = [visitor.post(f"/assets/{buying.photo}/viewed").status_code for _ in range(125)]
+    assert answers.count(204) == 120
+    assert answers[-5:] == [429] * 5
+    assert _views(buying.photo) == 120
