@@ -15,17 +15,22 @@
   // A <details> opens and closes by itself; this adds what a menu is expected to do:
   // one open at a time, closed by a click elsewhere or by Escape (focus back on its button).
   function setupMenus() {
-    var menus = document.querySelectorAll("details[data-menu]");
+    // Delegated from the document (toggle does not bubble, so it is caught on the way down):
+    // menus filled in after load (a page's personal parts, marketplace.page_cache) work too.
     function closeAll(except) {
+      var menus = document.querySelectorAll("details[data-menu][open]");
       for (var i = 0; i < menus.length; i++) {
         if (menus[i] !== except) menus[i].open = false;
       }
     }
-    for (var i = 0; i < menus.length; i++) {
-      menus[i].addEventListener("toggle", function (event) {
-        if (event.target.open) closeAll(event.target);
-      });
-    }
+    document.addEventListener(
+      "toggle",
+      function (event) {
+        var menu = event.target;
+        if (menu.matches && menu.matches("details[data-menu]") && menu.open) closeAll(menu);
+      },
+      true
+    );
     document.addEventListener("click", function (event) {
       var inside = event.target.closest("details[data-menu]");
       closeAll(inside);

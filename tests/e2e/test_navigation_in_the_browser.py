@@ -93,6 +93,10 @@ def test_a_member_finds_their_pages_in_the_account_menu_and_the_header_is_one_ro
     # Escape closes it; the page is usable again.
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
+    # So does a click anywhere else on the page.
+    open_account_menu(page)
+    page.locator("main h1").click()
+    expect(panel).to_be_hidden()
 
     # A phone: a one-row header whose menu button opens the same pages and a search field.
     page.set_viewport_size({"width": 390, "height": 844})
