@@ -27,6 +27,7 @@ from marketplace.ledger.core import (
     credit,
     debit,
 )
+from marketplace.payouts import core as payouts_core
 
 CLEARING = AccountRef(STRIPE_CLEARING)
 FEES = AccountRef(PAYMENT_FEES)
@@ -165,3 +166,8 @@ def test_the_kind_constraint_allows_exactly_the_registry() -> None:
         "'dividend_allocation', 'dividend_payment', 'dividend_redemption', 'manual', 'reversal')"
     )
     assert kinds.kind_check_sql().startswith("kind IN ('sale', ")
+
+
+def test_a_reversal_at_stripe_of_nothing_is_refused_saying_so() -> None:
+    with pytest.raises(LedgerError, match="^a reversed royalty payout is a positive number"):
+        payouts_core.royalty_payout_reversal_entry(1, "USD", 7, 0, 500, "tr_1")

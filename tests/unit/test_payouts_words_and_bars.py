@@ -66,3 +66,10 @@ def test_a_year_of_nothing_is_twelve_empty_bars() -> None:
     assert monthly_bars(date(2026, 3, 20), [(date(2026, 3, 1), 1)], months=1) == [
         MonthBar(date(2026, 3, 1), 1, 100)
     ]
+
+
+def test_a_bars_width_is_a_whole_percent_rounded_down() -> None:
+    amounts = [(date(2026, 2, 1), 1000), (date(2026, 3, 1), 3000)]
+    bars = monthly_bars(date(2026, 3, 20), amounts, months=2)
+    assert [bar.percent for bar in bars] == [33, 100]
+    assert all(type(bar.percent) is int for bar in bars)
