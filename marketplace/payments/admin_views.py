@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from marketplace.errors import AppError
@@ -37,7 +38,8 @@ def _page() -> int:
 @bp.get("/orders")
 def orders() -> str:
     status = request.args.get("status") or None
-    statement = sa.select(Order)
+    # Each row names its buyer: all fifty in one more query, not one each.
+    statement = sa.select(Order).options(selectinload(Order.buyer))
     if status in ORDER_STATUSES:
         statement = statement.where(Order.status == status)
     # The last of 500,000 orders costs what the first page does (marketplace.pagination).
