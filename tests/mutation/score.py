@@ -40,13 +40,17 @@ def main() -> int:
     survivors = surviving_mutants()
     equivalent = survivors & equivalent_mutants()
     killed = stats["killed"] + stats["timeout"]
-    counted = stats["total"] - stats["skipped"] - len(equivalent)
+    not_killed = stats["survived"] + stats["no_tests"] + stats["suspicious"] + stats["segfault"]
+    counted = killed + not_killed - len(equivalent)
+    not_checked = stats["total"] - stats["skipped"] - killed - not_killed
     score = 100 * killed / counted
     print(
         f"{killed} of {counted} mutants killed: {score:.1f} % "
         f"({len(survivors) - len(equivalent)} survived; "
         f"{len(equivalent)} equivalent ones left out, see {EQUIVALENT})"
     )
+    if not_checked:
+        print(f"{not_checked} mutants not checked yet: the run was stopped before the end")
     for name in sorted(survivors - equivalent):
         print(f"  survived: {name}")
     return 0 if score >= TARGET_PERCENT else 1

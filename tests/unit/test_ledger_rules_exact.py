@@ -132,7 +132,7 @@ def test_a_dispute_fee_entry_names_its_order_and_refuses_nothing_or_less() -> No
 
 
 def test_a_dispute_fee_from_stripe_refuses_transactions_without_a_whole_fee() -> None:
-    message = "balance transactions carry their fee in whole cents"
+    message = "^a dispute's balance transactions carry their fee in whole cents$"
     for transactions in ([{"fee": 1.5}], [{"fee": True}], [{}], ["txn_1"]):
         with pytest.raises(LedgerError, match=message):
             core.dispute_fee_from_stripe({"balance_transactions": transactions})

@@ -120,9 +120,9 @@ def test_the_price_list_follows_the_surcharges_given() -> None:
 def test_a_licence_costs_its_size_plus_its_surcharge() -> None:
     assert licence_price_cents(4500, 10000) == 14500
     assert licence_price_cents(0, 0) == 0
-    with pytest.raises(ValueError, match="never negative"):
+    with pytest.raises(ValueError, match="^prices and surcharges are never negative$"):
         licence_price_cents(-1, 0)
-    with pytest.raises(ValueError, match="never negative"):
+    with pytest.raises(ValueError, match="^prices and surcharges are never negative$"):
         licence_price_cents(0, -1)
 
 
