@@ -1,4 +1,4 @@
-"""Public catalogue pages: clean asset addresses, the asset page's data, sitemap and robots.txt.
+"""Public catalogue pages: clean asset addresses, money as text, sitemap and robots.txt.
 
 An asset's canonical address is ``/assets/<id>-<slug>``, the slug made from its title.
 ``url_for("portfolio.detail", asset_id=...)`` gets the slug added here for work on sale, so
@@ -11,21 +11,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, request, stream_with_context, url_for
+from flask import Blueprint, redirect, request, stream_with_context, url_for
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from marketplace.assets.models import Asset
-from marketplace.assets.schemas import media_url
-from marketplace.catalogue import related
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.engines import SearchFilters
 from marketplace.extensions import db
-from marketplace.licensing import services as licensing
 from marketplace.membership.models import Member
 
 bp = Blueprint("catalogue_pages", __name__)
@@ -105,39 +101,6 @@ def money(cents: int, currency: str = "USD") -> str:
     code = currency.upper()
     symbol = CURRENCY_SYMBOLS.get(code)
     return f"{sign}{symbol}{units:,}.{rest:02d}" if symbol else f"{sign}{units:,}.{rest:02d} {code}"
-
-
-@dataclass(frozen=True)
-class PriceRow:
-    size: str
-    amounts: dict[str, int]  # licence -> cents
-
-
-def price_rows(asset: Asset, currency: str) -> list[PriceRow]:
-    """The price list as a table: one row per size the original reaches, a column per licence.
-
-    From the licensing service, so the page, the API and the checkout quote the same prices.
-    """
-    rows: dict[str, dict[str, int]] = {}
-    for price in licensing.asset_prices(db.session(), asset, currency):
-        rows.setdefault(price.size, {})[price.licence] = price.amount_cents
-    return [PriceRow(size, amounts) for size, amounts in rows.items()]
-
-
-def asset_page_context(asset: Asset) -> dict[str, Any]:
-    """What the asset page shows beyond the asset itself."""
-    currency = current_app.config["CURRENCY"]
-    image = media_url(asset, "poster" if asset.kind == "video" else "preview")
-    return {
-        "canonical_url": canonical_url(asset, external=True),
-        "share_image_url": image,
-        "currency": currency,
-        "licences": tuple(licensing.surcharges(db.session())),
-        # Only work on sale has prices, as in the API.
-        "price_rows": price_rows(asset, currency) if asset.for_sale else [],
-        "similar": related.similar(asset),
-        "more_from_artist": related.more_from_artist(asset),
-    }
 
 
 def contributor_work(member: Member, page: int) -> catalogue.SearchResults:
