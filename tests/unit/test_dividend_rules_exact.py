@@ -229,3 +229,50 @@ def test_patronage_is_reconciled_with_the_ledgers_net_licence_sales() -> None:
         "patronage DISAGREES with the ledger: €15.00 from the orders, "
         "€40.00 of net licence sales in the ledger"
     )
+
+
+def _retained(member_id: int, year: int, cents: int, allocation_id: int | None = None) -> object:
+    return subchapter_t.RetainedAllocation(member_id, year, cents, allocation_id)
+
+
+def test_redeeming_skips_a_year_while_an_older_one_is_outstanding() -> None:
+    held = [_retained(7, 2023, 100), _retained(8, 2024, 50), _retained(7, 2025, 300)]
+    with pytest.raises(subchapter_t.RedemptionOrderError) as refused:
+        subchapter_t.redeem(held, 2025)  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "Retained allocations of 2023, 2024 are still outstanding: the revolving fund redeems "
+        "the oldest years first, before 2025."
+    )
+    estate = subchapter_t.redeem(held, 2025, allow_out_of_order=True)  # type: ignore[arg-type]
+    assert estate == [subchapter_t.Redemption(7, 2025, 300, 0, None)]
+    settled = [_retained(7, 2023, 0), _retained(7, 2025, 300, allocation_id=4)]
+    assert subchapter_t.redeem(settled, 2025) == [  # type: ignore[arg-type]
+        subchapter_t.Redemption(7, 2025, 300, 0, 4)
+    ]
+
+
+def test_redeeming_a_share_splits_it_by_largest_remainder_oldest_member_first() -> None:
+    held = [_retained(9, 2025, 100, 3), _retained(8, 2025, 301, 2), _retained(7, 2025, 0, 1)]
+    assert subchapter_t.redeem(held, 2025, 50) == [  # type: ignore[arg-type]
+        subchapter_t.Redemption(8, 2025, 150, 151, 2),
+        subchapter_t.Redemption(9, 2025, 50, 50, 3),
+    ]
+    assert subchapter_t.redeem(held, 2025, 1) == [  # type: ignore[arg-type]
+        subchapter_t.Redemption(8, 2025, 3, 298, 2),
+        subchapter_t.Redemption(9, 2025, 1, 99, 3),
+    ]
+    # 1 % of 302 cents is 3, all of them to the larger allocation: nothing of the other.
+    tiny = [_retained(8, 2025, 301, 2), _retained(9, 2025, 1, 3)]
+    assert subchapter_t.redeem(tiny, 2025, 1) == [  # type: ignore[arg-type]
+        subchapter_t.Redemption(8, 2025, 3, 298, 2)
+    ]
+    assert subchapter_t.redeem(held, 2024) == []  # type: ignore[arg-type]
+    with pytest.raises(DividendError, match="^The redemption share must be between 0 and 100"):
+        subchapter_t.redeem(held, 2025, 101)  # type: ignore[arg-type]
+
+
+def test_a_retained_amount_is_whole_cents_and_never_negative() -> None:
+    with pytest.raises(DividendError, match="^a retained amount cannot be negative$"):
+        _retained(7, 2025, -1)
+    with pytest.raises(DividendError, match="^a retained amount is a whole number of cents"):
+        _retained(7, 2025, 1.5)  # type: ignore[arg-type]
