@@ -54,6 +54,27 @@ def header_cart_count() -> int:
     return cart_count(current_user)
 
 
+# The Creative Commons licences a credited work may carry, by SPDX identifier, with the
+# address of the licence's own deed: the credit must link the licence, not the file's source.
+_CREATIVE_COMMONS = {
+    "CC0-1.0": ("CC0 1.0", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "CC-BY-3.0": ("CC BY 3.0", "https://creativecommons.org/licenses/by/3.0/"),
+    "CC-BY-4.0": ("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-3.0": ("CC BY-SA 3.0", "https://creativecommons.org/licenses/by-sa/3.0/"),
+    "CC-BY-SA-4.0": ("CC BY-SA 4.0", "https://creativecommons.org/licenses/by-sa/4.0/"),
+}
+
+
+def licence_name(spdx: str | None) -> str:
+    """A licence's usual name ("CC BY-SA 3.0") for its SPDX identifier, else the identifier."""
+    return _CREATIVE_COMMONS.get(spdx or "", (spdx or "", ""))[0]
+
+
+def licence_url(spdx: str | None) -> str | None:
+    """The licence deed's address for a Creative Commons SPDX identifier, else None."""
+    return _CREATIVE_COMMONS.get(spdx or "", ("", None))[1]
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
@@ -62,6 +83,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(pluralise, "pluralise")
     app.add_template_global(has_endpoint, "has_endpoint")
     app.add_template_global(header_cart_count, "header_cart_count")
+    app.add_template_filter(licence_name, "licence_name")
+    app.add_template_filter(licence_url, "licence_url")
 
     @app.context_processor
     def co_op_context() -> dict[str, Any]:

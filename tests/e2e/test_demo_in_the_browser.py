@@ -66,7 +66,9 @@ def test_the_demo_looks_real_on_first_start(
     page.goto(f"{live_server}/assets/{nuthatch.id}")
     expect(page.get_by_role("heading", name="Nuthatch on a tree trunk")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Lukas Baubkus")
-    expect(page.locator("main")).to_contain_text("CC-BY-SA-3.0")
+    expect(page.locator("main")).to_contain_text("CC BY-SA 3.0")
+    licence = page.get_by_role("link", name="CC BY-SA 3.0")
+    expect(licence).to_have_attribute("href", "https://creativecommons.org/licenses/by-sa/3.0/")
     assert _natural_width(page, "main img") >= 600  # the preview, not an icon
     look_at(page, "demo-asset-page")
 

@@ -56,15 +56,23 @@ def test_a_buyer_adds_to_the_cart_and_the_artist_sees_their_own_work(app: Flask)
 def test_a_credited_photo_names_its_author_and_links_its_licence(client: FlaskClient) -> None:
     catalogue = Catalogue()
     credited = catalogue.add("Bridge", "bridge")
-    _credit(credited, "Sander Klootwijk", "CC BY-SA 3.0", "https://example.org/cc-by-sa-3.0")
+    _credit(credited, "Sander Klootwijk", "CC-BY-SA-3.0", "https://example.org/bridge-source")
     page = client.get(f"/assets/{credited}-bridge").get_data(as_text=True)
+    # The licence links its deed and the source is a separate link: a licence name must never
+    # lead to where the file came from.
     assert (
-        '<p class="asset-credit small">Photo: Sander Klootwijk · '
-        '<a href="https://example.org/cc-by-sa-3.0" rel="license noopener">CC BY-SA 3.0</a></p>'
+        '<p class="asset-credit small">Photo © Sander Klootwijk · licensed '
+        '<a href="https://creativecommons.org/licenses/by-sa/3.0/" rel="license noopener">'
+        "CC BY-SA 3.0</a> · "
+        '<a href="https://example.org/bridge-source" rel="noopener">source</a></p>'
     ) in page
+    # The member who listed a work they did not make is named as its lister, not its author.
+    assert "Listed by <a" in page
+    assert "Photo by <a" not in page
     unlinked = catalogue.add("Pier", "pier")
-    _credit(unlinked, "Ann Author", "CC0", None)
+    _credit(unlinked, "Ann Author", "Free Art License 1.3", None)
     page = client.get(f"/assets/{unlinked}-pier").get_data(as_text=True)
-    assert '<p class="asset-credit small">Photo: Ann Author · CC0</p>' in page
+    credit = '<p class="asset-credit small">Photo © Ann Author · licensed Free Art License 1.3</p>'
+    assert credit in page
     plain = catalogue.add("Quay", "quay")
     assert "asset-credit" not in client.get(f"/assets/{plain}-quay").get_data(as_text=True)
