@@ -171,3 +171,15 @@ def test_the_kind_constraint_allows_exactly_the_registry() -> None:
 def test_a_reversal_at_stripe_of_nothing_is_refused_saying_so() -> None:
     with pytest.raises(LedgerError, match="^a reversed royalty payout is a positive number"):
         payouts_core.royalty_payout_reversal_entry(1, "USD", 7, 0, 500, "tr_1")
+
+
+def test_a_lost_dispute_without_a_fee_given_reverses_the_items_only() -> None:
+    items = [core.SaleItem(item_id=1, member_id=7, price_cents=1000, royalty_bps=5000)]
+    lost = core.chargeback_entry("chargeback:dp_1", 12, "USD", items)
+    assert (lost.kind, lost.order_id, lost.description) == (
+        kinds.CHARGEBACK,
+        12,
+        "Order 12 lost a dispute",
+    )
+    assert FEES not in {line.account for line in lost.lines}
+    assert sum(line.credit_cents for line in lost.lines if line.account == CLEARING) == 1000
