@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    from marketplace.storage.incoming import UploadingRequest
+    from marketplace.storage.uploading import UploadingRequest
 
     app.request_class = UploadingRequest
     configure_logging(app)

@@ -14,11 +14,8 @@ import queue
 import tempfile
 import threading
 from pathlib import Path
-from typing import IO, Any
 
-from flask import Request
-
-from marketplace.storage import HEAD_BYTES, StoredFile, get_storage
+from marketplace.storage.base import HEAD_BYTES, StoredFile
 
 # Smaller requests stay in memory, as werkzeug does by default.
 SPOOL_ABOVE_BYTES = 1024 * 1024
@@ -127,22 +124,3 @@ class IncomingFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class UploadingRequest(Request):
-    """Flask's request, receiving large uploaded files into ``IncomingFile`` objects."""
-
-    def _get_file_stream(
-        self,
-        total_content_length: int | None,
-        content_type: str | None,
-        filename: str | None = None,
-        content_length: int | None = None,
-    ) -> IO[bytes]:
-        if total_content_length is not None and total_content_length < SPOOL_ABOVE_BYTES:
-            return super()._get_file_stream(
-                total_content_length, content_type, filename, content_length
-            )
-        # Duck-typed: werkzeug only writes, seeks and reads it.
-        incoming: Any = IncomingFile(get_storage().incoming_folder())
-        return incoming

@@ -22,7 +22,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from marketplace.storage import (
+from marketplace.storage.base import (
     CHUNK_BYTES,
     NotFound,
     StorageError,
@@ -30,7 +30,7 @@ from marketplace.storage import (
     StoredFile,
     UploadMeter,
 )
-from marketplace.storage import check_key as _check_key
+from marketplace.storage.base import check_key as _check_key
 from marketplace.storage.incoming import IncomingFile
 
 log = logging.getLogger(__name__)
