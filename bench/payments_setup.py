@@ -142,7 +142,11 @@ def create_orders(
     on_batch: Callable[[list[OrderRow]], None],
 ) -> list[OrderRow]:
     """``count`` pending orders of 1-3 items, priced by the service layer (see
-    ``_setup_shortcuts``); ``on_batch`` gets each transaction's orders once committed."""
+    ``_setup_shortcuts``); ``on_batch`` gets each transaction's orders once committed.
+
+    No buyer orders the same work twice: a licence its buyer holds already is refunded when
+    paid, not sold again (one standing licence per buyer and work, issue 12), and this
+    benchmark measures payments, so every order must be one that pays."""
     from marketplace.accounts.models import User
     from marketplace.assets.models import Asset
     from marketplace.extensions import db
@@ -152,6 +156,7 @@ def create_orders(
     rng = np.random.default_rng([seed, 31])
     app = _app(url, folder)
     created: list[OrderRow] = []
+    bought: set[tuple[int, int]] = set()
     with app.app_context(), _setup_shortcuts() as terms:
         session = db.session()
         for first in range(0, count, ORDERS_PER_TRANSACTION):
@@ -159,6 +164,11 @@ def create_orders(
             sizes = rng.integers(1, 4, n).tolist()
             picks = [[int(a) for a in rng.choice(asset_ids, size, replace=False)] for size in sizes]
             buyers = rng.choice(buyer_ids, n).tolist()
+            for index, (buyer, pick) in enumerate(zip(buyers, picks, strict=True)):
+                while any((buyer, asset_id) in bought for asset_id in pick):
+                    pick = [int(a) for a in rng.choice(asset_ids, len(pick), replace=False)]
+                picks[index] = pick
+                bought.update((buyer, asset_id) for asset_id in pick)
             # Loaded once per transaction, so that the service's session.get finds them.
             needed = sorted({a for p in picks for a in p})
             assets = {
