@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.fixtures.services import services_required
-from tests.fixtures.stripe_emulator import free_port
+from tests.fixtures.shop import register_webhook
+from tests.fixtures.stripe_emulator import StripeEmulator, free_port
 
 CHROMIUM = os.environ.get("MARKETPLACE_CHROMIUM", "/usr/bin/chromium")
 
@@ -29,6 +31,39 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+SHOP_WEBHOOK_NAME = "coop-stock-e2e"
+
+
+@contextmanager
+def serving_shop(
+    shop_app: Flask, stripe_emulator: StripeEmulator, host: str = "127.0.0.1"
+) -> Iterator[str]:
+    """The shop app over real HTTP at ``http://<host>:<port>``, receiving the emulator's signed
+    webhooks; afterwards the emulator's endpoint points somewhere harmless again, since later
+    tests have no server on that port."""
+    port = free_port()
+    base_url = f"http://{host}:{port}"
+    shop_app.config["SERVER_BASE_URL"] = base_url
+    server = make_server("127.0.0.1", port, shop_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    webhook_url = f"http://127.0.0.1:{port}/webhooks/stripe"
+    register_webhook(stripe_emulator, webhook_url, SHOP_WEBHOOK_NAME)
+    try:
+        yield base_url
+    finally:
+        register_webhook(stripe_emulator, "http://127.0.0.1:9/", SHOP_WEBHOOK_NAME)
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def shop_live_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterator[str]:
+    """The shop app over real HTTP on 127.0.0.1, receiving the emulator's signed webhooks."""
+    with serving_shop(shop_app, stripe_emulator) as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -10,43 +10,19 @@ widths and checked by axe-core (tests/e2e/looks.py).
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from tests.e2e.looks import look_at
 from tests.fixtures import showroom
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
 from tests.fixtures.payments import GOOD_CARD
-from tests.fixtures.shop import register_webhook
-from tests.fixtures.stripe_emulator import StripeEmulator, free_port
 from tests.fixtures.web import TEST_PASSWORD
 
 pytestmark = pytest.mark.e2e
-
-WEBHOOK_NAME = "coop-stock-e2e"
-
-
-@pytest.fixture
-def shop_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterator[str]:
-    """The shop app over real HTTP, receiving the emulator's signed webhooks."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    shop_app.config["SERVER_BASE_URL"] = base_url
-    server = make_server("127.0.0.1", port, shop_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    register_webhook(stripe_emulator, f"{base_url}/webhooks/stripe", WEBHOOK_NAME)
-    yield base_url
-    register_webhook(stripe_emulator, "http://127.0.0.1:9/", WEBHOOK_NAME)
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def _sign_in(page: Any, live: str, email: str) -> None:
@@ -182,12 +158,12 @@ def _add(page: Any, live: str, asset_id: int, slug: str, licence: str, size: str
 
 
 def test_the_cart_changes_two_lines_in_place_and_the_buyer_pays(
-    shop_server: str, browser_page: object
+    shop_live_server: str, browser_page: object
 ) -> None:
     from playwright.sync_api import Page, expect
 
     page: Page = browser_page  # type: ignore[assignment]
-    live = shop_server
+    live = shop_live_server
     ids = _showroom()
     Factory().buyer("buyer@example.org")
     _sign_in(page, live, "buyer@example.org")

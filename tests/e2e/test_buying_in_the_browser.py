@@ -9,16 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from PIL import Image
-from werkzeug.serving import make_server
 
 from marketplace.assets.models import Asset
 from marketplace.database import unit_of_work
@@ -30,30 +26,9 @@ from tests.fixtures.deliveries import exiftool_tags, image_data
 from tests.fixtures.factories import Factory
 from tests.fixtures.media_files import make_jpeg
 from tests.fixtures.payments import GOOD_CARD
-from tests.fixtures.shop import register_webhook
-from tests.fixtures.stripe_emulator import StripeEmulator, free_port
 from tests.fixtures.web import TEST_PASSWORD
 
 pytestmark = pytest.mark.e2e
-
-WEBHOOK_NAME = "coop-stock-e2e"
-
-
-@pytest.fixture
-def shop_live_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterator[str]:
-    """The shop app served over real HTTP, receiving the emulator's webhooks."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    shop_app.config["SERVER_BASE_URL"] = base_url
-    server = make_server("127.0.0.1", port, shop_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    register_webhook(stripe_emulator, f"{base_url}/webhooks/stripe", WEBHOOK_NAME)
-    yield base_url
-    # Point the emulator somewhere harmless again: later tests have no server here.
-    register_webhook(stripe_emulator, "http://127.0.0.1:9/", WEBHOOK_NAME)
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def _photo_with_original(title: str, original: bytes, size: tuple[int, int]) -> int:

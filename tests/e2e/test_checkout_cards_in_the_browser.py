@@ -9,26 +9,23 @@ page on a phone and on a desktop are saved under the test's tmp_path.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from marketplace.extensions import db
 from marketplace.orders.models import Order
+from tests.e2e.conftest import serving_shop
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
-from tests.fixtures.shop import register_webhook
-from tests.fixtures.stripe_emulator import StripeEmulator, free_port
+from tests.fixtures.stripe_emulator import StripeEmulator
 from tests.fixtures.web import TEST_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
-WEBHOOK_NAME = "coop-stock-e2e"
 THREE_D_SECURE = "4000002500003155"
 GENERIC_DECLINE = "4000000000000002"
 PHONE = {"width": 390, "height": 844}
@@ -37,19 +34,9 @@ DESKTOP = {"width": 1280, "height": 900}
 
 @pytest.fixture
 def checkout_server(shop_app: Flask, stripe_emulator: StripeEmulator) -> Iterator[str]:
-    """The shop served over real HTTP on localhost (another origin than the emulator's
-    127.0.0.1), receiving the emulator's signed webhooks."""
-    port = free_port()
-    base_url = f"http://localhost:{port}"
-    shop_app.config["SERVER_BASE_URL"] = base_url
-    server = make_server("127.0.0.1", port, shop_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    register_webhook(stripe_emulator, f"http://127.0.0.1:{port}/webhooks/stripe", WEBHOOK_NAME)
-    yield base_url
-    register_webhook(stripe_emulator, "http://127.0.0.1:9/", WEBHOOK_NAME)
-    server.shutdown()
-    thread.join(timeout=10)
+    """The shop served on localhost (another origin than the emulator's 127.0.0.1)."""
+    with serving_shop(shop_app, stripe_emulator, host="localhost") as base_url:
+        yield base_url
 
 
 def _to_the_checkout(page: object, live: str) -> str:
