@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from marketplace.assets.models import Asset
+from marketplace.assets.models import Asset, parse_hex_colour
 from marketplace.catalogue.engines import SearchFilters, engine_for
 from marketplace.catalogue.query import parse
 from marketplace.extensions import db
@@ -128,23 +128,13 @@ def _keyword_ids(asset: Asset) -> list[int]:
     return sorted(matched, key=lambda i: (-matched[i], best_place[i], -i))
 
 
-def _rgb(colour: str) -> tuple[int, int, int] | None:
-    digits = colour.strip().lstrip("#")
-    if len(digits) != 6:
-        return None
-    try:
-        return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
-    except ValueError:
-        return None
-
-
 def _same_colour_ids(asset: Asset, window: list[tuple[int, str | None, list[str]]]) -> list[int]:
-    main = _rgb(asset.dominant_colours[0]) if asset.dominant_colours else None
+    main = parse_hex_colour(asset.dominant_colours[0]) if asset.dominant_colours else None
     if main is None:
         return []
     distances: dict[int, float] = {}
     for asset_id, _, colours in window:
-        other = _rgb(colours[0]) if colours else None
+        other = parse_hex_colour(colours[0]) if colours else None
         if other is not None and math.dist(main, other) < SAME_COLOUR_DISTANCE:
             distances[asset_id] = math.dist(main, other)
     return sorted(distances, key=lambda i: (distances[i], -i))
