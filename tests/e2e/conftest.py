@@ -95,11 +95,12 @@ def browser_page(tmp_path: Path) -> Iterator[object]:
 
 
 # Werkzeug's development server, which serves the pages to the browser here (production runs
-# gunicorn), leaves a static file open when the browser drops the connection mid-answer, as it
-# does when a test navigates while an image is still loading. Python reports the file when it
+# gunicorn), leaves a file it was sending open (a static file, or a preview or thumbnail from
+# the media folder) when the browser drops the connection mid-answer, as it does when a test
+# navigates while an image is still loading. Python reports the file when it
 # is collected, at a moment no test controls; that is the server's, not the code under test.
 _DROPPED_STATIC_FILE = (
-    "ignore:Exception ignored in. <_io.(FileIO|BufferedReader) name='[^']*/static/"
+    "ignore:Exception ignored in. <_io.(FileIO|BufferedReader) name='[^']*/(static|media)/"
     ":pytest.PytestUnraisableExceptionWarning"
 )
 
