@@ -212,11 +212,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from marketplace.cli import catalogue_cli, demo_cli, users_cli
+    from marketplace.cli import catalogue_cli, demo_cli, storage_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(catalogue_cli)
+    app.cli.add_command(storage_cli)
 
 
 def register_page_cache(app: Flask) -> None:

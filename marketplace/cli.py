@@ -1,4 +1,5 @@
-"""Command-line tools: ``flask --app marketplace users …``, ``… demo …`` and ``… catalogue …``."""
+"""Command-line tools: ``flask --app marketplace users …``, ``… demo …``, ``… catalogue …``
+and ``… storage …``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from marketplace.errors import AppError
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="The demo data set.")
 catalogue_cli = AppGroup("catalogue", help="The catalogue's prepared data.")
+storage_cli = AppGroup("storage", help="The stored files (originals, releases, renditions).")
 
 
 @users_cli.command("create-admin")
@@ -57,3 +59,17 @@ def refresh_related(everything: bool) -> None:
 
     written = refresh_all(missing_only=not everything)
     click.echo(f"Related work prepared for {written} works.")
+
+
+@storage_cli.command("verify")
+def verify_storage() -> None:
+    """Re-read every stored file and check its SHA-256 against the database.
+
+    Lists each missing or corrupt file as it is found and exits with status 1 if there is any,
+    so a scheduled run (cron, a systemd timer) can alert. Changes nothing."""
+    from marketplace.storage.verify import verify_stored_files
+
+    report = verify_stored_files(on_problem=lambda problem: click.echo(problem.line()))
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
