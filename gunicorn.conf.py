@@ -52,3 +52,14 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # gunicornc's control socket sits at one path per user: several web processes on a machine (or
 # a test beside a running site) would take each other's. Nothing here uses it.
 control_socket_disable = True
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A dead worker's live gauges leave the metrics (prometheus_client's multiprocess mode).
+
+    Only with MARKETPLACE_METRICS=1 and PROMETHEUS_MULTIPROC_DIR (see marketplace/observability).
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

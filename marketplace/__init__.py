@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -56,12 +55,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def configure_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-    # Alembic announces each of its plugins at INFO on every start; only its warnings matter.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Log lines, request ids, metrics, Sentry and traces (marketplace/observability), first so
+    # that its request hooks run before every other one.
+    from marketplace.observability import init_observability
+
+    init_observability(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -144,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.main import views as main_views
     from marketplace.membership import api as membership_api
     from marketplace.membership import views as membership_views
+    from marketplace.observability import views as observability_views
     from marketplace.openapi import bp as openapi_bp
     from marketplace.orders import api as orders_api
     from marketplace.orders import views as orders_views
@@ -185,6 +184,8 @@ def register_blueprints(app: Flask) -> None:
         governance_views.bp,
         governance_admin_views.bp,
         health_bp,
+        observability_views.metrics_bp,
+        observability_views.bp,
         accounts_api.bp,
         membership_api.bp,
         admin_api.bp,

@@ -38,6 +38,7 @@ from marketplace.background import enqueue
 from marketplace.database import unit_of_work, utcnow
 from marketplace.ledger import services as ledger
 from marketplace.licensing.issuing import LicenceGrant, issue_many
+from marketplace.observability.money_events import note_events_settled, note_orders_paid
 from marketplace.licensing.models import STANDING_STATUSES, Licence
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payments import core
@@ -105,6 +106,7 @@ def settle_batch(event_id: str | None) -> BatchOutcome:
                 payments.append(payment)
         settled = _pay_orders(session, payments)
         if settled:
+            note_events_settled(session, [e.payload for e in events if e.id in set(settled)])
             session.execute(
                 sa.update(EVENTS)
                 .where(EVENTS.c.id.in_(settled))
@@ -200,6 +202,7 @@ def _pay_orders(session: Session, payments: list[_Payment]) -> list[str]:
         to_pay = {order_id: p for order_id, p in to_pay.items() if order_id not in doubtful}
     if to_pay:
         _mark_paid(session, {order_id: orders[order_id] for order_id in to_pay}, to_pay)
+        note_orders_paid(session, len(to_pay))
     return settled
 
 
