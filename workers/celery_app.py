@@ -10,9 +10,14 @@ from celery.signals import worker_process_init
 
 from marketplace import create_app
 from marketplace.extensions import db
+from workers.liveness import Heartbeat
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
+# One beat sends the schedule, however many run (workers/beat_lock.py).
+celery.conf.beat_scheduler = "workers.beat_lock:LockedScheduler"
+# The worker touches a heartbeat file for `python -m workers.liveness` (workers/liveness.py).
+celery.steps["consumer"].add(Heartbeat)
 celery.conf.beat_schedule = {
     "refresh-search-vocabulary": {
         "task": "catalogue.refresh_vocabulary",
