@@ -123,7 +123,7 @@ class DividendAllocation(PaidByTransfer, db.Model):  # type: ignore[name-defined
     )
 
 
-REDEMPTION_STATUSES = ("draft", "paying", "paid", "partially_paid")
+REDEMPTION_STATUSES = ("draft", "approved", "paying", "paid", "partially_paid")
 
 
 class RedemptionRun(db.Model):  # type: ignore[name-defined]
@@ -148,8 +148,15 @@ class RedemptionRun(db.Model):  # type: ignore[name-defined]
     pay_started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     pay_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Migration 0030: one member's capital (e.g. on leaving) rather than a whole year's, and
+    # the second admin who approved it before it could be paid.
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User] = relationship(User, foreign_keys=[created_by_id])
+    approved_by: Mapped[User | None] = relationship(User, foreign_keys=[approved_by_id])
+    member: Mapped[Member | None] = relationship(Member)
     lines: Mapped[list[RedemptionLine]] = relationship(
         "RedemptionLine",
         back_populates="run",

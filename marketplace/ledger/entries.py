@@ -55,6 +55,10 @@ class AccountSpec:
 
 BANK = "1000"
 STRIPE_CLEARING = "1100"
+# What a member owes the co-op (a royalty clawed back after it was paid out) and what the co-op
+# gave up of it (ledger.debts).
+MEMBER_RECEIVABLES = "1300"
+MEMBER_DEBTS_WRITTEN_OFF = "5300"
 ROYALTIES_PAYABLE = "2100"
 DIVIDENDS_PAYABLE = "2200"
 MEMBER_CAPITAL = "3100"
@@ -73,6 +77,7 @@ CHART: dict[str, AccountSpec] = {
     for spec in (
         AccountSpec(BANK, "Bank", "asset"),
         AccountSpec(STRIPE_CLEARING, "Stripe clearing", "asset"),
+        AccountSpec(MEMBER_RECEIVABLES, "Member receivables", "asset", per_member=True),
         AccountSpec(ROYALTIES_PAYABLE, "Royalties payable", "liability", per_member=True),
         AccountSpec(DIVIDENDS_PAYABLE, "Dividends payable", "liability", per_member=True),
         AccountSpec(MEMBER_CAPITAL, "Member capital", "equity", per_member=True),
@@ -82,6 +87,7 @@ CHART: dict[str, AccountSpec] = {
         AccountSpec(REFUNDS_AND_CHARGEBACKS, "Refunds and chargebacks", "contra_income"),
         AccountSpec(PAYMENT_FEES, "Payment processing fees", "expense"),
         AccountSpec(OPERATING_COSTS, "Operating costs", "expense"),
+        AccountSpec(MEMBER_DEBTS_WRITTEN_OFF, "Member debts written off", "expense"),
     )
 }
 

@@ -25,6 +25,11 @@ DIVIDEND_REDEMPTION = "dividend_redemption"
 # An admin's correction, and the reversal that undoes a posted entry line for line.
 MANUAL = "manual"
 REVERSAL = "reversal"
+# Money a member owes (ledger.debts): a clawed-back royalty moved to member receivables, a
+# later payment to the member set against it, and an admin writing it off (migration 0030).
+MEMBER_RECEIVABLE = "member_receivable"
+RECEIVABLE_OFFSET = "receivable_offset"
+RECEIVABLE_WRITE_OFF = "receivable_write_off"
 
 ENTRY_KINDS: tuple[str, ...] = (
     SALE,
@@ -41,6 +46,9 @@ ENTRY_KINDS: tuple[str, ...] = (
     DIVIDEND_REDEMPTION,
     MANUAL,
     REVERSAL,
+    MEMBER_RECEIVABLE,
+    RECEIVABLE_OFFSET,
+    RECEIVABLE_WRITE_OFF,
 )
 
 # Entries that take a sale's items back (both shares of each item).

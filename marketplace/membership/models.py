@@ -12,7 +12,9 @@ from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 
 APPLICATION_STATUSES = ("pending", "approved", "rejected", "withdrawn")
-MEMBER_STATUSES = ("active", "suspended", "resigned")
+MEMBER_STATUSES = ("active", "suspended", "resigned", "expelled")
+# A member who left: their sales up to ``left_on`` stay patronage (membership.leaving).
+LEFT_STATUSES = ("resigned", "expelled")
 
 
 class MemberClass(db.Model):  # type: ignore[name-defined]
@@ -53,6 +55,12 @@ class Member(db.Model):  # type: ignore[name-defined]
     location: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     portfolio_url: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Leaving (migration 0030): the day, resigned or expelled, why, and the board's decision
+    # (who recorded it is in the audit log).
+    left_on: Mapped[date | None] = mapped_column(sa.Date)
+    leaving_kind: Mapped[str | None] = mapped_column(sa.String(16))
+    leaving_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    board_decision_ref: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
 
     user: Mapped[User] = relationship(User, back_populates="member", lazy="joined")
     member_class: Mapped[MemberClass] = relationship(MemberClass, lazy="joined")

@@ -212,7 +212,10 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/me/earnings": {
         "get": _op(
             "The member's earnings: {currency, royalties_earned_cents, royalties_paid_cents,"
-            " royalties_due_cents, dividends_cash_paid_cents, capital_account_cents, sales}",
+            " royalties_due_cents, dividends_cash_paid_cents (dividend cash only),"
+            " capital_account_cents, redemptions_paid_cents (capital redeemed and paid),"
+            " owed_to_coop_cents (royalties clawed back after payout, not yet recovered), sales}."
+            " A former member (resigned or expelled) still reads theirs.",
             auth="member",
             tag="payouts",
             returns=obj(
@@ -220,6 +223,8 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
                 currency=TEXT,
                 royalties_earned_cents={"type": "integer"},
                 royalties_due_cents={"type": "integer"},
+                redemptions_paid_cents={"type": "integer", "minimum": 0},
+                owed_to_coop_cents={"type": "integer", "minimum": 0},
             ),
         ),
     },

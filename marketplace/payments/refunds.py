@@ -16,6 +16,7 @@ from marketplace.assets.models import Asset
 from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.ledger import member_debts
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.mail import public_base_url, queue_email
@@ -213,6 +214,8 @@ def _reverse_items(
         currency=order.currency,
         items=core.sale_items(items),
     )
+    # Royalties already paid out leave their member owing the co-op (ledger.member_debts).
+    member_debts.book_clawbacks(session, (item.member_id for item in items), order.currency, key)
     for item in items:
         item.status, item.refunded_at = "refunded", utcnow()
         if item.licence_id is not None:

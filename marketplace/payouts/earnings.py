@@ -1,7 +1,12 @@
 """A member's earnings, read from the ledger and their sales: what the earnings page shows.
 
 Royalties due is the member's royalties payable (2100) balance; paid is what payouts moved out
-of it (less reversals); earned is the two together, so refunds are already netted out.
+of it (less reversals); earned is the two together, so refunds are already netted out, plus
+royalties kept against a debt of the member's, less royalties clawed back after they were paid
+(those moved to the member's receivable, 1300: ``owed_to_coop_cents``).
+
+Dividend cash and redemptions both leave through dividends payable (2200); a redemption's
+payment is keyed ``dividend_redemption_payment:…``, so they are told apart by key.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.assets.models import Asset
 from marketplace.ledger import core as ledger_core
-from marketplace.ledger import kinds
+from marketplace.ledger import kinds, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.orders.models import Order, OrderItem
@@ -63,6 +68,8 @@ class Earnings:
     dividends_cash_paid_cents: int
     capital_account_cents: int
     sales: list[Sale]
+    redemptions_paid_cents: int = 0
+    owed_to_coop_cents: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -72,6 +79,8 @@ class Earnings:
             "royalties_due_cents": self.royalties_due_cents,
             "dividends_cash_paid_cents": self.dividends_cash_paid_cents,
             "capital_account_cents": self.capital_account_cents,
+            "redemptions_paid_cents": self.redemptions_paid_cents,
+            "owed_to_coop_cents": self.owed_to_coop_cents,
             "sales": [sale.as_json() for sale in self.sales],
         }
 
@@ -83,6 +92,7 @@ def _line_sum(
     side: str,
     currency: str,
     kinds: tuple[str, ...] | None = None,
+    key_prefix: str | None = None,
 ) -> int:
     query = (
         sa.select(sa.func.coalesce(sa.func.sum(JournalLine.amount_cents), 0))
@@ -94,10 +104,12 @@ def _line_sum(
             JournalLine.currency == currency,
         )
     )
+    if kinds is not None or key_prefix is not None:
+        query = query.join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
     if kinds is not None:
-        query = query.join(JournalEntry, JournalLine.entry_id == JournalEntry.id).where(
-            JournalEntry.kind.in_(kinds)
-        )
+        query = query.where(JournalEntry.kind.in_(kinds))
+    if key_prefix is not None:
+        query = query.where(JournalEntry.idempotency_key.startswith(key_prefix, autoescape=True))
     return int(session.execute(query).scalar_one())
 
 
@@ -151,14 +163,32 @@ def earnings(session: Session, member_id: int, currency: str) -> Earnings:
         (kinds.ROYALTY_PAYOUT_REVERSAL,),
     )
     due = ledger.member_balance(session, member_id, currency)
+    clawed_back, kept = member_debts.kept_from_royalties(session, member_id, currency)
+    payable_paid = _line_sum(
+        session,
+        member_id,
+        ledger_core.DIVIDENDS_PAYABLE,
+        "debit",
+        currency,
+        (kinds.DIVIDEND_PAYMENT,),
+    )
+    redeemed = _line_sum(
+        session,
+        member_id,
+        ledger_core.DIVIDENDS_PAYABLE,
+        "debit",
+        currency,
+        (kinds.DIVIDEND_PAYMENT,),
+        key_prefix=f"{kinds.REDEMPTION_PAYMENT_KEY}:",
+    )
     return Earnings(
         currency=currency,
-        royalties_earned_cents=due + paid,
+        royalties_earned_cents=due + paid + kept - clawed_back,
         royalties_paid_cents=paid,
         royalties_due_cents=due,
-        dividends_cash_paid_cents=_line_sum(
-            session, member_id, ledger_core.DIVIDENDS_PAYABLE, "debit", currency
-        ),
+        dividends_cash_paid_cents=payable_paid - redeemed,
+        redemptions_paid_cents=redeemed,
+        owed_to_coop_cents=member_debts.owed_cents(session, member_id, currency),
         capital_account_cents=ledger.member_balance(
             session, member_id, currency, ledger_core.MEMBER_CAPITAL
         ),

@@ -31,6 +31,7 @@ from marketplace.errors import (
 )
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
+from marketplace.ledger import debts, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalLine, LedgerAccount
 from marketplace.mail import public_base_url, queue_email
@@ -262,8 +263,20 @@ def start_run(admin: User | None) -> int:
 
 
 def _plan_lines(session: Session, run: PayoutRun) -> None:
+    owing = member_debts.owed_by_member(session, run.currency)
     for member_id, due in sorted(royalty_balances(session, run.currency).items()):
-        # Negative after a refund of royalties already paid: recovered from later sales.
+        if due > 0 and member_id in owing:
+            # What the member owes the co-op is kept from their royalties first.
+            member_debts.lock_member(session, member_id)
+            due -= member_debts.offset(
+                session,
+                member_id,
+                run.currency,
+                debts.ROYALTIES,
+                due,
+                f"payout-run-{run.id}:member-{member_id}",
+                "royalties due",
+            )
         if due < run.threshold_cents:
             continue
         member = session.get(Member, member_id)
@@ -313,13 +326,8 @@ def _finish_run(session: Session, run_id: int) -> None:
         _finish_if_done(session, run)
 
 
-def _lock_member(session: Session, member_id: int) -> None:
-    """Serialise a member's payouts until the transaction ends. Only the id is selected:
-    PostgreSQL refuses FOR UPDATE over the outer joins of Member's eager relationships."""
-    if session.get_bind().dialect.name == "sqlite":
-        lock_row(session, Member, member_id)  # SQLite's lock_row takes the write lock
-        return
-    session.execute(sa.select(Member.id).where(Member.id == member_id).with_for_update(of=Member))
+# Serialise a member's payouts until the transaction ends; clawbacks take the same lock.
+_lock_member = member_debts.lock_member
 
 
 def send_line(line_id: int) -> None:

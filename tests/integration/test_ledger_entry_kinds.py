@@ -75,10 +75,19 @@ def test_a_draft_of_an_unknown_kind_is_not_posted(ledger_app: Flask) -> None:
 
 
 def test_the_migration_froze_the_registry_as_it_stands() -> None:
+    """0025 froze the kinds of its day; later kinds are added by their own migrations."""
     path = Path(__file__).parents[2] / "migrations" / "versions" / "0025_entry_kinds.py"
     spec = importlib.util.spec_from_file_location("entry_kinds_migration", path)
     assert spec is not None
     assert spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    assert migration.ENTRY_KINDS == kinds.ENTRY_KINDS
+    assert set(migration.ENTRY_KINDS) <= set(kinds.ENTRY_KINDS)
+
+
+@pytest.mark.parametrize("kind", kinds.ENTRY_KINDS)
+def test_the_migrated_database_allows_every_kind_of_the_registry(
+    ledger_app: Flask, kind: str
+) -> None:
+    with pytest.raises(RollbackWanted):
+        insert_entry(kind)

@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from marketplace.extensions import db
+from marketplace.ledger import member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry
 from marketplace.membership.models import Member
@@ -300,7 +301,7 @@ def test_a_refused_transfer_fails_then_a_retry_with_a_new_key_pays_once(shop: Pa
     shop.check_transfers_match_ledger(account_id)
 
 
-def test_a_refund_after_a_payout_is_recovered_before_paying_again(shop: Payouts) -> None:
+def test_a_refund_after_a_payout_is_owed_and_kept_from_the_next_royalties(shop: Payouts) -> None:
     order = shop.sell()
     shop.connect()
     account_id = shop.account_id()
@@ -312,17 +313,25 @@ def test_a_refund_after_a_payout_is_recovered_before_paying_again(shop: Payouts)
     )
     assert refund.status_code == 202
     assert shop.get(order["id"])["status"] == "refunded"
-    assert shop.due() == -paid
+    # Not a negative payable: royalties payable stays at 0 and the member owes the co-op.
+    assert shop.due() == 0
+    assert member_debts.owed_cents(db.session(), shop.member.id, "USD") == paid
 
     assert shop.pay_now()["lines"] == []
-    # A new sale is recovered from first: still nothing to pay while the balance is negative.
+    # A new sale's royalty is kept against the debt first: nothing is paid while it is owed.
     shop.sell(shop.other)
-    assert shop.due() < 0 or shop.due() < LOW_THRESHOLD
+    royalty = shop.due()
+    assert royalty > 0
     assert shop.pay_now()["lines"] == []
+    kept = min(paid, royalty)
+    assert shop.due() == royalty - kept
+    assert member_debts.owed_cents(db.session(), shop.member.id, "USD") == paid - kept
     assert len(shop.transfers(account_id)) == 1
     earnings = shop.client.get("/api/v1/me/earnings", headers=shop.member_headers).get_json()
     assert earnings["royalties_due_cents"] == shop.due()
     assert earnings["royalties_paid_cents"] == paid
+    assert earnings["owed_to_coop_cents"] == paid - kept
+    assert earnings["royalties_earned_cents"] == royalty
     shop.check_transfers_match_ledger(account_id)
 
 
@@ -387,7 +396,8 @@ def test_api_shapes_and_roles(shop: Payouts) -> None:
     body = shop.client.get("/api/v1/me/earnings", headers=shop.member_headers).get_json()
     assert set(body) == {
         "currency", "royalties_earned_cents", "royalties_paid_cents", "royalties_due_cents",
-        "dividends_cash_paid_cents", "capital_account_cents", "sales",
+        "dividends_cash_paid_cents", "capital_account_cents", "redemptions_paid_cents",
+        "owed_to_coop_cents", "sales",
     }  # fmt: skip
     assert body["currency"] == "USD"
     assert body["royalties_due_cents"] == shop.due() == body["royalties_earned_cents"]

@@ -1,0 +1,136 @@
+"""Money a member owes, on PostgreSQL: a royalty clawed back after it was paid out becomes a
+receivable (1300), the next royalty payout keeps it, and an admin can write one off."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from marketplace.database import unit_of_work
+from marketplace.errors import Conflict, InvalidInput
+from marketplace.extensions import db
+from marketplace.ledger import member_debts
+from marketplace.ledger import services as ledger
+from marketplace.ledger.entries import (
+    MEMBER_DEBTS_WRITTEN_OFF,
+    MEMBER_RECEIVABLES,
+    ROYALTIES_PAYABLE,
+)
+from marketplace.ledger.models import JournalEntry
+from marketplace.orders.models import Order
+from marketplace.payments import refunds
+from marketplace.payouts import core as payouts_core
+from marketplace.payouts import earnings
+from marketplace.payouts import services as payouts
+from marketplace.payouts.models import PayoutLine
+from tests.fixtures.dividends import Sale, member_id, sell
+from tests.fixtures.factories import Factory
+
+pytestmark = pytest.mark.services
+
+
+def paid_out(member: int, cents: int, key: str) -> None:
+    """The member's royalties leave by transfer (what ``payouts._mark_sent`` posts)."""
+    with unit_of_work() as session:
+        ledger.post(
+            session,
+            payouts_core.royalty_payout_entry(key, "USD", member, cents, f"Payout {key}"),
+        )
+
+
+def refunded(sale: Sale) -> None:
+    """The refund path every refund and lost dispute takes (``refunds._reverse_items``)."""
+    with unit_of_work() as session:
+        order = session.get(Order, sale.order_id)
+        assert order is not None
+        refunds._reverse_items(
+            session, order, list(order.items), f"refund:debt-{sale.item_id}", chargeback=False
+        )
+
+
+def balances(member: int) -> tuple[int, int]:
+    session = db.session()
+    return (
+        ledger.member_balance(session, member, "USD", ROYALTIES_PAYABLE),
+        ledger.member_balance(session, member, "USD", MEMBER_RECEIVABLES),
+    )
+
+
+def balanced() -> bool:
+    trial = ledger.trial_balance(db.session(), "USD")
+    return bool(trial.total_debits_cents == trial.total_credits_cents)
+
+
+def test_a_clawback_after_payout_is_a_receivable_kept_from_the_next_royalties(
+    services_app: Flask,
+) -> None:
+    services_app.config["PAYOUT_THRESHOLD_CENTS"] = 1_000
+    admin = Factory().admin()
+    artist = Factory().member()
+    buyer = Factory().buyer()
+    m = member_id(artist)
+    # 10,000 at 50 %: 5,000 royalty, paid out, then the sale is refunded.
+    first = sell(m, buyer.id, 10_000)
+    paid_out(m, 5_000, "payout-line:debt-1")
+    refunded(first)
+
+    assert balances(m) == (0, 5_000)  # 2100 never below 0: the member owes 5,000 in 1300
+    shown = earnings.earnings(db.session(), m, "USD")
+    assert (shown.royalties_earned_cents, shown.royalties_paid_cents) == (0, 5_000)
+    assert (shown.royalties_due_cents, shown.owed_to_coop_cents) == (0, 5_000)
+    assert shown.as_json()["owed_to_coop_cents"] == 5_000
+    kinds = db.session.execute(
+        sa.select(JournalEntry.kind).order_by(JournalEntry.id.desc()).limit(2)
+    ).scalars()
+    assert list(kinds) == ["member_receivable", "refund"]
+
+    # The next sale's 16,000 royalty pays off the 5,000 first; 11,000 is paid.
+    sell(m, buyer.id, 32_000)
+    run_id = payouts.start_run(admin)
+    with unit_of_work() as session:
+        lines = session.execute(sa.select(PayoutLine).where(PayoutLine.run_id == run_id)).scalars()
+        assert [(line.member_id, line.amount_cents) for line in lines] == [(m, 11_000)]
+    assert balances(m) == (11_000, 0)
+    shown = earnings.earnings(db.session(), m, "USD")
+    assert shown.royalties_earned_cents == 16_000  # 5,000 paid and clawed back, 16,000 earned
+    assert shown.owed_to_coop_cents == 0
+    assert balanced()
+
+
+def test_an_admin_writes_a_debt_off_with_a_reason_and_the_figures_confirmed(
+    services_app: Flask,
+) -> None:
+    admin = Factory().admin()
+    artist = Factory().member()
+    buyer = Factory().buyer()
+    m = member_id(artist)
+    number = artist.member.member_number  # type: ignore[union-attr]
+    sale = sell(m, buyer.id, 4_000)
+    paid_out(m, 2_000, "payout-line:debt-2")
+    refunded(sale)
+    assert balances(m) == (0, 2_000)
+
+    with pytest.raises(InvalidInput, match="reason"):
+        member_debts.write_off(admin, number, 2_000, "gone", "USD", expected_owed_cents=2_000)
+    with pytest.raises(Conflict, match="owes \\$20.00"):
+        member_debts.write_off(admin, number, 2_500, "Member left the country", "USD")
+    with pytest.raises(Conflict, match="not the \\$15.00 you confirmed"):
+        member_debts.write_off(
+            admin, number, 1_500, "Member left the country", "USD", expected_owed_cents=1_500
+        )
+    entry = member_debts.write_off(
+        admin, number, 2_000, "Member left the country", "USD", expected_owed_cents=2_000
+    )
+    assert entry.kind == "receivable_write_off"
+    assert "Member left the country" in entry.description
+    assert balances(m) == (0, 0)
+    # Sent twice, the confirmation finds nothing owed any more.
+    with pytest.raises(Conflict):
+        member_debts.write_off(
+            admin, number, 2_000, "Member left the country", "USD", expected_owed_cents=2_000
+        )
+    written = ledger.find_account(db.session(), MEMBER_DEBTS_WRITTEN_OFF)
+    assert written is not None
+    assert ledger.account_balance(db.session(), written.id, "USD") == 2_000
+    assert balanced()
