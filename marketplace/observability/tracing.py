@@ -1,7 +1,7 @@
 """Errors to Sentry and traces to OpenTelemetry, each only when its setting is there.
 
 - ``SENTRY_DSN``: sentry-sdk with its Flask and Celery integrations; no personal data sent
-  (``send_default_pii`` off: no cookies, user ids, addresses or request bodies), the
+  (no cookies, user ids, addresses, request bodies or frame variables; strings redacted), the
   environment named after the profile, ``SENTRY_TRACES_SAMPLE_RATE`` (default 0) for its own
   performance traces.
 - ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``: OpenTelemetry
@@ -17,6 +17,8 @@ import os
 from typing import Any
 
 from flask import Flask
+
+from marketplace.observability.logs import redact
 
 log = logging.getLogger(__name__)
 _state: dict[str, Any] = {"sentry": False, "provider": None, "celery": False}
@@ -39,11 +41,29 @@ def init_sentry(app: Flask) -> bool:
         dsn=dsn,
         integrations=[FlaskIntegration(), CeleryIntegration()],
         environment=app.config.get("SENTRY_ENVIRONMENT") or app.config["PROFILE"],
-        send_default_pii=False,
+        # No cookies, user ids, addresses or bodies (the SDK's default), no local variables of
+        # stack frames (they hold emails and names), and every string passes logs.redact.
+        include_local_variables=False,
+        before_send=_redact_event,
+        before_send_transaction=_redact_event,
         traces_sample_rate=float(app.config.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
     )
     _state["sentry"] = True
     return True
+
+
+def _redact_event(event: Any, _hint: Any) -> Any:
+    return _redacted(event)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def otel_configured() -> bool:
@@ -96,3 +116,29 @@ def init_tracing(app: Flask, exporter: Any = None) -> bool:
         CeleryInstrumentor().instrument(tracer_provider=provider)
         _state["celery"] = True
     return True
+
+
+def stop_tracing() -> None:
+    """Send the spans still held and stop tracing in this process (shutdown, tests)."""
+    provider = _state["provider"]
+    if provider is None:
+        return
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+    if _state["celery"]:
+        CeleryInstrumentor().uninstrument()
+        _state["celery"] = False
+    provider.shutdown()
+    _state["provider"] = None
+
+
+def stop_sentry() -> None:
+    """Flush and close the Sentry client (shutdown, tests)."""
+    if not _state["sentry"]:
+        return
+    import sentry_sdk
+
+    client = sentry_sdk.get_client()
+    client.flush(timeout=5)
+    client.close()
+    _state["sentry"] = False
