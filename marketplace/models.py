@@ -22,6 +22,7 @@ from marketplace.governance.models import (  # noqa: F401 - for the metadata
     VoteParticipation,
 )
 from marketplace.lightboxes.models import Lightbox, LightboxItem  # noqa: F401 - for the metadata
+from marketplace.membership.consent import PatronageConsent  # noqa: F401 - for the metadata
 from marketplace.membership.models import (
     ApplicationSample,
     Member,

@@ -24,6 +24,7 @@ from marketplace.openapi_paths import (
     money,
     obj,
     orders,
+    patronage,
     transparency,
 )
 
@@ -40,6 +41,7 @@ PATHS: dict[str, dict[str, Any]] = {
     **orders.LICENCE_PATHS,
     **transparency.TRANSPARENCY_PATHS,
     **governance.GOVERNANCE_PATHS,
+    **patronage.PATRONAGE_PATHS,
 }
 
 _PATH_PARAMETER = re.compile(r"{([^{}]+)}")

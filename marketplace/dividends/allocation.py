@@ -105,6 +105,12 @@ class SurplusInputs:
         )
 
 
+# What the board's policy does with a period's loss (as data: the setting
+# DIVIDEND_LOSS_POLICY): carry it forward and net it against later surpluses before any
+# patronage is shared, or charge it to the reserves at once.
+LOSS_POLICIES = ("carry_forward", "charge_reserves")
+
+
 @dataclass(frozen=True)
 class Surplus:
     surplus_cents: int
@@ -112,35 +118,70 @@ class Surplus:
     reserve_cents: int
     pool_cents: int
     reason_if_none: str | None
+    loss_brought_forward_cents: int = 0
+    loss_carried_forward_cents: int = 0
+    loss_charged_to_reserves_cents: int = 0
 
 
-def compute_surplus(inputs: SurplusInputs, reserve_pct: Percent, currency: str = "USD") -> Surplus:
+def compute_surplus(
+    inputs: SurplusInputs,
+    reserve_pct: Percent,
+    currency: str = "USD",
+    loss_brought_forward_cents: int = 0,
+    loss_policy: str = "carry_forward",
+) -> Surplus:
     """The period's surplus, its reserve share and the dividend pool (surplus − reserve).
 
     The reserve is rounded down, so a fraction of a cent stays with the members' pool rather
     than being kept by the co-op; 0 % and 100 % are exact either way. No surplus, no pool: the
     reason says so in words an admin can act on.
+
+    A loss brought forward from earlier periods is netted against this surplus first (the
+    reserve and the pool come from what is left); a loss, with what was brought forward, is
+    carried forward, or charged to the reserves when ``loss_policy`` is ``charge_reserves``.
     """
     reserve_bps = percent_bps(reserve_pct, "The reserve share")
+    if loss_policy not in LOSS_POLICIES:
+        raise DividendError(f"the loss policy is one of {', '.join(LOSS_POLICIES)}")
+    brought = whole_cents(loss_brought_forward_cents, "the loss brought forward")
     surplus = inputs.surplus_cents
-    if surplus < 0:
-        loss = format_cents(-surplus, currency)
-        return Surplus(
-            surplus, reserve_bps, 0, 0, f"The period made a loss of {loss}: no dividend pool."
-        )
-    if surplus == 0:
-        return Surplus(
-            0, reserve_bps, 0, 0, "The period broke even: no surplus, so no dividend pool."
-        )
-    reserve = surplus * reserve_bps // WHOLE_BPS
-    pool = surplus - reserve
-    reason = None
-    if pool == 0:
-        reason = (
-            f"The whole surplus of {format_cents(surplus, currency)} goes to reserves: "
+    net = surplus - brought
+    if net <= 0:
+        loss = -net
+        if surplus < 0:
+            reason = f"The period made a loss of {format_cents(-surplus, currency)}"
+        elif surplus == 0 and not brought:
+            return Surplus(
+                0, reserve_bps, 0, 0, "The period broke even: no surplus, so no dividend pool."
+            )
+        elif surplus == 0:
+            reason = "The period broke even"
+        else:
+            reason = f"The surplus of {format_cents(surplus, currency)} only reduces"
+        if brought and surplus > 0:
+            reason += f" the loss of {format_cents(brought, currency)} brought forward"
+        elif brought:
+            reason += f", with {format_cents(brought, currency)} brought forward"
+        if loss == 0:
+            reason += ": no dividend pool."
+            return Surplus(surplus, reserve_bps, 0, 0, reason, brought)
+        if loss_policy == "charge_reserves":
+            reason += f": {format_cents(loss, currency)} is charged to reserves; no dividend pool."
+            return Surplus(surplus, reserve_bps, 0, 0, reason, brought, 0, loss)
+        reason += (
+            f": {format_cents(loss, currency)} is carried forward against later surpluses; "
             "no dividend pool."
         )
-    return Surplus(surplus, reserve_bps, reserve, pool, reason)
+        return Surplus(surplus, reserve_bps, 0, 0, reason, brought, loss)
+    reserve = net * reserve_bps // WHOLE_BPS
+    pool = net - reserve
+    no_pool = None
+    if pool == 0:
+        no_pool = (
+            f"The whole surplus of {format_cents(net, currency)} goes to reserves: "
+            "no dividend pool."
+        )
+    return Surplus(surplus, reserve_bps, reserve, pool, no_pool, brought)
 
 
 @dataclass(frozen=True)
@@ -286,6 +327,11 @@ class PoolAllocation:
         return sum(m.allocation_cents for m in self.members)
 
 
+def _patronage_home(policy: Sequence[ClassPolicy]) -> str | None:
+    """The class that shares patronage for members whose own class is shared otherwise."""
+    return next((c.code for c in policy if c.basis == "patronage"), None)
+
+
 def allocate_pool(
     pool_cents: int,
     policy: Sequence[ClassPolicy],
@@ -300,30 +346,44 @@ def allocate_pool(
     is split by largest remainder over its members' basis weights. Ties go to the earlier class
     in the policy and the lower member number. When any member is eligible the allocations add
     up to the pool exactly; when none is, nothing is allocated and the reason says so.
+
+    Patronage is business done with the co-op whoever does it (IRC §1388(a)): a member of a
+    class shared otherwise (a founder, staff) who sold their own work in the period also shares
+    in the first patronage class of the policy, by that patronage, as a second allocation.
+    ``members`` then lists such a member twice, once per class, by member number.
     """
     pool_cents = whole_cents(pool_cents, "the pool")
     policy = validate_policy(policy)
     ordered = sorted(members, key=lambda m: (m.member_number, m.member_id))
     if len({m.member_id for m in ordered}) != len(ordered):
         raise DividendError("a member is listed twice")
-    weights = {m.member_id: 0 for m in ordered}
+    own_basis = {c.code: c.basis for c in policy}
+    home = _patronage_home(policy)
+    weights: dict[tuple[int, str], int] = {}
     eligible: dict[str, list[MemberFacts]] = {}
     for cls in policy:
         for member in ordered:
-            if member.class_code == cls.code:
-                weight = basis_weight(cls.basis, member, period_end)
-                if weight > 0:
-                    weights[member.member_id] = weight
-                    eligible.setdefault(cls.code, []).append(member)
+            joins_as_artist = (
+                cls.code == home
+                and member.class_code in own_basis
+                and own_basis[member.class_code] != "patronage"
+            )
+            if member.class_code != cls.code and not joins_as_artist:
+                continue
+            weight = basis_weight(cls.basis, member, period_end)
+            if weight > 0:
+                weights[(member.member_id, cls.code)] = weight
+                eligible.setdefault(cls.code, []).append(member)
     sharing = [cls for cls in policy if cls.code in eligible]
     class_pools = dict.fromkeys((c.code for c in policy), 0)
     if sharing:
         split = largest_remainder_split(pool_cents, [c.share_bps for c in sharing])
         class_pools.update(zip((c.code for c in sharing), split, strict=True))
-    amounts = {m.member_id: 0 for m in ordered}
+    amounts: dict[tuple[int, str], int] = {}
     for code, group in eligible.items():
-        parts = largest_remainder_split(class_pools[code], [weights[m.member_id] for m in group])
-        amounts.update(zip((m.member_id for m in group), parts, strict=True))
+        keys = [(m.member_id, code) for m in group]
+        parts = largest_remainder_split(class_pools[code], [weights[k] for k in keys])
+        amounts.update(zip(keys, parts, strict=True))
     unallocated = 0 if sharing else pool_cents
     reason = None
     if unallocated:
@@ -332,6 +392,21 @@ def allocate_pool(
             f"artist with sales): the pool of {format_cents(unallocated, currency)} stays in "
             "retained surplus."
         )
+    rows = []
+    for m in ordered:
+        codes = [m.class_code] + [code for (member_id, code) in weights if member_id == m.member_id]
+        for code in dict.fromkeys(codes):
+            key = (m.member_id, code)
+            rows.append(
+                MemberAllocation(
+                    m.member_id,
+                    m.member_number,
+                    code,
+                    m.patronage_cents,
+                    weights.get(key, 0),
+                    amounts.get(key, 0),
+                )
+            )
     return PoolAllocation(
         pool_cents=pool_cents,
         classes=tuple(
@@ -340,17 +415,7 @@ def allocate_pool(
             )
             for c in policy
         ),
-        members=tuple(
-            MemberAllocation(
-                m.member_id,
-                m.member_number,
-                m.class_code,
-                m.patronage_cents,
-                weights[m.member_id],
-                amounts[m.member_id],
-            )
-            for m in ordered
-        ),
+        members=tuple(rows),
         unallocated_cents=unallocated,
         reason_if_unallocated=reason,
     )
@@ -384,6 +449,10 @@ def _split_cash_bps(allocation_cents: int, bps: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class MemberDividend:
+    """One allocation's parts; after a run, ``cash_paid`` says whether its cash reached the
+    member (held cash has not) and ``qualified`` whether its written notice is qualified
+    (``subchapter_t`` reads both for Form 1099-PATR)."""
+
     member_id: int
     member_number: int
     class_code: str
@@ -391,6 +460,9 @@ class MemberDividend:
     allocation_cents: int
     cash_cents: int
     retained_cents: int
+    basis: Basis = "patronage"
+    cash_paid: bool = True
+    qualified: bool = True
 
 
 @dataclass(frozen=True)
@@ -415,12 +487,17 @@ def plan_dividend_run(
     period_end: date,
     policy: Sequence[ClassPolicy] = DEFAULT_POLICY,
     currency: str = "USD",
+    loss_brought_forward_cents: int = 0,
+    loss_policy: str = "carry_forward",
 ) -> DividendPlan:
     """Surplus, allocation and cash/retained parts in one go; refuses a cash share under 20 %
     even when there is no pool, so the admin learns it when drafting."""
     bps = cash_bps(cash_pct)
-    surplus = compute_surplus(inputs, reserve_pct, currency)
+    surplus = compute_surplus(
+        inputs, reserve_pct, currency, loss_brought_forward_cents, loss_policy
+    )
     allocation = allocate_pool(surplus.pool_cents, policy, members, period_end, currency)
+    bases = {c.code: c.basis for c in policy}
     dividends = []
     for m in allocation.members:
         cash, retained = _split_cash_bps(m.allocation_cents, bps)
@@ -433,6 +510,7 @@ def plan_dividend_run(
                 m.allocation_cents,
                 cash,
                 retained,
+                bases.get(m.class_code, "patronage"),
             )
         )
     return DividendPlan(surplus, bps, allocation, tuple(dividends))

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response, request, stream_with_context
 
 from marketplace.api_support import api_blueprint, api_user, json_body, rfc3339, token_required
-from marketplace.dividends import core, paying, periods, redemptions, schemas, services, statements
+from marketplace.dividends import (
+    core,
+    held_cash,
+    paying,
+    periods,
+    redemptions,
+    schemas,
+    services,
+    statements,
+)
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.membership import consent
 from marketplace.whole_numbers import parse_whole_number
 
 bp = api_blueprint("dividends_api", __name__)
@@ -64,15 +74,75 @@ def discard_run(run_id: int) -> tuple[str, int]:
 @bp.post("/admin/dividend-runs/<int:run_id>/approve")
 @token_required("admin")
 def approve_run(run_id: int) -> dict[str, Any]:
-    paying.approve_run(api_user(), run_id)
+    paying.approve_run(api_user(), run_id, _text_field("late_reason"))
     return _run_json(run_id)
 
 
 @bp.post("/admin/dividend-runs/<int:run_id>/pay")
 @token_required("admin")
 def pay_run(run_id: int) -> tuple[dict[str, Any], int]:
-    paying.pay_run(api_user(), run_id)
+    paying.pay_run(api_user(), run_id, _text_field("late_reason"))
     return _run_json(run_id), 202
+
+
+def _text_field(name: str, required: bool = False) -> str:
+    """An optional (or ``required``) text field of an optional JSON body."""
+    body = json_body() if request.content_length or required else {}
+    value = body.get(name, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidInput(f"'{name}' must be text.", fields={name: "Text."})
+    return value
+
+
+@bp.post("/admin/dividend-runs/<int:run_id>/allocations/<int:allocation_id>/paid-other-means")
+@token_required("admin")
+def paid_other_means(run_id: int, allocation_id: int) -> dict[str, Any]:
+    """A held allocation's cash paid outside Stripe, with the payment's reference."""
+    allocation = held_cash.record_other_payment(
+        api_user(), run_id, allocation_id, _text_field("reference", required=True)
+    )
+    return schemas.allocation_json(allocation)
+
+
+@bp.post("/admin/dividend-runs/<int:run_id>/allocations/<int:allocation_id>/unpaid")
+@token_required("admin")
+def cash_unpaid(run_id: int, allocation_id: int) -> dict[str, Any]:
+    """A held allocation's cash recorded as not paid, with the reason."""
+    allocation = held_cash.record_unpaid(
+        api_user(), run_id, allocation_id, _text_field("reason", required=True)
+    )
+    return schemas.allocation_json(allocation)
+
+
+def _consent_json() -> dict[str, Any]:
+    member = consent.member_of_user(db.session(), api_user())
+    given = consent.consent_of(db.session(), member.id) if member else None
+    return {
+        "agreement_version": consent.AGREEMENT_VERSION,
+        "clause": consent.clause(consent.AGREEMENT_VERSION),
+        "consent": None
+        if given is None
+        else {
+            "agreement_version": given.agreement_version,
+            "consented_at": rfc3339(given.consented_at),
+            "source": given.source,
+        },
+    }
+
+
+@bp.get("/me/patronage-consent")
+@token_required()
+def my_consent() -> dict[str, Any]:
+    """The member agreement's consent clause and the caller's consent (or null)."""
+    return _consent_json()
+
+
+@bp.post("/me/patronage-consent")
+@token_required()
+def give_consent() -> tuple[dict[str, Any], int]:
+    """The caller consents to the current version's clause (a member only; once)."""
+    consent.give_consent(api_user(), _text_field("agreement_version", required=True))
+    return _consent_json(), 201
 
 
 @bp.get("/admin/dividend-runs/<int:run_id>/allocations.csv")

@@ -56,6 +56,24 @@ class DividendRun(db.Model):  # type: ignore[name-defined]
     pay_started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     pay_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Migration 0028. A loss brought from earlier runs and netted here, what this run carries
+    # forward or charged to reserves, and the board's loss policy it applied.
+    loss_brought_forward_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
+    loss_carried_forward_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
+    loss_charged_to_reserves_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
+    loss_policy: Mapped[str] = mapped_column(
+        sa.String(16), nullable=False, default="carry_forward", server_default="carry_forward"
+    )
+    # Approved or paid after the payment period (IRC §1382(d), 8½ months): the day it first
+    # was, and the admin's reason; without a reason its written notices are nonqualified.
+    past_deadline_on: Mapped[date | None] = mapped_column(sa.Date)
+    late_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="", server_default="")
 
     drafted_by: Mapped[User] = relationship(User, foreign_keys=[drafted_by_id])
     approved_by: Mapped[User | None] = relationship(User, foreign_keys=[approved_by_id])
@@ -71,6 +89,9 @@ class DividendRun(db.Model):  # type: ignore[name-defined]
         sa.CheckConstraint("period_start <= period_end", name="period_ordered"),
         sa.CheckConstraint("pool_cents >= 0 AND reserve_cents >= 0", name="pool_not_negative"),
         sa.CheckConstraint("cash_bps >= 2000 AND cash_bps <= 10000", name="cash_share_allowed"),
+        sa.CheckConstraint(
+            "loss_policy IN ('carry_forward', 'charge_reserves')", name="loss_policy_known"
+        ),
     )
 
 
@@ -107,6 +128,12 @@ class DividendAllocation(PaidByTransfer, db.Model):  # type: ignore[name-defined
     allocation_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     cash_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     retained_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    # Cash held (no payout account) and then paid by other means (a cheque, a bank transfer
+    # outside Stripe): the admin's reference, and who recorded it (migration 0028).
+    paid_by_other_means: Mapped[str] = mapped_column(
+        sa.Text, nullable=False, default="", server_default=""
+    )
+    paid_by_other_means_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     run: Mapped[DividendRun] = relationship(DividendRun, back_populates="allocations")
     member: Mapped[Member] = relationship(Member)
@@ -118,7 +145,11 @@ class DividendAllocation(PaidByTransfer, db.Model):  # type: ignore[name-defined
             "AND cash_cents + retained_cents = allocation_cents",
             name="parts_add_up",
         ),
-        sa.UniqueConstraint("run_id", "member_id", name="uq_dividend_allocations_run_member"),
+        # One allocation per member and class: a founder who sells also has one in the
+        # patronage class (migration 0028).
+        sa.UniqueConstraint(
+            "run_id", "member_id", "class_code", name="uq_dividend_allocations_run_member_class"
+        ),
         sa.Index("ix_dividend_allocations_run_status", "run_id", "status"),
     )
 

@@ -20,6 +20,8 @@ from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.dividends import core, services
 from marketplace.dividends.models import DividendAllocation, DividendRun, RedemptionLine
+from marketplace.dividends.periods import today_utc
+from marketplace.dividends.qualification import note_deadline
 from marketplace.dividends.services import (
     FINISHED,
     PAY_TASK,
@@ -32,16 +34,25 @@ from marketplace.dividends.services import (
 )
 from marketplace.errors import AppError, Conflict, Forbidden
 from marketplace.ledger import services as ledger
-from marketplace.ledger.core import EntryDraft, format_cents
+from marketplace.ledger.core import (
+    RESERVES,
+    RETAINED_SURPLUS,
+    AccountRef,
+    EntryDraft,
+    format_cents,
+    transfer_entry,
+)
 from marketplace.payments.gateway import GatewayError, TransferRefused
 
 log = logging.getLogger(__name__)
 
 
-def approve_run(admin: User, run_id: int) -> DividendRun:
+def approve_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
     """The second admin's approval: posts the run's entries (operating costs, closing, reserve,
-    allocation, keyed by the run id) in this one transaction. Approving again changes nothing;
-    the admin who drafted the run cannot approve it (403)."""
+    allocation, keyed by the run id, and a loss the board's policy charges to reserves) in this
+    one transaction. Approving again changes nothing; the admin who drafted the run cannot
+    approve it (403). Past the payment period the run is marked late: its notices are
+    nonqualified unless ``late_reason`` (or a reason given before) says why not."""
     with unit_of_work() as session:
         run = locked_run(session, run_id)
         if run.status != "draft":
@@ -61,7 +72,10 @@ def approve_run(admin: User, run_id: int) -> DividendRun:
             run.operating_costs_note,
         ):
             ledger.post(session, draft, created_by_id=admin.id)
+        if run.loss_charged_to_reserves_cents:
+            ledger.post(session, loss_to_reserves_entry(run), created_by_id=admin.id)
         run.status, run.approved_by_id, run.approved_at = "approved", admin.id, utcnow()
+        note_deadline(run, today_utc(), late_reason)
         record(
             session,
             admin,
@@ -74,16 +88,24 @@ def approve_run(admin: User, run_id: int) -> DividendRun:
     return run
 
 
-def pay_run(admin: User, run_id: int) -> DividendRun:
+def pay_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
     """Start paying: one ``dividends.pay_allocation`` task per pending allocation, sent after
     commit. A run already paying or paid is returned as it is; a partially paid run retries
-    its failed allocations (Stripe's idempotency key, from the allocation id, is the same)."""
+    its failed allocations (Stripe's idempotency key, from the allocation id, is the same).
+    A run that allocated nothing has nobody to pay (409): it stays approved, never "paid"."""
     with unit_of_work() as session:
         run = locked_run(session, run_id)
         if run.status == "draft":
             raise Conflict("Approve the run before paying it.", code="not_approved")
         if run.status in ("paying", "paid"):
             return run
+        if not sum(progress(session, run.id).values()):
+            raise Conflict(
+                f"Dividend run {run.id} allocated nothing ({run.reason or 'no pool'}): there is "
+                "nobody to pay, so it stays approved.",
+                code="nothing_to_pay",
+            )
+        note_deadline(run, today_utc(), late_reason)
         run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
         queued = queue_payments(session, DividendAllocation, run.id, PAY_TASK)
         _finish_if_done(session, run)
@@ -243,13 +265,16 @@ def send_transfer(
 
 
 def _finish_if_done(session: Session, run: DividendRun) -> None:
-    """Paid when no allocation is pending and none failed; partially paid when some failed."""
+    """Once no allocation is pending: paid when every member's cash was paid; partially paid
+    while any failed or is held (a member without a payout account has not been paid: IRC
+    §1388(c) counts cash when paid), and when nobody was paid at all."""
     if run.status != "paying":
         return
     counts = progress(session, run.id)
     if counts["pending"]:
         return
-    run.status = "partially_paid" if counts["failed"] else "paid"
+    everyone_paid = counts["paid"] and not counts["failed"] and not counts["held"]
+    run.status = "paid" if everyone_paid else "partially_paid"
     # Kept from the first finish: paying held cash later does not move the run's tax year.
     run.paid_at = run.paid_at or utcnow()
 
@@ -324,3 +349,17 @@ def progress(session: Session, run_id: int) -> dict[str, int]:
     ):
         counts[status] = int(count)
     return counts
+
+
+def loss_to_reserves_entry(run: DividendRun) -> EntryDraft:
+    """Dr reserves (3200), Cr retained surplus (3300): the period's loss the board's policy
+    charges to reserves rather than carrying it forward against later surpluses."""
+    return transfer_entry(
+        core.idempotency_key(core.KIND_RESERVE, f"{run.id}-loss"),
+        f"Loss charged to reserves, {period_label(run)} (dividend run {run.id})",
+        run.currency,
+        AccountRef(RESERVES),
+        AccountRef(RETAINED_SURPLUS),
+        run.loss_charged_to_reserves_cents,
+        core.KIND_RESERVE,
+    )

@@ -95,6 +95,9 @@ def allocation_json(allocation: DividendAllocation) -> dict[str, Any]:
         "status": allocation.status,
         "stripe_transfer_id": allocation.stripe_transfer_id,
         "failure_reason": allocation.failure_reason or None,
+        "distribution_kind": core.distribution(allocation.basis).kind,
+        "patronage_dividend": core.distribution(allocation.basis).patronage_dividend,
+        "paid_by_other_means": allocation.paid_by_other_means or None,
     }
 
 
@@ -134,6 +137,29 @@ def run_json(run: DividendRun, progress: dict[str, int]) -> dict[str, Any]:
             for a in run.allocations
             if a.status == "failed"
         ],
+        "cash_held": [
+            {"member_id": a.member_id, "member_number": a.member_number, "cash_cents": a.cash_cents}
+            for a in run.allocations
+            if a.status == "held"
+        ],
+        "patronage_dividends_cents": sum(
+            a.allocation_cents
+            for a in run.allocations
+            if core.distribution(a.basis).patronage_dividend
+        ),
+        "other_distributions_cents": sum(
+            a.allocation_cents
+            for a in run.allocations
+            if not core.distribution(a.basis).patronage_dividend
+        ),
+        "loss_brought_forward_cents": run.loss_brought_forward_cents,
+        "loss_carried_forward_cents": run.loss_carried_forward_cents,
+        "loss_charged_to_reserves_cents": run.loss_charged_to_reserves_cents,
+        "loss_policy": run.loss_policy,
+        "payment_deadline": iso_date(core.payment_deadline(run.period_end)),
+        "past_deadline_on": iso_date(run.past_deadline_on) if run.past_deadline_on else None,
+        "late_reason": run.late_reason or None,
+        "notices_qualified_by_date": run.past_deadline_on is None or bool(run.late_reason),
         "drafted_by_id": run.drafted_by_id,
         "drafted_at": rfc3339(run.drafted_at),
         "approved_by_id": run.approved_by_id,
@@ -154,6 +180,8 @@ CSV_HEADER = [
     "retained",
     "status",
     "stripe_transfer_id",
+    "distribution_kind",
+    "paid_by_other_means",
 ]
 
 
@@ -174,6 +202,8 @@ def allocations_csv(run: DividendRun) -> Iterator[str]:
                 decimal_string(a.retained_cents),
                 a.status,
                 a.stripe_transfer_id or "",
+                core.distribution(a.basis).kind,
+                a.paid_by_other_means,
             ]
             for a in run.allocations
         ),

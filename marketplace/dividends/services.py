@@ -31,6 +31,7 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.database import lock_row, next_in_sequence, unit_of_work
 from marketplace.dividends import core
+from marketplace.dividends.losses import loss_brought_forward, loss_policy
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.patronage import PatronageCheck, reconcile_patronage
 from marketplace.errors import Conflict, InvalidInput, NotFound
@@ -245,6 +246,8 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
                 request.period_end,
                 policy,
                 currency,
+                loss_brought_forward(session, request.period_start, currency),
+                loss_policy(),
             )
         except core.DividendError as error:
             field = "cash_pct" if isinstance(error, core.CashShareTooLow) else "period"
@@ -266,6 +269,10 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
             cash_bps=plan.cash_bps,
             unallocated_cents=plan.allocation.unallocated_cents,
             reason=plan.reason or "",
+            loss_brought_forward_cents=plan.surplus.loss_brought_forward_cents,
+            loss_carried_forward_cents=plan.surplus.loss_carried_forward_cents,
+            loss_charged_to_reserves_cents=plan.surplus.loss_charged_to_reserves_cents,
+            loss_policy=loss_policy(),
             policy=policy_data(policy),
             classes=[
                 {
@@ -285,7 +292,7 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
         session.add(run)
         session.flush()
         bases = {c.code: c.basis for c in policy}
-        weights = {m.member_id: m.weight for m in plan.allocation.members}
+        weights = {(m.member_id, m.class_code): m.weight for m in plan.allocation.members}
         rows = [
             {
                 "run_id": run.id,
@@ -293,7 +300,7 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
                 "member_number": d.member_number,
                 "class_code": d.class_code,
                 "basis": bases[d.class_code],
-                "weight": weights[d.member_id],
+                "weight": weights[(d.member_id, d.class_code)],
                 "patronage_cents": d.patronage_cents,
                 "allocation_cents": d.allocation_cents,
                 "cash_cents": d.cash_cents,
@@ -429,7 +436,8 @@ def stored_plan(session: Session, run: DividendRun) -> core.DividendPlan:
     return core.DividendPlan(surplus, run.cash_bps, allocation, dividends)
 
 
-def dividend(allocation: DividendAllocation) -> core.MemberDividend:
+def dividend(allocation: DividendAllocation, qualified: bool = True) -> core.MemberDividend:
+    """The allocation as the core reads it; its cash counts as paid only once it was."""
     return core.MemberDividend(
         allocation.member_id,
         allocation.member_number,
@@ -438,15 +446,19 @@ def dividend(allocation: DividendAllocation) -> core.MemberDividend:
         allocation.allocation_cents,
         allocation.cash_cents,
         allocation.retained_cents,
+        allocation.basis,  # type: ignore[arg-type]
+        allocation.status == "paid",
+        qualified,
     )
 
 
 def deadline_banner(session: Session, today: date | None = None) -> str | None:
-    """The Subchapter T deadline warning for the latest period with an unpaid run, if close."""
+    """The Subchapter T deadline warning for the earliest period with an unpaid run that has
+    something to pay (the most urgent), if close or past; each open run shows its own."""
     latest = session.execute(
         sa.select(DividendRun.period_end)
-        .where(DividendRun.status.not_in(FINISHED))
-        .order_by(DividendRun.period_end.desc())
+        .where(DividendRun.status.not_in(FINISHED), DividendRun.pool_cents > 0)
+        .order_by(DividendRun.period_end.asc())
         .limit(1)
     ).scalar_one_or_none()
     if latest is None:

@@ -3,11 +3,17 @@
 A statement exists once its run is paid (or partially paid), whether the member's cash went
 out by transfer or is held in dividends payable until they can receive payouts: the allocation
 and the retained part are theirs either way, and the statement says where the cash is.
+
+One statement per allocation: a founder who also sold their own work has two for a run, a
+non-patronage member distribution and a patronage dividend. A patronage dividend's statement
+is its written notice of allocation (IRC §1388(b)): it states the dollar amount, that the
+member must report it as income (when qualified), and the consent it rests on.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,14 +26,24 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.dividends import core
 from marketplace.dividends.models import DividendAllocation, DividendRun
-from marketplace.dividends.services import dividend
+from marketplace.dividends.qualification import (
+    deadline_of,
+    is_qualified,
+    late_notice,
+    member_dividends,
+    nonqualified_redemptions,
+)
 from marketplace.errors import NotFound
 from marketplace.ledger.core import format_cents
+from marketplace.membership.consent import consent_of
 
 FINISHED = ("paid", "partially_paid")
 CASH_WORDS = {
     "paid": "paid to your payout account",
-    "held": "held for you as a dividend payable: it is paid once you can receive payouts",
+    "held": (
+        "held for you as a dividend payable, NOT yet paid: it is paid once you can receive "
+        "payouts, or by other means"
+    ),
     "failed": "not yet paid (the transfer failed; the co-op will try again)",
     "pending": "being paid",
 }
@@ -62,6 +78,59 @@ class Statement:
     stripe_transfer_id: str | None
     tax_year: int
     form_1099_patr: core.Form1099PatrFigures
+    own_class_code: str = ""
+    qualified: bool = False
+    consent_version: str | None = None
+    consented_on: str | None = None
+    payment_deadline: str = ""
+    late_notice: str | None = None
+    paid_by_other_means: str = ""
+
+    @property
+    def distribution(self) -> core.Distribution:
+        return core.distribution(self.basis)
+
+    @property
+    def notice(self) -> list[str]:
+        """The written notice of allocation's words: the stated amount, how it is taxed, the
+        consent it rests on; for another distribution, what it is and that it is not one."""
+        if not self.distribution.patronage_dividend:
+            return [
+                f"This is a {self.distribution.name.lower()} of "
+                f"{self.money(self.allocation_cents)}, not a patronage dividend: it is not "
+                "reported on Form 1099-PATR. Ask the co-op how it is reported to you.",
+                f"Why: {self.distribution.source}.",
+            ]
+        lines = [
+            f"Written notice of allocation: the stated dollar amount of your patronage "
+            f"dividend is {self.money(self.allocation_cents)}, of which "
+            f"{self.money(self.cash_cents)} in cash and {self.money(self.retained_cents)} "
+            "retained in your capital account."
+        ]
+        if self.qualified:
+            lines.append(
+                f"This is a qualified written notice: you consented on {self.consented_on} "
+                f"(member agreement {self.consent_version}), so you must report the whole "
+                f"{self.money(self.allocation_cents)} as income for the year you receive this "
+                "notice, the retained part included (IRC §1385(a), §1388(c))."
+            )
+        else:
+            why = (
+                "the run was paid after its payment period without a recorded reason"
+                if self.late_notice and self.consent_version
+                else "you had not consented to take allocations into income when it was issued"
+            )
+            lines.append(
+                f"This is a NONQUALIFIED written notice because {why}: you report the cash "
+                f"({self.money(self.cash_cents)}) as income when paid, and the retained part "
+                "only when it is redeemed (Form 1099-PATR box 5)."
+            )
+        if self.cash_status == "held":
+            lines.append(
+                f"Your cash has not been paid yet: the co-op must pay it by "
+                f"{self.payment_deadline}. Until then it is not income paid to you."
+            )
+        return lines
 
     def money(self, cents: int) -> str:
         return format_cents(cents, self.currency)
@@ -91,6 +160,12 @@ class Statement:
                 f"{self.class_total_weight} of {share}."
             )
         else:
+            if self.own_class_code and self.own_class_code != self.class_code:
+                lines.append(
+                    f"You are a member of the {self.own_class_code} class; your own sales as "
+                    f"an artist count as patronage, so you also share in the {self.class_code} "
+                    "class's part."
+                )
             lines.append(
                 f"That part is shared by patronage: your net licence sales of "
                 f"{self.money(self.weight)} out of the class's "
@@ -127,12 +202,28 @@ class Statement:
             "retained_cents": self.retained_cents,
             "cash_status": self.cash_status,
             "explanation": self.explanation,
+            "distribution_kind": self.distribution.kind,
+            "distribution_name": self.distribution.name,
+            "patronage_dividend": self.distribution.patronage_dividend,
+            "qualified_notice": self.qualified,
+            "consent": (
+                {"agreement_version": self.consent_version, "consented_on": self.consented_on}
+                if self.consent_version
+                else None
+            ),
+            "payment_deadline": self.payment_deadline,
+            "notice": self.notice,
             "form_1099_patr": {
                 "tax_year": patr.tax_year,
                 "required": patr.required,
                 "box1_patronage_dividends_cents": patr.box1_patronage_dividends_cents,
                 "cash_cents": patr.cash_cents,
                 "qualified_notice_cents": patr.qualified_notice_cents,
+                "nonqualified_notice_cents": patr.nonqualified_notice_cents,
+                "held_cash_cents": patr.held_cash_cents,
+                "held_notice_cents": patr.held_notice_cents,
+                "box5_nonqualified_redemptions_cents": patr.box5_nonqualified_redemptions_cents,
+                "non_patronage_distributions_cents": patr.non_patronage_cents,
             },
         }
 
@@ -153,11 +244,16 @@ def _tax_year(run: DividendRun) -> int:
 
 
 def _statement(
-    allocation: DividendAllocation, year_dividends: list[core.MemberDividend]
+    session: Session,
+    allocation: DividendAllocation,
+    year_dividends: list[core.MemberDividend],
+    box5_cents: int,
 ) -> Statement:
     run = allocation.run
     cls = next((c for c in run.classes if c["code"] == allocation.class_code), None) or {}
     tax_year = _tax_year(run)
+    consent = consent_of(session, allocation.member_id)
+    qualified = is_qualified(run, allocation.basis, consent)
     return Statement(
         run_id=run.id,
         member_id=allocation.member_id,
@@ -180,30 +276,55 @@ def _statement(
         cash_status=allocation.status,
         stripe_transfer_id=allocation.stripe_transfer_id,
         tax_year=tax_year,
-        form_1099_patr=core.form_1099_patr(allocation.member_id, tax_year, year_dividends),
+        form_1099_patr=core.form_1099_patr(
+            allocation.member_id, tax_year, year_dividends, box5_cents
+        ),
+        own_class_code=allocation.member.member_class.code,
+        qualified=qualified,
+        consent_version=consent.agreement_version if consent else None,
+        consented_on=consent.consented_at.date().isoformat() if consent else None,
+        payment_deadline=deadline_of(run).isoformat(),
+        late_notice=late_notice(run),
+        paid_by_other_means=allocation.paid_by_other_means,
     )
 
 
 def statements_for_member(session: Session, member_id: int) -> list[Statement]:
-    """One statement per paid run the member had an allocation in, newest first; the 1099-PATR
-    figures add up every run paid in the same calendar year."""
+    """One statement per allocation of a paid run, newest run first; the 1099-PATR figures add
+    up every run paid in the same calendar year, and the year's nonqualified redemptions."""
     allocations = _finished_allocations(session, member_id)
     by_year: dict[int, list[core.MemberDividend]] = {}
-    for allocation in allocations:
-        by_year.setdefault(_tax_year(allocation.run), []).append(dividend(allocation))
-    return [_statement(a, by_year[_tax_year(a.run)]) for a in allocations]
+    for allocation, figures in zip(
+        allocations, member_dividends(session, allocations), strict=True
+    ):
+        by_year.setdefault(_tax_year(allocation.run), []).append(figures)
+    currency = allocations[0].run.currency if allocations else ""
+    box5 = {
+        year: nonqualified_redemptions(session, year, currency, [member_id]).get(member_id, 0)
+        for year in by_year
+    }
+    return [
+        _statement(session, a, by_year[_tax_year(a.run)], box5[_tax_year(a.run)])
+        for a in allocations
+    ]
 
 
 def for_user(session: Session, user: User) -> list[Statement]:
     return [] if user.member is None else statements_for_member(session, user.member.id)
 
 
+def statements_for_run(session: Session, user: User, run_id: int) -> list[Statement]:
+    """The user's statements for one run (two for a founder who also sold); 404 when there is
+    none (not a member, not paid)."""
+    found = [s for s in for_user(session, user) if s.run_id == run_id]
+    if not found:
+        raise NotFound("You have no dividend statement for that run.")
+    return found
+
+
 def statement_for(session: Session, user: User, run_id: int) -> Statement:
-    """The user's statement for one run; 404 when there is none (not a member, not paid)."""
-    for statement in for_user(session, user):
-        if statement.run_id == run_id:
-            return statement
-    raise NotFound("You have no dividend statement for that run.")
+    """The user's first statement for one run (404 as ``statements_for_run``)."""
+    return statements_for_run(session, user, run_id)[0]
 
 
 def _latin1(text: str) -> str:
@@ -220,53 +341,91 @@ def _latin1(text: str) -> str:
     return "".join(out)
 
 
-def statement_pdf(statement: Statement, co_op_name: str, member_name: str) -> bytes:
-    """The statement as a one-page PDF."""
+def patr_lines(statement: Statement) -> list[str]:
+    """What the year's Form 1099-PATR says, in words (page and PDF)."""
+    patr = statement.form_1099_patr
+    money = statement.money
+    year = patr.tax_year
+    if not patr.required:
+        lines = [
+            f"Your patronage dividends and redemptions for {year} are under $10: no 1099-PATR "
+            "is due."
+        ]
+    else:
+        lines = [
+            f"Box 1, patronage dividends: {money(patr.box1_patronage_dividends_cents)} "
+            f"(cash paid {money(patr.cash_cents)}, qualified written notices of allocation "
+            f"{money(patr.qualified_notice_cents)}), for every run paid in {year}.",
+            f"Box 5, redemption of nonqualified notices: "
+            f"{money(patr.box5_nonqualified_redemptions_cents)}.",
+        ]
+    if patr.nonqualified_notice_cents:
+        lines.append(
+            f"Nonqualified notices issued: {money(patr.nonqualified_notice_cents)}, not in box 1; "
+            "reported in box 5 in the year they are redeemed."
+        )
+    if patr.held_cash_cents:
+        lines.append(
+            f"Cash not yet paid: {money(patr.held_cash_cents)} (and its retained part "
+            f"{money(patr.held_notice_cents)}), not in box 1 until it is paid."
+        )
+    if patr.non_patronage_cents:
+        lines.append(
+            f"Other distributions, not patronage dividends and never in box 1: "
+            f"{money(patr.non_patronage_cents)}."
+        )
+    return lines
+
+
+def statement_pdf(
+    statements: Statement | Sequence[Statement], co_op_name: str, member_name: str
+) -> bytes:
+    """The run's statements as a PDF, one page each."""
+    parts = [statements] if isinstance(statements, Statement) else list(statements)
     pdf = FPDF(format="A4")
     pdf.set_margins(20, 20, 20)
-    pdf.set_title(f"Dividend statement, run {statement.run_id}")
+    pdf.set_title(f"Dividend statement, run {parts[0].run_id}")
     pdf.set_author(co_op_name)
-    pdf.add_page()
 
     def line(text: str, size: float, bold: bool = False) -> None:
         pdf.set_font("Helvetica", "B" if bold else "", size)
         pdf.multi_cell(0, size * 0.55, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    line(co_op_name, 12, bold=True)
-    pdf.ln(3)
-    line("Patronage dividend statement", 20, bold=True)
-    line(f"{member_name}, member {statement.member_number}", 12)
-    pdf.ln(4)
-    money = statement.money
-    rows = [
-        ("Period", statement.period),
-        ("Your class", f"{statement.class_code}, shared {BASIS_WORDS[statement.basis]}"),
-        ("Your patronage", money(statement.patronage_cents)),
-        ("Dividend pool", money(statement.pool_cents)),
-        ("Your allocation", money(statement.allocation_cents)),
-        ("Cash", f"{money(statement.cash_cents)}, {CASH_WORDS[statement.cash_status]}"),
-        ("Retained", f"{money(statement.retained_cents)}, credited to your capital account"),
-    ]
-    for label, value in rows:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(45, 7, _latin1(label))
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(0, 7, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
-    line("How your share was computed", 13, bold=True)
-    for text in statement.explanation:
-        line(text, 10)
-        pdf.ln(1)
-    pdf.ln(3)
-    patr = statement.form_1099_patr
-    line(f"Form 1099-PATR, tax year {patr.tax_year}", 13, bold=True)
-    if patr.required:
-        line(
-            f"Box 1, patronage dividends: {money(patr.box1_patronage_dividends_cents)} "
-            f"(cash {money(patr.cash_cents)}, qualified written notices of allocation "
-            f"{money(patr.qualified_notice_cents)}), for every run paid in {patr.tax_year}.",
-            10,
-        )
-    else:
-        line("Your patronage dividends for the year are under $10: no 1099-PATR is due.", 10)
+    for statement in parts:
+        pdf.add_page()
+        line(co_op_name, 12, bold=True)
+        pdf.ln(3)
+        line(f"{statement.distribution.name} statement", 20, bold=True)
+        line(f"{member_name}, member {statement.member_number}", 12)
+        pdf.ln(4)
+        money = statement.money
+        cash = f"{money(statement.cash_cents)}, {CASH_WORDS[statement.cash_status]}"
+        if statement.paid_by_other_means:
+            cash += f" (by other means: {statement.paid_by_other_means})"
+        rows = [
+            ("Period", statement.period),
+            ("Your class", f"{statement.class_code}, shared {BASIS_WORDS[statement.basis]}"),
+            ("Your patronage", money(statement.patronage_cents)),
+            ("Dividend pool", money(statement.pool_cents)),
+            ("Your allocation", money(statement.allocation_cents)),
+            ("Cash", cash),
+            ("Retained", f"{money(statement.retained_cents)}, credited to your capital account"),
+        ]
+        for label, value in rows:
+            pdf.set_font("Helvetica", "B", 10)
+            pdf.cell(45, 7, _latin1(label))
+            pdf.set_font("Helvetica", "", 10)
+            pdf.multi_cell(0, 7, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(4)
+        sections = [
+            ("Notice", statement.notice),
+            ("How your share was computed", statement.explanation),
+            (f"Form 1099-PATR, tax year {statement.tax_year}", patr_lines(statement)),
+        ]
+        for title, texts in sections:
+            line(title, 13, bold=True)
+            for text in texts:
+                line(text, 10)
+                pdf.ln(1)
+            pdf.ln(3)
     return bytes(pdf.output())

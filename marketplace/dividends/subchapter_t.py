@@ -12,6 +12,7 @@ from datetime import date
 
 from marketplace.dividends.allocation import (
     WHOLE_BPS,
+    Basis,
     DividendError,
     MemberDividend,
     Percent,
@@ -27,6 +28,53 @@ class RedemptionOrderError(DividendError):
     """A redemption that would skip older retained allocations still outstanding."""
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """What an allocation of one basis is in law, and whether Form 1099-PATR box 1 counts it."""
+
+    kind: str
+    name: str
+    source: str
+    patronage_dividend: bool
+
+
+# IRC §1388(a): a patronage dividend is paid (1) on the basis of the quantity or value of
+# business done with or for the patron, (2) under an obligation that existed before the
+# co-op received the amount, (3) determined by reference to the net earnings from business
+# done with or for its patrons. Only the `patronage` basis meets (1) and (3); the others are
+# another kind of payment, reported apart and never in box 1.
+DISTRIBUTIONS: dict[Basis, Distribution] = {
+    "patronage": Distribution(
+        "patronage_dividend",
+        "Patronage dividend",
+        "IRC §1388(a): allocated by the member's business with the co-op (net licence sales "
+        "of their own work)",
+        True,
+    ),
+    "equal": Distribution(
+        "non_patronage_member_distribution",
+        "Non-patronage member distribution",
+        "IRC §1388(a)(1) and (3): equal shares are not allocated by business done with the "
+        "co-op, so they are not a patronage dividend (a distribution of earnings to members)",
+        False,
+    ),
+    "service_years": Distribution(
+        "staff_compensation",
+        "Staff compensation",
+        "IRC §1388(a)(1) and (3): shares by years of service pay for work, not for business "
+        "done with the co-op: compensation reported as wages or non-employee pay",
+        False,
+    ),
+}
+
+
+def distribution(basis: str) -> Distribution:
+    """The kind of payment an allocation of ``basis`` is (``DividendError`` when unknown)."""
+    if basis not in DISTRIBUTIONS:
+        raise DividendError(f"no distribution is defined for the basis {basis!r}")
+    return DISTRIBUTIONS[basis]
+
+
 def needs_1099_patr(total_patronage_dividends_cents: int) -> bool:
     """A 1099-PATR is due for a member paid $10 or more of patronage dividends in the year."""
     return whole_cents(total_patronage_dividends_cents, "a total") >= PATR_THRESHOLD_CENTS
@@ -36,37 +84,64 @@ def needs_1099_patr(total_patronage_dividends_cents: int) -> bool:
 class Form1099PatrFigures:
     """One member's calendar-year figures.
 
-    Box 1 "Patronage dividends" is the cash plus the stated value of qualified written notices
-    of allocation (our retained parts, issued with at least 20 % in cash), counted in the
-    year they are paid and notified. Later redemptions of qualified notices are not reported
-    again (box 5 is for nonqualified notices, which this app does not issue). Whether the equal
-    and service-years shares count as patronage dividends is for the co-op's accountant.
+    Box 1 "Patronage dividends" is the cash actually paid of patronage dividends plus the
+    stated value of their qualified written notices of allocation. A notice is qualified
+    (IRC §1388(c)) only when the member consented, at least 20 % was paid in cash, and it was
+    paid within the payment period (§1388(c)(1), §1382(d): 8½ months after the year) or an admin
+    recorded why not. Cash still held is not paid, so not in box 1; the notice of an allocation
+    whose cash is held waits with it. Nonqualified notices are not income when issued: their
+    redemption is, in box 5. Non-patronage distributions (equal shares, staff shares) are
+    reported apart and never in box 1.
     """
 
     member_id: int
     tax_year: int
     cash_cents: int
     qualified_notice_cents: int
+    nonqualified_notice_cents: int = 0
+    held_cash_cents: int = 0
+    held_notice_cents: int = 0
+    non_patronage_cents: int = 0
+    nonqualified_redemptions_cents: int = 0
 
     @property
     def box1_patronage_dividends_cents(self) -> int:
         return self.cash_cents + self.qualified_notice_cents
 
     @property
+    def box5_nonqualified_redemptions_cents(self) -> int:
+        return self.nonqualified_redemptions_cents
+
+    @property
     def required(self) -> bool:
-        return needs_1099_patr(self.box1_patronage_dividends_cents)
+        return needs_1099_patr(
+            self.box1_patronage_dividends_cents + self.box5_nonqualified_redemptions_cents
+        )
 
 
 def form_1099_patr(
-    member_id: int, tax_year: int, paid: Iterable[MemberDividend]
+    member_id: int,
+    tax_year: int,
+    paid: Iterable[MemberDividend],
+    nonqualified_redemptions_cents: int = 0,
 ) -> Form1099PatrFigures:
-    """Sum the member's dividends paid in ``tax_year`` (the caller picks the runs)."""
+    """Sum the member's dividends of ``tax_year`` (the caller picks the runs) by what they are:
+    only patronage dividends go to box 1, their cash when paid and their retained part when
+    its notice is qualified; ``nonqualified_redemptions_cents`` (box 5) is what the member's
+    nonqualified notices were redeemed for in the year."""
     mine = [d for d in paid if d.member_id == member_id]
+    patronage = [d for d in mine if distribution(d.basis).patronage_dividend]
+    cash_paid = [d for d in patronage if d.cash_paid]
     return Form1099PatrFigures(
         member_id,
         tax_year,
-        sum(d.cash_cents for d in mine),
-        sum(d.retained_cents for d in mine),
+        sum(d.cash_cents for d in cash_paid),
+        sum(d.retained_cents for d in cash_paid if d.qualified),
+        sum(d.retained_cents for d in patronage if not d.qualified),
+        sum(d.cash_cents for d in patronage if not d.cash_paid),
+        sum(d.retained_cents for d in patronage if d.qualified and not d.cash_paid),
+        sum(d.allocation_cents for d in mine if not distribution(d.basis).patronage_dividend),
+        whole_cents(nonqualified_redemptions_cents, "nonqualified redemptions"),
     )
 
 

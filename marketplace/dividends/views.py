@@ -22,8 +22,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from marketplace.admin.services import admin_count
 from marketplace.dividends import (
     core,
+    held_cash,
     paying,
     periods,
+    qualification,
     redemptions,
     schemas,
     services,
@@ -32,6 +34,7 @@ from marketplace.dividends import (
 from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger.core import format_cents
+from marketplace.membership import consent
 from marketplace.web_support import role_required
 from marketplace.whole_numbers import parse_whole_number
 
@@ -53,6 +56,9 @@ def dividend_helpers() -> dict[str, Any]:
         "pct": core.bps_pct,
         "basis_words": statements.BASIS_WORDS,
         "cash_words": statements.CASH_WORDS,
+        "distribution": core.distribution,
+        "deadline_of": qualification.deadline_of,
+        "late_notice": qualification.late_notice,
     }
 
 
@@ -141,6 +147,9 @@ def run(run_id: int) -> str:
         run=dividend_run,
         progress=paying.progress(session, run_id),
         largest=max((a.allocation_cents for a in allocations), default=0),
+        held=held_cash.held_allocations(session, run_id),
+        past_deadline=dividend_run.status not in services.FINISHED
+        and periods.today_utc() > qualification.deadline_of(dividend_run),
         can_approve=dividend_run.status == "draft"
         and dividend_run.drafted_by_id != current_user.id,
     )
@@ -166,13 +175,16 @@ def allocations_csv(run_id: int) -> Response:
 
 
 def _act(run_id: int, action: str) -> BaseResponse:
+    late_reason = request.form.get("late_reason", "")
     try:
         if action == "approve":
-            paying.approve_run(current_user, run_id)
+            done = paying.approve_run(current_user, run_id, late_reason)
             flash("Approved: the run's entries are posted to the ledger.", "success")
+            _flash_late(done)
         elif action == "pay":
-            paying.pay_run(current_user, run_id)
+            done = paying.pay_run(current_user, run_id, late_reason)
             flash("Paying: one transfer per member is on its way.", "success")
+            _flash_late(done)
         else:
             services.discard_draft(current_user, run_id)
             flash("The draft is discarded.", "success")
@@ -180,6 +192,52 @@ def _act(run_id: int, action: str) -> BaseResponse:
     except AppError as error:
         flash(error.message, "error")
     return redirect(url_for("dividends_admin.run", run_id=run_id))
+
+
+def _flash_late(run: Any) -> None:
+    notice = qualification.late_notice(run)
+    if notice:
+        flash(notice, "info" if run.late_reason else "error")
+
+
+@bp.post("/<int:run_id>/allocations/<int:allocation_id>/paid-other-means")
+def paid_other_means(run_id: int, allocation_id: int) -> BaseResponse:
+    try:
+        done = held_cash.record_other_payment(
+            current_user, run_id, allocation_id, request.form.get("reference", "")
+        )
+    except AppError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Member {done.member_number}'s cash is recorded as paid by other means.", "success")
+    return redirect(url_for("dividends_admin.run", run_id=run_id))
+
+
+@bp.post("/<int:run_id>/allocations/<int:allocation_id>/unpaid")
+def cash_unpaid(run_id: int, allocation_id: int) -> BaseResponse:
+    try:
+        done = held_cash.record_unpaid(
+            current_user, run_id, allocation_id, request.form.get("reason", "")
+        )
+    except AppError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Member {done.member_number}'s cash is recorded as not paid.", "info")
+    return redirect(url_for("dividends_admin.run", run_id=run_id))
+
+
+@bp.post("/consents")
+def record_paper_consent() -> BaseResponse:
+    try:
+        number = parse_whole_number(request.form.get("member_number", "").strip(), 1, 2**31 - 1)
+        if number is None:
+            raise InvalidInput("Give the member's number.")
+        consent.record_paper_consent(current_user, number, request.form.get("note", ""))
+    except AppError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Member {number}'s signed consent is recorded.", "success")
+    return redirect(url_for("dividends_admin.runs"))
 
 
 @bp.post("/<int:run_id>/approve")
@@ -297,14 +355,39 @@ def my_statements() -> str:
 def statement(run_id: int) -> str:
     return render_template(
         "dividends/statement.html",
-        statement=statements.statement_for(db.session(), current_user, run_id),
+        parts=statements.statements_for_run(db.session(), current_user, run_id),
+        patr_lines=statements.patr_lines,
+    )
+
+
+@account_bp.route("/consent", methods=["GET", "POST"])
+@role_required("member")
+def patronage_consent() -> BaseResponse | str:
+    """The member agreement's consent clause, and the member's consent (given once)."""
+    if request.method == "POST":
+        if request.form.get("confirm") != "1":
+            flash("Tick the box to confirm that you consent.", "error")
+        else:
+            try:
+                consent.give_consent(current_user, request.form.get("version", ""))
+            except AppError as error:
+                flash(error.message, "error")
+            else:
+                flash("Thank you: your consent is recorded.", "success")
+        return redirect(url_for("dividends.patronage_consent"))
+    member = consent.member_of_user(db.session(), current_user)
+    return render_template(
+        "dividends/consent.html",
+        consent=consent.consent_of(db.session(), member.id) if member else None,
+        version=consent.AGREEMENT_VERSION,
+        clause=consent.clause(consent.AGREEMENT_VERSION),
     )
 
 
 @account_bp.get("/<int:run_id>.pdf")
 @login_required
 def statement_pdf(run_id: int) -> Response:
-    found = statements.statement_for(db.session(), current_user, run_id)
+    found = statements.statements_for_run(db.session(), current_user, run_id)
     pdf = statements.statement_pdf(
         found, current_app.config["CO_OP_NAME"], current_user.display_name
     )

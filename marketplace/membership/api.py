@@ -52,6 +52,7 @@ def submit_application() -> tuple[dict[str, Any], int]:
         text_field(fields, "statement"),
         text_field(fields, "portfolio_url", required=False),
         uploads,
+        patronage_consent=fields.get("patronage_consent") in (True, "true", "1"),
     )
     return application_json(application), 201
 

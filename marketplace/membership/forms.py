@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
+from marketplace.membership.consent import AGREEMENT_VERSION, CONSENT_CLAUSES
 from marketplace.membership.services import MAX_STATEMENT_CHARS, MIN_STATEMENT_CHARS
 
 
@@ -25,6 +34,13 @@ class ApplicationForm(FlaskForm):
         "Sample images",
         description="Up to 10 of your best photos (JPEG, PNG, TIFF, WebP or HEIC).",
         render_kw={"accept": "image/jpeg,image/png,image/tiff,image/webp,image/heic,.heic"},
+    )
+    patronage_consent = BooleanField(
+        "I consent to take patronage allocations into income (member agreement "
+        f"{AGREEMENT_VERSION})",
+        description=CONSENT_CLAUSES[AGREEMENT_VERSION]
+        + " Without this consent the retained part of your patronage dividends is a "
+        "nonqualified notice; you can consent later on your dividends page.",
     )
     submit = SubmitField("Send application")
 

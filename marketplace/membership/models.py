@@ -87,6 +87,10 @@ class MembershipApplication(db.Model):  # type: ignore[name-defined]
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decision_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     member_class_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member_classes.id"))
+    # The applicant's consent to take patronage allocations as income (IRC §1388(c)), with the
+    # member agreement's version they read (membership.consent; migration 0028).
+    patronage_consent_version: Mapped[str | None] = mapped_column(sa.String(32))
+    patronage_consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     applicant: Mapped[User] = relationship(User, foreign_keys=[user_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship(User, foreign_keys=[decided_by_id])

@@ -21,6 +21,7 @@ from marketplace.database import next_in_sequence, unit_of_work, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.mail import queue_email
+from marketplace.membership import consent
 from marketplace.membership.models import (
     ApplicationSample,
     Member,
@@ -154,9 +155,15 @@ def _discard(keys: list[str]) -> None:
 
 
 def submit_application(
-    user: User, statement: str, portfolio_url: str, uploads: Sequence[Upload] = ()
+    user: User,
+    statement: str,
+    portfolio_url: str,
+    uploads: Sequence[Upload] = (),
+    patronage_consent: bool = False,
 ) -> MembershipApplication:
-    """Open an application to join. One open application per person; members cannot apply."""
+    """Open an application to join. One open application per person; members cannot apply.
+    ``patronage_consent``: the applicant consents to the member agreement's clause on patronage
+    allocations (``consent``), recorded with its version when they are admitted."""
     statement = _clean_statement(statement)
     portfolio_url = clean_url(portfolio_url)
     if user.is_member:
@@ -171,6 +178,9 @@ def submit_application(
             application = MembershipApplication(
                 user_id=user.id, statement=statement, portfolio_url=portfolio_url
             )
+            if patronage_consent:
+                application.patronage_consent_version = consent.AGREEMENT_VERSION
+                application.patronage_consented_at = utcnow()
             session.add(application)
             session.flush()
             _store_samples(session, application, uploads, stored)
@@ -293,6 +303,14 @@ def decide_application(
         after: dict[str, object] = {"status": application.status, "reason": reason}
         if decision == "approve":
             member = _admit(session, applicant, member_class, application.portfolio_url)
+            if application.patronage_consent_version and application.patronage_consented_at:
+                consent.record_consent(
+                    session,
+                    member,
+                    "application",
+                    version=application.patronage_consent_version,
+                    at=application.patronage_consented_at,
+                )
             application.member_class_id = member_class.id
             after |= {"member_number": member.member_number, "member_class": member_class.code}
         audit.record(

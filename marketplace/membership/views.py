@@ -36,7 +36,11 @@ def apply() -> Response | tuple[str, int]:
         ]
         try:
             application = services.submit_application(
-                current_user, form.statement.data or "", form.portfolio_url.data or "", uploads
+                current_user,
+                form.statement.data or "",
+                form.portfolio_url.data or "",
+                uploads,
+                patronage_consent=bool(form.patronage_consent.data),
             )
         except AppError as error:
             show_error_on_form(form, error)

@@ -81,8 +81,10 @@ def _task_started(task_id: str, task: Task, **_: Any) -> None:
     request_id = getattr(task.request, HEADER, None)
     headers = getattr(task.request, "headers", None) or {}
     request_id = request_id or headers.get(HEADER)
-    # Inline (eager) runs keep the id of the request that ran them.
-    id_token = request_id_var.set(request_id or request_id_var.get())
+    eager = bool(getattr(task.request, "is_eager", False))
+    # Inline (eager) runs keep the id of the request that ran them; in a worker a task queued
+    # by no request (beat's) must not inherit the previous task's id.
+    id_token = request_id_var.set(request_id or (request_id_var.get() if eager else None))
     name_token = task_name_var.set(task.name)
     _running[task_id] = (time.perf_counter(), id_token, name_token)
     if _settings["metrics"]:
@@ -100,6 +102,10 @@ def _task_finished(task_id: str, task: Task, state: str | None = None, **_: Any)
         if state == "SUCCESS":
             CELERY_TASKS.labels(task.name, "succeeded").inc()
     _remember_beat_run(task.app, task.name, state or "", seconds)
+    if not getattr(task.request, "is_eager", False):
+        # A worker process logs "Task ... succeeded" after this signal: the ids stay set for
+        # that line, and the next task's start replaces them.
+        return
     try:
         request_id_var.reset(id_token)
         task_name_var.reset(name_token)

@@ -147,7 +147,13 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
             " application at a time (409)",
             status=201,
             tag="membership",
-            body=_props(["statement"], statement=NON_BLANK, portfolio_url=TEXT),
+            body=_props(
+                ["statement"],
+                statement=NON_BLANK,
+                portfolio_url=TEXT,
+                # Consent to the member agreement's clause on patronage allocations.
+                patronage_consent={"type": "boolean"},
+            ),
             returns=APPLICATION,
             errors=(409,),
         ),

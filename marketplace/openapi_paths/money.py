@@ -105,19 +105,25 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/admin/dividend-runs/{run_id}/approve": {
         "post": _op(
             "Approve a draft (an admin other than the drafter: 403 for the drafter); posts the "
-            "run's ledger entries",
+            "run's ledger entries. After the payment period (payment_deadline) the run's "
+            "written notices are nonqualified unless late_reason says why the law allows it",
             auth="admin",
             tag="dividends",
+            body=_props([], late_reason=TEXT),
             returns=RUN,
             errors=(409,),
         ),
     },
     "/api/v1/admin/dividend-runs/{run_id}/pay": {
         "post": _op(
-            "Pay an approved run: one transfer per member, queued; paying twice pays nobody twice",
+            "Pay an approved run: one transfer per member, queued; paying twice pays nobody "
+            "twice. A run that allocated nothing is 409 nothing_to_pay. It ends paid only when "
+            "every member's cash was paid, else partially_paid (cash_held, failures). "
+            "late_reason as for approving",
             auth="admin",
             status=202,
             tag="dividends",
+            body=_props([], late_reason=TEXT),
             returns=RUN,
             errors=(409,),
         ),

@@ -103,7 +103,7 @@ def send_receipts(order_ids: list[int]) -> int:
         try:
             deliver(message)
         except Exception:
-            log.warning("Receipt to %s not sent; queued to retry", message["to"], exc_info=True)
+            log.warning("Receipt %r not sent; queued to retry", message["subject"], exc_info=True)
             with unit_of_work() as session:
                 for rest in messages[sent:]:
                     enqueue(session, "mail.send", rest)

@@ -23,7 +23,8 @@ from marketplace.audit.services import record
 from marketplace.database import unit_of_work, utcnow
 from marketplace.dividends import core as dividends_core
 from marketplace.dividends.models import DividendAllocation, DividendRun
-from marketplace.dividends.services import FINISHED, dividend
+from marketplace.dividends.qualification import member_dividends
+from marketplace.dividends.services import FINISHED
 from marketplace.errors import Forbidden, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger import kinds
@@ -190,7 +191,8 @@ def patronage_dividends(
     )
     if member_id is not None:
         query = query.where(DividendAllocation.member_id == member_id)
-    paid = [dividend(a) for a in session.execute(query).scalars()]
+    # Patronage dividends only, cash when paid, retained parts when their notice is qualified.
+    paid = member_dividends(session, list(session.execute(query).scalars()))
     return {
         m: dividends_core.form_1099_patr(m, year, paid) for m in sorted({d.member_id for d in paid})
     }

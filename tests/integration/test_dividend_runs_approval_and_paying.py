@@ -81,8 +81,12 @@ def test_members_without_a_payout_account_are_held_and_paying_twice_queues_once(
 
     assert len(queued) == len(run["allocations"]) == 4
     assert {args[0] for _, args in queued} == {a["id"] for a in run["allocations"]}
-    assert paid["status"] == again["status"] == "paid"
+    # Held cash has not been paid: a run that paid nobody is not "paid".
+    assert paid["status"] == again["status"] == "partially_paid"
     assert again["progress"] == {"pending": 0, "paid": 0, "held": 4, "failed": 0}
+    assert sorted(h["member_id"] for h in again["cash_held"]) == sorted(
+        a["member_id"] for a in run["allocations"]
+    )
     assert all(a["status"] == "held" for a in again["allocations"])
     session = db.session()
     # Held cash stays in dividends payable; nothing left through Stripe clearing.
@@ -136,7 +140,8 @@ def test_transfers_are_sent_once_and_refusals_are_retried_under_a_new_key(
 
     refuse.clear()
     second = coop.pay(run["id"])
-    assert second["status"] == "paid"
+    # Two members' cash is still held (no payout account): the run is not paid yet.
+    assert second["status"] == "partially_paid"
     assert second["progress"] == {"pending": 0, "paid": 2, "held": 2, "failed": 0}
     # Member A is not paid again; B's retry uses a new key (Stripe keeps the refusal).
     assert [s["destination"] for s in sent] == ["acct_artist_a", "acct_artist_b", "acct_artist_b"]

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from marketplace.dividends import services
+from marketplace.dividends.subchapter_t import payment_deadline
 from marketplace.dividends.models import DividendRun
 from marketplace.extensions import db
 from tests.fixtures.dividends import (
@@ -53,11 +54,13 @@ def test_statements_exist_once_the_run_is_paid(coop: Coop, auth: AuthActions) ->
     assert statement["cash_cents"] == allocation["cash_cents"]
     assert statement["retained_cents"] == allocation["retained_cents"]
     assert statement["cash_status"] == "held"
-    assert statement["form_1099_patr"]["required"] is True
-    assert (
-        statement["form_1099_patr"]["box1_patronage_dividends_cents"]
-        == (allocation["allocation_cents"])
-    )
+    # Held cash has not been paid, so nothing is in box 1 yet; it waits with its notice.
+    patr = statement["form_1099_patr"]
+    assert patr["required"] is False
+    assert patr["box1_patronage_dividends_cents"] == 0
+    assert patr["held_cash_cents"] == allocation["cash_cents"]
+    assert statement["distribution_kind"] == "patronage_dividend"
+    assert statement["qualified_notice"] is False  # no consent recorded
 
     buyer_headers = api_token(coop.client, coop.buyer.email)
     response = coop.client.get("/api/v1/me/dividend-statements", headers=buyer_headers)
@@ -111,20 +114,35 @@ def test_admin_pages_draft_approve_and_pay(coop: Coop, auth: AuthActions) -> Non
     post_form(client, f"/admin/dividends/{run.id}/approve", from_page=f"/admin/dividends/{run.id}")
     post_form(client, f"/admin/dividends/{run.id}/pay", from_page=f"/admin/dividends/{run.id}")
     db.session.expire_all()
-    assert db.session.get(DividendRun, run.id).status == "paid"  # type: ignore[union-attr]
+    # Every member's cash is held (no payout account): the run is not paid.
+    assert db.session.get(DividendRun, run.id).status == "partially_paid"  # type: ignore[union-attr]
     progress = client.get(f"/admin/dividends/{run.id}/progress.json").get_json()
-    assert progress == {"status": "paid", "pending": 0, "paid": 0, "held": 4, "failed": 0}
+    assert progress == {
+        "status": "partially_paid",
+        "pending": 0,
+        "paid": 0,
+        "held": 4,
+        "failed": 0,
+    }
     csv_response = client.get(f"/admin/dividends/{run.id}/allocations.csv")
     assert csv_response.status_code == 200
 
 
 def test_the_deadline_banner_warns_of_an_unpaid_run(coop: Coop) -> None:
-    run = coop.draft(period_start="2025-01-01", period_end="2025-12-31")
+    # A year with no sales allocates nothing: nothing to pay, so no deadline to warn of.
+    empty = coop.draft(period_start="2025-01-01", period_end="2025-12-31")
     session = db.session()
-    assert services.deadline_banner(session, date(2026, 3, 1)) is None
-    warning = services.deadline_banner(session, date(2026, 9, 1))
+    assert services.deadline_banner(session, date(2026, 9, 1)) is None
+    run = coop.draft(period_start=(coop.today - timedelta(days=1)).isoformat())
+    deadline = payment_deadline(coop.today)
+    assert services.deadline_banner(session, deadline - timedelta(days=60)) is None
+    warning = services.deadline_banner(session, deadline - timedelta(days=10))
     assert warning is not None
-    assert "2026-09-15" in warning
+    assert deadline.isoformat() in warning
+    coop.approve(empty["id"])
+    refused = coop.client.post(f"{RUNS}/{empty['id']}/pay", headers=coop.approver_headers)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "nothing_to_pay"
     coop.approve(run["id"])
     coop.pay(run["id"])
-    assert services.deadline_banner(session, date(2026, 9, 1)) is None
+    assert services.deadline_banner(session, deadline - timedelta(days=10)) is None

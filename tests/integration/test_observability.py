@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
+from marketplace import mail
 from marketplace.database import unit_of_work
 from marketplace.extensions import db
 from marketplace.observability.metrics import REGISTRY
@@ -183,3 +184,23 @@ def test_the_operations_page_is_for_admins_and_linked_from_the_admin_menu(
     assert "The task queue is not on Redis here: there are no failed tasks to retry." in (
         retried.get_data(as_text=True)
     )
+
+
+def test_the_demos_console_mail_goes_to_the_outbox_and_the_log_names_no_one(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["MAIL_BACKEND"] = "console"
+    message: mail.OutgoingEmail = {
+        "to": "dee.lognot@example.com",
+        "subject": "Reset your password",
+        "body": "Hello Dee Lognot, follow http://localhost/reset/abc",
+    }
+    with caplog.at_level(logging.INFO):
+        mail.deliver(message)
+    [written] = (Path(app.instance_path) / "outbox").glob("*.eml")
+    text = written.read_text()
+    assert "To: dee.lognot@example.com" in text
+    assert "Hello Dee Lognot" in text
+    assert str(written) in caplog.text
+    assert "Reset your password" in caplog.text
+    assert "lognot" not in caplog.text.lower()

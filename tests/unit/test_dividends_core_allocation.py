@@ -21,7 +21,15 @@ pools = st.one_of(st.integers(0, 10**12), st.integers(0, 10), st.just(10**12))
 @given(pools, members_strategy)
 def test_allocations_add_up_to_the_pool_exactly(pool: int, members: list[MemberFacts]) -> None:
     result = core.allocate_pool(pool, DEFAULT_POLICY, members, PERIOD_END)
-    assert len(result.members) == len(members)
+    # A founder or staff member who sold their own work also shares in the artists' class.
+    sellers = [
+        m
+        for m in members
+        if m.class_code in ("founders", "staff")
+        and m.patronage_cents > 0
+        and m.joined_on <= PERIOD_END
+    ]
+    assert len(result.members) == len(members) + len(sellers)
     assert all(m.allocation_cents >= 0 for m in result.members)
     assert result.allocated_cents + result.unallocated_cents == pool
     assert sum(c.pool_cents for c in result.classes) == pool - result.unallocated_cents
@@ -152,3 +160,27 @@ def test_staff_are_weighted_by_service_years() -> None:
     result = core.allocate_pool(400, DEFAULT_POLICY, staff, PERIOD_END)
     assert [m.weight for m in result.members] == [1, 3]
     assert [m.allocation_cents for m in result.members] == [100, 300]
+
+
+def test_a_founder_who_sells_also_shares_in_the_artists_class_by_patronage() -> None:
+    members = [member(1, "founders", 1_000), member(2, "founders"), member(3, "artists", 3_000)]
+    result = core.allocate_pool(10_000, DEFAULT_POLICY, members, PERIOD_END)
+    # No staff: 10,000 over founders 5 % and artists 90 % is 526 and 9,474; the founders share
+    # 526 equally; the artists 9,474 by 1,000 : 3,000 (2,368.5 and 7,105.5, the tie to the first).
+    assert [(m.member_id, m.class_code, m.weight, m.allocation_cents) for m in result.members] == [
+        (101, "founders", 1, 263),
+        (101, "artists", 1_000, 2_369),
+        (102, "founders", 1, 263),
+        (103, "artists", 3_000, 7_105),
+    ]
+    assert [c.eligible_count for c in result.classes] == [2, 0, 2]
+
+
+def test_only_the_patronage_basis_is_a_patronage_dividend() -> None:
+    kinds = {basis: core.distribution(basis) for basis in core.BASES}
+    assert [b for b, d in kinds.items() if d.patronage_dividend] == ["patronage"]
+    assert kinds["equal"].name == "Non-patronage member distribution"
+    assert kinds["service_years"].name == "Staff compensation"
+    assert all("§1388(a)" in d.source for d in kinds.values())
+    with pytest.raises(DividendError, match="no distribution"):
+        core.distribution("lottery")

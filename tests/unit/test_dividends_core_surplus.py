@@ -52,7 +52,44 @@ def test_reserve_is_rounded_down_so_the_odd_cent_goes_to_the_pool() -> None:
 def test_a_loss_makes_no_pool_and_says_why() -> None:
     surplus = core.compute_surplus(SurplusInputs(1_000, 500, 100, 0, 1_634), 10)
     assert (surplus.surplus_cents, surplus.reserve_cents, surplus.pool_cents) == (-1_234, 0, 0)
-    assert surplus.reason_if_none == "The period made a loss of $12.34: no dividend pool."
+    assert surplus.reason_if_none == (
+        "The period made a loss of $12.34: $12.34 is carried forward against later surpluses; "
+        "no dividend pool."
+    )
+    assert surplus.loss_carried_forward_cents == 1_234
+
+
+def test_a_loss_brought_forward_is_netted_before_the_reserve_and_the_pool() -> None:
+    # 10,000 surplus less 4,000 brought forward: 6,000; reserve 10 % 600, pool 5,400.
+    surplus = core.compute_surplus(SurplusInputs(10_000, 0, 0, 0, 0), 10, "USD", 4_000)
+    assert (surplus.reserve_cents, surplus.pool_cents) == (600, 5_400)
+    assert (surplus.loss_brought_forward_cents, surplus.loss_carried_forward_cents) == (4_000, 0)
+    assert surplus.reason_if_none is None
+
+
+def test_a_surplus_smaller_than_the_loss_brought_forward_carries_the_rest() -> None:
+    surplus = core.compute_surplus(SurplusInputs(3_000, 0, 0, 0, 0), 10, "USD", 4_000)
+    assert (surplus.pool_cents, surplus.loss_carried_forward_cents) == (0, 1_000)
+    assert surplus.reason_if_none == (
+        "The surplus of $30.00 only reduces the loss of $40.00 brought forward: $10.00 is "
+        "carried forward against later surpluses; no dividend pool."
+    )
+    # Two losses in a row add up.
+    again = core.compute_surplus(SurplusInputs(0, 0, 0, 0, 500), 10, "USD", 1_000)
+    assert again.loss_carried_forward_cents == 1_500
+
+
+def test_the_board_may_charge_a_loss_to_reserves_instead() -> None:
+    surplus = core.compute_surplus(
+        SurplusInputs(1_000, 0, 0, 0, 3_000), 10, "USD", 0, "charge_reserves"
+    )
+    assert (surplus.loss_carried_forward_cents, surplus.loss_charged_to_reserves_cents) == (
+        0,
+        2_000,
+    )
+    assert "charged to reserves" in (surplus.reason_if_none or "")
+    with pytest.raises(DividendError, match="loss policy"):
+        core.compute_surplus(SurplusInputs(1, 0, 0, 0, 0), 10, "USD", 0, "forget_it")
 
 
 def test_break_even_and_full_reserve_make_no_pool_with_a_reason() -> None:
