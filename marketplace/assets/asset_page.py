@@ -1,15 +1,19 @@
 """The public asset page: which asset a visitor sees at an address, and what the page shows.
 
 The page offers every licence × size the original reaches, priced from the licensing service's
-current terms (one query for all of them), so the page, the API and the checkout agree.
+current terms, so the page, the API and the checkout agree. Terms are only ever added (a new
+version is a new row), so each process keeps what the page shows of them (``LicenceMenu``) and
+reads them again only when the newest terms row changed: one tiny query per view, not the terms.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import current_app, render_template
+import sqlalchemy as sa
+from flask import current_app, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -18,12 +22,14 @@ from marketplace.assets.models import Asset
 from marketplace.assets.schemas import media_url
 from marketplace.extensions import db
 from marketplace.licensing import services as licensing
+from marketplace.licensing.models import LicenceTerms
 from marketplace.licensing.services import KindOffer
 from marketplace.licensing.tiers import licence_price_cents
 from marketplace.pricing import Size, offered_sizes
 
 SIZE_NAMES = {"S": "Small", "M": "Medium", "L": "Large", "XL": "Extra large", "HD": "HD"}
 PRINT_PPI = 300  # the resolution print shops ask for: says how large a size prints
+QUERY_SAFE = "!$'()*,/:;?@"  # what werkzeug's url_for leaves unquoted in a query string
 
 
 @dataclass(frozen=True)
@@ -72,11 +78,7 @@ def licence_offers(kinds: list[KindOffer]) -> list[LicenceOffer]:
     ]
 
 
-def size_choices(asset: Asset, kinds: list[KindOffer]) -> list[SizeChoice]:
-    """The sizes this asset is sold in, smallest first, priced under each licence kind.
-
-    No query: ``kinds`` is the licensing catalogue, read once per page however many assets.
-    """
+def _priced_sizes(asset: Asset, surcharges: dict[str, int]) -> list[SizeChoice]:
     if not asset.for_sale:
         return []
     sizes = offered_sizes(asset.kind, asset.width, asset.height)
@@ -84,8 +86,8 @@ def size_choices(asset: Asset, kinds: list[KindOffer]) -> list[SizeChoice]:
     for position, size in enumerate(sizes):
         width, height = delivered_pixels(asset, size, largest=position == len(sizes) - 1)
         prices = {
-            k.kind.code: licence_price_cents(size.amount_cents, k.terms.surcharge_cents)
-            for k in kinds
+            code: licence_price_cents(size.amount_cents, surcharge)
+            for code, surcharge in surcharges.items()
         }
         choices.append(
             SizeChoice(size.code, SIZE_NAMES.get(size.code, size.code), width, height, prices)
@@ -93,9 +95,50 @@ def size_choices(asset: Asset, kinds: list[KindOffer]) -> list[SizeChoice]:
     return choices
 
 
+def size_choices(asset: Asset, kinds: list[KindOffer]) -> list[SizeChoice]:
+    """The sizes this asset is sold in, smallest first, priced under each licence kind.
+
+    No query: ``kinds`` is the licensing catalogue, read once per page however many assets.
+    """
+    return _priced_sizes(asset, {k.kind.code: k.terms.surcharge_cents for k in kinds})
+
+
 def licence_kinds(currency: str) -> list[KindOffer]:
     """The licence kinds sold now with their current terms: one query."""
     return licensing.catalogue(db.session(), currency).kinds
+
+
+@dataclass(frozen=True)
+class LicenceMenu:
+    """What the asset page shows of the current terms: plain values, no ORM objects."""
+
+    newest_terms_id: int | None
+    offers: list[LicenceOffer]
+    surcharges: dict[str, int]  # licence code -> surcharge in cents, cheapest kind first
+
+
+def licence_menu(currency: str) -> LicenceMenu:
+    """The licence kinds on offer now, read again only when terms were added since.
+
+    Kept per app (``app.extensions``) and currency; the check is one query for the newest
+    terms row's id, as terms are never edited, only added in a new version.
+    """
+    newest = db.session.execute(sa.select(sa.func.max(LicenceTerms.id))).scalar()
+    menus: dict[str, LicenceMenu] = current_app.extensions.setdefault("asset_page_licences", {})
+    menu = menus.get(currency)
+    if menu is None or menu.newest_terms_id != newest:
+        kinds = licence_kinds(currency)
+        surcharges = {k.kind.code: k.terms.surcharge_cents for k in kinds}
+        menu = LicenceMenu(newest, licence_offers(kinds), surcharges)
+        menus[currency] = menu
+    return menu
+
+
+def keyword_links(keywords: list[str]) -> list[tuple[str, str]]:
+    """Each keyword and its search address, ``url_for("catalogue.search", q=word)`` exactly
+    (werkzeug's query encoding), for the price of one ``url_for`` instead of one per word."""
+    search = url_for("catalogue.search")
+    return [(word, f"{search}?{urlencode({'q': word}, safe=QUERY_SAFE)}") for word in keywords]
 
 
 def page_context(asset: Asset) -> dict[str, Any]:
@@ -107,8 +150,9 @@ def page_context(asset: Asset) -> dict[str, Any]:
     from marketplace.catalogue import pages, related
 
     currency = current_app.config["CURRENCY"]
-    kinds = licence_kinds(currency) if asset.for_sale else []
-    offers, sizes = licence_offers(kinds), size_choices(asset, kinds)
+    menu = licence_menu(currency) if asset.for_sale else LicenceMenu(None, [], {})
+    offers, sizes = menu.offers, _priced_sizes(asset, menu.surcharges)
+    tiles = related.page_tiles(asset)
     return {
         "asset": asset,
         "canonical_url": pages.canonical_url(asset, external=True),
@@ -118,8 +162,9 @@ def page_context(asset: Asset) -> dict[str, Any]:
         "sizes": sizes,
         "chosen_licence": offers[0].code if offers else None,
         "chosen_size": sizes[-1].code if sizes else None,
-        "similar": related.similar(asset),
-        "more_from_artist": related.more_from_artist(asset),
+        "keyword_links": keyword_links(list(asset.keywords or [])),
+        "similar": tiles.similar,
+        "more_from_artist": tiles.more_from_artist,
     }
 
 

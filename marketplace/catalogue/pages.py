@@ -93,6 +93,13 @@ def _add_asset_slug(endpoint: str, values: dict[str, Any]) -> None:
         values["slug"] = slug
 
 
+@bp.app_template_filter("slug")
+def slug_of(title: str) -> str:
+    """A title's slug for ``url_for("portfolio.detail", ..., slug=...)`` ("" gives none), for
+    lists that know their work is for sale (related.Tile): no query to look the asset up."""
+    return slugify(title)
+
+
 @bp.app_template_filter("money")
 def money(cents: int, currency: str = "USD") -> str:
     """Integer cents as an amount: 4500, "USD" -> "$45.00"; 4500, "CHF" -> "45.00 CHF"."""

@@ -4,16 +4,42 @@ The asset page is the most visited page of the catalogue, so it computes nothing
 prepared both lists (``related_store``), and a view reads them by primary key, then loads the
 works still for sale by primary key. Until a work's lists are prepared (just published, or
 before the backfill), it shows the artist's newest work (one indexed query) and no similar work.
+
+The asset page itself takes ``page_tiles``: both lists as ``Tile``s (the few columns a tile
+shows) from one query of columns, not two of whole assets, so a view builds no ORM objects;
+the template gives each address its slug (``|slug``), so no tile sends a query for it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
+from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.catalogue.related_compute import RELATED_LIMIT, for_sale
 from marketplace.catalogue.related_store import stored
 from marketplace.extensions import db
+from marketplace.membership.models import Member
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A related work as its tile shows it (``catalogue/_tiles.html`` ``tile_grid``)."""
+
+    id: int
+    title: str
+    kind: str
+    status: str
+    thumbnail_key: str | None
+    member_name: str
+
+
+@dataclass(frozen=True)
+class PageTiles:
+    similar: list[Tile]
+    more_from_artist: list[Tile]
 
 
 def _for_sale_in_order(ids: list[int], limit: int) -> list[Asset]:
@@ -52,3 +78,50 @@ def similar(asset: Asset, limit: int = RELATED_LIMIT) -> list[Asset]:
     if row is None:
         return []
     return _for_sale_in_order(list(row.similar_ids), limit)
+
+
+def _tiles_for_sale(ids: list[int]) -> dict[int, Tile]:
+    """The works of ``ids`` still for sale, as tiles, by id (one query of columns)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            Asset.id,
+            Asset.title,
+            Asset.kind,
+            Asset.status,
+            Asset.thumbnail_key,
+            User.display_name,
+        )
+        .join(Member, Member.id == Asset.member_id)
+        .join(User, User.id == Member.user_id)
+        .where(Asset.id.in_(ids), *for_sale())
+    )
+    return {row[0]: Tile(*row) for row in rows}
+
+
+def page_tiles(asset: Asset, limit: int = RELATED_LIMIT) -> PageTiles:
+    """The asset page's two lists, as ``similar`` and ``more_from_artist`` give them.
+
+    Prepared lists: one query for both. Not prepared yet: the artist's newest work (one
+    indexed query of ids, then the tiles) and no similar work.
+    """
+    row = stored(asset.id)
+    if row is None:
+        similar_ids: list[int] = []
+        artist_ids = list(
+            db.session.execute(
+                sa.select(Asset.id)
+                .where(Asset.member_id == asset.member_id, Asset.id != asset.id, *for_sale())
+                .order_by(Asset.published_at.desc(), Asset.id.desc())
+                .limit(limit)
+            ).scalars()
+        )
+    else:
+        similar_ids, artist_ids = list(row.similar_ids), list(row.artist_ids)
+    found = _tiles_for_sale(sorted(set(similar_ids + artist_ids)))
+
+    def in_order(ids: list[int]) -> list[Tile]:
+        return [found[i] for i in ids if i in found][:limit]
+
+    return PageTiles(in_order(similar_ids), in_order(artist_ids))
