@@ -110,12 +110,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--one-client-duration", type=int, default=5, help="seconds per one-client target"
     )
+    parser.add_argument(
+        "--sales",
+        type=int,
+        default=0,
+        help="sales (order items) to load for the admin lists into a database without orders",
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="build (or complete) the catalogue, its sales and people, then stop",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     caches = [c.strip() for c in args.caches.split(",") if c.strip()]
     if not caches or set(caches) - set(CACHES):
         parser.error(f"--caches takes a list of {', '.join(CACHES)}")
-    gunicorn = find_tools()
+    gunicorn = "" if args.prepare_only else find_tools()
     signal.signal(signal.SIGTERM, _interrupt)
 
     folder = Path(tempfile.mkdtemp(prefix="bench-pages-"))
@@ -130,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{people.related_ms_per_work:.0f} ms per work",
             flush=True,
         )
+        if args.prepare_only:
+            print(f"Prepared {description}: {url}", flush=True)
+            return 0
         one_client = [t for t in targets if t.max_p95_ms is not None] + admin_targets(url)
         for cache in caches:
             port = free_port()

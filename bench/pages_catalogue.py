@@ -9,13 +9,14 @@ of asset pages at their canonical addresses, and the same pages for signed-in pe
 from __future__ import annotations
 
 import argparse
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 
-from bench.catalogue import build_vocabulary, generate_catalogue
+from bench.catalogue import build_vocabulary, generate_catalogue, upgrade_catalogue
 
 FILTERS = (
     "kind=photo&orientation=landscape",
@@ -39,28 +40,71 @@ class Target:
     cookie: str = ""  # filled in once the server runs and the person signed in
 
 
+def _create_postgresql_database(url: str) -> None:
+    """Creates the PostgreSQL database ``url`` names when it does not exist yet."""
+    import psycopg
+
+    from bench.dividends_sales import PG_ADMIN_URL
+
+    name = sa.engine.make_url(url).database
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if found.fetchone() is None:
+            print(f"Creating the PostgreSQL database {name}", flush=True)
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _counts(url: str) -> tuple[int, int]:
+    """(assets, orders) in the database at ``url``; (0, 0) when it has no tables yet."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            assets = connection.execute(sa.text("SELECT count(*) FROM assets")).scalar_one()
+            orders = connection.execute(sa.text("SELECT count(*) FROM orders")).scalar_one()
+    except sa.exc.DBAPIError:
+        return 0, 0  # no tables yet: an empty database
+    finally:
+        engine.dispose()
+    return int(assets), int(orders)
+
+
 def prepare_catalogue(args: argparse.Namespace, folder: Path) -> tuple[str, str]:
-    """The database URL to serve, and a line describing it."""
+    """The database URL to serve, and a line describing it.
+
+    An empty (or missing) database gets ``args.rows`` assets, then ``args.sales`` sales
+    (order items, with their ledger entries) for the admin lists; a filled one is used as it
+    is (brought to the newest migration first), but gets the sales when it has no orders yet
+    and ``args.sales`` asks for some.
+    """
+    from bench.dividends_sales import load_sales
+
     url = args.database_url or f"sqlite:///{folder / 'catalogue.sqlite'}"
-    if args.database_url:
-        engine = sa.create_engine(url)
-        try:
-            with engine.connect() as connection:
-                assets = connection.execute(sa.text("SELECT count(*) FROM assets")).scalar_one()
-        except sa.exc.DBAPIError:
-            assets = 0  # no tables yet: an empty database
-        finally:
-            engine.dispose()
-        if assets:
-            print(f"Using the {assets:,} assets already in {url}", flush=True)
-            return url, f"{assets:,} assets in {engine.dialect.name} (reused)"
-    print(f"Generating {args.rows:,} assets in {url}", flush=True)
-    info = generate_catalogue(url, args.rows, args.contributors, args.seed)
-    print(f"  generated in {info.seconds:.0f} s", flush=True)
-    return (
-        info.database_url,
-        f"{info.rows:,} assets, {info.contributors:,} contributors, {info.dialect}",
-    )
+    dialect = sa.engine.make_url(url).get_backend_name()
+    if dialect == "postgresql":
+        _create_postgresql_database(url)
+    elif dialect == "sqlite":
+        Path(sa.engine.make_url(url).database or "").parent.mkdir(parents=True, exist_ok=True)
+    assets, orders = _counts(url)
+    if assets:
+        revision = upgrade_catalogue(url)  # indexes added since it was generated
+        print(f"Using the {assets:,} assets already in {url} (at {revision})", flush=True)
+        description = f"{assets:,} assets in {dialect} (reused)"
+    else:
+        print(f"Generating {args.rows:,} assets in {url}", flush=True)
+        info = generate_catalogue(url, args.rows, args.contributors, args.seed)
+        print(f"  generated in {info.seconds:.0f} s", flush=True)
+        url = info.database_url
+        description = f"{info.rows:,} assets, {info.contributors:,} contributors, {dialect}"
+    if not orders and args.sales:
+        started = time.perf_counter()
+        print(f"Loading {args.sales:,} sales (order items) for the admin lists", flush=True)
+        loaded = load_sales(url, args.sales, args.seed)
+        print(
+            f"  {loaded['orders']:,} orders loaded in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+        orders = loaded["orders"]
+    return url, f"{description}, {orders:,} orders"
 
 
 def build_targets(database_url: str, seed: int, asset_pages: int) -> list[Target]:
