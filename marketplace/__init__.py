@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.governance import api as governance_api
     from marketplace.governance import views as governance_views
     from marketplace.health import bp as health_bp
+    from marketplace.leaving import api as leaving_api
     from marketplace.ledger import api as ledger_api
     from marketplace.ledger import views as ledger_views
     from marketplace.licensing import admin_views as licensing_admin_views
@@ -196,6 +197,7 @@ def register_blueprints(app: Flask) -> None:
         ledger_api.bp,
         orders_api.bp,
         payouts_api.bp,
+        leaving_api.bp,
         dividends_api.bp,
         taxes_api.bp,
         governance_api.bp,

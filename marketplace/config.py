@@ -236,6 +236,8 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "TAX_ID_KEY": _env("MARKETPLACE_TAX_ID_KEY")
         or (None if production else _demo_tax_id_key(instance_path)),
         "PAYOUT_THRESHOLD_CENTS": _int_env("MARKETPLACE_PAYOUT_THRESHOLD_CENTS", 10_000),
+        # The redemption policy for members who leave (dividends.member_redemptions).
+        "LEAVER_REDEMPTION_AFTER_DAYS": _int_env("MARKETPLACE_LEAVER_REDEMPTION_AFTER_DAYS", 0),
         # None means Stripe's real servers; the demo points at the local emulator.
         "STRIPE_API_BASE": _env(
             "STRIPE_API_BASE", None if production else f"http://127.0.0.1:{stripe_port}"

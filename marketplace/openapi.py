@@ -21,6 +21,7 @@ from marketplace.openapi_paths import (
     accounts,
     catalogue,
     governance,
+    leaving,
     money,
     obj,
     orders,
@@ -42,6 +43,7 @@ PATHS: dict[str, dict[str, Any]] = {
     **transparency.TRANSPARENCY_PATHS,
     **governance.GOVERNANCE_PATHS,
     **patronage.PATRONAGE_PATHS,
+    **leaving.LEAVING_PATHS,
 }
 
 _PATH_PARAMETER = re.compile(r"{([^{}]+)}")

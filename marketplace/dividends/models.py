@@ -44,6 +44,14 @@ class DividendRun(db.Model):  # type: ignore[name-defined]
     pool_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     cash_bps: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     unallocated_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    # Net sales of the period made while the seller was a member, and not (migration 0030,
+    # ``member_business``): only the first is patronage.
+    member_business_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
+    non_member_business_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
     # Why there is no pool, or why nobody received it; empty when the pool was shared.
     reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     # The policy used ([{code, share_pct, basis}]) and each class's part ([{…, pool_cents}]).
@@ -217,6 +225,11 @@ class RedemptionLine(PaidByTransfer, db.Model):  # type: ignore[name-defined]
     member_number: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     year: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    # Kept against what the member owes the co-op when it was posted (migration 0030): the
+    # transfer pays ``amount_cents - kept_cents``.
+    kept_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
 
     run: Mapped[RedemptionRun] = relationship(RedemptionRun, back_populates="lines")
     member: Mapped[Member] = relationship(Member)

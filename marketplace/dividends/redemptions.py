@@ -31,8 +31,8 @@ from marketplace.dividends.models import (
     RedemptionLine,
     RedemptionRun,
 )
-from marketplace.errors import Conflict, InvalidInput, NotFound
-from marketplace.ledger import kinds
+from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.ledger import debts, kinds, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import format_cents
 
@@ -196,10 +196,11 @@ def _locked(session: Session, run_id: int) -> RedemptionRun:
 
 
 def discard_redemption(admin: User, run_id: int) -> None:
-    """Delete a draft (it posted nothing); one being paid or paid stays (409)."""
+    """Delete a draft or an approved run (neither posted anything); one being paid or paid
+    stays (409)."""
     with unit_of_work() as session:
         run = _locked(session, run_id)
-        if run.status != "draft":
+        if run.status not in ("draft", "approved"):
             raise Conflict(
                 f"Redemption {run.id} is {run.status}: only a draft can be discarded.",
                 code="not_a_draft",
@@ -213,6 +214,33 @@ def discard_redemption(admin: User, run_id: int) -> None:
             f"Discarded the draft redemption of {run.year}",
         )
         session.delete(run)
+
+
+def approve_redemption(admin: User, run_id: int) -> RedemptionRun:
+    """A second admin approves a draft (four eyes, as for dividend runs): the admin who
+    drafted it cannot (403); only a draft can be approved (409). Posts nothing yet."""
+    with unit_of_work() as session:
+        run = _locked(session, run_id)
+        if run.status != "draft":
+            raise Conflict(
+                f"Redemption {run.id} is {run.status}: only a draft can be approved.",
+                code="not_a_draft",
+            )
+        if run.created_by_id == admin.id:
+            raise Forbidden(
+                "Another admin must approve this redemption: you drafted it.",
+                code="four_eyes",
+            )
+        run.status, run.approved_by_id, run.approved_at = "approved", admin.id, utcnow()
+        record(
+            session,
+            admin,
+            "dividends.redemption_approve",
+            "redemption_run",
+            run.id,
+            f"Approved redemption {run.id}: {format_cents(run.total_cents, run.currency)}",
+        )
+    return run
 
 
 def _post_redemptions(session: Session, admin: User, run: RedemptionRun) -> None:
@@ -230,13 +258,31 @@ def _post_redemptions(session: Session, admin: User, run: RedemptionRun) -> None
                 code="redemption_outdated",
             )
     for line in run.lines:
+        # What the member owes the co-op is kept first, as the member agreement allows.
+        member_debts.lock_member(session, line.member_id)
+        line.kept_cents = member_debts.offset(
+            session,
+            line.member_id,
+            run.currency,
+            debts.REDEMPTIONS,
+            line.amount_cents,
+            f"redemption-line-{line.id}",
+            f"the redemption of {line.year}",
+        )
+        if line.kept_cents == line.amount_cents:
+            line.status, line.settled_at = "paid", utcnow()
+            continue
         ledger.post(
             session,
             core.redemption_entry(
                 core.idempotency_key(core.KIND_REDEMPTION, line.id),
                 run.currency,
                 core.Redemption(
-                    line.member_id, line.year, line.amount_cents, 0, line.allocation_id
+                    line.member_id,
+                    line.year,
+                    line.amount_cents - line.kept_cents,
+                    0,
+                    line.allocation_id,
                 ),
                 f"Retained allocation of {line.year} redeemed for member {line.member_number} "
                 f"(redemption {run.id})",
@@ -246,7 +292,8 @@ def _post_redemptions(session: Session, admin: User, run: RedemptionRun) -> None
 
 
 def pay_redemption(admin: User, run_id: int) -> RedemptionRun:
-    """Post the redemption entries and queue one transfer per line, after commit. A run
+    """Post the redemption entries and queue one transfer per line, after commit. Only an
+    approved run is posted (a draft needs a second admin's approval first: 409). A run
     already paying or paid is returned as it is; a partially paid one retries its failures
     (under the same key, or the next one after Stripe refused)."""
     with unit_of_work() as session:
@@ -256,6 +303,11 @@ def pay_redemption(admin: User, run_id: int) -> RedemptionRun:
         if run.status in ("paying", "paid"):
             return run
         if run.status == "draft":
+            raise Conflict(
+                f"Redemption {run.id} is a draft: another admin must approve it first.",
+                code="not_approved",
+            )
+        if run.status == "approved":
             _post_redemptions(session, admin, run)
         run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
         queued = paying.queue_payments(session, RedemptionLine, run.id, PAY_LINE_TASK)
@@ -296,7 +348,7 @@ def pay_line(
             line,
             payer=payer,
             destination_for=destination_for,
-            amount_cents=line.amount_cents,
+            amount_cents=line.amount_cents - line.kept_cents,
             currency=run.currency,
             idempotency_key=transfer_key(line),
             metadata={
@@ -312,7 +364,7 @@ def pay_line(
                 core.idempotency_key(KIND_REDEMPTION_PAYMENT, line.id),
                 run.currency,
                 line.member_id,
-                line.amount_cents,
+                line.amount_cents - line.kept_cents,
                 f"Redemption of {line.year} paid to member {line.member_number} "
                 f"(redemption {run.id}, transfer {transfer_id})",
             ),

@@ -312,6 +312,16 @@ def redemption(run_id: int) -> str:
     )
 
 
+@bp.post("/redemptions/<int:run_id>/approve")
+def approve_redemption(run_id: int) -> BaseResponse:
+    try:
+        redemptions.approve_redemption(current_user, run_id)
+        flash("Approved: the redemption can now be paid.", "success")
+    except AppError as error:
+        flash(error.message, "error")
+    return redirect(url_for("dividends_admin.redemption", run_id=run_id))
+
+
 @bp.post("/redemptions/<int:run_id>/pay")
 def pay_redemption(run_id: int) -> BaseResponse:
     try:

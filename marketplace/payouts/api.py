@@ -7,7 +7,9 @@ from typing import Any
 from flask import current_app
 
 from marketplace.api_support import api_blueprint, api_user, token_required
+from marketplace.errors import Forbidden
 from marketplace.extensions import db
+from marketplace.membership import leaving
 from marketplace.payouts import earnings, queries, services
 from marketplace.payouts.schemas import run_json
 
@@ -15,10 +17,13 @@ bp = api_blueprint("payouts_api", __name__)
 
 
 @bp.get("/me/earnings")
-@token_required("member")
+@token_required()
 def my_earnings() -> dict[str, Any]:
-    member = services.member_of(api_user())
-    return earnings.earnings(db.session(), member.id, current_app.config["CURRENCY"]).as_json()
+    """A member's earnings; a former member (resigned or expelled) still reads theirs."""
+    user = api_user()
+    if user.member is None or not leaving.has_been_member(user):
+        raise Forbidden("Only members receive royalties.", code="member_required")
+    return earnings.earnings(db.session(), user.member.id, current_app.config["CURRENCY"]).as_json()
 
 
 @bp.post("/me/payout-account")

@@ -8,6 +8,9 @@
 * ``redemption_runs``: ``member_id`` (a redemption of one member's capital, e.g. on leaving),
   ``approved_by_id`` / ``approved_at`` (a second admin approves before paying); the status
   check widens with ``approved``.
+* ``redemption_lines.kept_cents``: the part of a redemption kept against what the member owes.
+* ``dividend_runs``: ``member_business_cents`` and ``non_member_business_cents``, the period's
+  net sales made while their seller was a member, and not (``dividends.member_business``).
 * ``policy_changes``: each change of a member class's dividend share or basis, or of a licence's
   royalty rate, with the member vote or board decision that approved it.
 * ``journal_entries.kind`` widens with ``member_receivable``, ``receivable_offset`` and
@@ -141,6 +144,14 @@ def upgrade() -> None:
         "redemption_runs", sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True)
     )
     _status_check("redemption_runs", *REDEMPTION_STATUSES)
+    op.add_column(
+        "redemption_lines",
+        sa.Column("kept_cents", sa.BigInteger(), nullable=False, server_default="0"),
+    )
+    for column in ("member_business_cents", "non_member_business_cents"):
+        op.add_column(
+            "dividend_runs", sa.Column(column, sa.BigInteger(), nullable=False, server_default="0")
+        )
 
     op.create_table(
         "policy_changes",
@@ -174,6 +185,11 @@ def downgrade() -> None:
     _kind_check([kind for kind in _allowed_kinds() if kind not in NEW_KINDS])
     op.drop_index(op.f("ix_policy_changes_changed_at"), table_name="policy_changes")
     op.drop_table("policy_changes")
+    with op.batch_alter_table("dividend_runs") as batch_op:
+        batch_op.drop_column("non_member_business_cents")
+        batch_op.drop_column("member_business_cents")
+    with op.batch_alter_table("redemption_lines") as batch_op:
+        batch_op.drop_column("kept_cents")
     op.execute("UPDATE redemption_runs SET status = 'draft' WHERE status = 'approved'")
     _status_check("redemption_runs", *reversed(REDEMPTION_STATUSES))
     with op.batch_alter_table("redemption_runs") as batch_op:

@@ -69,6 +69,9 @@ def draft(coop: Coop, **body: Any) -> Any:
 
 
 def pay(coop: Coop, run_id: int) -> dict[str, Any]:
+    """A second admin approves the draft (four eyes), then pays it."""
+    approve = coop.client.post(f"{REDEMPTIONS}/{run_id}/approve", headers=coop.approver_headers)
+    assert approve.status_code in (200, 409), approve.get_json()
     response = coop.client.post(f"{REDEMPTIONS}/{run_id}/pay", headers=coop.approver_headers)
     assert response.status_code == 202, response.get_json()
     body: dict[str, Any] = response.get_json()
@@ -210,12 +213,16 @@ def test_two_drafts_of_a_year_cannot_both_be_paid(coop: Coop, stripe: Stripe) ->
     one = draft(coop, year=year).get_json()
     two = draft(coop, year=year).get_json()
     pay(coop, one["id"])
+    unapproved = coop.client.post(f"{REDEMPTIONS}/{two['id']}/pay", headers=coop.approver_headers)
+    assert unapproved.status_code == 409
+    assert unapproved.get_json()["error"]["code"] == "not_approved"
+    coop.client.post(f"{REDEMPTIONS}/{two['id']}/approve", headers=coop.approver_headers)
     response = coop.client.post(f"{REDEMPTIONS}/{two['id']}/pay", headers=coop.approver_headers)
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "redemption_outdated"
     assert coop.client.get(f"{REDEMPTIONS}/{two['id']}", headers=coop.drafter_headers).get_json()[
         "status"
-    ] == ("draft")
+    ] == ("approved")
     assert (
         coop.client.delete(f"{REDEMPTIONS}/{two['id']}", headers=coop.drafter_headers).status_code
         == 204
@@ -275,6 +282,18 @@ def test_admin_pages_redeem_a_year(coop: Coop, stripe: Stripe, auth: AuthActions
     line = db.session.execute(sa.select(RedemptionLine).limit(1)).scalar_one()
     draft_page = client.get(f"/admin/dividends/redemptions/{line.run_id}").get_data(as_text=True)
     assert "Discard draft" in draft_page
+    assert "Another admin approves" in draft_page
+    assert "Approve</button>" not in draft_page  # not by the admin who drafted it
+    auth.logout()
+    auth.login(coop.approver.email)
+    post_form(
+        client,
+        f"/admin/dividends/redemptions/{line.run_id}/approve",
+        from_page=f"/admin/dividends/redemptions/{line.run_id}",
+    )
+    assert "approved by" in client.get(f"/admin/dividends/redemptions/{line.run_id}").get_data(
+        as_text=True
+    )
     post_form(
         client,
         f"/admin/dividends/redemptions/{line.run_id}/pay",

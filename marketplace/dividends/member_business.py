@@ -1,0 +1,83 @@
+"""Member and non-member business: only sales made while the seller was a member are patronage.
+
+IRC §1388(a): a patronage dividend is paid to a *patron* on the basis of business done with or
+for the co-op, and §1388(a)(2)/(3) limit it to the net earnings of business done with or for
+patrons. A sale of the work of someone who was not a member when it was made (before they
+joined, after they resigned or were expelled) is non-member business: its royalty is paid as
+any royalty, but it earns no patronage, and the surplus it brought is reported apart.
+
+A sale is member business when it was paid on a day from the seller's ``joined_on`` to their
+``left_on`` (both included; no ``left_on`` while they are a member). A refund or a lost dispute
+takes back from the kind of business its sale was: a sale made while a member and refunded
+after they left still lowers their patronage.
+
+Only members whose membership does not cover the whole period are looked at item by item;
+everybody else's sales are member business as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.membership.models import Member
+from marketplace.orders.models import Order, OrderItem
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _member_window(joined_on: date, left_on: date | None) -> tuple[datetime, datetime | None]:
+    """[from, until) of the moments a member's sales are member business."""
+    until = _start_of(left_on + timedelta(days=1)) if left_on is not None else None
+    return _start_of(joined_on), until
+
+
+def non_member_sales(
+    session: Session, currency: str, starts_at: datetime, closes_at: datetime
+) -> dict[int, int]:
+    """Net sales (cents, by the seller's member id) of work sold while its seller was not a
+    member, in the moments [``starts_at``, ``closes_at``): items paid in them outside the
+    seller's membership, less those of such items refunded or lost to a dispute in them."""
+    partial = session.execute(
+        sa.select(Member.id, Member.joined_on, Member.left_on).where(
+            sa.or_(
+                Member.joined_on > starts_at.date(),
+                sa.and_(Member.left_on.is_not(None), Member.left_on < closes_at.date()),
+            )
+        )
+    ).all()
+    outside: dict[int, int] = {}
+    for member_id, joined_on, left_on in partial:
+        since, until = _member_window(joined_on, left_on)
+        not_a_member = sa.or_(
+            Order.paid_at < since, *(() if until is None else (Order.paid_at >= until,))
+        )
+        base = (
+            sa.select(sa.func.coalesce(sa.func.sum(OrderItem.price_cents), 0))
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(OrderItem.member_id == member_id, Order.currency == currency, not_a_member)
+        )
+        sold = session.execute(
+            base.where(Order.paid_at >= starts_at, Order.paid_at < closes_at)
+        ).scalar_one()
+        taken_back = session.execute(
+            base.where(OrderItem.refunded_at >= starts_at, OrderItem.refunded_at < closes_at)
+        ).scalar_one()
+        net = int(sold) - int(taken_back)
+        if net:
+            outside[member_id] = net
+    return outside
+
+
+def member_patronage(patronage: Mapping[int, int], outside: Mapping[int, int]) -> dict[int, int]:
+    """Each member's patronage: their net sales in the period less those made as a non-member."""
+    return {
+        member_id: cents - outside.get(member_id, 0)
+        for member_id, cents in patronage.items()
+        if cents - outside.get(member_id, 0) != 0
+    }
