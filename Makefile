@@ -8,7 +8,7 @@ export MARKETPLACE_PORT ?= 5000
 export MARKETPLACE_STRIPE_PORT ?= 8420
 
 .DEFAULT_GOAL := help
-.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo mutants
+.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo mutants hosts
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -83,7 +83,10 @@ pytest: install-test browser axe nginx exiftool demo-photos ## The whole pytest 
 	$(BIN)/pytest
 
 fast: install-test exiftool demo-photos ## Only the fast tier (SQLite, no servers, no browser)
-	$(BIN)/pytest -m "not services and not e2e"
+	$(BIN)/pytest -m "not services and not e2e and not hosts"
+
+hosts: install-test nginx ## Only the multi-host test (tests/hosts; root, network namespaces; about 3 min)
+	$(BIN)/pytest tests/hosts -s
 
 test: lint typecheck pytest ## Everything CI runs: ruff, mypy and every test
 
