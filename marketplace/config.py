@@ -238,6 +238,9 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "PAYOUT_THRESHOLD_CENTS": _int_env("MARKETPLACE_PAYOUT_THRESHOLD_CENTS", 10_000),
         # The redemption policy for members who leave (dividends.member_redemptions).
         "LEAVER_REDEMPTION_AFTER_DAYS": _int_env("MARKETPLACE_LEAVER_REDEMPTION_AFTER_DAYS", 0),
+        # The board's policy for a period's loss (dividends.losses): carry_forward or
+        # charge_reserves.
+        "DIVIDEND_LOSS_POLICY": _env("MARKETPLACE_DIVIDEND_LOSS_POLICY", "carry_forward"),
         # None means Stripe's real servers; the demo points at the local emulator.
         "STRIPE_API_BASE": _env(
             "STRIPE_API_BASE", None if production else f"http://127.0.0.1:{stripe_port}"
