@@ -10,6 +10,8 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger import core, reports, services
+from marketplace.ledger.account_choices import journal_account_choices
+from marketplace.ledger.kinds import ENTRY_KINDS
 from marketplace.web_support import role_required
 from marketplace.whole_numbers import page_arg
 
@@ -78,8 +80,10 @@ def journal() -> str:
         entries=services.journal(session, filters, _page(), PER_PAGE),
         filters=filters,
         problem=problem,
-        accounts=reports.accounts(session),
-        kinds=reports.kinds(session),
+        # The shared accounts and the members searched for, not every member's accounts; the
+        # kinds the books know (their registry), not a DISTINCT over every entry.
+        accounts=journal_account_choices(session, filters.account_id, request.args.get("member")),
+        kinds=sorted(ENTRY_KINDS),
     )
 
 
