@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -72,6 +73,26 @@ def non_member_sales(
         if net:
             outside[member_id] = net
     return outside
+
+
+class Moments(Protocol):
+    """The moments a run covers (``periods.PeriodBounds``): from ``starts_at``, included, to
+    ``closes_at``, excluded."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def closes_at(self) -> datetime: ...
+
+
+def non_member_sales_in(
+    session: Session, currency: str, start: date, end: date, bounds: Moments | None = None
+) -> dict[int, int]:
+    """``non_member_sales`` of a run's period: the moments of ``bounds``, else whole UTC days
+    from ``start`` to ``end``, both included."""
+    if bounds is not None:
+        return non_member_sales(session, currency, bounds.starts_at, bounds.closes_at)
+    return non_member_sales(session, currency, _start_of(start), _start_of(end + timedelta(days=1)))
 
 
 def member_patronage(patronage: Mapping[int, int], outside: Mapping[int, int]) -> dict[int, int]:

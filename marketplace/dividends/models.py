@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.database import UTCDateTime, utcnow
+from marketplace.dividends.patronage import BusinessSplit, split_business
 from marketplace.extensions import db
 from marketplace.membership.models import Member
 from marketplace.orders.models import OrderItem
@@ -101,6 +102,13 @@ class DividendRun(db.Model):  # type: ignore[name-defined]
             "loss_policy IN ('carry_forward', 'charge_reserves')", name="loss_policy_known"
         ),
     )
+
+    @property
+    def business_split(self) -> BusinessSplit:
+        """The surplus shared between member and non-member business (``patronage``)."""
+        return split_business(
+            self.surplus_cents, self.member_business_cents, self.non_member_business_cents
+        )
 
 
 class PaidByTransfer:

@@ -115,6 +115,8 @@ def run_json(run: DividendRun, progress: dict[str, int]) -> dict[str, Any]:
         "operating_costs_cents": run.operating_costs_cents,
         "operating_costs_note": run.operating_costs_note,
         "surplus_cents": run.surplus_cents,
+        # Member and non-member business: only the first is patronage.
+        **run.business_split.as_json(),
         "reserve_pct": _number(core.bps_pct(run.reserve_bps)),
         "reserve_cents": run.reserve_cents,
         "pool_cents": run.pool_cents,

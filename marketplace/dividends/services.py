@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.database import lock_row, next_in_sequence, unit_of_work
-from marketplace.dividends import core
+from marketplace.dividends import core, member_business
 from marketplace.dividends.losses import loss_brought_forward, loss_policy
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.patronage import PatronageCheck, reconcile_patronage
@@ -118,7 +118,9 @@ def patronage_by_member(session: Session, start: date, end: date, currency: str)
         patronage[member_id] = patronage.get(member_id, 0) + int(cents)
     for member_id, cents in reversed_:
         patronage[member_id] = patronage.get(member_id, 0) - int(cents)
-    return patronage
+    # Sales made while their seller was not a member are not patronage (member_business).
+    outside = member_business.non_member_sales_in(session, currency, start, end)
+    return member_business.member_patronage(patronage, outside)
 
 
 def patronage_check(
@@ -143,6 +145,7 @@ def patronage_check(
         patronage,
         sold.get(STRIPE_CLEARING, none).debits_cents,
         taken_back.get(STRIPE_CLEARING, none).credits_cents,
+        member_business.non_member_sales_in(session, currency, start, end),
     )
 
 
@@ -176,7 +179,11 @@ def _member_facts(
         .join(MemberClass, MemberClass.id == Member.member_class_id)
         .where(
             MemberClass.code.in_([c.code for c in policy]),
-            Member.status.in_(SHARING_STATUSES),
+            sa.or_(
+                Member.status.in_(SHARING_STATUSES),
+                # A member who left keeps the patronage earned while a member (§1388(a)(2)).
+                sa.and_(Member.left_on.is_not(None), Member.id.in_(list(patronage))),
+            ),
         )
     ).all()
     return [
@@ -268,6 +275,8 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
             pool_cents=plan.surplus.pool_cents,
             cash_bps=plan.cash_bps,
             unallocated_cents=plan.allocation.unallocated_cents,
+            member_business_cents=check.from_orders_cents - check.non_member_cents,
+            non_member_business_cents=check.non_member_cents,
             reason=plan.reason or "",
             loss_brought_forward_cents=plan.surplus.loss_brought_forward_cents,
             loss_carried_forward_cents=plan.surplus.loss_carried_forward_cents,

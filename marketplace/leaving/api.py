@@ -121,6 +121,10 @@ def write_off(member_number: int) -> dict[str, Any]:
     admin saw it (409 when it changed since)."""
     body = json_body()
     amount, expected = body.get("amount_cents"), body.get("owed_cents")
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidInput(
+            "'amount_cents' is whole cents.", fields={"amount_cents": "Whole cents."}
+        )
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
         raise InvalidInput("'owed_cents' is whole cents.", fields={"owed_cents": "Whole cents."})
     entry = member_debts.write_off(

@@ -219,3 +219,54 @@ def test_a_leavers_capital_is_redeemed_by_two_admins_what_they_owe_kept_first(
     assert ledger.member_balance(session, m, "USD", DIVIDENDS_PAYABLE) == 1_700
     trial = ledger.trial_balance(session, "USD")
     assert trial.total_debits_cents == trial.total_credits_cents
+
+
+def test_a_run_counts_a_leavers_sales_after_leaving_as_non_member_business(
+    services_app: Flask,
+) -> None:
+    client = services_app.test_client()
+    admin = Factory().admin()
+    stayer, leaver = Factory().member(), Factory().member()
+    buyer = Factory().buyer()
+    s, m = member_id(stayer), member_id(leaver)
+    # A year of its own (2022): no other test's sales or runs fall in it.
+    for member in (s, m):
+        joined_on(member, date(2021, 5, 1))
+    left = date(2022, 6, 30)
+    sell(s, buyer.id, 6_000, on=date(2022, 3, 1))
+    sell(m, buyer.id, 4_000, on=left)  # the leaving day: member business
+    sell(m, buyer.id, 2_000, on=left + timedelta(days=2))  # after: non-member business
+    headers = api_token(client, leaver.email)
+    resigned = client.post(
+        "/api/v1/me/membership/resignation",
+        json={"confirm": True, "left_on": left.isoformat()},
+        headers=headers,
+    )
+    assert resigned.status_code == 200, resigned.get_json()
+
+    drafted = client.post(
+        "/api/v1/admin/dividend-runs",
+        json={
+            "period_start": "2022-01-01",
+            "period_end": "2022-12-31",
+            "reserve_pct": 10,
+            "cash_pct": 30,
+        },
+        headers=api_token(client, admin.email),
+    )
+    assert drafted.status_code == 201, drafted.get_json()
+    run = drafted.get_json()
+    assert run["member_business_cents"] == 10_000
+    assert run["non_member_business_cents"] == 2_000
+    assert (
+        run["surplus_from_members_cents"] + run["surplus_from_non_members_cents"]
+        == run["surplus_cents"]
+    )
+    patronage = {
+        a["member_id"]: a["patronage_cents"]
+        for a in run["allocations"]
+        if a.get("basis", "patronage") == "patronage"
+    }
+    # The leaver keeps the patronage of the 4,000 sold while a member, not the 2,000 after.
+    assert patronage.get(m) == 4_000
+    assert patronage.get(s) == 6_000
