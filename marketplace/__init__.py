@@ -68,10 +68,12 @@ def register_extensions(app: Flask) -> None:
     from marketplace.accounts.sessions import load_session_user
     from marketplace.background import celery_init_app
     from marketplace.catalogue import related_store  # noqa: F401 - queues related work on commit
+    from marketplace.costs import models as cost_models  # noqa: F401
     from marketplace.dividends import models as dividend_models  # noqa: F401
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
     from marketplace.ledger import models as ledger_models  # noqa: F401
     from marketplace.licensing import models as licensing_models  # noqa: F401
+    from marketplace.payments import bank_payouts_models  # noqa: F401
     from marketplace.payouts import models as payout_models  # noqa: F401
     from marketplace.storage import init_storage
     from marketplace.taxes import models as tax_models  # noqa: F401
@@ -126,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue import api as catalogue_api
     from marketplace.catalogue import pages as catalogue_pages
     from marketplace.catalogue import views as catalogue_views
+    from marketplace.costs import api as costs_api
+    from marketplace.costs import views as costs_views
     from marketplace.dividends import api as dividends_api
     from marketplace.dividends import views as dividends_views
     from marketplace.governance import admin_views as governance_admin_views
@@ -177,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
         payments_admin_views.bp,
         dividends_views.bp,
         dividends_views.account_bp,
+        costs_views.bp,
         stripe_webhooks.bp,
         payouts_views.bp,
         payouts_views.admin_bp,
@@ -199,6 +204,7 @@ def register_blueprints(app: Flask) -> None:
         payouts_api.bp,
         leaving_api.bp,
         dividends_api.bp,
+        costs_api.bp,
         taxes_api.bp,
         governance_api.bp,
         transparency_views.bp,

@@ -19,6 +19,7 @@ from marketplace.openapi_paths import (
     TEXT,
     _error,
     accounts,
+    books,
     catalogue,
     governance,
     leaving,
@@ -42,6 +43,7 @@ PATHS: dict[str, dict[str, Any]] = {
     **orders.LICENCE_PATHS,
     **transparency.TRANSPARENCY_PATHS,
     **governance.GOVERNANCE_PATHS,
+    **books.COST_PATHS,
     **patronage.PATRONAGE_PATHS,
     **leaving.LEAVING_PATHS,
 }

@@ -44,6 +44,11 @@ class DividendRun(db.Model):  # type: ignore[name-defined]
     reserve_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     pool_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     cash_bps: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    # The moments the run covers (migration 0029): from ``starts_at`` (included) to
+    # ``books_closed_at`` (excluded); the moment the admin closed the books with
+    # ``close_books_now``, else the end of ``period_end``. See ``periods.run_bounds``.
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    books_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unallocated_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     # Net sales of the period made while the seller was a member, and not (migration 0030,
     # ``member_business``): only the first is patronage.

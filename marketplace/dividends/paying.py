@@ -20,7 +20,7 @@ from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.dividends import core, services
 from marketplace.dividends.models import DividendAllocation, DividendRun, RedemptionLine
-from marketplace.dividends.periods import today_utc
+from marketplace.dividends.periods import run_bounds, today_utc
 from marketplace.dividends.qualification import note_deadline
 from marketplace.dividends.services import (
     FINISHED,
@@ -29,6 +29,7 @@ from marketplace.dividends.services import (
     Payer,
     locked_run,
     period_label,
+    recorded_costs_of,
     run_inputs,
     stored_plan,
 )
@@ -63,6 +64,8 @@ def approve_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
                 code="drafter_cannot_approve",
             )
         plan = stored_plan(session, run)
+        # Dated at the end of the period they close, whenever the run is approved.
+        bounds = run_bounds(run)
         for draft in core.dividend_run_entries(
             run.id,
             run.currency,
@@ -70,10 +73,16 @@ def approve_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
             plan,
             period_label(run),
             run.operating_costs_note,
+            recorded_costs_of(session, run, bounds),
         ):
-            ledger.post(session, draft, created_by_id=admin.id)
+            ledger.post(session, draft, created_by_id=admin.id, posted_at=bounds.last_moment)
         if run.loss_charged_to_reserves_cents:
-            ledger.post(session, loss_to_reserves_entry(run), created_by_id=admin.id)
+            ledger.post(
+                session,
+                loss_to_reserves_entry(run),
+                created_by_id=admin.id,
+                posted_at=bounds.last_moment,
+            )
         run.status, run.approved_by_id, run.approved_at = "approved", admin.id, utcnow()
         note_deadline(run, today_utc(), late_reason)
         record(

@@ -7,7 +7,7 @@ No Flask, SQLAlchemy, Celery or stripe (the money core is pure); money is intege
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from marketplace.dividends.allocation import (
     DividendError,
@@ -69,12 +69,17 @@ def operating_costs_entry(
 
 
 def closing_entry(
-    key: str, currency: str, inputs: SurplusInputs, description: str
+    key: str,
+    currency: str,
+    inputs: SurplusInputs,
+    description: str,
+    costs_by_code: Mapping[str, int] | None = None,
 ) -> EntryDraft | None:
     """Close the period's income and expenses into retained surplus (3300).
 
     Dr licence revenue (4000); Cr refunds and chargebacks (4900), processing fees (5100) and
-    operating costs (5200); the net result Cr 3300 (a surplus) or Dr 3300 (a loss). Afterwards
+    each expense account its costs (``costs_by_code``, which add up to the operating costs;
+    by default all on 5200); the net result Cr 3300 (a surplus) or Dr 3300 (a loss). Afterwards
     the income statement accounts hold nothing of the period and 3300 holds its result, as an
     accountant's trial balance after closing shows. ``None`` when there is nothing to close.
     Reports of a period's income must leave out entries of kind ``dividend_closing``.
@@ -83,13 +88,24 @@ def closing_entry(
         raise DividendError(
             "this ledger books revenue net of royalties: there is no royalty expense to close"
         )
+    costs = (
+        {OPERATING_COSTS: inputs.operating_costs_cents}
+        if costs_by_code is None
+        else dict(costs_by_code)
+    )
+    if sum(costs.values()) != inputs.operating_costs_cents:
+        raise DividendError("the costs per account do not add up to the operating costs")
     result = inputs.surplus_cents
     lines = collapse(
         [
             debit(AccountRef(LICENCE_REVENUE), inputs.revenue_cents),
             credit(AccountRef(REFUNDS_AND_CHARGEBACKS), inputs.refunds_cents),
             credit(AccountRef(PAYMENT_FEES), inputs.fees_cents),
-            credit(AccountRef(OPERATING_COSTS), inputs.operating_costs_cents),
+            # A reversal of an earlier period's cost can leave an account below zero.
+            *(
+                credit(AccountRef(code), cents) if cents > 0 else debit(AccountRef(code), -cents)
+                for code, cents in sorted(costs.items())
+            ),
             credit(AccountRef(RETAINED_SURPLUS), max(result, 0)),
             debit(AccountRef(RETAINED_SURPLUS), max(-result, 0)),
         ]
@@ -135,10 +151,13 @@ def dividend_run_entries(
     plan: DividendPlan,
     period_label: str,
     operating_costs_note: str = "",
+    costs_by_code: Mapping[str, int] | None = None,
 ) -> list[EntryDraft]:
     """What approving a run posts, in order, each balanced, keyed ``<kind>:<run_id>``:
 
-    1. operating costs: Dr 5200, Cr 1000 (when the admin entered any);
+    1. operating costs: Dr 5200, Cr 1000, only for a run whose costs were entered as one sum
+       (``costs_by_code`` None, runs drafted before costs were recorded as they happen); the
+       costs of ``costs_by_code`` are in the ledger already, each on its expense account;
     2. closing: the period's income and expenses into 3300 (see ``closing_entry``);
     3. reserve: Dr 3300, Cr reserves (3200);
     4. allocation: Dr 3300, Cr 2200[member] cash, Cr 3100[member] retained.
@@ -150,7 +169,7 @@ def dividend_run_entries(
         raise DividendError("the plan was made from other figures than these")
     label = f"{period_label} (dividend run {run_id})"
     drafts: list[EntryDraft | None] = []
-    if inputs.operating_costs_cents:
+    if inputs.operating_costs_cents and costs_by_code is None:
         drafts.append(
             operating_costs_entry(
                 idempotency_key(KIND_OPERATING_COSTS, run_id),
@@ -160,7 +179,13 @@ def dividend_run_entries(
             )
         )
     drafts.append(
-        closing_entry(idempotency_key(KIND_CLOSING, run_id), currency, inputs, f"Closing {label}")
+        closing_entry(
+            idempotency_key(KIND_CLOSING, run_id),
+            currency,
+            inputs,
+            f"Closing {label}",
+            costs_by_code,
+        )
     )
     if plan.surplus.reserve_cents:
         drafts.append(

@@ -68,10 +68,16 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
     return RunRequest(
         period_start=_date(body, "period_start"),
         period_end=_date(body, "period_end"),
-        operating_costs_cents=_cents(body, "operating_costs_cents"),
+        # Absent: the costs recorded in the ledger for the period; given: must agree with them.
+        operating_costs_cents=(
+            None
+            if body.get("operating_costs_cents") is None
+            else _cents(body, "operating_costs_cents")
+        ),
         reserve_pct=_percent(body, "reserve_pct"),
         cash_pct=_percent(body, "cash_pct", "20"),
         operating_costs_note=note[:2000],
+        close_books_now=body.get("close_books_now") is True,
     )
 
 
@@ -107,6 +113,8 @@ def run_json(run: DividendRun, progress: dict[str, int]) -> dict[str, Any]:
         "status": run.status,
         "period_start": iso_date(run.period_start),
         "period_end": iso_date(run.period_end),
+        "starts_at": rfc3339(run.starts_at) if run.starts_at else None,
+        "books_closed_at": rfc3339(run.books_closed_at) if run.books_closed_at else None,
         "currency": run.currency,
         "revenue_cents": run.revenue_cents,
         "refunds_cents": run.refunds_cents,

@@ -5,8 +5,9 @@ A draft posts nothing, so it can be discarded; approval posts the run's entries
 per allocation after the commit. Every step locks the row it changes and returns early when
 the work is done, so paying twice, two admins at once or a worker crash never pays twice.
 
-The figures: revenue, refunds and fees come from the ledger (entries posted within the period,
-by UTC day, both ends included, leaving out the dividend entries themselves). Royalties are 0
+The figures: revenue, refunds, fees and operating costs come from the ledger (entries posted
+within the moments the run covers, ``periods.PeriodBounds``, leaving out the dividend entries
+themselves). Royalties are 0
 in ``SurplusInputs``: a sale credits the member's royalty straight to royalties payable and only
 the co-op's share to licence revenue, so revenue is already net of royalties.
 
@@ -20,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,11 +30,18 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
+from marketplace.costs.core import EXPENSE_CODES, costs_by_code
 from marketplace.database import lock_row, next_in_sequence, unit_of_work
 from marketplace.dividends import core, member_business
 from marketplace.dividends.losses import loss_brought_forward, loss_policy
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.patronage import PatronageCheck, reconcile_patronage
+from marketplace.dividends.periods import (
+    PeriodBounds,
+    covering_run,
+    draft_bounds,
+    ledger_totals,
+)
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.ledger import kinds
 from marketplace.ledger.bulk import insert_rows
@@ -44,7 +52,7 @@ from marketplace.ledger.core import (
     STRIPE_CLEARING,
     format_cents,
 )
-from marketplace.ledger.day_totals import CodeTotals, period_totals
+from marketplace.ledger.day_totals import CodeTotals
 from marketplace.membership.models import Member, MemberClass
 from marketplace.orders.models import Order, OrderItem
 
@@ -64,24 +72,29 @@ SHARING_STATUSES = ("active", "suspended")
 FINISHED = ("paid", "partially_paid")
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _within(column: Any, bounds: PeriodBounds) -> Any:
+    return sa.and_(column >= bounds.starts_at, column < bounds.closes_at)
 
 
-def _within(column: Any, start: date, end: date) -> Any:
-    return sa.and_(column >= _start_of(start), column < _start_of(end + timedelta(days=1)))
+def _bounds(start: date, end: date, bounds: PeriodBounds | None) -> PeriodBounds:
+    return bounds or PeriodBounds.whole_days(start, end)
 
 
 def period_figures(
-    session: Session, start: date, end: date, currency: str, operating_costs_cents: int
+    session: Session,
+    start: date,
+    end: date,
+    currency: str,
+    bounds: PeriodBounds | None = None,
 ) -> core.SurplusInputs:
-    """Revenue, refunds and fees of the period from the ledger's day totals (the shared
-    accounts' lines summed per day by a trigger): a few thousand rows, not the period's lines."""
-    sums = period_totals(
+    """Revenue, refunds, fees and operating costs of the period (whole days, or the moments of
+    ``bounds``) from the ledger's day totals (the shared accounts' lines summed per day by a
+    trigger): a few thousand rows, not the period's lines. Operating costs are those recorded
+    during the year on the expense accounts (``costs``), net of their reversals."""
+    sums = ledger_totals(
         session,
-        (LICENCE_REVENUE, REFUNDS_AND_CHARGEBACKS, PAYMENT_FEES),
-        start,
-        end,
+        (LICENCE_REVENUE, REFUNDS_AND_CHARGEBACKS, PAYMENT_FEES, *EXPENSE_CODES),
+        _bounds(start, end, bounds),
         currency,
         exclude_kinds=DIVIDEND_KINDS,
     )
@@ -94,23 +107,27 @@ def period_figures(
         refunds_cents=max(refunds.debits_cents - refunds.credits_cents, 0),
         fees_cents=max(fees.debits_cents - fees.credits_cents, 0),
         royalties_cents=0,
-        operating_costs_cents=operating_costs_cents,
+        operating_costs_cents=sum(costs_by_code(sums).values()),
     )
 
 
-def patronage_by_member(session: Session, start: date, end: date, currency: str) -> dict[int, int]:
-    """Each artist's net licence sales of their own work in the period: items of orders paid
-    in it, less items refunded or lost to a dispute in it. Two grouped queries, no ORM rows."""
+def patronage_by_member(
+    session: Session, start: date, end: date, currency: str, bounds: PeriodBounds | None = None
+) -> dict[int, int]:
+    """Each artist's net licence sales of their own work in the period (whole days, or the
+    moments of ``bounds``): items of orders paid in it, less items refunded or lost to a
+    dispute in it. Two grouped queries, no ORM rows."""
+    moments = _bounds(start, end, bounds)
     sold = session.execute(
         sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
         .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.currency == currency, _within(Order.paid_at, start, end))
+        .where(Order.currency == currency, _within(Order.paid_at, moments))
         .group_by(OrderItem.member_id)
     ).all()
     reversed_ = session.execute(
         sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
         .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.currency == currency, _within(OrderItem.refunded_at, start, end))
+        .where(Order.currency == currency, _within(OrderItem.refunded_at, moments))
         .group_by(OrderItem.member_id)
     ).all()
     patronage: dict[int, int] = {}
@@ -124,19 +141,24 @@ def patronage_by_member(session: Session, start: date, end: date, currency: str)
 
 
 def patronage_check(
-    session: Session, start: date, end: date, currency: str, patronage: dict[int, int]
+    session: Session,
+    start: date,
+    end: date,
+    currency: str,
+    patronage: dict[int, int],
+    bounds: PeriodBounds | None = None,
 ) -> PatronageCheck:
     """``patronage`` (from ``patronage_by_member``) against the ledger's net licence sales of
-    the same days, read from the day totals of Stripe clearing: the gross its sale entries
+    the same moments, read from the day totals of Stripe clearing: the gross its sale entries
     debited, less what its refund and chargeback entries credited."""
-    sold = period_totals(
-        session, (STRIPE_CLEARING,), start, end, currency, exclude_kinds=_kinds_but(kinds.SALE)
+    moments = _bounds(start, end, bounds)
+    sold = ledger_totals(
+        session, (STRIPE_CLEARING,), moments, currency, exclude_kinds=_kinds_but(kinds.SALE)
     )
-    taken_back = period_totals(
+    taken_back = ledger_totals(
         session,
         (STRIPE_CLEARING,),
-        start,
-        end,
+        moments,
         currency,
         exclude_kinds=_kinds_but(*kinds.SALE_REVERSAL_KINDS),
     )
@@ -194,20 +216,52 @@ def _member_facts(
 
 @dataclass(frozen=True)
 class RunRequest:
+    """What an admin asks to draft. ``operating_costs_cents`` is read from the ledger (the
+    costs recorded during the period); given, it must agree with the ledger or the draft is
+    refused. ``close_books_now`` closes a period that ends today at this moment."""
+
     period_start: date
     period_end: date
-    operating_costs_cents: int
+    operating_costs_cents: int | None
     reserve_pct: core.Percent
     cash_pct: core.Percent
     operating_costs_note: str = ""
+    close_books_now: bool = False
 
 
-def _overlapping_run(session: Session, start: date, end: date) -> DividendRun | None:
-    return session.execute(
-        sa.select(DividendRun)
-        .where(DividendRun.period_start <= end, DividendRun.period_end >= start)
-        .limit(1)
-    ).scalar_one_or_none()
+def recorded_costs_of(
+    session: Session, run: DividendRun, bounds: PeriodBounds
+) -> dict[str, int] | None:
+    """The run's operating costs per expense account, as the ledger holds them for its period
+    (recorded during the year, ``costs``): what its closing entry closes. None for a run
+    drafted before costs were recorded (its costs are one sum, posted when it is approved).
+    409 when the recorded costs no longer add up to the draft's (redraft it)."""
+    sums = ledger_totals(session, EXPENSE_CODES, bounds, run.currency, exclude_kinds=DIVIDEND_KINDS)
+    costs = costs_by_code(sums)
+    if sum(costs.values()) == run.operating_costs_cents:
+        return costs
+    if not costs:
+        return None
+    raise Conflict(
+        f"The costs recorded in the period ({format_cents(sum(costs.values()), run.currency)}) "
+        f"are not the draft's ({format_cents(run.operating_costs_cents, run.currency)}): "
+        "discard the draft and draft the run again.",
+        code="costs_changed",
+    )
+
+
+def _refuse_other_costs(given: int | None, inputs: core.SurplusInputs, currency: str) -> None:
+    if given is None or given == inputs.operating_costs_cents:
+        return
+    recorded = format_cents(inputs.operating_costs_cents, currency)
+    message = (
+        f"The ledger holds {recorded} of operating costs in this period, not "
+        f"{format_cents(given, currency)}: record each cost on the costs page (dated when it "
+        "was incurred), or leave operating_costs_cents out to use the ledger's figure."
+    )
+    raise InvalidInput(
+        message, code="operating_costs_disagree", fields={"operating_costs_cents": message}
+    )
 
 
 def draft_run(admin: User, request: RunRequest) -> DividendRun:
@@ -221,7 +275,10 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
     with unit_of_work() as session:
         # A lock row of its own: two admins drafting at once are taken one after the other.
         next_in_sequence(session, "dividend_run_drafts")
-        other = _overlapping_run(session, request.period_start, request.period_end)
+        bounds = draft_bounds(
+            session, request.period_start, request.period_end, request.close_books_now
+        )
+        other = covering_run(session, bounds)
         if other is not None:
             raise Conflict(
                 f"Dividend run {other.id} ({other.status}) already covers "
@@ -232,18 +289,15 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
         currency = current_app.config["CURRENCY"]
         try:
             inputs = period_figures(
-                session,
-                request.period_start,
-                request.period_end,
-                currency,
-                request.operating_costs_cents,
+                session, request.period_start, request.period_end, currency, bounds
             )
+            _refuse_other_costs(request.operating_costs_cents, inputs, currency)
             policy = current_policy(session)
             patronage = patronage_by_member(
-                session, request.period_start, request.period_end, currency
+                session, request.period_start, request.period_end, currency, bounds
             )
             check = patronage_check(
-                session, request.period_start, request.period_end, currency, patronage
+                session, request.period_start, request.period_end, currency, patronage, bounds
             )
             plan = core.plan_dividend_run(
                 inputs,
@@ -262,6 +316,8 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
         run = DividendRun(
             period_start=request.period_start,
             period_end=request.period_end,
+            starts_at=bounds.starts_at,
+            books_closed_at=bounds.closes_at,
             currency=currency,
             status="draft",
             revenue_cents=inputs.revenue_cents,

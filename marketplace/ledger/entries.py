@@ -68,6 +68,12 @@ LICENCE_REVENUE = "4000"
 REFUNDS_AND_CHARGEBACKS = "4900"
 PAYMENT_FEES = "5100"
 OPERATING_COSTS = "5200"
+# Operating costs by nature (costs.core): 5200 stays the general account.
+ACCOUNTS_PAYABLE = "2000"
+HOSTING_AND_SOFTWARE = "5210"
+PROFESSIONAL_FEES = "5220"
+INSURANCE = "5230"
+BANK_CHARGES = "5240"
 
 # The chart a co-op accountant expects: 1xxx assets, 2xxx liabilities, 3xxx equity, 4xxx income
 # (49xx contra-income), 5xxx expenses. Later features add codes here; shared accounts that are
@@ -78,6 +84,7 @@ CHART: dict[str, AccountSpec] = {
         AccountSpec(BANK, "Bank", "asset"),
         AccountSpec(STRIPE_CLEARING, "Stripe clearing", "asset"),
         AccountSpec(MEMBER_RECEIVABLES, "Member receivables", "asset", per_member=True),
+        AccountSpec(ACCOUNTS_PAYABLE, "Accounts payable", "liability"),
         AccountSpec(ROYALTIES_PAYABLE, "Royalties payable", "liability", per_member=True),
         AccountSpec(DIVIDENDS_PAYABLE, "Dividends payable", "liability", per_member=True),
         AccountSpec(MEMBER_CAPITAL, "Member capital", "equity", per_member=True),
@@ -88,6 +95,10 @@ CHART: dict[str, AccountSpec] = {
         AccountSpec(PAYMENT_FEES, "Payment processing fees", "expense"),
         AccountSpec(OPERATING_COSTS, "Operating costs", "expense"),
         AccountSpec(MEMBER_DEBTS_WRITTEN_OFF, "Member debts written off", "expense"),
+        AccountSpec(HOSTING_AND_SOFTWARE, "Hosting and software", "expense"),
+        AccountSpec(PROFESSIONAL_FEES, "Accounting and legal fees", "expense"),
+        AccountSpec(INSURANCE, "Insurance", "expense"),
+        AccountSpec(BANK_CHARGES, "Bank charges", "expense"),
     )
 }
 

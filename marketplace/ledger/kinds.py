@@ -25,6 +25,14 @@ DIVIDEND_REDEMPTION = "dividend_redemption"
 # An admin's correction, and the reversal that undoes a posted entry line for line.
 MANUAL = "manual"
 REVERSAL = "reversal"
+# Operating costs recorded as they happen (costs.core), their reversal, and paying an accrued
+# one; Stripe's payouts of the platform balance to the bank and a failed one coming back
+# (payments.bank_payouts_core). Migration 0029 adds them to the CHECK constraint.
+EXPENSE = "expense"
+EXPENSE_REVERSAL = "expense_reversal"
+EXPENSE_PAYMENT = "expense_payment"
+BANK_PAYOUT = "bank_payout"
+BANK_PAYOUT_RETURN = "bank_payout_return"
 # Money a member owes (ledger.debts): a clawed-back royalty moved to member receivables, a
 # later payment to the member set against it, and an admin writing it off (migration 0030).
 MEMBER_RECEIVABLE = "member_receivable"
@@ -49,6 +57,11 @@ ENTRY_KINDS: tuple[str, ...] = (
     MEMBER_RECEIVABLE,
     RECEIVABLE_OFFSET,
     RECEIVABLE_WRITE_OFF,
+    EXPENSE,
+    EXPENSE_REVERSAL,
+    EXPENSE_PAYMENT,
+    BANK_PAYOUT,
+    BANK_PAYOUT_RETURN,
 )
 
 # Entries that take a sale's items back (both shares of each item).

@@ -29,8 +29,11 @@ RUN: Schema = obj(
     status=TEXT,
     period_start={"type": "string", "format": "date"},
     period_end={"type": "string", "format": "date"},
+    starts_at={"type": ["string", "null"], "format": "date-time"},
+    books_closed_at={"type": ["string", "null"], "format": "date-time"},
     currency=TEXT,
     surplus_cents={"type": "integer"},
+    operating_costs_cents={"type": "integer"},
     pool_cents={"type": "integer"},
 )
 REDEMPTION: Schema = obj(
@@ -63,7 +66,12 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
             "Draft a dividend run for a period from the ledger (posts nothing until approved; "
             "cash_pct under 20 is 422; a period ending in the future, or today without "
             "close_books_now true, is 422 period_not_ended; a period overlapping another run "
-            "is 409)",
+            "is 409). close_books_now closes the books at this moment: later sales, refunds "
+            "and costs belong to the next run, which starts at that moment (books_closed_at). "
+            "Operating costs are those recorded in the ledger for the period "
+            "(POST /api/v1/admin/costs); operating_costs_cents may be left out, and when given "
+            "must equal the ledger's figure, else 422 operating_costs_disagree. Approval dates "
+            "the run's entries at the last moment of its period",
             auth="admin",
             status=201,
             tag="dividends",

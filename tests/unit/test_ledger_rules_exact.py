@@ -160,11 +160,17 @@ def test_accounts_say_which_chart_rule_they_break() -> None:
 
 
 def test_the_kind_constraint_allows_exactly_the_registry() -> None:
-    assert kinds.kind_check_sql("k") == (
+    sql = kinds.kind_check_sql("k")
+    assert sql.startswith(
         "k IN ('sale', 'refund', 'chargeback', 'dispute_fee', 'royalty_payout', "
         "'royalty_payout_reversal', 'operating_costs', 'dividend_closing', 'dividend_reserve', "
-        "'dividend_allocation', 'dividend_payment', 'dividend_redemption', 'manual', 'reversal')"
+        "'dividend_allocation', 'dividend_payment', 'dividend_redemption', 'manual', 'reversal', "
     )
+    assert sql.endswith(")")
+    # Costs recorded as they happen and payouts to the bank (migration 0029).
+    for kind in ("expense", "expense_reversal", "expense_payment", "bank_payout"):
+        assert f"'{kind}'" in sql
+    assert sql.count("'") == 2 * len(kinds.ENTRY_KINDS)
     assert kinds.kind_check_sql().startswith("kind IN ('sale', ")
 
 

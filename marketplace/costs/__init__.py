@@ -1,0 +1,1 @@
+"""Operating costs recorded as they happen: the admins' page and API, their ledger entries."""
