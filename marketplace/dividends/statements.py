@@ -399,9 +399,10 @@ def statement_pdf(
         line(f"{member_name}, member {statement.member_number}", 12)
         pdf.ln(4)
         money = statement.money
-        cash = f"{money(statement.cash_cents)}, {CASH_WORDS[statement.cash_status]}"
+        how = CASH_WORDS[statement.cash_status]
         if statement.paid_by_other_means:
-            cash += f" (by other means: {statement.paid_by_other_means})"
+            how = f"paid by other means ({statement.paid_by_other_means})"
+        cash = f"{money(statement.cash_cents)}, {how}"
         rows = [
             ("Period", statement.period),
             ("Your class", f"{statement.class_code}, shared {BASIS_WORDS[statement.basis]}"),

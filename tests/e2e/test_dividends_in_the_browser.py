@@ -2,7 +2,9 @@
 their statement. In a browser.
 
 Tasks run inline, so pressing "Pay" settles every allocation before the answer: the member has
-no payout account, so their cash is held, and the run is paid (its statements exist).
+no payout account, so their cash is held and the run is only partially paid (its statements
+exist); the admin records the cash paid by cheque, and the run is paid. The member consents to
+patronage allocations on their consent page.
 """
 
 from __future__ import annotations
@@ -91,10 +93,19 @@ def test_draft_approve_and_pay_a_run_then_download_the_statement(
         approver.get_by_role("button", name="Approve").click()
         expect(approver.locator(".badge").first).to_have_text("Approved")
         approver.get_by_role("button", name="Pay", exact=True).click()
-        # The page refreshes itself while the run is paying; held cash still counts as settled.
+        # Held cash has not been paid: the run is partially paid until it is.
         approver.goto(run_url)
-        expect(approver.locator(".badge").first).to_have_text("Paid", timeout=30_000)
+        expect(approver.locator(".badge").first).to_have_text("Partially paid", timeout=30_000)
         expect(approver.locator("#progress")).to_contain_text("Held (no payout account): 1")
+        expect(approver.get_by_text("Cash held: not paid yet")).to_be_visible()
+        look_at(approver, "dividend-run-cash-held")
+        approver.set_viewport_size({"width": 1280, "height": 900})
+        approver.get_by_label(re.compile("Payment reference for member")).fill("Cheque 1001")
+        approver.get_by_role("button", name="Paid by other means").click()
+        expect(approver.locator(".badge").first).to_have_text("Paid")
+        expect(approver.get_by_text("by other means: Cheque 1001")).to_be_visible()
+        # Nothing failed, so nothing to pay again.
+        expect(approver.get_by_role("button", name="Pay failed allocations again")).to_have_count(0)
     finally:
         second.close()
 
@@ -108,6 +119,10 @@ def test_draft_approve_and_pay_a_run_then_download_the_statement(
         period = f"{start.isoformat()} to {today.isoformat()}"
         member.get_by_role("link", name=re.compile(re.escape(period))).click()
         expect(member).to_have_url(f"{live_server}/account/dividends/{run_id}")
+        expect(member.get_by_text("This is a NONQUALIFIED written notice")).to_be_visible()
+        expect(member.get_by_text("paid by other means (Cheque 1001)")).to_be_visible()
+        look_at(member, "dividend-statement")
+        member.set_viewport_size({"width": 1280, "height": 900})
         pdf_link = member.get_by_role("link", name="PDF", exact=True)
         expect(pdf_link).to_be_visible()
         with member.expect_download() as download_info:
@@ -117,5 +132,15 @@ def test_draft_approve_and_pay_a_run_then_download_the_statement(
         saved = tmp_path / (download.suggested_filename or "statement.pdf")
         download.save_as(saved)
         assert saved.read_bytes().startswith(b"%PDF")
+
+        # Consent, for the notices issued from now on.
+        member.on("dialog", lambda dialog: dialog.accept())
+        member.get_by_role("link", name="Read and give your consent").click()
+        expect(member.get_by_text("You have not consented yet.")).to_be_visible()
+        look_at(member, "patronage-consent")
+        member.set_viewport_size({"width": 1280, "height": 900})
+        member.get_by_label("I have read the clause above and I consent").check()
+        member.get_by_role("button", name="Give my consent").click()
+        expect(member.get_by_text("You consented on")).to_be_visible()
     finally:
         member_context.close()
