@@ -2,15 +2,20 @@
 
 Nine test hosts (``tests/fixtures/hosts_stack.py``): data (PostgreSQL, Redis, S3, SMTP),
 Stripe emulator, two web hosts behind a load balancer, a photos-and-mail worker, a video worker
-(which stands in for the other queues too), beat. The whole journey goes through the load
-balancer with real HTTP: an artist joins and uploads, a worker processes, a curator publishes,
-a buyer pays (the app's stripe library against the emulator), the emulator's signed webhook
-settles through the load balancer, the buyer downloads the licensed file, an admin pays
-royalties. Midway, one web host and one worker host have every process SIGKILLed and their
-links taken down; a second buyer then buys the artist's second photo, which was uploaded just
-before the worker died. Afterwards: every order paid once, every task that a worker received
-finished (a killed worker's comes back to another after the visibility timeout, acks_late),
-the trial balance equal, one Stripe transfer per payout line; the metrics name what happened.
+(which stands in for the other queues too, and runs a second beat by mistake), beat. The whole
+journey goes through the load balancer with real HTTP: an artist joins and uploads, a worker
+processes, a curator publishes, a buyer pays (the app's stripe library against the emulator),
+the emulator's signed webhook settles through the load balancer, the buyer downloads the
+licensed file, an admin pays royalties.
+
+Midway, photos go up until the photos worker has one in hand; then one web host and that
+worker host have every process SIGKILLed and their links taken down. The artist uploads a
+video, the survivors finish the photos (the one in hand comes back from Redis once the
+visibility timeout has passed: acks_late) and a second buyer buys one.
+
+Afterwards: every order paid once, every task that a worker received finished somewhere, the
+trial balance equal, one Stripe transfer per payout line, two beats started but the schedule
+sent once a minute, the survivor's heartbeat fresh, and the metrics name what happened.
 Timings per step and in total are printed (``pytest -s`` shows them).
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,14 +38,24 @@ from PIL import Image
 
 from tests.fixtures.factories import STATEMENT
 from tests.fixtures.hosts import wait_until
-from tests.fixtures.hosts_stack import WEB_PORT, WORKER_METRICS_PORT, Stack
+from tests.fixtures.hosts_stack import (
+    BEAT_HOSTS,
+    WEB_PORT,
+    WORKER_HOSTS,
+    WORKER_METRICS_PORT,
+    Stack,
+)
 from tests.fixtures.payments import PUBLISHABLE_KEY
 from tests.fixtures.stripe_emulator import stripe_client
+from tests.fixtures.video_files import make_h264_mp4
 
 pytestmark = [pytest.mark.hosts, pytest.mark.timeout(600)]
 
 PASSWORD = "hosts-journey-passphrase"
+PROCESS_PHOTO = "media.process_photo"
 TASK_LINE = re.compile(r"Task (\S+)\[([0-9a-f-]{36})\] (received|succeeded|failed|retry)")
+# A JSON log line's time, to the minute, and the task a worker received.
+RECEIVED_AT = re.compile(r'"time": "([0-9T:-]{16})[^"]*".*"Task (\S+)\[([0-9a-f-]{36})\] received"')
 
 
 class Journey:
@@ -84,12 +100,23 @@ class Journey:
 
     def upload(self, token: str, title: str, colour: tuple[int, int, int]) -> int:
         image = io.BytesIO()
-        Image.new("RGB", (2400, 1800), colour).save(image, "JPEG", quality=90)
+        # Coarse noise over the colour: each photo its own, so none is a near-duplicate.
+        grain = Image.effect_noise((48, 36), 60).resize((2400, 1800)).convert("RGB")
+        Image.blend(Image.new("RGB", (2400, 1800), colour), grain, 0.4).save(image, "JPEG")
         body = self.call(
             "POST", "/api/v1/assets", 202, token=token,
             files={"file": (f"{title}.jpg", image.getvalue(), "image/jpeg")},
             data={"title": title, "description": f"{title}, from the hosts test",
                   "keywords": "harbour,dawn,hosts"},
+        )  # fmt: skip
+        return int(body["id"])
+
+    def upload_video(self, token: str, title: str, clip: bytes) -> int:
+        body = self.call(
+            "POST", "/api/v1/assets", 202, token=token,
+            files={"file": (f"{title}.mp4", clip, "video/mp4")},
+            data={"title": title, "description": f"{title}, from the hosts test",
+                  "keywords": "tide,harbour,hosts"},
         )  # fmt: skip
         return int(body["id"])
 
@@ -219,8 +246,26 @@ def test_the_journey_survives_losing_a_web_host_and_a_worker_host(stack: Stack) 
     # Size S of a 2400 px original that is also offered in M: a rendition a worker made.
     assert max(size) < 2400
 
-    # Midway: a second upload is on its way to the workers when two machines die.
-    second = journey.upload(artist, "Lighthouse at dusk", (40, 80, 160))
+    # Midway: photos go up until one is in the photos worker's hands, then two machines die.
+    def photo_tasks(host: str) -> dict[str, str]:
+        """The photo-processing tasks in a worker's log, each with its latest state."""
+        text = stack.logs("worker", (host,))[host]
+        return {t: what for name, t, what in TASK_LINE.findall(text) if name == PROCESS_PHOTO}
+
+    uploads: list[int] = []
+    for attempt in range(4):
+        before = {host: set(photo_tasks(host)) for host in WORKER_HOSTS}
+        uploads.append(journey.upload(artist, f"Lighthouse {attempt + 1}", (40, 80, 160)))
+        wait_until(
+            lambda seen=before: any(set(photo_tasks(h)) - seen[h] for h in WORKER_HOSTS),
+            60,
+            "a worker to receive the photo",
+            interval=0.05,
+        )
+        states = photo_tasks("worker-photos")
+        if any(states[t] == "received" for t in set(states) - before["worker-photos"]):
+            break  # in the photos worker's hands, not finished: kill it now
+    second = uploads[-1]
 
     def lose_two_machines() -> list[int]:
         killed = []
@@ -235,8 +280,15 @@ def test_the_journey_survives_losing_a_web_host_and_a_worker_host(stack: Stack) 
     assert stack.host("web1").pids() == []
     assert stack.host("worker-photos").pids() == []
 
-    journey.step("the survivors process the second photo; published", lambda: journey.publish(
-        artist, admin, second))  # fmt: skip
+    clip = make_h264_mp4(stack.network.folder / "tide.mp4", seconds=1, width=640, height=360)
+    video = journey.step("artist uploads a video after the loss", lambda: journey.upload_video(
+        artist, "Tide coming in", clip.read_bytes()))  # fmt: skip
+    journey.step("the video worker processes it; published", lambda: journey.publish(
+        artist, admin, video))  # fmt: skip
+    assert journey.asset(artist, video)["kind"] == "video"
+    journey.step("the survivors finish the photos the killed worker held", lambda: [
+        journey.publish(artist, admin, upload) for upload in uploads
+    ])  # fmt: skip
     other_buyer = journey.person("hosts-buyer-2@coop.example", "Cy Buyer")
     second_order = journey.step("second buyer pays after the loss", lambda: journey.buy(
         other_buyer, second))  # fmt: skip
@@ -291,11 +343,31 @@ def test_the_journey_survives_losing_a_web_host_and_a_worker_host(stack: Stack) 
     assert balance["total_debits_cents"] == balance["total_credits_cents"]
 
     # Every task a worker received finished somewhere; only the killed host's ran twice.
-    received, succeeded, names = _tasks(stack.worker_logs())
+    worker_logs = stack.logs("worker", tuple(WORKER_HOSTS))
+    received, succeeded, names = _tasks(worker_logs)
     unfinished = {names[t] for host in received for t in received[host] if succeeded[t] == 0}
     assert unfinished == set(), stack.network.logs()
     twice = {t for t, count in succeeded.items() if count > 1}
     assert twice <= received["worker-photos"], twice
+
+    # Two beats ran; one held the lock and sent the schedule: each minute's entry once.
+    beat_logs = stack.logs("beat", BEAT_HOSTS)
+    assert [name for name, text in beat_logs.items() if "took the lock" in text] != []
+    assert sum(text.count("took the lock") for text in beat_logs.values()) == 1, beat_logs
+    first_seen: dict[str, str] = {}  # a redelivered task keeps its id: count it once
+    for text in worker_logs.values():
+        for minute, task, task_id in RECEIVED_AT.findall(text):
+            if task == "payments.retry_due_events":
+                first_seen[task_id] = min(minute, first_seen.get(task_id, minute))
+    per_minute = Counter(first_seen.values())
+    assert per_minute, "beat sent nothing in the journey's minutes"
+    assert max(per_minute.values()) == 1, per_minute
+
+    # The surviving worker's heartbeat is fresh: its container healthcheck would pass.
+    survivor = stack.host("worker-video")
+    heartbeat = survivor.folder / "worker.heartbeat"
+    alive = survivor.run([sys.executable, "-m", "workers.liveness", "--file", str(heartbeat)])
+    assert alive.startswith("alive: ")
 
     # One Stripe transfer per payout line, asked of the emulator.
     stripe = stripe_client(stack.stripe_url)
@@ -321,4 +393,14 @@ def test_the_journey_survives_losing_a_web_host_and_a_worker_host(stack: Stack) 
     print("\nSeveral machines, one journey (seconds):")
     for name, seconds in timings.items():
         print(f"  {name:<{width}}  {seconds:6.1f}")
-    print(json.dumps({"killed_pids": len(killed), "tasks": sum(succeeded.values())}))
+    finished_elsewhere = {
+        names[t]
+        for t in received["worker-photos"]
+        if t not in _tasks({"worker-photos": worker_logs["worker-photos"]})[1]
+    }
+    print(json.dumps({
+        "killed_pids": len(killed),
+        "task_runs": sum(succeeded.values()),
+        "in_flight_on_the_killed_worker_then_done_elsewhere": sorted(finished_elsewhere),
+        "ran_twice": sorted(names[t] for t in twice),
+    }))  # fmt: skip
