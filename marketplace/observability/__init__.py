@@ -15,23 +15,25 @@ from flask import Flask, Response, g, request
 from marketplace.observability import logs
 
 
-def _setting(name: str) -> str | None:
-    value = os.environ.get(name)
+def _set(value: str | None) -> str | None:
+    """An environment value, with an empty one meaning unset."""
     return value if value not in (None, "") else None
 
 
 def load_settings(app: Flask) -> None:
     """Fill in the observability settings from the environment, unless a test set them."""
-    metrics = _setting("MARKETPLACE_METRICS") in ("1", "true", "yes")
-    port = _setting("MARKETPLACE_METRICS_WORKER_PORT")
+    metrics = _set(os.environ.get("MARKETPLACE_METRICS")) in ("1", "true", "yes")
+    port = _set(os.environ.get("MARKETPLACE_METRICS_WORKER_PORT"))
     defaults = {
         "METRICS_ENABLED": metrics,
-        "METRICS_TOKEN": _setting("MARKETPLACE_METRICS_TOKEN"),
+        "METRICS_TOKEN": _set(os.environ.get("MARKETPLACE_METRICS_TOKEN")),
         "METRICS_WORKER_PORT": int(port) if port else None,
-        "LOG_FORMAT": logs.log_format(app.config["PROFILE"], _setting("MARKETPLACE_LOG_FORMAT")),
-        "SENTRY_DSN": _setting("SENTRY_DSN"),
-        "SENTRY_ENVIRONMENT": _setting("SENTRY_ENVIRONMENT"),
-        "SENTRY_TRACES_SAMPLE_RATE": _setting("SENTRY_TRACES_SAMPLE_RATE"),
+        "LOG_FORMAT": logs.log_format(
+            app.config["PROFILE"], _set(os.environ.get("MARKETPLACE_LOG_FORMAT"))
+        ),
+        "SENTRY_DSN": _set(os.environ.get("SENTRY_DSN")),
+        "SENTRY_ENVIRONMENT": _set(os.environ.get("SENTRY_ENVIRONMENT")),
+        "SENTRY_TRACES_SAMPLE_RATE": _set(os.environ.get("SENTRY_TRACES_SAMPLE_RATE")),
     }
     for key, value in defaults.items():
         app.config.setdefault(key, value)

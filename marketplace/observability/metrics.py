@@ -89,7 +89,7 @@ for _kind in TRANSFER_KINDS:
 
 def multiprocess_dir() -> str | None:
     """The directory of multiprocess mode, or None when each process is scraped alone."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 class QueueDepthCollector(Collector):
