@@ -137,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.governance import views as governance_views
     from marketplace.health import bp as health_bp
     from marketplace.leaving import api as leaving_api
+    from marketplace.leaving import views as leaving_views
     from marketplace.ledger import api as ledger_api
     from marketplace.ledger import views as ledger_views
     from marketplace.licensing import admin_views as licensing_admin_views
@@ -185,6 +186,8 @@ def register_blueprints(app: Flask) -> None:
         stripe_webhooks.bp,
         payouts_views.bp,
         payouts_views.admin_bp,
+        leaving_views.bp,
+        leaving_views.admin_bp,
         taxes_views.bp,
         taxes_views.admin_bp,
         governance_views.bp,

@@ -35,6 +35,7 @@ from marketplace.ledger import debts, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalLine, LedgerAccount
 from marketplace.mail import public_base_url, queue_email
+from marketplace.membership import leaving
 from marketplace.membership.models import Member
 from marketplace.payments.gateway import (
     ConnectedAccountState,
@@ -62,7 +63,8 @@ def threshold_cents() -> int:
 
 
 def member_of(user: User) -> Member:
-    if user.member is None or not user.is_member:
+    # A member who left still reads their earnings and is paid what is due to them.
+    if user.member is None or not leaving.has_been_member(user):
         raise Forbidden("Only members receive royalties.", code="member_required")
     return user.member
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -13,12 +14,13 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.database import utcnow
 from marketplace.errors import AppError
 from marketplace.extensions import db
+from marketplace.membership import leaving
 from marketplace.payouts import core, earnings, queries, services
 from marketplace.web_support import role_required
 from marketplace.whole_numbers import page_arg
@@ -29,9 +31,12 @@ RUNS_PER_PAGE = 25
 
 
 @bp.before_request
-@role_required("member")
+@login_required
 def require_member() -> None:
-    """Every page here is for members only."""
+    """Every page here is for members, and for members who left (their earnings stay
+    theirs to read)."""
+    if not leaving.has_been_member(current_user):
+        abort(403)
 
 
 @admin_bp.before_request
