@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from marketplace.dividends import services
-from marketplace.dividends.subchapter_t import payment_deadline
 from marketplace.dividends.models import DividendRun
+from marketplace.dividends.subchapter_t import payment_deadline
 from marketplace.extensions import db
 from tests.fixtures.dividends import (
     RUNS,
