@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, g, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -55,9 +55,24 @@ def _no_context(args: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+@dataclass(frozen=True)
+class _SavedWork:
+    """What the lightbox form needs of the asset: its id and whether it is for sale."""
+
+    id: int
+    for_sale: bool
+
+
 def _asset_context(args: dict[str, Any]) -> dict[str, Any] | None:
-    asset = db.session.get(Asset, int(args["asset_id"]))
-    return None if asset is None else {"asset": asset}
+    # Two columns, not the whole asset with its member and user: this runs on every page
+    # view of every signed-in viewer.
+    found = db.session.execute(
+        sa.select(Asset.status, Asset.withdrawn_at).where(Asset.id == int(args["asset_id"]))
+    ).one_or_none()
+    if found is None:
+        return None
+    for_sale = found.status == "published" and found.withdrawn_at is None
+    return {"asset": _SavedWork(int(args["asset_id"]), for_sale)}
 
 
 def _link(endpoint: str, label: str, css: str) -> Callable[[], str]:
@@ -154,9 +169,14 @@ def back_to_the_viewer() -> None:
     g.pop("csrf_token", None)
 
 
-def _render(name: str, args: dict[str, Any]) -> str:
+def _render(name: str, args: dict[str, Any], shared: dict[str, Any]) -> str:
+    """One part, with ``shared``: the template context every part has (the context
+    processors' answers), worked out once per request rather than once per part."""
     context = PARTS[name].context(args)
-    return "" if context is None else render_template(PARTS[name].template, **context)
+    if context is None:
+        return ""
+    template = current_app.jinja_env.get_template(PARTS[name].template)
+    return template.render({**shared, **context})
 
 
 def fill_in(response: Response) -> None:
@@ -178,6 +198,8 @@ def fragments() -> Response:
     asked for (unknown ones left out); never cached by anyone.
     """
     chunks = []
+    shared: dict[str, Any] = {}
+    current_app.update_template_context(shared)
     for wanted in request.args.getlist("part")[: 2 * len(PARTS)]:
         name, _, number = wanted.partition(":")
         asset_id = parse_whole_number(number) if number else None
@@ -186,7 +208,7 @@ def fragments() -> Response:
         args = {"asset_id": asset_id} if asset_id is not None else {}
         if name == "lightbox_save" and not args:
             continue
-        html = _render(name, args)
+        html = _render(name, args, shared)
         chunks.append(f'<template data-part="{wanted}">{html}</template>')
     response = Response("\n".join(chunks), mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
