@@ -24,9 +24,11 @@ gunicorn (in the project's dependencies); it installs neither and says so when o
    the ``X-Page-Cache`` headers: hello first and again last (shares are taken of the mean of
    the two); search for the 20 most common keywords, and with filters; 50 asset pages;
    the search and asset pages as the buyer, the asset pages as the member, the home page as
-   the buyer. Then one connection (``--one-client-duration`` s each) loads the buyer's asset
-   pages and the admin's dashboard and lists (orders, ledger journal and users at their last
-   page, the curation queue), for their p95.
+   the buyer, and the buyer's ``/fragments/personal`` call of each asset page (what every
+   signed-in cached page costs on top of its cache hit). Then one connection
+   (``--one-client-duration`` s each) loads the buyer's asset pages and the admin's dashboard
+   and lists (orders, ledger journal and users at their last page, the curation queue), for
+   their p95.
 
 ``bench.pages_report`` prints the table and one PASS or FAIL line per target of issues 14 and
 15; the exit status is 1 when one fails. The parts: ``pages_catalogue`` (the catalogue and the
