@@ -31,10 +31,13 @@ def media_url(asset: Asset, name: str, *, signed: bool = False) -> str | None:
     return url_for("assets.media", asset_id=asset.id, name=name, v=version, _external=True, **extra)
 
 
-def asset_json(asset: Asset, *, owner_view: bool = False) -> dict[str, Any]:
+def asset_json(
+    asset: Asset, *, owner_view: bool = False, surcharges: dict[str, int] | None = None
+) -> dict[str, Any]:
     """The asset as the API shows it. Callers only build it for someone who may see the asset
     (services.get_visible, the member's own lists, the curators' queue), so work that is not
-    public gets signed media addresses: they open without cookies for MEDIA_URL_TTL_SECONDS."""
+    public gets signed media addresses: they open without cookies for MEDIA_URL_TTL_SECONDS.
+    ``surcharges`` (``licensing.surcharges``) saves a query per asset when building a list."""
     signed = not asset.for_sale
     data: dict[str, Any] = {
         "id": asset.id,
@@ -60,7 +63,9 @@ def asset_json(asset: Asset, *, owner_view: bool = False) -> dict[str, Any]:
                 "currency": p.currency,
             }
             # The licensing service's prices: the same as the asset page and checkout.
-            for p in licensing.asset_prices(db.session(), asset, current_app.config["CURRENCY"])
+            for p in licensing.asset_prices(
+                db.session(), asset, current_app.config["CURRENCY"], surcharges
+            )
         ]
         if asset.for_sale
         else [],

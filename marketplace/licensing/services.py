@@ -138,11 +138,17 @@ def catalogue(session: Session, currency: str) -> Catalogue:
     return Catalogue(currency, kinds, {kind: sizes_for(kind) for kind in ASSET_KINDS})
 
 
-def asset_prices(session: Session, asset: Asset, currency: str) -> list[Price]:
-    """Every licence × size this asset is sold in, at today's terms; empty when not for sale."""
+def asset_prices(
+    session: Session, asset: Asset, currency: str, current: dict[str, int] | None = None
+) -> list[Price]:
+    """Every licence × size this asset is sold in, at today's terms; empty when not for sale.
+
+    ``current`` is ``surcharges(session)`` read once by a caller pricing many assets (a page of
+    search results), instead of one query per asset."""
     if not asset.for_sale:
         return []
-    return price_list(asset.kind, asset.width, asset.height, currency, surcharges(session))
+    current = surcharges(session) if current is None else current
+    return price_list(asset.kind, asset.width, asset.height, currency, current)
 
 
 def quote(session: Session, asset: Asset, kind_code: str, size_code: str, currency: str) -> Quote:
