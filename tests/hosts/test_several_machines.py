@@ -379,6 +379,10 @@ def test_the_journey_survives_losing_a_web_host_and_a_worker_host(stack: Stack) 
         ).auto_paging_iter())  # fmt: skip
         assert [t.amount for t in transfers] == [line["amount_cents"]]
 
+    # The load balancer did meet the dead web host, and moved each such request to the other.
+    lb_errors = (stack.host("lb").folder / "error.log").read_text()
+    assert f'upstream: "http://{stack.host("web1").address}:{WEB_PORT}' in lb_errors
+
     # The metrics of the surviving machines name what happened.
     web2 = stack.host("web2").address
     worker = stack.host("worker-video").address
