@@ -62,8 +62,11 @@ def dividend_helpers() -> dict[str, Any]:
     }
 
 
-def _cents_from_form(raw: str) -> int:
-    """``"1,234.50"`` -> ``123450``: the form takes money in units, the service in cents."""
+def _cents_from_form(raw: str) -> int | None:
+    """``"1,234.50"`` -> ``123450``: the form takes money in units, the service in cents;
+    blank -> None (the run reads its operating costs from the ledger)."""
+    if not (raw or "").strip():
+        return None
     try:
         amount = Decimal((raw or "0").replace(",", "").strip() or "0")
     except InvalidOperation:
@@ -82,7 +85,7 @@ def _runs_page(form_values: dict[str, Any] | None = None, error: str | None = No
         "period_start": suggested.start.isoformat(),
         "period_end": suggested.end.isoformat(),
         "close_books_now": suggested.close_books_now,
-        "operating_costs": "0.00",
+        "operating_costs": "",
         "operating_costs_note": "",
         "reserve_pct": "10",
         "cash_pct": "20",

@@ -47,7 +47,6 @@ def test_two_admins_paying_at_once_pay_each_member_once(services_app: Flask) -> 
         "period_start": (today - timedelta(days=400)).isoformat(),
         "period_end": today.isoformat(),
         "close_books_now": True,
-        "operating_costs_cents": 500,
         "reserve_pct": "12.5",
         "cash_pct": 25,
     }

@@ -73,6 +73,15 @@ def test_a_year_of_sales_payouts_and_a_dividend_run_pays_everyone_once(
     for artist in accounts:
         assert ledger.member_balance(db.session(), artist, "USD") == 0
 
+    # Hosting recorded when it was paid (the run reads its costs from the ledger).
+    hosting = {
+        "incurred_on": date(YEAR_OF_THE_FLOW, 12, 15).isoformat(),
+        "description": "Hosting for the year",
+        "amount_cents": 2_500,
+        "expense_code": "5210",
+    }
+    recorded = client.post("/api/v1/admin/costs", json=hosting, headers=admin_headers)
+    assert recorded.status_code == 201, recorded.get_json()
     body = {
         "period_start": date(YEAR_OF_THE_FLOW, 1, 1).isoformat(),
         "period_end": date(YEAR_OF_THE_FLOW, 12, 31).isoformat(),
