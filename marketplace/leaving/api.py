@@ -12,6 +12,7 @@ from marketplace.api_support import (
     api_user,
     iso_date,
     json_body,
+    rfc3339,
     text_field,
     token_required,
 )
@@ -19,7 +20,7 @@ from marketplace.dividends import member_redemptions, redemptions
 from marketplace.errors import Forbidden, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger import member_debts
-from marketplace.membership import leaving
+from marketplace.membership import leaving, policy
 from marketplace.membership.models import Member
 
 bp = api_blueprint("leaving_api", __name__)
@@ -148,3 +149,50 @@ def my_membership() -> dict[str, Any]:
             "Only members and former members have a membership.", code="member_required"
         )
     return member_json(user.member)
+
+
+def change_json(change: policy.PolicyChange) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "subject": change.subject,
+        "before": change.before,
+        "after": change.after,
+        "vote_id": change.vote_id,
+        "board_decision_ref": change.board_decision_ref or None,
+        "approved_by": change.approved_by,
+        "note": change.note,
+        "changed_at": rfc3339(change.changed_at),
+    }
+
+
+@bp.post("/admin/member-classes/policy")
+@token_required("admin")
+def change_class_policy() -> tuple[dict[str, Any], int]:
+    """Set every class's dividend share and basis, with the vote or board decision."""
+    body = json_body()
+    classes = body.get("classes")
+    if not isinstance(classes, list) or not all(isinstance(c, dict) for c in classes):
+        raise InvalidInput(
+            "'classes' is a list of {code, share_pct, basis}.", fields={"classes": "A list."}
+        )
+    vote_id = body.get("vote_id")
+    if vote_id is not None and (isinstance(vote_id, bool) or not isinstance(vote_id, int)):
+        raise InvalidInput("'vote_id' is a vote's id.", fields={"vote_id": "An id."})
+    change = policy.change_class_policy(
+        api_user(),
+        classes,
+        vote_id=vote_id,
+        board_decision_ref=text_field(body, "board_decision_ref", required=False),
+        note=text_field(body, "note", required=False),
+    )
+    return change_json(change), 201
+
+
+@bp.get("/member-classes/policy-history")
+@token_required()
+def policy_history() -> dict[str, Any]:
+    """Every change of the dividend policy, the latest first, with what approved it."""
+    user = api_user()
+    if not (user.is_admin or leaving.has_been_member(user)):
+        raise Forbidden("Members read the policy's history.", code="member_required")
+    return {"results": [change_json(c) for c in policy.history(db.session())]}

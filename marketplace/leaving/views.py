@@ -3,8 +3,8 @@ draft a leaver's redemption and write a debt off (after a second look at the fig
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.database import utcnow
@@ -13,8 +13,9 @@ from marketplace.errors import AppError, NotFound
 from marketplace.extensions import db
 from marketplace.leaving.forms import ExpulsionForm, ResignationForm, WriteOffForm
 from marketplace.ledger import member_debts
-from marketplace.membership import leaving
+from marketplace.membership import leaving, policy
 from marketplace.membership.models import Member
+from marketplace.membership.services import list_member_classes
 from marketplace.web_support import role_required, show_error_on_form
 
 bp = Blueprint("leaving", __name__, url_prefix="/account/membership")
@@ -47,6 +48,20 @@ def resign() -> BaseResponse | tuple[str, int] | str:
     status = 422 if request.method == "POST" else 200
     page = render_template("leaving/resign.html", form=form, member=current_user.member)
     return (page, status) if status != 200 else page
+
+
+@bp.get("/policy-history")
+@login_required
+def policy_history() -> str:
+    """The member classes' shares now, and every change with what approved it."""
+    if not (current_user.is_admin or leaving.has_been_member(current_user)):
+        abort(403)
+    session = db.session()
+    return render_template(
+        "leaving/policy_history.html",
+        classes=list_member_classes(),
+        changes=policy.history(session),
+    )
 
 
 def _member(number: int) -> Member:

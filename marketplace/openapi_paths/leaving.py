@@ -18,6 +18,18 @@ MEMBERSHIP: Schema = obj(
     redemption_due_on=DAY,
 )
 _DATE: Schema = {"type": "string", "format": "date"}
+CHANGE: Schema = obj(
+    ["id", "subject", "before", "after", "approved_by", "changed_at"],
+    id={"type": "integer"},
+    subject={"enum": ["member_class", "royalty_rate"]},
+    before={"type": "array"},
+    after={"type": "array"},
+    vote_id={"type": ["integer", "null"]},
+    board_decision_ref={"type": ["string", "null"]},
+    approved_by=TEXT,
+    note=TEXT,
+    changed_at={"type": "string", "format": "date-time"},
+)
 
 LEAVING_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/me/membership": {
@@ -114,6 +126,34 @@ LEAVING_PATHS: dict[str, dict[str, Any]] = {
                 written_off_cents={"type": "integer"},
             ),
             errors=(409,),
+        ),
+    },
+    "/api/v1/admin/member-classes/policy": {
+        "post": _op(
+            "Change the member classes' dividend policy, every class at once (shares adding up "
+            "to 100 %; a class left out gets 0 %), with the decision that approved it: vote_id "
+            "(a closed vote that passed) or board_decision_ref. The change is kept for members "
+            "to read",
+            auth="admin",
+            status=201,
+            tag="membership",
+            body=_props(
+                ["classes"],
+                classes={"type": "array", "items": {"type": "object"}},
+                vote_id={"type": "integer", "minimum": 1},
+                board_decision_ref=TEXT,
+                note=TEXT,
+            ),
+            returns=CHANGE,
+        ),
+    },
+    "/api/v1/member-classes/policy-history": {
+        "get": _op(
+            "Every change of the dividend policy, the latest first, before and after, with the "
+            "vote or board decision that approved it (members, former members and admins)",
+            tag="membership",
+            returns=obj(["results"], results={"type": "array", "items": CHANGE}),
+            errors=(403,),
         ),
     },
 }

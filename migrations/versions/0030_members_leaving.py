@@ -130,16 +130,16 @@ def upgrade() -> None:
     _status_check("members", *MEMBER_STATUSES)
 
     for column, table in (("member_id", "members"), ("approved_by_id", "users")):
-        op.add_column("redemption_runs", sa.Column(column, sa.Integer(), nullable=True))
-        if op.get_bind().dialect.name != "sqlite":
-            # SQLite cannot add a constraint to a table; its test databases go without.
-            op.create_foreign_key(
-                op.f(f"fk_redemption_runs_{column}_{table}"),
-                "redemption_runs",
-                table,
-                [column],
-                ["id"],
+        if op.get_bind().dialect.name == "sqlite":
+            # SQLite adds a column's reference with the column, never a constraint later.
+            op.execute(
+                f"ALTER TABLE redemption_runs ADD COLUMN {column} INTEGER REFERENCES {table} (id)"
             )
+            continue
+        op.add_column("redemption_runs", sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f(f"fk_redemption_runs_{column}_{table}"), "redemption_runs", table, [column], ["id"]
+        )
     op.add_column(
         "redemption_runs", sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True)
     )
