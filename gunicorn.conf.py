@@ -46,6 +46,20 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 
 accesslog = "-"
+# The path without its query string (a search or an admin's filter can hold a name or an
+# address), no client address, and the request id the app answered with, so an access line
+# joins the app's own lines of the same request. JSON in production, like the app's lines.
+_JSON_LINES = os.environ.get("MARKETPLACE_LOG_FORMAT", "").lower() == "json" or (
+    os.environ.get("MARKETPLACE_LOG_FORMAT", "") == ""
+    and os.environ.get("MARKETPLACE_ENV") == "production"
+)
+access_log_format = (
+    '{"time": "%(t)s", "level": "INFO", "logger": "gunicorn.access", "message": "%(m)s %(U)s",'
+    ' "status": %(s)s, "bytes": "%(B)s", "duration_ms": %(M)s,'
+    ' "request_id": "%({x-request-id}o)s"}'
+    if _JSON_LINES
+    else '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms [%({x-request-id}o)s]'
+)
 # Heartbeat files in memory, not on a container's overlay disk, where a slow fsync can make the
 # arbiter think a healthy worker hung.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - Linux's tmpfs
