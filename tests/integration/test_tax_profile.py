@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from flask import Flask
 
 from marketplace.database import unit_of_work
+from marketplace.dividends import held_cash
 from marketplace.errors import ServiceUnavailable
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
 from marketplace.ledger import services as ledger
+from marketplace.membership import consent
 from marketplace.taxes import crypto, services
 from marketplace.taxes.models import TaxProfile
 from tests.fixtures.dividends import Coop, member_id
@@ -152,7 +154,12 @@ def test_the_summary_equals_the_ledger_and_the_statements(coop: Coop, auth: Auth
     reverse_royalties(a, 1_000, "payout-line:test-2:reversed")
     run = coop.draft()
     coop.approve(run["id"])
+    # Box 1 counts cash paid and qualified notices: artist A consented, and the cash held for
+    # want of a payout account was paid by cheque.
+    consent.give_consent(coop.artist_a, consent.AGREEMENT_VERSION)
     coop.pay(run["id"])
+    [allocation_a] = [x for x in run["allocations"] if x["member_id"] == a]
+    held_cash.record_other_payment(coop.approver, run["id"], allocation_a["id"], "Cheque 7")
     save(coop)
 
     headers = api_token(coop.client, coop.artist_a.email)
