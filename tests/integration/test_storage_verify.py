@@ -16,10 +16,15 @@ from marketplace.membership.models import ApplicationSample
 from marketplace.storage import StorageError, get_storage
 from marketplace.storage.verify import verify_stored_files
 from tests.fixtures import media_files
+from tests.fixtures.config import app_on_copy
+from tests.fixtures.factories import Factory
+from tests.fixtures.mail import SmtpSink
+from tests.fixtures.s3 import MotoS3
 from tests.fixtures.uploads import (
     member_fixture,  # noqa: F401 - a fixture, found here by pytest as ``member``
     upload,
 )
+from tests.fixtures.web import api_token
 
 
 def _uploaded(client: FlaskClient, member: dict[str, str], path: Path) -> Asset:
@@ -113,3 +118,30 @@ def test_a_read_error_is_reported_as_unreadable_not_as_a_crash(
     assert [(p.file.row_id, p.problem) for p in report.problems] == [(asset.id, "unreadable")]
     assert "connection reset while reading" in report.problems[0].line()
     assert report.checked == 2
+
+
+def test_on_s3_a_deleted_and_an_overwritten_object_are_found(
+    tmp_path: Path, migrated_sqlite: Path, smtp_sink: SmtpSink, moto_s3: MotoS3
+) -> None:
+    settings = moto_s3.app_config()
+    with app_on_copy(tmp_path, migrated_sqlite, smtp_sink, **settings) as app:
+        client = app.test_client()
+        Factory().member("s3artist@example.org")
+        member = api_token(client, "s3artist@example.org")
+        lost = _uploaded(client, member, media_files.make_jpeg(tmp_path / "lost.jpg"))
+        rotten = _uploaded(client, member, media_files.make_jpeg(tmp_path / "rotten.jpg", 1700))
+        _uploaded(client, member, media_files.make_jpeg(tmp_path / "kept.jpg", 1800))
+        assert verify_stored_files().ok, "every object as stored"
+        bucket, prefix = moto_s3.client(), settings["S3_PREFIX"]
+        bucket.delete_object(Bucket=moto_s3.bucket, Key=f"{prefix}/{lost.original_key}")
+        bucket.put_object(
+            Bucket=moto_s3.bucket, Key=f"{prefix}/{rotten.original_key}", Body=b"not the photo"
+        )
+
+        result = app.test_cli_runner().invoke(args=["storage", "verify"])
+
+        assert result.exit_code == 1, result.output
+        missing = f"MISSING    original {lost.id}  {lost.original_key}  not in storage"
+        assert missing in result.output
+        assert f"13 bytes, recorded {rotten.original_size_bytes}" in result.output
+        assert "2 intact, 1 missing, 1 corrupt, 0 unreadable." in result.output
