@@ -87,7 +87,8 @@ def record_other_payment(
                 run.currency,
                 AccountRef(DIVIDENDS_PAYABLE, allocation.member_id),
                 AccountRef(BANK),
-                allocation.cash_cents,
+                # Less what was kept against a debt of the member's (paying.pay_allocation).
+                allocation.cash_cents - allocation.kept_cents,
                 core.KIND_PAYMENT,
             ),
             created_by_id=admin.id,
@@ -103,7 +104,8 @@ def record_other_payment(
             "dividends.paid_other_means",
             "dividend_run",
             run.id,
-            f"Recorded {format_cents(allocation.cash_cents, run.currency)} paid to member "
+            f"Recorded {format_cents(allocation.cash_cents - allocation.kept_cents, run.currency)}"
+            " paid to member "
             f"{allocation.member_number} outside Stripe: {reference}",
         )
     return allocation

@@ -155,6 +155,11 @@ class DividendAllocation(PaidByTransfer, db.Model):  # type: ignore[name-defined
         sa.Text, nullable=False, default="", server_default=""
     )
     paid_by_other_means_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Cash kept against what the member owes the co-op (migration 0030): the transfer pays
+    # ``cash_cents - kept_cents``.
+    kept_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
 
     run: Mapped[DividendRun] = relationship(DividendRun, back_populates="allocations")
     member: Mapped[Member] = relationship(Member)

@@ -34,6 +34,7 @@ from marketplace.dividends.services import (
     stored_plan,
 )
 from marketplace.errors import AppError, Conflict, Forbidden
+from marketplace.ledger import debts, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import (
     RESERVES,
@@ -182,32 +183,47 @@ def pay_allocation(
         if allocation is None or allocation.status != "pending":
             return allocation
         run = allocation.run
-        send_transfer(
-            session,
-            allocation,
-            payer=payer,
-            destination_for=destination_for,
-            amount_cents=allocation.cash_cents,
-            currency=run.currency,
-            idempotency_key=transfer_key(allocation),
-            metadata={
-                "dividend_run_id": str(run.id),
-                "dividend_allocation_id": str(allocation.id),
-                "member_id": str(allocation.member_id),
-                "transfer_token": allocation.transfer_token,
-            },
-            transfer_group=f"dividend-run-{run.id}",
-            logger=log,
-            what="Dividend allocation",
-            entry=lambda transfer_id: core.dividend_payment_entry(
-                core.idempotency_key(core.KIND_PAYMENT, allocation.id),
-                run.currency,
+        if allocation.kept_cents == 0:
+            # What the member owes the co-op is kept first, as the member agreement allows.
+            member_debts.lock_member(session, allocation.member_id)
+            allocation.kept_cents = member_debts.offset(
+                session,
                 allocation.member_id,
+                run.currency,
+                debts.DIVIDENDS,
                 allocation.cash_cents,
-                f"Patronage dividend paid to member {allocation.member_number}, "
-                f"{period_label(run)} (transfer {transfer_id})",
-            ),
-        )
+                f"dividend-allocation-{allocation.id}",
+                f"the dividend cash of {period_label(run)}",
+            )
+        if allocation.kept_cents == allocation.cash_cents:
+            allocation.status, allocation.settled_at = "paid", utcnow()
+        else:
+            send_transfer(
+                session,
+                allocation,
+                payer=payer,
+                destination_for=destination_for,
+                amount_cents=allocation.cash_cents - allocation.kept_cents,
+                currency=run.currency,
+                idempotency_key=transfer_key(allocation),
+                metadata={
+                    "dividend_run_id": str(run.id),
+                    "dividend_allocation_id": str(allocation.id),
+                    "member_id": str(allocation.member_id),
+                    "transfer_token": allocation.transfer_token,
+                },
+                transfer_group=f"dividend-run-{run.id}",
+                logger=log,
+                what="Dividend allocation",
+                entry=lambda transfer_id: core.dividend_payment_entry(
+                    core.idempotency_key(core.KIND_PAYMENT, allocation.id),
+                    run.currency,
+                    allocation.member_id,
+                    allocation.cash_cents - allocation.kept_cents,
+                    f"Patronage dividend paid to member {allocation.member_number}, "
+                    f"{period_label(run)} (transfer {transfer_id})",
+                ),
+            )
         run_id = run.id
     # The run is locked in a transaction of its own: taking it while holding the allocation
     # made two workers wait on each other (a deadlock under load).

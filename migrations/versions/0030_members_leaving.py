@@ -8,7 +8,8 @@
 * ``redemption_runs``: ``member_id`` (a redemption of one member's capital, e.g. on leaving),
   ``approved_by_id`` / ``approved_at`` (a second admin approves before paying); the status
   check widens with ``approved``.
-* ``redemption_lines.kept_cents``: the part of a redemption kept against what the member owes.
+* ``redemption_lines.kept_cents``, ``dividend_allocations.kept_cents``: the part of a
+  redemption, or of a dividend's cash, kept against what the member owes the co-op.
 * ``dividend_runs``: ``member_business_cents`` and ``non_member_business_cents``, the period's
   net sales made while their seller was a member, and not (``dividends.member_business``).
 * ``policy_changes``: each change of a member class's dividend share or basis, or of a licence's
@@ -144,10 +145,10 @@ def upgrade() -> None:
         "redemption_runs", sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True)
     )
     _status_check("redemption_runs", *REDEMPTION_STATUSES)
-    op.add_column(
-        "redemption_lines",
-        sa.Column("kept_cents", sa.BigInteger(), nullable=False, server_default="0"),
-    )
+    for table in ("redemption_lines", "dividend_allocations"):
+        op.add_column(
+            table, sa.Column("kept_cents", sa.BigInteger(), nullable=False, server_default="0")
+        )
     for column in ("member_business_cents", "non_member_business_cents"):
         op.add_column(
             "dividend_runs", sa.Column(column, sa.BigInteger(), nullable=False, server_default="0")
@@ -188,8 +189,9 @@ def downgrade() -> None:
     with op.batch_alter_table("dividend_runs") as batch_op:
         batch_op.drop_column("non_member_business_cents")
         batch_op.drop_column("member_business_cents")
-    with op.batch_alter_table("redemption_lines") as batch_op:
-        batch_op.drop_column("kept_cents")
+    for table in ("dividend_allocations", "redemption_lines"):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column("kept_cents")
     op.execute("UPDATE redemption_runs SET status = 'draft' WHERE status = 'approved'")
     _status_check("redemption_runs", *reversed(REDEMPTION_STATUSES))
     with op.batch_alter_table("redemption_runs") as batch_op:

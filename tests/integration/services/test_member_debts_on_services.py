@@ -3,19 +3,27 @@ receivable (1300), the next royalty payout keeps it, and an admin can write one 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from marketplace.database import unit_of_work
+from marketplace.dividends import paying
+from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.extensions import db
-from marketplace.ledger import member_debts
+from marketplace.ledger import debts, member_debts
 from marketplace.ledger import services as ledger
+from marketplace.ledger.core import transfer_entry
 from marketplace.ledger.entries import (
+    DIVIDENDS_PAYABLE,
     MEMBER_DEBTS_WRITTEN_OFF,
     MEMBER_RECEIVABLES,
+    RETAINED_SURPLUS,
     ROYALTIES_PAYABLE,
+    AccountRef,
 )
 from marketplace.ledger.models import JournalEntry
 from marketplace.orders.models import Order
@@ -133,4 +141,76 @@ def test_an_admin_writes_a_debt_off_with_a_reason_and_the_figures_confirmed(
     written = ledger.find_account(db.session(), MEMBER_DEBTS_WRITTEN_OFF)
     assert written is not None
     assert ledger.account_balance(db.session(), written.id, "USD") == 2_000
+    assert balanced()
+
+
+def test_dividend_cash_pays_what_the_member_owes_first(services_app: Flask) -> None:
+    admin = Factory().admin()
+    artist = Factory().member()
+    m = member_id(artist)
+    number = artist.member.member_number  # type: ignore[union-attr]
+    with unit_of_work() as session:
+        run = DividendRun(
+            period_start=date(2021, 1, 1),
+            period_end=date(2021, 12, 31),
+            currency="USD",
+            status="paying",
+            revenue_cents=2_000,
+            refunds_cents=0,
+            fees_cents=0,
+            operating_costs_cents=0,
+            surplus_cents=2_000,
+            reserve_bps=0,
+            reserve_cents=0,
+            pool_cents=2_000,
+            cash_bps=5_000,
+            policy=[],
+            classes=[],
+            drafted_by_id=admin.id,
+        )
+        run.allocations = [
+            DividendAllocation(
+                member_id=m,
+                member_number=number,
+                class_code="artists",
+                basis="patronage",
+                weight=1,
+                patronage_cents=2_000,
+                allocation_cents=2_000,
+                cash_cents=1_000,
+                retained_cents=1_000,
+                status="pending",
+            )
+        ]
+        session.add(run)
+        session.flush()
+        allocation_id = run.allocations[0].id
+        ledger.post(
+            session,
+            transfer_entry(
+                "test-dividend-cash",
+                "Dividend cash owed",
+                "USD",
+                AccountRef(RETAINED_SURPLUS),
+                AccountRef(DIVIDENDS_PAYABLE, m),
+                1_000,
+                "dividend_allocation",
+            ),
+        )
+        ledger.post(session, debts.clawback_entry("test-debt-3", "USD", m, 300, "Clawed back"))
+    sent: list[dict[str, object]] = []
+
+    def payer(**kwargs: object) -> str:
+        sent.append(kwargs)
+        return "tr_dividend"
+
+    paying.pay_allocation(allocation_id, payer=payer, destination_for=lambda s, member: "acct_a")
+    paying.pay_allocation(allocation_id, payer=payer, destination_for=lambda s, member: "acct_a")
+
+    assert [t["amount_cents"] for t in sent] == [700]  # once, less the 300 owed
+    allocation = db.session.get(DividendAllocation, allocation_id)
+    assert allocation is not None
+    assert (allocation.status, allocation.kept_cents) == ("paid", 300)
+    assert balances(m)[1] == 0
+    assert ledger.member_balance(db.session(), m, "USD", DIVIDENDS_PAYABLE) == 0
     assert balanced()
