@@ -38,8 +38,8 @@ from marketplace.background import enqueue
 from marketplace.database import unit_of_work, utcnow
 from marketplace.ledger import services as ledger
 from marketplace.licensing.issuing import LicenceGrant, issue_many
-from marketplace.observability.money_events import note_events_settled, note_orders_paid
 from marketplace.licensing.models import STANDING_STATUSES, Licence
+from marketplace.observability.money_events import note_events_settled, note_orders_paid
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payments import core
 from marketplace.payments.gateway import GatewayError, PaymentIntentState
