@@ -48,7 +48,9 @@ def cache_of(response: TestResponse) -> str | None:
 
 
 def headers_but_the_cache_header(response: TestResponse) -> list[tuple[str, str]]:
-    return sorted((k, v) for k, v in response.headers.items() if k != HEADER)
+    """The headers a cached answer must repeat: all but the cache's own and the request id
+    (each request's own, hit or miss)."""
+    return sorted((k, v) for k, v in response.headers.items() if k not in (HEADER, "X-Request-ID"))
 
 
 def owner(catalogue: Catalogue) -> User:
