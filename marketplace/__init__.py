@@ -153,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.orders import api as orders_api
     from marketplace.orders import views as orders_views
     from marketplace.payments import admin_views as payments_admin_views
+    from marketplace.payments import bank_payouts_views
     from marketplace.payments import webhooks as stripe_webhooks
     from marketplace.payouts import api as payouts_api
     from marketplace.payouts import views as payouts_views
@@ -180,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
         licensing_admin_views.bp,
         orders_views.bp,
         payments_admin_views.bp,
+        bank_payouts_views.bp,
         dividends_views.bp,
         dividends_views.account_bp,
         costs_views.bp,

@@ -22,7 +22,7 @@ from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
-from marketplace.payments import wakeups
+from marketplace.payments import bank_payouts, wakeups
 from marketplace.payments.batch import BATCH_SIZE, BATCHED_TYPE, BatchOutcome, settle_batch
 from marketplace.payments.disputes import DisputeState, apply_dispute
 from marketplace.payments.models import StripeEvent
@@ -40,6 +40,7 @@ HANDLED_EVENTS = (
     "charge.dispute.created",
     "charge.dispute.closed",
     *payouts.HANDLED_EVENTS,
+    *bank_payouts.HANDLED_EVENTS,
 )
 MAX_EVENT_ATTEMPTS = 8
 # A "pending" event not processed after this long lost its task (a worker died holding it).
@@ -180,6 +181,9 @@ def _dispatch(event_type: str, obj: dict[str, Any]) -> None:
     stripe = gateway()
     if event_type in payouts.HANDLED_EVENTS:
         payouts.apply_connect_event(event_type, obj)
+    elif event_type in bank_payouts.HANDLED_EVENTS:
+        # The event carries the whole payout object: booked from it, once (keyed by its id).
+        bank_payouts.apply_payout(obj)
     elif event_type.startswith("payment_intent."):
         apply_payment_intent(stripe.retrieve_payment_intent(obj["id"]))
     elif event_type == "charge.refunded":
