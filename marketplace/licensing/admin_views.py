@@ -10,6 +10,7 @@ from marketplace.errors import AppError, NotFound
 from marketplace.extensions import db
 from marketplace.licensing import services
 from marketplace.licensing.forms import TermsForm
+from marketplace.membership import policy
 from marketplace.web_support import form_status, role_required, show_error_on_form
 
 bp = Blueprint("licensing_admin", __name__, url_prefix="/admin/licences")
@@ -39,7 +40,8 @@ def edit(kind_code: str) -> Response | tuple[str, int]:
     form = TermsForm()
     if form.validate_on_submit():
         try:
-            terms = services.save_terms(
+            # A new royalty rate only with the vote or board decision that approved it.
+            terms = policy.change_terms_with_royalty(
                 current_user,
                 kind_code,
                 summary=form.summary.data or "",
@@ -47,6 +49,8 @@ def edit(kind_code: str) -> Response | tuple[str, int]:
                 full_text=form.full_text.data or "",
                 royalty_bps=form.royalty_bps(),
                 surcharge_cents=form.surcharge_cents(),
+                vote_id=form.royalty_vote_id.data,
+                board_decision_ref=form.royalty_board_decision.data or "",
             )
         except AppError as error:
             show_error_on_form(form, error)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import DecimalField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.licensing.models import LicenceTerms
 from marketplace.licensing.services import MAX_FULL_TEXT_CHARS, MAX_SUMMARY_CHARS
@@ -37,6 +37,17 @@ class TermsForm(FlaskForm):
         places=2,
         validators=[InputRequired(), NumberRange(min=0, max=1_000_000)],
         description="Added to every size's price, in the co-op's currency (0 for none).",
+    )
+    royalty_vote_id = IntegerField(
+        "Member vote that approved a new royalty rate",
+        validators=[Optional(), NumberRange(min=1)],
+        description="The vote's number, or the board's decision below (needed only when the "
+        "royalty rate changes).",
+    )
+    royalty_board_decision = StringField(
+        "Board decision that approved it",
+        validators=[Optional(), Length(max=200)],
+        description="e.g. 'Board minutes 2026-11-30, item 4'.",
     )
     submit = SubmitField("Save as a new version")
 

@@ -3,6 +3,9 @@ only with the decision that approved it on record: a member vote that passed, or
 decision (its reference). Every change is kept (``policy_changes``), before and after, for
 members to read.
 
+A licence's royalty rate changes the same way (``change_terms_with_royalty``): a new version
+of its terms, with the approval on record when the rate is not what it was.
+
 The whole policy changes at once, as the shares must always add up to 100 %
 (``dividends.core.validate_policy``). A class left out of the new policy gets 0 % (it takes no
 part in later runs); a run already drafted keeps the policy it was drafted with.
@@ -24,6 +27,8 @@ from marketplace.dividends import core
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.governance.models import Vote
+from marketplace.licensing.models import LicenceTerms
+from marketplace.licensing.services import current_terms, terms_edit
 from marketplace.membership.models import MemberClass
 
 SUBJECTS = ("member_class", "royalty_rate")
@@ -156,3 +161,48 @@ def history(session: Session) -> list[PolicyChange]:
     return list(
         session.execute(sa.select(PolicyChange).order_by(PolicyChange.changed_at.desc())).scalars()
     )
+
+
+def change_terms_with_royalty(
+    admin: User,
+    kind_code: str,
+    *,
+    summary: str,
+    permits: list[str],
+    full_text: str,
+    royalty_bps: int,
+    surcharge_cents: int,
+    vote_id: int | None = None,
+    board_decision_ref: str = "",
+) -> LicenceTerms:
+    """Save a licence's next terms; when its royalty rate changes, only with the vote or board
+    decision that approved it, the change kept beside the dividend policy's (one transaction)."""
+    with unit_of_work() as session:
+        before = current_terms(session, kind_code).royalty_bps
+        ref = ""
+        if royalty_bps != before:
+            ref = _approval(session, vote_id, board_decision_ref)
+        terms = terms_edit(
+            session,
+            kind_code,
+            summary=summary,
+            permits=permits,
+            full_text=full_text,
+            royalty_bps=royalty_bps,
+            surcharge_cents=surcharge_cents,
+            admin=admin,
+        )
+        if royalty_bps != before:
+            session.add(
+                PolicyChange(
+                    subject="royalty_rate",
+                    code=kind_code[:32],
+                    before=[{"code": kind_code, "royalty_pct": str(core.bps_pct(before))}],
+                    after=[{"code": kind_code, "royalty_pct": str(core.bps_pct(royalty_bps))}],
+                    vote_id=vote_id,
+                    board_decision_ref=ref,
+                    note=f"Version {terms.version} of the {kind_code} licence",
+                    changed_by_id=admin.id,
+                )
+            )
+    return terms

@@ -15,6 +15,7 @@ from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.licensing import services
 from marketplace.licensing.models import Licence, LicenceTerms
+from marketplace.membership import policy
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
 from tests.fixtures.web import AuthActions, post_form
@@ -272,16 +273,21 @@ def test_admin_edits_terms_on_a_page(
     form = client.get("/admin/licences/standard")
     assert form.status_code == 200
     assert "Version" in form.get_data(as_text=True)
+    fields = {
+        "summary": "For most uses.",
+        "permits": "Royalty-free\nPerpetual\n\nWorldwide",
+        "full_text": "1. The full terms.",
+        "royalty_percent": "55",
+        "surcharge": "0",
+    }
+    # A new royalty rate needs the vote or board decision that approved it.
+    unapproved = post_form(client, "/admin/licences/standard", fields)
+    assert unapproved.status_code == 422
+    assert "approved this change" in unapproved.get_data(as_text=True)
     saved = post_form(
         client,
         "/admin/licences/standard",
-        {
-            "summary": "For most uses.",
-            "permits": "Royalty-free\nPerpetual\n\nWorldwide",
-            "full_text": "1. The full terms.",
-            "royalty_percent": "55",
-            "surcharge": "0",
-        },
+        {**fields, "royalty_board_decision": "Board minutes 2026-12-01, item 3"},
         follow_redirects=True,
     )
     page = saved.get_data(as_text=True)
@@ -294,6 +300,13 @@ def test_admin_edits_terms_on_a_page(
         ["Royalty-free", "Perpetual", "Worldwide"],
     )
     assert terms.created_by_id == admin.id
+    [change] = policy.history(db.session())
+    assert (change.subject, change.code, change.approved_by) == (
+        "royalty_rate",
+        "standard",
+        "board decision Board minutes 2026-12-01, item 3",
+    )
+    assert change.after == [{"code": "standard", "royalty_pct": "55"}]
     refused = post_form(
         client,
         "/admin/licences/standard",
