@@ -119,7 +119,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=40.0, help="buyer arrivals a second")
+    parser.add_argument(
+        "--rate", type=float, default=30.0, help="buyer arrivals a second (README: per web process)"
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each phase")
     parser.add_argument("--assets", type=int, default=3000, help="published works")
     parser.add_argument("--buyers", type=int, default=20)
