@@ -15,6 +15,9 @@ def member_class_json(member_class: MemberClass) -> dict[str, Any]:
         "code": member_class.code,
         "name": member_class.name,
         "description": member_class.description,
+        # The dividend policy (membership.policy): share of the pool and how it is shared.
+        "dividend_share_pct": f"{member_class.dividend_share_bps / 100:.2f}",
+        "dividend_basis": member_class.dividend_basis,
     }
 
 

@@ -132,12 +132,20 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/member-classes": {
         "get": _op(
-            "The member classes",
+            "The member classes, with each one's dividend share (dividend_share_pct, of the "
+            "pool) and basis (equal, service_years, patronage); their history is at "
+            "/api/v1/member-classes/policy-history",
             auth=None,
             tag="membership",
             returns={
                 "type": "array",
-                "items": obj(["code", "name", "description"], code=TEXT, name=TEXT),
+                "items": obj(
+                    ["code", "name", "description"],
+                    code=TEXT,
+                    name=TEXT,
+                    dividend_share_pct={"type": "string"},
+                    dividend_basis={"enum": ["equal", "service_years", "patronage"]},
+                ),
             },
         )
     },

@@ -19,6 +19,9 @@ def test_member_classes_are_seeded_data(client: FlaskClient) -> None:
     classes = client.get("/api/v1/member-classes").get_json()
     assert [c["code"] for c in classes] == ["founders", "staff", "artists"]
     assert all(c["name"] and c["description"] for c in classes)
+    shares = {c["code"]: (c["dividend_share_pct"], c["dividend_basis"]) for c in classes}
+    assert shares["artists"][1] == "patronage"
+    assert sum(float(share) for share, _ in shares.values()) == 100
 
 
 def test_apply_and_be_approved(client: FlaskClient, factory: Factory, smtp_sink: SmtpSink) -> None:
