@@ -26,6 +26,8 @@ from marketplace.accounts.models import User
 from marketplace.accounts.services import sign_up
 from marketplace.admin.services import create_admin
 from marketplace.assets.models import Asset
+from marketplace.costs import core as costs_core
+from marketplace.costs import services as costs
 from marketplace.database import clock_at, utcnow
 from marketplace.demo_people import DEMO_PASSWORD, MEMBERS, admit_member
 from marketplace.demo_photos import publish_photos
@@ -186,6 +188,17 @@ def _payout_run(year: Year) -> None:
 
 def _dividend(fiscal_year: int) -> Callable[[Year], None]:
     def run(year: Year) -> None:
+        admin = year.users["admin@coop.example"]
+        # The year's costs, recorded as they happened (the run reads them from the ledger).
+        for incurred_on, description, cents, account in (
+            (date(fiscal_year, 3, 31), "Hosting, first half", 6_000, "5210"),
+            (date(fiscal_year, 9, 30), "Hosting, second half", 6_000, "5210"),
+            (date(fiscal_year, 12, 15), "The accountant's review", 10_000, "5220"),
+            (date(fiscal_year, 12, 31), "Bank charges of the year", 3_000, "5240"),
+        ):
+            costs.record_cost(
+                admin, costs_core.Cost(incurred_on, description, cents, account, "bank")
+            )
         request = dividends.RunRequest(
             period_start=date(fiscal_year, 1, 1),
             period_end=date(fiscal_year, 12, 31),
@@ -194,7 +207,7 @@ def _dividend(fiscal_year: int) -> Callable[[Year], None]:
             cash_pct=40,
             operating_costs_note="Hosting, card fees and the accountant's review",
         )
-        drafted = dividends.draft_run(year.users["admin@coop.example"], request)
+        drafted = dividends.draft_run(admin, request)
         year.dividend_run_id = drafted.id
 
     return run
