@@ -31,6 +31,8 @@ def test_a_member_resigns_and_still_reads_their_earnings(app: Flask, auth: AuthA
     earnings = client.get("/account/earnings")
     assert earnings.status_code == 200
     assert "You left the co-op on" in earnings.get_data(as_text=True)
+    assert client.get("/account/tax/").status_code == 200
+    assert client.get("/account/dividends/").status_code == 200
     assert client.get("/account/membership/leave").status_code == 403
 
 
