@@ -136,7 +136,7 @@ def patronage_by_member(
     for member_id, cents in reversed_:
         patronage[member_id] = patronage.get(member_id, 0) - int(cents)
     # Sales made while their seller was not a member are not patronage (member_business).
-    outside = member_business.non_member_sales_in(session, currency, start, end)
+    outside = member_business.non_member_sales_in(session, currency, start, end, bounds)
     return member_business.member_patronage(patronage, outside)
 
 
@@ -167,7 +167,7 @@ def patronage_check(
         patronage,
         sold.get(STRIPE_CLEARING, none).debits_cents,
         taken_back.get(STRIPE_CLEARING, none).credits_cents,
-        member_business.non_member_sales_in(session, currency, start, end),
+        member_business.non_member_sales_in(session, currency, start, end, bounds),
     )
 
 
