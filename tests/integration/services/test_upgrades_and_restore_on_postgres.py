@@ -15,6 +15,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,11 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 
 from marketplace import create_app
+from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
-from marketplace.database import unit_of_work
+from marketplace.database import unit_of_work, utcnow
+from marketplace.dividends import paying
+from marketplace.dividends import services as dividends
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
 from marketplace.ledger import reports
@@ -246,6 +250,19 @@ def _sell_licences(buyer_id: int, first_item: int) -> None:
             )
 
 
+def _pay_a_dividend_run(admin: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last month's surplus allocated by patronage (retained shares go to members' capital
+    accounts), approved by a second admin and paid (Stripe's transfers stood in for)."""
+    today = utcnow().date()
+    start = max(today - timedelta(days=30), date(today.year, 1, 1))
+    request = dividends.RunRequest(start, today, None, 10, 30, close_books_now=True)
+    run = dividends.draft_run(admin, request)
+    paying.approve_run(Factory().admin(), run.id)
+    monkeypatch.setattr(dividends, "ready_payout_account", lambda s, m: f"acct_{m}")
+    monkeypatch.setattr(dividends, "stripe_transfer", lambda **kwargs: "tr_test")
+    paying.pay_run(admin, run.id)
+
+
 def test_restore_drill_pg_dump_and_pg_restore_give_the_same_books(
     new_database: Callable[[], str],
     smtp_sink: SmtpSink,
@@ -256,7 +273,9 @@ def test_restore_drill_pg_dump_and_pg_restore_give_the_same_books(
     dump = tmp_path / "coop.dump"
     with app_on(original_url, tmp_path / "a", smtp_sink):
         upgrade()
-        books = make_books(monkeypatch)  # Sales, refunds, a payout, a dividend run paid.
+        # Two years of sales, refunds, a chargeback, a payout; then a dividend run, paid.
+        books = make_books(monkeypatch, dividend_run=False)
+        _pay_a_dividend_run(books.admin, monkeypatch)
         _sell_licences(books.buyer.id, 9000)
         before = _figures()
     assert before["balanced"]
