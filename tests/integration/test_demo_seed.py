@@ -101,7 +101,9 @@ def test_a_refund_a_payout_and_the_dividend_went_through(demo: tuple[Flask, list
     assert _scalars(sa.select(JournalEntry.id).where(JournalEntry.kind == "royalty_payout"))
     run = db.session.execute(sa.select(DividendRun)).scalar_one()
     assert run.period_start.year == datetime.now(UTC).year - 1
-    assert run.status in ("paying", "paid")
+    # Some demo members have no payout account: their cash is held, so the run is only
+    # partially paid once every transfer is settled.
+    assert run.status in ("paying", "paid", "partially_paid")
     assert run.pool_cents > 0
     assert run.approved_by_id is not None
     assert run.approved_by_id != run.drafted_by_id
