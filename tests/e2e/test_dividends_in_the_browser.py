@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from marketplace.costs import services as costs
+from marketplace.costs.core import Cost
 from tests.e2e.looks import look_at
 from tests.fixtures.dividends import member_id, refund, sell
 from tests.fixtures.factories import Factory
@@ -42,7 +44,7 @@ def test_draft_approve_and_pay_a_run_then_download_the_statement(
 
     page: Page = browser_page  # type: ignore[assignment]
     factory = Factory()
-    factory.admin("drafter@example.org")
+    drafter = factory.admin("drafter@example.org")
     factory.admin("approver@example.org")
     artist = factory.member("artist@example.org")
     buyer = factory.buyer()
@@ -50,6 +52,8 @@ def test_draft_approve_and_pay_a_run_then_download_the_statement(
     sell(artist_id, buyer.id, 12_000)
     refund(sell(artist_id, buyer.id, 3_000), artist_id)
     today = date.today()
+    # Hosting recorded when it was paid: the run's "10.00" below checks the ledger's figure.
+    costs.record_cost(drafter, Cost(today, "Hosting", 1_000, "5210", "bank"))
     start = today - timedelta(days=30)
 
     # The first admin opens a run for the last 30 days; a period ending tomorrow is refused first.
