@@ -101,7 +101,8 @@ def approve_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
 def pay_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
     """Start paying: one ``dividends.pay_allocation`` task per pending allocation, sent after
     commit. A run already paying or paid is returned as it is; a partially paid run retries
-    its failed allocations (Stripe's idempotency key, from the allocation id, is the same).
+    its failed allocations (Stripe's idempotency key, from the allocation id, is the same), and
+    is returned as it is when only held cash is left.
     A run that allocated nothing has nobody to pay (409): it stays approved, never "paid"."""
     with unit_of_work() as session:
         run = locked_run(session, run_id)
@@ -109,7 +110,10 @@ def pay_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
             raise Conflict("Approve the run before paying it.", code="not_approved")
         if run.status in ("paying", "paid"):
             return run
-        if not sum(progress(session, run.id).values()):
+        counts = progress(session, run.id)
+        if run.status == "partially_paid" and not counts["failed"]:
+            return run  # only held cash is left: pay_held or settle it by hand, not again
+        if not sum(counts.values()):
             raise Conflict(
                 f"Dividend run {run.id} allocated nothing ({run.reason or 'no pool'}): there is "
                 "nobody to pay, so it stays approved.",

@@ -167,7 +167,9 @@ def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
         assert at_kill["pending"] > 0, "the run finished before the worker was killed"
         time.sleep(VISIBILITY_S + 1)
         worker = start_worker(services_env, broker, log)
-        wait_for(lambda: run_status(run_id) == "paid", timeout=240)
+        # Finished: paid, or partially paid when a member of another test's classes (a founder
+        # without a payout account, sharing equally) has their cash held.
+        wait_for(lambda: run_status(run_id) in ("paid", "partially_paid"), timeout=240)
     finally:
         kill(worker)
 
