@@ -134,9 +134,7 @@ def compute_surplus(
 
     The reserve is rounded down, so a fraction of a cent stays with the members' pool rather
     than being kept by the co-op; 0 % and 100 % are exact either way. No surplus, no pool: the
-    reason says so in words an admin can act on.
-
-    A loss brought forward from earlier periods is netted against this surplus first (the
+    reason says so in words an admin can act on. A loss brought forward is netted first (the
     reserve and the pool come from what is left); a loss, with what was brought forward, is
     carried forward, or charged to the reserves when ``loss_policy`` is ``charge_reserves``.
     """
@@ -175,13 +173,10 @@ def compute_surplus(
         return Surplus(surplus, reserve_bps, 0, 0, reason, brought, loss)
     reserve = net * reserve_bps // WHOLE_BPS
     pool = net - reserve
-    no_pool = None
-    if pool == 0:
-        no_pool = (
-            f"The whole surplus of {format_cents(net, currency)} goes to reserves: "
-            "no dividend pool."
-        )
-    return Surplus(surplus, reserve_bps, reserve, pool, no_pool, brought)
+    all_kept = (
+        f"The whole surplus of {format_cents(net, currency)} goes to reserves: no dividend pool."
+    )
+    return Surplus(surplus, reserve_bps, reserve, pool, None if pool else all_kept, brought)
 
 
 @dataclass(frozen=True)
@@ -327,11 +322,6 @@ class PoolAllocation:
         return sum(m.allocation_cents for m in self.members)
 
 
-def _patronage_home(policy: Sequence[ClassPolicy]) -> str | None:
-    """The class that shares patronage for members whose own class is shared otherwise."""
-    return next((c.code for c in policy if c.basis == "patronage"), None)
-
-
 def allocate_pool(
     pool_cents: int,
     policy: Sequence[ClassPolicy],
@@ -358,7 +348,8 @@ def allocate_pool(
     if len({m.member_id for m in ordered}) != len(ordered):
         raise DividendError("a member is listed twice")
     own_basis = {c.code: c.basis for c in policy}
-    home = _patronage_home(policy)
+    # The class that shares patronage for members whose own class is shared otherwise.
+    home = next((c.code for c in policy if c.basis == "patronage"), None)
     weights: dict[tuple[int, str], int] = {}
     eligible: dict[str, list[MemberFacts]] = {}
     for cls in policy:
@@ -397,15 +388,9 @@ def allocate_pool(
         codes = [m.class_code] + [code for (member_id, code) in weights if member_id == m.member_id]
         for code in dict.fromkeys(codes):
             key = (m.member_id, code)
+            figures = (weights.get(key, 0), amounts.get(key, 0))
             rows.append(
-                MemberAllocation(
-                    m.member_id,
-                    m.member_number,
-                    code,
-                    m.patronage_cents,
-                    weights.get(key, 0),
-                    amounts.get(key, 0),
-                )
+                MemberAllocation(m.member_id, m.member_number, code, m.patronage_cents, *figures)
             )
     return PoolAllocation(
         pool_cents=pool_cents,
@@ -449,9 +434,7 @@ def _split_cash_bps(allocation_cents: int, bps: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class MemberDividend:
-    """One allocation's parts; after a run, ``cash_paid`` says whether its cash reached the
-    member (held cash has not) and ``qualified`` whether its written notice is qualified
-    (``subchapter_t`` reads both for Form 1099-PATR)."""
+    """One allocation's parts; ``cash_paid`` and ``qualified`` are for Form 1099-PATR."""
 
     member_id: int
     member_number: int
