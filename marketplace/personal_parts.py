@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
-from marketplace.membership.models import Member
+from marketplace.membership.models import Member, membership_of
 from marketplace.whole_numbers import parse_whole_number
 
 # Looks like a token to anything that checks the form's shape; never valid.
@@ -146,7 +146,7 @@ def may_share_with(user: Any) -> bool:
         # The home page links a member to their own profile.
         return not user.is_member
     if request.endpoint == "membership.profile":
-        member = user.member
+        member = membership_of(user)
         return member is None or member.member_number != view_args.get("member_number")
     return True
 

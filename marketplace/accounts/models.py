@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -12,8 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 
-if TYPE_CHECKING:
-    from marketplace.membership.models import Member
+# A user's membership, if any: the backref that marketplace/membership/models.py declares on
+# Member.user. This module does not import membership (which imports it), so it reads that
+# attribute by this name; other code reads it typed with membership.models.membership_of(user).
+MEMBER_ATTRIBUTE = "member"
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]
@@ -31,10 +32,6 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    member: Mapped[Member | None] = relationship(
-        "Member", back_populates="user", uselist=False, lazy="joined"
-    )
-
     # The sign-in session this request runs in (its id and cookie key), set by accounts.sessions.
     sign_in_session_id: int | None = None
     session_key: str | None = None
@@ -50,7 +47,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
 
     @property
     def is_member(self) -> bool:
-        return self.member is not None and self.member.status == "active"
+        member = getattr(self, MEMBER_ATTRIBUTE)
+        return member is not None and member.status == "active"
 
     @property
     def roles(self) -> list[str]:

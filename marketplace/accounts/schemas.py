@@ -6,6 +6,7 @@ from typing import Any
 
 from marketplace.accounts.models import ApiToken, User
 from marketplace.api_support import iso_date, rfc3339
+from marketplace.membership.models import membership_of
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -15,12 +16,13 @@ def user_json(user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "roles": user.roles,
     }
-    if user.member is not None:
+    member = membership_of(user)
+    if member is not None:
         data["member"] = {
-            "member_number": user.member.member_number,
-            "joined_on": iso_date(user.member.joined_on),
-            "status": user.member.status,
-            "member_class": user.member.member_class.code,
+            "member_number": member.member_number,
+            "joined_on": iso_date(member.joined_on),
+            "status": member.status,
+            "member_class": member.member_class.code,
         }
     return data
 

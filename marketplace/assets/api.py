@@ -18,6 +18,7 @@ from marketplace.api_support import (
 from marketplace.assets import drafts, services, uploads
 from marketplace.assets.schemas import asset_json
 from marketplace.errors import AppError, InvalidInput
+from marketplace.membership.models import membership_of
 from marketplace.membership.services import Upload
 from marketplace.whole_numbers import parse_whole_number
 
@@ -123,7 +124,7 @@ def add_release(asset_id: int) -> tuple[dict[str, Any], int]:
 @token_required("member")
 def my_assets() -> dict[str, Any]:
     page, per_page = page_args()
-    member = api_user().member
+    member = membership_of(api_user())
     assert member is not None  # noqa: S101 - the member role guarantees it
     pagination = services.portfolio(member, page, per_page, request.args.get("status") or None)
     return list_response(pagination, [asset_json(a, owner_view=True) for a in pagination.items])

@@ -18,6 +18,7 @@ from marketplace.assets.text import clean_keywords, clean_text
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.membership.models import membership_of
 
 MIN_KEYWORDS = 3
 SUBMITTABLE = ("draft", "rejected")
@@ -44,11 +45,12 @@ def filename_title(filename: str) -> str:
 
 def _own(session: sa.orm.Session, user: User, asset_ids: list[int]) -> list[Asset]:
     """The member's own assets among ``asset_ids``, locked, in the order asked."""
-    if user.member is None:
+    member = membership_of(user)
+    if member is None:
         raise NotFound("No such asset.")
     rows = session.execute(
         sa.select(Asset)
-        .where(Asset.id.in_(asset_ids), Asset.member_id == user.member.id)
+        .where(Asset.id.in_(asset_ids), Asset.member_id == member.id)
         .with_for_update(of=Asset)
     ).scalars()
     by_id = {asset.id: asset for asset in rows}
@@ -158,12 +160,13 @@ def apply_to_many(user: User, asset_ids: list[int], change: BulkChange) -> list[
 
 def drafts_of(user: User) -> list[Asset]:
     """The member's drafts and rejected works (what the describe page lists), oldest first."""
-    if user.member is None:
+    member = membership_of(user)
+    if member is None:
         return []
     return list(
         db.session.execute(
             sa.select(Asset)
-            .where(Asset.member_id == user.member.id, Asset.status.in_(SUBMITTABLE))
+            .where(Asset.member_id == member.id, Asset.status.in_(SUBMITTABLE))
             .order_by(Asset.created_at, Asset.id)
         ).scalars()
     )

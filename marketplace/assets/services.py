@@ -13,7 +13,7 @@ from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.mail import queue_email
-from marketplace.membership.models import Member
+from marketplace.membership.models import Member, membership_of
 
 
 def can_see(viewer: User | None, asset: Asset) -> bool:
@@ -154,10 +154,11 @@ def review_queue(page: int, per_page: int, member_number: int | None = None) -> 
 
 def statuses_of(user: User, asset_ids: list[int]) -> list[Asset]:
     """The member's own assets among ``asset_ids`` (for the live status on the upload page)."""
-    if not asset_ids or user.member is None:
+    member = membership_of(user)
+    if not asset_ids or member is None:
         return []
     return list(
         db.session.execute(
-            sa.select(Asset).where(Asset.id.in_(asset_ids[:200]), Asset.member_id == user.member.id)
+            sa.select(Asset).where(Asset.id.in_(asset_ids[:200]), Asset.member_id == member.id)
         ).scalars()
     )

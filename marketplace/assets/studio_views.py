@@ -17,6 +17,7 @@ from marketplace.assets.view_counts import count_view
 from marketplace.database import utcnow
 from marketplace.errors import AppError
 from marketplace.extensions import csrf, db, limiter
+from marketplace.membership.models import membership_of
 from marketplace.membership.services import Upload
 from marketplace.web_support import role_required
 from marketplace.whole_numbers import parse_whole_number
@@ -26,7 +27,8 @@ _FLAGS = {"yes": True, "no": False}
 
 @role_required("member")
 def studio_home() -> str:
-    member = current_user.member
+    member = membership_of(current_user)
+    assert member is not None  # noqa: S101 - the member role guarantees it
     figures = studio.studio(db.session(), member.id, utcnow().date())
     return render_template(
         "studio/home.html", studio=figures, currency=current_app.config["CURRENCY"]

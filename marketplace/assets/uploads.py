@@ -27,6 +27,7 @@ from marketplace.media.photos import check_photo
 from marketplace.media.sniff import detect_type
 from marketplace.media.types import DetectedType, MediaRejected, PhotoLimits, VideoLimits
 from marketplace.media.videos import probe_video
+from marketplace.membership.models import membership_of
 from marketplace.membership.services import Upload
 from marketplace.storage import StorageError, TooLarge, get_storage, sniff_image_type
 from marketplace.storage.incoming import IncomingFile
@@ -94,7 +95,7 @@ def upload_asset(
 ) -> Asset:
     """Store an original and queue it for processing; the asset starts as ``processing`` and
     ends as a ``draft`` that its member sends for review (drafts.submit)."""
-    member = user.member
+    member = membership_of(user)
     if member is None or not user.is_member:
         raise Forbidden("Only members of the co-op can upload work.", code="member_required")
     shown_name = display_filename(upload.filename)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset, AssetViewDay
 from marketplace.database import unit_of_work
+from marketplace.membership.models import membership_of
 
 
 def count_view(viewer: User | None, asset_id: int, today: date) -> bool:
@@ -29,8 +30,9 @@ def count_view(viewer: User | None, asset_id: int, today: date) -> bool:
         member_id, status, withdrawn_at = row
         if status != "published" or withdrawn_at is not None:
             return False
-        if viewer is not None and viewer.is_authenticated and viewer.member is not None:
-            if viewer.member.id == member_id:
+        if viewer is not None and viewer.is_authenticated:
+            own = membership_of(viewer)
+            if own is not None and own.id == member_id:
                 return False
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         statement = dialect.insert(AssetViewDay).values(asset_id=asset_id, day=today, views=1)

@@ -13,6 +13,7 @@ from marketplace.assets import asset_page, drafts, services, uploads
 from marketplace.assets.forms import AssetDetailsForm, ReleaseForm
 from marketplace.assets.schemas import media_url
 from marketplace.errors import AppError, Conflict, InvalidInput, error_response
+from marketplace.membership.models import membership_of
 from marketplace.membership.services import Upload
 from marketplace.web_support import form_status, role_required, show_error_on_form
 from marketplace.whole_numbers import page_arg, parse_whole_number
@@ -84,9 +85,11 @@ def upload_status() -> Any:
 def index() -> str:
     status = request.args.get("status") or None
     page = page_arg()
+    member = membership_of(current_user)
+    assert member is not None  # noqa: S101 - the member role guarantees it
     return render_template(
         "assets/portfolio.html",
-        assets=services.portfolio(current_user.member, page, 24, status),
+        assets=services.portfolio(member, page, 24, status),
         status=status,
     )
 

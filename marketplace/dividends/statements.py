@@ -36,6 +36,7 @@ from marketplace.dividends.qualification import (
 from marketplace.errors import NotFound
 from marketplace.ledger.core import format_cents
 from marketplace.membership.consent import consent_of
+from marketplace.membership.models import membership_of
 
 FINISHED = ("paid", "partially_paid")
 CASH_WORDS = {
@@ -310,7 +311,8 @@ def statements_for_member(session: Session, member_id: int) -> list[Statement]:
 
 
 def for_user(session: Session, user: User) -> list[Statement]:
-    return [] if user.member is None else statements_for_member(session, user.member.id)
+    member = membership_of(user)
+    return [] if member is None else statements_for_member(session, member.id)
 
 
 def statements_for_run(session: Session, user: User, run_id: int) -> list[Statement]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.errors import Forbidden
 from marketplace.governance.models import Vote
-from marketplace.membership.models import Member, MemberClass
+from marketplace.membership.models import Member, MemberClass, membership_of
 
 # The class whose size sets how much support a proposal needs (Stocksy United: 10 % of artists).
 SUPPORT_CLASS_CODE = "artists"
@@ -16,7 +16,7 @@ SUPPORT_CLASS_CODE = "artists"
 
 def active_member(user: User) -> Member:
     """The caller's membership, or Forbidden: governance is for active members only."""
-    member = user.member
+    member = membership_of(user)
     if member is None or member.status != "active":
         raise Forbidden("Only active members of the co-op can do this.", code="not_a_member")
     return member

@@ -20,6 +20,7 @@ from marketplace.governance.models import (
     ProposalSupport,
 )
 from marketplace.governance.text import MAX_BODY_CHARS
+from marketplace.membership.models import membership_of
 
 MAX_COMMENT_CHARS = 10_000
 
@@ -78,7 +79,8 @@ def _own_locked(session: Session, user: User, proposal_id: int) -> Proposal:
 
 
 def _is_author(user: User, proposal: Proposal) -> bool:
-    return user.member is not None and user.member.id == proposal.author_id
+    member = membership_of(user)
+    return member is not None and member.id == proposal.author_id
 
 
 def edit(user: User, proposal_id: int, draft: ProposalDraft) -> Proposal:
@@ -164,7 +166,8 @@ def get_visible(session: Session, user: User, proposal_id: int) -> Proposal:
 
 def list_visible(session: Session, user: User, status: str | None = None) -> list[Proposal]:
     query = sa.select(Proposal).order_by(Proposal.created_at.desc(), Proposal.id.desc())
-    own_id = user.member.id if user.member is not None else -1
+    member = membership_of(user)
+    own_id = member.id if member is not None else -1
     query = query.where(sa.or_(Proposal.status != "draft", Proposal.author_id == own_id))
     if status:
         query = query.where(Proposal.status == status)

@@ -12,6 +12,7 @@ from marketplace.api_support import rfc3339
 from marketplace.errors import InvalidInput
 from marketplace.governance import ballots, proposals, reports, votes
 from marketplace.governance.models import Announcement, Proposal, Vote
+from marketplace.membership.models import membership_of
 from marketplace.whole_numbers import DB_INT_MAX
 
 
@@ -58,7 +59,8 @@ def vote_terms(body: dict[str, Any], default_quorum_pct: int) -> votes.VoteTerms
 
 
 def proposal_json(session: Session, proposal: Proposal, user: User | None) -> dict[str, Any]:
-    member_id = user.member.id if user is not None and user.member is not None else None
+    member = membership_of(user) if user is not None else None
+    member_id = member.id if member is not None else None
     return {
         "id": proposal.id,
         "title": proposal.title,
@@ -115,7 +117,7 @@ def vote_json(session: Session, vote: Vote, user: User | None) -> dict[str, Any]
             ]
             body["quota"] = outcome["quota"]
             body["rounds"] = outcome["rounds"]
-    member = user.member if user is not None else None
+    member = membership_of(user) if user is not None else None
     body["you_voted"] = bool(member and ballots.has_voted(session, vote.id, member.id))
     return body
 

@@ -14,6 +14,7 @@ from marketplace.governance import announcements, ballots, proposals, reports, v
 from marketplace.governance.forms import CommentForm, ProposalForm, YesNoBallotForm
 from marketplace.governance.standing import standing_of
 from marketplace.governance.text import render_markdown
+from marketplace.membership.models import membership_of
 from marketplace.web_support import form_status, show_error_on_form
 from marketplace.whole_numbers import parse_whole_number
 
@@ -108,7 +109,7 @@ def proposal(proposal_id: int) -> str:
         # proposal's badge shows the result rather than "In a vote".
         votes.close_if_due(found.vote.id)
         found = proposals.get_visible(session, current_user, proposal_id)
-    member = current_user.member
+    member = membership_of(current_user)
     return render_template(
         "governance/proposal.html",
         proposal=found,
@@ -182,7 +183,7 @@ def vote(vote_id: int) -> str | BaseResponse | tuple[str, int]:
                 else ("Rank at least one candidate, each at most once.")
             )
     session = db.session()
-    member = current_user.member
+    member = membership_of(current_user)
     return render_template(
         "governance/vote.html",
         vote=found,

@@ -19,7 +19,7 @@ from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.governance import ballots, counting, electorate, ranked
 from marketplace.governance.models import Ballot, Candidate, Proposal, Vote
-from marketplace.membership.models import Member, MemberClass
+from marketplace.membership.models import Member, MemberClass, membership_of
 
 MAX_VOTE_DAYS = 90
 log = logging.getLogger(__name__)
@@ -123,9 +123,9 @@ def put_proposal_to_vote(admin: User, proposal_id: int, terms: VoteTerms) -> Vot
     draft is a Conflict until they publish it."""
     with unit_of_work() as session:
         proposal = lock_row(session, Proposal, proposal_id)
+        own = membership_of(admin)
         if proposal is None or (
-            proposal.status == "draft"
-            and (admin.member is None or admin.member.id != proposal.author_id)
+            proposal.status == "draft" and (own is None or own.id != proposal.author_id)
         ):
             raise NotFound("No such proposal.")
         return open_for_proposal(session, proposal, terms, admin)

@@ -21,7 +21,7 @@ from marketplace.errors import Forbidden, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger import member_debts
 from marketplace.membership import leaving, policy
-from marketplace.membership.models import Member
+from marketplace.membership.models import Member, membership_of
 
 bp = api_blueprint("leaving_api", __name__)
 
@@ -144,11 +144,12 @@ def write_off(member_number: int) -> dict[str, Any]:
 def my_membership() -> dict[str, Any]:
     """The caller's membership, also after they left (their money pages stay theirs)."""
     user = api_user()
-    if not leaving.has_been_member(user) or user.member is None:
+    member = membership_of(user)
+    if not leaving.has_been_member(user) or member is None:
         raise Forbidden(
             "Only members and former members have a membership.", code="member_required"
         )
-    return member_json(user.member)
+    return member_json(member)
 
 
 def change_json(change: policy.PolicyChange) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from marketplace.extensions import db
 from marketplace.leaving.forms import ExpulsionForm, ResignationForm, WriteOffForm
 from marketplace.ledger import member_debts
 from marketplace.membership import leaving, policy
-from marketplace.membership.models import Member
+from marketplace.membership.models import Member, membership_of
 from marketplace.membership.services import list_member_classes
 from marketplace.web_support import role_required, show_error_on_form
 
@@ -46,7 +46,7 @@ def resign() -> BaseResponse | tuple[str, int] | str:
             flash("You have left the co-op. Your earnings and statements stay here.", "success")
             return redirect(url_for("payouts.index"))
     status = 422 if request.method == "POST" else 200
-    page = render_template("leaving/resign.html", form=form, member=current_user.member)
+    page = render_template("leaving/resign.html", form=form, member=membership_of(current_user))
     return (page, status) if status != 200 else page
 
 

@@ -18,6 +18,7 @@ from marketplace.api_support import (
 )
 from marketplace.errors import InvalidInput
 from marketplace.membership import services
+from marketplace.membership.models import membership_of
 from marketplace.membership.schemas import application_json, member_class_json, member_json
 
 bp = api_blueprint("membership_api", __name__)
@@ -133,7 +134,7 @@ def member(member_number: int) -> dict[str, Any]:
 def update_profile() -> dict[str, Any]:
     body = json_body()
     user = api_user()
-    member = user.member
+    member = membership_of(user)
     assert member is not None  # noqa: S101 - the member role guarantees it
     updated = services.update_profile(
         user,

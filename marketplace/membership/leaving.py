@@ -28,7 +28,7 @@ from marketplace.audit import services as audit
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.mail import queue_email
-from marketplace.membership.models import LEFT_STATUSES, Member
+from marketplace.membership.models import LEFT_STATUSES, Member, membership_of
 
 MAX_REASON_CHARS = 2000
 MAX_DECISION_REF_CHARS = 200
@@ -36,7 +36,7 @@ MAX_DECISION_REF_CHARS = 200
 
 def has_been_member(user: User) -> bool:
     """A member now, or one who resigned or was expelled: their money pages stay theirs."""
-    member = user.member
+    member = membership_of(user)
     return member is not None and (member.status != "active" or user.is_member)
 
 
@@ -124,7 +124,7 @@ def _clean_reason(reason: str, required: bool) -> str:
 def resign(user: User, *, confirm: bool, left_on: date | None = None, reason: str = "") -> Member:
     """The member resigns, on ``left_on`` (today by default). ``confirm`` must be true: the
     page asks first, and says what leaving does."""
-    member = user.member
+    member = membership_of(user)
     if member is None or not user.is_member:
         raise Forbidden("Only a member can resign.", code="member_required")
     if confirm is not True:

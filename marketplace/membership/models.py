@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import MEMBER_ATTRIBUTE, User
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 
@@ -62,7 +62,13 @@ class Member(db.Model):  # type: ignore[name-defined]
     leaving_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     board_decision_ref: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
 
-    user: Mapped[User] = relationship(User, back_populates="member", lazy="joined")
+    # Declared on this side only, with ``User.member`` as its backref, so that accounts/models.py
+    # need not import this module: read that side typed with membership_of(user).
+    user: Mapped[User] = relationship(
+        User,
+        backref=backref(MEMBER_ATTRIBUTE, uselist=False, lazy="joined"),
+        lazy="joined",
+    )
     member_class: Mapped[MemberClass] = relationship(MemberClass, lazy="joined")
 
     __table_args__ = (sa.CheckConstraint(f"status IN {MEMBER_STATUSES}", name="status_known"),)
@@ -70,6 +76,16 @@ class Member(db.Model):  # type: ignore[name-defined]
     @property
     def display_name(self) -> str:
         return self.user.display_name
+
+
+def membership_of(user: User) -> Member | None:
+    """``user``'s membership (whatever its status), None for someone who never joined.
+
+    The typed reading of the ``User.member`` backref that ``Member.user`` declares: loaded with
+    the user, so it costs no query of its own.
+    """
+    member: Member | None = getattr(user, MEMBER_ATTRIBUTE)
+    return member
 
 
 class MembershipApplication(db.Model):  # type: ignore[name-defined]

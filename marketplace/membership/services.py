@@ -27,6 +27,7 @@ from marketplace.membership.models import (
     Member,
     MemberClass,
     MembershipApplication,
+    membership_of,
 )
 from marketplace.storage import StorageError, TooLarge, get_storage, sniff_image_type
 
@@ -335,8 +336,9 @@ def decide_application(
 
 
 def _admit(session: Session, user: User, member_class: MemberClass, portfolio_url: str) -> Member:
-    if user.member is not None:
-        raise Conflict(f"{user.email} is already member {user.member.member_number}.")
+    existing = membership_of(user)
+    if existing is not None:
+        raise Conflict(f"{user.email} is already member {existing.member_number}.")
     member = Member(
         user_id=user.id,
         member_number=next_in_sequence(session, "member_number"),
@@ -382,7 +384,7 @@ def update_profile(
     user: User, display_name: str, bio: str, location: str, portfolio_url: str
 ) -> Member:
     """A member edits their public profile."""
-    member = user.member
+    member = membership_of(user)
     if member is None or not user.is_member:
         raise Forbidden("Only members have a public profile.")
     display_name = clean_display_name(display_name)

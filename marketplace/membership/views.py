@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from marketplace.errors import AppError
 from marketplace.membership import services
 from marketplace.membership.forms import ApplicationForm, ProfileForm
+from marketplace.membership.models import membership_of
 from marketplace.storage import get_storage
 from marketplace.web_support import form_status, role_required, show_error_on_form
 from marketplace.whole_numbers import page_arg
@@ -19,11 +20,10 @@ bp = Blueprint("membership", __name__)
 @bp.route("/membership/apply", methods=["GET", "POST"])
 @login_required
 def apply() -> Response | tuple[str, int]:
-    if current_user.is_member:
+    member = membership_of(current_user)
+    if member is not None and current_user.is_member:
         flash("You are already a member of the co-op.", "info")
-        return redirect(
-            url_for("membership.profile", member_number=current_user.member.member_number)
-        )
+        return redirect(url_for("membership.profile", member_number=member.member_number))
     pending = services.open_application(current_user)
     if pending is not None:
         return redirect(url_for("membership.application", application_id=pending.id))
@@ -116,7 +116,8 @@ def profile(member_number: int) -> str:
 @bp.route("/account/profile", methods=["GET", "POST"])
 @role_required("member")
 def edit_profile() -> Response | tuple[str, int]:
-    member = current_user.member
+    member = membership_of(current_user)
+    assert member is not None  # noqa: S101 - the member role guarantees it
     form = ProfileForm(
         data={
             "display_name": current_user.display_name,

@@ -10,6 +10,7 @@ from marketplace.api_support import api_blueprint, api_user, token_required
 from marketplace.errors import Forbidden
 from marketplace.extensions import db
 from marketplace.membership import leaving
+from marketplace.membership.models import membership_of
 from marketplace.payouts import earnings, queries, services
 from marketplace.payouts.schemas import run_json
 
@@ -21,9 +22,10 @@ bp = api_blueprint("payouts_api", __name__)
 def my_earnings() -> dict[str, Any]:
     """A member's earnings; a former member (resigned or expelled) still reads theirs."""
     user = api_user()
-    if user.member is None or not leaving.has_been_member(user):
+    member = membership_of(user)
+    if member is None or not leaving.has_been_member(user):
         raise Forbidden("Only members receive royalties.", code="member_required")
-    return earnings.earnings(db.session(), user.member.id, current_app.config["CURRENCY"]).as_json()
+    return earnings.earnings(db.session(), member.id, current_app.config["CURRENCY"]).as_json()
 
 
 @bp.post("/me/payout-account")

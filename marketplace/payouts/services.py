@@ -36,7 +36,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalLine, LedgerAccount
 from marketplace.mail import public_base_url, queue_email
 from marketplace.membership import leaving
-from marketplace.membership.models import Member
+from marketplace.membership.models import Member, membership_of
 from marketplace.payments.gateway import (
     ConnectedAccountState,
     GatewayError,
@@ -64,9 +64,10 @@ def threshold_cents() -> int:
 
 def member_of(user: User) -> Member:
     # A member who left still reads their earnings and is paid what is due to them.
-    if user.member is None or not leaving.has_been_member(user):
+    member = membership_of(user)
+    if member is None or not leaving.has_been_member(user):
         raise Forbidden("Only members receive royalties.", code="member_required")
-    return user.member
+    return member
 
 
 # --- payout accounts ---------------------------------------------------------------------
@@ -174,7 +175,7 @@ def refresh_account(stripe_account_id: str) -> PayoutAccount | None:
 def refresh_member_account(user: User) -> None:
     """When the member comes back from Stripe: their account's state, without waiting for
     the webhook. Stripe being unreachable only leaves the last known state."""
-    member = user.member
+    member = membership_of(user)
     account = payout_account(db.session(), member.id) if member is not None else None
     if account is None or account.stripe_account_id is None:
         return

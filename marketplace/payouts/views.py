@@ -50,7 +50,7 @@ def index() -> str:
     if request.args.get("payout_account") == "returned":
         # Back from Stripe: show the new state without waiting for the webhook.
         services.refresh_member_account(current_user)
-    member = current_user.member
+    member = services.member_of(current_user)
     session = db.session()
     currency = current_app.config["CURRENCY"]
     account = services.payout_account(session, member.id)
@@ -68,7 +68,7 @@ def index() -> str:
 
 @bp.get("/sales.csv")
 def sales_csv() -> Response:
-    member = current_user.member
+    member = services.member_of(current_user)
     return Response(
         stream_with_context(earnings.sales_csv(db.session(), member.id)),
         mimetype="text/csv",

@@ -32,7 +32,7 @@ from marketplace.ledger.core import ROYALTIES_PAYABLE
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.ledger.reports import csv_text
 from marketplace.membership import leaving
-from marketplace.membership.models import Member
+from marketplace.membership.models import Member, membership_of
 from marketplace.taxes import crypto
 from marketplace.taxes.models import TaxProfile, mask
 from marketplace.whole_numbers import parse_whole_number
@@ -45,9 +45,10 @@ _TAX_ID = re.compile(r"[A-Za-z0-9-]{4,30}")
 
 def member_of(user: User) -> Member:
     # A member who left keeps their tax pages (their forms for the years they were paid).
-    if user.member is None or not leaving.has_been_member(user):
+    member = membership_of(user)
+    if member is None or not leaving.has_been_member(user):
         raise Forbidden("Only members have a tax profile.", code="member_required")
-    return user.member
+    return member
 
 
 def profile_of(session: Session, member_id: int) -> TaxProfile | None:
