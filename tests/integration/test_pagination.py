@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.pagination import SelectPagination
 
+from marketplace import pagination
 from marketplace.accounts.models import User
 from marketplace.admin.services import list_users
 from marketplace.extensions import db
@@ -45,3 +47,19 @@ def test_the_admin_lists_show_their_last_page(app: Flask, client: FlaskClient) -
     assert "Person 29" not in page
     for path in ("/admin/orders?page=1", "/admin/orders?page=9", "/admin/ledger/journal?page=3"):
         assert client.get(path).status_code == 200, path
+
+
+def test_past_the_exact_count_sqlite_still_counts_every_row(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = Factory().admin("ada@example.org")
+    people = [Factory().buyer(f"p{n}@example.org", f"Person {n:02}") for n in range(12)]
+    monkeypatch.setattr(pagination, "EXACT_COUNT_UP_TO", 5)
+    first, last = list_users(1, 5), list_users(3, 5)
+    assert (first.total, first.pages, first.total_is_estimate) == (13, 3, False)
+    assert [u.id for u in first.items][:2] == [people[-1].id, people[-2].id]
+    assert [u.id for u in last.items] == [people[1].id, people[0].id, admin.id]
+    AuthActions(client).login(admin.email)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "13 people" in page
+    assert "About 13" not in page
