@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from marketplace.errors import AppError, NotFound
 from marketplace.extensions import db
 from marketplace.licensing import services
+from marketplace.licensing import terms as licence_terms
 from marketplace.licensing.forms import TermsForm
 from marketplace.membership import policy
 from marketplace.web_support import form_status, role_required, show_error_on_form
@@ -26,14 +27,16 @@ def require_admin() -> None:
 def index() -> str:
     session = db.session()
     catalogue = services.catalogue(session, current_app.config["CURRENCY"])
-    history = {o.kind.code: services.terms_history(session, o.kind.code) for o in catalogue.kinds}
+    history = {
+        o.kind.code: licence_terms.terms_history(session, o.kind.code) for o in catalogue.kinds
+    }
     return render_template("licensing/admin_index.html", catalogue=catalogue, history=history)
 
 
 @bp.route("/<kind_code>", methods=["GET", "POST"])
 def edit(kind_code: str) -> Response | tuple[str, int]:
     session = db.session()
-    history = services.terms_history(session, kind_code)
+    history = licence_terms.terms_history(session, kind_code)
     if not history:
         raise NotFound("There is no such licence.")
     current = history[0]

@@ -9,7 +9,7 @@ from wtforms import DecimalField, IntegerField, StringField, SubmitField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.licensing.models import LicenceTerms
-from marketplace.licensing.services import MAX_FULL_TEXT_CHARS, MAX_SUMMARY_CHARS
+from marketplace.licensing.terms import MAX_FULL_TEXT_CHARS, MAX_SUMMARY_CHARS
 
 
 class TermsForm(FlaskForm):

@@ -28,7 +28,8 @@ from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.governance.models import Vote
 from marketplace.licensing.models import LicenceTerms
-from marketplace.licensing.services import current_terms, terms_edit
+from marketplace.licensing.services import current_terms
+from marketplace.licensing.terms import terms_edit
 from marketplace.membership.models import MemberClass
 
 SUBJECTS = ("member_class", "royalty_rate")

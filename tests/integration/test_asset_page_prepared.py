@@ -16,6 +16,7 @@ from marketplace.catalogue.related_store import refresh_all
 from marketplace.database import unit_of_work
 from marketplace.extensions import db
 from marketplace.licensing import services as licensing
+from marketplace.licensing import terms as licence_terms
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
 
@@ -115,7 +116,7 @@ def test_new_licence_terms_show_on_the_next_view(app: Flask, client: FlaskClient
     before = client.get(path).get_data(as_text=True)
     assert 'data-price-extended="$' in before
     current = licensing.current_terms(db.session(), "extended")
-    licensing.save_terms(
+    licence_terms.save_terms(
         Factory().admin(),
         "extended",
         summary="Extended, now with a new summary.",

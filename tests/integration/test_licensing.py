@@ -14,6 +14,7 @@ from marketplace.database import unit_of_work
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.licensing import services
+from marketplace.licensing import terms as licence_terms
 from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.membership import policy
 from tests.fixtures.catalogue import Catalogue
@@ -61,7 +62,7 @@ def edit_terms(admin: User, kind: str, **changes: object) -> LicenceTerms:
         "surcharge_cents": current.surcharge_cents,
         **changes,
     }
-    return services.save_terms(admin, kind, **values)  # type: ignore[arg-type]
+    return licence_terms.save_terms(admin, kind, **values)  # type: ignore[arg-type]
 
 
 def test_catalogue_api_lists_kinds_permits_sizes_prices_and_royalties(
@@ -215,7 +216,7 @@ def test_editing_terms_makes_a_new_version_and_old_licences_keep_theirs(
     assert before.terms.royalty_bps == 7500
     assert after.terms.version == 2
     assert after.price_cents == 1500 + 12000
-    history = services.terms_history(db.session(), "extended")
+    history = licence_terms.terms_history(db.session(), "extended")
     assert [t.version for t in history] == [2, 1]
     assert history[1].royalty_bps == 7500, "the old version is never changed"
     entry = db.session.execute(
