@@ -23,9 +23,11 @@ from marketplace.ledger.entries import (
     ACCOUNTS_PAYABLE,
     BANK,
     BANK_CHARGES,
+    CHART,
     HOSTING_AND_SOFTWARE,
     INSURANCE,
     OPERATING_COSTS,
+    PAYMENT_FEES,
     PROFESSIONAL_FEES,
 )
 
@@ -42,6 +44,12 @@ EXPENSE_CODES: tuple[str, ...] = (
     INSURANCE,
     BANK_CHARGES,
     OPERATING_COSTS,
+)
+# Every expense account (5xxx) a period's surplus counts and its closing entry closes, beyond
+# Stripe's fees (5100, which a run reads apart): the costs above and any the chart adds later,
+# such as the member debts written off (5300, ledger.debts), which nobody enters as a cost.
+SURPLUS_EXPENSE_CODES: tuple[str, ...] = tuple(
+    sorted(code for code, spec in CHART.items() if spec.type == "expense" and code != PAYMENT_FEES)
 )
 MAX_DESCRIPTION = 300
 MAX_REASON = 1000
@@ -154,9 +162,10 @@ class Totals(Protocol):
 
 def costs_by_code(totals: Mapping[str, Totals]) -> dict[str, int]:
     """Each expense account's costs (debits less credits, i.e. net of reversals) out of the
-    period's totals per account code; accounts with none are left out."""
+    period's totals per account code, over every expense account the surplus counts
+    (``SURPLUS_EXPENSE_CODES``); accounts with none are left out."""
     costs: dict[str, int] = {}
-    for code in EXPENSE_CODES:
+    for code in SURPLUS_EXPENSE_CODES:
         found = totals.get(code)
         if found is None:
             continue

@@ -228,6 +228,6 @@ def costs_in(session: Session, bounds: PeriodBounds, currency: str) -> dict[str,
     """Each expense account's costs posted within ``bounds`` (net of reversals), from the
     ledger, leaving out the dividend runs' own entries (closings, earlier lump costs)."""
     totals = ledger_totals(
-        session, core.EXPENSE_CODES, bounds, currency, exclude_kinds=kinds.DIVIDEND_KINDS
+        session, core.SURPLUS_EXPENSE_CODES, bounds, currency, exclude_kinds=kinds.DIVIDEND_KINDS
     )
     return core.costs_by_code(totals)

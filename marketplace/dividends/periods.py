@@ -96,9 +96,11 @@ def draft_bounds(
     It closes now when it ends today with ``close_books_now`` (``refuse_open_period`` has
     refused the other ways to end today), else at the end of ``end``. It starts where a run
     closed during the day ``start`` (that run's books were closed then), else at the start of
-    ``start``.
+    ``start``. A period that has not ended is refused here too (``refuse_open_period``), so
+    that no caller of the service, API, page or other, drafts one.
     """
     now = now or utcnow()
+    refuse_open_period(end, close_books_now, now.date())
     days = PeriodBounds.whole_days(start, end)
     closes_at = now if close_books_now and end == now.date() else days.closes_at
     closed_that_day = session.execute(

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
-from marketplace.costs.core import EXPENSE_CODES, costs_by_code
+from marketplace.costs.core import SURPLUS_EXPENSE_CODES, costs_by_code
 from marketplace.database import lock_row, next_in_sequence, unit_of_work
 from marketplace.dividends import core, member_business
 from marketplace.dividends.losses import loss_brought_forward, loss_policy
@@ -93,7 +93,7 @@ def period_figures(
     during the year on the expense accounts (``costs``), net of their reversals."""
     sums = ledger_totals(
         session,
-        (LICENCE_REVENUE, REFUNDS_AND_CHARGEBACKS, PAYMENT_FEES, *EXPENSE_CODES),
+        (LICENCE_REVENUE, REFUNDS_AND_CHARGEBACKS, PAYMENT_FEES, *SURPLUS_EXPENSE_CODES),
         _bounds(start, end, bounds),
         currency,
         exclude_kinds=DIVIDEND_KINDS,
@@ -236,7 +236,9 @@ def recorded_costs_of(
     (recorded during the year, ``costs``): what its closing entry closes. None for a run
     drafted before costs were recorded (its costs are one sum, posted when it is approved).
     409 when the recorded costs no longer add up to the draft's (redraft it)."""
-    sums = ledger_totals(session, EXPENSE_CODES, bounds, run.currency, exclude_kinds=DIVIDEND_KINDS)
+    sums = ledger_totals(
+        session, SURPLUS_EXPENSE_CODES, bounds, run.currency, exclude_kinds=DIVIDEND_KINDS
+    )
     costs = costs_by_code(sums)
     if sum(costs.values()) == run.operating_costs_cents:
         return costs

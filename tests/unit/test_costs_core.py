@@ -14,6 +14,7 @@ from marketplace.dividends import postings
 from marketplace.dividends.allocation import DividendError, SurplusInputs
 from marketplace.ledger import kinds
 from marketplace.ledger.core import AccountRef
+from marketplace.ledger.entries import CHART
 
 TODAY = date(2026, 12, 6)
 NOW = datetime(2026, 12, 6, 14, 30, tzinfo=UTC)
@@ -144,3 +145,24 @@ def test_a_run_of_recorded_costs_posts_no_lump_of_its_own() -> None:
     )
     assert closing is not None
     assert AccountRef("5200") not in {line.account for line in closing.lines}
+
+
+def test_the_surplus_counts_every_expense_account_including_debts_written_off() -> None:
+    class Totals:
+        def __init__(self, debits: int, credits: int) -> None:
+            self.debits_cents, self.credits_cents = debits, credits
+
+    # Every 5xxx of the chart but Stripe's fees (read apart), the debts written off among them.
+    expected = {code for code, spec in CHART.items() if spec.type == "expense" and code != "5100"}
+    assert set(core.SURPLUS_EXPENSE_CODES) == expected
+    assert "5300" in core.SURPLUS_EXPENSE_CODES
+    assert "5300" not in core.EXPENSE_CODES  # nobody enters a written-off debt as a cost
+    totals = {"5210": Totals(1_000, 0), "5300": Totals(2_500, 0), "5100": Totals(70, 0)}
+    costs = core.costs_by_code(totals)
+    assert costs == {"5210": 1_000, "5300": 2_500}
+    inputs = SurplusInputs(10_000, 0, 70, 0, sum(costs.values()))
+    closing = postings.closing_entry("dividend_closing:1", "USD", inputs, "Closing", costs)
+    assert closing is not None
+    closed = sides(closing)
+    assert closed["5300"] == (0, 2_500)
+    assert closed["3300"] == (0, 10_000 - 70 - 3_500)
