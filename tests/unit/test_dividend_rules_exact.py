@@ -276,3 +276,120 @@ def test_a_retained_amount_is_whole_cents_and_never_negative() -> None:
         _retained(7, 2025, -1)
     with pytest.raises(DividendError, match="^a retained amount is a whole number of cents"):
         _retained(7, 2025, 1.5)  # type: ignore[arg-type]
+
+
+# Mutation testing (make mutants) found these: the figure a refusal names, the currency a
+# reason is written in, and the order and edges of redeeming retained allocations.
+
+
+@pytest.mark.parametrize(
+    ("figures", "refusal"),
+    [
+        ((-1, 0, 0, 0, 0), "revenue_cents cannot be negative"),
+        ((0, 0, 0, 1.5, 0), "royalties_cents is a whole number of cents, not 1.5"),
+        ((0, 0, 0, 0, -2), "operating_costs_cents cannot be negative"),
+    ],
+)
+def test_the_period_figures_name_the_one_they_refuse(
+    figures: tuple[int, int, int, float, int], refusal: str
+) -> None:
+    with pytest.raises(DividendError) as refused:
+        SurplusInputs(*figures)  # type: ignore[arg-type]
+    assert str(refused.value) == refusal
+
+
+def test_a_member_with_a_negative_id_is_refused_by_that_name() -> None:
+    with pytest.raises(DividendError) as refused:
+        core.MemberFacts(-1, 1, "artists", date(2020, 1, 1), 0)
+    assert str(refused.value) == "a member id cannot be negative"
+
+
+def test_the_reserve_and_the_cash_share_are_named_in_their_refusals() -> None:
+    with pytest.raises(DividendError) as reserve:
+        core.compute_surplus(_inputs(), 101)
+    assert str(reserve.value) == "The reserve share must be between 0 and 100, not 101"
+    with pytest.raises(DividendError) as cash:
+        core.cash_bps("abc")
+    assert str(cash.value) == "The cash share must be a number of percent, not 'abc'"
+
+
+def test_a_negative_pool_is_refused_by_its_name() -> None:
+    with pytest.raises(DividendError) as refused:
+        core.allocate_pool(-1, core.DEFAULT_POLICY, [], PERIOD_END)
+    assert str(refused.value) == "the pool cannot be negative"
+
+
+def test_a_surplus_keeps_the_reserve_share_it_was_given_with_or_without_a_pool() -> None:
+    assert core.compute_surplus(_inputs(10_000), "12.5") == core.Surplus(
+        10_000, 1250, 1250, 8750, None
+    )
+    loss = core.compute_surplus(_inputs(100, operating_costs=300), "12.5")
+    assert (loss.surplus_cents, loss.reserve_bps, loss.reserve_cents, loss.pool_cents) == (
+        -200,
+        1250,
+        0,
+        0,
+    )
+    assert loss.reason_if_none is not None
+    assert loss.reason_if_none.startswith("The period made a loss of $2.00")
+
+
+def test_an_unshared_pool_is_written_in_dollars_by_default() -> None:
+    unshared = core.allocate_pool(500, core.DEFAULT_POLICY, [], PERIOD_END)
+    assert unshared.reason_if_unallocated == (
+        "No member is eligible in this period (no member of a class in the policy, and no "
+        "artist with sales): the pool of $5.00 stays in retained surplus."
+    )
+
+
+def test_a_plan_writes_its_reasons_in_the_run_currency() -> None:
+    loss = plan_dividend_run(
+        _inputs(100, operating_costs=300), 10, 20, [], PERIOD_END, currency="EUR"
+    )
+    assert loss.reason is not None
+    assert loss.reason.startswith("The period made a loss of €2.00")
+    unshared = plan_dividend_run(_inputs(1_000), 0, 20, [], PERIOD_END, currency="EUR")
+    assert unshared.reason == (
+        "No member is eligible in this period (no member of a class in the policy, and no "
+        "artist with sales): the pool of €10.00 stays in retained surplus."
+    )
+
+
+def test_closing_refuses_a_royalty_expense_in_words() -> None:
+    with pytest.raises(DividendError) as refused:
+        postings.closing_entry(
+            "dividend_closing:1", "USD", SurplusInputs(1_000, 0, 0, 1, 0), "Close"
+        )
+    assert str(refused.value) == (
+        "this ledger books revenue net of royalties: there is no royalty expense to close"
+    )
+
+
+def test_redeeming_goes_by_allocation_within_a_member_and_year() -> None:
+    retained = [
+        subchapter_t.RetainedAllocation(1, 2024, 101, allocation_id=7),
+        subchapter_t.RetainedAllocation(1, 2024, 101, allocation_id=3),
+        subchapter_t.RetainedAllocation(2, 2024, 50, allocation_id=1),
+        subchapter_t.RetainedAllocation(2, 2024, 50),
+    ]
+    assert [(r.member_id, r.allocation_id) for r in subchapter_t.redeem(retained, 2024)] == [
+        (1, 3),
+        (1, 7),
+        (2, None),
+        (2, 1),
+    ]
+
+
+def test_an_older_year_of_one_cent_is_still_outstanding() -> None:
+    retained = [
+        subchapter_t.RetainedAllocation(1, 2023, 1),
+        subchapter_t.RetainedAllocation(1, 2024, 500),
+    ]
+    with pytest.raises(subchapter_t.RedemptionOrderError) as refused:
+        subchapter_t.redeem(retained, 2024)
+    assert str(refused.value).startswith("Retained allocations of 2023 are still outstanding")
+
+
+def test_a_year_with_nothing_retained_redeems_nothing() -> None:
+    nothing = [subchapter_t.RetainedAllocation(1, 2024, 0, allocation_id=5)]
+    assert subchapter_t.redeem(nothing, 2024, 50) == []

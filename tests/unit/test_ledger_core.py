@@ -353,8 +353,9 @@ def test_estimated_fee() -> None:
 
 def test_idempotency_keys_name_their_cause() -> None:
     assert core.idempotency_key("sale", "evt_1") == "sale:evt_1"
-    with pytest.raises(LedgerError):
+    with pytest.raises(LedgerError) as refused:
         core.idempotency_key("refund", "")
+    assert str(refused.value) == "an idempotency key needs a kind and the id of its cause"
 
 
 @given(st.lists(items_strategy, min_size=1, max_size=5), st.integers(0, 1000))
