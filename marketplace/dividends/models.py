@@ -260,7 +260,7 @@ class RedemptionLine(PaidByTransfer, db.Model):  # type: ignore[name-defined]
 
 
 # The dividends feature's index on order items (migration 0015): refunded items only, holding
-# what ``services.patronage_by_member`` reads of them, so taking back a period's refunds never
+# what ``period_books.patronage_by_member`` reads of them, so taking back a period's refunds never
 # reads the items' rows. Declared here, beside its only reader; it belongs to ``order_items``.
 sa.Index(
     "ix_order_items_refunds",

@@ -5,9 +5,8 @@ A draft posts nothing, so it can be discarded; approval posts the run's entries
 per allocation after the commit. Every step locks the row it changes and returns early when
 the work is done, so paying twice, two admins at once or a worker crash never pays twice.
 
-The figures: revenue, refunds, fees and operating costs come from the ledger (entries posted
-within the moments the run covers, ``periods.PeriodBounds``, leaving out the dividend entries
-themselves). Royalties are 0
+The figures (revenue, refunds, fees and operating costs from the ledger; each member's patronage
+from the order tables, reconciled with the ledger) are read by ``period_books``. Royalties are 0
 in ``SurplusInputs``: a sale credits the member's royalty straight to royalties payable and only
 the co-op's share to licence revenue, so revenue is already net of royalties.
 
@@ -32,10 +31,10 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.costs.core import SURPLUS_EXPENSE_CODES, costs_by_code
 from marketplace.database import lock_row, next_in_sequence, unit_of_work
-from marketplace.dividends import core, member_business
+from marketplace.dividends import core
 from marketplace.dividends.losses import loss_brought_forward, loss_policy
 from marketplace.dividends.models import DividendAllocation, DividendRun
-from marketplace.dividends.patronage import PatronageCheck, reconcile_patronage
+from marketplace.dividends.period_books import patronage_by_member, patronage_check, period_figures
 from marketplace.dividends.periods import (
     PeriodBounds,
     covering_run,
@@ -46,15 +45,9 @@ from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.ledger import kinds
 from marketplace.ledger.bulk import insert_rows
 from marketplace.ledger.core import (
-    LICENCE_REVENUE,
-    PAYMENT_FEES,
-    REFUNDS_AND_CHARGEBACKS,
-    STRIPE_CLEARING,
     format_cents,
 )
-from marketplace.ledger.day_totals import CodeTotals
 from marketplace.membership.models import Member, MemberClass
-from marketplace.orders.models import Order, OrderItem
 
 # The payout account lookup and the Stripe payer are the payouts feature's; paying and
 # redemptions take them from here at call time, so tests can stand in for Stripe.
@@ -70,109 +63,6 @@ DIVIDEND_KINDS = kinds.DIVIDEND_KINDS
 # Members of these statuses share in a run; a resigned member's capital is redeemed instead.
 SHARING_STATUSES = ("active", "suspended")
 FINISHED = ("paid", "partially_paid")
-
-
-def _within(column: Any, bounds: PeriodBounds) -> Any:
-    return sa.and_(column >= bounds.starts_at, column < bounds.closes_at)
-
-
-def _bounds(start: date, end: date, bounds: PeriodBounds | None) -> PeriodBounds:
-    return bounds or PeriodBounds.whole_days(start, end)
-
-
-def period_figures(
-    session: Session,
-    start: date,
-    end: date,
-    currency: str,
-    bounds: PeriodBounds | None = None,
-) -> core.SurplusInputs:
-    """Revenue, refunds, fees and operating costs of the period (whole days, or the moments of
-    ``bounds``) from the ledger's day totals (the shared accounts' lines summed per day by a
-    trigger): a few thousand rows, not the period's lines. Operating costs are those recorded
-    during the year on the expense accounts (``costs``), net of their reversals."""
-    sums = ledger_totals(
-        session,
-        (LICENCE_REVENUE, REFUNDS_AND_CHARGEBACKS, PAYMENT_FEES, *SURPLUS_EXPENSE_CODES),
-        _bounds(start, end, bounds),
-        currency,
-        exclude_kinds=DIVIDEND_KINDS,
-    )
-    none = CodeTotals(0, 0)
-    revenue = sums.get(LICENCE_REVENUE, none)
-    refunds = sums.get(REFUNDS_AND_CHARGEBACKS, none)
-    fees = sums.get(PAYMENT_FEES, none)
-    return core.SurplusInputs(
-        revenue_cents=max(revenue.credits_cents - revenue.debits_cents, 0),
-        refunds_cents=max(refunds.debits_cents - refunds.credits_cents, 0),
-        fees_cents=max(fees.debits_cents - fees.credits_cents, 0),
-        royalties_cents=0,
-        operating_costs_cents=sum(costs_by_code(sums).values()),
-    )
-
-
-def patronage_by_member(
-    session: Session, start: date, end: date, currency: str, bounds: PeriodBounds | None = None
-) -> dict[int, int]:
-    """Each artist's net licence sales of their own work in the period (whole days, or the
-    moments of ``bounds``): items of orders paid in it, less items refunded or lost to a
-    dispute in it. Two grouped queries, no ORM rows."""
-    moments = _bounds(start, end, bounds)
-    sold = session.execute(
-        sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.currency == currency, _within(Order.paid_at, moments))
-        .group_by(OrderItem.member_id)
-    ).all()
-    reversed_ = session.execute(
-        sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.currency == currency, _within(OrderItem.refunded_at, moments))
-        .group_by(OrderItem.member_id)
-    ).all()
-    patronage: dict[int, int] = {}
-    for member_id, cents in sold:
-        patronage[member_id] = patronage.get(member_id, 0) + int(cents)
-    for member_id, cents in reversed_:
-        patronage[member_id] = patronage.get(member_id, 0) - int(cents)
-    # Sales made while their seller was not a member are not patronage (member_business).
-    outside = member_business.non_member_sales_in(session, currency, start, end, bounds)
-    return member_business.member_patronage(patronage, outside)
-
-
-def patronage_check(
-    session: Session,
-    start: date,
-    end: date,
-    currency: str,
-    patronage: dict[int, int],
-    bounds: PeriodBounds | None = None,
-) -> PatronageCheck:
-    """``patronage`` (from ``patronage_by_member``) against the ledger's net licence sales of
-    the same moments, read from the day totals of Stripe clearing: the gross its sale entries
-    debited, less what its refund and chargeback entries credited."""
-    moments = _bounds(start, end, bounds)
-    sold = ledger_totals(
-        session, (STRIPE_CLEARING,), moments, currency, exclude_kinds=_kinds_but(kinds.SALE)
-    )
-    taken_back = ledger_totals(
-        session,
-        (STRIPE_CLEARING,),
-        moments,
-        currency,
-        exclude_kinds=_kinds_but(*kinds.SALE_REVERSAL_KINDS),
-    )
-    none = CodeTotals(0, 0)
-    return reconcile_patronage(
-        patronage,
-        sold.get(STRIPE_CLEARING, none).debits_cents,
-        taken_back.get(STRIPE_CLEARING, none).credits_cents,
-        member_business.non_member_sales_in(session, currency, start, end, bounds),
-    )
-
-
-def _kinds_but(*wanted: str) -> tuple[str, ...]:
-    return tuple(kind for kind in kinds.ENTRY_KINDS if kind not in wanted)
 
 
 def current_policy(session: Session) -> tuple[core.ClassPolicy, ...]:

@@ -1,5 +1,5 @@
 """Patronage comes from the order tables, the surplus from the ledger: every draft reconciles
-the two (``services.patronage_check``) and says in the audit log whether they agree."""
+the two (``period_books.patronage_check``) and says in the audit log whether they agree."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from marketplace.audit.models import AuditEntry
 from marketplace.database import unit_of_work
-from marketplace.dividends import services
+from marketplace.dividends import period_books
 from marketplace.dividends.patronage import reconcile_patronage
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
@@ -66,15 +66,15 @@ def test_every_run_of_a_year_of_sales_and_refunds_agrees_with_the_ledger(coop: C
     for run, (start, end) in zip(
         runs, [*quarters, (coop.today - timedelta(days=30), coop.today)], strict=True
     ):
-        patronage = services.patronage_by_member(db.session(), start, end, "USD")
-        check = services.patronage_check(db.session(), start, end, "USD", patronage)
+        patronage = period_books.patronage_by_member(db.session(), start, end, "USD")
+        check = period_books.patronage_check(db.session(), start, end, "USD", patronage)
         assert check.agrees, (run["id"], check)
         assert "patronage agrees with the ledger" in draft_summary(run["id"])
-    first = services.patronage_check(
+    first = period_books.patronage_check(
         db.session(),
         *quarters[0],
         "USD",
-        services.patronage_by_member(db.session(), *quarters[0], "USD"),
+        period_books.patronage_by_member(db.session(), *quarters[0], "USD"),
     )
     # 1000 + 777 + 333 sold in the first quarter, 777 refunded in it (333 in the next).
     assert first.from_orders_cents == first.from_ledger_cents == 1_000 + 777 + 333 - 777
