@@ -163,9 +163,11 @@ def build_app() -> web.Application:
     app.router.add_post(COOP_PAYMENT_METHODS_PATH, create_payment_method)
 
     # Stripe Connect (accounts, account links, transfers, reversals) and idempotency keys.
-    from stripe_emulator import browser_cors, cards, connect, disputes
+    from stripe_emulator import browser_cors, cards, connect, disputes, payouts
 
     connect.install(app)
+    # Payouts to the co-op's bank and their balance transactions.
+    payouts.install(app)
     # Stripe's test cards as Stripe documents them, their disputes, and the CORS preflights
     # of the calls Stripe.js makes from the checkout page.
     cards.install(app)
