@@ -39,6 +39,10 @@ celery.conf.beat_schedule = {
         "task": "payments.reconcile_yesterday",
         "schedule": crontab(hour=3, minute=30),
     },
+    "sync-bank-payouts": {
+        "task": "payments.sync_bank_payouts",
+        "schedule": crontab(minute=47),
+    },
     "pay-royalties-monthly": {
         "task": "payouts.start_monthly_run",
         "schedule": crontab(day_of_month="1", hour=6, minute=0),

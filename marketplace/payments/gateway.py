@@ -194,3 +194,7 @@ class PaymentGateway(Protocol):
     def create_transfer_reversal(
         self, transfer_id: str, *, amount_cents: int, idempotency_key: str
     ) -> TransferReversalState: ...
+
+    def list_payouts(self, *, arriving_from: int) -> list[dict[str, Any]]:
+        """Stripe's payouts to the platform's bank arriving at or after ``arriving_from`` (Unix
+        time), newest first, as Stripe's plain ``payout`` objects."""

@@ -357,6 +357,14 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise gateway_error_for(error, "list transfers to a member") from error
 
+    def list_payouts(self, *, arriving_from: int) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"arrival_date": {"gte": arriving_from}, "limit": 100}
+        try:
+            page = self._client.v1.payouts.list(params)  # type: ignore[arg-type]
+            return [plain(payout) for payout in page.auto_paging_iter()]
+        except stripe.StripeError as error:
+            raise gateway_error_for(error, "list the payouts to the co-op's bank") from error
+
     def create_transfer_reversal(
         self, transfer_id: str, *, amount_cents: int, idempotency_key: str
     ) -> TransferReversalState:

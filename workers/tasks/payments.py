@@ -6,7 +6,14 @@ from datetime import date, timedelta
 
 from celery import shared_task
 
-from marketplace.payments import receipts, reconciliation, refunds, services, settlement
+from marketplace.payments import (
+    bank_payout_sync,
+    receipts,
+    reconciliation,
+    refunds,
+    services,
+    settlement,
+)
 
 
 @shared_task(name="payments.process_event", acks_late=True, reject_on_worker_lost=True)
@@ -47,3 +54,9 @@ def cancel_abandoned_orders() -> int:
 @shared_task(name="payments.reconcile_yesterday", acks_late=True)
 def reconcile_yesterday() -> int:
     return reconciliation.reconcile_day(date.today() - timedelta(days=1))
+
+
+@shared_task(name="payments.sync_bank_payouts", acks_late=True)
+def sync_bank_payouts() -> int:
+    """Book Stripe's payouts to the bank that no webhook booked; how many were booked."""
+    return bank_payout_sync.sync_payouts().booked
