@@ -80,6 +80,17 @@ def is_qualified(run: DividendRun, basis: str, consent: PatronageConsent | None)
     return _aware(consent.consented_at) <= _aware(notice_moment(run))
 
 
+def tax_year_of(allocation: DividendAllocation) -> int:
+    """The calendar year an allocation counts in for Form 1099-PATR: cash counts when it is
+    actually paid (IRC §1385(a), §1388(c)(1)(A)), so paid cash counts in the year it went out
+    (held cash paid by other means or by Stripe in a later year included), and its notice with
+    it; cash not paid counts in the year its run finished paying (where it is shown as held)."""
+    run = allocation.run
+    if allocation.status == "paid" and allocation.settled_at is not None:
+        return allocation.settled_at.year
+    return (run.paid_at or run.approved_at or run.drafted_at).year
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -192,6 +192,8 @@ CSV_HEADER = [
     "stripe_transfer_id",
     "distribution_kind",
     "paid_by_other_means",
+    "kept",
+    "cash_paid_to_member",
 ]
 
 
@@ -214,6 +216,9 @@ def allocations_csv(run: DividendRun) -> Iterator[str]:
                 a.stripe_transfer_id or "",
                 core.distribution(a.basis).kind,
                 a.paid_by_other_means,
+                # Cash kept against the member's debt to the co-op, and what reached them.
+                decimal_string(a.kept_cents),
+                decimal_string(a.cash_cents - a.kept_cents),
             ]
             for a in run.allocations
         ),

@@ -4,23 +4,22 @@ A statement exists once its run is paid (or partially paid), whether the member'
 out by transfer or is held in dividends payable until they can receive payouts: the allocation
 and the retained part are theirs either way, and the statement says where the cash is.
 
-One statement per allocation: a founder who also sold their own work has two for a run, a
-non-patronage member distribution and a patronage dividend. A patronage dividend's statement
-is its written notice of allocation (IRC §1388(b)): it states the dollar amount, that the
-member must report it as income (when qualified), and the consent it rests on.
+One statement per member and run (``RunStatement``), with one part per allocation
+(``Statement``): a founder who also sold their own work has two parts, a non-patronage member
+distribution and a patronage dividend, each with its own figures and its own box, and totals
+that add up. A patronage dividend's part is its written notice of allocation (IRC §1388(b)):
+it states the dollar amount, that the member must report it as income (when qualified), and
+the consent it rests on. Cash kept against what the member owes the co-op (``kept_cents``,
+member agreement) is shown apart: gross cash, kept for the debt, paid.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -32,6 +31,7 @@ from marketplace.dividends.qualification import (
     late_notice,
     member_dividends,
     nonqualified_redemptions,
+    tax_year_of,
 )
 from marketplace.errors import NotFound
 from marketplace.ledger.core import format_cents
@@ -86,6 +86,43 @@ class Statement:
     payment_deadline: str = ""
     late_notice: str | None = None
     paid_by_other_means: str = ""
+    kept_cents: int = 0
+
+    @property
+    def paid_cents(self) -> int:
+        """The cash that reached the member: the gross cash less what was kept for a debt."""
+        return self.cash_cents - self.kept_cents
+
+    @property
+    def cash_words(self) -> str:
+        """Where the cash is, in words."""
+        if self.paid_by_other_means:
+            return f"paid by other means ({self.paid_by_other_means})"
+        return CASH_WORDS[self.cash_status]
+
+    @property
+    def box(self) -> str:
+        """Where this part goes on the member's tax forms, in words."""
+        if not self.distribution.patronage_dividend:
+            return (
+                f"Not on Form 1099-PATR: a {self.distribution.name.lower()}, reported apart "
+                "(never in box 1)."
+            )
+        if self.cash_status != "paid":
+            return (
+                f"Form 1099-PATR box 1 once its cash is paid: {self.money(self.cash_cents)} "
+                "is not paid yet."
+            )
+        retained = (
+            f"its qualified notice of {self.money(self.retained_cents)} in box 1 too"
+            if self.qualified
+            else f"its nonqualified notice of {self.money(self.retained_cents)} in box 5 "
+            "the year it is redeemed"
+        )
+        return (
+            f"Form 1099-PATR {self.tax_year}, box 1: cash {self.money(self.cash_cents)} (the "
+            f"gross, kept part included), {retained}."
+        )
 
     @property
     def distribution(self) -> core.Distribution:
@@ -202,6 +239,10 @@ class Statement:
             "cash_cents": self.cash_cents,
             "retained_cents": self.retained_cents,
             "cash_status": self.cash_status,
+            "kept_cents": self.kept_cents,
+            "paid_cents": self.paid_cents,
+            "tax_year": self.tax_year,
+            "box": self.box,
             "explanation": self.explanation,
             "distribution_kind": self.distribution.kind,
             "distribution_name": self.distribution.name,
@@ -229,6 +270,87 @@ class Statement:
         }
 
 
+@dataclass(frozen=True)
+class RunStatement:
+    """A member's one statement for a run: its parts (one per allocation, the member's own
+    class first) and their totals. The top-level fields keep their meaning: the member's
+    allocation, cash and retained part from the run (the parts' sums), their patronage, and
+    the class, basis and notice of their first part."""
+
+    parts: tuple[Statement, ...]
+
+    @property
+    def first(self) -> Statement:
+        return self.parts[0]
+
+    def __getattr__(self, name: str) -> Any:
+        # The run's and member's facts are the same in every part (period, pool, consent...).
+        if name == "parts":
+            raise AttributeError(name)
+        return getattr(self.parts[0], name)
+
+    def _total(self, field: str) -> int:
+        return sum(int(getattr(part, field)) for part in self.parts)
+
+    @property
+    def allocation_cents(self) -> int:
+        return self._total("allocation_cents")
+
+    @property
+    def cash_cents(self) -> int:
+        return self._total("cash_cents")
+
+    @property
+    def retained_cents(self) -> int:
+        return self._total("retained_cents")
+
+    @property
+    def kept_cents(self) -> int:
+        return self._total("kept_cents")
+
+    @property
+    def paid_cents(self) -> int:
+        return self._total("paid_cents")
+
+    @property
+    def patronage_cents(self) -> int:
+        return max(part.patronage_cents for part in self.parts)
+
+    @property
+    def cash_status(self) -> str:
+        """``paid`` when every part's cash is, else the first part's status that is not."""
+        return next((p.cash_status for p in self.parts if p.cash_status != "paid"), "paid")
+
+    @property
+    def patronage_dividend(self) -> bool:
+        return any(part.distribution.patronage_dividend for part in self.parts)
+
+    @property
+    def patr_parts(self) -> list[Statement]:
+        """One part per tax year the statement's parts count in (for the 1099-PATR lines)."""
+        years: dict[int, Statement] = {}
+        for part in self.parts:
+            years.setdefault(part.tax_year, part)
+        return [years[year] for year in sorted(years)]
+
+    def as_json(self) -> dict[str, Any]:
+        body = self.first.as_json()
+        body.update(
+            allocation_cents=self.allocation_cents,
+            cash_cents=self.cash_cents,
+            retained_cents=self.retained_cents,
+            kept_cents=self.kept_cents,
+            paid_cents=self.paid_cents,
+            patronage_cents=self.patronage_cents,
+            cash_status=self.cash_status,
+            patronage_dividend=self.patronage_dividend,
+            explanation=[line for part in self.parts for line in part.explanation],
+            notice=[line for part in self.parts for line in part.notice],
+            parts=[part.as_json() for part in self.parts],
+        )
+        return body
+
+
 def _finished_allocations(session: Session, member_id: int) -> list[DividendAllocation]:
     return list(
         session.execute(
@@ -240,10 +362,6 @@ def _finished_allocations(session: Session, member_id: int) -> list[DividendAllo
     )
 
 
-def _tax_year(run: DividendRun) -> int:
-    return (run.paid_at or run.approved_at or run.drafted_at).year
-
-
 def _statement(
     session: Session,
     allocation: DividendAllocation,
@@ -252,7 +370,7 @@ def _statement(
 ) -> Statement:
     run = allocation.run
     cls = next((c for c in run.classes if c["code"] == allocation.class_code), None) or {}
-    tax_year = _tax_year(run)
+    tax_year = tax_year_of(allocation)
     consent = consent_of(session, allocation.member_id)
     qualified = is_qualified(run, allocation.basis, consent)
     return Statement(
@@ -287,60 +405,48 @@ def _statement(
         payment_deadline=deadline_of(run).isoformat(),
         late_notice=late_notice(run),
         paid_by_other_means=allocation.paid_by_other_means,
+        kept_cents=allocation.kept_cents,
     )
 
 
-def statements_for_member(session: Session, member_id: int) -> list[Statement]:
-    """One statement per allocation of a paid run, newest run first; the 1099-PATR figures add
-    up every run paid in the same calendar year, and the year's nonqualified redemptions."""
+def statements_for_member(session: Session, member_id: int) -> list[RunStatement]:
+    """One statement per paid run, newest run first, with one part per allocation; the
+    1099-PATR figures add up every allocation whose cash was paid in the same calendar year
+    (``tax_year_of``), and the year's nonqualified redemptions."""
     allocations = _finished_allocations(session, member_id)
     by_year: dict[int, list[core.MemberDividend]] = {}
     for allocation, figures in zip(
         allocations, member_dividends(session, allocations), strict=True
     ):
-        by_year.setdefault(_tax_year(allocation.run), []).append(figures)
+        by_year.setdefault(tax_year_of(allocation), []).append(figures)
     currency = allocations[0].run.currency if allocations else ""
     box5 = {
         year: nonqualified_redemptions(session, year, currency, [member_id]).get(member_id, 0)
         for year in by_year
     }
-    return [
-        _statement(session, a, by_year[_tax_year(a.run)], box5[_tax_year(a.run)])
-        for a in allocations
-    ]
+    by_run: dict[int, list[Statement]] = {}
+    for a in allocations:
+        year = tax_year_of(a)
+        by_run.setdefault(a.run_id, []).append(_statement(session, a, by_year[year], box5[year]))
+    return [RunStatement(tuple(_ordered(parts))) for parts in by_run.values()]
 
 
-def for_user(session: Session, user: User) -> list[Statement]:
+def _ordered(parts: list[Statement]) -> list[Statement]:
+    """The member's own class first, then the other parts by class."""
+    return sorted(parts, key=lambda p: (p.class_code != p.own_class_code, p.class_code))
+
+
+def for_user(session: Session, user: User) -> list[RunStatement]:
     member = membership_of(user)
     return [] if member is None else statements_for_member(session, member.id)
 
 
-def statements_for_run(session: Session, user: User, run_id: int) -> list[Statement]:
-    """The user's statements for one run (two for a founder who also sold); 404 when there is
-    none (not a member, not paid)."""
-    found = [s for s in for_user(session, user) if s.run_id == run_id]
-    if not found:
-        raise NotFound("You have no dividend statement for that run.")
-    return found
-
-
-def statement_for(session: Session, user: User, run_id: int) -> Statement:
-    """The user's first statement for one run (404 as ``statements_for_run``)."""
-    return statements_for_run(session, user, run_id)[0]
-
-
-def _latin1(text: str) -> str:
-    """Text the built-in PDF fonts can draw."""
-    out = []
-    for char in text.replace("−", "-").replace("÷", "/"):
-        try:
-            char.encode("latin-1")
-            out.append(char)
-        except UnicodeEncodeError:
-            out.append(
-                unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode() or "?"
-            )
-    return "".join(out)
+def statement_for(session: Session, user: User, run_id: int) -> RunStatement:
+    """The user's statement for one run; 404 when there is none (not a member, not paid)."""
+    for found in for_user(session, user):
+        if found.run_id == run_id:
+            return found
+    raise NotFound("You have no dividend statement for that run.")
 
 
 def patr_lines(statement: Statement) -> list[str]:
@@ -377,58 +483,3 @@ def patr_lines(statement: Statement) -> list[str]:
             f"{money(patr.non_patronage_cents)}."
         )
     return lines
-
-
-def statement_pdf(
-    statements: Statement | Sequence[Statement], co_op_name: str, member_name: str
-) -> bytes:
-    """The run's statements as a PDF, one page each."""
-    parts = [statements] if isinstance(statements, Statement) else list(statements)
-    pdf = FPDF(format="A4")
-    pdf.set_margins(20, 20, 20)
-    pdf.set_title(f"Dividend statement, run {parts[0].run_id}")
-    pdf.set_author(co_op_name)
-
-    def line(text: str, size: float, bold: bool = False) -> None:
-        pdf.set_font("Helvetica", "B" if bold else "", size)
-        pdf.multi_cell(0, size * 0.55, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    for statement in parts:
-        pdf.add_page()
-        line(co_op_name, 12, bold=True)
-        pdf.ln(3)
-        line(f"{statement.distribution.name} statement", 20, bold=True)
-        line(f"{member_name}, member {statement.member_number}", 12)
-        pdf.ln(4)
-        money = statement.money
-        how = CASH_WORDS[statement.cash_status]
-        if statement.paid_by_other_means:
-            how = f"paid by other means ({statement.paid_by_other_means})"
-        cash = f"{money(statement.cash_cents)}, {how}"
-        rows = [
-            ("Period", statement.period),
-            ("Your class", f"{statement.class_code}, shared {BASIS_WORDS[statement.basis]}"),
-            ("Your patronage", money(statement.patronage_cents)),
-            ("Dividend pool", money(statement.pool_cents)),
-            ("Your allocation", money(statement.allocation_cents)),
-            ("Cash", cash),
-            ("Retained", f"{money(statement.retained_cents)}, credited to your capital account"),
-        ]
-        for label, value in rows:
-            pdf.set_font("Helvetica", "B", 10)
-            pdf.cell(45, 7, _latin1(label))
-            pdf.set_font("Helvetica", "", 10)
-            pdf.multi_cell(0, 7, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(4)
-        sections = [
-            ("Notice", statement.notice),
-            ("How your share was computed", statement.explanation),
-            (f"Form 1099-PATR, tax year {statement.tax_year}", patr_lines(statement)),
-        ]
-        for title, texts in sections:
-            line(title, 13, bold=True)
-            for text in texts:
-                line(text, 10)
-                pdf.ln(1)
-            pdf.ln(3)
-    return bytes(pdf.output())

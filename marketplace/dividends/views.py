@@ -31,6 +31,7 @@ from marketplace.dividends import (
     services,
     statements,
 )
+from marketplace.dividends.statement_pdf import statement_pdf as render_statement_pdf
 from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger.core import format_cents
@@ -368,7 +369,7 @@ def my_statements() -> str:
 def statement(run_id: int) -> str:
     return render_template(
         "dividends/statement.html",
-        parts=statements.statements_for_run(db.session(), current_user, run_id),
+        statement=statements.statement_for(db.session(), current_user, run_id),
         patr_lines=statements.patr_lines,
     )
 
@@ -400,10 +401,8 @@ def patronage_consent() -> BaseResponse | str:
 @account_bp.get("/<int:run_id>.pdf")
 @login_required
 def statement_pdf(run_id: int) -> Response:
-    found = statements.statements_for_run(db.session(), current_user, run_id)
-    pdf = statements.statement_pdf(
-        found, current_app.config["CO_OP_NAME"], current_user.display_name
-    )
+    found = statements.statement_for(db.session(), current_user, run_id)
+    pdf = render_statement_pdf(found, current_app.config["CO_OP_NAME"], current_user.display_name)
     response = Response(pdf, mimetype="application/pdf")
     response.headers.set(
         "Content-Disposition", "inline", filename=f"dividend-statement-{run_id}.pdf"

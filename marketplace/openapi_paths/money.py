@@ -214,7 +214,11 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/me/dividend-statements": {
         "get": _op(
-            "The caller's dividend statements, one per paid run (with 1099-PATR figures)",
+            "The caller's dividend statements, one per paid run (with 1099-PATR figures): the"
+            " member's totals of the run (allocation_cents, cash_cents, retained_cents, kept_cents"
+            " kept against a debt, paid_cents) and parts: one per allocation kind (patronage"
+            " dividend, non-patronage member distribution, staff compensation) with its figures,"
+            " tax_year (when its cash was paid) and box",
             tag="dividends",
             returns=results(),
         ),

@@ -3,8 +3,8 @@
 A summary's figures come from the books: royalties paid are the member's royalty payouts in
 the ledger (Dr royalties payable 2100 by entries of kind ``royalty_payout`` posted in the
 year, less payouts reversed at Stripe that year); patronage dividends are ``core.form_1099_patr``
-over the member's allocations of dividend runs first finished paying in the year (cash plus the
-qualified notices of the retained part, as box 1 of Form 1099-PATR counts them).
+over the member's allocations whose cash was paid in the year (``qualification.tax_year_of``:
+cash plus the qualified notices of the retained part, as box 1 of Form 1099-PATR counts them).
 """
 
 from __future__ import annotations
@@ -180,16 +180,22 @@ def royalties_paid(
 def patronage_dividends(
     session: Session, year: int, currency: str, member_id: int | None = None
 ) -> dict[int, dividends_core.Form1099PatrFigures]:
-    """Each member's 1099-PATR figures for runs that finished paying in the year."""
+    """Each member's 1099-PATR figures for the year: cash paid in the year (held cash paid
+    later, by other means or by Stripe, counts in the year it went out), and allocations of
+    runs that finished paying in the year whose cash is not paid (shown as held)."""
     start, end = _year_bounds(year)
+    cash_paid = DividendAllocation.status == "paid"
+    went_out = sa.func.coalesce(DividendAllocation.settled_at, DividendRun.paid_at)
     query = (
         sa.select(DividendAllocation)
         .join(DividendRun, DividendRun.id == DividendAllocation.run_id)
         .where(
             DividendRun.status.in_(FINISHED),
             DividendRun.currency == currency,
-            DividendRun.paid_at >= start,
-            DividendRun.paid_at < end,
+            sa.or_(
+                sa.and_(cash_paid, went_out >= start, went_out < end),
+                sa.and_(~cash_paid, DividendRun.paid_at >= start, DividendRun.paid_at < end),
+            ),
         )
     )
     if member_id is not None:

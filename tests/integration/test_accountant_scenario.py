@@ -24,6 +24,9 @@ Hand computation (royalty 50 %, a $1.00 fee per order, USD cents):
       5,791.5 / 2,316.6 / 1,737.45 / 1,158.3 / 579.15 -> floors 11,581, the 2 cents left to the
       largest remainders (A2 .6, A1 .5): A1 5,792, A2 2,317, A3 1,737, F1 1,158, R 579.
       Cash 20 % rounded up: F1 65 + 232, F2 65, S1 129, A1 1,159, A2 464, A3 348, R 116.
+      Statements, one per member: F1's has two parts, founders 322 (cash 65, retained 257, not
+      on 1099-PATR) and artists 1,158 (cash 232, retained 926, box 1), totals 1,480 / 297 /
+      1,183. A2's held 464 paid by cheque counts in box 1 of the year the cheque went out.
 """
 
 from __future__ import annotations
@@ -319,16 +322,31 @@ def _check_statements(client: FlaskClient, users: dict[str, Any], run_id: int) -
 
     [a2] = _statements(client, users["A2"].email, run_id)
     assert _patr(a2) == (2_317, 464, 1_853, 0)  # the cheque paid its cash
+    # ... in the year it went out (the run finished paying in the same year here).
+    assert a2["tax_year"] == a2["form_1099_patr"]["tax_year"] == datetime.now(UTC).year
+    assert (a2["cash_status"], a2["kept_cents"], a2["paid_cents"]) == ("paid", 0, 464)
 
     [a3] = _statements(client, users["A3"].email, run_id)
     assert _patr(a3) == (348, 348, 0, 1_389)  # no consent: the retained part is nonqualified
     assert "NONQUALIFIED" in a3["notice"][1]
 
-    f1 = {s["class_code"]: s for s in _statements(client, users["F1"].email, run_id)}
-    assert f1["founders"]["distribution_kind"] == "non_patronage_member_distribution"
-    assert f1["artists"]["distribution_kind"] == "patronage_dividend"
-    assert _patr(f1["artists"]) == (1_158, 232, 926, 0)
-    assert f1["artists"]["form_1099_patr"]["non_patronage_distributions_cents"] == 322
+    [f1] = _statements(client, users["F1"].email, run_id)  # one statement, two parts
+    assert (f1["allocation_cents"], f1["cash_cents"], f1["retained_cents"]) == (1_480, 297, 1_183)
+    assert (f1["kept_cents"], f1["paid_cents"], f1["class_code"]) == (0, 297, "founders")
+    parts = {p["class_code"]: p for p in f1["parts"]}
+    assert [p["class_code"] for p in f1["parts"]] == ["founders", "artists"]
+    assert parts["founders"]["distribution_kind"] == "non_patronage_member_distribution"
+    assert (parts["founders"]["allocation_cents"], parts["founders"]["cash_cents"]) == (322, 65)
+    assert parts["founders"]["box"].startswith("Not on Form 1099-PATR")
+    assert parts["artists"]["distribution_kind"] == "patronage_dividend"
+    assert (parts["artists"]["allocation_cents"], parts["artists"]["cash_cents"]) == (1_158, 232)
+    assert _patr(f1) == _patr(parts["artists"]) == (1_158, 232, 926, 0)
+    assert f1["form_1099_patr"]["non_patronage_distributions_cents"] == 322
+    year = parts["artists"]["tax_year"]
+    assert parts["artists"]["box"] == (
+        f"Form 1099-PATR {year}, box 1: cash $2.32 (the gross, kept part included), "
+        "its qualified notice of $9.26 in box 1 too."
+    )
 
     [f2] = _statements(client, users["F2"].email, run_id)
     assert _patr(f2) == (0, 0, 0, 0)
