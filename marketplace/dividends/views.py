@@ -130,6 +130,8 @@ def open_run() -> BaseResponse | tuple[str, int]:
             "operating_costs_note": sent["operating_costs_note"],
             "reserve_pct": sent["reserve_pct"].strip(),
             "cash_pct": sent["cash_pct"].strip() or "20",
+            # The books close at this moment only when the admin said so (the service checks).
+            "close_books_now": sent["close_books_now"],
         }
         run_request = schemas.run_request(body)
         periods.refuse_open_period(run_request.period_end, sent["close_books_now"])
