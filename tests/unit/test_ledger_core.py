@@ -147,6 +147,24 @@ def test_malformed_drafts_are_refused(lines: tuple[core.Line, ...]) -> None:
         EntryDraft("k", "d", "USD", lines).validate()
 
 
+@pytest.mark.parametrize(
+    ("lines", "refusal"),
+    [
+        ((debit(CLEARING, 10),), "an entry needs at least two lines"),
+        ((debit(CLEARING, 10), core.Line("4000", 0, 10)), "not an account: '4000'"),  # type: ignore[arg-type]
+        ((debit(CLEARING, 10), credit(REVENUE, 9.5)), "amounts are whole cents"),  # type: ignore[arg-type]
+        (
+            (core.Line(CLEARING, -5, 0), credit(REVENUE, 5)),
+            "amounts are positive; the side says which way money moves",
+        ),
+    ],
+)
+def test_malformed_drafts_say_why_in_words(lines: tuple[core.Line, ...], refusal: str) -> None:
+    with pytest.raises(LedgerError) as refused:
+        EntryDraft("k", "d", "USD", lines).validate()
+    assert str(refused.value) == refusal
+
+
 def test_an_unbalanced_draft_is_refused() -> None:
     with pytest.raises(UnbalancedEntry):
         EntryDraft("k", "d", "USD", (debit(CLEARING, 10), credit(REVENUE, 9))).validate()
