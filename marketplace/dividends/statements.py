@@ -463,7 +463,8 @@ def patr_lines(statement: Statement) -> list[str]:
         lines = [
             f"Box 1, patronage dividends: {money(patr.box1_patronage_dividends_cents)} "
             f"(cash paid {money(patr.cash_cents)}, qualified written notices of allocation "
-            f"{money(patr.qualified_notice_cents)}), for every run paid in {year}.",
+            f"{money(patr.qualified_notice_cents)}), for every dividend whose cash was paid "
+            f"in {year}.",
             f"Box 5, redemption of nonqualified notices: "
             f"{money(patr.box5_nonqualified_redemptions_cents)}.",
         ]

@@ -50,7 +50,7 @@ def pdf_text(data: bytes) -> str:
     return " ".join(texts)
 
 
-def _founder_run(admin_id: int, m: int, number: int, finished: datetime) -> DividendRun:
+def founder_run(admin_id: int, m: int, number: int, finished: datetime) -> DividendRun:
     run = DividendRun(
         period_start=date(finished.year - 1, 1, 1),
         period_end=date(finished.year - 1, 12, 31),
@@ -66,7 +66,10 @@ def _founder_run(admin_id: int, m: int, number: int, finished: datetime) -> Divi
         pool_cents=3_000,
         cash_bps=5_000,
         policy=[],
-        classes=[],
+        classes=[
+            {"code": "founders", "share_pct": "33.33", "pool_cents": 1_000, "total_weight": 1},
+            {"code": "artists", "share_pct": "66.67", "pool_cents": 2_000, "total_weight": 2_000},
+        ],
         drafted_by_id=admin_id,
     )
     common = {"member_id": m, "member_number": number, "status": "pending"}
@@ -106,7 +109,7 @@ def test_a_founder_who_sells_gets_one_statement_and_held_cash_counts_when_paid(
     this_year = utcnow().year
     finished = datetime(this_year - 1, 12, 30, 12, tzinfo=UTC)
     with unit_of_work() as session:
-        run = _founder_run(admin.id, m, number, finished)
+        run = founder_run(admin.id, m, number, finished)
         session.add(run)
         session.flush()
         run_id = run.id
