@@ -61,28 +61,43 @@ def _allowed_kinds() -> list[str]:
     return re.findall(r"'([^']+)'", definition)
 
 
-def _sqlite_triggers_on_entries() -> list[tuple[str, str]]:
-    """(name, SQL) of every SQLite trigger on or reading ``journal_entries`` (see 0025)."""
-    rows = op.get_bind().execute(
-        sa.text(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND (tbl_name = 'journal_entries' OR sql LIKE '%journal_entries%')"
-        )
+def _sqlite_rewrite_kinds(kinds: list[str]) -> None:
+    """Change the CHECK in the table's stored SQL instead of rebuilding the table.
+
+    A batch rebuild (copy, DROP TABLE, rename) fails on a SQLite database holding entries: the
+    DROP's implicit DELETE trips the journal lines' foreign key, and PRAGMA foreign_keys cannot
+    change inside the migration's transaction. Widening a CHECK leaves every stored row valid,
+    so editing the schema text is safe; SQLite's integrity check confirms it (as 0030 does).
+    """
+    bind = op.get_bind()
+    table_sql = bind.execute(
+        sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'journal_entries'")
+    ).scalar_one()
+    found = re.search(r"kind IN \([^)]*\)", table_sql)
+    if found is None:
+        raise RuntimeError(f"{CONSTRAINT} is not on journal_entries")
+    condition = f"kind IN ({', '.join(repr(kind) for kind in kinds)})"
+    changed = table_sql[: found.start()] + condition + table_sql[found.end() :]
+    version = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()
+    bind.execute(sa.text("PRAGMA writable_schema = ON"))
+    bind.execute(
+        sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :name"),
+        {"sql": changed, "name": "journal_entries"},
     )
-    return [(row.name, row.sql) for row in rows]
+    bind.execute(sa.text(f"PRAGMA schema_version = {int(version) + 1}"))
+    bind.execute(sa.text("PRAGMA writable_schema = OFF"))
+    problems = bind.execute(sa.text("PRAGMA integrity_check")).scalars().all()
+    if problems != ["ok"]:
+        raise RuntimeError(f"SQLite integrity check after changing journal_entries: {problems}")
 
 
 def _allow_kinds(kinds: list[str]) -> None:
-    bind = op.get_bind()
-    triggers = _sqlite_triggers_on_entries() if bind.dialect.name == "sqlite" else []
-    for name, _sql in triggers:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    if op.get_bind().dialect.name == "sqlite":
+        _sqlite_rewrite_kinds(kinds)
+        return
     condition = f"kind IN ({', '.join(repr(kind) for kind in kinds)})"
-    with op.batch_alter_table("journal_entries", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f(CONSTRAINT), type_="check")
-        batch_op.create_check_constraint(op.f(CONSTRAINT), sa.text(condition))
-    for _name, sql in triggers:
-        op.execute(sql)
+    op.drop_constraint(op.f(CONSTRAINT), "journal_entries", type_="check")
+    op.create_check_constraint(op.f(CONSTRAINT), "journal_entries", sa.text(condition))
 
 
 def _start_of(day: object) -> datetime:
