@@ -83,7 +83,9 @@ def test_posted_lines_and_entries_cannot_be_changed_or_removed(services_app: Fla
         "DELETE FROM journal_lines",
         "UPDATE journal_entries SET description = 'changed'",
         "DELETE FROM journal_entries",
-        "TRUNCATE journal_lines, journal_entries",
+        # CASCADE: tables that name entries (recorded costs, bank payouts) would otherwise make
+        # PostgreSQL refuse the TRUNCATE for their foreign keys before the ledger's trigger runs.
+        "TRUNCATE journal_lines, journal_entries CASCADE",
     ):
         with pytest.raises(sa.exc.DatabaseError, match="append-only"), unit_of_work() as session:
             session.execute(sa.text(statement))
