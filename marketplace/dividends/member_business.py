@@ -32,6 +32,10 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _member_window(joined_on: date, left_on: date | None) -> tuple[datetime, datetime | None]:
     """[from, until) of the moments a member's sales are member business."""
     until = _start_of(left_on + timedelta(days=1)) if left_on is not None else None
@@ -44,17 +48,39 @@ def non_member_sales(
     """Net sales (cents, by the seller's member id) of work sold while its seller was not a
     member, in the moments [``starts_at``, ``closes_at``): items paid in them outside the
     seller's membership, less those of such items refunded or lost to a dispute in them."""
-    partial = session.execute(
-        sa.select(Member.id, Member.joined_on, Member.left_on).where(
-            sa.or_(
-                Member.joined_on > starts_at.date(),
-                sa.and_(Member.left_on.is_not(None), Member.left_on < closes_at.date()),
-            )
+    partial = (
+        sa.or_(
+            Member.joined_on > starts_at.date(),
+            sa.and_(Member.left_on.is_not(None), Member.left_on < closes_at.date()),
+        ),
+    )
+    windows = {
+        member_id: _member_window(joined_on, left_on)
+        for member_id, joined_on, left_on in session.execute(
+            sa.select(Member.id, Member.joined_on, Member.left_on).where(*partial)
         )
-    ).all()
+    }
+    # Most such members sold nothing outside their membership: the earliest and latest sale
+    # date of each one's items sold or taken back in the period (two grouped queries) says
+    # who did, so only those are summed item by item, not every member who joined this year.
+    suspects: set[int] = set()
+    for moment in (Order.paid_at, OrderItem.refunded_at):
+        ranges = session.execute(
+            sa.select(OrderItem.member_id, sa.func.min(Order.paid_at), sa.func.max(Order.paid_at))
+            .join(Order, Order.id == OrderItem.order_id)
+            .join(Member, Member.id == OrderItem.member_id)
+            .where(Order.currency == currency, moment >= starts_at, moment < closes_at, *partial)
+            .group_by(OrderItem.member_id)
+        ).all()
+        for member_id, first, last in ranges:
+            since, until = windows[member_id]
+            if first is None or last is None:
+                suspects.add(member_id)  # unpaid orders never reach here; sum them to be sure
+            elif _utc(first) < since or (until is not None and _utc(last) >= until):
+                suspects.add(member_id)
     outside: dict[int, int] = {}
-    for member_id, joined_on, left_on in partial:
-        since, until = _member_window(joined_on, left_on)
+    for member_id in sorted(suspects):
+        since, until = windows[member_id]
         not_a_member = sa.or_(
             Order.paid_at < since, *(() if until is None else (Order.paid_at >= until,))
         )
