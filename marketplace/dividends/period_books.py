@@ -8,6 +8,7 @@ sales of the same moments (``patronage_check``), so a draft knows whether the tw
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -71,7 +72,12 @@ def period_figures(
 
 
 def patronage_by_member(
-    session: Session, start: date, end: date, currency: str, bounds: PeriodBounds | None = None
+    session: Session,
+    start: date,
+    end: date,
+    currency: str,
+    bounds: PeriodBounds | None = None,
+    outside: Mapping[int, int] | None = None,
 ) -> dict[int, int]:
     """Each artist's net licence sales of their own work in the period (whole days, or the
     moments of ``bounds``): items of orders paid in it, less items refunded or lost to a
@@ -95,7 +101,8 @@ def patronage_by_member(
     for member_id, cents in reversed_:
         patronage[member_id] = patronage.get(member_id, 0) - int(cents)
     # Sales made while their seller was not a member are not patronage (member_business).
-    outside = member_business.non_member_sales_in(session, currency, start, end, bounds)
+    if outside is None:
+        outside = member_business.non_member_sales_in(session, currency, start, end, bounds)
     return member_business.member_patronage(patronage, outside)
 
 
@@ -106,10 +113,12 @@ def patronage_check(
     currency: str,
     patronage: dict[int, int],
     bounds: PeriodBounds | None = None,
+    outside: Mapping[int, int] | None = None,
 ) -> PatronageCheck:
     """``patronage`` (from ``patronage_by_member``) against the ledger's net licence sales of
     the same moments, read from the day totals of Stripe clearing: the gross its sale entries
-    debited, less what its refund and chargeback entries credited."""
+    debited, less what its refund and chargeback entries credited. ``outside``: the period's
+    non-member sales when the caller has read them already (a draft reads them once)."""
     moments = _bounds(start, end, bounds)
     sold = ledger_totals(
         session, (STRIPE_CLEARING,), moments, currency, exclude_kinds=_kinds_but(kinds.SALE)
@@ -126,7 +135,9 @@ def patronage_check(
         patronage,
         sold.get(STRIPE_CLEARING, none).debits_cents,
         taken_back.get(STRIPE_CLEARING, none).credits_cents,
-        member_business.non_member_sales_in(session, currency, start, end, bounds),
+        member_business.non_member_sales_in(session, currency, start, end, bounds)
+        if outside is None
+        else outside,
     )
 
 

@@ -31,7 +31,7 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.costs.core import SURPLUS_EXPENSE_CODES, costs_by_code
 from marketplace.database import lock_row, next_in_sequence, unit_of_work
-from marketplace.dividends import core
+from marketplace.dividends import core, member_business
 from marketplace.dividends.losses import loss_brought_forward, loss_policy
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.period_books import patronage_by_member, patronage_check, period_figures
@@ -185,12 +185,10 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
             )
             _refuse_other_costs(request.operating_costs_cents, inputs, currency)
             policy = current_policy(session)
-            patronage = patronage_by_member(
-                session, request.period_start, request.period_end, currency, bounds
-            )
-            check = patronage_check(
-                session, request.period_start, request.period_end, currency, patronage, bounds
-            )
+            start, end = request.period_start, request.period_end
+            outside = member_business.non_member_sales_in(session, currency, start, end, bounds)
+            patronage = patronage_by_member(session, start, end, currency, bounds, outside)
+            check = patronage_check(session, start, end, currency, patronage, bounds, outside)
             plan = core.plan_dividend_run(
                 inputs,
                 request.reserve_pct,
