@@ -55,8 +55,10 @@ VISIBILITY_S = 3  # the restarted worker takes back the killed one's tasks after
 def _own_redis(services_env: ServicesEnv) -> str:
     """A Redis database of its own: a killed worker's tasks are taken back (after a short
     visibility timeout) without touching the session worker's."""
-    base, _, _ = services_env.redis_url.rpartition("/")
-    url = f"{base}/12"
+    base, _, session_db = services_env.redis_url.rpartition("/")
+    # Never the session's own database (a run with MARKETPLACE_TEST_REDIS=.../12 would have its
+    # broker flushed under its worker): the next one, wrapping within Redis's 16.
+    url = f"{base}/{(int(session_db or 0) + 1) % 16}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
