@@ -14,14 +14,17 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
+from flask_migrate import upgrade
 
 from marketplace import create_app
 from marketplace.dividends import paying, services
@@ -33,7 +36,7 @@ from tests.fixtures.dividends import member_id, sell
 from tests.fixtures.factories import Factory
 from tests.fixtures.mail import SmtpSink
 from tests.fixtures.payments import PUBLISHABLE_KEY, WEBHOOK_SECRET
-from tests.fixtures.services import ROOT, ServicesEnv
+from tests.fixtures.services import PG_ADMIN_URL, ROOT, ServicesEnv
 from tests.fixtures.stripe_emulator import TEST_SECRET_KEY, stripe_client
 from tests.integration.services.dividend_stack import (
     check_run_paid_once,
@@ -66,13 +69,26 @@ def _own_redis(services_env: ServicesEnv) -> str:
 
 
 @pytest.fixture
-def kill_app(services_env: ServicesEnv, smtp_sink: SmtpSink) -> Iterator[Flask]:
-    """The app on the services database, sending its tasks to a Redis database of its own."""
+def kill_database(services_env: ServicesEnv) -> Iterator[str]:
+    """A PostgreSQL database of its own, migrated to head: the run's members are only this
+    test's, whatever other tests left in the session's database."""
+    name = f"marketplace_kill_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = services_env.database_url.rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def kill_app(services_env: ServicesEnv, smtp_sink: SmtpSink, kill_database: str) -> Iterator[Flask]:
+    """The app on a database of its own, sending its tasks to a Redis database of its own."""
     broker = _own_redis(services_env)
     app = create_app(
         app_config(
             services_env.instance,
-            services_env.database_url,
+            kill_database,
             smtp_sink,
             TASKS_INLINE=False,
             CELERY={
@@ -87,13 +103,17 @@ def kill_app(services_env: ServicesEnv, smtp_sink: SmtpSink) -> Iterator[Flask]:
         )
     )
     app.config["KILL_TEST_BROKER"] = broker
+    app.config["KILL_TEST_DATABASE"] = kill_database
     with app.app_context():
+        upgrade()
         yield app
         db.session.remove()
         db.engine.dispose()
 
 
-def start_worker(services_env: ServicesEnv, broker: str, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    services_env: ServicesEnv, broker: str, database: str, log: Path
+) -> subprocess.Popen[bytes]:
     """The production worker (prefork, two processes) in a process group of its own, with a
     visibility timeout of ``VISIBILITY_S``: started again, it takes back the unacknowledged
     tasks of a worker killed at least that long ago."""
@@ -107,7 +127,12 @@ def start_worker(services_env: ServicesEnv, broker: str, log: Path) -> subproces
     with log.open("ab") as output:
         process = subprocess.Popen(  # noqa: S603 - this Python, fixed arguments
             [sys.executable, "-c", code],
-            env={**services_env.environ(), "REDIS_URL": broker, "CELERY_BROKER_URL": broker},
+            env={
+                **services_env.environ(),
+                "DATABASE_URL": database,
+                "REDIS_URL": broker,
+                "CELERY_BROKER_URL": broker,
+            },
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -136,6 +161,7 @@ def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
 ) -> None:
     stripe_api = stripe_client(services_env.stripe_api_base)
     broker = kill_app.config["KILL_TEST_BROKER"]
+    database = kill_app.config["KILL_TEST_DATABASE"]
     factory = Factory()
     drafter, approver = factory.admin(), factory.admin()
     buyer = factory.buyer()
@@ -156,7 +182,7 @@ def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
     paying.approve_run(approver, run_id)
 
     log = tmp_path / "worker.log"
-    worker = start_worker(services_env, broker, log)
+    worker = start_worker(services_env, broker, database, log)
     try:
         paying.pay_run(approver, run_id)
 
@@ -168,7 +194,7 @@ def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
         at_kill = paying.progress(db.session(), run_id)
         assert at_kill["pending"] > 0, "the run finished before the worker was killed"
         time.sleep(VISIBILITY_S + 1)
-        worker = start_worker(services_env, broker, log)
+        worker = start_worker(services_env, broker, database, log)
         # Finished: paid, or partially paid when a member of another test's classes (a founder
         # without a payout account, sharing equally) has their cash held.
         wait_for(lambda: run_status(run_id) in ("paid", "partially_paid"), timeout=240)
