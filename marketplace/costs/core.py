@@ -52,6 +52,8 @@ SURPLUS_EXPENSE_CODES: tuple[str, ...] = tuple(
     sorted(code for code, spec in CHART.items() if spec.type == "expense" and code != PAYMENT_FEES)
 )
 MAX_DESCRIPTION = 300
+# Above any cost a co-op records, and far inside PostgreSQL's BIGINT.
+MAX_AMOUNT_CENTS = 10**12
 MAX_REASON = 1000
 
 
@@ -79,6 +81,8 @@ class Cost:
         amount = self.amount_cents
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             raise CostError("The amount must be whole cents, more than zero.")
+        if amount > MAX_AMOUNT_CENTS:
+            raise CostError(f"The amount is at most {MAX_AMOUNT_CENTS:,} cents.")
         if self.expense_code not in EXPENSE_CODES:
             raise CostError(f"{self.expense_code!r} is not an expense account of the chart.")
         if self.paid_from not in PAID_FROM:

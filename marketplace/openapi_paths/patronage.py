@@ -64,6 +64,7 @@ PATRONAGE_PATHS: dict[str, dict[str, Any]] = {
             tag="dividends",
             body=_props(["agreement_version"], agreement_version=NON_BLANK),
             returns=_CONSENT,
+            errors=(403,),
         ),
     },
 }

@@ -79,6 +79,8 @@ def test_a_reversal_is_the_cost_on_the_other_side_with_its_reason(paid_from: str
         ({"amount_cents": 0}, "more than zero"),
         ({"amount_cents": -5}, "more than zero"),
         ({"amount_cents": True}, "whole cents"),
+        ({"amount_cents": 10**12 + 1}, "at most 1,000,000,000,000 cents"),
+        ({"amount_cents": 241174147803424489472}, "at most"),  # past BIGINT: a 422, not a 500
         ({"expense_code": "4000"}, "not an expense account"),
         ({"expense_code": "5100"}, "not an expense account"),
         ({"paid_from": "cash"}, "'bank' or 'payable'"),
