@@ -24,6 +24,11 @@ def refresh_vocabulary() -> int:
     """Rebuild the vocabulary from the keywords of work for sale; returns its size."""
     with unit_of_work() as session:
         dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            # Two rebuilds at once (a beat tick while another still runs, or two worker children)
+            # would both delete, then the second insert would collide with the first's rows. This
+            # mode conflicts with itself but not with the searches reading the vocabulary.
+            session.execute(sa.text("LOCK TABLE search_terms IN SHARE ROW EXCLUSIVE MODE"))
         session.execute(sa.delete(SearchTerm))
         if dialect == "postgresql":
             words = (
