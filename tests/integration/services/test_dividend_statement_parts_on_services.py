@@ -67,8 +67,20 @@ def founder_run(admin_id: int, m: int, number: int, finished: datetime) -> Divid
         cash_bps=5_000,
         policy=[],
         classes=[
-            {"code": "founders", "share_pct": "33.33", "pool_cents": 1_000, "total_weight": 1},
-            {"code": "artists", "share_pct": "66.67", "pool_cents": 2_000, "total_weight": 2_000},
+            {
+                "code": "founders",
+                "share_pct": "33.33",
+                "basis": "equal",
+                "pool_cents": 1_000,
+                "total_weight": 1,
+            },
+            {
+                "code": "artists",
+                "share_pct": "66.67",
+                "basis": "patronage",
+                "pool_cents": 2_000,
+                "total_weight": 2_000,
+            },
         ],
         drafted_by_id=admin_id,
     )
