@@ -8,7 +8,7 @@ export MARKETPLACE_PORT ?= 5000
 export MARKETPLACE_STRIPE_PORT ?= 8420
 
 .DEFAULT_GOAL := help
-.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo mutants hosts
+.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo mutants hosts messages
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -93,6 +93,13 @@ test: lint typecheck pytest ## Everything CI runs: ruff, mypy and every test
 mutants: install-test ## Mutation testing of the money core ([tool.mutmut]; two processes, not part of make test)
 	$(BIN)/mutmut run --max-children 2
 	@$(BIN)/python -m tests.mutation.score
+
+messages: install-test ## Extract the text to translate (messages.pot) and add new entries to each language's messages.po
+	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k N_ --sort-by-file --omit-header \
+	  -o marketplace/translations/messages.pot marketplace workers templates
+	for dir in marketplace/translations/*/; do \
+	  $(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete -l "$$(basename $$dir)" \
+	    -i marketplace/translations/messages.pot -o "$$dir/messages.po"; done
 
 lock: $(BIN)/python ## Re-pin constraints.txt to the newest versions that install
 	$(BIN)/pip install --quiet --upgrade -e '.[test]'

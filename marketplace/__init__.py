@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     from marketplace.costs import models as cost_models  # noqa: F401
     from marketplace.dividends import models as dividend_models  # noqa: F401
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
+    from marketplace.i18n import init_i18n
     from marketplace.ledger import models as ledger_models  # noqa: F401
     from marketplace.licensing import models as licensing_models  # noqa: F401
     from marketplace.payments import bank_payouts_models  # noqa: F401
@@ -87,6 +88,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
+    init_i18n(app)
     init_storage(app)
     celery_init_app(app)
     _enable_sqlite_foreign_keys(app)

@@ -1,0 +1,34 @@
+"""Languages: which one a reader gets, and the catalogues that translate into it.
+
+Flask-Babel does the gettext work; the catalogues are the ``.po`` files under
+``marketplace/translations/<language>/``, read into memory on first use (there is no compile
+step to forget: what is in the checkout is what runs). One language may have several files
+(one per area of the product); they are merged.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_login import current_user
+
+from marketplace.i18n.catalogues import CatalogueBabel
+from marketplace.i18n.languages import DEFAULT_LANGUAGE, LANGUAGES
+
+LANGUAGE_COOKIE = "language"
+
+
+def select_language() -> str:
+    """The reader's language: the account's choice, else the visitor's cookie (the switcher),
+    else the best match for ``Accept-Language``, else the co-op's default."""
+    if current_user and current_user.is_authenticated:
+        chosen = getattr(current_user, "locale", None)
+        if chosen in LANGUAGES:
+            return str(chosen)
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in LANGUAGES:
+        return str(cookie)
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def init_i18n(app: Flask) -> None:
+    CatalogueBabel(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_language)
