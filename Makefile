@@ -95,7 +95,7 @@ mutants: install-test ## Mutation testing of the money core ([tool.mutmut]; two 
 	@$(BIN)/python -m tests.mutation.score
 
 messages: install-test ## Extract the text to translate (messages.pot) and add new entries to each language's messages.po
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k N_ --sort-by-file --omit-header \
+	$(BIN)/pybabel extract --quiet -F babel.cfg -k lazy_gettext -k N_ --sort-by-file --omit-header \
 	  -o marketplace/translations/messages.pot marketplace workers templates
 	for dir in marketplace/translations/*/; do \
 	  $(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete -l "$$(basename $$dir)" \
