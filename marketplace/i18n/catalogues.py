@@ -17,6 +17,9 @@ from flask_babel import Babel, Domain, get_locale
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 _loaded: dict[str, Translations] = {}
+# English is the source language: its "translations" return the text as written. One object,
+# since every string a page shows asks for it.
+_SOURCE = NullTranslations()
 _lock = threading.Lock()
 
 
@@ -56,7 +59,7 @@ class CatalogueDomain(Domain):
     def get_translations(self) -> Translations | NullTranslations:
         locale = get_locale()
         if locale is None or locale.language == "en":
-            return NullTranslations()
+            return _SOURCE
         return translations_for(locale.language)
 
 
