@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app
 from flask_login import current_user
 
+from marketplace.i18n import formats
+from marketplace.i18n.formats import pluralise
 from marketplace.orders.services import cart_count
-
-
-def format_datetime(value: datetime | None) -> str:
-    return value.strftime("%-d %b %Y, %H:%M UTC") if value else ""
-
-
-def format_date(value: date | datetime | None) -> str:
-    return value.strftime("%-d %B %Y") if value else ""
-
-
-def format_bytes(size: int | None) -> str:
-    if size is None:
-        return ""
-    amount = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if amount < 1024 or unit == "GB":
-            return f"{amount:.0f} {unit}" if unit == "bytes" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    return f"{size} bytes"
-
-
-def pluralise(count: int | None, singular: str, plural: str | None = None) -> str:
-    """``"1 member"``, ``"2 members"``, ``"0 members"``: the count with the noun that fits it.
-
-    Thousands get separators (``"1,204 members"``); irregular nouns pass their plural
-    (``pluralise(n, "person", "people")``).
-    """
-    number = count or 0
-    noun = singular if number == 1 else (plural or f"{singular}s")
-    return f"{number:,} {noun}"
 
 
 def has_endpoint(name: str) -> bool:
@@ -76,9 +47,15 @@ def licence_url(spdx: str | None) -> str | None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.add_template_filter(format_datetime, "datetime")
-    app.add_template_filter(format_date, "date")
-    app.add_template_filter(format_bytes, "filesize")
+    # Everything a page shows as a number, an amount or a date is written for the reader's
+    # language (marketplace/i18n/formats.py); the filter names predate the translations.
+    app.add_template_filter(formats.money, "money")
+    app.add_template_filter(formats.number, "number")
+    app.add_template_filter(formats.percent, "percent")
+    app.add_template_filter(formats.percent_bps, "percent_bps")
+    app.add_template_filter(formats.date_time, "datetime")
+    app.add_template_filter(formats.long_date, "date")
+    app.add_template_filter(formats.filesize, "filesize")
     app.add_template_filter(pluralise, "pluralise")
     app.add_template_global(pluralise, "pluralise")
     app.add_template_global(has_endpoint, "has_endpoint")

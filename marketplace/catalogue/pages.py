@@ -1,4 +1,4 @@
-"""Public catalogue pages: clean asset addresses, money as text, sitemap and robots.txt.
+"""Public catalogue pages: clean asset addresses, sitemap and robots.txt.
 
 An asset's canonical address is ``/assets/<id>-<slug>``, the slug made from its title.
 ``url_for("portfolio.detail", asset_id=...)`` gets the slug added here for work on sale, so
@@ -22,6 +22,7 @@ from marketplace.assets.models import Asset
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.engines import SearchFilters
 from marketplace.extensions import db
+from marketplace.i18n.formats import money as money  # the filter's old home; callers import it here
 from marketplace.membership.models import Member
 
 bp = Blueprint("catalogue_pages", __name__)
@@ -29,7 +30,6 @@ bp = Blueprint("catalogue_pages", __name__)
 SLUG_MAX_LENGTH = 60
 PORTFOLIO_PER_PAGE = 24
 SITEMAP_MAX_URLS = 50_000  # the sitemap protocol's limit for one file
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$"}
 # Private or personal areas: nothing there for a search engine, and crawling them is waste.
 ROBOTS_DISALLOW = ("/admin", "/account", "/portfolio", "/upload", "/lightboxes")
 _APOSTROPHES = re.compile(r"['’]")
@@ -98,16 +98,6 @@ def slug_of(title: str) -> str:
     """A title's slug for ``url_for("portfolio.detail", ..., slug=...)`` ("" gives none), for
     lists that know their work is for sale (related.Tile): no query to look the asset up."""
     return slugify(title)
-
-
-@bp.app_template_filter("money")
-def money(cents: int, currency: str = "USD") -> str:
-    """Integer cents as an amount: 4500, "USD" -> "$45.00"; 4500, "CHF" -> "45.00 CHF"."""
-    units, rest = divmod(abs(cents), 100)
-    sign = "-" if cents < 0 else ""
-    code = currency.upper()
-    symbol = CURRENCY_SYMBOLS.get(code)
-    return f"{sign}{symbol}{units:,}.{rest:02d}" if symbol else f"{sign}{units:,}.{rest:02d} {code}"
 
 
 def contributor_work(member: Member, page: int) -> catalogue.SearchResults:

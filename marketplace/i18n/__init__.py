@@ -8,7 +8,7 @@ step to forget: what is in the checkout is what runs). One language may have sev
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 
 from marketplace.i18n.catalogues import CatalogueBabel
@@ -19,7 +19,10 @@ LANGUAGE_COOKIE = "language"
 
 def select_language() -> str:
     """The reader's language: the account's choice, else the visitor's cookie (the switcher),
-    else the best match for ``Accept-Language``, else the co-op's default."""
+    else the best match for ``Accept-Language``, else the co-op's default (also outside a
+    request: a task or command writes in the default unless it forces a language)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     if current_user and current_user.is_authenticated:
         chosen = getattr(current_user, "locale", None)
         if chosen in LANGUAGES:

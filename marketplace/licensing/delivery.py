@@ -10,7 +10,7 @@ from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
-from marketplace.catalogue.pages import money
+from marketplace.i18n.formats import money
 from marketplace.licensing import renditions, services
 from marketplace.licensing.certificates import CertificateFacts, certificate_pdf
 from marketplace.licensing.models import Licence, Rendition
