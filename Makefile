@@ -8,7 +8,7 @@ export MARKETPLACE_PORT ?= 5000
 export MARKETPLACE_STRIPE_PORT ?= 8420
 
 .DEFAULT_GOAL := help
-.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo mutants hosts messages
+.PHONY: help demo install install-test seed migrate test lint typecheck pytest fast browser axe nginx exiftool demo-photos lock clean-demo mutants hosts messages pdf-fonts
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ migrate: install ## Bring the database up to date
 seed: migrate demo-photos ## Add the demo data (keeps what is there)
 	$(FLASK) demo seed
 
-demo: seed ## Install, migrate, seed, then run Redis (from its wheel), web, workers, beat and the Stripe emulator
+demo: seed pdf-fonts ## Install, migrate, seed, then run Redis (from its wheel), web, workers, beat and the Stripe emulator
 	@echo
 	@echo "  Co-op Stock is starting on http://127.0.0.1:$(MARKETPLACE_PORT)"
 	@echo "  (Stripe emulator on http://127.0.0.1:$(MARKETPLACE_STRIPE_PORT); press Ctrl-C to stop everything)"
@@ -50,6 +50,11 @@ demo-photos: ## Install Debian's Lomiri wallpapers, the demo's photographs (CC B
 	  echo "Installing the demo's photographs (lomiri-wallpapers-16.04 and -20.04)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 >/dev/null; }
+
+pdf-fonts: ## Install Debian's DejaVu fonts, which the PDFs embed (any language's text, "€"), when missing
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf -a -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || { \
+	  echo "Installing fonts-dejavu-core for the PDFs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
 browser: ## Install Debian's Chromium for the browser tests, when missing
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -79,10 +84,10 @@ lint: install-test ## ruff (lint, format check) and the import contracts of pypr
 typecheck: install-test ## mypy on marketplace/ and workers/
 	$(BIN)/mypy
 
-pytest: install-test browser axe nginx exiftool demo-photos ## The whole pytest suite (fast, services and browser tiers)
+pytest: install-test browser axe nginx exiftool demo-photos pdf-fonts ## The whole pytest suite (fast, services and browser tiers)
 	$(BIN)/pytest
 
-fast: install-test exiftool demo-photos ## Only the fast tier (SQLite, no servers, no browser)
+fast: install-test exiftool demo-photos pdf-fonts ## Only the fast tier (SQLite, no servers, no browser)
 	$(BIN)/pytest -m "not services and not e2e and not hosts"
 
 hosts: install-test nginx ## Only the multi-host test (tests/hosts; root, network namespaces; about 3 min)
