@@ -20,10 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.dividends import core
+from marketplace.dividends import core, statement_words
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.qualification import (
     deadline_of,
@@ -34,25 +35,11 @@ from marketplace.dividends.qualification import (
     tax_year_of,
 )
 from marketplace.errors import NotFound
-from marketplace.ledger.core import format_cents
+from marketplace.ledger import display
 from marketplace.membership.consent import consent_of
 from marketplace.membership.models import membership_of
 
 FINISHED = ("paid", "partially_paid")
-CASH_WORDS = {
-    "paid": "paid to your payout account",
-    "held": (
-        "held for you as a dividend payable, NOT yet paid: it is paid once you can receive "
-        "payouts, or by other means"
-    ),
-    "failed": "not yet paid (the transfer failed; the co-op will try again)",
-    "pending": "being paid",
-}
-BASIS_WORDS = {
-    "equal": "in equal shares",
-    "service_years": "by years of service (completed years since joining, plus one)",
-    "patronage": "by patronage (each artist's net licence sales of their own work)",
-}
 
 
 @dataclass(frozen=True)
@@ -96,129 +83,33 @@ class Statement:
     @property
     def cash_words(self) -> str:
         """Where the cash is, in words."""
-        if self.paid_by_other_means:
-            return f"paid by other means ({self.paid_by_other_means})"
-        return CASH_WORDS[self.cash_status]
+        return statement_words.cash_words(self)
 
     @property
     def box(self) -> str:
         """Where this part goes on the member's tax forms, in words."""
-        if not self.distribution.patronage_dividend:
-            return (
-                f"Not on Form 1099-PATR: a {self.distribution.name.lower()}, reported apart "
-                "(never in box 1)."
-            )
-        if self.cash_status != "paid":
-            return (
-                f"Form 1099-PATR box 1 once its cash is paid: {self.money(self.cash_cents)} "
-                "is not paid yet."
-            )
-        retained = (
-            f"its qualified notice of {self.money(self.retained_cents)} in box 1 too"
-            if self.qualified
-            else f"its nonqualified notice of {self.money(self.retained_cents)} in box 5 "
-            "the year it is redeemed"
-        )
-        return (
-            f"Form 1099-PATR {self.tax_year}, box 1: cash {self.money(self.cash_cents)} (the "
-            f"gross, kept part included), {retained}."
-        )
+        return statement_words.box(self)
 
     @property
     def distribution(self) -> core.Distribution:
-        return core.distribution(self.basis)
+        return statement_words.distribution(self.basis)
 
     @property
     def notice(self) -> list[str]:
-        """The written notice of allocation's words: the stated amount, how it is taxed, the
-        consent it rests on; for another distribution, what it is and that it is not one."""
-        if not self.distribution.patronage_dividend:
-            return [
-                f"This is a {self.distribution.name.lower()} of "
-                f"{self.money(self.allocation_cents)}, not a patronage dividend: it is not "
-                "reported on Form 1099-PATR. Ask the co-op how it is reported to you.",
-                f"Why: {self.distribution.source}.",
-            ]
-        lines = [
-            f"Written notice of allocation: the stated dollar amount of your patronage "
-            f"dividend is {self.money(self.allocation_cents)}, of which "
-            f"{self.money(self.cash_cents)} in cash and {self.money(self.retained_cents)} "
-            "retained in your capital account."
-        ]
-        if self.qualified:
-            lines.append(
-                f"This is a qualified written notice: you consented on {self.consented_on} "
-                f"(member agreement {self.consent_version}), so you must report the whole "
-                f"{self.money(self.allocation_cents)} as income for the year you receive this "
-                "notice, the retained part included (IRC §1385(a), §1388(c))."
-            )
-        else:
-            why = (
-                "the run was paid after its payment period without a recorded reason"
-                if self.late_notice and self.consent_version
-                else "you had not consented to take allocations into income when it was issued"
-            )
-            lines.append(
-                f"This is a NONQUALIFIED written notice because {why}: you report the cash "
-                f"({self.money(self.cash_cents)}) as income when paid, and the retained part "
-                "only when it is redeemed (Form 1099-PATR box 5)."
-            )
-        if self.cash_status == "held":
-            lines.append(
-                f"Your cash has not been paid yet: the co-op must pay it by "
-                f"{self.payment_deadline}. Until then it is not income paid to you."
-            )
-        return lines
+        """The written notice of allocation's words (``statement_words.notice``)."""
+        return statement_words.notice(self)
 
     def money(self, cents: int) -> str:
-        return format_cents(cents, self.currency)
+        return display.money(cents, self.currency)
 
     @property
     def period(self) -> str:
-        return f"{self.period_start} to {self.period_end}"
+        return gettext("%(start)s to %(end)s", start=self.period_start, end=self.period_end)
 
     @property
     def explanation(self) -> list[str]:
-        """How the share was computed, in words."""
-        share = self.money(self.class_pool_cents)
-        lines = [
-            f"The pool for the period was {self.money(self.pool_cents)}. The {self.class_code} "
-            f"class's share is {self.class_share_pct} %, which came to {share} "
-            "(a class with no eligible member passes its share to the others in proportion).",
-        ]
-        if self.basis == "equal":
-            lines.append(
-                f"That part is shared equally among {self.class_total_weight} members: "
-                f"{share} ÷ {self.class_total_weight}."
-            )
-        elif self.basis == "service_years":
-            lines.append(
-                f"That part is shared by years of service: yours count {self.weight} of the "
-                f"class's {self.class_total_weight}, so {self.weight} ÷ "
-                f"{self.class_total_weight} of {share}."
-            )
-        else:
-            if self.own_class_code and self.own_class_code != self.class_code:
-                lines.append(
-                    f"You are a member of the {self.own_class_code} class; your own sales as "
-                    f"an artist count as patronage, so you also share in the {self.class_code} "
-                    "class's part."
-                )
-            lines.append(
-                f"That part is shared by patronage: your net licence sales of "
-                f"{self.money(self.weight)} out of the class's "
-                f"{self.money(self.class_total_weight)}, so that fraction of {share}."
-            )
-        lines.append(
-            f"Your allocation: {self.money(self.allocation_cents)}, rounded to the cent by the "
-            "largest-remainder method, so that all allocations add up to the pool exactly."
-        )
-        lines.append(
-            f"{self.cash_pct} % of it is paid in cash ({self.money(self.cash_cents)}, rounded "
-            f"up); the rest, {self.money(self.retained_cents)}, is credited to your capital "
-            "account and redeemed in later years."
-        )
-        return lines
+        """How the share was computed, in words (``statement_words.explanation``)."""
+        return statement_words.explanation(self)
 
     def as_json(self) -> dict[str, Any]:
         patr = self.form_1099_patr
@@ -446,41 +337,4 @@ def statement_for(session: Session, user: User, run_id: int) -> RunStatement:
     for found in for_user(session, user):
         if found.run_id == run_id:
             return found
-    raise NotFound("You have no dividend statement for that run.")
-
-
-def patr_lines(statement: Statement) -> list[str]:
-    """What the year's Form 1099-PATR says, in words (page and PDF)."""
-    patr = statement.form_1099_patr
-    money = statement.money
-    year = patr.tax_year
-    if not patr.required:
-        lines = [
-            f"Your patronage dividends and redemptions for {year} are under $10: no 1099-PATR "
-            "is due."
-        ]
-    else:
-        lines = [
-            f"Box 1, patronage dividends: {money(patr.box1_patronage_dividends_cents)} "
-            f"(cash paid {money(patr.cash_cents)}, qualified written notices of allocation "
-            f"{money(patr.qualified_notice_cents)}), for every dividend whose cash was paid "
-            f"in {year}.",
-            f"Box 5, redemption of nonqualified notices: "
-            f"{money(patr.box5_nonqualified_redemptions_cents)}.",
-        ]
-    if patr.nonqualified_notice_cents:
-        lines.append(
-            f"Nonqualified notices issued: {money(patr.nonqualified_notice_cents)}, not in box 1; "
-            "reported in box 5 in the year they are redeemed."
-        )
-    if patr.held_cash_cents:
-        lines.append(
-            f"Cash not yet paid: {money(patr.held_cash_cents)} (and its retained part "
-            f"{money(patr.held_notice_cents)}), not in box 1 until it is paid."
-        )
-    if patr.non_patronage_cents:
-        lines.append(
-            f"Other distributions, not patronage dividends and never in box 1: "
-            f"{money(patr.non_patronage_cents)}."
-        )
-    return lines
+    raise NotFound(gettext("You have no dividend statement for that run."))

@@ -19,6 +19,7 @@ from marketplace.dividends.allocation import (
     percent_bps,
     whole_cents,
 )
+from marketplace.i18n.markers import N_
 from marketplace.ledger.core import largest_remainder_split
 
 PATR_THRESHOLD_CENTS = 1_000
@@ -46,23 +47,29 @@ class Distribution:
 DISTRIBUTIONS: dict[Basis, Distribution] = {
     "patronage": Distribution(
         "patronage_dividend",
-        "Patronage dividend",
-        "IRC §1388(a): allocated by the member's business with the co-op (net licence sales "
-        "of their own work)",
+        N_("Patronage dividend"),
+        N_(
+            "IRC §1388(a): allocated by the member's business with the co-op (net licence sales "
+            "of their own work)"
+        ),
         True,
     ),
     "equal": Distribution(
         "non_patronage_member_distribution",
-        "Non-patronage member distribution",
-        "IRC §1388(a)(1) and (3): equal shares are not allocated by business done with the "
-        "co-op, so they are not a patronage dividend (a distribution of earnings to members)",
+        N_("Non-patronage member distribution"),
+        N_(
+            "IRC §1388(a)(1) and (3): equal shares are not allocated by business done with the "
+            "co-op, so they are not a patronage dividend (a distribution of earnings to members)"
+        ),
         False,
     ),
     "service_years": Distribution(
         "staff_compensation",
-        "Staff compensation",
-        "IRC §1388(a)(1) and (3): shares by years of service pay for work, not for business "
-        "done with the co-op: compensation reported as wages or non-employee pay",
+        N_("Staff compensation"),
+        N_(
+            "IRC §1388(a)(1) and (3): shares by years of service pay for work, not for business "
+            "done with the co-op: compensation reported as wages or non-employee pay"
+        ),
         False,
     ),
 }

@@ -16,6 +16,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -29,12 +30,13 @@ from marketplace.dividends import (
     redemptions,
     schemas,
     services,
+    statement_words,
     statements,
 )
 from marketplace.dividends.statement_pdf import statement_pdf as render_statement_pdf
 from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
-from marketplace.ledger.core import format_cents
+from marketplace.ledger import display
 from marketplace.membership import consent
 from marketplace.web_support import role_required
 from marketplace.whole_numbers import parse_whole_number
@@ -53,14 +55,20 @@ def require_admin() -> None:
 @account_bp.context_processor
 def dividend_helpers() -> dict[str, Any]:
     return {
-        "money": format_cents,
-        "pct": core.bps_pct,
-        "basis_words": statements.BASIS_WORDS,
-        "cash_words": statements.CASH_WORDS,
-        "distribution": core.distribution,
+        "money": display.money,
+        "pct": _pct,
+        "basis_words": statement_words.basis_words(),
+        "cash_words": statement_words.words(statement_words.CASH_WORDS),
+        "distribution": statement_words.distribution,
+        "loss_policy_words": statement_words.loss_policy_words,
         "deadline_of": qualification.deadline_of,
         "late_notice": qualification.late_notice,
     }
+
+
+def _pct(bps: int) -> str:
+    """A share in basis points as the number before " %": "12.5" (en), "12,5" (fr)."""
+    return display.decimal(core.bps_pct(bps))
 
 
 def _cents_from_form(raw: str) -> int | None:
@@ -71,10 +79,10 @@ def _cents_from_form(raw: str) -> int | None:
     try:
         amount = Decimal((raw or "0").replace(",", "").strip() or "0")
     except InvalidOperation:
-        raise InvalidInput("Operating costs must be an amount like 1234.50.") from None
+        raise InvalidInput(gettext("Operating costs must be an amount like 1234.50.")) from None
     cents = amount * 100
     if not amount.is_finite() or amount < 0 or cents != cents.to_integral_value():
-        raise InvalidInput("Operating costs must be an amount of 0 or more, to the cent.")
+        raise InvalidInput(gettext("Operating costs must be an amount of 0 or more, to the cent."))
     return int(cents)
 
 
@@ -139,7 +147,10 @@ def open_run() -> BaseResponse | tuple[str, int]:
     except AppError as error:
         # The form again, as sent, with the reason: nothing typed is lost.
         return _runs_page(sent, error.message), error.status
-    flash(f"Dividend run {run.id} drafted: another admin must approve it.", "success")
+    flash(
+        gettext("Dividend run %(id)s drafted: another admin must approve it.", id=run.id),
+        "success",
+    )
     return redirect(url_for("dividends_admin.run", run_id=run.id))
 
 
@@ -185,15 +196,15 @@ def _act(run_id: int, action: str) -> BaseResponse:
     try:
         if action == "approve":
             done = paying.approve_run(current_user, run_id, late_reason)
-            flash("Approved: the run's entries are posted to the ledger.", "success")
+            flash(gettext("Approved: the run's entries are posted to the ledger."), "success")
             _flash_late(done)
         elif action == "pay":
             done = paying.pay_run(current_user, run_id, late_reason)
-            flash("Paying: one transfer per member is on its way.", "success")
+            flash(gettext("Paying: one transfer per member is on its way."), "success")
             _flash_late(done)
         else:
             services.discard_draft(current_user, run_id)
-            flash("The draft is discarded.", "success")
+            flash(gettext("The draft is discarded."), "success")
             return redirect(url_for("dividends_admin.runs"))
     except AppError as error:
         flash(error.message, "error")
@@ -215,7 +226,13 @@ def paid_other_means(run_id: int, allocation_id: int) -> BaseResponse:
     except AppError as error:
         flash(error.message, "error")
     else:
-        flash(f"Member {done.member_number}'s cash is recorded as paid by other means.", "success")
+        flash(
+            gettext(
+                "Member %(number)s's cash is recorded as paid by other means.",
+                number=done.member_number,
+            ),
+            "success",
+        )
     return redirect(url_for("dividends_admin.run", run_id=run_id))
 
 
@@ -228,7 +245,10 @@ def cash_unpaid(run_id: int, allocation_id: int) -> BaseResponse:
     except AppError as error:
         flash(error.message, "error")
     else:
-        flash(f"Member {done.member_number}'s cash is recorded as not paid.", "info")
+        flash(
+            gettext("Member %(number)s's cash is recorded as not paid.", number=done.member_number),
+            "info",
+        )
     return redirect(url_for("dividends_admin.run", run_id=run_id))
 
 
@@ -237,12 +257,12 @@ def record_paper_consent() -> BaseResponse:
     try:
         number = parse_whole_number(request.form.get("member_number", "").strip(), 1, 2**31 - 1)
         if number is None:
-            raise InvalidInput("Give the member's number.")
+            raise InvalidInput(gettext("Give the member's number."))
         consent.record_paper_consent(current_user, number, request.form.get("note", ""))
     except AppError as error:
         flash(error.message, "error")
     else:
-        flash(f"Member {number}'s signed consent is recorded.", "success")
+        flash(gettext("Member %(number)s's signed consent is recorded.", number=number), "success")
     return redirect(url_for("dividends_admin.runs"))
 
 
@@ -269,9 +289,12 @@ def pay_held(run_id: int) -> BaseResponse:
         flash(error.message, "error")
     else:
         if queued:
-            flash(f"{queued} held allocation(s) queued for payment.", "success")
+            flash(
+                gettext("%(count)s held allocation(s) queued for payment.", count=queued),
+                "success",
+            )
         else:
-            flash("No held member of this run has a payout account ready yet.", "info")
+            flash(gettext("No held member of this run has a payout account ready yet."), "info")
     return redirect(url_for("dividends_admin.run", run_id=run_id))
 
 
@@ -291,10 +314,10 @@ def draft_redemption() -> BaseResponse:
     try:
         year = parse_whole_number(form.get("year", "").strip(), 1900, 9999)
         if year is None:
-            raise InvalidInput("Choose a year like 2025.")
+            raise InvalidInput(gettext("Choose a year like 2025."))
         pct = None if form.get("share") == "all" else form.get("pct", "").strip()
         if pct == "":
-            raise InvalidInput("Give the percentage to redeem, or choose all of it.")
+            raise InvalidInput(gettext("Give the percentage to redeem, or choose all of it."))
         run = redemptions.draft_redemption(
             current_user,
             year,
@@ -304,7 +327,7 @@ def draft_redemption() -> BaseResponse:
     except AppError as error:
         flash(error.message, "error")
         return redirect(url_for("dividends_admin.redemptions"))
-    flash(f"Redemption {run.id} drafted: check it, then pay it.", "success")
+    flash(gettext("Redemption %(id)s drafted: check it, then pay it.", id=run.id), "success")
     return redirect(url_for("dividends_admin.redemption", run_id=run.id))
 
 
@@ -322,7 +345,7 @@ def redemption(run_id: int) -> str:
 def approve_redemption(run_id: int) -> BaseResponse:
     try:
         redemptions.approve_redemption(current_user, run_id)
-        flash("Approved: the redemption can now be paid.", "success")
+        flash(gettext("Approved: the redemption can now be paid."), "success")
     except AppError as error:
         flash(error.message, "error")
     return redirect(url_for("dividends_admin.redemption", run_id=run_id))
@@ -333,7 +356,8 @@ def pay_redemption(run_id: int) -> BaseResponse:
     try:
         redemptions.pay_redemption(current_user, run_id)
         flash(
-            "Paying: the redemption is posted and one transfer per line is on its way.", "success"
+            gettext("Paying: the redemption is posted and one transfer per line is on its way."),
+            "success",
         )
     except AppError as error:
         flash(error.message, "error")
@@ -343,7 +367,10 @@ def pay_redemption(run_id: int) -> BaseResponse:
 @bp.post("/redemptions/<int:run_id>/pay-held")
 def pay_held_redemption(run_id: int) -> BaseResponse:
     queued = redemptions.pay_held(current_user, run_id)
-    flash(f"{queued} held line(s) queued for payment.", "success" if queued else "info")
+    flash(
+        gettext("%(count)s held line(s) queued for payment.", count=queued),
+        "success" if queued else "info",
+    )
     return redirect(url_for("dividends_admin.redemption", run_id=run_id))
 
 
@@ -354,7 +381,7 @@ def discard_redemption(run_id: int) -> BaseResponse:
     except AppError as error:
         flash(error.message, "error")
         return redirect(url_for("dividends_admin.redemption", run_id=run_id))
-    flash("The draft redemption is discarded.", "success")
+    flash(gettext("The draft redemption is discarded."), "success")
     return redirect(url_for("dividends_admin.redemptions"))
 
 
@@ -372,7 +399,7 @@ def statement(run_id: int) -> str:
     return render_template(
         "dividends/statement.html",
         statement=statements.statement_for(db.session(), current_user, run_id),
-        patr_lines=statements.patr_lines,
+        patr_lines=statement_words.patr_lines,
     )
 
 
@@ -382,14 +409,14 @@ def patronage_consent() -> BaseResponse | str:
     """The member agreement's consent clause, and the member's consent (given once)."""
     if request.method == "POST":
         if request.form.get("confirm") != "1":
-            flash("Tick the box to confirm that you consent.", "error")
+            flash(gettext("Tick the box to confirm that you consent."), "error")
         else:
             try:
                 consent.give_consent(current_user, request.form.get("version", ""))
             except AppError as error:
                 flash(error.message, "error")
             else:
-                flash("Thank you: your consent is recorded.", "success")
+                flash(gettext("Thank you: your consent is recorded."), "success")
         return redirect(url_for("dividends.patronage_consent"))
     member = consent.member_of_user(db.session(), current_user)
     return render_template(

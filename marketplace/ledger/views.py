@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
-from marketplace.ledger import core, reports, services
+from marketplace.ledger import core, display, reports, services
 from marketplace.ledger.account_choices import journal_account_choices
 from marketplace.ledger.kinds import ENTRY_KINDS
 from marketplace.web_support import role_required
@@ -27,7 +27,15 @@ def require_admin() -> None:
 
 @bp.context_processor
 def ledger_helpers() -> dict[str, Any]:
-    return {"money": core.format_cents, "chart": core.CHART}
+    return {
+        "money": display.money,
+        "chart": core.CHART,
+        "account_name": display.account_name,
+        "account_label": display.account_label,
+        "account_type": display.account_type,
+        "kind_words": display.entry_kind,
+        "short_date": display.short_date,
+    }
 
 
 def _page() -> int:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_compact_currency
 from flask import Blueprint, Response, abort, current_app, render_template, stream_with_context
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from marketplace.database import utcnow
+from marketplace.dividends import statement_words
 from marketplace.extensions import db
+from marketplace.i18n import formats
+from marketplace.ledger import display
 from marketplace.ledger.core import format_cents
 from marketplace.transparency import annual_report, charts, core, figures
 from marketplace.transparency import votes as votes_section
@@ -17,16 +22,18 @@ from marketplace.transparency.core import OpenBooks
 
 bp = Blueprint("transparency", __name__)
 
-MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
-
 
 @bp.context_processor
 def transparency_helpers() -> dict[str, Any]:
     return {
-        "money": format_cents,
-        "result_words": votes_section.RESULT_WORDS,
-        "kind_words": votes_section.KIND_WORDS,
+        "money": display.money,
+        "decimal": display.decimal,
+        "account_name": display.account_name,
+        "account_type": display.account_type,
+        "basis_names": statement_words.basis_names(),
+        "run_status_words": statement_words.run_status_words(),
+        "result_words": votes_section.result_words(),
+        "kind_words": votes_section.kind_words(),
     }
 
 
@@ -36,7 +43,12 @@ def _currency() -> str:
 
 def compact_money(cents: int, currency: str) -> str:
     """An axis value in a few characters: ``$950``, ``$12.3k``, ``$1.2M`` (whole units,
-    rounded down; integer arithmetic). The exact figures are in the tooltips and tables."""
+    rounded down; integer arithmetic). The exact figures are in the tooltips and tables.
+    Other languages than English take CLDR's compact form ("12 k €")."""
+    where = formats.reader_locale()
+    if where.language != "en":
+        whole = (abs(cents) // 100) * (-1 if cents < 0 else 1)
+        return format_compact_currency(whole, currency, locale=where, fraction_digits=1)
     units = abs(cents) // 100
     size, suffix = next(
         ((size, suffix) for size, suffix in ((1_000_000, "M"), (1_000, "k")) if units >= size),
@@ -54,10 +66,14 @@ def compact_money(cents: int, currency: str) -> str:
 
 def open_books_charts(books: OpenBooks) -> dict[str, Markup]:
     """The page's charts, as inline SVG; every figure is also in a table on the page."""
-    labels = [MONTH_ABBREVIATIONS[int(m.label[5:7]) - 1] for m in books.months]
+    month_names = display.month_abbreviations()
+    labels = [month_names[int(m.label[5:7]) - 1] for m in books.months]
 
     def money(cents: int) -> str:
-        return format_cents(cents, books.currency)
+        return display.money(cents, books.currency)
+
+    def count(value: int) -> str:
+        return display.decimal(value)
 
     def tick(cents: int) -> str:
         return compact_money(cents, books.currency)
@@ -71,51 +87,66 @@ def open_books_charts(books: OpenBooks) -> dict[str, Markup]:
         charts.Series(code, tuple(m.members_by_class.get(code, 0) for m in books.months))
         for code in classes[: charts.MAX_SERIES - 1]
     ]
-    member_series.append(charts.Series("All members", tuple(m.members_total for m in books.months)))
+    member_series.append(
+        charts.Series(gettext("All members"), tuple(m.members_total for m in books.months))
+    )
     drawn = {
         "sales": charts.bar_chart(
             "chart-sales",
-            f"Sales and royalties by month, {year}",
-            "For each month, licence sales net of refunds, and the artists' share of them.",
+            gettext("Sales and royalties by month, %(year)s", year=year),
+            gettext(
+                "For each month, licence sales net of refunds, and the artists' share of them."
+            ),
             labels,
-            [series("Sales", "sales_cents"), series("Royalties to artists", "royalties_cents")],
+            [
+                series(gettext("Sales"), "sales_cents"),
+                series(gettext("Royalties to artists"), "royalties_cents"),
+            ],
             money,
             tick,
         ),
         "dividends": charts.bar_chart(
             "chart-dividends",
-            f"Patronage dividends by month, {year}",
-            "For each month, dividends paid to members in cash and allocated as member capital.",
+            gettext("Patronage dividends by month, %(year)s", year=year),
+            gettext(
+                "For each month, dividends paid to members in cash and allocated as member capital."
+            ),
             labels,
             [
-                series("Paid in cash", "dividends_cash_cents"),
-                series("Retained as capital", "dividends_retained_cents"),
+                series(gettext("Paid in cash"), "dividends_cash_cents"),
+                series(gettext("Retained as capital"), "dividends_retained_cents"),
             ],
             money,
             tick,
         ),
         "reserves": charts.line_chart(
             "chart-reserves",
-            f"Reserves at the end of each month, {year}",
-            "The balance of the co-op's reserves account at each month's end.",
+            gettext("Reserves at the end of each month, %(year)s", year=year),
+            gettext("The balance of the co-op's reserves account at each month's end."),
             labels,
-            [series("Reserves", "reserves_cents")],
+            [series(gettext("Reserves"), "reserves_cents")],
             money,
             tick,
         ),
         "members": charts.line_chart(
             "chart-members",
-            f"Members at the end of each month, {year}",
-            "How many members the co-op had at each month's end, by class and in all.",
+            gettext("Members at the end of each month, %(year)s", year=year),
+            gettext("How many members the co-op had at each month's end, by class and in all."),
             labels,
             member_series,
+            count,
         ),
         "assets": charts.line_chart(
             "chart-assets",
-            f"Works on sale at the end of each month, {year}",
-            "How many photos and videos were published and on sale at each month's end.",
+            gettext("Works on sale at the end of each month, %(year)s", year=year),
+            gettext("How many photos and videos were published and on sale at each month's end."),
             labels,
-            [charts.Series("Works on sale", tuple(m.assets_published for m in books.months))],
+            [
+                charts.Series(
+                    gettext("Works on sale"), tuple(m.assets_published for m in books.months)
+                )
+            ],
+            count,
         ),
     }
     # Safe: charts.py escapes every piece of text it puts in the SVG.
@@ -134,7 +165,7 @@ def _open_books_page(year: int | None) -> str:
         books=books,
         years=years,
         charts=open_books_charts(books),
-        month_names=MONTH_ABBREVIATIONS,
+        month_names=display.month_abbreviations(),
     )
 
 

@@ -6,19 +6,39 @@ puts its ``VoteSummary`` rows into the report's words and CSV fields.
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.governance.reports import VoteSummary, votes_closed_in
+from marketplace.i18n.markers import N_
 
 RESULT_WORDS = {
-    "passed": "Passed",
-    "rejected": "Rejected",
-    "no_quorum": "No quorum",
-    "elected": "Elected",
+    "passed": N_("Passed"),
+    "rejected": N_("Rejected"),
+    "no_quorum": N_("No quorum"),
+    "elected": N_("Elected"),
 }
-KIND_WORDS = {"yes_no": "Yes / no", "election": "Election"}
+KIND_WORDS = {"yes_no": N_("Yes / no"), "election": N_("Election")}
 
-__all__ = ["KIND_WORDS", "RESULT_WORDS", "VoteSummary", "vote_fields", "votes_of_year"]
+__all__ = [
+    "KIND_WORDS",
+    "RESULT_WORDS",
+    "VoteSummary",
+    "kind_words",
+    "result_words",
+    "vote_fields",
+    "votes_of_year",
+]
+
+
+def result_words() -> dict[str, str]:
+    """A vote's result in the reader's language, by its code."""
+    return {code: gettext(words) for code, words in RESULT_WORDS.items()}
+
+
+def kind_words() -> dict[str, str]:
+    """A vote's kind in the reader's language, by its code."""
+    return {code: gettext(words) for code, words in KIND_WORDS.items()}
 
 
 def votes_of_year(session: Session, year: int) -> list[VoteSummary]:
