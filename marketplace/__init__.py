@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     from marketplace.background import celery_init_app
     from marketplace.catalogue import related_store  # noqa: F401 - queues related work on commit
     from marketplace.costs import models as cost_models  # noqa: F401
+    from marketplace.currencies import models as currency_models  # noqa: F401
     from marketplace.dividends import models as dividend_models  # noqa: F401
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import init_i18n
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue import views as catalogue_views
     from marketplace.costs import api as costs_api
     from marketplace.costs import views as costs_views
+    from marketplace.currencies import views as currencies_views
     from marketplace.dividends import api as dividends_api
     from marketplace.dividends import views as dividends_views
     from marketplace.governance import admin_views as governance_admin_views
@@ -187,6 +189,7 @@ def register_blueprints(app: Flask) -> None:
         dividends_views.bp,
         dividends_views.account_bp,
         costs_views.bp,
+        currencies_views.bp,
         stripe_webhooks.bp,
         payouts_views.bp,
         payouts_views.admin_bp,

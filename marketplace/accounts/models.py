@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     is_admin: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The currency chosen with the switcher (migration 0032); None: from the language.
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
 
     # The sign-in session this request runs in (its id and cookie key), set by accounts.sessions.
     sign_in_session_id: int | None = None

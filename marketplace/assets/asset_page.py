@@ -8,6 +8,7 @@ reads them again only when the newest terms row changed: one tiny query per view
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +22,8 @@ from marketplace.assets import services
 from marketplace.assets.models import Asset
 from marketplace.assets.schemas import media_url
 from marketplace.catalogue.related import Tile
+from marketplace.currencies import services as currencies
+from marketplace.currencies.views import current_currency
 from marketplace.extensions import db
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import LicenceTerms
@@ -94,6 +97,33 @@ def _priced_sizes(asset: Asset, surcharges: dict[str, int]) -> list[SizeChoice]:
             SizeChoice(size.code, SIZE_NAMES.get(size.code, size.code), width, height, prices)
         )
     return choices
+
+
+def in_currency(
+    asset: Asset,
+    sizes: list[SizeChoice],
+    currency: str,
+    surcharges: dict[str, int] | None = None,
+) -> list[SizeChoice]:
+    """The sizes at ``currency``'s price table (the buyer's, when it is not the settlement
+    currency, whose prices ``sizes`` already have)."""
+    if not sizes or currency == current_app.config["CURRENCY"]:
+        return sizes
+    prices = {
+        (p.licence, p.size): p.amount_cents
+        for p in currencies.asset_prices(db.session(), asset, currency, surcharges)
+    }
+    return [
+        dataclasses.replace(
+            choice,
+            prices={
+                code: prices[code, choice.code]
+                for code in choice.prices
+                if (code, choice.code) in prices
+            },
+        )
+        for choice in sizes
+    ]
 
 
 def size_choices(asset: Asset, kinds: list[KindOffer]) -> list[SizeChoice]:
@@ -184,9 +214,10 @@ def page_context(asset: Asset) -> dict[str, Any]:
     """
     from marketplace.catalogue import pages, related
 
-    currency = current_app.config["CURRENCY"]
+    currency = current_currency()
     menu = licence_menu(currency) if asset.for_sale else LicenceMenu(None, [], {})
     offers, sizes = menu.offers, _priced_sizes(asset, menu.surcharges)
+    sizes = in_currency(asset, sizes, currency, menu.surcharges)
     tiles = related.page_tiles(asset)
     return {
         "asset": asset,

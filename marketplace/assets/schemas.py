@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 
 from marketplace.api_support import rfc3339
 from marketplace.assets import media_links
 from marketplace.assets.drafts import SUBMITTABLE, missing_for_review
 from marketplace.assets.models import Asset
+from marketplace.currencies import services as currencies
 from marketplace.extensions import db
-from marketplace.licensing import services as licensing
 
 
 def media_url(asset: Asset, name: str, *, signed: bool = False) -> str | None:
@@ -62,10 +62,8 @@ def asset_json(
                 "amount_cents": p.amount_cents,
                 "currency": p.currency,
             }
-            # The licensing service's prices: the same as the asset page and checkout.
-            for p in licensing.asset_prices(
-                db.session(), asset, current_app.config["CURRENCY"], surcharges
-            )
+            # The same prices as the asset page and checkout, in each currency on sale.
+            for p in currencies.prices_in_every_currency(db.session(), asset, surcharges)
         ]
         if asset.for_sale
         else [],

@@ -29,7 +29,18 @@ _LINE: Schema = {
     "additionalProperties": False,
 }
 ORDER: Schema = obj(
-    ["id", "status", "total_cents", "currency", "items", "licences", "payment"],
+    [
+        "id",
+        "status",
+        "subtotal_cents",
+        "tax_cents",
+        "total_cents",
+        "currency",
+        "tax",
+        "items",
+        "licences",
+        "payment",
+    ],
     id={"type": "integer"},
     status={
         "type": "string",
@@ -42,8 +53,22 @@ ORDER: Schema = obj(
             "cancelled",
         ],
     },
+    # In the order's currency (the buyer's): the items' prices, the tax (none is charged
+    # yet: 0 and an empty list), and what the buyer pays.
+    subtotal_cents={"type": "integer", "minimum": 0},
+    tax_cents={"type": "integer", "minimum": 0},
     total_cents={"type": "integer", "minimum": 0},
     currency={"type": "string", "pattern": "^[A-Z]{3}$"},
+    tax={
+        "type": "array",
+        "items": obj(
+            ["jurisdiction", "rate_bps", "amount_cents", "reverse_charge"],
+            jurisdiction=TEXT,
+            rate_bps={"type": "integer", "minimum": 0},
+            amount_cents={"type": "integer", "minimum": 0},
+            reverse_charge={"type": "boolean"},
+        ),
+    },
     created_at=TIME,
     paid_at=TIME,
     items={
@@ -123,8 +148,15 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
             "Order licences: {items: [{asset_id, licence, size}]}; prices from the server's table."
             " 409 already_licensed when the buyer holds a licence that covers one. With an"
             " Idempotency-Key header, the same key answers the same order (200); the same key"
-            " with other items is 422 idempotency_key_reused",
-            body=_props(["items"], items={"type": "array", "minItems": 1, "items": _LINE}),
+            " with other items is 422 idempotency_key_reused. currency: one on sale (422"
+            " currency_not_on_sale otherwise); without it, the account's chosen currency, else"
+            " the one of its language (Accept-Language: fr -> EUR, en-GB -> GBP), else the"
+            " settlement currency",
+            body=_props(
+                ["items"],
+                items={"type": "array", "minItems": 1, "items": _LINE},
+                currency={"type": "string", "pattern": "^[A-Za-z]{3}$"},
+            ),
             status=201,
             also=(200,),
             tag="orders",

@@ -15,6 +15,7 @@ from marketplace.api_support import (
     page_args,
     token_required,
 )
+from marketplace.currencies import services as currencies
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.licensing.models import Licence
@@ -53,6 +54,15 @@ def _request_key() -> str | None:
     return request.headers.get("Idempotency-Key")
 
 
+def _order_currency(asked: object) -> str:
+    """The currency an order is placed in: the one the client asked for (checked by the
+    service), else the account's choice, else its language's (``Accept-Language``)."""
+    if asked is not None:
+        return asked if isinstance(asked, str) else ""
+    languages = [value for value, _ in request.accept_languages]
+    return currencies.buyer_currency(db.session(), api_user(), None, languages)
+
+
 def licences_for(order: Order) -> list[Licence]:
     ids = [item.licence_id for item in order.items if item.licence_id is not None]
     if not ids:
@@ -69,7 +79,10 @@ def create() -> tuple[dict[str, Any], int]:
             "items must be a list of {asset_id, licence, size}.", fields={"items": "Invalid."}
         )
     placed = services.create_order(
-        api_user(), [_item_request(raw, i) for i, raw in enumerate(items)], _request_key()
+        api_user(),
+        [_item_request(raw, i) for i, raw in enumerate(items)],
+        _request_key(),
+        _order_currency(json_body().get("currency")),
     )
     return order_json(placed.order), 201 if placed.created else 200
 
@@ -145,7 +158,7 @@ def remove_from_cart(asset_id: int) -> Response:
 @token_required()
 def checkout() -> tuple[dict[str, Any], int]:
     """201 with the order made; 200 with the same order for a repeat (see ``checkout_cart``)."""
-    placed = services.checkout_cart(api_user(), _request_key())
+    placed = services.checkout_cart(api_user(), _request_key(), _order_currency(None))
     return order_json(placed.order), 201 if placed.created else 200
 
 

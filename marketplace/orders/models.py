@@ -64,6 +64,11 @@ class Order(db.Model):  # type: ignore[name-defined]
     payment_error: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     charge_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     fee_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Paid in another currency than the settlement one: what Stripe's balance transaction
+    # says the co-op received (before its fee), in which currency, at which rate (migration 0032).
+    settled_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    settled_currency: Mapped[str | None] = mapped_column(sa.String(3))
+    exchange_rate: Mapped[str | None] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     payment_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

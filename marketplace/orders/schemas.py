@@ -45,8 +45,12 @@ def order_json(order: Order, licences: list[Licence] | None = None) -> dict[str,
     return {
         "id": order.id,
         "status": order.status,
+        # The co-op charges no sales tax yet: the total is the items' prices.
+        "subtotal_cents": order.total_cents,
+        "tax_cents": 0,
         "total_cents": order.total_cents,
         "currency": order.currency,
+        "tax": [],
         "created_at": rfc3339(order.created_at),
         "paid_at": rfc3339(order.paid_at),
         "items": [item_json(item) for item in order.items],

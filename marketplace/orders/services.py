@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
+from marketplace.currencies import services as currencies
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import (
     Conflict,
@@ -89,7 +90,9 @@ def _refuse_covered(session: Session, user: User, asset: Asset, licence: str, si
         )
 
 
-def _new_order(session: Session, user: User, requests: Sequence[ItemRequest]) -> Order:
+def _new_order(
+    session: Session, user: User, requests: Sequence[ItemRequest], currency: str | None = None
+) -> Order:
     if not requests:
         raise InvalidInput("An order needs at least one item.", fields={"items": "Empty."})
     if len(requests) > MAX_ITEMS:
@@ -100,11 +103,11 @@ def _new_order(session: Session, user: User, requests: Sequence[ItemRequest]) ->
         raise InvalidInput(
             "Each asset can appear only once in an order.", fields={"items": "Duplicate asset."}
         )
-    currency = current_app.config["CURRENCY"]
+    currency = currencies.checked_currency(session, currency or current_app.config["CURRENCY"])
     order = Order(buyer_id=user.id, currency=currency, total_cents=0, status="pending_payment")
     for request in requests:
         asset = _asset_for_sale(session, request.asset_id)
-        quote = licensing.quote(session, asset, request.licence, request.size, currency)
+        quote = currencies.quote(session, asset, request.licence, request.size, currency)
         _refuse_covered(session, user, asset, request.licence, request.size)
         order.items.append(
             OrderItem(
@@ -154,9 +157,13 @@ def _order_with_key(session: Session, user: User, request_key: str | None) -> Or
 
 
 def create_order(
-    user: User, requests: Sequence[ItemRequest], request_key: str | None = None
+    user: User,
+    requests: Sequence[ItemRequest],
+    request_key: str | None = None,
+    currency: str | None = None,
 ) -> Placed:
-    """A pending order at the server's prices; refuses what the buyer already licenses.
+    """A pending order at the server's prices in ``currency`` (one on sale; the settlement
+    currency by default); refuses what the buyer already licenses.
 
     With ``request_key`` (the client's Idempotency-Key), the same key again answers with the
     order it made; the same key with other items is refused.
@@ -174,12 +181,14 @@ def create_order(
                     fields={"Idempotency-Key": "Used for another order."},
                 )
             return Placed(earlier, created=False)
-        order = _new_order(session, user, requests)
+        order = _new_order(session, user, requests, currency)
         order.request_key = request_key
         return Placed(order, created=True)
 
 
-def checkout_cart(user: User, request_key: str | None = None) -> Placed:
+def checkout_cart(
+    user: User, request_key: str | None = None, currency: str | None = None
+) -> Placed:
     """An order from everything in the cart, which is emptied in the same transaction.
 
     Idempotent: checkouts of one cart take the buyer's lock in turn, so the first makes the
@@ -208,7 +217,7 @@ def checkout_cart(user: User, request_key: str | None = None) -> Placed:
             if earlier is not None:
                 return Placed(earlier, created=False)
         order = _new_order(
-            session, user, [ItemRequest(c.asset_id, c.licence, c.size) for c in lines]
+            session, user, [ItemRequest(c.asset_id, c.licence, c.size) for c in lines], currency
         )
         order.from_cart, order.request_key = True, request_key
         session.execute(sa.delete(CartItem).where(CartItem.user_id == user.id))

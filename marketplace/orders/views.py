@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from marketplace.currencies.views import current_currency
 from marketplace.errors import AppError
 from marketplace.extensions import db
 from marketplace.orders import services
@@ -79,19 +80,26 @@ def remove_from_cart(asset_id: int) -> Response:
 @bp.get("/cart")
 @login_required
 def cart() -> str:
-    from marketplace.assets.asset_page import licence_kinds, licence_offers, size_choices
-    from marketplace.licensing import services as licensing
+    from marketplace.assets.asset_page import (
+        in_currency,
+        licence_kinds,
+        licence_offers,
+        size_choices,
+    )
+    from marketplace.currencies import services as currencies
 
     session = db.session()
-    currency = current_app.config["CURRENCY"]
+    currency = current_currency()
     kinds = licence_kinds(currency)  # once for every line: the choices cost no query each
     lines: list[tuple[Any, int | None, str | None]] = []
     sizes: dict[int, list[Any]] = {}
     for line in services.cart_lines(session, current_user):
         try:
-            quote = licensing.quote(session, line.asset, line.licence, line.size, currency)
+            quote = currencies.quote(session, line.asset, line.licence, line.size, currency)
             lines.append((line, quote.price_cents, None))
-            sizes[line.asset_id] = size_choices(line.asset, kinds)
+            sizes[line.asset_id] = in_currency(
+                line.asset, size_choices(line.asset, kinds), currency
+            )
         except AppError as error:  # withdrawn since, or terms changed: say so
             lines.append((line, None, error.message))
     total = sum(price for _line, price, _error in lines if price)
@@ -110,7 +118,7 @@ def cart() -> str:
 def checkout() -> Response:
     try:
         # A second submit (double click, back button) opens the order the first one made.
-        order = services.checkout_cart(current_user).order
+        order = services.checkout_cart(current_user, currency=current_currency()).order
     except AppError as error:
         flash(error.message, "error")
         return redirect(url_for("orders.cart"))

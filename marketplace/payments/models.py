@@ -52,6 +52,9 @@ class Refund(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="requested")
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     failure_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # For an order paid in another currency: what the refund cost in the settlement currency,
+    # from its balance transaction (migration 0032).
+    settled_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

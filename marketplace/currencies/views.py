@@ -1,0 +1,171 @@
+"""The currency switcher (visitors: a cookie; accounts: their preference) and the admin page
+of the price tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.currencies import core, services
+from marketplace.errors import AppError
+from marketplace.extensions import csrf, db
+from marketplace.i18n import LANGUAGE_COOKIE
+from marketplace.i18n.formats import minor_units
+from marketplace.pricing import LICENCES
+from marketplace.web_support import role_required
+
+CURRENCY_COOKIE = "currency"
+_CURRENT_KEY = "buyer_currency"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+bp = Blueprint("currencies", __name__)
+
+
+def _language_tags() -> list[str]:
+    """The reader's languages, most wanted first, with their regions (``en-GB``)."""
+    tags: list[str] = []
+    chosen = getattr(current_user, "locale", None) if current_user.is_authenticated else None
+    for tag in (chosen, request.cookies.get(LANGUAGE_COOKIE)):
+        if tag:
+            tags.append(str(tag))
+    tags.extend(value for value, _ in request.accept_languages)
+    return tags
+
+
+def current_currency() -> str:
+    """The currency this request's buyer sees prices in and pays in.
+
+    Worked out once per request, first as the viewer (the page cache keys on it before it
+    renders a shared page for a signed-in nobody), so the key and the page always agree."""
+    found = g.get(_CURRENT_KEY)
+    if found is None:
+        user = current_user if current_user.is_authenticated else None
+        found = services.buyer_currency(
+            db.session(), user, request.cookies.get(CURRENCY_COOKIE), _language_tags()
+        )
+        setattr(g, _CURRENT_KEY, found)
+    return str(found)
+
+
+@bp.app_context_processor
+def currency_context() -> dict[str, Any]:
+    return {"current_currency": current_currency, "currencies_on_sale": _on_sale}
+
+
+def _on_sale() -> list[str]:
+    return services.on_sale(db.session())
+
+
+def _back() -> str:
+    """The page the switcher was used on (a path of this site only)."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.home")
+
+
+@bp.post("/currency")
+@csrf.exempt
+def switch() -> Response:
+    """Remember the buyer's currency: on the account when signed in, in a cookie always (so
+    the choice survives signing out).
+
+    Exempt from CSRF: the switcher sits on pages cached for every visitor, which carry no
+    token, and another site making someone switch currency only changes how prices show."""
+    try:
+        code = services.checked_currency(db.session(), request.form.get("currency"))
+        if current_user.is_authenticated:
+            services.set_preference(current_user, code)
+        g.pop(_CURRENT_KEY, None)
+    except AppError as error:
+        flash(error.message, "error")
+        return redirect(_back())
+    response = redirect(_back())
+    response.set_cookie(
+        CURRENCY_COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True
+    )
+    return response
+
+
+@bp.get("/admin/currencies/")
+@role_required("admin")
+def admin_index() -> Response | str:
+    session = db.session()
+    wanted = request.args.get("currency")
+    if wanted:
+        return redirect(url_for("currencies.admin_edit", currency=wanted.strip().upper()[:3]))
+    tables = [services.settlement_table(session), *services.foreign_tables(session).values()]
+    return render_template(
+        "currencies/admin_index.html",
+        tables=tables,
+        settlement=services.settlement_currency(),
+        on_sale=services.on_sale(session),
+        size_codes=core.SIZE_CODES,
+        licences=LICENCES,
+    )
+
+
+def _typed_table(currency: str) -> tuple[dict[str, int], dict[str, int]]:
+    digits = minor_units(currency)
+    sizes = {
+        code: core.minor_units_from_text(request.form.get(f"size_{code}", ""), digits, code)
+        for code in core.SIZE_CODES
+    }
+    surcharges = {
+        code: core.minor_units_from_text(request.form.get(f"licence_{code}", ""), digits, code)
+        for code in LICENCES
+    }
+    return sizes, surcharges
+
+
+@bp.route("/admin/currencies/<currency>", methods=["GET", "POST"])
+@role_required("admin")
+def admin_edit(currency: str) -> Response | tuple[str, int] | str:
+    """A currency's table: typed, then reviewed change by change, then saved on confirming."""
+    session = db.session()
+    try:
+        code = core.check_code(currency)
+    except core.PriceTableError:
+        return redirect(url_for("currencies.admin_index"))
+    if code == services.settlement_currency():
+        return redirect(url_for("currencies.admin_index"))
+    saved = services.foreign_tables(session).get(code)
+    context: dict[str, Any] = {
+        "currency": code,
+        "saved": saved,
+        "size_codes": core.SIZE_CODES,
+        "licences": LICENCES,
+        "digits": minor_units(code),
+        "typed": dict(request.form),
+        "changes": None,
+        "error": None,
+    }
+    if request.method == "POST":
+        try:
+            sizes, surcharges = _typed_table(code)
+            table = core.checked_table(code, sizes, surcharges)
+        except core.PriceTableError as error:
+            context["error"] = str(error)
+            return render_template("currencies/admin_edit.html", **context), 422
+        if request.form.get("confirm") != "yes":
+            context["changes"] = core.changes(saved, table)
+            return render_template("currencies/admin_edit.html", **context)
+        try:
+            changed = services.set_prices(current_user, code, sizes, surcharges)
+        except AppError as error:
+            context["error"] = error.message
+            return render_template("currencies/admin_edit.html", **context), error.status
+        flash(
+            gettext(
+                "%(currency)s prices saved (%(count)s changed). They apply to orders from now on.",
+                currency=code,
+                count=len(changed),
+            ),
+            "success",
+        )
+        return redirect(url_for("currencies.admin_index"))
+    return render_template("currencies/admin_edit.html", **context)
