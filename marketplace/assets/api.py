@@ -63,6 +63,7 @@ def upload() -> tuple[dict[str, Any], int]:
         keywords=request.form.get("keywords", ""),
         has_people=form_flag("has_people"),
         has_property=form_flag("has_property"),
+        language=request.form.get("language") or None,
     )
     return {"id": asset.id, "status": asset.status}, 202
 
@@ -95,6 +96,7 @@ def update_asset(asset_id: int) -> dict[str, Any]:
         keywords=keywords,
         has_people=json_flag(body, "has_people"),
         has_property=json_flag(body, "has_property"),
+        language=body["language"] if "language" in body else None,
     )
     return asset_json(asset, owner_view=True)
 

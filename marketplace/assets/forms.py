@@ -14,6 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from marketplace.catalogue.languages import LANGUAGE_HELP, LANGUAGE_LABEL, WORK_LANGUAGES
+
 
 class AssetDetailsForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
@@ -21,6 +23,11 @@ class AssetDetailsForm(FlaskForm):
     keywords = TextAreaField(
         "Keywords",
         description="Separated by commas, most important first. Buyers find your work by these.",
+    )
+    language = SelectField(
+        LANGUAGE_LABEL,
+        choices=[SelectChoice(code, name) for code, name in WORK_LANGUAGES.items()],
+        description=LANGUAGE_HELP,
     )
     has_people = BooleanField("Recognisable people appear in it")
     has_property = BooleanField("Recognisable private property, artwork or brands appear in it")

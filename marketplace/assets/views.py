@@ -103,6 +103,7 @@ def edit(asset_id: int) -> Response | tuple[str, int]:
             "title": asset.title,
             "description": asset.description,
             "keywords": ", ".join(asset.keywords),
+            "language": asset.language,
             "has_people": asset.has_people,
             "has_property": asset.has_property,
         }
@@ -117,6 +118,7 @@ def edit(asset_id: int) -> Response | tuple[str, int]:
                 keywords=form.keywords.data or "",
                 has_people=bool(form.has_people.data),
                 has_property=bool(form.has_property.data),
+                language=form.language.data or None,
             )
         except AppError as error:
             show_error_on_form(form, error)
