@@ -99,6 +99,7 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
+    from marketplace.catalogue.schema import register_sqlite_search
     from marketplace.extensions import db
 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -117,6 +118,7 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         # faster at a million assets, bench/search.py). SQLite's default cap: 2 GB mapped.
         cursor.execute("PRAGMA mmap_size=2147418112")
         cursor.close()
+        register_sqlite_search(dbapi_connection)
 
 
 def register_blueprints(app: Flask) -> None:

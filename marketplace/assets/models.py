@@ -51,6 +51,11 @@ class Asset(db.Model):  # type: ignore[name-defined]
     keywords: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
     # The keywords as one string, for the full-text index (kept in step by ``_keywords_text``).
     keywords_text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # The language the title, description and keywords are written in (an ISO 639-1 code):
+    # search stems them with its rules (migration 0033).
+    language: Mapped[str] = mapped_column(
+        sa.String(8), nullable=False, default="en", server_default="en"
+    )
     has_people: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     has_property: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
 

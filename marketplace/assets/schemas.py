@@ -46,6 +46,7 @@ def asset_json(
         "title": asset.title,
         "description": asset.description,
         "keywords": list(asset.keywords),
+        "language": asset.language,
         "width": asset.width,
         "height": asset.height,
         "orientation": asset.orientation,

@@ -9,6 +9,7 @@ from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.assets.text import clean_keywords, clean_text
 from marketplace.audit import services as audit
+from marketplace.catalogue.languages import work_language
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
@@ -49,10 +50,13 @@ def update_details(
     keywords: str | list[str] | None = None,
     has_people: bool | None = None,
     has_property: bool | None = None,
+    language: str | None = None,
 ) -> Asset:
     """The member edits what buyers read; fields left as None stay as they are."""
     asset = get_own(user, asset_id)
     with unit_of_work():
+        if language is not None:
+            asset.language = work_language(language)
         if title is not None:
             cleaned = clean_text(title, "title", 200)
             if not cleaned:

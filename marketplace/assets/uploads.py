@@ -20,6 +20,7 @@ from marketplace.assets.drafts import filename_title
 from marketplace.assets.models import RELEASE_KINDS, Asset, Release
 from marketplace.assets.text import clean_keywords, clean_text, display_filename
 from marketplace.background import enqueue
+from marketplace.catalogue.languages import default_work_language, work_language
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.extensions import db
@@ -92,6 +93,7 @@ def upload_asset(
     keywords: str | list[str] = "",
     has_people: bool = False,
     has_property: bool = False,
+    language: str | None = None,
 ) -> Asset:
     """Store an original and queue it for processing; the asset starts as ``processing`` and
     ends as a ``draft`` that its member sends for review (drafts.submit)."""
@@ -103,6 +105,7 @@ def upload_asset(
     title = given_title or filename_title(shown_name) or "Untitled"
     description = clean_text(description, "description", 5000)
     keyword_list = clean_keywords(keywords)
+    written_in = work_language(language) if language else default_work_language(user)
     key = f"originals/{member.id}/{uuid.uuid4().hex}"
     storage = get_storage()
     try:
@@ -138,6 +141,7 @@ def upload_asset(
                 title_from_filename=not given_title,
                 description=description,
                 keywords=keyword_list,
+                language=written_in,
                 has_people=has_people,
                 has_property=has_property,
                 original_key=key,

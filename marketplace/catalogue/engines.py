@@ -26,7 +26,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Join
 
 from marketplace.assets.models import Asset
-from marketplace.catalogue.query import ParsedQuery, fts5_match, websearch_text
+from marketplace.catalogue.query import ParsedQuery, fts5_match, fts5_terms, websearch_text
 from marketplace.membership.models import Member
 
 # At most this many matches are ranked and counted (the newest, or most licensed).
@@ -245,12 +245,11 @@ def _compile_candidates_join(join: _CandidatesJoin, compiler: SQLCompiler, **kw:
     )
 
 
-def _fts5_string(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
 class SqliteSearchEngine:
-    """FTS5 with the porter stemmer. Relevance: every word in the title or keywords first.
+    """FTS5 over text stemmed in each work's language (``stemming``; migration 0033), each
+    word of a query looked for in every language's form. Relevance: every word in the title
+    or keywords first. FTS5's columns keep each field's positions apart: a phrase matches
+    within one field.
 
     Not bm25: FTS5's bm25 first counts the documents holding each term, 40-60 ms for a word
     found in most of a million assets, whatever the LIMIT. Among the newest matches, those
@@ -268,6 +267,8 @@ class SqliteSearchEngine:
         facets, rest = _indexed_filters(filters, SQLITE_INDEXED_FILTERS)
         cap = min(PHRASE_RANK_CAP, RANK_CAP) if filters.query.phrases else RANK_CAP
         expression = fts5_match(filters.query)
+        if expression is None:  # nothing FTS5 indexes as a word (a lone combining accent)
+            return SearchPage(ids=[], total=0, total_exact=True)
         # The filters' index terms, ANDed to both full-text queries below: the second then reads
         # the candidates, not every match of the words since the oldest candidate.
         in_facets = f" AND search_facets : ({' AND '.join(facets)})" if facets else ""
@@ -285,8 +286,7 @@ class SqliteSearchEngine:
         if filters.sort != "relevance":
             return _page(session, matching, filters, page, per_page, cap)
         newest = matching.cte("newest")
-        terms = [_fts5_string(w) for w in filters.query.words]
-        terms += [_fts5_string(" ".join(p)) for p in filters.query.phrases]
+        terms = fts5_terms(filters.query)
         titled = sa.table("asset_search", sa.column("rowid")).alias("titled")
         in_title = (
             sa.select(titled.c.rowid)
@@ -316,8 +316,45 @@ WINDOW_ROWS = 20_000
 FULL_SCAN_MAX = 4_000
 
 
+# Each work's text is stemmed with its language's configuration (migration 0033, which
+# creates them: PostgreSQL's own, with ``unaccent`` first); languages without one use simple.
+POSTGRESQL_CONFIGS = {"en": "coop_english", "fr": "coop_french", "es": "coop_spanish"}
+POSTGRESQL_OTHER_CONFIG = "coop_simple"
+
+
+def tsquery_in_every_language(query: ParsedQuery) -> Any:
+    """The query parsed with every language's configuration, ORed; its exclusions in every
+    form, wherever they are (a French work is not shown for an English "-bateaux").
+
+    A buyer's words may be in any language and a configuration parses them as its language
+    would index them: "bateaux" is 'bateau' in French, 'bateaux' in English. The GIN index
+    reads each distinct lexeme once, so the four branches cost little more than one.
+    """
+    configs = [*POSTGRESQL_CONFIGS.values(), POSTGRESQL_OTHER_CONFIG]
+    text = websearch_text(query)
+    parsed = [
+        sa.func.websearch_to_tsquery(sa.literal_column(f"'{c}'::regconfig"), text) for c in configs
+    ]
+    excluded = [
+        sa.func.plainto_tsquery(sa.literal_column(f"'{c}'::regconfig"), word)
+        for word in query.excluded
+        for c in configs
+    ]
+    words: Any = parsed[0]
+    for other in parsed[1:]:
+        words = words.op("||")(other)
+    if excluded:
+        unwanted: Any = excluded[0]
+        for other in excluded[1:]:
+            unwanted = unwanted.op("||")(other)
+        words = words.op("&&")(sa.func.tsquery_not(unwanted))
+    return words
+
+
 class PostgresSearchEngine:
-    """A weighted, generated tsvector with a GIN index; ts_rank_cd orders the candidates."""
+    """A weighted tsvector generated in each work's language, with a GIN index; ts_rank_cd
+    orders the candidates. A gap of positions between title, keywords and description keeps
+    a phrase within one field (migration 0033)."""
 
     def search(
         self, session: Session, filters: SearchFilters, page: int, per_page: int
@@ -325,9 +362,7 @@ class PostgresSearchEngine:
         if filters.query.is_empty:
             return _browse(session, filters, page, per_page)
         facets, rest = _indexed_filters(filters, INDEXED_FILTERS)
-        words: Any = sa.func.websearch_to_tsquery(
-            sa.literal_column("'english'::regconfig"), websearch_text(filters.query)
-        )
+        words = tsquery_in_every_language(filters.query)
         wanted = words
         if facets:
             wanted = words.op("&&")(

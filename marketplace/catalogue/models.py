@@ -11,11 +11,13 @@ from marketplace.extensions import db
 
 
 class SearchTerm(db.Model):  # type: ignore[name-defined]
-    """A keyword of published work and in how many assets it appears (refreshed by a task)."""
+    """A keyword of published work in one language, and in how many assets it appears
+    (refreshed by a task)."""
 
     __tablename__ = "search_terms"
 
     term: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     documents: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from marketplace.catalogue import stemming
+
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 MAX_TERMS = 12
@@ -55,17 +57,33 @@ def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def fts5_match(query: ParsedQuery) -> str:
-    """The FTS5 MATCH expression for a parsed query (which must not be empty)."""
-    positive = [_quote(w) for w in query.words] + [_quote(" ".join(p)) for p in query.phrases]
+def _any_form(text: str) -> str | None:
+    """An FTS5 expression for a word or phrase in whichever language's form it is indexed."""
+    quoted = [_quote(form) for form in stemming.forms(text)]
+    if len(quoted) <= 1:
+        return quoted[0] if quoted else None
+    return "(" + " OR ".join(quoted) + ")"
+
+
+def fts5_terms(query: ParsedQuery) -> list[str]:
+    """One FTS5 expression per word and phrase of the query, each in any language's form."""
+    texts = list(query.words) + [" ".join(p) for p in query.phrases]
+    return [term for term in map(_any_form, texts) if term is not None]
+
+
+def fts5_match(query: ParsedQuery) -> str | None:
+    """The FTS5 MATCH expression for a parsed query; None when no word is left to match."""
+    positive = fts5_terms(query)
+    if not positive:
+        return None
+    excluded = [form for word in query.excluded for form in stemming.forms(word)]
     expression = " AND ".join(positive)
-    for word in query.excluded:
-        expression += f" NOT {_quote(word)}"
+    if excluded:
+        expression = f"({expression}) NOT ({' OR '.join(map(_quote, excluded))})"
     return expression
 
 
 def websearch_text(query: ParsedQuery) -> str:
-    """The same query in PostgreSQL's ``websearch_to_tsquery`` syntax."""
-    parts = list(query.words) + ['"' + " ".join(p) + '"' for p in query.phrases]
-    parts += [f"-{w}" for w in query.excluded]
-    return " ".join(parts)
+    """The query's words and phrases (not its exclusions) in PostgreSQL's
+    ``websearch_to_tsquery`` syntax."""
+    return " ".join(list(query.words) + ['"' + " ".join(p) + '"' for p in query.phrases])

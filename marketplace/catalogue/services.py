@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from sqlalchemy.orm import selectinload
 
 from marketplace.assets.models import Asset, parse_hex_colour
@@ -18,6 +19,7 @@ from marketplace.catalogue.models import SearchTerm
 from marketplace.catalogue.query import parse
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.licensing import services as licensing
 from marketplace.lightboxes.models import LightboxItem
 from marketplace.pricing import price_list
@@ -97,6 +99,12 @@ def filters_from_args(args: Mapping[str, str]) -> SearchFilters:
     )
 
 
+def reader_language() -> str:
+    """The language the reader reads the site in (the co-op's default outside a request)."""
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
 def search(filters: SearchFilters, page: int, per_page: int) -> SearchResults:
     """One page of for-sale assets, best first (or newest first)."""
     session = db.session()
@@ -119,7 +127,7 @@ def search(filters: SearchFilters, page: int, per_page: int) -> SearchResults:
         total_is_lower_bound=found.total_is_lower_bound,
         page=page,
         per_page=per_page,
-        did_you_mean=vocabulary.did_you_mean(filters.query) if few else None,
+        did_you_mean=vocabulary.did_you_mean(filters.query, reader_language()) if few else None,
         broader=vocabulary.broader_searches(filters) if few and found.total == 0 else [],
     )
 
@@ -142,10 +150,13 @@ def popular_searches(limit: int = 8) -> list[str]:
     if cached is not None and cached[0] > now and cached[1] >= limit:
         return list(cached[2][:limit])
     asked = max(limit, POPULAR_SEARCHES_KEPT)
+    # A word of several languages ("port") counts the work in each of them.
+    documents = sa.func.sum(SearchTerm.documents)
     terms = list(
         db.session.execute(
             sa.select(SearchTerm.term)
-            .order_by(SearchTerm.documents.desc(), SearchTerm.term)
+            .group_by(SearchTerm.term)
+            .order_by(documents.desc(), SearchTerm.term)
             .limit(asked)
         ).scalars()
     )

@@ -1,7 +1,9 @@
 """The catalogue's own words: "did you mean" for misspellings, broader searches for none.
 
-The vocabulary is the keywords of published work with their document counts, rebuilt by a
-periodic task (aggregating a million assets' keywords on every publish would be wasteful).
+The vocabulary is the keywords of published work with their language and document counts,
+rebuilt by a periodic task (aggregating a million assets' keywords on every publish would be
+wasteful). A correction is looked for among the words of the query's language first: the
+language of the query's other words when the vocabulary knows them, else the reader's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from marketplace.catalogue.models import SearchTerm
 from marketplace.catalogue.query import ParsedQuery
 from marketplace.database import unit_of_work
 from marketplace.extensions import db
+from marketplace.i18n.languages import DEFAULT_LANGUAGE
 
 MAX_BROADER = 3
 
@@ -32,60 +35,85 @@ def refresh_vocabulary() -> int:
         session.execute(sa.delete(SearchTerm))
         if dialect == "postgresql":
             words = (
-                "SELECT lower(value) AS term, count(*) FROM assets, "
+                "SELECT lower(value) AS term, assets.language, count(*) FROM assets, "
                 "json_array_elements_text(assets.keywords) AS value"
             )
         else:
-            words = "SELECT lower(value) AS term, count(*) FROM assets, json_each(assets.keywords)"
+            words = (
+                "SELECT lower(value) AS term, assets.language, count(*) "
+                "FROM assets, json_each(assets.keywords)"
+            )
         session.execute(
             sa.text(
-                f"INSERT INTO search_terms (term, documents) {words} "
+                f"INSERT INTO search_terms (term, language, documents) {words} "
                 "WHERE assets.status = 'published' AND assets.withdrawn_at IS NULL "
-                "AND length(value) BETWEEN 2 AND 60 GROUP BY lower(value)"
+                "AND length(value) BETWEEN 2 AND 60 GROUP BY lower(value), assets.language"
             )
         )
         size = session.execute(sa.select(sa.func.count()).select_from(SearchTerm)).scalar_one()
     return int(size)
 
 
-def _known(session: Session, words: list[str]) -> set[str]:
-    return set(
-        session.execute(sa.select(SearchTerm.term).where(SearchTerm.term.in_(words))).scalars()
+def _known(session: Session, words: list[str]) -> dict[str, set[str]]:
+    """The query's words the vocabulary holds, each with the languages it is a word of."""
+    known: dict[str, set[str]] = {}
+    rows = session.execute(
+        sa.select(SearchTerm.term, SearchTerm.language).where(SearchTerm.term.in_(words))
     )
+    for term, language in rows:
+        known.setdefault(term, set()).add(language)
+    return known
 
 
-def _closest(session: Session, word: str) -> str | None:
+def _closest(session: Session, word: str, language: str) -> str | None:
+    """The vocabulary's word nearest ``word``, one of ``language`` when one is near enough."""
     if session.get_bind().dialect.name == "postgresql":
         return session.execute(
             sa.text(
                 "SELECT term FROM search_terms WHERE term % :word "
-                "ORDER BY similarity(term, :word) DESC, documents DESC LIMIT 1"
+                "ORDER BY language = :language DESC, similarity(term, :word) DESC, "
+                "documents DESC LIMIT 1"
             ),
-            {"word": word},
+            {"word": word, "language": language},
         ).scalar_one_or_none()
-    # SQLite: compare with the words that share the first letter (a bounded set).
-    candidates = list(
-        session.execute(
-            sa.select(SearchTerm.term)
-            .where(SearchTerm.term.like(f"{word[:1]}%"))
-            .order_by(SearchTerm.documents.desc())
-            .limit(5000)
-        ).scalars()
-    )
-    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
-    return matches[0] if matches else None
+    # SQLite: compare with the words that share the first letter (a bounded set), those of the
+    # language first.
+    rows = session.execute(
+        sa.select(SearchTerm.term, SearchTerm.language)
+        .where(SearchTerm.term.like(f"{word[:1]}%"))
+        .order_by(SearchTerm.documents.desc())
+        .limit(5000)
+    ).all()
+    for candidates in (
+        [term for term, of in rows if of == language],
+        [term for term, of in rows if of != language],
+    ):
+        matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
+        if matches:
+            return matches[0]
+    return None
 
 
-def did_you_mean(query: ParsedQuery) -> str | None:
-    """The query with unknown words replaced by the closest catalogue words, if any changed."""
+def _query_language(known: dict[str, set[str]], reader_language: str) -> str:
+    """The language the query's known words share, else the reader's."""
+    shared = set.intersection(*known.values()) if known else set()
+    if reader_language in shared or not shared:
+        return reader_language
+    return sorted(shared)[0]
+
+
+def did_you_mean(query: ParsedQuery, reader_language: str = DEFAULT_LANGUAGE) -> str | None:
+    """The query with unknown words replaced by the closest catalogue words, if any changed;
+    words of the query's language first (``reader_language`` when the query does not say)."""
     if not query.words:
         return None
     session = db.session()
     known = _known(session, query.words)
+    language = _query_language(known, reader_language)
     changed = False
     corrected = []
     for word in query.words:
-        replacement = None if word in known else _closest(session, word)
+        replacement = None if word in known else _closest(session, word, language)
         changed = changed or (replacement is not None and replacement != word)
         corrected.append(replacement or word)
     if not changed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from marketplace.catalogue.languages import WORK_LANGUAGES
 from marketplace.openapi_paths import (
     ID,
     NON_BLANK,
@@ -40,6 +41,13 @@ PRICE: Schema = obj(
     amount_cents={"type": "integer", "minimum": 0},
     currency={"type": "string", "pattern": "^[A-Z]{3}$"},
 )
+# A work's language (marketplace.catalogue.languages): search stems its text by its rules.
+LANGUAGE: Schema = {
+    "type": "string",
+    "enum": list(WORK_LANGUAGES),
+    "description": "the language of the title, description and keywords; by default the"
+    " member's account language, else en",
+}
 ASSET: Schema = obj(
     ["id", "kind", "status", "title", "keywords", "orientation", "contributor", "prices"],
     id={"type": "integer"},
@@ -51,6 +59,7 @@ ASSET: Schema = obj(
     title=TEXT,
     description=nullable(TEXT),
     keywords={"type": "array", "items": TEXT},
+    language=LANGUAGE,
     width=nullable({"type": "integer"}),
     height=nullable({"type": "integer"}),
     orientation=nullable(
@@ -78,8 +87,8 @@ ASSET: Schema = obj(
 ASSET_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/assets": {
         "post": _op(
-            "Upload a photo or video (multipart: file, title, description, keywords, has_people,"
-            " has_property); answers 202 while it is processed, then it"
+            "Upload a photo or video (multipart: file, title, description, keywords, language,"
+            " has_people, has_property); answers 202 while it is processed, then it"
             " waits as a draft until its member sends it (POST /api/v1/assets/{asset_id}/submit)",
             auth="member",
             status=202,
@@ -92,6 +101,7 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
                     "title": TEXT,
                     "description": TEXT,
                     "keywords": {"type": "string", "description": "comma-separated"},
+                    "language": LANGUAGE,
                     "has_people": {"type": "boolean"},
                     "has_property": {"type": "boolean"},
                 },
@@ -105,7 +115,7 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
             "An asset (unpublished: its member and admins only)", tag="assets", returns=ASSET
         ),
         "patch": _op(
-            "Edit title, description, keywords, people/property flags",
+            "Edit title, description, keywords, language, people/property flags",
             auth="member",
             tag="assets",
             body=_props(
@@ -117,6 +127,7 @@ ASSET_PATHS: dict[str, dict[str, Any]] = {
                     "items": TEXT,
                     "description": "a list of words, or one comma-separated string",
                 },
+                language=LANGUAGE,
                 has_people={"type": "boolean"},
                 has_property={"type": "boolean"},
             ),
