@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Blueprint, g, request
+from flask_babel import refresh
 from flask_sqlalchemy.pagination import Pagination
 
 from marketplace.accounts.models import User
@@ -51,9 +52,12 @@ def token_required(role: str | None = None) -> Callable[[Callable[P, R]], Callab
         @wraps(view)
         def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             user = _bearer_user()
+            g.api_user = user
+            # Messages from here on are in the token owner's language, not the one guessed
+            # from the headers before we knew who was calling.
+            refresh()
             if role is not None and role not in user.roles:
                 raise Forbidden(f"This needs the {role} role.", code=f"{role}_required")
-            g.api_user = user
             return view(*args, **kwargs)
 
         return wrapped

@@ -4,13 +4,18 @@ The home page, search results, asset pages, member profiles and the open books s
 catalogue to everyone, and they are most of the traffic. ``init_page_cache`` keeps their
 rendered HTML (status, headers and body) in Redis (production: shared by every web process)
 or in this process (demo), under a key made of the full address, the query sorted by name,
-whether the visitor is signed in, and the catalogue's *generation*. Any commit that inserted,
-changed or deleted what these pages show (work for sale, releases, members, member classes,
-display names, licence terms) bumps the generation, found centrally from SQLAlchemy's session
-events, so the next request renders afresh: no service has to remember to invalidate
-anything. Entries also expire after ``PAGE_CACHE_TTL_SECONDS``, which bounds staleness for
-changes these events cannot see (raw SQL, the search vocabulary, terms that take effect on a
-date, the ledger behind the open books, related work a worker prepared after the page).
+the reader's language (and currency, when a ``currency`` cookie chose one), whether the
+visitor is signed in, and the catalogue's *generation*. Addresses are the same in every
+language, so a page is never shared across languages: the key says which one it is in, and
+the answer says ``Vary: Accept-Language, Cookie`` for any cache in between.
+
+Any commit that inserted, changed or deleted what these pages show (work for sale, releases,
+members, member classes, display names, licence terms) bumps the generation, found centrally
+from SQLAlchemy's session events, so the next request renders afresh: no service has to remember
+to invalidate anything. Entries also expire after ``PAGE_CACHE_TTL_SECONDS``, which bounds
+staleness for changes these events cannot see (raw SQL, the search vocabulary, terms that take
+effect on a date, the ledger behind the open books, related work a worker prepared after the
+page).
 
 A page is served from and kept in the cache only when it is safe to share:
 
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -56,6 +62,7 @@ from werkzeug.wrappers import Response
 from marketplace import personal_parts
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset, Release
+from marketplace.i18n import current_language
 from marketplace.membership.models import Member, MemberClass
 from marketplace.page_stores import (  # noqa: F401 - the stores, where callers found them
     CachedPage,
@@ -100,6 +107,25 @@ _PER_ANSWER_HEADERS = frozenset({HEADER.lower(), "set-cookie", "date"})
 # The signed-in variant's body is personalised on every answer, so its length is too.
 _PER_PERSON_HEADERS = _PER_ANSWER_HEADERS | {"content-length"}
 SIGNED_IN_VARIANT = "#signed-in"
+CURRENCY_COOKIE = "currency"
+
+
+def _currency_cookie() -> str | None:
+    return request.cookies.get(CURRENCY_COOKIE) or None
+
+
+# What else than the address makes one page differ from another, each by name: the reader's
+# language, and the currency a visitor chose. A feature whose pages differ by something else
+# the reader chose adds it with ``vary_on`` (before the first request).
+_VARIANTS: dict[str, Callable[[], str | None]] = {
+    "language": current_language,
+    "currency": _currency_cookie,
+}
+
+
+def vary_on(name: str, value: Callable[[], str | None]) -> None:
+    """Key cached pages also by ``value()`` (None: the same for every reader)."""
+    _VARIANTS[name] = value
 
 
 def init_page_cache(app: Flask) -> None:
@@ -111,6 +137,7 @@ def init_page_cache(app: Flask) -> None:
     if store is None:
         return
     app.before_request(_serve_from_cache)
+    app.after_request(_say_what_varies)
     # Registered last, so it runs first of the after-request hooks: before the session is saved.
     app.after_request(_personalise)
     request_finished.connect(_keep_in_cache, app)
@@ -144,6 +171,24 @@ def cache_key() -> str:
     return f"{request.scheme}://{request.host}{request.script_root}{request.path}?{query}"
 
 
+def variant_key() -> str:
+    """``#language=fr#currency=EUR``: what this reader sees besides the address."""
+    parts = []
+    for name, value in _VARIANTS.items():
+        found = value()
+        if found is not None:
+            parts.append(f"#{name}={found}")
+    return "".join(parts)
+
+
+def _say_what_varies(response: Response) -> Response:
+    # Before the cache keeps the answer (request_finished), so hits say it too.
+    if request.endpoint in CACHEABLE_ENDPOINTS:
+        response.vary.update(("Accept-Language", "Cookie"))
+        response.content_language.add(current_language())
+    return response
+
+
 def _may_use_cache() -> bool:
     return (
         request.method in ("GET", "HEAD")
@@ -159,7 +204,9 @@ def _serve_from_cache() -> Response | None:
     if store is None or not _may_use_cache():
         return None
     signed_in = bool(current_user.is_authenticated)
-    key = cache_key() + (SIGNED_IN_VARIANT if signed_in else "")
+    # The variant is read as the viewer (their account's language), before a signed-in page
+    # is rendered for a nobody; Flask-Babel keeps that language for the whole request.
+    key = cache_key() + variant_key() + (SIGNED_IN_VARIANT if signed_in else "")
     try:
         generation, page = store.lookup(key)
     except redis.RedisError as error:

@@ -27,8 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, g, request, url_for
+from flask_babel import LazyString, lazy_gettext
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import User
@@ -75,25 +76,29 @@ def _asset_context(args: dict[str, Any]) -> dict[str, Any] | None:
     return {"asset": _SavedWork(int(args["asset_id"]), for_sale)}
 
 
-def _link(endpoint: str, label: str, css: str) -> Callable[[], str]:
-    return lambda: f'<a class="{css}" href="{url_for(endpoint)}">{label}</a>'
+def _link(endpoint: str, label: LazyString, css: str) -> Callable[[], str]:
+    # The label is translated when the placeholder is written, in the viewer's language.
+    return lambda: f'<a class="{css}" href="{url_for(endpoint)}">{escape(str(label))}</a>'
 
 
 PARTS = {
     "cart_link": Part(
-        "_cart_link.html", _no_context, "span", _link("orders.cart", "Cart", "site-nav__link")
+        "_cart_link.html",
+        _no_context,
+        "span",
+        _link("orders.cart", lazy_gettext("Cart"), "site-nav__link"),
     ),
     "account_menu": Part(
         "_account_menu.html",
         _no_context,
         "span",
-        _link("accounts.account", "Your account", "site-nav__link"),
+        _link("accounts.account", lazy_gettext("Your account"), "site-nav__link"),
     ),
     "lightbox_save": Part(
         "lightboxes/_save_form.html",
         _asset_context,
         "div",
-        _link("lightboxes.index", "Your lightboxes", "btn btn-secondary btn-sm"),
+        _link("lightboxes.index", lazy_gettext("Your lightboxes"), "btn btn-secondary btn-sm"),
     ),
 }
 bp = Blueprint("personal_parts", __name__)

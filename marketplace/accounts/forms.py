@@ -2,74 +2,108 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from marketplace.accounts.passwords import MIN_PASSWORD_LENGTH
+from marketplace.i18n.languages import LANGUAGES
+
+_PASSWORDS_DIFFER = lazy_gettext("The passwords differ.")
+_LONG_ENOUGH = lazy_gettext("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
 
 
 class SignUpForm(FlaskForm):
     display_name = StringField(
-        "Your name",
+        lazy_gettext("Your name"),
         validators=[DataRequired(), Length(max=80)],
-        description="Shown on your profile and your work.",
+        description=lazy_gettext("Shown on your profile and your work."),
     )
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
-        "Password",
+        lazy_gettext("Password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        description=_LONG_ENOUGH,
     )
     confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+        lazy_gettext("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", _PASSWORDS_DIFFER)],
     )
-    submit = SubmitField("Create account")
+    submit = SubmitField(lazy_gettext("Create account"))
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired()])
-    password = PasswordField("Password", validators=[DataRequired()])
-    remember = BooleanField("Keep me signed in on this device")
-    submit = SubmitField("Sign in")
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired()])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
+    remember = BooleanField(lazy_gettext("Keep me signed in on this device"))
+    submit = SubmitField(lazy_gettext("Sign in"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    current_password = PasswordField(lazy_gettext("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
-        "New password",
+        lazy_gettext("New password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. Other devices will be signed out.",
+        description=lazy_gettext(
+            "At least %(count)d characters. Other devices will be signed out.",
+            count=MIN_PASSWORD_LENGTH,
+        ),
     )
     confirm = PasswordField(
-        "Repeat new password",
-        validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")],
+        lazy_gettext("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", _PASSWORDS_DIFFER)],
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(lazy_gettext("Change password"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired()])
-    submit = SubmitField("Email me a reset link")
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired()])
+    submit = SubmitField(lazy_gettext("Email me a reset link"))
 
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password",
+        lazy_gettext("New password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        description=_LONG_ENOUGH,
     )
     confirm = PasswordField(
-        "Repeat new password",
-        validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
+        lazy_gettext("Repeat new password"),
+        validators=[DataRequired(), EqualTo("password", _PASSWORDS_DIFFER)],
     )
-    submit = SubmitField("Set new password")
+    submit = SubmitField(lazy_gettext("Set new password"))
 
 
 class NewTokenForm(FlaskForm):
     name = StringField(
-        "Token name",
+        lazy_gettext("Token name"),
         validators=[DataRequired(), Length(max=80)],
-        description="For example: the laptop script that uploads my work.",
+        description=lazy_gettext("For example: the laptop script that uploads my work."),
     )
-    submit = SubmitField("Create token")
+    submit = SubmitField(lazy_gettext("Create token"))
+
+
+def _language_choices() -> list[SelectChoice]:
+    # "" follows the browser's Accept-Language; each language is named in itself.
+    return [
+        SelectChoice("", gettext("Your browser's language")),
+        *(SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()),
+    ]
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(
+        lazy_gettext("Language"),
+        choices=_language_choices,
+        description=lazy_gettext("The language of the co-op's pages, emails and messages."),
+    )
+    submit = SubmitField(lazy_gettext("Save language"))

@@ -6,10 +6,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
+from marketplace.i18n.languages import LANGUAGES
 
 # A user's membership, if any: the backref that marketplace/membership/models.py declares on
 # Member.user. This module does not import membership (which imports it), so it reads that
@@ -33,10 +34,19 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The currency chosen with the switcher (migration 0032); None: from the language.
     currency: Mapped[str | None] = mapped_column(sa.String(3))
+    # The language chosen for pages, emails and API messages; None follows the browser.
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
 
     # The sign-in session this request runs in (its id and cookie key), set by accounts.sessions.
     sign_in_session_id: int | None = None
     session_key: str | None = None
+
+    @validates("locale")
+    def _known_language(self, key: str, value: str | None) -> str | None:
+        # Guards the column where a CHECK would need a migration for each new language.
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"{value!r} is not one of the co-op's languages")
+        return value
 
     def get_id(self) -> str:
         """What Flask-Login puts in the session and remember cookies: the sign-in session's key.

@@ -16,6 +16,8 @@ def user_json(user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "roles": user.roles,
     }
+    if user.locale:
+        data["locale"] = user.locale  # none chosen: left out, the browser decides
     member = membership_of(user)
     if member is not None:
         data["member"] = {

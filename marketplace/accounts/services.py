@@ -12,6 +12,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
+from flask_babel import gettext
 
 from marketplace.accounts.models import ApiToken, PasswordResetToken, User
 from marketplace.accounts.passwords import (
@@ -24,6 +25,7 @@ from marketplace.accounts.sessions import revoke_sessions
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, Gone, InvalidInput, NotFound, Unauthenticated
 from marketplace.extensions import db
+from marketplace.i18n.languages import LANGUAGES
 from marketplace.mail import public_base_url, queue_email
 
 API_TOKEN_PREFIX = "cs_"  # noqa: S105 - a visible prefix, not a secret
@@ -60,6 +62,25 @@ def _check_new_password(password: str, email: str, field: str = "password") -> N
     problem = password_problem(password, email)
     if problem:
         raise InvalidInput(problem, code="weak_password", fields={field: problem})
+
+
+def clean_language(code: str, field: str = "locale") -> str:
+    """A language code the co-op speaks, or InvalidInput naming the ones it does."""
+    code = code.strip().lower()
+    if code not in LANGUAGES:
+        message = gettext(
+            "Choose one of the co-op's languages: %(codes)s.", codes=", ".join(LANGUAGES)
+        )
+        raise InvalidInput(message, code="unknown_language", fields={field: message})
+    return code
+
+
+def choose_language(user: User, code: str | None) -> User:
+    """Store the language an account reads the co-op in; None follows the browser again."""
+    chosen = None if code is None else clean_language(code)
+    with unit_of_work():
+        user.locale = chosen
+    return user
 
 
 def find_user_by_email(email: str) -> User | None:

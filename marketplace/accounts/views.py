@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -10,6 +11,7 @@ from marketplace.accounts import services, sessions
 from marketplace.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
+    LanguageForm,
     NewTokenForm,
     ResetPasswordForm,
     SignInForm,
@@ -96,6 +98,7 @@ def _account_page(
         "accounts/account.html",
         password_form=password_form or ChangePasswordForm(formdata=None),
         token_form=token_form or NewTokenForm(formdata=None),
+        language_form=LanguageForm(formdata=None, language=current_user.locale or ""),
         tokens=services.list_api_tokens(current_user),
         sign_in_sessions=sessions.live_sessions(current_user),
         applications=membership.applications_of(current_user),
@@ -127,6 +130,19 @@ def change_password() -> Response | tuple[str, int]:
             flash("Your password was changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
     return _account_page(password_form=form), 422
+
+
+@bp.post("/account/language")
+@login_required
+def choose_language() -> Response | tuple[str, int]:
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _account_page(), 422
+    services.choose_language(current_user, form.language.data or None)
+    # This request chose its language before the change: the message is in the new one.
+    refresh()
+    flash(gettext("Your language is saved."), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/account/sessions/end-others")

@@ -8,7 +8,8 @@ step to forget: what is in the checkout is what runs). One language may have sev
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from marketplace.i18n.catalogues import CatalogueBabel
@@ -23,8 +24,10 @@ def select_language() -> str:
     request: a task or command writes in the default unless it forces a language)."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    if current_user and current_user.is_authenticated:
-        chosen = getattr(current_user, "locale", None)
+    # An API call's token owner (set by api_support.token_required), else the signed-in person.
+    reader = g.get("api_user") or current_user
+    if reader and reader.is_authenticated:
+        chosen = getattr(reader, "locale", None)
         if chosen in LANGUAGES:
             return str(chosen)
     cookie = request.cookies.get(LANGUAGE_COOKIE)
@@ -33,5 +36,13 @@ def select_language() -> str:
     return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
 
 
+def current_language() -> str:
+    """The code of the language this page is written in (for ``<html lang>`` and the switcher)."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
 def init_i18n(app: Flask) -> None:
     CatalogueBabel(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_language)
+    app.add_template_global(current_language)
+    app.jinja_env.globals["languages"] = LANGUAGES

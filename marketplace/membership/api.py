@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
 
+from marketplace.accounts import services as accounts
 from marketplace.accounts.schemas import user_json
 from marketplace.api_support import (
     api_blueprint,
@@ -16,7 +18,7 @@ from marketplace.api_support import (
     text_field,
     token_required,
 )
-from marketplace.errors import InvalidInput
+from marketplace.errors import Forbidden, InvalidInput
 from marketplace.membership import services
 from marketplace.membership.models import membership_of
 from marketplace.membership.schemas import application_json, member_class_json, member_json
@@ -130,12 +132,18 @@ def member(member_number: int) -> dict[str, Any]:
 
 
 @bp.patch("/me/profile")
-@token_required("member")
+@token_required()
 def update_profile() -> dict[str, Any]:
+    """Anyone chooses their language (``locale``); members also edit their public profile."""
     body = json_body()
     user = api_user()
+    language = _language_in(body)
     member = membership_of(user)
-    assert member is not None  # noqa: S101 - the member role guarantees it
+    if member is None or not user.is_member:
+        if language is _UNCHANGED or set(body) != {"locale"}:
+            raise Forbidden(gettext("This needs the member role."), code="member_required")
+        accounts.choose_language(user, language)
+        return user_json(user)
     updated = services.update_profile(
         user,
         text_field(body, "display_name", required=False, default=user.display_name),
@@ -143,4 +151,17 @@ def update_profile() -> dict[str, Any]:
         text_field(body, "location", required=False, default=member.location),
         text_field(body, "portfolio_url", required=False, default=member.portfolio_url),
     )
-    return member_json(updated)
+    if language is not _UNCHANGED:
+        accounts.choose_language(user, language)
+    return {**member_json(updated), **({"locale": user.locale} if user.locale else {})}
+
+
+_UNCHANGED = object()
+
+
+def _language_in(body: dict[str, Any]) -> Any:
+    """The body's ``locale``, checked before anything is stored (None: follow the browser)."""
+    if "locale" not in body:
+        return _UNCHANGED
+    value = body["locale"]
+    return None if value is None else accounts.clean_language(text_field(body, "locale"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from marketplace.i18n.languages import LANGUAGES
 from marketplace.openapi_paths import (
     DAY,
     NON_BLANK,
@@ -20,12 +21,15 @@ from marketplace.openapi_paths import (
 )
 
 ROLE: Schema = {"type": "string", "enum": ["buyer", "member", "admin"]}
+# The language an account chose (null: its browser's Accept-Language decides).
+LOCALE: Schema = {"type": ["string", "null"], "enum": [*LANGUAGES, None]}
 USER: Schema = obj(
     ["id", "email", "display_name", "roles"],
     id={"type": "integer"},
     email=TEXT,
     display_name=TEXT,
     roles={"type": "array", "items": ROLE},
+    locale=LOCALE,
     member=obj(
         ["member_number", "joined_on", "status", "member_class"],
         member_number={"type": "integer"},
@@ -100,11 +104,20 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/me/profile": {
         "patch": _op(
-            "Edit the caller's public member profile (fields left out stay as they are)",
-            auth="member",
+            "Choose the caller's language (locale, anyone) and edit their public member profile"
+            " (the other fields, members only); fields left out stay as they are. A member gets"
+            " their profile back, anyone else their account",
             tag="membership",
-            body=_props([], display_name=NON_BLANK, bio=TEXT, location=TEXT, portfolio_url=TEXT),
-            returns=MEMBER,
+            body=_props(
+                [],
+                display_name=NON_BLANK,
+                bio=TEXT,
+                location=TEXT,
+                portfolio_url=TEXT,
+                locale=LOCALE,
+            ),
+            returns={"anyOf": [MEMBER, USER]},
+            errors=(403,),
         ),
     },
     "/api/v1/password-resets": {
