@@ -39,7 +39,7 @@ def test_work_is_in_its_artists_language_unless_told(
         for i, h in ((in_french, french), (in_english, english), (in_spanish, english))
     ]
     assert languages == ["fr", "en", "es"]
-    refused = upload(client, french, other, language="klingon")
+    refused = upload(client, english, other, language="klingon")
     assert refused.status_code == 422
     assert refused.get_json()["error"]["fields"] == {"language": "Invalid."}
 
