@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, Protocol
 
+from marketplace.i18n.markers import N_
 from marketplace.ledger import kinds
 from marketplace.ledger.core import AccountRef, EntryDraft, account_spec, transfer_entry
 from marketplace.ledger.entries import (
@@ -34,8 +35,8 @@ from marketplace.ledger.entries import (
 PaidFrom = Literal["bank", "payable"]
 PAID_FROM: dict[str, str] = {"bank": BANK, "payable": ACCOUNTS_PAYABLE}
 PAID_FROM_WORDS: dict[str, str] = {
-    "bank": "Paid from the bank",
-    "payable": "Accrued (owed to the supplier)",
+    "bank": N_("Paid from the bank"),
+    "payable": N_("Accrued (owed to the supplier)"),
 }
 # The expense accounts a cost may be booked to, in the order the form lists them.
 EXPENSE_CODES: tuple[str, ...] = (
@@ -58,7 +59,15 @@ MAX_REASON = 1000
 
 
 class CostError(ValueError):
-    """A cost the books refuse; the message says why, for the admin who entered it."""
+    """A cost the books refuse; the message says why, for the admin who entered it.
+
+    ``message`` is the English text with ``%(name)s`` placeholders (marked for the catalogue),
+    ``values`` fill them: the service says it in the admin's language with both."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message % values if values else message)
 
 
 @dataclass(frozen=True)
@@ -75,22 +84,30 @@ class Cost:
         """The cost with its description trimmed; ``CostError`` says what is wrong."""
         description = " ".join(self.description.split())
         if not description:
-            raise CostError("Say what the cost was for.")
+            raise CostError(N_("Say what the cost was for."))
         if len(description) > MAX_DESCRIPTION:
-            raise CostError(f"The description is at most {MAX_DESCRIPTION} characters.")
+            raise CostError(
+                N_("The description is at most %(max)s characters."), max=MAX_DESCRIPTION
+            )
         amount = self.amount_cents
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise CostError("The amount must be whole cents, more than zero.")
+            raise CostError(N_("The amount must be whole cents, more than zero."))
         if amount > MAX_AMOUNT_CENTS:
-            raise CostError(f"The amount is at most {MAX_AMOUNT_CENTS:,} cents.")
+            raise CostError(N_("The amount is at most %(max)s cents."), max=f"{MAX_AMOUNT_CENTS:,}")
         if self.expense_code not in EXPENSE_CODES:
-            raise CostError(f"{self.expense_code!r} is not an expense account of the chart.")
+            raise CostError(
+                N_("%(code)s is not an expense account of the chart."),
+                code=repr(self.expense_code),
+            )
         if self.paid_from not in PAID_FROM:
-            raise CostError("A cost is paid from the bank or accrued ('bank' or 'payable').")
+            raise CostError(N_("A cost is paid from the bank or accrued ('bank' or 'payable')."))
         if self.incurred_on > today:
             raise CostError(
-                f"The cost is dated {self.incurred_on.isoformat()}, in the future: record it "
-                "on the day it is incurred."
+                N_(
+                    "The cost is dated %(date)s, in the future: record it on the day it is "
+                    "incurred."
+                ),
+                date=self.incurred_on.isoformat(),
             )
         return Cost(self.incurred_on, description, amount, self.expense_code, self.paid_from)
 
@@ -127,9 +144,9 @@ def cost_reversal_entry(key: str, currency: str, cost: Cost, reason: str) -> Ent
     """The cost's entry, every line on the other side: Dr bank or payable, Cr the expense."""
     reason = " ".join(reason.split())
     if not reason:
-        raise CostError("Say why the cost is reversed: the reason stays in the books.")
+        raise CostError(N_("Say why the cost is reversed: the reason stays in the books."))
     if len(reason) > MAX_REASON:
-        raise CostError(f"The reason is at most {MAX_REASON} characters.")
+        raise CostError(N_("The reason is at most %(max)s characters."), max=MAX_REASON)
     return transfer_entry(
         key,
         f"Reversal of cost '{cost.description}': {reason}"[:500],
@@ -144,7 +161,7 @@ def cost_reversal_entry(key: str, currency: str, cost: Cost, reason: str) -> Ent
 def payable_paid_entry(key: str, currency: str, cost: Cost) -> EntryDraft:
     """An accrued cost paid: Dr accounts payable (2000), Cr bank (1000)."""
     if cost.paid_from != "payable":
-        raise CostError("This cost was paid from the bank when it was recorded.")
+        raise CostError(N_("This cost was paid from the bank when it was recorded."))
     return transfer_entry(
         key,
         f"Paid: {cost.description}"[:500],

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext
+
 from marketplace.api_support import iso_date, rfc3339
 from marketplace.costs import core
 from marketplace.costs.models import RecordedCost
@@ -17,7 +19,9 @@ from marketplace.errors import InvalidInput
 def _text(body: Mapping[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str):
-        raise InvalidInput(f"'{name}' must be text.", fields={name: "Required."})
+        raise InvalidInput(
+            gettext("'%(name)s' must be text.", name=name), fields={name: gettext("Required.")}
+        )
     return value
 
 
@@ -26,7 +30,8 @@ def _day(body: Mapping[str, Any], name: str) -> date:
         return date.fromisoformat(_text(body, name).strip())
     except ValueError:
         raise InvalidInput(
-            f"'{name}' must be a date like 2026-03-31.", fields={name: "Not a date."}
+            gettext("'%(name)s' must be a date like 2026-03-31.", name=name),
+            fields={name: gettext("Not a date.")},
         ) from None
 
 
@@ -35,8 +40,8 @@ def cost_from_json(body: Mapping[str, Any]) -> core.Cost:
     amount = body.get("amount_cents")
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidInput(
-            "'amount_cents' must be a whole number of cents.",
-            fields={"amount_cents": "Whole cents."},
+            gettext("'amount_cents' must be a whole number of cents."),
+            fields={"amount_cents": gettext("Whole cents.")},
         )
     return core.Cost(
         incurred_on=_day(body, "incurred_on"),
@@ -52,10 +57,10 @@ def cents_from_form(raw: str) -> int:
     try:
         amount = Decimal((raw or "").replace(",", "").strip())
     except InvalidOperation:
-        raise InvalidInput("The amount must be like 1234.50.") from None
+        raise InvalidInput(gettext("The amount must be like 1234.50.")) from None
     cents = amount * 100
     if not amount.is_finite() or cents != cents.to_integral_value():
-        raise InvalidInput("The amount must be like 1234.50, to the cent.")
+        raise InvalidInput(gettext("The amount must be like 1234.50, to the cent."))
     return int(cents)
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -38,17 +39,33 @@ def _refuse_closed_books(session: Session, moment_of: date, moment: datetime) ->
     if run is None:
         return
     closed = run.books_closed_at or moment
-    raise Conflict(
-        f"The books of {moment_of.isoformat()} are closed: dividend run {run.id} ({run.status}) "
-        f"covers {run.period_start} to {run.period_end}, closed at "
-        f"{closed:%Y-%m-%d %H:%M} UTC. Date the cost after that"
-        + (", or discard that draft first." if run.status == "draft" else "."),
-        code="books_closed",
+    facts = {
+        "date": moment_of.isoformat(),
+        "run": run.id,
+        "status": run.status,
+        "start": run.period_start,
+        "end": run.period_end,
+        "closed": f"{closed:%Y-%m-%d %H:%M}",
+    }
+    message = (
+        gettext(
+            "The books of %(date)s are closed: dividend run %(run)s (%(status)s) covers "
+            "%(start)s to %(end)s, closed at %(closed)s UTC. Date the cost after that, or "
+            "discard that draft first.",
+            **facts,
+        )
+        if run.status == "draft"
+        else gettext(
+            "The books of %(date)s are closed: dividend run %(run)s (%(status)s) covers "
+            "%(start)s to %(end)s, closed at %(closed)s UTC. Date the cost after that.",
+            **facts,
+        )
     )
+    raise Conflict(message, code="books_closed")
 
 
 def _invalid(error: core.CostError) -> InvalidInput:
-    return InvalidInput(str(error), code="invalid_cost")
+    return InvalidInput(gettext(error.message, **error.values), code="invalid_cost")
 
 
 def record_cost(admin: User, cost: core.Cost) -> RecordedCost:
@@ -67,7 +84,7 @@ def record_cost(admin: User, cost: core.Cost) -> RecordedCost:
         draft = core.cost_entry(f"{kinds.EXPENSE}:{uuid.uuid4().hex}", currency, cost)
         entry = ledger.post(session, draft, created_by_id=admin.id, posted_at=moment)
         if entry is None:
-            raise Conflict("This cost was recorded already.", code="already_recorded")
+            raise Conflict(gettext("This cost was recorded already."), code="already_recorded")
         row = RecordedCost(
             incurred_on=cost.incurred_on,
             description=cost.description,
@@ -102,7 +119,7 @@ def _cost_of(row: RecordedCost) -> core.Cost:
 def _locked_cost(session: Session, cost_id: int) -> RecordedCost:
     row = lock_row(session, RecordedCost, cost_id)
     if row is None:
-        raise NotFound("No such cost.")
+        raise NotFound(gettext("No such cost."))
     return row
 
 
@@ -145,7 +162,9 @@ def reverse_cost(admin: User, cost_id: int, reason: str) -> RecordedCost:
             posted_at=_reversal_moment(session, row),
         )
         if entry is None:
-            raise Conflict(f"Cost {row.id} was reversed already.", code="already_reversed")
+            raise Conflict(
+                gettext("Cost %(id)s was reversed already.", id=row.id), code="already_reversed"
+            )
         row.reversal_entry_id, row.reversed_by_id, row.reversed_at = entry.id, admin.id, utcnow()
         row.reversal_reason = " ".join(reason.split())
         record(
@@ -169,7 +188,11 @@ def pay_accrued(admin: User, cost_id: int) -> RecordedCost:
             return row
         if row.reversal_entry_id is not None or row.paid_from != "payable":
             raise Conflict(
-                f"Cost {row.id} is {row.status}: only an owed cost can be paid.",
+                gettext(
+                    "Cost %(id)s is %(status)s: only an owed cost can be paid.",
+                    id=row.id,
+                    status=row.status,
+                ),
                 code="not_owed",
             )
         draft = core.payable_paid_entry(
@@ -177,7 +200,7 @@ def pay_accrued(admin: User, cost_id: int) -> RecordedCost:
         )
         entry = ledger.post(session, draft, created_by_id=admin.id)
         if entry is None:
-            raise Conflict(f"Cost {row.id} was paid already.", code="already_paid")
+            raise Conflict(gettext("Cost %(id)s was paid already.", id=row.id), code="already_paid")
         row.paid_entry_id, row.paid_on = entry.id, utcnow().date()
         record(
             session,
@@ -193,7 +216,7 @@ def pay_accrued(admin: User, cost_id: int) -> RecordedCost:
 def get_cost(session: Session, cost_id: int) -> RecordedCost:
     row = session.get(RecordedCost, cost_id)
     if row is None:
-        raise NotFound("No such cost.")
+        raise NotFound(gettext("No such cost."))
     return row
 
 

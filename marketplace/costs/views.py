@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -12,7 +13,8 @@ from marketplace.costs import core, schemas, services
 from marketplace.dividends.periods import today_utc
 from marketplace.errors import AppError
 from marketplace.extensions import db
-from marketplace.ledger.core import format_cents
+from marketplace.ledger import display
+from marketplace.ledger.core import account_spec
 from marketplace.web_support import role_required
 from marketplace.whole_numbers import query_int
 
@@ -23,6 +25,11 @@ bp = Blueprint("costs_admin", __name__, url_prefix="/admin/costs")
 @role_required("admin")
 def require_admin() -> None:
     """Every page here is for admins only."""
+
+
+def expense_name(code: str) -> str:
+    """ "5210 Hosting and software", the account's name in the reader's language."""
+    return f"{code} {display.account_name(account_spec(code).name)}"
 
 
 def _page(form_values: dict[str, str] | None = None, error: str | None = None) -> str:
@@ -40,10 +47,10 @@ def _page(form_values: dict[str, str] | None = None, error: str | None = None) -
         costs=services.costs_of_year(db.session(), year),
         year=year,
         today=today,
-        accounts=[(code, core.expense_name(code)) for code in core.EXPENSE_CODES],
-        paid_from_words=core.PAID_FROM_WORDS,
-        expense_name=core.expense_name,
-        money=format_cents,
+        accounts=[(code, expense_name(code)) for code in core.EXPENSE_CODES],
+        paid_from_words={code: gettext(words) for code, words in core.PAID_FROM_WORDS.items()},
+        expense_name=expense_name,
+        money=display.money,
         defaults={**defaults, **(form_values or {})},
         error=error,
     )
@@ -65,8 +72,13 @@ def record() -> BaseResponse | tuple[str, int]:
     except AppError as error:
         return _page(sent, error.message), error.status
     flash(
-        f"Cost {row.id} recorded: {format_cents(row.amount_cents, row.currency)} to "
-        f"{core.expense_name(row.expense_code)}, dated {row.incurred_on}.",
+        gettext(
+            "Cost %(id)s recorded: %(amount)s to %(account)s, dated %(date)s.",
+            id=row.id,
+            amount=display.money(row.amount_cents, row.currency),
+            account=expense_name(row.expense_code),
+            date=row.incurred_on,
+        ),
         "success",
     )
     return redirect(url_for("costs_admin.index", year=row.incurred_on.year))
@@ -81,7 +93,10 @@ def _back(cost_id: int) -> BaseResponse:
 def reverse(cost_id: int) -> BaseResponse:
     try:
         services.reverse_cost(current_user, cost_id, request.form.get("reason", ""))
-        flash(f"Cost {cost_id} reversed: a reversing entry is in the ledger.", "success")
+        flash(
+            gettext("Cost %(id)s reversed: a reversing entry is in the ledger.", id=cost_id),
+            "success",
+        )
     except AppError as error:
         flash(error.message, "error")
     return _back(cost_id)
@@ -91,7 +106,7 @@ def reverse(cost_id: int) -> BaseResponse:
 def pay(cost_id: int) -> BaseResponse:
     try:
         services.pay_accrued(current_user, cost_id)
-        flash(f"Cost {cost_id} paid from the bank.", "success")
+        flash(gettext("Cost %(id)s paid from the bank.", id=cost_id), "success")
     except AppError as error:
         flash(error.message, "error")
     return _back(cost_id)

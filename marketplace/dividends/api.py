@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request, stream_with_context
+from flask_babel import gettext
 
 from marketplace.api_support import api_blueprint, api_user, json_body, rfc3339, token_required
 from marketplace.dividends import (
@@ -90,7 +91,9 @@ def _text_field(name: str, required: bool = False) -> str:
     body = json_body() if request.content_length or required else {}
     value = body.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidInput(f"'{name}' must be text.", fields={name: "Text."})
+        raise InvalidInput(
+            gettext("'%(name)s' must be text.", name=name), fields={name: gettext("Text.")}
+        )
     return value
 
 
@@ -217,7 +220,9 @@ def draft_redemption() -> tuple[dict[str, Any], int]:
     if isinstance(year, str):
         year = parse_whole_number(year.strip(), 1900, 9999) or year
     if pct is not None and (isinstance(pct, bool) or not isinstance(pct, int | float | str)):
-        raise InvalidInput("'pct' must be a number of percent.", fields={"pct": "Not a number."})
+        raise InvalidInput(
+            gettext("'pct' must be a number of percent."), fields={"pct": gettext("Not a number.")}
+        )
     run = redemptions.draft_redemption(
         api_user(),
         year,  # type: ignore[arg-type]  # checked by the service

@@ -11,6 +11,7 @@ the reason (``record_unpaid``). Its deadline is the run's payment deadline.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -38,11 +39,14 @@ HELD = ("held",)
 def _unpaid_allocation(session: Session, run_id: int, allocation_id: int) -> DividendAllocation:
     allocation = lock_row(session, DividendAllocation, allocation_id)
     if allocation is None or allocation.run_id != run_id:
-        raise NotFound("No such allocation in this dividend run.")
+        raise NotFound(gettext("No such allocation in this dividend run."))
     if allocation.status not in HELD:
         raise Conflict(
-            f"Member {allocation.member_number}'s cash is {allocation.status}: only held cash "
-            "can be settled by hand.",
+            gettext(
+                "Member %(number)s's cash is %(status)s: only held cash can be settled by hand.",
+                number=allocation.member_number,
+                status=allocation.status,
+            ),
             code="not_unpaid",
         )
     return allocation
@@ -73,7 +77,7 @@ def record_other_payment(
     posts Dr dividends payable[member], Cr bank under the same idempotency key a Stripe
     payment of this allocation would use, so the cash is never booked as paid twice."""
     reference = _reference(
-        reference, "Give the payment's reference (cheque number or bank transfer id)."
+        reference, gettext("Give the payment's reference (cheque number or bank transfer id).")
     )
     with unit_of_work() as session:
         run = locked_run(session, run_id)
@@ -115,7 +119,7 @@ def record_unpaid(admin: User, run_id: int, allocation_id: int, reason: str) -> 
     """The admin records why a member's held cash could not be paid: the allocation is failed
     with that reason (paying the run again tries it once more) and the run stays partially
     paid."""
-    reason = _reference(reason, "Say why the cash could not be paid.")
+    reason = _reference(reason, gettext("Say why the cash could not be paid."))
     with unit_of_work() as session:
         run = locked_run(session, run_id)
         allocation = _unpaid_allocation(session, run_id, allocation_id)

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
@@ -45,19 +46,27 @@ def draft_member_redemption(
             sa.select(Member).where(Member.member_number == member_number)
         ).scalar_one_or_none()
         if member is None:
-            raise NotFound("No such member.")
+            raise NotFound(gettext("No such member."))
         if member.status not in LEFT_STATUSES or member.left_on is None:
             raise Conflict(
-                f"Member {member_number} has not left the co-op: their capital is redeemed "
-                "with their year's allocations, by the yearly redemption.",
+                gettext(
+                    "Member %(number)s has not left the co-op: their capital is redeemed with "
+                    "their year's allocations, by the yearly redemption.",
+                    number=member_number,
+                ),
                 code="member_still_active",
             )
         due = redemption_due_on(member.left_on)
         if today < due:
             raise Conflict(
-                f"By the redemption policy, member {member_number}'s capital is redeemed from "
-                f"{due.isoformat()}, {current_app.config['LEAVER_REDEMPTION_AFTER_DAYS']} days "
-                f"after they left on {member.left_on.isoformat()}.",
+                gettext(
+                    "By the redemption policy, member %(number)s's capital is redeemed from "
+                    "%(due)s, %(days)s days after they left on %(left)s.",
+                    number=member_number,
+                    due=due.isoformat(),
+                    days=current_app.config["LEAVER_REDEMPTION_AFTER_DAYS"],
+                    left=member.left_on.isoformat(),
+                ),
                 code="redemption_not_due",
             )
         held = sorted(
@@ -66,7 +75,10 @@ def draft_member_redemption(
         )
         if not held:
             raise InvalidInput(
-                f"Member {member_number} holds no retained allocation to redeem.",
+                gettext(
+                    "Member %(number)s holds no retained allocation to redeem.",
+                    number=member_number,
+                ),
                 code="nothing_to_redeem",
             )
         run = RedemptionRun(

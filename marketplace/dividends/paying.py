@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -61,7 +62,9 @@ def approve_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
             return run
         if run.drafted_by_id == admin.id:
             raise Forbidden(
-                "Four eyes: another admin must approve this run, not the one who drafted it.",
+                gettext(
+                    "Four eyes: another admin must approve this run, not the one who drafted it."
+                ),
                 code="drafter_cannot_approve",
             )
         plan = stored_plan(session, run)
@@ -107,7 +110,7 @@ def pay_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
     with unit_of_work() as session:
         run = locked_run(session, run_id)
         if run.status == "draft":
-            raise Conflict("Approve the run before paying it.", code="not_approved")
+            raise Conflict(gettext("Approve the run before paying it."), code="not_approved")
         if run.status in ("paying", "paid"):
             return run
         counts = progress(session, run.id)
@@ -115,8 +118,12 @@ def pay_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
             return run  # only held cash is left: pay_held or settle it by hand, not again
         if not sum(counts.values()):
             raise Conflict(
-                f"Dividend run {run.id} allocated nothing ({run.reason or 'no pool'}): there is "
-                "nobody to pay, so it stays approved.",
+                gettext(
+                    "Dividend run %(id)s allocated nothing (%(reason)s): there is nobody to pay, "
+                    "so it stays approved.",
+                    id=run.id,
+                    reason=run.reason or gettext("no pool"),
+                ),
                 code="nothing_to_pay",
             )
         note_deadline(run, today_utc(), late_reason)
@@ -335,7 +342,9 @@ def pay_held(
         if run_id is not None:
             run = locked_run(session, run_id)
             if run.status not in ("paying", *FINISHED):
-                raise Conflict("Pay the run before paying its held allocations.", code="not_paid")
+                raise Conflict(
+                    gettext("Pay the run before paying its held allocations."), code="not_paid"
+                )
             query = query.where(DividendAllocation.run_id == run_id)
         if member_id is not None:
             query = query.where(DividendAllocation.member_id == member_id)

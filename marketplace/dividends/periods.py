@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.database import utcnow
@@ -114,10 +115,13 @@ def draft_bounds(
         starts_at = closed_that_day.replace(tzinfo=closed_that_day.tzinfo or UTC)
     if starts_at >= closes_at:
         raise InvalidInput(
-            f"The books were closed at {starts_at.isoformat(timespec='seconds')}: this "
-            "period has no moment left to cover. Choose a period that ends later.",
+            gettext(
+                "The books were closed at %(moment)s: this period has no moment left to cover. "
+                "Choose a period that ends later.",
+                moment=starts_at.isoformat(timespec="seconds"),
+            ),
             code="period_not_ended",
-            fields={"period_end": "Nothing left to cover."},
+            fields={"period_end": gettext("Nothing left to cover.")},
         )
     return PeriodBounds(starts_at, closes_at)
 
@@ -249,8 +253,12 @@ def suggest_period(session: Session, today: date | None = None) -> SuggestedPeri
             starts_at.date(),
             date(year, 12, 31),
             False,
-            f"The fiscal year {year}: the latest ended year with sales and no run yet"
-            + _since(starts_at),
+            gettext(
+                "The fiscal year %(year)s: the latest ended year with sales and no run "
+                "yet%(since)s",
+                year=year,
+                since=_since(starts_at),
+            ),
         )
     if open_years:
         starts_at = open_years[0][1]
@@ -258,24 +266,28 @@ def suggest_period(session: Session, today: date | None = None) -> SuggestedPeri
             starts_at.date(),
             today,
             True,
-            f"Every earlier year with sales has its run; {today.year} has not ended, so this "
-            "drafts it to today with the books closed now" + _since(starts_at),
+            gettext(
+                "Every earlier year with sales has its run; %(year)s has not ended, so this "
+                "drafts it to today with the books closed now%(since)s",
+                year=today.year,
+                since=_since(starts_at),
+            ),
         )
     last_year = today.year - 1
     return SuggestedPeriod(
         date(last_year, 1, 1),
         date(last_year, 12, 31),
         False,
-        "No order has been paid yet: the last fiscal year is shown.",
+        gettext("No order has been paid yet: the last fiscal year is shown."),
     )
 
 
 def _since(starts_at: datetime) -> str:
     if starts_at == start_of(starts_at.date()) and starts_at.timetuple().tm_yday == 1:
         return "."
-    return (
-        f", from {starts_at.strftime('%Y-%m-%d %H:%M:%S')} UTC, when the books of the "
-        "previous run were closed."
+    return gettext(
+        ", from %(moment)s UTC, when the books of the previous run were closed.",
+        moment=starts_at.strftime("%Y-%m-%d %H:%M:%S"),
     )
 
 
@@ -290,23 +302,30 @@ def refuse_open_period(
     """
     if close_books_now is not None and not isinstance(close_books_now, bool):
         raise InvalidInput(
-            "'close_books_now' must be true or false.",
-            fields={"close_books_now": "true or false."},
+            gettext("'close_books_now' must be true or false."),
+            fields={"close_books_now": gettext("true or false.")},
         )
     today = today or today_utc()
     yesterday = today - timedelta(days=1)
     if period_end > today:
         raise InvalidInput(
-            f"The period ends on {period_end.isoformat()}, which is in the future: a dividend "
-            f"run shares the surplus of a period that has ended. End it on "
-            f"{yesterday.isoformat()} or earlier, or today closing the books now.",
+            gettext(
+                "The period ends on %(end)s, which is in the future: a dividend run shares the "
+                "surplus of a period that has ended. End it on %(yesterday)s or earlier, or "
+                "today closing the books now.",
+                end=period_end.isoformat(),
+                yesterday=yesterday.isoformat(),
+            ),
             code="period_not_ended",
-            fields={"period_end": "In the future."},
+            fields={"period_end": gettext("In the future.")},
         )
     if period_end == today and close_books_now is not True:
         raise InvalidInput(
-            "The period ends today, which has not ended yet: close the books now "
-            "(close_books_now: true; later sales belong to the next period) or end it yesterday.",
+            gettext(
+                "The period ends today, which has not ended yet: close the books now "
+                "(close_books_now: true; later sales belong to the next period) or end it "
+                "yesterday."
+            ),
             code="period_not_ended",
-            fields={"period_end": "Today: close the books now, or end it yesterday."},
+            fields={"period_end": gettext("Today: close the books now, or end it yesterday.")},
         )

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -116,7 +117,9 @@ def draft_redemption(
     never more than any allocation retains); posts nothing. Refused (409) while an older year
     is outstanding unless ``allow_out_of_order``; 422 when the year has nothing retained."""
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 9999:
-        raise InvalidInput("'year' must be a year like 2025.", fields={"year": "Not a year."})
+        raise InvalidInput(
+            gettext("'year' must be a year like 2025."), fields={"year": gettext("Not a year.")}
+        )
     pct_bps = None
     if pct is not None:
         try:
@@ -124,14 +127,16 @@ def draft_redemption(
         except core.DividendError as error:
             raise InvalidInput(str(error), fields={"pct": str(error)}) from None
         if pct_bps == 0:
-            raise InvalidInput("Redeem more than 0 %.", fields={"pct": "More than 0 %."})
+            raise InvalidInput(
+                gettext("Redeem more than 0 %."), fields={"pct": gettext("More than 0 %.")}
+            )
     with unit_of_work() as session:
         plan = _plan(retained_allocations(session), year, pct_bps, allow_out_of_order)
         if not plan:
             raise InvalidInput(
-                f"Nothing retained from {year} is left to redeem.",
+                gettext("Nothing retained from %(year)s is left to redeem.", year=year),
                 code="nothing_to_redeem",
-                fields={"year": "Nothing to redeem."},
+                fields={"year": gettext("Nothing to redeem.")},
             )
         numbers = dict(
             session.execute(
@@ -178,7 +183,7 @@ def draft_redemption(
 def get_redemption(session: Session, run_id: int) -> RedemptionRun:
     run = session.get(RedemptionRun, run_id)
     if run is None:
-        raise NotFound("No such redemption.")
+        raise NotFound(gettext("No such redemption."))
     return run
 
 
@@ -191,7 +196,7 @@ def list_redemptions(session: Session) -> list[RedemptionRun]:
 def _locked(session: Session, run_id: int) -> RedemptionRun:
     run = lock_row(session, RedemptionRun, run_id)
     if run is None:
-        raise NotFound("No such redemption.")
+        raise NotFound(gettext("No such redemption."))
     return run
 
 
@@ -202,7 +207,11 @@ def discard_redemption(admin: User, run_id: int) -> None:
         run = _locked(session, run_id)
         if run.status not in ("draft", "approved"):
             raise Conflict(
-                f"Redemption {run.id} is {run.status}: only a draft can be discarded.",
+                gettext(
+                    "Redemption %(id)s is %(status)s: only a draft can be discarded.",
+                    id=run.id,
+                    status=run.status,
+                ),
                 code="not_a_draft",
             )
         record(
@@ -223,12 +232,16 @@ def approve_redemption(admin: User, run_id: int) -> RedemptionRun:
         run = _locked(session, run_id)
         if run.status != "draft":
             raise Conflict(
-                f"Redemption {run.id} is {run.status}: only a draft can be approved.",
+                gettext(
+                    "Redemption %(id)s is %(status)s: only a draft can be approved.",
+                    id=run.id,
+                    status=run.status,
+                ),
                 code="not_a_draft",
             )
         if run.created_by_id == admin.id:
             raise Forbidden(
-                "Another admin must approve this redemption: you drafted it.",
+                gettext("Another admin must approve this redemption: you drafted it."),
                 code="four_eyes",
             )
         run.status, run.approved_by_id, run.approved_at = "approved", admin.id, utcnow()
@@ -252,9 +265,13 @@ def _post_redemptions(session: Session, admin: User, run: RedemptionRun) -> None
     for line in run.lines:
         if line.amount_cents > left.get(line.allocation_id, 0):
             raise Conflict(
-                f"Redemption {run.id} takes more than allocation {line.allocation_id} still "
-                "retains (another redemption was paid since it was drafted): discard it and "
-                "draft it again.",
+                gettext(
+                    "Redemption %(id)s takes more than allocation %(allocation)s still retains "
+                    "(another redemption was paid since it was drafted): discard it and draft it "
+                    "again.",
+                    id=run.id,
+                    allocation=line.allocation_id,
+                ),
                 code="redemption_outdated",
             )
     for line in run.lines:
@@ -304,7 +321,9 @@ def pay_redemption(admin: User, run_id: int) -> RedemptionRun:
             return run
         if run.status == "draft":
             raise Conflict(
-                f"Redemption {run.id} is a draft: another admin must approve it first.",
+                gettext(
+                    "Redemption %(id)s is a draft: another admin must approve it first.", id=run.id
+                ),
                 code="not_approved",
             )
         if run.status == "approved":

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext
+
 from marketplace.api_support import iso_date, rfc3339
 from marketplace.dividends import core
 from marketplace.dividends.models import DividendAllocation, DividendRun
@@ -22,15 +24,16 @@ def _date(body: Mapping[str, Any], name: str) -> date:
         return date.fromisoformat(str(raw)) if isinstance(raw, str) else _missing(name)
     except ValueError:
         raise InvalidInput(
-            f"'{name}' must be a date like 2025-12-31.", fields={name: "Not a date."}
+            gettext("'%(name)s' must be a date like 2025-12-31.", name=name),
+            fields={name: gettext("Not a date.")},
         ) from None
 
 
 def _missing(name: str) -> date:
     raise InvalidInput(
-        f"The field '{name}' is required (a date like 2025-12-31).",
+        gettext("The field '%(name)s' is required (a date like 2025-12-31).", name=name),
         code="missing_field",
-        fields={name: "Required."},
+        fields={name: gettext("Required.")},
     )
 
 
@@ -38,7 +41,8 @@ def _percent(body: Mapping[str, Any], name: str, default: str | None = None) -> 
     raw = body.get(name, default)
     if raw is None or isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise InvalidInput(
-            f"'{name}' must be a number of percent from 0 to 100.", fields={name: "Required."}
+            gettext("'%(name)s' must be a number of percent from 0 to 100.", name=name),
+            fields={name: gettext("Required.")},
         )
     try:
         core.percent_bps(raw, name)
@@ -51,8 +55,8 @@ def _cents(body: Mapping[str, Any], name: str) -> int:
     raw = body.get(name, 0)
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
         raise InvalidInput(
-            f"'{name}' must be a whole, non-negative number of cents.",
-            fields={name: "Whole cents, 0 or more."},
+            gettext("'%(name)s' must be a whole, non-negative number of cents.", name=name),
+            fields={name: gettext("Whole cents, 0 or more.")},
         )
     return raw
 
@@ -63,7 +67,8 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
     note = body.get("operating_costs_note", "")
     if not isinstance(note, str):
         raise InvalidInput(
-            "'operating_costs_note' must be a string.", fields={"operating_costs_note": "Text."}
+            gettext("'operating_costs_note' must be a string."),
+            fields={"operating_costs_note": gettext("Text.")},
         )
     return RunRequest(
         period_start=_date(body, "period_start"),

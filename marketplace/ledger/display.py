@@ -7,7 +7,7 @@ CLDR conventions through the i18n formats ("−12,34 $US", "1 234,56 €").
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel import dates as babel_dates
@@ -135,3 +135,11 @@ def month_abbreviations() -> tuple[str, ...]:
     where = formats.reader_locale()
     names = babel_dates.get_month_names("abbreviated", "stand-alone", locale=where)
     return tuple(str(names[month]) for month in range(1, 13))
+
+
+def month_year(day: date) -> str:
+    """A month and its year, short: "Dec 2026" (en), "déc. 2026" (fr)."""
+    where = formats.reader_locale()
+    if where.language == "en":
+        return day.strftime("%b %Y")
+    return babel_dates.format_date(day, "MMM y", locale=where)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 
 from marketplace.api_support import api_blueprint, api_user, token_required
 from marketplace.errors import Forbidden
@@ -24,7 +25,7 @@ def my_earnings() -> dict[str, Any]:
     user = api_user()
     member = membership_of(user)
     if member is None or not leaving.has_been_member(user):
-        raise Forbidden("Only members receive royalties.", code="member_required")
+        raise Forbidden(gettext("Only members receive royalties."), code="member_required")
     return earnings.earnings(db.session(), member.id, current_app.config["CURRENCY"]).as_json()
 
 

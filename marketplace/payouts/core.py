@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from marketplace.i18n.markers import N_
 from marketplace.ledger import kinds
 from marketplace.ledger.core import (
     ROYALTIES_PAYABLE,
@@ -25,21 +26,21 @@ from marketplace.ledger.core import (
 # Stripe's requirement codes (``requirements.currently_due``), by prefix, in the member's words.
 # The first prefix that matches wins, so the more specific ones come first.
 REQUIREMENT_WORDS: tuple[tuple[str, str], ...] = (
-    ("external_account", "a bank account to receive your payouts"),
-    ("tos_acceptance", "your acceptance of Stripe's services agreement"),
-    ("individual.dob", "your date of birth"),
-    ("individual.address", "your home address"),
-    ("individual.first_name", "your legal name"),
-    ("individual.last_name", "your legal name"),
-    ("individual.email", "your email address"),
-    ("individual.phone", "your phone number"),
-    ("individual.ssn_last_4", "the last four digits of your Social Security number"),
-    ("individual.id_number", "your tax identification number"),
-    ("individual.verification", "an identity document"),
-    ("business_profile", "a short description of your work (website and category)"),
-    ("business_type", "whether you are paid as an individual or as a company"),
-    ("company", "your company's details"),
-    ("representative", "details of your company's representative"),
+    ("external_account", N_("a bank account to receive your payouts")),
+    ("tos_acceptance", N_("your acceptance of Stripe's services agreement")),
+    ("individual.dob", N_("your date of birth")),
+    ("individual.address", N_("your home address")),
+    ("individual.first_name", N_("your legal name")),
+    ("individual.last_name", N_("your legal name")),
+    ("individual.email", N_("your email address")),
+    ("individual.phone", N_("your phone number")),
+    ("individual.ssn_last_4", N_("the last four digits of your Social Security number")),
+    ("individual.id_number", N_("your tax identification number")),
+    ("individual.verification", N_("an identity document")),
+    ("business_profile", N_("a short description of your work (website and category)")),
+    ("business_type", N_("whether you are paid as an individual or as a company")),
+    ("company", N_("your company's details")),
+    ("representative", N_("details of your company's representative")),
 )
 
 

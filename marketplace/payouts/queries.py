@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.errors import NotFound
@@ -15,7 +16,7 @@ from marketplace.payouts.models import PayoutLine, PayoutRun
 def get_run(run_id: int) -> PayoutRun:
     run = db.session.get(PayoutRun, run_id)
     if run is None:
-        raise NotFound("No such payout run.")
+        raise NotFound(gettext("No such payout run."))
     return run
 
 

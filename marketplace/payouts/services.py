@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from marketplace.errors import (
     ServiceUnavailable,
 )
 from marketplace.extensions import db
+from marketplace.i18n.markers import N_
 from marketplace.ledger import core as ledger_core
 from marketplace.ledger import debts, member_debts
 from marketplace.ledger import services as ledger
@@ -53,7 +55,8 @@ log = logging.getLogger(__name__)
 
 RELEASE_HELD_TASK = "dividends.release_held"
 HANDLED_EVENTS = ("account.updated", "transfer.created", "transfer.updated", "transfer.reversed")
-NO_ACCOUNT_REASON = (
+# Kept on the line (data, in English); pages show it in the reader's language.
+NO_ACCOUNT_REASON = N_(
     "No payout account ready to receive transfers: connect one on your earnings page."
 )
 
@@ -66,7 +69,7 @@ def member_of(user: User) -> Member:
     # A member who left still reads their earnings and is paid what is due to them.
     member = membership_of(user)
     if member is None or not leaving.has_been_member(user):
-        raise Forbidden("Only members receive royalties.", code="member_required")
+        raise Forbidden(gettext("Only members receive royalties."), code="member_required")
     return member
 
 
@@ -127,7 +130,7 @@ def start_onboarding(user: User) -> str:
             found = payout_account(session, member.id)
             account = lock_row(session, PayoutAccount, found.id) if found else None
             if account is None:
-                raise NotFound("No payout account.")
+                raise NotFound(gettext("No payout account."))
             if account.stripe_account_id is None:
                 state = stripe.create_account(
                     email=user.email,
@@ -144,12 +147,16 @@ def start_onboarding(user: User) -> str:
         )
     except PaymentSetupError:
         raise PaymentSetupProblem(
-            "The co-op's payment setup has a problem on our side, so payout accounts cannot be "
-            "set up just now. The co-op's admins have been told."
+            gettext(
+                "The co-op's payment setup has a problem on our side, so payout accounts cannot "
+                "be set up just now. The co-op's admins have been told."
+            )
         ) from None
     except GatewayError:
         raise ServiceUnavailable(
-            "Stripe did not answer. Please try again in a moment: nothing was set up twice."
+            gettext(
+                "Stripe did not answer. Please try again in a moment: nothing was set up twice."
+            )
         ) from None
 
 
@@ -299,7 +306,7 @@ def _plan_lines(session: Session, run: PayoutRun) -> None:
             queue_email(
                 session,
                 member.user.email,
-                "Connect a payout account to receive your royalties",
+                N_("Connect a payout account to receive your royalties"),
                 "payout_held",
                 member=member,
                 amount_cents=due,
@@ -408,10 +415,12 @@ def retry_failed(run_id: int, admin: User | None) -> int:
 
     with unit_of_work() as session:
         if session.get(PayoutRun, run_id) is None:
-            raise NotFound("No such payout run.")
+            raise NotFound(gettext("No such payout run."))
         other = _open_run(session)
         if other is not None and other.id != run_id:
-            raise Conflict(f"Payout run {other.id} is under way: retry once it is done.")
+            raise Conflict(
+                gettext("Payout run %(id)s is under way: retry once it is done.", id=other.id)
+            )
         failed = session.execute(
             sa.select(PayoutLine.id).where(
                 PayoutLine.run_id == run_id, PayoutLine.status == "failed"

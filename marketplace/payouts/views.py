@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     Response,
@@ -14,12 +16,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.database import utcnow
 from marketplace.errors import AppError
 from marketplace.extensions import db
+from marketplace.ledger import display
 from marketplace.membership import leaving
 from marketplace.payouts import core, earnings, queries, services
 from marketplace.web_support import role_required
@@ -45,6 +49,18 @@ def require_admin() -> None:
     """Every page here is for admins only."""
 
 
+def reason_words(reason: str) -> str:
+    """A line's stored reason (English data) in the reader's language when it is the co-op's
+    own words; Stripe's words as Stripe wrote them."""
+    return gettext(reason) if reason == services.NO_ACCOUNT_REASON else reason
+
+
+@bp.context_processor
+@admin_bp.context_processor
+def payout_helpers() -> dict[str, Any]:
+    return {"reason_words": reason_words, "month_year": display.month_year}
+
+
 @bp.get("")
 def index() -> str:
     if request.args.get("payout_account") == "returned":
@@ -59,7 +75,10 @@ def index() -> str:
         earnings=earnings.earnings(session, member.id, currency),
         bars=earnings.monthly_royalties(session, member.id, utcnow().date()),
         account=account,
-        still_needed=core.describe_requirements(account.requirements_due if account else []),
+        still_needed=[
+            gettext(words)
+            for words in core.describe_requirements(account.requirements_due if account else [])
+        ],
         lines=queries.lines_of_member(session, member.id),
         capital=earnings.capital_history(session, member.id, currency),
         threshold_cents=services.threshold_cents(),
@@ -112,7 +131,7 @@ def runs() -> str:
 @admin_bp.post("")
 def pay_now() -> BaseResponse:
     run_id = services.start_run(current_user)
-    flash(f"Royalty payout run {run_id} is under way.", "success")
+    flash(gettext("Royalty payout run %(id)s is under way.", id=run_id), "success")
     return redirect(url_for("payouts_admin.run", run_id=run_id))
 
 
@@ -128,5 +147,9 @@ def retry(run_id: int) -> BaseResponse:
     except AppError as error:
         flash(error.message, "error")
     else:
-        flash(f"{count} failed line(s) sent again." if count else "No failed line to retry.")
+        flash(
+            gettext("%(count)s failed line(s) sent again.", count=count)
+            if count
+            else gettext("No failed line to retry.")
+        )
     return redirect(url_for("payouts_admin.run", run_id=run_id))

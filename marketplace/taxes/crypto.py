@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+from flask_babel import gettext
 
 from marketplace.errors import ServiceUnavailable
+from marketplace.i18n.markers import N_
 
-MISSING_KEY = "Tax ids cannot be stored until MARKETPLACE_TAX_ID_KEY is set."
+MISSING_KEY = N_("Tax ids cannot be stored until MARKETPLACE_TAX_ID_KEY is set.")
 
 
 class TaxIdUnreadable(Exception):
@@ -24,7 +26,7 @@ def keyring(keys: str | None = None) -> MultiFernet:
     raw = keys if keys is not None else current_app.config.get("TAX_ID_KEY")
     parts = [part.strip() for part in (raw or "").split(",") if part.strip()]
     if not parts:
-        raise ServiceUnavailable(MISSING_KEY, code="tax_id_key_missing")
+        raise ServiceUnavailable(gettext(MISSING_KEY), code="tax_id_key_missing")
     try:
         return MultiFernet([Fernet(part.encode()) for part in parts])
     except ValueError:

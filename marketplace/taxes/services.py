@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -47,7 +48,7 @@ def member_of(user: User) -> Member:
     # A member who left keeps their tax pages (their forms for the years they were paid).
     member = membership_of(user)
     if member is None or not leaving.has_been_member(user):
-        raise Forbidden("Only members have a tax profile.", code="member_required")
+        raise Forbidden(gettext("Only members have a tax profile."), code="member_required")
     return member
 
 
@@ -70,14 +71,16 @@ def validate(raw: ProfileInput, *, tax_id_required: bool) -> ProfileInput:
     errors: dict[str, str] = {}
     legal_name = " ".join(raw.legal_name.split())
     if not legal_name or len(legal_name) > 200:
-        errors["legal_name"] = "Your legal name, as on your tax documents (up to 200 characters)."
+        errors["legal_name"] = gettext(
+            "Your legal name, as on your tax documents (up to 200 characters)."
+        )
     country = raw.country.strip().upper()
     if not _COUNTRY.fullmatch(country):
-        errors["country"] = "A two-letter ISO 3166 country code, such as US, CA or FR."
+        errors["country"] = gettext("A two-letter ISO 3166 country code, such as US, CA or FR.")
     tax_id = raw.tax_id.strip().replace(" ", "")
     if tax_id or tax_id_required:
         if not _TAX_ID.fullmatch(tax_id) or not any(c.isalnum() for c in tax_id[-4:]):
-            errors["tax_id"] = "4 to 30 letters, digits or dashes, such as 123-45-6789."
+            errors["tax_id"] = gettext("4 to 30 letters, digits or dashes, such as 123-45-6789.")
     if errors:
         raise InvalidInput(" ".join(errors.values()), fields=errors)
     return ProfileInput(legal_name, country, tax_id)
@@ -136,7 +139,9 @@ def parse_year(raw: str | None) -> int:
         return date.today().year - 1
     year = parse_whole_number(raw, 1900, 9999)
     if year is None:
-        raise InvalidInput("'year' must be a year like 2025.", fields={"year": "Not a year."})
+        raise InvalidInput(
+            gettext("'year' must be a year like 2025."), fields={"year": gettext("Not a year.")}
+        )
     return year
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
-from marketplace.ledger.core import format_cents
+from marketplace.ledger import display
 from marketplace.taxes import services
 from marketplace.web_support import role_required
 
@@ -27,7 +28,7 @@ def require_admin() -> None:
 @bp.context_processor
 @admin_bp.context_processor
 def tax_helpers() -> dict[str, Any]:
-    return {"money": format_cents}
+    return {"money": display.money}
 
 
 @bp.get("/")
@@ -67,7 +68,11 @@ def save_profile() -> BaseResponse | tuple[str, int]:
             errors=fields,
         )
         return page, error.status
-    flash("Your tax profile is saved. Only the last four characters of your tax id are shown.")
+    flash(
+        gettext(
+            "Your tax profile is saved. Only the last four characters of your tax id are shown."
+        )
+    )
     return redirect(url_for("taxes.profile"))
 
 
