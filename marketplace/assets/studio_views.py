@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -102,10 +103,12 @@ def _apply(selected: list[int]) -> None:
     )
     released = _attach_release(selected)
     if released and change == drafts.BulkChange():
-        flash(f"The release is attached to {released} works.", "success")
+        flash(gettext("The release is attached to %(count)s works.", count=released), "success")
         return
     changed = drafts.apply_to_many(current_user, selected, change)
-    flash(f"Applied to {len(changed)} {'work' if len(changed) == 1 else 'works'}.", "success")
+    flash(
+        ngettext("Applied to %(num)d work.", "Applied to %(num)d works.", len(changed)), "success"
+    )
 
 
 def _submit(selected: list[int]) -> None:
@@ -113,11 +116,18 @@ def _submit(selected: list[int]) -> None:
     if outcome.sent:
         count = len(outcome.sent)
         flash(
-            f"Sent {count} {'work' if count == 1 else 'works'} to the curators for review.",
+            ngettext(
+                "Sent %(num)d work to the curators for review.",
+                "Sent %(num)d works to the curators for review.",
+                count,
+            ),
             "success",
         )
     for asset, reason in outcome.held:
-        flash(f"“{asset.title}” was not sent: {reason}", "warning")
+        flash(
+            gettext("“%(title)s” was not sent: %(reason)s", title=asset.title, reason=reason),
+            "warning",
+        )
 
 
 @role_required("member")
@@ -127,15 +137,15 @@ def studio_drafts_post() -> Response:
     try:
         saved = _save_inline_edits()
         if action in ("apply", "submit") and not selected:
-            flash("Select the works first (tick their boxes).", "warning")
+            flash(gettext("Select the works first (tick their boxes)."), "warning")
         elif action == "apply":
             _apply(selected)
         elif action == "submit":
             _submit(selected)
         elif saved:
-            flash(f"Saved {saved} {'work' if saved == 1 else 'works'}.", "success")
+            flash(ngettext("Saved %(num)d work.", "Saved %(num)d works.", saved), "success")
         else:
-            flash("Nothing had changed.", "info")
+            flash(gettext("Nothing had changed."), "info")
     except AppError as error:
         flash(error.message, "error")
     return redirect(url_for("assets.studio_drafts"))

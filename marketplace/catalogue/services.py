@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from sqlalchemy.orm import selectinload
 
 from marketplace.assets.models import Asset, parse_hex_colour
@@ -50,7 +50,8 @@ def _choice(args: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str
         return None
     if value not in choices:
         raise InvalidInput(
-            f"{name} must be one of {', '.join(choices)}.", fields={name: "Invalid."}
+            gettext("%(name)s must be one of %(choices)s.", name=name, choices=", ".join(choices)),
+            fields={name: gettext("Invalid.")},
         )
     return value
 
@@ -60,16 +61,18 @@ def filters_from_args(args: Mapping[str, str]) -> SearchFilters:
     contributor_arg = (args.get("contributor") or "").strip()
     contributor = parse_whole_number(contributor_arg) if contributor_arg else None
     if contributor_arg and contributor is None:
-        raise InvalidInput("contributor is a member number.", fields={"contributor": "Invalid."})
+        raise InvalidInput(
+            gettext("contributor is a member number."), fields={"contributor": gettext("Invalid.")}
+        )
     people_arg = (args.get("people") or "").strip().lower()
     if people_arg and people_arg not in _YES | _NO:
-        raise InvalidInput("people is yes or no.", fields={"people": "Invalid."})
+        raise InvalidInput(gettext("people is yes or no."), fields={"people": gettext("Invalid.")})
     min_mp = (args.get("min_mp") or "").strip()
     try:
         min_pixels = round(float(min_mp) * 1_000_000) if min_mp else None
     except (ValueError, OverflowError):  # not a number, or infinite
         raise InvalidInput(
-            "min_mp is a number of megapixels.", fields={"min_mp": "Invalid."}
+            gettext("min_mp is a number of megapixels."), fields={"min_mp": gettext("Invalid.")}
         ) from None
     since = (args.get("added_since") or "").strip()
     try:
@@ -80,12 +83,16 @@ def filters_from_args(args: Mapping[str, str]) -> SearchFilters:
         )
     except ValueError:
         raise InvalidInput(
-            "added_since is a date, YYYY-MM-DD.", fields={"added_since": "Invalid."}
+            gettext("added_since is a date, YYYY-MM-DD."),
+            fields={"added_since": gettext("Invalid.")},
         ) from None
     colour_arg = (args.get("colour") or "").strip()
     colour = parse_hex_colour(colour_arg) if colour_arg else None
     if colour_arg and colour is None:
-        raise InvalidInput("colour is a hex colour such as 3366cc.", fields={"colour": "Invalid."})
+        raise InvalidInput(
+            gettext("colour is a hex colour such as 3366cc."),
+            fields={"colour": gettext("Invalid.")},
+        )
     return SearchFilters(
         colour=colour,
         query=parse(args.get("q") or ""),

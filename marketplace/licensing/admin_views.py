@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,6 +12,7 @@ from marketplace.extensions import db
 from marketplace.licensing import services
 from marketplace.licensing import terms as licence_terms
 from marketplace.licensing.forms import TermsForm
+from marketplace.licensing.labels import kind_name
 from marketplace.membership import policy
 from marketplace.web_support import form_status, role_required, show_error_on_form
 
@@ -38,7 +40,7 @@ def edit(kind_code: str) -> Response | tuple[str, int]:
     session = db.session()
     history = licence_terms.terms_history(session, kind_code)
     if not history:
-        raise NotFound("There is no such licence.")
+        raise NotFound(gettext("There is no such licence."))
     current = history[0]
     form = TermsForm()
     if form.validate_on_submit():
@@ -59,9 +61,12 @@ def edit(kind_code: str) -> Response | tuple[str, int]:
             show_error_on_form(form, error)
         else:
             flash(
-                f"Saved as version {terms.version} of the {terms.kind.name.lower()}. It applies "
-                f"to sales from now on; licences sold before keep the version they were sold "
-                "under.",
+                gettext(
+                    "Saved as version %(version)s of the %(licence)s. It applies to sales from "
+                    "now on; licences sold before keep the version they were sold under.",
+                    version=terms.version,
+                    licence=kind_name(terms.kind).lower(),
+                ),
                 "success",
             )
             return redirect(url_for("licensing_admin.edit", kind_code=kind_code))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify, redirect
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from marketplace.api_support import api_blueprint, api_user, token_required
@@ -31,12 +32,13 @@ def download(licence_id: int) -> Response:
     licence = services.get_for(api_user(), licence_id)
     if licence.status == "refunded":
         raise Gone(
-            "This licence was refunded; its file can no longer be downloaded.",
+            gettext("This licence was refunded; its file can no longer be downloaded."),
             code="licence_refunded",
         )
     if licence.status == "disputed":
         raise Gone(
-            "This licence is suspended while a payment dispute is open.", code="licence_disputed"
+            gettext("This licence is suspended while a payment dispute is open."),
+            code="licence_disputed",
         )
     if renditions.is_rendered(licence) and renditions.ready_rendition(licence) is None:
         answer: dict[str, Any] = {

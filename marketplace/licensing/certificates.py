@@ -1,5 +1,7 @@
 """The licence certificate: a one-page PDF a buyer can keep, show and have checked.
 
+Its words are in the language active when it is drawn: the caller forces the holder's.
+
 It names the licence, its holder, the work, the terms version and the date, and carries the
 verification address (as text and as a link) where anyone can check that the licence is genuine
 and still valid.
@@ -11,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -42,7 +45,9 @@ class CertificateFacts:
 
 def _latin1(text: str) -> str:
     """Text the built-in PDF fonts can draw: accents kept where possible, others replaced."""
-    replaced = text.translate({0x2019: "'", 0x2018: "'", 0x201C: '"', 0x201D: '"', 0x2014: "-"})
+    replaced = text.translate(
+        {0x2019: "'", 0x2018: "'", 0x201C: '"', 0x201D: '"', 0x2014: "-", 0x20AC: "EUR"}
+    )
     out = []
     for char in replaced:
         try:
@@ -89,25 +94,33 @@ class _Certificate(FPDF):
 def certificate_pdf(facts: CertificateFacts, font_path: str | None = None) -> bytes:
     """The certificate as PDF bytes. ``font_path``: a TrueType font for any script."""
     pdf = _Certificate(font_path)
-    pdf.set_title(f"Licence certificate {facts.licence_id}")
+    pdf.set_title(gettext("Licence certificate %(number)s", number=facts.licence_id))
     pdf.set_author(facts.co_op_name)
     pdf.add_page()
     pdf.line_of(facts.co_op_name, 12, bold=True, colour=TEAL)
     pdf.ln(4)
-    pdf.line_of("Licence certificate", 24, bold=True)
+    pdf.line_of(gettext("Licence certificate"), 24, bold=True)
     pdf.ln(2)
-    pdf.line_of(f"{facts.licence_name}, terms version {facts.terms_version}", 13, colour=GREY)
+    licence = gettext(
+        "%(licence)s, terms version %(version)s",
+        licence=facts.licence_name,
+        version=facts.terms_version,
+    )
+    pdf.line_of(licence, 13, colour=GREY)
     pdf.ln(6)
     rows = [
-        ("Licence number", str(facts.licence_id)),
-        ("Verification code", facts.verification_code),
-        ("Licence holder", facts.holder_name),
-        ("Work", f"{facts.asset_title} (asset {facts.asset_id})"),
-        ("Licence", f"{facts.licence_name}, terms version {facts.terms_version}"),
-        ("Size", facts.size),
-        ("Price paid", facts.price),
-        ("Issued on", facts.issued_on),
-        ("Status on printing", facts.status),
+        (gettext("Licence number"), str(facts.licence_id)),
+        (gettext("Verification code"), facts.verification_code),
+        (gettext("Licence holder"), facts.holder_name),
+        (
+            gettext("Work"),
+            gettext("%(title)s (asset %(id)s)", title=facts.asset_title, id=facts.asset_id),
+        ),
+        (gettext("Licence"), licence),
+        (gettext("Size"), facts.size),
+        (gettext("Price paid"), facts.price),
+        (gettext("Issued on"), facts.issued_on),
+        (gettext("Status on printing"), facts.status),
     ]
     label_width = 50
     for label, value in rows:
@@ -118,16 +131,17 @@ def certificate_pdf(facts: CertificateFacts, font_path: str | None = None) -> by
         pdf.set_text_color(0, 0, 0)
         pdf.multi_cell(0, 7, pdf.text_of(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(6)
-    pdf.line_of("What this licence allows", 13, bold=True)
+    pdf.line_of(gettext("What this licence allows"), 13, bold=True)
     pdf.ln(1)
     pdf.line_of(facts.summary, 10)
     for permit in facts.permits:
         pdf.line_of(f"- {permit}", 10)
     pdf.ln(6)
-    pdf.line_of("Check this licence", 13, bold=True)
+    pdf.line_of(gettext("Check this licence"), 13, bold=True)
     pdf.ln(1)
     pdf.line_of(
-        "Anyone can check that this licence is genuine and still valid at this address:", 10
+        gettext("Anyone can check that this licence is genuine and still valid at this address:"),
+        10,
     )
     pdf.set_font(pdf.body_font, "", 10)
     pdf.set_text_color(*TEAL)
@@ -141,8 +155,10 @@ def certificate_pdf(facts: CertificateFacts, font_path: str | None = None) -> by
     )
     pdf.ln(4)
     pdf.line_of(
-        "The full terms of this version are on the licences page of the co-op's site. "
-        "A refunded licence is no longer valid; the address above always says which.",
+        gettext(
+            "The full terms of this version are on the licences page of the co-op's site. "
+            "A refunded licence is no longer valid; the address above always says which."
+        ),
         9,
         colour=GREY,
     )

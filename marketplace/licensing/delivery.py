@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from typing import IO
 
 from flask import current_app, redirect, request
+from flask_babel import force_locale, lazy_gettext
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
-from marketplace.i18n.formats import money
+from marketplace.i18n.formats import long_date, money
+from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.licensing import renditions, services
 from marketplace.licensing.certificates import CertificateFacts, certificate_pdf
+from marketplace.licensing.labels import kind_name
 from marketplace.licensing.models import Licence, Rendition
 from marketplace.mail import public_base_url
 from marketplace.media import jpeg_segments
@@ -24,9 +27,9 @@ EXTENSIONS = {
     t.mime: t.extension for t in (JPEG, PNG, TIFF, WEBP, HEIC, HEIF, MP4, MOV, MKV, WEBM, AVI)
 }
 STATUS_WORDS = {
-    "valid": "Valid",
-    "refunded": "Refunded: no longer valid",
-    "disputed": "Suspended while a payment dispute is open",
+    "valid": lazy_gettext("Valid"),
+    "refunded": lazy_gettext("Refunded: no longer valid"),
+    "disputed": lazy_gettext("Suspended while a payment dispute is open"),
 }
 
 
@@ -156,6 +159,19 @@ def _with_segment(stored_file: IO[bytes], insert_at: int, segment: bytes) -> Ite
 
 
 def certificate_response(licence: Licence) -> Response:
+    """The certificate in the holder's language, whoever asks for it (an admin too): it is
+    the holder's document."""
+    with force_locale(licence.holder.locale or DEFAULT_LANGUAGE):
+        pdf = _certificate(licence)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers.set(
+        "Content-Disposition", "inline", filename=f"coop-stock-licence-{licence.id}.pdf"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _certificate(licence: Licence) -> bytes:
     terms = licence.terms
     facts = CertificateFacts(
         co_op_name=current_app.config["CO_OP_NAME"],
@@ -164,20 +180,14 @@ def certificate_response(licence: Licence) -> Response:
         holder_name=licence.holder.display_name,
         asset_title=licence.asset.title,
         asset_id=licence.asset_id,
-        licence_name=terms.kind.name,
+        licence_name=kind_name(terms.kind),
         terms_version=terms.version,
         size=licence.size,
         price=money(licence.price_cents, licence.currency),
-        issued_on=licence.issued_at.strftime("%d %B %Y"),
-        status=STATUS_WORDS.get(licence.status, licence.status),
+        issued_on=long_date(licence.issued_at),
+        status=str(STATUS_WORDS.get(licence.status, licence.status)),
         summary=terms.summary,
         permits=list(terms.permits),
         verification_url=services.verification_url(licence),
     )
-    pdf = certificate_pdf(facts, current_app.config.get("LICENCE_CERTIFICATE_FONT"))
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers.set(
-        "Content-Disposition", "inline", filename=f"coop-stock-licence-{licence.id}.pdf"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return certificate_pdf(facts, current_app.config.get("LICENCE_CERTIFICATE_FONT"))

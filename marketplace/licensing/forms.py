@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -14,42 +15,48 @@ from marketplace.licensing.terms import MAX_FULL_TEXT_CHARS, MAX_SUMMARY_CHARS
 
 class TermsForm(FlaskForm):
     summary = TextAreaField(
-        "Summary",
+        lazy_gettext("Summary"),
         validators=[DataRequired(), Length(max=MAX_SUMMARY_CHARS)],
-        description="One or two sentences a buyer reads first.",
+        description=lazy_gettext("One or two sentences a buyer reads first."),
     )
     permits = TextAreaField(
-        "What it permits",
+        lazy_gettext("What it permits"),
         validators=[DataRequired()],
-        description="One permission a line. Shown as a list on the licences page and the API.",
+        description=lazy_gettext(
+            "One permission a line. Shown as a list on the licences page and the API."
+        ),
     )
     full_text = TextAreaField(
-        "Full terms", validators=[DataRequired(), Length(max=MAX_FULL_TEXT_CHARS)]
+        lazy_gettext("Full terms"), validators=[DataRequired(), Length(max=MAX_FULL_TEXT_CHARS)]
     )
     royalty_percent = DecimalField(
-        "Contributor royalty (%)",
+        lazy_gettext("Contributor royalty (%)"),
         places=2,
         validators=[InputRequired(), NumberRange(min=0, max=100)],
-        description="The contributor's share of each sale under these terms.",
+        description=lazy_gettext("The contributor's share of each sale under these terms."),
     )
     surcharge = DecimalField(
-        "Surcharge on the size price",
+        lazy_gettext("Surcharge on the size price"),
         places=2,
         validators=[InputRequired(), NumberRange(min=0, max=1_000_000)],
-        description="Added to every size's price, in the co-op's currency (0 for none).",
+        description=lazy_gettext(
+            "Added to every size's price, in the co-op's currency (0 for none)."
+        ),
     )
     royalty_vote_id = IntegerField(
-        "Member vote that approved a new royalty rate",
+        lazy_gettext("Member vote that approved a new royalty rate"),
         validators=[Optional(), NumberRange(min=1)],
-        description="The vote's number, or the board's decision below (needed only when the "
-        "royalty rate changes).",
+        description=lazy_gettext(
+            "The vote's number, or the board's decision below (needed only when the "
+            "royalty rate changes)."
+        ),
     )
     royalty_board_decision = StringField(
-        "Board decision that approved it",
+        lazy_gettext("Board decision that approved it"),
         validators=[Optional(), Length(max=200)],
-        description="e.g. 'Board minutes 2026-11-30, item 4'.",
+        description=lazy_gettext("e.g. 'Board minutes 2026-11-30, item 4'."),
     )
-    submit = SubmitField("Save as a new version")
+    submit = SubmitField(lazy_gettext("Save as a new version"))
 
     def fill_from(self, terms: LicenceTerms) -> None:
         self.summary.data = terms.summary

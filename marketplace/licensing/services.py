@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
@@ -105,9 +106,13 @@ def current_terms(session: Session, kind_code: str) -> LicenceTerms:
     if terms is None:
         codes = ", ".join(t.kind.code for t in _all_current_terms(session))
         raise InvalidInput(
-            f"There is no licence called {kind_code!r}. Choose one of: {codes}.",
+            gettext(
+                "There is no licence called %(name)s. Choose one of: %(codes)s.",
+                name=repr(kind_code),
+                codes=codes,
+            ),
             code="unknown_licence",
-            fields={"licence": "Unknown licence."},
+            fields={"licence": gettext("Unknown licence.")},
         )
     return terms
 
@@ -153,19 +158,23 @@ def quote(session: Session, asset: Asset, kind_code: str, size_code: str, curren
     """
     if not asset.for_sale:
         raise InvalidInput(
-            f"Asset {asset.id} is not for sale.",
+            gettext("Asset %(id)s is not for sale.", id=asset.id),
             code="asset_not_for_sale",
-            fields={"asset_id": "Not for sale."},
+            fields={"asset_id": gettext("Not for sale.")},
         )
     terms = current_terms(session, kind_code)
     size = offered_size(asset.kind, asset.width, asset.height, size_code)
     if size is None:
         offered = ", ".join(s.code for s in offered_sizes(asset.kind, asset.width, asset.height))
         raise InvalidInput(
-            f"Asset {asset.id} is not sold in size {size_code!r}. "
-            f"Sizes on offer for it: {offered or 'none'}.",
+            gettext(
+                "Asset %(id)s is not sold in size %(size)s. Sizes on offer for it: %(offered)s.",
+                id=asset.id,
+                size=repr(size_code),
+                offered=offered or gettext("none"),
+            ),
             code="size_not_offered",
-            fields={"size": "Not offered for this asset."},
+            fields={"size": gettext("Not offered for this asset.")},
         )
     return Quote(
         terms_id=terms.id,
@@ -243,7 +252,7 @@ def _locked(session: Session, licence_id: int) -> Licence:
         sa.select(Licence).where(Licence.id == licence_id).with_for_update(of=Licence)
     ).scalar_one_or_none()
     if licence is None:
-        raise NotFound("No such licence.")
+        raise NotFound(gettext("No such licence."))
     return licence
 
 
@@ -297,7 +306,7 @@ def get_for(user: User, licence_id: int, *, admin_may: bool = False) -> Licence:
         licence.holder_user_id == user.id or (admin_may and user.is_admin)
     )
     if licence is None or not allowed:
-        raise NotFound("No such licence among yours.", code="licence_not_found")
+        raise NotFound(gettext("No such licence among yours."), code="licence_not_found")
     return licence
 
 
@@ -306,7 +315,7 @@ def by_verification_code(code: str) -> Licence:
         sa.select(Licence).where(Licence.verification_code == code)
     ).scalar_one_or_none()
     if licence is None:
-        raise NotFound("We issued no licence with that code. Check it was copied in full.")
+        raise NotFound(gettext("We issued no licence with that code. Check it was copied in full."))
     return licence
 
 
@@ -351,10 +360,10 @@ def read_download_token(token: str, *, now: datetime | None = None) -> DownloadG
         grant = DownloadGrant(int(data["l"]), int(data["h"]))
         expires = int(data["e"])
     except (BadSignature, KeyError, TypeError, ValueError):
-        raise NotFound("That download address is not one of ours.") from None
+        raise NotFound(gettext("That download address is not one of ours.")) from None
     if (now or utcnow()).timestamp() > expires:
         raise Gone(
-            "This download link has expired. Open your licences page for a fresh one.",
+            gettext("This download link has expired. Open your licences page for a fresh one."),
             code="download_link_expired",
         )
     return grant

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -59,20 +60,29 @@ def _checked_terms(
     full_text = full_text.strip()
     problems: dict[str, str] = {}
     if not summary or len(summary) > MAX_SUMMARY_CHARS:
-        problems["summary"] = f"Say in up to {MAX_SUMMARY_CHARS} characters what it is for."
+        problems["summary"] = gettext(
+            "Say in up to %(count)s characters what it is for.", count=MAX_SUMMARY_CHARS
+        )
     if not permits or len(permits) > MAX_PERMITS:
-        problems["permits"] = f"List from 1 to {MAX_PERMITS} things it permits, one a line."
+        problems["permits"] = gettext(
+            "List from 1 to %(count)s things it permits, one a line.", count=MAX_PERMITS
+        )
     elif any(len(p) > MAX_PERMIT_CHARS for p in permits):
-        problems["permits"] = f"Keep each line under {MAX_PERMIT_CHARS} characters."
+        problems["permits"] = gettext(
+            "Keep each line under %(count)s characters.", count=MAX_PERMIT_CHARS
+        )
     if not full_text or len(full_text) > MAX_FULL_TEXT_CHARS:
-        problems["full_text"] = "The full terms are required."
+        problems["full_text"] = gettext("The full terms are required.")
     if not 0 <= royalty_bps <= 10_000:
-        problems["royalty_bps"] = "The royalty is between 0% and 100%."
+        problems["royalty_bps"] = gettext("The royalty is between 0% and 100%.")
     if not 0 <= surcharge_cents <= MAX_SURCHARGE_CENTS:
-        problems["surcharge_cents"] = "The surcharge is zero or a positive amount."
+        problems["surcharge_cents"] = gettext("The surcharge is zero or a positive amount.")
     if problems:
         raise InvalidInput(
-            "These terms cannot be saved: " + " ".join(problems.values()), fields=problems
+            gettext(
+                "These terms cannot be saved: %(problems)s", problems=" ".join(problems.values())
+            ),
+            fields=problems,
         )
     return summary, permits, full_text
 
@@ -99,7 +109,7 @@ def terms_edit(
         sa.select(LicenceKind).where(LicenceKind.code == kind_code).with_for_update(of=LicenceKind)
     ).scalar_one_or_none()
     if kind is None:
-        raise NotFound(f"There is no licence called {kind_code!r}.")
+        raise NotFound(gettext("There is no licence called %(name)s.", name=repr(kind_code)))
     previous = current_terms(session, kind_code)
     now = utcnow()
     terms = LicenceTerms(

@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from marketplace.errors import Forbidden, Gone, NotFound
 from marketplace.extensions import db
-from marketplace.licensing import renditions, services
+from marketplace.licensing import labels, renditions, services
 from marketplace.licensing.delivery import certificate_response, serve_licensed
 from marketplace.licensing.models import Licence
 
 bp = Blueprint("licensing", __name__)
+bp.add_app_template_global(labels.licence_label, "licence_label")
+bp.add_app_template_global(labels.kind_name, "kind_name")
+bp.add_app_template_global(labels.licence_name, "licence_name_of")
+bp.add_app_template_global(labels.licence_status_label, "licence_status_label")
 
 
 def _refuse_unless_valid(licence: Licence) -> None:
     if licence.status == "refunded":
-        raise Gone("This licence was refunded, so its file can no longer be downloaded.")
+        raise Gone(gettext("This licence was refunded, so its file can no longer be downloaded."))
     if licence.status == "disputed":
         raise Forbidden(
-            "Downloads of this licence are paused while a payment dispute is open. They come "
-            "back if the dispute is settled in the licence's favour."
+            gettext(
+                "Downloads of this licence are paused while a payment dispute is open. They "
+                "come back if the dispute is settled in the licence's favour."
+            )
         )
 
 
@@ -46,7 +53,7 @@ def download(token: str) -> Response:
     grant = services.read_download_token(token)
     licence = db.session.get(Licence, grant.licence_id)
     if licence is None or licence.holder_user_id != grant.holder_id:
-        raise NotFound("That download address is not one of ours.")
+        raise NotFound(gettext("That download address is not one of ours."))
     _refuse_unless_valid(licence)
     return serve_licensed(licence) or _preparing(licence)
 

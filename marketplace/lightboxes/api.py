@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext
 
 from marketplace.api_support import (
     api_blueprint,
@@ -90,9 +91,11 @@ def reorder(lightbox_id: int) -> dict[str, Any]:
     asset_ids = json_body().get("asset_ids")
     if not isinstance(asset_ids, list):
         raise InvalidInput(
-            "'asset_ids' must be the list of the lightbox's asset ids, in the new order.",
+            gettext("'asset_ids' must be the list of the lightbox's asset ids, in the new order."),
             code="missing_field" if asset_ids is None else "invalid_input",
-            fields={"asset_ids": "Required." if asset_ids is None else "Invalid."},
+            fields={
+                "asset_ids": gettext("Required.") if asset_ids is None else gettext("Invalid.")
+            },
         )
     ordered = [_asset_id(value, "asset_ids") for value in asset_ids]
     return lightbox_json(services.reorder(api_user(), lightbox_id, ordered))

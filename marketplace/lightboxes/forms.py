@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -13,18 +14,22 @@ NEW_LIGHTBOX = ""
 
 class LightboxForm(FlaskForm):
     name = StringField(
-        "Name",
+        lazy_gettext("Name"),
         validators=[DataRequired(), Length(max=MAX_NAME_CHARS)],
-        description="For example a project or a client. Only you see it, unless you share it.",
+        description=lazy_gettext(
+            "For example a project or a client. Only you see it, unless you share it."
+        ),
     )
-    submit = SubmitField("Create lightbox")
+    submit = SubmitField(lazy_gettext("Create lightbox"))
 
 
 class RenameForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired(), Length(max=MAX_NAME_CHARS)], id="lightbox-name"
+        lazy_gettext("Name"),
+        validators=[DataRequired(), Length(max=MAX_NAME_CHARS)],
+        id="lightbox-name",
     )
-    submit = SubmitField("Rename")
+    submit = SubmitField(lazy_gettext("Rename"))
 
 
 class SaveToLightboxForm(FlaskForm):
@@ -32,9 +37,11 @@ class SaveToLightboxForm(FlaskForm):
 
     asset_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,12}$")], id="save-asset-id")
     # Checked by the service (someone else's lightbox is NotFound), not against the choices.
-    lightbox_id = SelectField("Lightbox", choices=[], validate_choice=False, id="save-lightbox-id")
+    lightbox_id = SelectField(
+        lazy_gettext("Lightbox"), choices=[], validate_choice=False, id="save-lightbox-id"
+    )
     new_name = StringField(
-        "New lightbox",
+        lazy_gettext("New lightbox"),
         validators=[Optional(), Length(max=MAX_NAME_CHARS)],
         id="save-new-name",
     )
@@ -42,11 +49,11 @@ class SaveToLightboxForm(FlaskForm):
     def offer(self, lightboxes: list[Lightbox]) -> SaveToLightboxForm:
         """Offer the user's lightboxes, and a new one (chosen when they have none)."""
         if lightboxes:
-            self.new_name.label.text = "Or a new lightbox named"
+            self.new_name.label.text = lazy_gettext("Or a new lightbox named")
         else:
-            self.new_name.label.text = "Name your first lightbox"
+            self.new_name.label.text = lazy_gettext("Name your first lightbox")
         self.lightbox_id.choices = [
             *(SelectChoice(str(lightbox.id), lightbox.name) for lightbox in lightboxes),
-            SelectChoice(NEW_LIGHTBOX, "A new lightbox…"),
+            SelectChoice(NEW_LIGHTBOX, str(lazy_gettext("A new lightbox…"))),
         ]
         return self

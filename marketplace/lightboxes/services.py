@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import Session
 
@@ -37,11 +38,13 @@ class Added:
 def clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise InvalidInput("Give the lightbox a name.", fields={"name": "Required."})
+        raise InvalidInput(
+            gettext("Give the lightbox a name."), fields={"name": gettext("Required.")}
+        )
     if len(cleaned) > MAX_NAME_CHARS:
         raise InvalidInput(
-            f"A lightbox name can be at most {MAX_NAME_CHARS} characters.",
-            fields={"name": "Too long."},
+            gettext("A lightbox name can be at most %(count)s characters.", count=MAX_NAME_CHARS),
+            fields={"name": gettext("Too long.")},
         )
     return cleaned
 
@@ -54,7 +57,7 @@ def _owned(session: Session, user: User, lightbox_id: int, *, lock: bool = False
         query = query.with_for_update(of=Lightbox)
     lightbox = session.execute(query).scalar_one_or_none()
     if lightbox is None:
-        raise NotFound("No such lightbox.")
+        raise NotFound(gettext("No such lightbox."))
     return lightbox
 
 
@@ -102,7 +105,10 @@ def _create(session: Session, user: User, name: str) -> Lightbox:
     ).scalar_one()
     if count >= MAX_LIGHTBOXES:
         raise Conflict(
-            f"You have {MAX_LIGHTBOXES} lightboxes, the most we keep. Delete one first.",
+            gettext(
+                "You have %(count)s lightboxes, the most we keep. Delete one first.",
+                count=MAX_LIGHTBOXES,
+            ),
             code="too_many_lightboxes",
         )
     lightbox = Lightbox(user_id=user.id, name=clean_name(name))
@@ -138,16 +144,18 @@ def _add(session: Session, lightbox: Lightbox, asset_id: int) -> Added:
     # Unpublished and withdrawn work is not for the buyer to know of: same answer as missing.
     if asset is None or not asset.for_sale:
         raise NotFound(
-            "No such asset for sale: only published work can be saved.",
+            gettext("No such asset for sale: only published work can be saved."),
             code="asset_not_available",
-            fields={"asset_id": "Not for sale."},
+            fields={"asset_id": gettext("Not for sale.")},
         )
     existing = next((item for item in lightbox.items if item.asset_id == asset_id), None)
     if existing is not None:
         return Added(existing, created=False)
     if len(lightbox.items) >= MAX_ITEMS:
         raise Conflict(
-            f"A lightbox holds at most {MAX_ITEMS} items. Start another one.",
+            gettext(
+                "A lightbox holds at most %(count)s items. Start another one.", count=MAX_ITEMS
+            ),
             code="lightbox_full",
         )
     position = max((item.position for item in lightbox.items), default=-1) + 1
@@ -186,7 +194,7 @@ def remove_item(user: User, lightbox_id: int, asset_id: int) -> Lightbox:
         lightbox = _owned(session, user, lightbox_id, lock=True)
         item = next((i for i in lightbox.items if i.asset_id == asset_id), None)
         if item is None:
-            raise NotFound("That asset is not in this lightbox.", code="item_not_found")
+            raise NotFound(gettext("That asset is not in this lightbox."), code="item_not_found")
         lightbox.items.remove(item)
         _renumber(lightbox, list(lightbox.items))
     return lightbox
@@ -199,9 +207,9 @@ def reorder(user: User, lightbox_id: int, asset_ids: list[int]) -> Lightbox:
         by_asset = {item.asset_id: item for item in lightbox.items}
         if len(asset_ids) != len(set(asset_ids)) or set(asset_ids) != set(by_asset):
             raise InvalidInput(
-                "List every asset of the lightbox exactly once, in the order you want.",
+                gettext("List every asset of the lightbox exactly once, in the order you want."),
                 code="order_mismatch",
-                fields={"asset_ids": "Must name each item once."},
+                fields={"asset_ids": gettext("Must name each item once.")},
             )
         _renumber(lightbox, [by_asset[asset_id] for asset_id in asset_ids])
     return lightbox
@@ -214,7 +222,7 @@ def move_item(user: User, lightbox_id: int, asset_id: int, offset: int) -> Light
         ordered = list(lightbox.items)
         index = next((n for n, i in enumerate(ordered) if i.asset_id == asset_id), None)
         if index is None:
-            raise NotFound("That asset is not in this lightbox.", code="item_not_found")
+            raise NotFound(gettext("That asset is not in this lightbox."), code="item_not_found")
         item = ordered.pop(index)
         ordered.insert(min(max(index + offset, 0), len(ordered)), item)
         _renumber(lightbox, ordered)
@@ -240,12 +248,12 @@ def unshare(user: User, lightbox_id: int) -> Lightbox:
 
 def get_shared(token: str) -> Lightbox:
     if not token or len(token) > 64:
-        raise NotFound("This shared lightbox does not exist or is no longer shared.")
+        raise NotFound(gettext("This shared lightbox does not exist or is no longer shared."))
     lightbox = db.session.execute(
         sa.select(Lightbox).where(Lightbox.share_token == token)
     ).scalar_one_or_none()
     if lightbox is None:
-        raise NotFound("This shared lightbox does not exist or is no longer shared.")
+        raise NotFound(gettext("This shared lightbox does not exist or is no longer shared."))
     return lightbox
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -48,7 +49,12 @@ def index() -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash(f"“{lightbox.name}” is ready. Save photos and videos to it from their pages.")
+            flash(
+                gettext(
+                    "“%(name)s” is ready. Save photos and videos to it from their pages.",
+                    name=lightbox.name,
+                )
+            )
             return redirect(url_for("lightboxes.detail", lightbox_id=lightbox.id))
     return _index_page(form)
 
@@ -82,7 +88,7 @@ def rename(lightbox_id: int) -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("Renamed.", "success")
+            flash(gettext("Renamed."), "success")
             return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id))
     return _detail_page(lightbox_id, form)
 
@@ -95,7 +101,7 @@ def remove_item(lightbox_id: int, asset_id: int) -> Response:
     except NotFound:
         # A second click on the same button: the item is already gone, the lightbox is not.
         services.get_own(current_user, lightbox_id)
-    flash("Removed from the lightbox.", "info")
+    flash(gettext("Removed from the lightbox."), "info")
     return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id))
 
 
@@ -104,7 +110,7 @@ def remove_item(lightbox_id: int, asset_id: int) -> Response:
 def move_item(lightbox_id: int, asset_id: int) -> Response:
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if offset is None:
-        raise InvalidInput("Move an item up or down.")
+        raise InvalidInput(gettext("Move an item up or down."))
     services.move_item(current_user, lightbox_id, asset_id, offset)
     return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id, _anchor="items"))
 
@@ -113,7 +119,10 @@ def move_item(lightbox_id: int, asset_id: int) -> Response:
 @login_required
 def share(lightbox_id: int) -> Response:
     services.share(current_user, lightbox_id)
-    flash("Anyone with the link can now see this lightbox. They cannot change it.", "success")
+    flash(
+        gettext("Anyone with the link can now see this lightbox. They cannot change it."),
+        "success",
+    )
     return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id, _anchor="sharing"))
 
 
@@ -121,7 +130,7 @@ def share(lightbox_id: int) -> Response:
 @login_required
 def unshare(lightbox_id: int) -> Response:
     services.unshare(current_user, lightbox_id)
-    flash("The link no longer works. Sharing again makes a new one.", "info")
+    flash(gettext("The link no longer works. Sharing again makes a new one."), "info")
     return redirect(url_for("lightboxes.detail", lightbox_id=lightbox_id, _anchor="sharing"))
 
 
@@ -129,16 +138,16 @@ def unshare(lightbox_id: int) -> Response:
 @login_required
 def delete(lightbox_id: int) -> Response:
     name = services.delete(current_user, lightbox_id)
-    flash(f"“{name}” is deleted.", "info")
+    flash(gettext("“%(name)s” is deleted.", name=name), "info")
     return redirect(url_for("lightboxes.index"))
 
 
 def _first_error(form: SaveToLightboxForm) -> str:
     if form.csrf_token.errors:
-        return "This form has expired. Please try again."
+        return gettext("This form has expired. Please try again.")
     for errors in form.errors.values():
         return str(errors[0])
-    return "Please try again."
+    return gettext("Please try again.")
 
 
 @bp.post("/lightboxes/add")
@@ -153,7 +162,7 @@ def add() -> Response:
         else url_for("lightboxes.index")
     )
     if not form.validate_on_submit() or asset_id is None:
-        flash(f"Not saved: {_first_error(form)}", "error")
+        flash(gettext("Not saved: %(reason)s", reason=_first_error(form)), "error")
         return redirect(back)
     new_name = (form.new_name.data or "").strip()
     chosen = parse_whole_number(form.lightbox_id.data or "")
@@ -163,13 +172,13 @@ def add() -> Response:
         else:
             added = services.add_item(current_user, chosen, asset_id)
     except AppError as error:
-        flash(f"Not saved: {error.message}", "error")
+        flash(gettext("Not saved: %(reason)s", reason=error.message), "error")
         return redirect(back)
     lightbox = added.item.lightbox
     if added.created:
-        flash(f"Saved to “{lightbox.name}”.", "success")
+        flash(gettext("Saved to “%(name)s”.", name=lightbox.name), "success")
     else:
-        flash(f"It is already in “{lightbox.name}”.", "info")
+        flash(gettext("It is already in “%(name)s”.", name=lightbox.name), "info")
     return redirect(back)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, request
+from flask_babel import gettext
 
 from marketplace.api_support import (
     api_blueprint,
@@ -30,7 +31,10 @@ bp = api_blueprint("orders_api", __name__)
 
 def _item_request(raw: Any, index: int) -> services.ItemRequest:
     if not isinstance(raw, dict):
-        raise InvalidInput(f"items[{index}] must be an object.", fields={"items": "Invalid."})
+        raise InvalidInput(
+            gettext("items[%(index)s] must be an object.", index=index),
+            fields={"items": gettext("Invalid.")},
+        )
     asset_id, licence, size = raw.get("asset_id"), raw.get("licence"), raw.get("size")
     if (
         isinstance(asset_id, bool)
@@ -38,13 +42,20 @@ def _item_request(raw: Any, index: int) -> services.ItemRequest:
         or not 1 <= asset_id <= DB_INT_MAX
     ):
         raise InvalidInput(
-            f"items[{index}].asset_id must be an asset id (a whole number from 1 to {DB_INT_MAX}).",
-            fields={"items": "Invalid."},
+            gettext(
+                "items[%(index)s].asset_id must be an asset id (a whole number from 1 to %(max)s).",
+                index=index,
+                max=DB_INT_MAX,
+            ),
+            fields={"items": gettext("Invalid.")},
         )
     if not isinstance(licence, str) or not isinstance(size, str):
         raise InvalidInput(
-            f"items[{index}] needs a licence (e.g. standard) and a size (e.g. M).",
-            fields={"items": "Invalid."},
+            gettext(
+                "items[%(index)s] needs a licence (e.g. standard) and a size (e.g. M).",
+                index=index,
+            ),
+            fields={"items": gettext("Invalid.")},
         )
     return services.ItemRequest(asset_id, licence.strip().lower(), size.strip().upper())
 
@@ -76,7 +87,8 @@ def create() -> tuple[dict[str, Any], int]:
     items = json_body().get("items")
     if not isinstance(items, list):
         raise InvalidInput(
-            "items must be a list of {asset_id, licence, size}.", fields={"items": "Invalid."}
+            gettext("items must be a list of {asset_id, licence, size}."),
+            fields={"items": gettext("Invalid.")},
         )
     placed = services.create_order(
         api_user(),
@@ -172,7 +184,10 @@ def refund(order_id: int) -> tuple[dict[str, Any], int]:
             isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= DB_INT_MAX for i in items
         )
     ):
-        raise InvalidInput("items must be a list of order item ids.", fields={"items": "Invalid."})
+        raise InvalidInput(
+            gettext("items must be a list of order item ids."),
+            fields={"items": gettext("Invalid.")},
+        )
     requested = refunds.request_refund(api_user(), order_id, items or None)
     return {
         "id": requested.id,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import Session, selectinload
 
@@ -30,7 +31,9 @@ from marketplace.errors import (
 )
 from marketplace.extensions import db
 from marketplace.licensing import services as licensing
+from marketplace.licensing.labels import licence_label
 from marketplace.licensing.tiers import covers
+from marketplace.orders.labels import status_words
 from marketplace.orders.models import CartItem, Order, OrderItem
 from marketplace.payments.gateway import GatewayError, PaymentDeclined, PaymentSetupError
 from marketplace.payments.stripe_gateway import gateway
@@ -74,7 +77,8 @@ def _asset_for_sale(session: Session, asset_id: int) -> Asset:
     asset = session.get(Asset, asset_id)
     if asset is None or asset.status != "published" or asset.withdrawn_at is not None:
         raise InvalidInput(
-            f"Asset {asset_id} is not for sale.", fields={"asset_id": "Not for sale."}
+            gettext("Asset %(id)s is not for sale.", id=asset_id),
+            fields={"asset_id": gettext("Not for sale.")},
         )
     return asset
 
@@ -83,9 +87,15 @@ def _refuse_covered(session: Session, user: User, asset: Asset, licence: str, si
     held = licensing.covering_licence(session, user.id, asset.id, licence, size)
     if held is not None:
         raise Conflict(
-            f"You already hold a {held.kind_code} {held.size} licence for "
-            f"“{asset.title}”, which covers a {licence} {size} licence: there is no need "
-            "to buy it again.",
+            gettext(
+                "You already hold a %(held_licence)s %(held_size)s licence for “%(title)s”, "
+                "which covers a %(licence)s %(size)s licence: there is no need to buy it again.",
+                held_licence=licence_label(held.kind_code).lower(),
+                held_size=held.size,
+                title=asset.title,
+                licence=licence_label(licence).lower(),
+                size=size,
+            ),
             code="already_licensed",
         )
 
@@ -94,14 +104,18 @@ def _new_order(
     session: Session, user: User, requests: Sequence[ItemRequest], currency: str | None = None
 ) -> Order:
     if not requests:
-        raise InvalidInput("An order needs at least one item.", fields={"items": "Empty."})
+        raise InvalidInput(
+            gettext("An order needs at least one item."), fields={"items": gettext("Empty.")}
+        )
     if len(requests) > MAX_ITEMS:
         raise InvalidInput(
-            f"An order holds at most {MAX_ITEMS} items.", fields={"items": "Too many."}
+            gettext("An order holds at most %(count)s items.", count=MAX_ITEMS),
+            fields={"items": gettext("Too many.")},
         )
     if len({r.asset_id for r in requests}) != len(requests):
         raise InvalidInput(
-            "Each asset can appear only once in an order.", fields={"items": "Duplicate asset."}
+            gettext("Each asset can appear only once in an order."),
+            fields={"items": gettext("Duplicate asset.")},
         )
     currency = currencies.checked_currency(session, currency or current_app.config["CURRENCY"])
     order = Order(buyer_id=user.id, currency=currency, total_cents=0, status="pending_payment")
@@ -142,8 +156,10 @@ def _checked_key(request_key: str | None) -> str | None:
         return None
     if not (0 < len(request_key) <= MAX_REQUEST_KEY and request_key.isprintable()):
         raise InvalidInput(
-            f"Idempotency-Key must be 1 to {MAX_REQUEST_KEY} printable characters.",
-            fields={"Idempotency-Key": "Invalid."},
+            gettext(
+                "Idempotency-Key must be 1 to %(max)s printable characters.", max=MAX_REQUEST_KEY
+            ),
+            fields={"Idempotency-Key": gettext("Invalid.")},
         )
     return request_key
 
@@ -176,9 +192,12 @@ def create_order(
             asked = sorted((r.asset_id, r.licence, r.size) for r in requests)
             if asked != sorted((i.asset_id, i.licence, i.size) for i in earlier.items):
                 raise InvalidInput(
-                    f"This Idempotency-Key was used for order {earlier.id}, with other items.",
+                    gettext(
+                        "This Idempotency-Key was used for order %(number)s, with other items.",
+                        number=earlier.id,
+                    ),
                     code="idempotency_key_reused",
-                    fields={"Idempotency-Key": "Used for another order."},
+                    fields={"Idempotency-Key": gettext("Used for another order.")},
                 )
             return Placed(earlier, created=False)
         order = _new_order(session, user, requests, currency)
@@ -228,7 +247,7 @@ def get_order(user: User, order_id: int) -> Order:
     """The order, for its buyer or an admin; anyone else is told it does not exist."""
     order = db.session.get(Order, order_id, options=[selectinload(Order.items)])
     if order is None or (order.buyer_id != user.id and not user.is_admin):
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     return order
 
 
@@ -255,15 +274,20 @@ def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
     """
     if not (isinstance(payment_method, str) and payment_method.startswith("pm_")):
         raise InvalidInput(
-            "payment_method must be a Stripe PaymentMethod id (pm_...).",
-            fields={"payment_method": "Invalid."},
+            gettext("payment_method must be a Stripe PaymentMethod id (pm_...)."),
+            fields={"payment_method": gettext("Invalid.")},
         )
     with unit_of_work() as session:
         order = lock_row(session, Order, order_id)
         if order is None or order.buyer_id != user.id:
-            raise NotFound("No such order.")
+            raise NotFound(gettext("No such order."))
         if order.status != "pending_payment":
-            raise Conflict(f"This order is {order.status.replace('_', ' ')}; it cannot be paid.")
+            raise Conflict(
+                gettext(
+                    "This order is %(status)s; it cannot be paid.",
+                    status=status_words(order.status),
+                )
+            )
         _refuse_paying_twice(session, user, order)
         stripe = gateway()
         if order.payment_intent_id and order.payment_status in LIVE_PAYMENT_STATES:
@@ -294,7 +318,9 @@ def pay(user: User, order_id: int, payment_method: str) -> PaymentResult:
         order.payment_status = intent.status
         order.payment_error = intent.error_message or ""
         if intent.status == "requires_payment_method":
-            return PaymentResult("failed", intent.id, None, order.payment_error or "Declined.")
+            return PaymentResult(
+                "failed", intent.id, None, order.payment_error or gettext("Declined.")
+            )
         return _result(intent.status, intent.id, intent.client_secret, None)
 
 
@@ -325,9 +351,15 @@ def _refuse_paying_twice(session: Session, user: User, order: Order) -> None:
                     theirs.licence, theirs.size, ours.licence, ours.size
                 ):
                     raise Conflict(
-                        f"Your order {other.id} is being paid and includes a {theirs.licence} "
-                        f"{theirs.size} licence for “{ours.asset.title}”, which covers this "
-                        "one: there is no need to pay for it again.",
+                        gettext(
+                            "Your order %(number)s is being paid and includes a %(licence)s "
+                            "%(size)s licence for “%(title)s”, which covers this one: there is "
+                            "no need to pay for it again.",
+                            number=other.id,
+                            licence=licence_label(theirs.licence).lower(),
+                            size=theirs.size,
+                            title=ours.asset.title,
+                        ),
                         code="already_licensed",
                     )
 
@@ -342,9 +374,9 @@ def confirm_after_action(user: User, order_id: int) -> PaymentResult:
     with unit_of_work() as session:
         order = lock_row(session, Order, order_id)
         if order is None or order.buyer_id != user.id:
-            raise NotFound("No such order.")
+            raise NotFound(gettext("No such order."))
         if not order.payment_intent_id:
-            raise Conflict("This order has no payment under way.")
+            raise Conflict(gettext("This order has no payment under way."))
         stripe = gateway()
         try:
             with _stripe_errors_said_plainly():
@@ -359,8 +391,8 @@ def confirm_after_action(user: User, order_id: int) -> PaymentResult:
             return PaymentResult("failed", order.payment_intent_id, None, declined.message)
         order.payment_status = intent.status
         if intent.status == "requires_payment_method":
-            order.payment_error = (
-                intent.error_message or "The bank did not authenticate the payment."
+            order.payment_error = intent.error_message or gettext(
+                "The bank did not authenticate the payment."
             )
             return PaymentResult("failed", intent.id, None, order.payment_error)
         return _result(intent.status, intent.id, intent.client_secret, None)
@@ -379,7 +411,9 @@ def _stripe_errors_said_plainly() -> Iterator[None]:
         raise PaymentSetupProblem() from None
     except GatewayError:
         raise ServiceUnavailable(
-            "The payment service did not answer. Please try again: a retry never charges twice."
+            gettext(
+                "The payment service did not answer. Please try again: a retry never charges twice."
+            )
         ) from None
 
 
@@ -414,7 +448,9 @@ def add_to_cart(user: User, request: ItemRequest) -> CartItem:
             prices = licensing.asset_prices(session, asset, current_app.config["CURRENCY"])
             standard = [p for p in prices if p.licence == (request.licence or "standard")]
             if not standard:
-                raise InvalidInput(f"“{asset.title}” is not offered in any size.")
+                raise InvalidInput(
+                    gettext("“%(title)s” is not offered in any size.", title=asset.title)
+                )
             request = ItemRequest(asset.id, standard[-1].licence, standard[-1].size)
         licensing.quote(
             session, asset, request.licence, request.size, current_app.config["CURRENCY"]

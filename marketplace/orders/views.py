@@ -16,12 +16,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from marketplace.currencies.views import current_currency
 from marketplace.errors import AppError
 from marketplace.extensions import db
+from marketplace.licensing.labels import licence_label
 from marketplace.orders import services
 from marketplace.orders.api import licences_for
 from marketplace.whole_numbers import page_arg, parse_whole_number
@@ -63,9 +65,23 @@ def add_to_cart() -> Response:
         return redirect(request.referrer or url_for("orders.cart"))
     # The cart's own choices change a line in place; the asset page adds one.
     changed = request.form.get("from") == "cart" or bool(request.form.get("choice"))
-    chosen = f"“{line.asset.title}” ({line.licence} licence, size {line.size})"
-    message = f"Changed {chosen} in your cart." if changed else f"Added {chosen} to your cart."
-    flash(message, "success")
+    said = {
+        "title": line.asset.title,
+        "licence": licence_label(line.licence).lower(),
+        "size": line.size,
+    }
+    if changed:
+        flash(
+            gettext(
+                "Changed “%(title)s” (%(licence)s licence, size %(size)s) in your cart.", **said
+            ),
+            "success",
+        )
+    else:
+        flash(
+            gettext("Added “%(title)s” (%(licence)s licence, size %(size)s) to your cart.", **said),
+            "success",
+        )
     return redirect(url_for("orders.cart"))
 
 
@@ -73,7 +89,7 @@ def add_to_cart() -> Response:
 @login_required
 def remove_from_cart(asset_id: int) -> Response:
     services.remove_from_cart(current_user, asset_id)
-    flash("Removed from your cart.", "success")
+    flash(gettext("Removed from your cart."), "success")
     return redirect(url_for("orders.cart"))
 
 

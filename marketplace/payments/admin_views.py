@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -73,7 +74,7 @@ def refund(order_id: int) -> Response:
     item_ids = [number for number in numbers if number is not None]
     # Everything left only when asked for by name: an empty selection is a mistake.
     if not item_ids and request.form.get("scope") != "all":
-        flash("Tick the items to refund, or use “Refund everything left”.", "error")
+        flash(gettext("Tick the items to refund, or use “Refund everything left”."), "error")
         return redirect(url_for("payments_admin.order", order_id=order_id))
     try:
         requested = request_refund(current_user, order_id, None if not item_ids else item_ids)
@@ -81,8 +82,11 @@ def refund(order_id: int) -> Response:
         flash(error.message, "error")
     else:
         flash(
-            f"Refund of {len(requested.item_ids)} item(s) sent to Stripe; the order changes once "
-            "Stripe confirms it.",
+            gettext(
+                "Refund of %(count)s item(s) sent to Stripe; the order changes once Stripe "
+                "confirms it.",
+                count=len(requested.item_ids),
+            ),
             "success",
         )
     return redirect(url_for("payments_admin.order", order_id=order_id))
@@ -107,7 +111,7 @@ def rerun(event_id: str) -> Response:
     except AppError as error:
         flash(error.message, "error")
     else:
-        flash(f"Event {event_id} queued again.", "success")
+        flash(gettext("Event %(event)s queued again.", event=event_id), "success")
     return redirect(url_for("payments_admin.events"))
 
 
@@ -125,8 +129,15 @@ def reconcile() -> Response:
     try:
         day = date.fromisoformat(request.form.get("day") or "")
     except ValueError:
-        flash("Pick a day to compare, as YYYY-MM-DD.", "error")
+        flash(gettext("Pick a day to compare, as YYYY-MM-DD."), "error")
         return redirect(url_for("payments_admin.reconciliation_issues"))
     found = reconciliation.reconcile_day(day)
-    flash(f"Compared {day.isoformat()} with Stripe: {found} new difference(s).", "success")
+    flash(
+        gettext(
+            "Compared %(day)s with Stripe: %(count)s new difference(s).",
+            day=day.isoformat(),
+            count=found,
+        ),
+        "success",
+    )
     return redirect(url_for("payments_admin.reconciliation_issues"))

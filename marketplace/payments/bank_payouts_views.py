@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -53,5 +54,12 @@ def import_statement() -> BaseResponse | tuple[str, int]:
         )
     except AppError as error:
         return _page(error.message), error.status
-    flash(f"{added} statement lines imported ({known} were imported before).", "success")
+    flash(
+        gettext(
+            "%(added)s statement lines imported (%(known)s were imported before).",
+            added=added,
+            known=known,
+        ),
+        "success",
+    )
     return redirect(url_for("bank_admin.index"))

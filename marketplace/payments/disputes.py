@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import NotFound
@@ -43,10 +44,14 @@ def apply_dispute(state: DisputeState) -> None:
             )
         ).scalar_one_or_none()
         if order_id is None:
-            raise NotFound(f"No order for the disputed charge {state.charge_id}.")
+            raise NotFound(
+                gettext("No order for the disputed charge %(charge)s.", charge=state.charge_id)
+            )
         order = lock_row(session, Order, order_id)
         if order is None:
-            raise NotFound(f"No order for the disputed charge {state.charge_id}.")
+            raise NotFound(
+                gettext("No order for the disputed charge %(charge)s.", charge=state.charge_id)
+            )
         dispute = session.get(Dispute, state.id)
         if dispute is None:
             dispute = Dispute(

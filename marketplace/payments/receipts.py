@@ -12,11 +12,13 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.background import enqueue
 from marketplace.database import unit_of_work
+from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.mail import OutgoingEmail, deliver, public_base_url
 from marketplace.orders.models import Order, OrderItem
 
@@ -39,6 +41,7 @@ def compose_receipts(order_ids: list[int]) -> list[OutgoingEmail]:
                     Order.total_cents,
                     User.email,
                     User.display_name,
+                    User.locale,
                 )
                 .join(User, User.id == Order.buyer_id)
                 .where(Order.id.in_(order_ids), Order.status != "pending_payment")
@@ -79,16 +82,17 @@ def compose_receipts(order_ids: list[int]) -> list[OutgoingEmail]:
             buyer=SimpleNamespace(display_name=row.display_name),
             items=items.get(row.id, []),
         )
-        body = render_template(
-            "email/order_paid.txt",
-            co_op_name=co_op_name,
-            base_url=base_url,
-            order=order,
-            order_url=f"{base_url}/orders/{row.id}",
-        )
-        messages.append(
-            {"to": row.email, "subject": f"Your licences, order #{row.id}", "body": body}
-        )
+        # In the buyer's language, whichever request or task sends it.
+        with force_locale(row.locale or DEFAULT_LANGUAGE):
+            body = render_template(
+                "email/order_paid.txt",
+                co_op_name=co_op_name,
+                base_url=base_url,
+                order=order,
+                order_url=f"{base_url}/orders/{row.id}",
+            )
+            subject = gettext("Your licences, order #%(number)s", number=row.id)
+        messages.append({"to": row.email, "subject": subject, "body": body})
     return messages
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -16,10 +17,12 @@ from marketplace.assets.models import Asset
 from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.ledger import member_debts
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.mail import public_base_url, queue_email
+from marketplace.orders.labels import status_words
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payments import core
 from marketplace.payments.gateway import ChargeState, RefundState
@@ -40,9 +43,14 @@ def request_refund(admin: User, order_id: int, item_ids: list[int] | None) -> Re
     with unit_of_work() as session:
         order = lock_row(session, Order, order_id)
         if order is None:
-            raise NotFound("No such order.")
+            raise NotFound(gettext("No such order."))
         if order.status not in ("paid", "partially_refunded"):
-            raise Conflict(f"An order that is {order.status.replace('_', ' ')} cannot be refunded.")
+            raise Conflict(
+                gettext(
+                    "An order that is %(status)s cannot be refunded.",
+                    status=status_words(order.status),
+                )
+            )
         in_flight = {
             item_id
             for refund in session.execute(
@@ -62,15 +70,22 @@ def request_refund(admin: User, order_id: int, item_ids: list[int] | None) -> Re
             unknown = sorted(set(item_ids) - known)
             if unknown:
                 raise InvalidInput(
-                    f"Order {order.id} has no item {unknown[0]}.", fields={"items": "Unknown item."}
+                    gettext(
+                        "Order %(number)s has no item %(item)s.", number=order.id, item=unknown[0]
+                    ),
+                    fields={"items": gettext("Unknown item.")},
                 )
             chosen = [refundable[i] for i in dict.fromkeys(item_ids) if i in refundable]
             if len(chosen) != len(set(item_ids)):
-                raise Conflict("Some of those items are already refunded or being refunded.")
+                raise Conflict(
+                    gettext("Some of those items are already refunded or being refunded.")
+                )
         else:
             chosen = list(refundable.values())
         if not chosen:
-            raise Conflict("Everything in this order is already refunded or being refunded.")
+            raise Conflict(
+                gettext("Everything in this order is already refunded or being refunded.")
+            )
         refund = Refund(
             order_id=order.id,
             item_ids=[item.id for item in chosen],
@@ -175,10 +190,22 @@ def _tell_buyer(session: Session, refund: Refund, order: Order, items: list[Orde
             sa.select(Asset.id, Asset.title).where(Asset.id.in_([i.asset_id for i in items]))
         )
     }
+    with force_locale(buyer.locale or DEFAULT_LANGUAGE):
+        _queue_refund_email(session, buyer, refund, order, items, titles)
+
+
+def _queue_refund_email(
+    session: Session,
+    buyer: User,
+    refund: Refund,
+    order: Order,
+    items: list[OrderItem],
+    titles: dict[int, str],
+) -> None:
     queue_email(
         session,
         buyer.email,
-        f"Refund for order #{order.id}",
+        gettext("Refund for order #%(number)s", number=order.id),
         "order_refunded",
         buyer_name=buyer.display_name,
         order_id=order.id,
@@ -189,7 +216,7 @@ def _tell_buyer(session: Session, refund: Refund, order: Order, items: list[Orde
         automatic=refund.requested_by_id is None,
         items=[
             {
-                "title": titles.get(item.asset_id, f"Work {item.asset_id}"),
+                "title": titles.get(item.asset_id) or gettext("Work %(id)s", id=item.asset_id),
                 "licence": item.licence,
                 "size": item.size,
                 "price_cents": item.price_cents,

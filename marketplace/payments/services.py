@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -215,9 +216,9 @@ def rerun_event(event_id: str) -> StripeEvent:
     with unit_of_work() as session:
         event = lock_row(session, StripeEvent, event_id)
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(gettext("No such event."))
         if event.status == "ignored":
-            raise Conflict("This kind of event is not handled by the app.")
+            raise Conflict(gettext("This kind of event is not handled by the app."))
         event.status, event.next_attempt_at = "pending", None
         enqueue(session, "payments.process_event", event.id)
         return event

@@ -10,19 +10,21 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask_babel import force_locale, lazy_gettext
 from limits import parse
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.background import run_inline_tasks
 from marketplace.extensions import db, limiter
+from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.mail import queue_email
 from marketplace.payments.gateway import PaymentSetupError
 
 log = logging.getLogger(__name__)
 
 ALERT_EVERY = parse("1 per hour")
-SUBJECT = "Payments are failing: the co-op's payment setup has a problem"
+SUBJECT = lazy_gettext("Payments are failing: the co-op's payment setup has a problem")
 
 
 def tell_admins(problem: PaymentSetupError, action: str) -> bool:
@@ -41,15 +43,16 @@ def tell_admins(problem: PaymentSetupError, action: str) -> bool:
     side = Session(bind=db.engine)
     try:
         for admin in admins:
-            queue_email(
-                side,
-                admin.email,
-                SUBJECT,
-                "payment_setup_problem",
-                user=admin,
-                problem=problem,
-                action=action,
-            )
+            with force_locale(admin.locale or DEFAULT_LANGUAGE):
+                queue_email(
+                    side,
+                    admin.email,
+                    str(SUBJECT),
+                    "payment_setup_problem",
+                    user=admin,
+                    problem=problem,
+                    action=action,
+                )
         side.commit()
         run_inline_tasks(side)
     finally:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import requests
 import stripe
 from flask import current_app
+from flask_babel import gettext
 
 from marketplace.errors import ServiceUnavailable
 from marketplace.payments.gateway import (
@@ -421,7 +422,7 @@ def gateway() -> StripeGateway:
     config = current_app.config
     if not (config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET")):
         raise ServiceUnavailable(
-            "Payments are not set up yet: the co-op's Stripe keys are missing.",
+            gettext("Payments are not set up yet: the co-op's Stripe keys are missing."),
             code="payments_not_configured",
         )
     settings = (

@@ -143,3 +143,14 @@ def test_the_vocabulary_counts_each_word_per_language(
     search_app.extensions.pop(services._POPULAR_KEY, None)
     with search_app.test_request_context():
         assert popular_searches(500).count("marina") == 1
+
+
+def test_a_bad_search_argument_is_explained_in_the_readers_language(search_app: Flask) -> None:
+    client = search_app.test_client()
+    french = client.get(
+        "/api/v1/search", query_string={"kind": "sculpture"}, headers={"Accept-Language": "fr"}
+    ).get_json()["error"]
+    assert french["message"] == "kind doit valoir l’une de ces valeurs\u00a0: photo, video."
+    assert french["fields"] == {"kind": "Non valide."}
+    english = client.get("/api/v1/search", query_string={"kind": "sculpture"}).get_json()
+    assert english["error"]["message"] == "kind must be one of photo, video."

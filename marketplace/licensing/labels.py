@@ -1,0 +1,50 @@
+"""Licence kinds and statuses as people read them, in the reader's language.
+
+The kinds' codes are stable and machine-readable; their names in the database are the English
+ones the co-op was founded with. Pages, emails and certificates show these labels instead, so a
+French reader sees « Licence standard » while the API keeps ``standard``.
+"""
+
+from __future__ import annotations
+
+from flask_babel import LazyString, gettext, lazy_gettext
+
+from marketplace.licensing.models import LicenceKind
+
+_SHORT: dict[str, LazyString] = {
+    "standard": lazy_gettext("Standard"),
+    "extended": lazy_gettext("Extended"),
+}
+_FULL: dict[str, LazyString] = {
+    "standard": lazy_gettext("Standard licence"),
+    "extended": lazy_gettext("Extended licence"),
+}
+_STATUSES: dict[str, LazyString] = {
+    "valid": lazy_gettext("Valid"),
+    "refunded": lazy_gettext("Refunded"),
+    "disputed": lazy_gettext("Disputed"),
+}
+
+
+def licence_label(code: str) -> str:
+    """The kind's short name ("Standard"); an unknown code as it is, capitalised."""
+    found = _SHORT.get(code)
+    return str(found) if found is not None else code.capitalize()
+
+
+def licence_name(code: str) -> str:
+    """The full name of the kind with this code ("Standard licence")."""
+    found = _FULL.get(code)
+    return str(found) if found is not None else gettext("%(kind)s licence", kind=code.capitalize())
+
+
+def kind_name(kind: LicenceKind) -> str:
+    """The kind's full name ("Standard licence"); a kind added later shows its stored name."""
+    found = _FULL.get(kind.code)
+    return str(found) if found is not None else kind.name
+
+
+def licence_status_label(status: str) -> str:
+    """A licence's status for people ("Valid"); an unknown one as it is, capitalised."""
+    found = _STATUSES.get(status)
+    return str(found) if found is not None else status.capitalize()
