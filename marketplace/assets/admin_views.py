@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -38,7 +39,7 @@ def queue() -> str:
 def review(asset_id: int) -> Response | tuple[str, int]:
     asset = db.session.get(Asset, asset_id)
     if asset is None:
-        raise NotFound("No such asset.")
+        raise NotFound(gettext("No such asset."))
     form = ReviewForm()
     status = 200
     if form.validate_on_submit():
@@ -50,8 +51,11 @@ def review(asset_id: int) -> Response | tuple[str, int]:
             show_error_on_form(form, error)
             status = error.status
         else:
-            verb = "published" if form.decision.data == "approve" else "rejected"
-            flash(f"“{asset.title}” was {verb}.", "success")
+            if form.decision.data == "approve":
+                done = gettext("“%(title)s” was published.", title=asset.title)
+            else:
+                done = gettext("“%(title)s” was rejected.", title=asset.title)
+            flash(done, "success")
             return redirect(url_for("curation.queue"))
     elif request.method == "POST":
         status = 422

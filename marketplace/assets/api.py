@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
 
 from marketplace.api_support import (
     api_blueprint,
@@ -34,20 +35,24 @@ def json_flag(body: dict[str, Any], name: str) -> bool | None:
     value = body.get(name)
     if value is None or isinstance(value, bool):
         return value
-    raise InvalidInput(f"The field '{name}' must be true or false.", fields={name: "Invalid."})
+    raise InvalidInput(
+        gettext("The field '%(name)s' must be true or false.", name=name),
+        fields={name: gettext("Invalid.")},
+    )
 
 
 def uploaded_file(field: str = "file") -> Upload:
     if request.mimetype != "multipart/form-data":
         raise AppError(
-            "Send the file as multipart/form-data in the field 'file'.", code="expected_multipart"
+            gettext("Send the file as multipart/form-data in the field 'file'."),
+            code="expected_multipart",
         )
     file = request.files.get(field)
     if file is None or not (file.filename or file.content_length):
         raise InvalidInput(
-            f"Attach the file in the field '{field}'.",
+            gettext("Attach the file in the field '%(name)s'.", name=field),
             code="missing_field",
-            fields={field: "Required."},
+            fields={field: gettext("Required.")},
         )
     return Upload(filename=file.filename or "upload", stream=file.stream)
 
@@ -83,8 +88,8 @@ def update_asset(asset_id: int) -> dict[str, Any]:
     keywords = body.get("keywords")
     if keywords is not None and not isinstance(keywords, str | list):
         raise InvalidInput(
-            "keywords is a list of words or one comma-separated string.",
-            fields={"keywords": "Invalid."},
+            gettext("keywords is a list of words or one comma-separated string."),
+            fields={"keywords": gettext("Invalid.")},
         )
     asset = services.update_details(
         api_user(),
@@ -139,7 +144,9 @@ def review_queue() -> dict[str, Any]:
     member_arg = request.args.get("member", "")
     member = parse_whole_number(member_arg) if member_arg else None
     if member_arg and member is None:
-        raise InvalidInput("member is a member number.", fields={"member": "Invalid."})
+        raise InvalidInput(
+            gettext("member is a member number."), fields={"member": gettext("Invalid.")}
+        )
     pagination = services.review_queue(page, per_page, member)
     return list_response(pagination, [asset_json(a, owner_view=True) for a in pagination.items])
 

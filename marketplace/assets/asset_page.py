@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import current_app, render_template, url_for
+from flask_babel import format_decimal, lazy_gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -31,7 +32,12 @@ from marketplace.licensing.services import KindOffer
 from marketplace.licensing.tiers import licence_price_cents
 from marketplace.pricing import Size, offered_sizes
 
-SIZE_NAMES = {"S": "Small", "M": "Medium", "L": "Large", "XL": "Extra large", "HD": "HD"}
+SIZE_NAMES = {
+    "S": lazy_gettext("Small"),
+    "M": lazy_gettext("Medium"),
+    "L": lazy_gettext("Large"),
+    "XL": lazy_gettext("Extra large"),
+}
 PRINT_PPI = 300  # the resolution print shops ask for: says how large a size prints
 QUERY_SAFE = "!$'()*,/:;?@"  # what werkzeug's url_for leaves unquoted in a query string
 
@@ -60,6 +66,13 @@ class SizeChoice:
     def print_inches(self) -> tuple[float, float]:
         return (round(self.width / PRINT_PPI, 1), round(self.height / PRINT_PPI, 1))
 
+    @property
+    def printed_inches(self) -> tuple[str, str]:
+        """The print size's figures in the reader's conventions, one decimal always
+        ("6.7", "10.0" in English; "6,7" in French)."""
+        width, height = self.print_inches
+        return format_decimal(width, format="0.0"), format_decimal(height, format="0.0")
+
 
 def delivered_pixels(asset: Asset, size: Size, *, largest: bool) -> tuple[int, int]:
     """The width and height of the file sold in ``size`` (the original's for the largest size;
@@ -72,6 +85,12 @@ def delivered_pixels(asset: Asset, size: Size, *, largest: bool) -> tuple[int, i
     else:
         scale = size.min_long_edge / max(width, height)
     return round(width * scale), round(height * scale)
+
+
+def _size_name(code: str) -> str:
+    """A size's name in the reader's language; a code without one ("HD") as it is."""
+    name = SIZE_NAMES.get(code)
+    return str(name) if name is not None else code
 
 
 def licence_offers(kinds: list[KindOffer]) -> list[LicenceOffer]:
@@ -93,9 +112,7 @@ def _priced_sizes(asset: Asset, surcharges: dict[str, int]) -> list[SizeChoice]:
             code: licence_price_cents(size.amount_cents, surcharge)
             for code, surcharge in surcharges.items()
         }
-        choices.append(
-            SizeChoice(size.code, SIZE_NAMES.get(size.code, size.code), width, height, prices)
-        )
+        choices.append(SizeChoice(size.code, _size_name(size.code), width, height, prices))
     return choices
 
 

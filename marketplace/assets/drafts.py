@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.assets.text import clean_keywords, clean_text
+from marketplace.assets.words import status_phrase
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
@@ -31,10 +33,13 @@ def missing_for_review(asset: Asset) -> dict[str, str]:
     """
     missing: dict[str, str] = {}
     if not asset.title.strip() or asset.title_from_filename:
-        missing["title"] = "Give it a title of its own (not its file name)."
+        missing["title"] = gettext("Give it a title of its own (not its file name).")
     if len(asset.keywords) < MIN_KEYWORDS:
-        have = len(asset.keywords)
-        missing["keywords"] = f"Add at least {MIN_KEYWORDS} keywords (it has {have})."
+        missing["keywords"] = gettext(
+            "Add at least %(needed)s keywords (it has %(have)s).",
+            needed=MIN_KEYWORDS,
+            have=len(asset.keywords),
+        )
     return missing
 
 
@@ -47,7 +52,7 @@ def _own(session: sa.orm.Session, user: User, asset_ids: list[int]) -> list[Asse
     """The member's own assets among ``asset_ids``, locked, in the order asked."""
     member = membership_of(user)
     if member is None:
-        raise NotFound("No such asset.")
+        raise NotFound(gettext("No such asset."))
     rows = session.execute(
         sa.select(Asset)
         .where(Asset.id.in_(asset_ids), Asset.member_id == member.id)
@@ -66,18 +71,26 @@ def submit(user: User, asset_id: int) -> Asset:
     with unit_of_work() as session:
         found = _own(session, user, [asset_id])
         if not found:
-            raise NotFound("No such asset.")
+            raise NotFound(gettext("No such asset."))
         asset = found[0]
         if asset.status not in SUBMITTABLE:
             raise Conflict(
-                f"“{asset.title}” is {asset.status.replace('_', ' ')}; only drafts and rejected "
-                "work can be sent for review.",
+                gettext(
+                    "“%(title)s” is %(status)s; only drafts and rejected work can be sent for "
+                    "review.",
+                    title=asset.title,
+                    status=status_phrase(asset.status),
+                ),
                 code="not_a_draft",
             )
         missing = missing_for_review(asset)
         if missing:
             raise InvalidInput(
-                f"“{asset.title}” needs more before review: " + " ".join(missing.values()),
+                gettext(
+                    "“%(title)s” needs more before review: %(missing)s",
+                    title=asset.title,
+                    missing=" ".join(missing.values()),
+                ),
                 code="incomplete_draft",
                 fields=missing,
             )
@@ -136,14 +149,20 @@ def apply_to_many(user: User, asset_ids: list[int], change: BulkChange) -> list[
         else None
     )
     if change.title is not None and not title:
-        raise InvalidInput("Type the title to apply.", fields={"title": "Required."})
+        raise InvalidInput(
+            gettext("Type the title to apply."), fields={"title": gettext("Required.")}
+        )
     added = clean_keywords(change.add_keywords)
     if (title, description, change.has_people, change.has_property) == (None,) * 4 and not added:
-        raise InvalidInput("Choose something to apply: a title, keywords, a description or a flag.")
+        raise InvalidInput(
+            gettext("Choose something to apply: a title, keywords, a description or a flag.")
+        )
     with unit_of_work() as session:
         assets = _own(session, user, asset_ids)
         if not assets:
-            raise InvalidInput("Select the works to change.", fields={"asset_ids": "Required."})
+            raise InvalidInput(
+                gettext("Select the works to change."), fields={"asset_ids": gettext("Required.")}
+            )
         for asset in assets:
             if title is not None:
                 asset.title, asset.title_from_filename = title, False

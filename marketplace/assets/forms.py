@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -18,41 +19,49 @@ from marketplace.catalogue.languages import LANGUAGE_HELP, LANGUAGE_LABEL, WORK_
 
 
 class AssetDetailsForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Length(max=5000)])
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(lazy_gettext("Description"), validators=[Length(max=5000)])
     keywords = TextAreaField(
-        "Keywords",
-        description="Separated by commas, most important first. Buyers find your work by these.",
+        lazy_gettext("Keywords"),
+        description=lazy_gettext(
+            "Separated by commas, most important first. Buyers find your work by these."
+        ),
     )
     language = SelectField(
         LANGUAGE_LABEL,
         choices=[SelectChoice(code, name) for code, name in WORK_LANGUAGES.items()],
         description=LANGUAGE_HELP,
     )
-    has_people = BooleanField("Recognisable people appear in it")
-    has_property = BooleanField("Recognisable private property, artwork or brands appear in it")
-    submit = SubmitField("Save details")
+    has_people = BooleanField(lazy_gettext("Recognisable people appear in it"))
+    has_property = BooleanField(
+        lazy_gettext("Recognisable private property, artwork or brands appear in it")
+    )
+    submit = SubmitField(lazy_gettext("Save details"))
 
 
 class ReleaseForm(FlaskForm):
     kind = SelectField(
-        "Release",
+        lazy_gettext("Release"),
         choices=[
-            SelectChoice("model", "Model release"),
-            SelectChoice("property", "Property release"),
+            SelectChoice("model", lazy_gettext("Model release")),
+            SelectChoice("property", lazy_gettext("Property release")),
         ],
     )
-    file = FileField("Signed release (PDF, JPEG or PNG)", validators=[DataRequired()])
-    submit = SubmitField("Attach release")
+    file = FileField(lazy_gettext("Signed release (PDF, JPEG or PNG)"), validators=[DataRequired()])
+    submit = SubmitField(lazy_gettext("Attach release"))
 
 
 class ReviewForm(FlaskForm):
     decision = SelectField(
-        "Decision", choices=[SelectChoice("approve", "Publish"), SelectChoice("reject", "Reject")]
+        lazy_gettext("Decision"),
+        choices=[
+            SelectChoice("approve", lazy_gettext("Publish")),
+            SelectChoice("reject", lazy_gettext("Reject")),
+        ],
     )
     reason = TextAreaField(
-        "Reason",
+        lazy_gettext("Reason"),
         validators=[Length(max=2000)],
-        description="Required when rejecting; the member reads it.",
+        description=lazy_gettext("Required when rejecting; the member reads it."),
     )
-    submit = SubmitField("Record decision")
+    submit = SubmitField(lazy_gettext("Record decision"))

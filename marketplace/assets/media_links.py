@@ -17,6 +17,7 @@ import hmac
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from itsdangerous import Signer
 
 from marketplace.database import utcnow
@@ -39,7 +40,9 @@ def lifetime_seconds() -> int:
 
 def _lifetime_words() -> str:
     seconds = lifetime_seconds()
-    return f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
+    if seconds >= 120:
+        return ngettext("%(num)d minute", "%(num)d minutes", seconds // 60)
+    return ngettext("%(num)d second", "%(num)d seconds", seconds)
 
 
 def sign(asset_id: int, name: str, key: str, *, now: datetime | None = None) -> dict[str, str]:
@@ -71,15 +74,20 @@ def check(
     )
     if not expected or not hmac.compare_digest(expected, signature):
         raise Forbidden(
-            "This preview address is not valid: it was altered, or the file has been replaced "
-            "since. Read the asset from the API again for a fresh address.",
+            gettext(
+                "This preview address is not valid: it was altered, or the file has been "
+                "replaced since. Read the asset from the API again for a fresh address."
+            ),
             code="invalid_media_link",
         )
     remaining = expires - int((now or utcnow()).timestamp())
     if remaining <= 0:
         raise Forbidden(
-            f"This preview address has expired (they work for {_lifetime_words()}). "
-            "Read the asset from the API again for a fresh address.",
+            gettext(
+                "This preview address has expired (they work for %(lifetime)s). "
+                "Read the asset from the API again for a fresh address.",
+                lifetime=_lifetime_words(),
+            ),
             code="media_link_expired",
         )
     return remaining

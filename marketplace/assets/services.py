@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from flask_sqlalchemy.pagination import Pagination
 
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.assets.text import clean_keywords, clean_text
+from marketplace.assets.words import status_phrase
 from marketplace.audit import services as audit
 from marketplace.catalogue.languages import work_language
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.mail import queue_email
 from marketplace.membership.models import Member, membership_of
 
@@ -30,14 +33,14 @@ def get_visible(viewer: User | None, asset_id: int) -> Asset:
     """The asset if the viewer may know of it; NotFound otherwise (never a hint it exists)."""
     asset = db.session.get(Asset, asset_id)
     if asset is None or not can_see(viewer, asset):
-        raise NotFound("No such asset.")
+        raise NotFound(gettext("No such asset."))
     return asset
 
 
 def get_own(user: User, asset_id: int) -> Asset:
     asset = db.session.get(Asset, asset_id)
     if asset is None or asset.member.user_id != user.id:
-        raise NotFound("No such asset.")
+        raise NotFound(gettext("No such asset."))
     return asset
 
 
@@ -60,7 +63,9 @@ def update_details(
         if title is not None:
             cleaned = clean_text(title, "title", 200)
             if not cleaned:
-                raise InvalidInput("Give the asset a title.", fields={"title": "Required."})
+                raise InvalidInput(
+                    gettext("Give the asset a title."), fields={"title": gettext("Required.")}
+                )
             asset.title, asset.title_from_filename = cleaned, False
         if description is not None:
             asset.description = clean_text(description, "description", 5000)
@@ -93,20 +98,27 @@ def review(admin: User, asset_id: int, decision: str, reason: str = "") -> Asset
     """A curator publishes or rejects an asset waiting for review; the member is told."""
     if decision not in ("approve", "reject"):
         raise InvalidInput(
-            'decision must be "approve" or "reject".', fields={"decision": "Invalid."}
+            gettext('decision must be "approve" or "reject".'),
+            fields={"decision": gettext("Invalid.")},
         )
     reason = reason.strip()
     if decision == "reject" and not reason:
-        raise InvalidInput("Tell the member why it was rejected.", fields={"reason": "Required."})
+        raise InvalidInput(
+            gettext("Tell the member why it was rejected."),
+            fields={"reason": gettext("Required.")},
+        )
     with unit_of_work() as session:
         asset = session.execute(
             sa.select(Asset).where(Asset.id == asset_id).with_for_update(of=Asset)
         ).scalar_one_or_none()
         if asset is None:
-            raise NotFound("No such asset.")
+            raise NotFound(gettext("No such asset."))
         if asset.status != "pending_review":
             raise Conflict(
-                f"This asset is {asset.status.replace('_', ' ')}, not waiting for review."
+                gettext(
+                    "This asset is %(status)s, not waiting for review.",
+                    status=status_phrase(asset.status),
+                )
             )
         before = {"status": asset.status}
         asset.status = "published" if decision == "approve" else "rejected"
@@ -126,10 +138,16 @@ def review(admin: User, asset_id: int, decision: str, reason: str = "") -> Asset
             {"status": asset.status, "reason": reason},
         )
         user = asset.member.user
+        # The subject in the member's language, as the email's body is.
+        with force_locale(getattr(user, "locale", None) or DEFAULT_LANGUAGE):
+            if decision == "approve":
+                subject = gettext("“%(title)s” is published", title=asset.title)
+            else:
+                subject = gettext("“%(title)s” is not accepted", title=asset.title)
         queue_email(
             session,
             user.email,
-            f"“{asset.title}” is {'published' if decision == 'approve' else 'not accepted'}",
+            subject,
             f"asset_{asset.status}",
             user=user,
             asset=asset,

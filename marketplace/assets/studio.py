@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
 from sqlalchemy.orm import Session
 
 from marketplace.assets.drafts import SUBMITTABLE, missing_for_review
@@ -137,17 +138,17 @@ def studio(session: Session, member_id: int, today: date) -> Studio:
     return result
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
 def _next_steps(session: Session, member_id: int, figures: Studio) -> list[NextStep]:
     steps: list[NextStep] = []
     drafts = figures.count("draft")
     if drafts:
         steps.append(
             NextStep(
-                f"{_plural(drafts, 'draft', 'drafts')} to describe and send for review",
+                ngettext(
+                    "%(num)d draft to describe and send for review",
+                    "%(num)d drafts to describe and send for review",
+                    drafts,
+                ),
                 "assets.studio_drafts",
                 "warning",
             )
@@ -156,14 +157,16 @@ def _next_steps(session: Session, member_id: int, figures: Studio) -> list[NextS
     if rejected:
         steps.append(
             NextStep(
-                f"{rejected} rejected: see why",
+                ngettext("%(num)d rejected: see why", "%(num)d rejected: see why", rejected),
                 "assets.studio",
                 "danger",
                 anchor="curators-said",
             )
         )
     if not figures.works:
-        steps.append(NextStep("Upload your first photos or videos", "portfolio.upload_page"))
+        steps.append(
+            NextStep(gettext("Upload your first photos or videos"), "portfolio.upload_page")
+        )
     if figures.count("published") and payouts.ready_payout_account(session, member_id) is None:
-        steps.append(NextStep("Set up payouts to receive your royalties", "payouts.index"))
+        steps.append(NextStep(gettext("Set up payouts to receive your royalties"), "payouts.index"))
     return steps

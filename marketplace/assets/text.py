@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask_babel import gettext
+
 from marketplace.errors import InvalidInput
 
 MAX_KEYWORDS = 50
@@ -21,9 +23,16 @@ def display_filename(filename: str | None) -> str:
 def clean_text(value: str, field: str, max_chars: int) -> str:
     value = " ".join(value.split()) if field == "title" else value.strip()
     if len(value) > max_chars:
-        raise InvalidInput(
-            f"Keep the {field} under {max_chars} characters.", fields={field: "Too long."}
-        )
+        # A sentence per field, so that each names its field in the reader's language.
+        if field == "title":
+            message = gettext("Keep the title under %(count)s characters.", count=max_chars)
+        elif field == "description":
+            message = gettext("Keep the description under %(count)s characters.", count=max_chars)
+        else:
+            message = gettext(
+                "Keep the %(field)s under %(count)s characters.", field=field, count=max_chars
+            )
+        raise InvalidInput(message, fields={field: gettext("Too long.")})
     return value
 
 
@@ -33,12 +42,15 @@ def clean_keywords(keywords: str | list[str]) -> list[str]:
     seen: dict[str, None] = {}
     for word in raw:
         if not isinstance(word, str):
-            raise InvalidInput("Keywords must be text.", fields={"keywords": "Invalid."})
+            raise InvalidInput(
+                gettext("Keywords must be text."), fields={"keywords": gettext("Invalid.")}
+            )
         cleaned = " ".join(word.lower().split())[:60]
         if cleaned:
             seen.setdefault(cleaned, None)
     if len(seen) > MAX_KEYWORDS:
         raise InvalidInput(
-            f"Use at most {MAX_KEYWORDS} keywords.", fields={"keywords": "Too many."}
+            gettext("Use at most %(count)s keywords.", count=MAX_KEYWORDS),
+            fields={"keywords": gettext("Too many.")},
         )
     return list(seen)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from marketplace.accounts.models import User
 from marketplace.assets.drafts import filename_title
@@ -99,7 +100,9 @@ def upload_asset(
     ends as a ``draft`` that its member sends for review (drafts.submit)."""
     member = membership_of(user)
     if member is None or not user.is_member:
-        raise Forbidden("Only members of the co-op can upload work.", code="member_required")
+        raise Forbidden(
+            gettext("Only members of the co-op can upload work."), code="member_required"
+        )
     shown_name = display_filename(upload.filename)
     given_title = clean_text(title, "title", 200)
     title = given_title or filename_title(shown_name) or "Untitled"
@@ -117,7 +120,12 @@ def upload_asset(
     except TooLarge as error:
         limit_mb = error.limit_bytes // (1024 * 1024)
         raise InvalidInput(
-            f"{shown_name} is larger than the {limit_mb} MB we accept.", code="too_large"
+            gettext(
+                "%(name)s is larger than the %(limit)s MB we accept.",
+                name=shown_name,
+                limit=limit_mb,
+            ),
+            code="too_large",
         ) from None
     try:
         detected = detect_type(_head(key))
@@ -130,7 +138,11 @@ def upload_asset(
             ).scalar_one_or_none()
             if duplicate is not None:
                 raise Conflict(
-                    f"You have already uploaded {shown_name} (asset {duplicate}).",
+                    gettext(
+                        "You have already uploaded %(name)s (asset %(id)s).",
+                        name=shown_name,
+                        id=duplicate,
+                    ),
                     code="duplicate_upload",
                 )
             asset = Asset(
@@ -159,7 +171,8 @@ def upload_asset(
     except sa.exc.IntegrityError:
         _discard(key)
         raise Conflict(
-            f"You have already uploaded {shown_name}.", code="duplicate_upload"
+            gettext("You have already uploaded %(name)s.", name=shown_name),
+            code="duplicate_upload",
         ) from None
     except BaseException:
         _discard(key)
@@ -171,24 +184,30 @@ def add_release(user: User, asset_id: int, kind: str, upload: Upload) -> Release
     """Attach a signed model or property release (PDF or image) to the member's own asset."""
     if kind not in RELEASE_KINDS:
         raise InvalidInput(
-            'A release is a "model" or a "property" release.', fields={"kind": "Invalid."}
+            gettext('A release is a "model" or a "property" release.'),
+            fields={"kind": gettext("Invalid.")},
         )
     asset = db.session.get(Asset, asset_id)
     if asset is None or asset.member.user_id != user.id:
-        raise NotFound("No such asset.")
+        raise NotFound(gettext("No such asset."))
     shown_name = display_filename(upload.filename)
     key = f"releases/{asset.id}/{uuid.uuid4().hex}"
     try:
         saved = get_storage().save_stream(key, upload.stream, RELEASE_MAX_BYTES)
     except TooLarge:
-        raise InvalidInput(f"{shown_name} is larger than 50 MB.", code="too_large") from None
+        raise InvalidInput(
+            gettext("%(name)s is larger than 50 MB.", name=shown_name), code="too_large"
+        ) from None
     try:
         head = _head(key)
         content_type = "application/pdf" if head.startswith(b"%PDF-") else sniff_image_type(head)
         if content_type is None:
             raise InvalidInput(
-                f"{shown_name} is not a PDF or an image. "
-                "Send the signed release as PDF, JPEG or PNG.",
+                gettext(
+                    "%(name)s is not a PDF or an image. "
+                    "Send the signed release as PDF, JPEG or PNG.",
+                    name=shown_name,
+                ),
                 code="unsupported_media",
             )
         with unit_of_work() as session:

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -59,7 +60,7 @@ def upload_file() -> Any:
     """One file per request, sent by the upload page's script (session and CSRF header)."""
     file = request.files.get("file")
     if file is None or not file.filename:
-        return error_response(422, "missing_field", "Choose a file to upload.")
+        return error_response(422, "missing_field", gettext("Choose a file to upload."))
     try:
         asset = uploads.upload_asset(
             current_user,
@@ -123,7 +124,7 @@ def edit(asset_id: int) -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("Saved.", "success")
+            flash(gettext("Saved."), "success")
             return redirect(url_for("portfolio.edit", asset_id=asset_id))
     return render_template(
         "assets/edit.html", asset=asset, form=form, release_form=ReleaseForm(formdata=None)
@@ -146,7 +147,7 @@ def add_release(asset_id: int) -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("The release is attached.", "success")
+            flash(gettext("The release is attached."), "success")
             return redirect(url_for("portfolio.edit", asset_id=asset_id))
     details = AssetDetailsForm(formdata=None, obj=asset)
     details.keywords.data = ", ".join(asset.keywords)
@@ -162,7 +163,10 @@ def submit(asset_id: int) -> Response:
     except (InvalidInput, Conflict) as error:
         flash(error.message, "warning")
     else:
-        flash(f"“{asset.title}” is sent to the curators for review.", "success")
+        flash(
+            gettext("“%(title)s” is sent to the curators for review.", title=asset.title),
+            "success",
+        )
     return redirect(url_for("portfolio.edit", asset_id=asset_id))
 
 
@@ -170,7 +174,13 @@ def submit(asset_id: int) -> Response:
 @role_required("member")
 def withdraw(asset_id: int) -> Response:
     asset = services.withdraw(current_user, asset_id)
-    flash(f"“{asset.title}” is withdrawn from sale. Licences already sold stay valid.", "info")
+    flash(
+        gettext(
+            "“%(title)s” is withdrawn from sale. Licences already sold stay valid.",
+            title=asset.title,
+        ),
+        "info",
+    )
     return redirect(url_for("portfolio.edit", asset_id=asset_id))
 
 
@@ -178,7 +188,7 @@ def withdraw(asset_id: int) -> Response:
 @role_required("member")
 def restore(asset_id: int) -> Response:
     asset = services.restore(current_user, asset_id)
-    flash(f"“{asset.title}” is back on sale.", "success")
+    flash(gettext("“%(title)s” is back on sale.", title=asset.title), "success")
     return redirect(url_for("portfolio.edit", asset_id=asset_id))
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import LazyString, gettext, lazy_gettext
+
 from marketplace.assets.models import Asset
 
 RATIO_STEP = 5  # hundredths: 0.05
@@ -18,29 +20,34 @@ RATIO_MIN, RATIO_MAX = 25, 400  # 1 : 4 (a tall strip) to 4 : 1 (a panorama)
 THUMBNAIL_EDGE = 400  # marketplace.media: thumbnails fit in 400 x 400
 PAGE_WINDOW = 2  # page numbers either side of the current one
 
-# The filters' values in words; keep in step with templates/catalogue/_filters.html.
-KIND_NOUNS = {"photo": "photos", "video": "videos", "": "photos or videos"}
-ORIENTATION_LABELS = {
-    "landscape": "Landscape",
-    "portrait": "Portrait",
-    "square": "Square",
-    "panoramic": "Panoramic",
+# The filters' values in words, in the reader's language when shown (lazy);
+# keep in step with templates/catalogue/_filters.html.
+KIND_LABELS: dict[str, LazyString] = {
+    "photo": lazy_gettext("Photos"),
+    "video": lazy_gettext("Videos"),
+    "": lazy_gettext("Photos or videos"),
 }
-COLOURS = {
-    "d02020": "Red",
-    "e07020": "Orange",
-    "e0c030": "Yellow",
-    "3a8a3a": "Green",
-    "208080": "Teal",
-    "3050c0": "Blue",
-    "7040a0": "Purple",
-    "e070a0": "Pink",
-    "805030": "Brown",
-    "808080": "Grey",
-    "202020": "Black",
-    "f0f0f0": "White",
+ORIENTATION_LABELS: dict[str, LazyString] = {
+    "landscape": lazy_gettext("Landscape"),
+    "portrait": lazy_gettext("Portrait"),
+    "square": lazy_gettext("Square"),
+    "panoramic": lazy_gettext("Panoramic"),
 }
-MIN_MEGAPIXELS = {"4": "4 MP or more", "12": "12 MP or more", "24": "24 MP or more"}
+COLOURS: dict[str, LazyString] = {
+    "d02020": lazy_gettext("Red"),
+    "e07020": lazy_gettext("Orange"),
+    "e0c030": lazy_gettext("Yellow"),
+    "3a8a3a": lazy_gettext("Green"),
+    "208080": lazy_gettext("Teal"),
+    "3050c0": lazy_gettext("Blue"),
+    "7040a0": lazy_gettext("Purple"),
+    "e070a0": lazy_gettext("Pink"),
+    "805030": lazy_gettext("Brown"),
+    "808080": lazy_gettext("Grey"),
+    "202020": lazy_gettext("Black"),
+    "f0f0f0": lazy_gettext("White"),
+}
+MIN_MEGAPIXELS = ("4", "12", "24")
 FILTER_NAMES = ("kind", "orientation", "colour", "people", "min_mp", "added_since")
 
 
@@ -83,18 +90,24 @@ def _colour_key(value: str) -> str:
     return value.strip().lower().lstrip("#")
 
 
+def _colour_name(value: str) -> str:
+    name = COLOURS.get(_colour_key(value))
+    return str(name) if name is not None else "#" + _colour_key(value)
+
+
 def _filter_label(name: str, value: str) -> str:
     if name == "kind":
-        return KIND_NOUNS.get(value, value).capitalize()
+        kind = KIND_LABELS.get(value)
+        return str(kind) if kind is not None else value.capitalize()
     if name == "orientation":
-        return ORIENTATION_LABELS.get(value, value)
+        return str(ORIENTATION_LABELS.get(value, value))
     if name == "colour":
-        return COLOURS.get(_colour_key(value), "#" + _colour_key(value))
+        return _colour_name(value)
     if name == "people":
-        return "With people" if value in {"1", "true", "yes"} else "No people"
+        return gettext("With people") if value in {"1", "true", "yes"} else gettext("No people")
     if name == "min_mp":
-        return MIN_MEGAPIXELS.get(value, f"{value} MP or more")
-    return f"Added since {value}"
+        return gettext("%(megapixels)s MP or more", megapixels=value)
+    return gettext("Added since %(day)s", day=value)
 
 
 @dataclass(frozen=True)
@@ -116,30 +129,64 @@ def active_filters(args: Mapping[str, str]) -> list[ActiveFilter]:
     return found
 
 
+def _none_of(kind: str, orientation: str) -> str:
+    """The start of an empty search's sentence: "No photos", "No portrait photos"."""
+    if orientation == "landscape":
+        if kind == "photo":
+            return gettext("No landscape photos")
+        if kind == "video":
+            return gettext("No landscape videos")
+        return gettext("No landscape photos or videos")
+    if orientation == "portrait":
+        if kind == "photo":
+            return gettext("No portrait photos")
+        if kind == "video":
+            return gettext("No portrait videos")
+        return gettext("No portrait photos or videos")
+    if orientation == "square":
+        if kind == "photo":
+            return gettext("No square photos")
+        if kind == "video":
+            return gettext("No square videos")
+        return gettext("No square photos or videos")
+    if orientation == "panoramic":
+        if kind == "photo":
+            return gettext("No panoramic photos")
+        if kind == "video":
+            return gettext("No panoramic videos")
+        return gettext("No panoramic photos or videos")
+    if kind == "photo":
+        return gettext("No photos")
+    if kind == "video":
+        return gettext("No videos")
+    return gettext("No photos or videos")
+
+
 def nothing_found(args: Mapping[str, str]) -> str:
-    """What an empty search found, in words: "No portrait photos with people match “harbour”"."""
+    """What an empty search found, in words: "No portrait photos with people match “harbour”".
+
+    Each part is a whole phrase for translators (word order differs between languages).
+    """
     kind = (args.get("kind") or "").strip().lower()
     orientation = (args.get("orientation") or "").strip().lower()
-    words = ["No"]
-    if orientation in ORIENTATION_LABELS:
-        words.append(orientation)
-    words.append(KIND_NOUNS.get(kind, "photos or videos"))
+    words = [_none_of(kind, orientation)]
     colour = _colour_key(args.get("colour") or "")
     if colour:
-        words.append("in " + COLOURS.get(colour, "#" + colour).lower())
+        words.append(gettext("in %(colour)s", colour=_colour_name(colour).lower()))
     people = (args.get("people") or "").strip().lower()
     if people:
-        words.append("with people" if people in {"1", "true", "yes"} else "without people")
+        with_people = people in {"1", "true", "yes"}
+        words.append(gettext("with people") if with_people else gettext("without people"))
     min_mp = (args.get("min_mp") or "").strip()
     if min_mp:
-        words.append(f"of {min_mp} MP or more")
+        words.append(gettext("of %(megapixels)s MP or more", megapixels=min_mp))
     since = (args.get("added_since") or "").strip()
     if since:
-        words.append(f"added since {since}")
+        words.append(gettext("added since %(day)s", day=since))
     q = (args.get("q") or "").strip()
     if q:
-        return " ".join(words) + f" match “{q}”"
-    return " ".join(words) + " are on sale yet"
+        return gettext("%(found)s match “%(query)s”", found=" ".join(words), query=q)
+    return gettext("%(found)s are on sale yet", found=" ".join(words))
 
 
 def page_numbers(page: int, pages: int) -> list[int | None]:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -30,9 +31,9 @@ POPULAR_SHOWN = 8
 
 def _since_choices(today: date) -> list[tuple[str, str]]:
     return [
-        ((today - timedelta(days=7)).isoformat(), "Past week"),
-        ((today - timedelta(days=30)).isoformat(), "Past month"),
-        ((today - timedelta(days=365)).isoformat(), "Past year"),
+        ((today - timedelta(days=7)).isoformat(), gettext("Past week")),
+        ((today - timedelta(days=30)).isoformat(), gettext("Past month")),
+        ((today - timedelta(days=365)).isoformat(), gettext("Past year")),
     ]
 
 
@@ -62,7 +63,7 @@ def _similar_page(asset_id_arg: str) -> str | tuple[str, int]:
     asset_id = parse_whole_number(asset_id_arg)
     found = services.similar_to(asset_id, SIMILAR_LIMIT) if asset_id else None
     if found is None:
-        message = "That work is not on sale, so there is nothing like it to show."
+        message = gettext("That work is not on sale, so there is nothing like it to show.")
         return _page(results=None, error=message), 404
     asset, similar = found
     currency = current_app.config["CURRENCY"]
@@ -142,7 +143,7 @@ def quick_save() -> tuple[dict[str, Any], int]:
     """
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput("Send a JSON object with asset_id and lightbox_id or name.")
+        raise InvalidInput(gettext("Send a JSON object with asset_id and lightbox_id or name."))
     asset_id = json_id(body.get("asset_id"), "asset_id")
     if body.get("lightbox_id") is not None:
         lightbox_id = json_id(body["lightbox_id"], "lightbox_id")
@@ -150,7 +151,9 @@ def quick_save() -> tuple[dict[str, Any], int]:
     else:
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise InvalidInput("Name the new lightbox.", fields={"name": "Required."})
+            raise InvalidInput(
+                gettext("Name the new lightbox."), fields={"name": gettext("Required.")}
+            )
         added = lightboxes.add_to_new(current_user, name, asset_id)
     box = added.item.lightbox
     return {

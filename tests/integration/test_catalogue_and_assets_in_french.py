@@ -1,0 +1,157 @@
+"""The catalogue and asset pages in French: a reader whose browser asks for French gets the
+search page, an asset page, the upload page and the portfolio in French, with none of the
+English sentences those pages mark for translation left over."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_babel import force_locale
+
+from marketplace.catalogue import storefront
+from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.uploads import (
+    member_fixture,  # noqa: F401 - a fixture, found here by pytest as ``member``
+)
+from tests.fixtures.web import AuthActions
+
+FRENCH = {"Accept-Language": "fr"}
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+def _text(page: str) -> str:
+    """The page's words as a reader sees them: tags dropped, spaces collapsed."""
+    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def _french_page(client: FlaskClient, path: str) -> str:
+    response = client.get(path, headers=FRENCH)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def test_the_search_page_speaks_french(client: FlaskClient) -> None:
+    Catalogue().add("Harbour at dawn", "harbour, boats", size=(4200, 2800))
+    whole = _french_page(client, "/search?q=harbour")
+    page = whole[whole.index('<div class="storefront"') :]  # the header is another area's
+    text = _text(page)
+    assert f"Photos et vidéos pour «{NBSP}Harbour{NBSP}»" in text
+    assert "1 résultat" in text
+    assert 'placeholder="Rechercher des photos et des vidéos, p. ex. port à l’aube"' in page
+    for french in (
+        "Filtres (0)",
+        "Trier",
+        "Pertinence",
+        "Toutes les couleurs",
+        "Afficher les résultats",
+    ):
+        assert french in text, french
+    for english in (
+        "Search photos and videos",
+        "Best match",
+        "Show results",
+        "Any colour",
+        "With or without",
+        "1 result",
+    ):
+        assert english not in page, english
+
+
+def test_an_empty_french_search_says_so_in_one_french_sentence(client: FlaskClient) -> None:
+    Catalogue().add("Harbour at dawn", "harbour")
+    text = _text(_french_page(client, "/search?q=zzyzx&kind=photo&orientation=portrait&people=yes"))
+    assert (
+        f"Aucune photo au format portrait avec des personnes ne correspond à «{NBSP}zzyzx{NBSP}»"
+        in text
+    )
+    assert "Retirez un filtre pour en voir davantage" in text
+    assert "match “zzyzx”" not in text
+
+
+def test_the_filters_words_follow_the_reader(app: Flask) -> None:
+    args = {"q": "port", "colour": "d02020", "min_mp": "12"}
+    with app.test_request_context(), force_locale("fr"):
+        labels = [f.label for f in storefront.active_filters(args)]
+        sentence = storefront.nothing_found(args)
+    assert labels == ["Rouge", "12 Mpx ou plus"]
+    assert sentence == (
+        f"Aucune photo ni vidéo en rouge d’au moins 12 Mpx ne correspond à «{NBSP}port{NBSP}»"
+    )
+    with app.test_request_context(), force_locale("en"):
+        assert storefront.nothing_found(args) == (
+            "No photos or videos in red of 12 MP or more match “port”"
+        )
+
+
+def test_an_asset_page_speaks_french(client: FlaskClient) -> None:
+    photo = Catalogue().add("Harbour at dawn", "harbour", size=(4200, 2800))
+    page = _french_page(client, f"/assets/{photo}-harbour-at-dawn")
+    text = _text(page)
+    for french in (
+        "Se connecter pour acheter",
+        "Ce que vous pouvez en faire",
+        "Mots-clés",
+        "Détails",
+        "4200 × 2800 px",
+        "Autorisations",
+        "Inutiles : aucune personne ni aucun bien reconnaissable".replace(" :", NBSP + ":"),
+        "Enregistrer dans une visionneuse",
+    ):
+        assert french in text, french
+    assert "14,0 × 9,3 po" in text, "print sizes in French decimals"
+    assert "Petite" in text, "size names"
+    assert "Moyenne" in text, "size names"
+    for english in (
+        "Sign in to buy",
+        "What you can do with it",
+        "Not needed: no recognisable people or property",
+        "Save to lightbox",
+        "The licences in full",
+        "printed at 300 pixels per inch",
+    ):
+        assert english not in page, english
+
+
+def test_the_upload_page_speaks_french(
+    app: Flask, client: FlaskClient, member: dict[str, str]
+) -> None:
+    app.config.update(
+        PHOTO_MIN_PIXELS=6_000_000, MAX_UPLOAD_BYTES=2 * 1024**3, VIDEO_MAX_SECONDS=600
+    )
+    AuthActions(client).login("artist@example.org")
+    page = _french_page(client, "/upload")
+    text = _text(page)
+    assert "Ce que nous acceptons" in text
+    assert f"d’au moins 6 mégapixels (par exemple 3{NNBSP}000 × 2{NNBSP}000 pixels)" in text
+    assert "MP4, MOV, MKV, WebM ou AVI, jusqu’à 10 minutes." in text
+    assert "Déposez vos photos et vidéos ici" in text
+    assert "En attente d’envoi" in text
+    for english in (
+        "What we accept",
+        "Drop photos and videos here",
+        "Waiting to upload",
+        "Files upload two at a time",
+        "This session’s uploads",
+    ):
+        assert english not in page, english
+
+
+def test_the_portfolio_and_an_asset_s_edit_page_speak_french(client: FlaskClient) -> None:
+    catalogue = Catalogue()
+    draft = catalogue.add("Boats at rest", "boats", status="draft")
+    AuthActions(client).login(catalogue.member.user.email)
+    portfolio = _text(_french_page(client, "/portfolio"))
+    assert "Votre portfolio" in portfolio
+    assert "1 œuvre" in portfolio
+    assert "Brouillon" in portfolio
+    edit = _french_page(client, f"/portfolio/{draft}")
+    text = _text(edit)
+    assert "Un brouillon." in text
+    assert "Enregistrer les détails" in text
+    assert "Joindre une autorisation" in text
+    assert f"Avant l’examen{NBSP}:" in text
+    assert "Ajoutez au moins 3 mots-clés (elle en a 1)." in text
+    for english in ("A draft.", "Save details", "Attach a release", "Before review:"):
+        assert english not in edit, english
