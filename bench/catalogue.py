@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
+from bench.catalogue_french import FRENCH  # noqa: E402
 from bench.catalogue_load import (  # noqa: E402
     _fill_vocabulary_table,
     _Phases,
@@ -114,6 +115,11 @@ class CatalogueInfo:
     published_from: str  # ISO 8601, UTC
     published_to: str
     password: str = BENCH_PASSWORD
+    # The share of assets described in French, and each vocabulary word's French form (the
+    # word itself when it has none) with the French assets holding it, same order.
+    french_share: float = 0.0
+    french_vocabulary: list[str] = field(default_factory=list)
+    french_document_counts: list[int] = field(default_factory=list)
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     size_bytes: int = 0
@@ -170,6 +176,7 @@ def generate_catalogue(
     *,
     vocabulary_size: int = DEFAULT_VOCABULARY,
     instance_path: str | Path | None = None,
+    french_share: float = 0.0,
 ) -> CatalogueInfo:
     """Migrate the empty database at ``database_url`` and fill it with a catalogue.
 
@@ -240,6 +247,9 @@ def generate_catalogue(
                 end=end,
                 postgresql=dialect == "postgresql",
                 document_counts=np.zeros(len(vocabulary), dtype=np.int64),
+                french_share=french_share,
+                french_words=np.asarray([FRENCH.get(w, w) for w in vocabulary], dtype=object),
+                french_document_counts=np.zeros(len(vocabulary), dtype=np.int64),
             )
             people = _people_columns(plan, password_hash, int(member_class_id))
             engine.dispose()
@@ -264,6 +274,11 @@ def generate_catalogue(
         revision=revision,
         vocabulary=vocabulary,
         document_counts=plan.document_counts.tolist(),
+        french_share=french_share,
+        french_vocabulary=[FRENCH.get(w, w) for w in vocabulary],
+        french_document_counts=(
+            plan.french_document_counts.tolist() if plan.french_document_counts is not None else []
+        ),
         first_asset_id=1,
         last_asset_id=rows,
         member_ids=member_ids,

@@ -126,14 +126,25 @@ def _fill_vocabulary_table(engine: sa.Engine, plan: _Plan) -> None:
     Counted while generating, with the refresh task's rules: lower case, 2-60 characters,
     documents = assets for sale with the keyword.
     """
-    if not sa.inspect(engine).has_table("search_terms"):
+    inspector = sa.inspect(engine)
+    if not inspector.has_table("search_terms"):
         return
+    by_language = {c["name"] for c in inspector.get_columns("search_terms")} >= {"language"}
+    counted = [("en", plan.vocabulary, plan.document_counts.tolist())]
+    if plan.french_words is not None and plan.french_document_counts is not None:
+        counted.append(("fr", plan.french_words.tolist(), plan.french_document_counts.tolist()))
+    documents: dict[tuple[str, str], int] = {}
+    for language, words, counts in counted:
+        for word, count in zip(words, counts, strict=True):
+            if count and 2 <= len(word) <= 60:
+                key = (word.lower(), language if by_language else "en")
+                documents[key] = documents.get(key, 0) + int(count)
     rows = [
-        {"term": word.lower(), "documents": int(count)}
-        for word, count in zip(plan.vocabulary, plan.document_counts.tolist(), strict=True)
-        if count and 2 <= len(word) <= 60
+        {"term": term, **({"language": language} if by_language else {}), "documents": count}
+        for (term, language), count in documents.items()
     ]
-    terms = sa.table("search_terms", sa.column("term"), sa.column("documents"))
+    columns = ["term", "language", "documents"] if by_language else ["term", "documents"]
+    terms = sa.table("search_terms", *map(sa.column, columns))
     with engine.begin() as connection:
         connection.execute(sa.delete(terms))
         connection.execute(sa.insert(terms), rows)

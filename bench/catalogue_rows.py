@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.catalogue_french import TITLE_LINKS as FRENCH_LINKS
+from bench.catalogue_french import plural
 from bench.catalogue_words import CAMERAS, CITIES, FIRST_NAMES, LAST_NAMES, PALETTE, TITLE_LINKS
 
 KEYWORDS_PER_ASSET = (10, 40)
@@ -57,10 +59,16 @@ class _Plan:
     end: datetime
     postgresql: bool
     document_counts: np.ndarray
+    # A share of the assets described in French (bench.catalogue_french): each vocabulary
+    # word's French form (the word itself when it has none), and their counts in French work.
+    french_share: float = 0.0
+    french_words: np.ndarray | None = None
+    french_document_counts: np.ndarray | None = None
 
 
 def _json_strings(values: list[str]) -> str:
-    """``json.dumps`` of a list of plain strings (no quotes, backslashes or non-ASCII), faster."""
+    """``json.dumps`` of a list of plain strings (no quotes or backslashes; accents are kept as
+    UTF-8, which JSON allows), faster."""
     return '["' + '", "'.join(values) + '"]' if values else "[]"
 
 
@@ -82,10 +90,22 @@ def _asset_chunk(plan: _Plan, first_id: int, n: int, chunk: int) -> dict[str, li
     np.put_along_axis(first, order, ~repeat, axis=1)
     keep = first & (np.cumsum(first, axis=1) <= counts[:, None])
     chosen = draws[keep]  # row by row, in draw order
-    np.add.at(plan.document_counts, chosen, 1)
     ends = np.cumsum(keep.sum(axis=1)).tolist()
-    flat_words = plan.words[chosen].tolist()
-    keyword_lists = [flat_words[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    # French work: drawn from a stream of its own, so the rest of the catalogue (and a catalogue
+    # without French) stays the same row for row.
+    french = np.random.default_rng([plan.seed, 4, chunk]).random(n) < plan.french_share
+    in_french = np.repeat(french, keep.sum(axis=1))
+    np.add.at(plan.document_counts, chosen[~in_french], 1)
+    words_of = plan.words
+    if plan.french_words is not None and plan.french_document_counts is not None:
+        np.add.at(plan.french_document_counts, chosen[in_french], 1)
+        words_of = np.where(in_french, plan.french_words[chosen], plan.words[chosen])
+        flat_words = words_of.tolist()
+    else:
+        flat_words = plan.words[chosen].tolist()
+    keyword_lists = [
+        list(dict.fromkeys(flat_words[a:b])) for a, b in zip([0, *ends[:-1]], ends, strict=True)
+    ]
 
     # Titles and descriptions from the asset's own keywords: "Beach family with dog".
     shapes = rng.integers(0, 4, n).tolist()
@@ -93,8 +113,15 @@ def _asset_chunk(plan: _Plan, first_id: int, n: int, chunk: int) -> dict[str, li
     cities = rng.integers(0, len(CITIES), n).tolist()
     titles: list[str] = []
     descriptions: list[str] = []
-    for words, shape, link, city in zip(keyword_lists, shapes, links, cities, strict=True):
+    for words, shape, link, city, is_french in zip(
+        keyword_lists, shapes, links, cities, french.tolist(), strict=True
+    ):
         a, b, c = words[0], words[1], words[2]
+        if is_french:
+            title, description = _french_title(words, shape, link, CITIES[city])
+            titles.append(title)
+            descriptions.append(description)
+            continue
         if shape == 0:
             title = f"{a} {b}"
         elif shape == 1:
@@ -178,6 +205,7 @@ def _asset_chunk(plan: _Plan, first_id: int, n: int, chunk: int) -> dict[str, li
         "description": descriptions,
         "keywords": [_json_strings(words) for words in keyword_lists],
         "keywords_text": [" ".join(words) for words in keyword_lists],
+        "language": ["fr" if f else "en" for f in french.tolist()],
         "has_people": flag(rng.random(n) < 0.35),
         "has_property": flag(rng.random(n) < 0.1),
         "original_key": [
@@ -222,6 +250,22 @@ def _asset_chunk(plan: _Plan, first_id: int, n: int, chunk: int) -> dict[str, li
         "processed_at": when(processed),
         "created_at": when(created),
     }
+
+
+def _french_title(words: list[str], shape: int, link: int, city: str) -> tuple[str, str]:
+    """A French title and description from the asset's own keywords, often in the plural:
+    "Bateaux et phares", "Église sous neige"."""
+    a, b, c = words[0], words[1], words[2]
+    if shape == 0:
+        title = f"{plural(a)} {b}"
+    elif shape == 1:
+        title = f"{a} {b} {FRENCH_LINKS[link]} {c}"
+    elif shape == 2:
+        title = f"{plural(a)} et {plural(b)}"
+    else:
+        title = f"{a} {plural(b)} {c}"
+    title = title[0].upper() + title[1:]
+    return title, f"{title}, photographiés à {city} : {', '.join(words[3:6])}."
 
 
 def _people_columns(plan: _Plan, password_hash: str, member_class_id: int) -> tuple[dict, dict]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.catalogue_load import _Column, _in_background, _Phases, _sqlite_path, _writable
 from bench.catalogue_rows import _chunks, _Plan, _rows
+from marketplace.catalogue.schema import register_sqlite_search
 
 
 def _fts_triggers(connection: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -31,6 +32,8 @@ def _load_sqlite(
     phases: _Phases,
 ) -> None:
     connection = sqlite3.connect(_sqlite_path(database_url), isolation_level=None)
+    # The full-text index stems each text in its language through coop_stem (migration 0033).
+    register_sqlite_search(connection)
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=OFF")

@@ -12,14 +12,17 @@ call behind the search page and ``GET /api/v1/search``, for a fixed mix of queri
   second half of the vocabulary: about 0.1-0.2 % of assets);
 * two words, phrases (two adjacent words of a real title), filters (kind, orientation, people),
   sort by newest, and page 20;
+* French words, one and two (``--french-share``, 20 % by default, of the catalogue is described
+  in French: ``bench.catalogue_french``), a third in the plural and a fifth without accents;
 
 after reading the catalogue into the operating system's cache (the SQLite files; on PostgreSQL
 the assets table and its indexes, with pg_prewarm) and a warm-up: a search service's catalogue
 is in memory, and a rare word's matches lie all over the heap. Next to each query it times the
 floor: the bare full-text query for the same terms, unranked and unfiltered, ``LIMIT 48``
-(SQLite: ``SELECT rowid FROM asset_search WHERE asset_search MATCH ?``; PostgreSQL: ``SELECT
-id FROM assets WHERE search_vector @@ websearch_to_tsquery('english', ?)``), straight through
-the driver on a connection of its own.
+(SQLite: ``SELECT rowid FROM asset_search WHERE asset_search MATCH ?`` with each word in every
+language's stemmed form, as the engine asks; PostgreSQL: ``SELECT id FROM assets WHERE
+search_vector @@ (websearch_to_tsquery('coop_english', ?) || ...)``, the query in each
+language's configuration), straight through the driver on a connection of its own.
 
 How the engines bound the work (marketplace/catalogue/engines.py, migration 0006): with
 words, the candidates are the newest RANK_CAP + 1 matching uploads, which every sort orders
@@ -79,6 +82,7 @@ from bench.search_report import report  # noqa: E402
 from bench.search_timing import EngineRun  # noqa: E402
 
 WARMUP = 60
+FRENCH_SHARE = 0.2
 
 
 @contextmanager
@@ -105,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=WARMUP)
     parser.add_argument("--contributors", type=int, default=5000)
+    parser.add_argument(
+        "--french-share", type=float, default=FRENCH_SHARE, help="assets described in French"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the databases at the end")
     parser.add_argument("--reuse", metavar="DIR", help="keep catalogues in DIR, reuse them")

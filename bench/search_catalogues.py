@@ -70,13 +70,15 @@ def prepare(engine: str, args: argparse.Namespace, folder: Path) -> Prepared:
             args.contributors,
             _alembic_head(),
         )
+        same_french = info.french_share == args.french_share
         name = sa.engine.make_url(info.database_url).database or ""
         present = _pg_exists(name) if engine == "postgresql" else Path(name).exists()
-        same_rows = (info.rows, info.seed, info.contributors) == (
+        same_rows = same_french and (info.rows, info.seed, info.contributors) == (
             args.rows,
             args.seed,
             args.contributors,
         )
+        matches = matches and same_french
         if same_rows and present and not matches:
             print(f"Migrating the {ENGINE_NAMES[engine]} catalogue to {_alembic_head()}")
             info.revision = upgrade_catalogue(info.database_url)
@@ -101,7 +103,9 @@ def prepare(engine: str, args: argparse.Namespace, folder: Path) -> Prepared:
         url = f"sqlite:///{path}"
     print(f"Generating {args.rows:,} assets on {ENGINE_NAMES[engine]} ({url})", flush=True)
     try:
-        info = generate_catalogue(url, args.rows, args.contributors, args.seed)
+        info = generate_catalogue(
+            url, args.rows, args.contributors, args.seed, french_share=args.french_share
+        )
     except BaseException:
         if database and not (args.keep or args.reuse):
             _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -13,19 +13,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.catalogue import TITLE_LINKS, CatalogueInfo
+from bench.catalogue_french import plain, plural
 
 PER_PAGE = 48
 DEEP_PAGE = 20
 
 # The measured mix (shares of --queries), and the extra kinds timed outside the targets.
 MIX = {
-    "one word, common": 0.14,
-    "one word, rare": 0.14,
-    "two words": 0.14,
-    "phrase": 0.12,
-    "filtered": 0.18,
-    "newest": 0.14,
-    "deep page 20": 0.14,
+    "one word, common": 0.12,
+    "one word, rare": 0.12,
+    "two words": 0.12,
+    "phrase": 0.10,
+    "filtered": 0.16,
+    "newest": 0.12,
+    "deep page 20": 0.12,
+    # French words (for the catalogue's French-described share), often in the plural or
+    # typed without their accents: "bateaux", "eglise", "plages soleil".
+    "French, one word": 0.07,
+    "French, two words": 0.07,
 }
 EXTRAS = {"browse, no words": 30, "misspelt word": 30}
 FILTERS = (
@@ -65,6 +70,20 @@ def build_queries(
     def popular() -> str:  # what buyers type: common words more often, as the catalogue has them
         return words[min(int(np.searchsorted(cdf, rng.random())), len(words) - 1)]
 
+    # The words French work has in French (the translated head), most common first.
+    french = [w for w, english in zip(info.french_vocabulary, words, strict=False) if w != english]
+    french_cdf = np.cumsum(1.0 / np.arange(1, len(french) + 1))
+    french_cdf /= french_cdf[-1] if len(french) else 1.0
+
+    def in_french() -> str:
+        if not french:  # a catalogue without French: an English word instead
+            return popular()
+        word = french[min(int(np.searchsorted(french_cdf, rng.random())), len(french) - 1)]
+        form = rng.random()
+        if form < 0.3:
+            return plural(word)
+        return plain(word) if form < 0.5 else word
+
     def common() -> str:
         return words[int(rng.integers(0, 20))]
 
@@ -103,6 +122,14 @@ def build_queries(
         if kind == "filtered":
             terms = popular() if rng.random() < 0.7 else two()
             return Query(kind, {"q": terms, **FILTERS[int(rng.integers(len(FILTERS)))]})
+        if kind == "French, one word":
+            return Query(kind, {"q": in_french()})
+        if kind == "French, two words":
+            first = in_french()
+            second = in_french()
+            while plain(second) == plain(first):
+                second = in_french()
+            return Query(kind, {"q": f"{first} {second}"})
         if kind == "newest":
             return Query(kind, {"q": popular(), "sort": "newest"})
         if kind == "deep page 20":

@@ -135,18 +135,21 @@ class StatementTimer:
 
 def _floor_sql(dialect: str, query: Query) -> tuple[str, tuple[str, ...]]:
     """The bare full-text query for the query's terms (LIMIT 48 = PER_PAGE), for the DBAPI."""
+    from marketplace.catalogue.engines import POSTGRESQL_CONFIGS, POSTGRESQL_OTHER_CONFIG
     from marketplace.catalogue.query import fts5_match, parse, websearch_text
 
     parsed = parse(query.args.get("q", ""))
-    if parsed.is_empty:
+    expression = fts5_match(parsed)
+    if parsed.is_empty or expression is None:
         return "SELECT id FROM assets LIMIT 48", ()
     if dialect == "sqlite":
         sql = "SELECT rowid FROM asset_search WHERE asset_search MATCH ? LIMIT 48"
-        return sql, (fts5_match(parsed),)
-    sql = (
-        "SELECT id FROM assets WHERE search_vector @@ websearch_to_tsquery('english', %s) LIMIT 48"
-    )
-    return sql, (websearch_text(parsed),)
+        return sql, (expression,)
+    # The same words in every language's form, as the engine asks (engines.POSTGRESQL_CONFIGS).
+    configs = [*POSTGRESQL_CONFIGS.values(), POSTGRESQL_OTHER_CONFIG]
+    any_language = " || ".join(f"websearch_to_tsquery('{c}', %s)" for c in configs)
+    sql = f"SELECT id FROM assets WHERE search_vector @@ ({any_language}) LIMIT 48"  # noqa: S608
+    return sql, (websearch_text(parsed),) * len(configs)
 
 
 def _run_one(dialect: str, query: Query, timer: StatementTimer, floor: Any | None) -> Timing:
