@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from marketplace.assets import asset_page, drafts, services, uploads
 from marketplace.assets.forms import AssetDetailsForm, ReleaseForm
 from marketplace.assets.schemas import media_url
+from marketplace.assets.script_words import script_words
 from marketplace.errors import AppError, Conflict, InvalidInput, error_response
 from marketplace.membership.models import membership_of
 from marketplace.membership.services import Upload
@@ -22,6 +23,8 @@ from marketplace.whole_numbers import page_arg, parse_whole_number
 bp = Blueprint("portfolio", __name__)
 # What a draft lacks before review, for the edit and describe pages.
 bp.add_app_template_global(drafts.missing_for_review, "missing_for_review")
+# The sentences of a page's script in the reader's language (its data-words).
+bp.add_app_template_global(script_words, "script_words")
 
 
 def _status_json(asset: Any) -> dict[str, Any]:

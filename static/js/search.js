@@ -9,7 +9,8 @@
  * Quick-save: a tile's button[data-quick-save="asset id"] opens #quick-save beside it. The
  *   picker lists the person's lightboxes (GET data-list-url) and saves with POST data-save-url
  *   {asset_id, lightbox_id} or {asset_id, name}, with the CSRF token of <meta name="csrf-token">.
- *   Nothing leaves the page.
+ *   Nothing leaves the page. Its sentences come from the panel's data-words (JSON: English ->
+ *   the reader's language, written by the template); a sentence missing there shows in English.
  */
 (function () {
   "use strict";
@@ -136,6 +137,23 @@
 
   /* ---------- Quick-save ---------- */
 
+  var WORDS = null;
+
+  /* The quick-save's sentence in the reader's language, its {placeholders} filled in. */
+  function t(english, values) {
+    if (WORDS === null) {
+      var holder = document.querySelector("[data-quick-save-panel][data-words]");
+      try {
+        WORDS = JSON.parse((holder && holder.getAttribute("data-words")) || "{}");
+      } catch (error) {
+        WORDS = {};
+      }
+    }
+    var text = WORDS[english] || english;
+    for (var name in values || {}) text = text.split("{" + name + "}").join(values[name]);
+    return text;
+  }
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
@@ -156,7 +174,7 @@
     try {
       response = await fetch(url, init);
     } catch (networkError) {
-      throw new Error("The connection was lost. Check it and try again.");
+      throw new Error(t("The connection was lost. Check it and try again."));
     }
     var data = null;
     try {
@@ -165,12 +183,12 @@
       data = null;
     }
     if (response.redirected || response.status === 401) {
-      throw new Error("You are no longer signed in. Sign in again, then save.");
+      throw new Error(t("You are no longer signed in. Sign in again, then save."));
     }
     if (!response.ok) {
       if (data && data.error && data.error.message) throw new Error(data.error.message);
-      if (response.status === 400) throw new Error("This page has expired. Reload it and try again.");
-      throw new Error("Could not save (error " + response.status + "). Please try again.");
+      if (response.status === 400) throw new Error(t("This page has expired. Reload it and try again."));
+      throw new Error(t("Could not save (error {status}). Please try again.", { status: response.status }));
     }
     return data;
   }
@@ -207,12 +225,12 @@
       if (!current) return;
       current.classList.add("is-saved");
       var label = current.querySelector("span:not(.visually-hidden)");
-      if (label) label.textContent = "Saved";
-      say("Saved to “" + name + "”.");
+      if (label) label.textContent = t("Saved");
+      say(t("Saved to “{name}”.", { name: name }));
     }
 
     async function save(body, name) {
-      say("Saving…");
+      say(t("Saving…"));
       try {
         var data = await requestJson(panel.getAttribute("data-save-url"), body);
         markSaved(data.lightbox.name || name);
@@ -232,18 +250,20 @@
       name.textContent = box.name;
       var meta = document.createElement("span");
       meta.className = "quick-save__meta";
-      meta.textContent = box.has_asset ? "Saved" : box.item_count + (box.item_count === 1 ? " item" : " items");
+      meta.textContent = box.has_asset
+        ? t("Saved")
+        : t(box.item_count === 1 ? "{count} item" : "{count} items", { count: box.item_count });
       button.appendChild(name);
       button.appendChild(meta);
       button.addEventListener("click", async function () {
         if (button.getAttribute("aria-pressed") === "true") {
-          say("Already in “" + box.name + "”.");
+          say(t("Already in “{name}”.", { name: box.name }));
           return;
         }
         var saved = await save({ asset_id: assetId, lightbox_id: box.id }, box.name);
         if (saved) {
           button.setAttribute("aria-pressed", "true");
-          meta.textContent = "Saved";
+          meta.textContent = t("Saved");
         }
       });
       return button;
@@ -251,7 +271,7 @@
 
     async function load(assetId) {
       list.textContent = "";
-      say("Loading your lightboxes…");
+      say(t("Loading your lightboxes…"));
       try {
         var data = await requestJson(panel.getAttribute("data-list-url") + "?asset_id=" + assetId);
         data.lightboxes.forEach(function (box) {
@@ -260,7 +280,7 @@
           list.appendChild(item);
         });
         list.hidden = data.lightboxes.length === 0;
-        say(data.lightboxes.length ? "" : "You have no lightboxes yet: name your first one.");
+        say(data.lightboxes.length ? "" : t("You have no lightboxes yet: name your first one."));
       } catch (error) {
         say(error.message, true);
       }
@@ -319,7 +339,7 @@
       if (!current) return;
       var name = nameField.value.trim();
       if (!name) {
-        say("Name the new lightbox first.", true);
+        say(t("Name the new lightbox first."), true);
         nameField.focus();
         return;
       }

@@ -9,6 +9,8 @@
  *  - the answer is {id, title, status, failure_reason, thumbnail_url, edit_url, describe_url} (202) or
  *    {"error": {"code", "message"}}; errors are shown on that file's row and the queue goes on
  *  - rows still "processing" are polled from data-status-url?ids=1,2 every 2 s until none is left
+ *  - sentences come from data-words (JSON: English -> the reader's language, written by the
+ *    template through gettext); a sentence missing there shows in English
  */
 (function () {
   "use strict";
@@ -40,12 +42,35 @@
     rejected: "A curator did not accept it. Their reason is on its page."
   };
 
+  var WORDS = null;
+
+  /* The sentence in the reader's language, its {placeholders} filled in. */
+  function t(english, values) {
+    if (WORDS === null) {
+      var holder = document.querySelector("[data-uploader][data-words]");
+      WORDS = (holder && parseJson(holder.getAttribute("data-words"))) || {};
+    }
+    var text = WORDS[english] || english;
+    for (var name in values || {}) text = text.split("{" + name + "}").join(values[name]);
+    return text;
+  }
+
+  /* A decimal in the page's language, without grouping (English: what toFixed gives). */
+  function decimal(value, digits) {
+    var lang = document.documentElement.lang || "en";
+    return value.toLocaleString(lang, {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+      useGrouping: false
+    });
+  }
+
   function formatSize(bytes) {
     var mb = bytes / MB;
-    if (mb >= 1024) return (mb / 1024).toFixed(2) + " GB";
-    if (mb >= 100) return mb.toFixed(0) + " MB";
-    if (mb >= 1) return mb.toFixed(1) + " MB";
-    return mb.toFixed(2) + " MB";
+    if (mb >= 1024) return t("{size} GB", { size: decimal(mb / 1024, 2) });
+    if (mb >= 100) return t("{size} MB", { size: decimal(mb, 0) });
+    if (mb >= 1) return t("{size} MB", { size: decimal(mb, 1) });
+    return t("{size} MB", { size: decimal(mb, 2) });
   }
 
   function parseJson(text) {
@@ -67,15 +92,15 @@
     var data = parseJson(xhr.responseText || "");
     if (data && data.error && data.error.message) return data.error.message;
     var status = xhr.status;
-    if (status === 0) return "The connection was lost before the upload finished.";
+    if (status === 0) return t("The connection was lost before the upload finished.");
     if (status === 401 || status === 403 || /\/login/.test(xhr.responseURL || "")) {
-      return "You are no longer signed in. Sign in again in another tab, then add this file again.";
+      return t("You are no longer signed in. Sign in again in another tab, then add this file again.");
     }
-    if (status === 400) return "This page has expired. Reload it and add the file again.";
-    if (status === 413) return "This file is larger than the server accepts.";
-    if (status === 429) return "Too many uploads at once. Wait a minute and try again.";
-    if (status >= 500) return "Something went wrong on our side. Try this file again in a few minutes.";
-    return "The upload did not work (error " + status + "). Try again.";
+    if (status === 400) return t("This page has expired. Reload it and add the file again.");
+    if (status === 413) return t("This file is larger than the server accepts.");
+    if (status === 429) return t("Too many uploads at once. Wait a minute and try again.");
+    if (status >= 500) return t("Something went wrong on our side. Try this file again in a few minutes.");
+    return t("The upload did not work (error {status}). Try again.", { status: status });
   }
 
   function Uploader(root) {
@@ -165,9 +190,9 @@
       var row = this.makeRow(fileList[i]);
       this.rows.push(row);
       if (row.file.size > this.maxBytes) {
-        this.refuse(row, "This file is " + formatSize(row.file.size) + ", more than the " + this.maxLabel + " we accept per file.", false);
+        this.refuse(row, t("This file is {size}, more than the {limit} we accept per file.", { size: formatSize(row.file.size), limit: this.maxLabel }), false);
       } else if (row.file.size === 0) {
-        this.refuse(row, "This file is empty, or it is a folder. Choose the photo or video files themselves.", false);
+        this.refuse(row, t("This file is empty, or it is a folder. Choose the photo or video files themselves."), false);
       } else {
         this.setState(row, "queued");
       }
@@ -197,8 +222,8 @@
     };
     row.name.textContent = file.name;
     row.name.title = file.name;
-    row.progress.setAttribute("aria-label", "Upload of " + file.name);
-    row.figures.textContent = "0 of " + formatSize(file.size);
+    row.progress.setAttribute("aria-label", t("Upload of {name}", { name: file.name }));
+    row.figures.textContent = t("{sent} of {size}", { sent: "0", size: formatSize(file.size) });
     this.list.appendChild(el);
     return row;
   };
@@ -207,10 +232,10 @@
     var info = STATES[state] || { label: state, kind: "neutral" };
     row.state = state;
     row.el.setAttribute("data-state", state);
-    row.status.textContent = info.label;
+    row.status.textContent = t(info.label);
     row.status.className = "badge badge--" + info.kind + " upload-row__status";
     var note = NOTES[state];
-    row.note.textContent = note || "";
+    row.note.textContent = note ? t(note) : "";
     row.note.hidden = !note;
   };
 
@@ -223,8 +248,8 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "btn-link upload-row__retry";
-      button.textContent = "Try again";
-      button.setAttribute("aria-label", "Try uploading " + row.file.name + " again");
+      button.textContent = t("Try again");
+      button.setAttribute("aria-label", t("Try uploading {name} again", { name: row.file.name }));
       button.addEventListener("click", function () {
         button.remove();
         row.error.hidden = true;
@@ -285,7 +310,7 @@
       var data = parseJson(xhr.responseText || "");
       if (xhr.status === 202 && data && data.id) {
         self.showProgress(row, 1);
-        row.figures.textContent = formatSize(row.file.size) + " uploaded";
+        row.figures.textContent = t("{size} uploaded", { size: formatSize(row.file.size) });
         self.applyStatus(row, data);
         self.schedulePoll(POLL_MS);
       } else {
@@ -295,11 +320,11 @@
       done();
     });
     xhr.addEventListener("error", function () {
-      self.refuse(row, "The connection was lost before the upload finished. Check your connection.", true);
+      self.refuse(row, t("The connection was lost before the upload finished. Check your connection."), true);
       done();
     });
     xhr.addEventListener("abort", function () {
-      self.refuse(row, "The upload was stopped.", true);
+      self.refuse(row, t("The upload was stopped."), true);
       done();
     });
 
@@ -313,8 +338,9 @@
     var sent = Math.min(size, Math.round(size * fraction));
     var percent = Math.floor(fraction * 100);
     row.progress.value = percent;
-    row.progress.setAttribute("aria-valuetext", percent + "%, " + formatSize(sent) + " of " + formatSize(size));
-    row.figures.textContent = formatSize(sent) + " of " + formatSize(size) + " · " + percent + "%";
+    var figures = t("{sent} of {size}", { sent: formatSize(sent), size: formatSize(size) });
+    row.progress.setAttribute("aria-valuetext", percent + "%, " + figures);
+    row.figures.textContent = figures + " · " + percent + "%";
   };
 
   /* A status from the server: {id, title, status, failure_reason, thumbnail_url, edit_url, describe_url}. */
@@ -340,13 +366,13 @@
     var link = data.status === "draft" ? data.describe_url : data.edit_url;
     if (link) {
       row.editLink.href = link;
-      row.editLink.textContent = data.status === "draft" ? "Describe it and send it for review" : "See its details";
+      row.editLink.textContent = data.status === "draft" ? t("Describe it and send it for review") : t("See its details");
       row.editLink.setAttribute("aria-label", row.editLink.textContent + ": " + (data.title || row.file.name));
       row.actions.hidden = false;
     }
 
     if (data.status === "failed") {
-      this.showError(row, data.failure_reason || "We could not process this file.");
+      this.showError(row, data.failure_reason || t("We could not process this file."));
     } else {
       row.error.hidden = true;
     }
@@ -409,11 +435,11 @@
       else counts.uploaded++;
     });
     var total = this.rows.length;
-    var parts = [counts.uploaded + " of " + total + " uploaded"];
-    if (counts.sending) parts.push(counts.sending + " uploading");
-    if (counts.waiting) parts.push(counts.waiting + " waiting");
-    if (counts.refused) parts.push(counts.refused + " not uploaded");
-    if (counts.failed) parts.push(counts.failed + " could not be processed");
+    var parts = [t("{count} of {total} uploaded", { count: counts.uploaded, total: total })];
+    if (counts.sending) parts.push(t("{count} uploading", { count: counts.sending }));
+    if (counts.waiting) parts.push(t("{count} waiting", { count: counts.waiting }));
+    if (counts.refused) parts.push(t("{count} not uploaded", { count: counts.refused }));
+    if (counts.failed) parts.push(t("{count} could not be processed", { count: counts.failed }));
     var text = parts.join(" · ");
     if (this.summary.textContent !== text) this.summary.textContent = text;
   };
