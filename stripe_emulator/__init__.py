@@ -163,7 +163,7 @@ def build_app() -> web.Application:
     app.router.add_post(COOP_PAYMENT_METHODS_PATH, create_payment_method)
 
     # Stripe Connect (accounts, account links, transfers, reversals) and idempotency keys.
-    from stripe_emulator import browser_cors, cards, connect, disputes, payouts
+    from stripe_emulator import browser_cors, cards, connect, currencies, disputes, payouts
 
     connect.install(app)
     # Payouts to the co-op's bank and their balance transactions.
@@ -172,6 +172,8 @@ def build_app() -> web.Application:
     # of the calls Stripe.js makes from the checkout page.
     cards.install(app)
     disputes.install(app)
+    # Charges and refunds in another currency, converted into the platform's as Stripe does.
+    currencies.install(app)
     browser_cors.install(app)
     return app
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from localstripe.resources import BalanceTransaction as LocalstripeTransaction
 from localstripe.resources import StripeObject, store
 
 from stripe_emulator.connect import _coroutine
@@ -206,7 +207,9 @@ def list_payouts(request: web.Request) -> web.Response:
 def retrieve_balance_transaction(request: web.Request) -> web.Response:
     id = _id(request)
     found = store.get("balance_transaction:" + id)
-    if not isinstance(found, BalanceTransaction):
+    # Ours (payouts, converted charges and refunds), or localstripe's own (a charge or refund
+    # in the settlement currency), which this route answers in front of localstripe.
+    if not isinstance(found, BalanceTransaction | LocalstripeTransaction):
         raise missing("balance_transaction", id)
     return _json(found._export())
 

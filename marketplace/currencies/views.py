@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace import page_cache
 from marketplace.currencies import core, services
 from marketplace.errors import AppError
 from marketplace.extensions import csrf, db
@@ -49,6 +51,13 @@ def current_currency() -> str:
         )
         setattr(g, _CURRENT_KEY, found)
     return str(found)
+
+
+@bp.record_once
+def _key_cached_pages_by_currency(_state: BlueprintSetupState) -> None:
+    # Cached pages show prices: a page in euros is never served to a buyer paying in pounds,
+    # whether the currency came from the switcher, the account or the language's region.
+    page_cache.vary_on("currency", current_currency)
 
 
 @bp.app_context_processor

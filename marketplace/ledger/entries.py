@@ -74,6 +74,11 @@ HOSTING_AND_SOFTWARE = "5210"
 PROFESSIONAL_FEES = "5220"
 INSURANCE = "5230"
 BANK_CHARGES = "5240"
+# Sales in another currency than the settlement one (ledger.exchange): the account the buyer's
+# currency passes through as Stripe converts it, and what a refund at another day's rate cost
+# or saved against the sale (a gain is a credit balance).
+CURRENCY_EXCHANGE = "1150"
+EXCHANGE_DIFFERENCES = "5400"
 
 # The chart a co-op accountant expects: 1xxx assets, 2xxx liabilities, 3xxx equity, 4xxx income
 # (49xx contra-income), 5xxx expenses. Later features add codes here; shared accounts that are
@@ -83,6 +88,7 @@ CHART: dict[str, AccountSpec] = {
     for spec in (
         AccountSpec(BANK, "Bank", "asset"),
         AccountSpec(STRIPE_CLEARING, "Stripe clearing", "asset"),
+        AccountSpec(CURRENCY_EXCHANGE, "Currency exchange", "asset"),
         AccountSpec(MEMBER_RECEIVABLES, "Member receivables", "asset", per_member=True),
         AccountSpec(ACCOUNTS_PAYABLE, "Accounts payable", "liability"),
         AccountSpec(ROYALTIES_PAYABLE, "Royalties payable", "liability", per_member=True),
@@ -99,6 +105,7 @@ CHART: dict[str, AccountSpec] = {
         AccountSpec(PROFESSIONAL_FEES, "Accounting and legal fees", "expense"),
         AccountSpec(INSURANCE, "Insurance", "expense"),
         AccountSpec(BANK_CHARGES, "Bank charges", "expense"),
+        AccountSpec(EXCHANGE_DIFFERENCES, "Exchange differences", "expense"),
     )
 }
 

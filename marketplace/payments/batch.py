@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -278,6 +279,7 @@ def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Pa
             core.sale_items(by_order[order_id]),
             payments[order_id].intent,
             rule,
+            current_app.config["CURRENCY"],
         )
         for order_id, order in orders.items()
     ]
@@ -295,6 +297,21 @@ def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Pa
             for settled in paid
         ],
     )
+    converted = [
+        {
+            "order_id": settled.order_id,
+            **{f"new_{k}": v for k, v in settled.settled_values().items()},
+        }
+        for settled in paid
+        if settled.settled is not None
+    ]
+    if converted:
+        session.execute(
+            sa.update(ORDERS)
+            .where(ORDERS.c.id == sa.bindparam("order_id"))
+            .values({column: sa.bindparam(f"new_{column}") for column in core.SETTLED_COLUMNS}),
+            converted,
+        )
     ledger.post_many(session, [settled.sale for settled in paid])
     _issue_licences(session, orders, items)
     # One statement per asset, in id order, so that concurrent batches lock assets in the

@@ -19,7 +19,8 @@ from marketplace.ledger.core import (
     estimated_fee_cents,
     sale_entry,
 )
-from marketplace.payments.gateway import PaymentIntentState
+from marketplace.ledger.exchange import foreign_sale_entry
+from marketplace.payments.gateway import PaymentIntentState, SettledAmount
 
 PAID = "paid"
 # The order's columns a settlement writes, in the order ``Settlement.order_values`` gives them.
@@ -32,6 +33,8 @@ PAID_COLUMNS = (
     "charge_id",
     "fee_cents",
 )
+# And those of an order paid in another currency than the settlement one.
+SETTLED_COLUMNS = ("settled_cents", "settled_currency", "exchange_rate")
 
 
 class SoldItem(Protocol):
@@ -81,6 +84,8 @@ class Settlement:
     charge_id: str | None
     fee_cents: int
     sale: EntryDraft
+    # Paid in another currency: what the co-op received, in which currency, at which rate.
+    settled: SettledAmount | None = None
 
     def order_values(self, paid_at: datetime) -> dict[str, Any]:
         """The order's columns once paid at ``paid_at`` (the error of any earlier try cleared)."""
@@ -94,6 +99,15 @@ class Settlement:
             self.fee_cents,
         )
         return dict(zip(PAID_COLUMNS, values, strict=True))
+
+    def settled_values(self) -> dict[str, Any]:
+        """For an order paid in another currency, what it brought in (``SETTLED_COLUMNS``);
+        nothing for one paid in the settlement currency."""
+        if self.settled is None:
+            return {}
+        found = self.settled
+        values = (found.amount_cents, found.currency, found.exchange_rate)
+        return dict(zip(SETTLED_COLUMNS, values, strict=True))
 
 
 def sale_key(order_id: int) -> str:
@@ -109,6 +123,38 @@ def fee_cents(total_cents: int, intent: PaymentIntentState, rule: FeeRule) -> in
     return estimated_fee_cents(total_cents, rate_bps=rule.rate_bps, fixed_cents=rule.fixed_cents)
 
 
+def _settle_converted(
+    order_id: int,
+    currency: str,
+    items: Sequence[SaleItem],
+    intent: PaymentIntentState,
+    settlement_currency: str,
+) -> Settlement:
+    settled = intent.settled
+    if settled is None or settled.currency != settlement_currency:
+        raise LedgerError(
+            f"PaymentIntent {intent.id} in {currency} has no balance transaction in "
+            f"{settlement_currency} yet"
+        )
+    return Settlement(
+        order_id=order_id,
+        payment_intent_id=intent.id,
+        payment_status=intent.status,
+        charge_id=intent.charge_id,
+        fee_cents=settled.fee_cents,
+        sale=foreign_sale_entry(
+            sale_key(order_id),
+            order_id,
+            currency,
+            items,
+            settlement_currency,
+            settled.amount_cents,
+            settled.fee_cents,
+        ),
+        settled=settled,
+    )
+
+
 def settle(
     order_id: int,
     currency: str,
@@ -116,12 +162,18 @@ def settle(
     items: Sequence[SaleItem],
     intent: PaymentIntentState,
     rule: FeeRule,
+    settlement_currency: str | None = None,
 ) -> Settlement:
     """What paying order ``order_id`` by ``intent`` writes: the order's payment columns and its
     balanced sale entry (keyed ``sale_key``, so a second settling posts nothing).
 
+    An order in another currency than ``settlement_currency`` (the co-op's; the order's own
+    when None) is posted on what Stripe's balance transaction says the co-op received
+    (``ledger.exchange``), its fee included.
+
     Raises ``LedgerError`` when the PaymentIntent has not succeeded or is for another amount or
-    currency than the order: such an order is never paid.
+    currency than the order, or when a payment in another currency has no settled amount yet:
+    such an order is not paid (now).
     """
     if intent.status != "succeeded":
         raise LedgerError(f"PaymentIntent {intent.id} has not succeeded ({intent.status})")
@@ -130,6 +182,9 @@ def settle(
             f"PaymentIntent {intent.id} is {intent.amount_cents} {intent.currency}, "
             f"order {order_id} is {total_cents} {currency}"
         )
+    settlement = settlement_currency or currency
+    if currency != settlement:
+        return _settle_converted(order_id, currency, items, intent, settlement)
     fee = fee_cents(total_cents, intent, rule)
     return Settlement(
         order_id=order_id,

@@ -84,6 +84,7 @@ def apply_dispute(state: DisputeState) -> None:
                 session,
                 dispute_id=state.id,
                 order_id=order.id,
-                currency=order.currency,
+                # Stripe charges its fee in the settlement currency.
+                currency=order.settled_currency or order.currency,
                 fee_cents=state.fee_cents,
             )

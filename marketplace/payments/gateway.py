@@ -66,6 +66,22 @@ class RefundState:
     status: str  # pending, succeeded, failed, canceled, requires_action
     amount_cents: int
     metadata: dict[str, str] = field(default_factory=dict)
+    # A refund in another currency than the settlement one: what it took from the balance,
+    # in the settlement currency (its balance transaction's amount, made positive).
+    settled_cents: int | None = None
+
+
+@dataclass(frozen=True)
+class SettledAmount:
+    """What a charge in another currency brought into the balance, from its balance
+    transaction: the amount and Stripe's fee in the settlement currency, and the rate used
+    (presentment amount × rate = settlement amount; kept as Stripe wrote it, never computed
+    with)."""
+
+    amount_cents: int
+    fee_cents: int
+    currency: str
+    exchange_rate: str | None
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,8 @@ class PaymentIntentState:
     fee_cents: int | None = None  # from the balance transaction, when Stripe has one
     error_message: str | None = None
     created: datetime | None = None
+    # Paid in another currency than the settlement one: what the co-op received.
+    settled: SettledAmount | None = None
 
 
 @dataclass(frozen=True)

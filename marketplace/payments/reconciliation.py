@@ -52,6 +52,20 @@ def reconcile_day(day: date) -> int:
         ).scalar_one_or_none()
         if entry is None:
             found.append(("sale_not_in_ledger", intent.id, f"Order {order.id} has no sale entry."))
+        settled = intent.settled
+        if settled is not None and (settled.amount_cents, settled.fee_cents) != (
+            order.settled_cents,
+            order.fee_cents,
+        ):
+            found.append(
+                (
+                    "settlement_differs",
+                    intent.id,
+                    f"Stripe's balance transaction has {settled.amount_cents} {settled.currency} "
+                    f"received, fee {settled.fee_cents}; order {order.id} has "
+                    f"{order.settled_cents}, fee {order.fee_cents}.",
+                )
+            )
         for refund in stripe.list_refunds(intent.id):
             if refund.status != "succeeded":
                 continue
@@ -65,6 +79,15 @@ def reconcile_day(day: date) -> int:
                         refund.id,
                         f"Stripe refunded {refund.amount_cents} on order {order.id}; "
                         "the app has no settled refund for it.",
+                    )
+                )
+            elif refund.settled_cents is not None and refund.settled_cents != ours.settled_cents:
+                found.append(
+                    (
+                        "refund_settlement_differs",
+                        refund.id,
+                        f"Stripe's balance transaction has {refund.settled_cents} out for the "
+                        f"refund on order {order.id}; the app has {ours.settled_cents}.",
                     )
                 )
     paid_here = db.session.execute(

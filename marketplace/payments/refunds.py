@@ -18,7 +18,7 @@ from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
-from marketplace.ledger import member_debts
+from marketplace.ledger import exchange, kinds, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.mail import public_base_url, queue_email
@@ -170,7 +170,15 @@ def _apply_refund_state(session: Session, refund: Refund, state: RefundState) ->
         if order is None:
             raise RuntimeError(f"Refund {refund.id} belongs to no order.")
         items = [item for item in order.items if item.id in refund.item_ids]
-        _reverse_items(session, order, items, f"refund:{refund.id}", chargeback=False)
+        refund.settled_cents = state.settled_cents
+        _reverse_items(
+            session,
+            order,
+            items,
+            f"refund:{refund.id}",
+            chargeback=False,
+            settled_cents=state.settled_cents,
+        )
         refund.status, refund.settled_at = "succeeded", utcnow()
         _tell_buyer(session, refund, order, items)
     elif state.status in ("failed", "canceled"):
@@ -227,22 +235,37 @@ def _queue_refund_email(
 
 
 def _reverse_items(
-    session: Session, order: Order, items: list[OrderItem], key: str, *, chargeback: bool
+    session: Session,
+    order: Order,
+    items: list[OrderItem],
+    key: str,
+    *,
+    chargeback: bool,
+    settled_cents: int | None = None,
 ) -> None:
-    """Refunded or lost: the items' licences end and their sale is reversed in the ledger."""
+    """Refunded or lost: the items' licences end and their sale is reversed in the ledger.
+
+    ``settled_cents``: for an order paid in another currency, what the refund took from
+    Stripe's balance in the settlement currency (its balance transaction)."""
     items = [item for item in items if item.status == "active"]
     if not items:
         return
-    post = ledger.post_chargeback if chargeback else ledger.post_refund
-    post(
-        session,
-        idempotency_key=key,
-        order_id=order.id,
-        currency=order.currency,
-        items=core.sale_items(items),
-    )
+    if order.settled_cents is not None and order.settled_currency:
+        sold = (order.settled_cents, order.settled_currency)
+        _reverse_converted(session, order, items, key, chargeback, settled_cents, sold)
+    else:
+        post = ledger.post_chargeback if chargeback else ledger.post_refund
+        post(
+            session,
+            idempotency_key=key,
+            order_id=order.id,
+            currency=order.currency,
+            items=core.sale_items(items),
+        )
     # Royalties already paid out leave their member owing the co-op (ledger.member_debts).
-    member_debts.book_clawbacks(session, (item.member_id for item in items), order.currency, key)
+    member_debts.book_clawbacks(
+        session, (item.member_id for item in items), order.settled_currency or order.currency, key
+    )
     for item in items:
         item.status, item.refunded_at = "refunded", utcnow()
         if item.licence_id is not None:
@@ -256,6 +279,42 @@ def _reverse_items(
         )
     )
     order.status = _status_from_items(order)
+
+
+def _reverse_converted(
+    session: Session,
+    order: Order,
+    items: list[OrderItem],
+    key: str,
+    chargeback: bool,
+    settled_cents: int | None,
+    sold: tuple[int, str],
+) -> None:
+    """The reversal of items of an order paid in another currency, in both currencies, with
+    the exchange difference between what they brought in and what giving the money back cost
+    (``ledger.exchange``); ``sold``: what the whole order brought in, and its currency."""
+    refunded, everything = core.sale_items(items), core.sale_items(order.items)
+    if settled_cents is None:
+        if not chargeback:
+            raise RuntimeError(f"Refund {key} of order {order.id} has no balance transaction yet.")
+        # A lost dispute: reversed at the sale's own settled shares.
+        shares = exchange.settled_items(everything, sold[0])
+        ids = {item.item_id for item in refunded}
+        settled_cents = sum(share.price_cents for share in shares if share.item_id in ids)
+    ledger.post(
+        session,
+        exchange.foreign_refund_entry(
+            key,
+            order.id,
+            order.currency,
+            refunded,
+            sold[1],
+            everything,
+            sold[0],
+            settled_cents,
+            kind=kinds.CHARGEBACK if chargeback else kinds.REFUND,
+        ),
+    )
 
 
 def _status_from_items(order: Order) -> str:

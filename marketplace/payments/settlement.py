@@ -77,8 +77,9 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
         core.sale_items(order.items),
         intent,
         fee_rule(),
+        current_app.config["CURRENCY"],
     )
-    for column, value in paid.order_values(utcnow()).items():
+    for column, value in {**paid.order_values(utcnow()), **paid.settled_values()}.items():
         setattr(order, column, value)
     ledger.post(session, paid.sale)
     # The buyer's lock (see orders.services.pay) makes this check and the licences issued

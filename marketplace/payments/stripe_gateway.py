@@ -8,6 +8,7 @@ to Stripe itself (``STRIPE_SENDS_TRANSFER_GROUP``).
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ from marketplace.payments.gateway import (
     PaymentDeclined,
     PaymentIntentState,
     RefundState,
+    SettledAmount,
     TransferRefused,
     TransferReversalState,
     TransferState,
@@ -84,6 +86,9 @@ class StripeGateway:
         if isinstance(charge_id, dict):
             charge_id = charge_id.get("id")
         error = intent.get("last_payment_error")
+        succeeded = intent["status"] == "succeeded"
+        foreign = str(intent["currency"]).upper() != current_app.config["CURRENCY"]
+        settled = self._settled(charge_id) if succeeded and foreign else None
         return PaymentIntentState(
             id=intent["id"],
             status=str(intent["status"]),
@@ -92,12 +97,58 @@ class StripeGateway:
             client_secret=intent.get("client_secret"),
             metadata=metadata_of(intent),
             charge_id=charge_id,
-            fee_cents=self._fee(charge_id) if intent["status"] == "succeeded" else None,
+            fee_cents=settled.fee_cents
+            if settled is not None
+            else (self._fee(charge_id) if succeeded else None),
             error_message=(error or {}).get("message") if error else None,
             created=datetime.fromtimestamp(intent["created"], UTC)
             if intent.get("created")
             else None,
+            settled=settled,
         )
+
+    def _transaction(self, transaction: Any) -> dict[str, Any]:
+        if isinstance(transaction, str):
+            return plain(self._client.v1.balance_transactions.retrieve(transaction))
+        return plain(transaction)
+
+    def _settled(self, charge_id: str | None) -> SettledAmount | None:
+        """What a charge in another currency brought in, from its balance transaction (read
+        whatever ``STRIPE_FEE_FROM_BALANCE_TRANSACTION`` says: without it the books would not
+        know the amount). None while Stripe has not written it, or cannot be reached: the
+        payment is then settled later, never at a guessed amount."""
+        if not charge_id:
+            return None
+        try:
+            charge = plain(self._client.v1.charges.retrieve(charge_id))
+            if not charge.get("balance_transaction"):
+                return None
+            transaction = self._transaction(charge["balance_transaction"])
+        except stripe.StripeError:
+            log.warning("The balance transaction of charge %s could not be read", charge_id)
+            return None
+        rate = transaction.get("exchange_rate")
+        return SettledAmount(
+            amount_cents=int(transaction["amount"]),
+            fee_cents=int(transaction["fee"]),
+            currency=str(transaction["currency"]).upper(),
+            # repr of Stripe's JSON number is its shortest exact decimal form ("1.08").
+            exchange_rate=repr(rate) if isinstance(rate, int | float) else None,
+        )
+
+    def _refund(self, refund: Any) -> RefundState:
+        """The refund, with what it took from the balance when it is in another currency."""
+        state = refund_state(refund)
+        data = plain(refund)
+        if str(data.get("currency") or "").upper() in ("", current_app.config["CURRENCY"]):
+            return state
+        if not data.get("balance_transaction"):
+            return state
+        try:
+            transaction = self._transaction(data["balance_transaction"])
+        except stripe.StripeError as error:
+            raise gateway_error_for(error, "read a refund's balance transaction") from error
+        return dataclasses.replace(state, settled_cents=-int(transaction["amount"]))
 
     def _fee(self, charge_id: str | None) -> int | None:
         """Stripe's fee from the charge's balance transaction, when there is one.
@@ -236,14 +287,14 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise gateway_error_for(error, "refund a payment") from error
-        return refund_state(refund)
+        return self._refund(refund)
 
     def list_refunds(self, payment_intent_id: str) -> list[RefundState]:
         try:
             page = self._client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
         except stripe.StripeError as error:
             raise gateway_error_for(error, "list a payment's refunds") from error
-        return [refund_state(r) for r in page.auto_paging_iter()]
+        return [self._refund(r) for r in page.auto_paging_iter()]
 
     def list_payment_intents(self, since: datetime, until: datetime) -> list[PaymentIntentState]:
         window = {"gte": int(since.timestamp()), "lt": int(until.timestamp())}

@@ -1,0 +1,114 @@
+"""Paying in euros on the fast tier (SQLite, tasks inline, the real Stripe emulator): the
+PaymentIntent is in euros, the emulator converts the charge into dollars on its balance
+transaction, the sale is posted on what the co-op received, and a refund at a later rate
+books the exchange difference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.extensions import db
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.orders.models import Order
+from marketplace.payments.models import Refund
+from tests.fixtures.buying import (
+    Buying,
+    buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
+)
+from tests.fixtures.connect import post_json
+from tests.fixtures.payments import deliver, payment_succeeded
+
+RATES = "/_config/exchange_rates"
+
+
+@pytest.fixture
+def rates(buying: Buying) -> Iterator[None]:
+    yield
+    post_json(buying.emulator, RATES, {"reset": True})
+
+
+def _signed(order_id: int, currency: str) -> dict[str, int]:
+    """Per account code (members' accounts summed), debits less credits in one currency."""
+    rows = db.session.execute(
+        sa.select(LedgerAccount.code, JournalLine.side, sa.func.sum(JournalLine.amount_cents))
+        .join(JournalLine, JournalLine.account_id == LedgerAccount.id)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.order_id == order_id, JournalLine.currency == currency)
+        .group_by(LedgerAccount.code, JournalLine.side)
+    ).all()
+    found: dict[str, int] = {}
+    for code, side, cents in rows:
+        found[code] = found.get(code, 0) + (int(cents) if side == "debit" else -int(cents))
+    return {code: cents for code, cents in sorted(found.items()) if cents}
+
+
+def test_a_sale_in_euros_settles_in_dollars_and_a_refund_books_the_difference(
+    buying: Buying, rates: None
+) -> None:
+    member_id = buying.catalogue.member.id
+    order = buying.client.post(
+        "/api/v1/orders",
+        json={
+            "items": [
+                {"asset_id": buying.photo, "licence": "standard", "size": "M"},
+                {"asset_id": buying.other, "licence": "standard", "size": "S"},
+            ],
+            "currency": "EUR",
+        },
+        headers=buying.headers,
+    ).get_json()
+    assert (order["currency"], order["total_cents"]) == ("EUR", 5_600)
+    paid = buying.pay(order["id"])
+    assert deliver(buying.client, payment_succeeded(paid["payment_intent_id"])).status_code == 200
+    assert buying.get(order["id"])["status"] == "paid"
+
+    stored = db.session.get(Order, order["id"])
+    assert stored is not None
+    # 56.00 € at 1.08 is $60.48; Stripe's fee 3.9 % + 30 cents of that, $2.66.
+    assert (stored.settled_cents, stored.settled_currency, stored.exchange_rate) == (
+        6_048,
+        "USD",
+        "1.08",
+    )
+    assert stored.fee_cents == 266
+    # Royalties on what the co-op received: half of $45.36 and of $15.12.
+    assert ledger.member_balance(db.session(), member_id, "USD") == 2_268 + 756
+    assert ledger.member_balance(db.session(), member_id, "EUR") == 0
+    assert _signed(order["id"], "USD") == {
+        "1100": 6_048 - 266,
+        "2100": -3_024,
+        "4000": -3_024,
+        "5100": 266,
+    }
+    assert _signed(order["id"], "EUR") == {}
+
+    # The euro costs more when the first item is refunded: 42.00 € is now $46.62.
+    post_json(buying.emulator, RATES, {"eur": "1.11"})
+    first = order["items"][0]
+    response = buying.client.post(
+        f"/api/v1/admin/orders/{order['id']}/refund",
+        json={"items": [first["id"]]},
+        headers=buying.admin_headers,
+    )
+    assert response.status_code == 202, response.get_json()
+    assert buying.get(order["id"])["status"] == "partially_refunded"
+    refund = db.session.execute(
+        sa.select(Refund).where(Refund.order_id == order["id"])
+    ).scalar_one()
+    assert (refund.amount_cents, refund.currency, refund.settled_cents) == (4_200, "EUR", 4_662)
+    assert ledger.member_balance(db.session(), member_id, "USD") == 756
+    assert _signed(order["id"], "USD") == {
+        "1100": 6_048 - 266 - 4_662,
+        "2100": -756,
+        "4000": -3_024,
+        "4900": 2_268,
+        "5100": 266,
+        "5400": 126,
+    }
+    for currency in ("USD", "EUR"):
+        balance = ledger.trial_balance(db.session(), currency)
+        assert balance.total_debits_cents == balance.total_credits_cents
