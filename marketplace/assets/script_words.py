@@ -1,8 +1,9 @@
 """The sentences the pages' scripts write, in the reader's language.
 
-A script (static/js/upload.js, search.js' quick-save) cannot call gettext, so its page hands it
-a table from English to the reader's language in a ``data-words`` attribute (JSON); the script
-shows English for a sentence the table lacks. ``{name}`` placeholders are the script's own.
+A script (static/js/upload.js, search.js' quick-save, suggest.js) cannot call gettext, so its
+page hands it a table from English to the reader's language in a ``data-words`` attribute (JSON);
+the script shows English for a sentence the table lacks. ``{name}`` placeholders are the
+script's own.
 """
 
 from __future__ import annotations
@@ -70,6 +71,15 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
         N_("Loading your lightboxes…"),
         N_("You have no lightboxes yet: name your first one."),
         N_("Name the new lightbox first."),
+    ),
+    "suggest": (
+        N_("{count} keyword"),
+        N_("{count} keywords"),
+        N_("the title"),
+        N_("the description"),
+        N_("{first} and {last}"),
+        N_("Added {list}. Press “Save details” to keep them."),
+        N_("Everything suggested is already in the form."),
     ),
 }
 

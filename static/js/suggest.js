@@ -4,7 +4,8 @@
  *         data-title="…" data-description="…" data-keywords='["a","b"]'
  *         data-default-title="the file name's title"
  *         data-title-field="title" data-description-field="description" data-keywords-field="keywords"
- *         data-status="id-of-a-live-region">
+ *         data-status="id-of-a-live-region"
+ *         data-words='{"English": "the reader's language", …}'>
  *
  * Appends the suggested keywords that are not there yet to the keywords textarea, and fills the
  * title (when empty or still the file name) and the description (when empty). Nothing is saved
@@ -24,6 +25,20 @@
     } catch (error) {
       return [];
     }
+  }
+
+  /* The sentence in the reader's language (the button's data-words), {placeholders} filled in;
+     English when the table lacks it. */
+  function t(button, english, values) {
+    var words = {};
+    try {
+      words = JSON.parse(button.getAttribute("data-words") || "{}") || {};
+    } catch (error) {
+      words = {};
+    }
+    var text = words[english] || english;
+    for (var name in values || {}) text = text.split("{" + name + "}").join(values[name]);
+    return text;
   }
 
   function normalise(word) {
@@ -49,7 +64,7 @@
       if (added.length) {
         keywordsField.value = current.concat(added).join(", ");
         changed(keywordsField);
-        done.push(added.length + " keyword" + (added.length === 1 ? "" : "s"));
+        done.push(t(button, added.length === 1 ? "{count} keyword" : "{count} keywords", { count: added.length }));
       }
     }
 
@@ -61,7 +76,7 @@
         if (now !== title) {
           titleField.value = title;
           changed(titleField);
-          done.push("the title");
+          done.push(t(button, "the title"));
         }
       }
     }
@@ -71,17 +86,17 @@
     if (descriptionField && description && !descriptionField.value.trim()) {
       descriptionField.value = description;
       changed(descriptionField);
-      done.push("the description");
+      done.push(t(button, "the description"));
     }
 
     var status = byId(button.getAttribute("data-status"));
     if (status) {
       if (done.length) {
         var last = done.pop();
-        var list = done.length ? done.join(", ") + " and " + last : last;
-        status.textContent = "Added " + list + ". Press “Save details” to keep them.";
+        var list = done.length ? t(button, "{first} and {last}", { first: done.join(", "), last: last }) : last;
+        status.textContent = t(button, "Added {list}. Press “Save details” to keep them.", { list: list });
       } else {
-        status.textContent = "Everything suggested is already in the form.";
+        status.textContent = t(button, "Everything suggested is already in the form.");
       }
     }
   }

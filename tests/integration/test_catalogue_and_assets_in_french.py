@@ -41,7 +41,7 @@ def test_the_search_page_speaks_french(client: FlaskClient) -> None:
     text = _text(page)
     assert f"Photos et vidéos pour «{NBSP}Harbour{NBSP}»" in text
     assert "1 résultat" in text
-    assert 'placeholder="Rechercher des photos et des vidéos, p. ex. port à l’aube"' in page
+    assert 'placeholder="Rechercher des photos et des vidéos, par ex. port à l’aube"' in page
     for french in (
         "Filtres (0)",
         "Trier",
@@ -133,7 +133,7 @@ def test_the_upload_page_speaks_french(
     # The upload script's sentences, handed to it in the reader's language.
     words = json.loads(html.unescape(re.search(r"data-words='([^']*)'", page).group(1)))
     assert words["Waiting to upload"] == "En attente d’envoi"
-    assert words["{count} of {total} uploaded"] == "{count} sur {total} déposés"
+    assert words["{count} of {total} uploaded"] == "déposés\u00a0: {count} sur {total}"
     assert all(words.values()), "every sentence of the script has its French"
     without_words = re.sub(r"data-words='[^']*'", "", page)  # its keys are the English
     for english in (
