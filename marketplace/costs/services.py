@@ -140,7 +140,12 @@ def reverse_cost(admin: User, cost_id: int, reason: str) -> RecordedCost:
         row = _locked_cost(session, cost_id)
         if row.reversal_entry_id is not None:
             raise Conflict(
-                f"Cost {row.id} was reversed on {row.reversed_at:%Y-%m-%d}: {row.reversal_reason}",
+                gettext(
+                    "Cost %(id)s was reversed on %(date)s: %(reason)s",
+                    id=row.id,
+                    date=format(row.reversed_at, "%Y-%m-%d"),
+                    reason=row.reversal_reason,
+                ),
                 code="already_reversed",
             )
         cost = _cost_of(row)

@@ -13,6 +13,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.dividends import core
@@ -25,7 +26,11 @@ def loss_policy() -> str:
     policy = str(current_app.config.get("DIVIDEND_LOSS_POLICY", "carry_forward"))
     if policy not in core.LOSS_POLICIES:
         raise InvalidInput(
-            f"DIVIDEND_LOSS_POLICY is {policy!r}: set it to one of {', '.join(core.LOSS_POLICIES)}."
+            gettext(
+                "DIVIDEND_LOSS_POLICY is %(policy)s: set it to one of %(choices)s.",
+                policy=repr(policy),
+                choices=", ".join(core.LOSS_POLICIES),
+            )
         )
     return policy
 

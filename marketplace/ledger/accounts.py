@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,7 +44,7 @@ def find_account(session: Session, code: str, member_id: int | None = None) -> L
 def get_account(session: Session, account_id: int) -> LedgerAccount:
     account = session.get(LedgerAccount, account_id)
     if account is None:
-        raise NotFound("No such ledger account.")
+        raise NotFound(gettext("No such ledger account."))
     return account
 
 

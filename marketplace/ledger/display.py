@@ -41,6 +41,7 @@ ACCOUNT_NAMES = {
     for name in (
         N_("Bank"),
         N_("Stripe clearing"),
+        N_("Currency exchange"),
         N_("Member receivables"),
         N_("Accounts payable"),
         N_("Royalties payable"),
@@ -57,6 +58,7 @@ ACCOUNT_NAMES = {
         N_("Accounting and legal fees"),
         N_("Insurance"),
         N_("Bank charges"),
+        N_("Exchange differences"),
     )
 }
 ACCOUNT_TYPES = {

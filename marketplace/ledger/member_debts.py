@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -175,32 +176,44 @@ def write_off(
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON_CHARS:
         raise InvalidInput(
-            f"Give the reason for writing this off ({MIN_REASON_CHARS} characters or more).",
-            fields={"reason": "Required."},
+            gettext(
+                "Give the reason for writing this off (%(count)s characters or more).",
+                count=MIN_REASON_CHARS,
+            ),
+            fields={"reason": gettext("Required.")},
         )
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise InvalidInput(
-            "Write off a positive number of cents.", fields={"amount_cents": "Positive cents."}
+            gettext("Write off a positive number of cents."),
+            fields={"amount_cents": gettext("Positive cents.")},
         )
     with unit_of_work() as session:
         member_id = session.execute(
             sa.select(Member.id).where(Member.member_number == member_number)
         ).scalar_one_or_none()
         if member_id is None:
-            raise NotFound("No such member.")
+            raise NotFound(gettext("No such member."))
         lock_member(session, member_id)
         owed = owed_cents(session, member_id, currency)
         if amount_cents > owed:
             raise Conflict(
-                f"Member {member_number} owes {format_cents(owed, currency)}: "
-                f"{format_cents(amount_cents, currency)} cannot be written off.",
+                gettext(
+                    "Member %(number)s owes %(owed)s: %(amount)s cannot be written off.",
+                    number=member_number,
+                    owed=format_cents(owed, currency),
+                    amount=format_cents(amount_cents, currency),
+                ),
                 code="more_than_owed",
             )
         if expected_owed_cents is not None and expected_owed_cents != owed:
             raise Conflict(
-                f"Member {member_number} now owes {format_cents(owed, currency)}, not the "
-                f"{format_cents(expected_owed_cents, currency)} you confirmed: nothing was "
-                "written off. Look at the figures again.",
+                gettext(
+                    "Member %(number)s now owes %(owed)s, not the %(expected)s you confirmed: "
+                    "nothing was written off. Look at the figures again.",
+                    number=member_number,
+                    owed=format_cents(owed, currency),
+                    expected=format_cents(expected_owed_cents, currency),
+                ),
                 code="owed_changed",
             )
         number = _write_offs_of(session, member_id) + 1
@@ -217,7 +230,7 @@ def write_off(
             created_by_id=admin.id,
         )
         if entry is None:
-            raise Conflict("This write-off was just recorded.", code="already_written_off")
+            raise Conflict(gettext("This write-off was just recorded."), code="already_written_off")
         record(
             session,
             admin,

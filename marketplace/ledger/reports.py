@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy.orm import Session, selectinload
 
@@ -53,7 +54,8 @@ def _date_arg(args: Mapping[str, str], name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(
-            f"'{name}' must be a date such as 2026-01-31.", fields={name: "Invalid date."}
+            gettext("'%(name)s' must be a date such as 2026-01-31.", name=name),
+            fields={name: gettext("Invalid date.")},
         ) from None
 
 
@@ -63,7 +65,10 @@ def _id_arg(args: Mapping[str, str], name: str) -> int | None:
         return None
     number = parse_whole_number(raw)
     if number is None:
-        raise InvalidInput(f"'{name}' must be an id (a whole number).", fields={name: "Invalid."})
+        raise InvalidInput(
+            gettext("'%(name)s' must be an id (a whole number).", name=name),
+            fields={name: gettext("Invalid.")},
+        )
     return number
 
 
@@ -73,7 +78,8 @@ def currency_from(raw: str | None, default: str) -> str:
         return core.check_currency((raw or default).strip().upper())
     except core.LedgerError:
         raise InvalidInput(
-            "The currency is a three-letter code such as USD.", fields={"currency": "Invalid."}
+            gettext("The currency is a three-letter code such as USD."),
+            fields={"currency": gettext("Invalid.")},
         ) from None
 
 
@@ -88,7 +94,8 @@ def journal_filters(args: Mapping[str, str]) -> JournalFilters:
     )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise InvalidInput(
-            "The start date is after the end date.", fields={"date_to": "Before the start."}
+            gettext("The start date is after the end date."),
+            fields={"date_to": gettext("Before the start.")},
         )
     return filters
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -263,7 +264,7 @@ def post_reversal(
     on the other side. None when that key was posted before."""
     original = session.get(JournalEntry, entry_id)
     if original is None:
-        raise NotFound("No such journal entry.")
+        raise NotFound(gettext("No such journal entry."))
     posted = EntryDraft(
         idempotency_key=original.idempotency_key,
         description=original.description,

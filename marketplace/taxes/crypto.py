@@ -31,7 +31,9 @@ def keyring(keys: str | None = None) -> MultiFernet:
         return MultiFernet([Fernet(part.encode()) for part in parts])
     except ValueError:
         raise ServiceUnavailable(
-            "MARKETPLACE_TAX_ID_KEY is not a Fernet key (32 url-safe base64-encoded bytes).",
+            gettext(
+                "MARKETPLACE_TAX_ID_KEY is not a Fernet key (32 url-safe base64-encoded bytes)."
+            ),
             code="tax_id_key_invalid",
         ) from None
 

@@ -1,0 +1,108 @@
+"""Dividends, the open books and the books' PDFs in French: a member's statement page and its
+PDF (text read back), the open books with their charts, and the ledger's account names."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import force_locale
+
+from marketplace.ledger import display
+from marketplace.ledger.core import format_cents
+from tests.fixtures.dividends import (
+    Coop,
+    by_member,
+    coop_fixture,  # noqa: F401 - a fixture, found here by pytest as ``coop``
+    member_id,
+)
+from tests.fixtures.web import AuthActions
+from tests.pdf_text import pdf_words
+
+FRENCH = {"Accept-Language": "fr"}
+
+
+def _paid_run(coop: Coop) -> dict[str, object]:
+    run = coop.draft()
+    coop.approve(run["id"])
+    coop.pay(run["id"])
+    return run
+
+
+def test_a_members_statement_page_and_pdf_in_french(coop: Coop, auth: AuthActions) -> None:
+    run = _paid_run(coop)
+    allocation = by_member(run)[member_id(coop.artist_a)]
+    client = auth.client
+    auth.login(coop.artist_a.email)
+
+    page = client.get(f"/account/dividends/{run['id']}", headers=FRENCH)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert '<html lang="fr"' in text
+    assert "Relevé de ristourne" in text
+    assert "Votre part de cette répartition" in text
+    assert "Comment votre part a été calculée" in text
+    # Figures in French conventions: a decimal comma and the currency after the amount.
+    assert "160,00\u00a0$US" in text
+    assert "Avis écrit d’attribution" in text
+    assert "Dividend statement" not in text
+    assert "Your share of this run" not in text
+
+    listing = client.get("/account/dividends/", headers=FRENCH).get_data(as_text=True)
+    assert "Relevés de ristourne" in listing
+
+    pdf = client.get(f"/account/dividends/{run['id']}.pdf", headers=FRENCH)
+    assert pdf.status_code == 200
+    words = pdf_words(pdf.data)
+    assert "Relevé de ristourne" in words
+    assert f"membre {allocation['member_number']}" in words
+    assert "Comment votre part a été calculée" in words
+    assert "Ristourne" in words
+    # fpdf2 draws a no-break space with the space's glyph: it reads back as a space.
+    assert "160,00 $US" in words.replace("\u00a0", " ")
+    assert "Dividend statement" not in words
+
+    english = pdf_words(client.get(f"/account/dividends/{run['id']}.pdf").data)
+    assert "Dividend statement" in english
+    assert "$160.00" in english
+
+
+def test_ledger_amounts_keep_the_english_house_style(app: Flask) -> None:
+    with app.test_request_context(), force_locale("fr"):
+        assert display.money(-123_456, "EUR") == "-1\u202f234,56\u00a0€"
+        assert display.decimal(Decimal("12.5")) == "12,5"
+    with app.test_request_context(), force_locale("en"):
+        assert display.money(-123_456, "EUR") == "−€1,234.56"
+        assert display.money(4500, "CHF") == format_cents(4500, "CHF")
+        assert display.decimal(Decimal("12.5")) == "12.5"
+
+
+def test_the_open_books_in_french(coop: Coop, app: Flask) -> None:
+    _paid_run(coop)
+    client = app.test_client()
+    text = client.get("/open-books", headers=FRENCH).get_data(as_text=True)
+    assert "Comptes ouverts" in text
+    assert "Ventes et redevances par mois" in text  # a chart's title
+    assert "Redevances aux artistes" in text  # a legend and a column
+    assert "Ce que signifient les chiffres" in text
+    # Month names are French in the tables and on the charts' axes.
+    year = text.split("Comptes ouverts ", 1)[1][:4]
+    assert f"janv. {year}" in text or f"déc. {year}" in text
+    assert "What the figures mean" not in text
+    english = client.get("/open-books").get_data(as_text=True)
+    assert "What the figures mean" in english
+
+
+def test_the_ledger_pages_name_accounts_in_french(coop: Coop, auth: AuthActions) -> None:
+    _paid_run(coop)
+    client = auth.client
+    auth.login(coop.drafter.email)
+    balance = client.get("/admin/ledger/", headers=FRENCH).get_data(as_text=True)
+    assert "Balance" in balance
+    assert "Produits des licences" in balance
+    assert "Capitaux propres" in balance
+    assert "Licence revenue" not in balance
+    journal = client.get("/admin/ledger/journal", headers=FRENCH).get_data(as_text=True)
+    assert "Attribution de ristourne" in journal
+    runs = client.get("/admin/dividends/", headers=FRENCH).get_data(as_text=True)
+    assert "Ouvrir une répartition" in runs
