@@ -99,12 +99,8 @@ mutants: install-test ## Mutation testing of the money core ([tool.mutmut]; two 
 	$(BIN)/mutmut run --max-children 2
 	@$(BIN)/python -m tests.mutation.score
 
-messages: install-test ## Extract the text to translate (messages.pot) and add new entries to each language's messages.po
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k lazy_gettext -k N_ --sort-by-file --omit-header \
-	  -o marketplace/translations/messages.pot marketplace workers templates
-	for dir in marketplace/translations/*/; do \
-	  $(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete -l "$$(basename $$dir)" \
-	    -i marketplace/translations/messages.pot -o "$$dir/messages.po"; done
+messages: install-test ## Write each language's messages.po: the marked text none of its .po files translates yet
+	$(BIN)/python -m marketplace.i18n.extraction
 
 lock: $(BIN)/python ## Re-pin constraints.txt to the newest versions that install
 	$(BIN)/pip install --quiet --upgrade -e '.[test]'

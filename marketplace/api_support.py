@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Blueprint, g, request
-from flask_babel import refresh
+from flask_babel import gettext, refresh
 from flask_sqlalchemy.pagination import Pagination
 
 from marketplace.accounts.models import User
@@ -36,12 +36,17 @@ def _bearer_user() -> User:
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthenticated(
-            "Send an API token as 'Authorization: Bearer <token>' (POST /api/v1/tokens makes one).",
+            gettext(
+                "Send an API token as 'Authorization: Bearer <token>' "
+                "(POST /api/v1/tokens makes one)."
+            ),
             code="missing_token",
         )
     user = user_for_api_token(raw.strip())
     if user is None:
-        raise Unauthenticated("That API token is not valid or was revoked.", code="invalid_token")
+        raise Unauthenticated(
+            gettext("That API token is not valid or was revoked."), code="invalid_token"
+        )
     return user
 
 
@@ -57,7 +62,9 @@ def token_required(role: str | None = None) -> Callable[[Callable[P, R]], Callab
             # from the headers before we knew who was calling.
             refresh()
             if role is not None and role not in user.roles:
-                raise Forbidden(f"This needs the {role} role.", code=f"{role}_required")
+                raise Forbidden(
+                    gettext("This needs the %(role)s role.", role=role), code=f"{role}_required"
+                )
             return view(*args, **kwargs)
 
         return wrapped
@@ -73,12 +80,14 @@ def api_user() -> User:
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400/415 that says what is wrong with it."""
     if not request.is_json:
-        raise AppError("Send JSON with 'Content-Type: application/json'.", code="expected_json")
+        raise AppError(
+            gettext("Send JSON with 'Content-Type: application/json'."), code="expected_json"
+        )
     body = request.get_json(silent=True)
     if body is None:
-        raise AppError("The request body is not valid JSON.", code="malformed_json")
+        raise AppError(gettext("The request body is not valid JSON."), code="malformed_json")
     if not isinstance(body, dict):
-        raise AppError("The request body must be a JSON object.", code="malformed_json")
+        raise AppError(gettext("The request body must be a JSON object."), code="malformed_json")
     _check_against_document(body)
     _check_text(body, "")
     return body
@@ -91,8 +100,10 @@ def _check_text(value: Any, name: str) -> None:
         if "\x00" in value or (not value.isascii() and not _is_utf8(value)):
             field = name or "body"
             raise InvalidInput(
-                f"The field '{field}' contains characters that are not text.",
-                fields={field: "Not text."},
+                gettext(
+                    "The field '%(field)s' contains characters that are not text.", field=field
+                ),
+                fields={field: gettext("Not text.")},
             )
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -123,11 +134,15 @@ def _check_against_document(body: dict[str, Any]) -> None:
     properties: dict[str, Any] = schema.get("properties", {})
     unknown = [name for name in body if name not in properties]
     if unknown and schema.get("additionalProperties") is False:
-        allowed = ", ".join(sorted(properties)) or "none"
+        allowed = ", ".join(sorted(properties)) or gettext("none")
         raise InvalidInput(
-            f"Unknown field '{unknown[0]}': this request takes {allowed}.",
+            gettext(
+                "Unknown field '%(field)s': this request takes %(allowed)s.",
+                field=unknown[0],
+                allowed=allowed,
+            ),
             code="unknown_field",
-            fields={name: "Unknown field." for name in unknown},
+            fields={name: gettext("Unknown field.") for name in unknown},
         )
     nulls = [
         name
@@ -136,8 +151,8 @@ def _check_against_document(body: dict[str, Any]) -> None:
     ]
     if nulls:
         raise InvalidInput(
-            f"The field '{nulls[0]}' cannot be null; leave it out instead.",
-            fields={name: "Cannot be null." for name in nulls},
+            gettext("The field '%(field)s' cannot be null; leave it out instead.", field=nulls[0]),
+            fields={name: gettext("Cannot be null.") for name in nulls},
         )
 
 
@@ -151,12 +166,15 @@ def text_field(body: dict[str, Any], name: str, *, required: bool = True, defaul
     if value is None:
         if required:
             raise InvalidInput(
-                f"The field '{name}' is required.", code="missing_field", fields={name: "Required."}
+                gettext("The field '%(field)s' is required.", field=name),
+                code="missing_field",
+                fields={name: gettext("Required.")},
             )
         return default
     if not isinstance(value, str):
         raise InvalidInput(
-            f"The field '{name}' must be a string.", fields={name: "Must be a string."}
+            gettext("The field '%(field)s' must be a string.", field=name),
+            fields={name: gettext("Must be a string.")},
         )
     return value
 

@@ -10,7 +10,10 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
+
+from marketplace.i18n import current_language
 
 log = logging.getLogger(__name__)
 
@@ -72,31 +75,53 @@ class PaymentSetupProblem(ServiceUnavailable):
 
     code = "payment_setup_error"
 
-    def __init__(
-        self,
-        message: str = (
-            "The co-op's payment setup has a problem on our side; you were not charged. "
-            "The co-op's admins have been told."
-        ),
-    ) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or gettext(
+                "The co-op's payment setup has a problem on our side; you were not charged. "
+                "The co-op's admins have been told."
+            )
+        )
 
 
-# Titles for the error page, in plain words.
+# Titles for the error page, in plain words (translated when shown).
 _TITLES = {
-    400: ("Bad request", "Something in that request did not make sense to us."),
-    401: ("Please sign in", "You need to sign in to see this page."),
-    403: ("Not allowed", "Your account is not allowed to do that."),
-    404: ("Page not found", "We could not find that page. It may have moved or been withdrawn."),
-    405: ("Not allowed", "That page does not accept this kind of request."),
-    409: ("Conflict", "That clashes with something that already exists."),
-    410: ("Gone", "That link has expired or was withdrawn."),
-    413: ("Too large", "That upload is larger than we accept."),
-    422: ("Check your input", "Some of what you sent is not valid."),
-    429: ("Slow down", "Too many attempts. Please wait a few minutes and try again."),
-    500: ("Something went wrong", "An error on our side stopped this page. We have logged it."),
-    503: ("Unavailable", "The service is briefly unavailable. Please try again shortly."),
+    400: (
+        lazy_gettext("Bad request"),
+        lazy_gettext("Something in that request did not make sense to us."),
+    ),
+    401: (lazy_gettext("Please sign in"), lazy_gettext("You need to sign in to see this page.")),
+    403: (lazy_gettext("Not allowed"), lazy_gettext("Your account is not allowed to do that.")),
+    404: (
+        lazy_gettext("Page not found"),
+        lazy_gettext("We could not find that page. It may have moved or been withdrawn."),
+    ),
+    405: (
+        lazy_gettext("Not allowed"),
+        lazy_gettext("That page does not accept this kind of request."),
+    ),
+    409: (
+        lazy_gettext("Conflict"),
+        lazy_gettext("That clashes with something that already exists."),
+    ),
+    410: (lazy_gettext("Gone"), lazy_gettext("That link has expired or was withdrawn.")),
+    413: (lazy_gettext("Too large"), lazy_gettext("That upload is larger than we accept.")),
+    422: (lazy_gettext("Check your input"), lazy_gettext("Some of what you sent is not valid.")),
+    429: (
+        lazy_gettext("Slow down"),
+        lazy_gettext("Too many attempts. Please wait a few minutes and try again."),
+    ),
+    500: (
+        lazy_gettext("Something went wrong"),
+        lazy_gettext("An error on our side stopped this page. We have logged it."),
+    ),
+    503: (
+        lazy_gettext("Unavailable"),
+        lazy_gettext("The service is briefly unavailable. Please try again shortly."),
+    ),
 }
+_UNKNOWN = (lazy_gettext("Error"), lazy_gettext("Something went wrong."))
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -132,13 +157,20 @@ def error_response(
 
 
 def _render_page(status: int, message: str | None = None) -> tuple[str, int]:
-    title, default_message = _TITLES.get(status, ("Error", "Something went wrong."))
+    title, default_message = _TITLES.get(status, _UNKNOWN)
     return (
         render_template(
-            "errors/error.html", code=status, title=title, message=message or default_message
+            "errors/error.html",
+            code=status,
+            title=str(title),
+            message=message or str(default_message),
         ),
         status,
     )
+
+
+def _is_werkzeugs_own(error: HTTPException) -> bool:
+    return error.description == type(error).description
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -152,9 +184,12 @@ def register_errorhandlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException) -> Any:
         status = error.code or 500
         if wants_json():
-            message = error.description or _TITLES.get(status, ("", "Error"))[1]
+            message = error.description or str(_TITLES.get(status, _UNKNOWN)[1])
+            if _is_werkzeugs_own(error) and status in _TITLES and current_language() != "en":
+                # Werkzeug's stock sentences are English only; ours say it in the reader's.
+                message = str(_TITLES[status][1])
             if status == 429:
-                message = "Too many attempts. Wait a few minutes and try again."
+                message = gettext("Too many attempts. Wait a few minutes and try again.")
             response = error_response(status, _HTTP_CODES.get(status, "http_error"), message)
             # Keep headers such as Retry-After and Allow from the original error.
             for key, value in error.get_headers():
@@ -172,6 +207,6 @@ def register_errorhandlers(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return error_response(
-                500, "internal_error", "An error on our side stopped this request."
+                500, "internal_error", gettext("An error on our side stopped this request.")
             )
         return _render_page(500)

@@ -1,5 +1,11 @@
 """Emails: composed from templates by the service layer, delivered by a background task.
 
+Each email is written in its recipient's language: the account's ``locale`` if the address has
+an account that chose one, else the language of the request that sends it (a person acting on
+their own account), else the co-op's default. Subjects are marked text: pass
+``lazy_gettext("…", name=value)`` (or a string a ``N_`` marker put in the catalogue), never a
+string already translated for whoever caused the email, who may not be its recipient.
+
 Backends: ``console`` writes the message to a file in the instance's ``outbox/`` folder and logs
 where (demo), ``smtp`` sends it (production, and the tests, which run a real local SMTP sink).
 """
@@ -15,10 +21,14 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, TypedDict
 
+import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, request
+from flask_babel import LazyString, force_locale, gettext
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import User
 from marketplace.background import enqueue
+from marketplace.i18n import current_language
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +49,36 @@ def public_base_url() -> str:
     return "http://localhost"
 
 
-def queue_email(session: Session, to: str, subject: str, template: str, **context: Any) -> None:
-    """Render ``templates/email/<template>.txt`` and send it once the transaction commits."""
-    body = render_template(
-        f"email/{template}.txt",
-        co_op_name=current_app.config["CO_OP_NAME"],
-        base_url=public_base_url(),
-        **context,
-    )
-    message: OutgoingEmail = {"to": to, "subject": subject, "body": body}
+def recipient_language(session: Session, to: str) -> str:
+    """The language to write to ``to`` in: their account's choice, else this request's."""
+    chosen = session.execute(
+        sa.select(User.locale).where(User.email == to.lower())
+    ).scalar_one_or_none()
+    return chosen or current_language()
+
+
+def queue_email(
+    session: Session,
+    to: str,
+    subject: str | LazyString,
+    template: str,
+    *,
+    language: str | None = None,
+    **context: Any,
+) -> None:
+    """Render ``templates/email/<template>.txt`` in the recipient's language (or ``language``)
+    and send it once the transaction commits."""
+    with force_locale(language or recipient_language(session, to)):
+        body = render_template(
+            f"email/{template}.txt",
+            co_op_name=current_app.config["CO_OP_NAME"],
+            base_url=public_base_url(),
+            **context,
+        )
+        # A lazy subject is translated here, in the recipient's language; a plain one is
+        # looked up in the catalogue as it is (it may have been marked with N_).
+        written = str(subject) if isinstance(subject, LazyString) else gettext(subject)
+    message: OutgoingEmail = {"to": to, "subject": written, "body": body}
     enqueue(session, "mail.send", message)
 
 

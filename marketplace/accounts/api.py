@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
+
 from marketplace.accounts import services
 from marketplace.accounts.limits import (
     address_and_account,
@@ -15,6 +17,7 @@ from marketplace.accounts.schemas import token_json, user_json
 from marketplace.api_support import api_blueprint, api_user, json_body, text_field, token_required
 from marketplace.errors import InvalidInput
 from marketplace.extensions import limiter
+from marketplace.i18n import current_language
 
 bp = api_blueprint("accounts_api", __name__)
 
@@ -23,7 +26,10 @@ bp = api_blueprint("accounts_api", __name__)
 def create_user() -> tuple[dict[str, Any], int]:
     body = json_body()
     user = services.sign_up(
-        text_field(body, "email"), text_field(body, "password"), text_field(body, "display_name")
+        text_field(body, "email"),
+        text_field(body, "password"),
+        text_field(body, "display_name"),
+        locale=current_language(),
     )
     return user_json(user), 201
 
@@ -83,5 +89,8 @@ def confirm_password_reset() -> dict[str, Any]:
     body = json_body()
     token, password = text_field(body, "token"), text_field(body, "password")
     if not token.strip():
-        raise InvalidInput("The field 'token' is required.", fields={"token": "Required."})
+        raise InvalidInput(
+            gettext("The field '%(field)s' is required.", field="token"),
+            fields={"token": gettext("Required.")},
+        )
     return user_json(services.reset_password(token.strip(), password))

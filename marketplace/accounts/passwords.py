@@ -5,6 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from flask_babel import gettext
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -54,12 +55,16 @@ def needs_rehash(password_hash: str) -> bool:
 def password_problem(password: str, email: str = "") -> str | None:
     """Why a new password is not acceptable, or None when it is."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters for your password."
+        return gettext(
+            "Use at least %(count)d characters for your password.", count=MIN_PASSWORD_LENGTH
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters for your password."
+        return gettext(
+            "Use at most %(count)d characters for your password.", count=MAX_PASSWORD_LENGTH
+        )
     lowered = password.lower()
     if lowered in _COMMON_PASSWORDS or len(set(password)) < 4:
-        return "That password is too easy to guess; choose a less common one."
+        return gettext("That password is too easy to guess; choose a less common one.")
     if email and lowered == email.lower():
-        return "Your password must not be your email address."
+        return gettext("Your password must not be your email address.")
     return None

@@ -12,7 +12,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from marketplace.accounts.models import ApiToken, PasswordResetToken, User
 from marketplace.accounts.passwords import (
@@ -33,6 +33,17 @@ API_TOKEN_PREFIX = "cs_"  # noqa: S105 - a visible prefix, not a secret
 _DUMMY_PASSWORD = "not-a-real-password-0000"  # noqa: S105 - timing decoy, guards nothing
 
 
+_PASSWORD_CHANGED = lazy_gettext("Your password was changed")
+
+
+def _no_match() -> str:
+    return gettext("That email and password do not match an account.")
+
+
+def _already_used() -> str:
+    return gettext("That reset link was already used. Ask for a new one.")
+
+
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -43,7 +54,8 @@ def normalise_email(email: str) -> str:
         result = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidInput(
-            f"That email address is not valid: {error}", fields={"email": str(error)}
+            gettext("That email address is not valid: %(reason)s", reason=str(error)),
+            fields={"email": str(error)},
         ) from None
     return result.normalized.lower()
 
@@ -51,10 +63,8 @@ def normalise_email(email: str) -> str:
 def clean_display_name(display_name: str) -> str:
     name = " ".join(display_name.split())
     if not 1 <= len(name) <= 80:
-        raise InvalidInput(
-            "Give a display name of 1 to 80 characters.",
-            fields={"display_name": "Give a display name of 1 to 80 characters."},
-        )
+        message = gettext("Give a display name of 1 to 80 characters.")
+        raise InvalidInput(message, fields={"display_name": message})
     return name
 
 
@@ -92,24 +102,34 @@ def find_user_by_email(email: str) -> User | None:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(gettext("No such user."))
     return user
 
 
-def sign_up(email: str, password: str, display_name: str) -> User:
-    """Create a buyer account. Duplicate emails are refused with Conflict."""
+def sign_up(email: str, password: str, display_name: str, locale: str | None = None) -> User:
+    """Create a buyer account. Duplicate emails are refused with Conflict.
+
+    ``locale``, the language the person signed up in, becomes the account's: emails sent
+    later, outside any request of theirs (a receipt, a decision), are written in it."""
     email = normalise_email(email)
     display_name = clean_display_name(display_name)
     _check_new_password(password, email)
     with unit_of_work() as session:
         if find_user_by_email(email) is not None:
             raise Conflict(
-                "An account with that email address already exists. "
-                "Sign in or reset your password.",
+                gettext(
+                    "An account with that email address already exists. "
+                    "Sign in or reset your password."
+                ),
                 code="email_taken",
-                fields={"email": "An account with that email address already exists."},
+                fields={"email": gettext("An account with that email address already exists.")},
             )
-        user = User(email=email, display_name=display_name, password_hash=hash_password(password))
+        user = User(
+            email=email,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            locale=locale if locale in LANGUAGES else None,
+        )
         session.add(user)
     return user
 
@@ -123,13 +143,9 @@ def authenticate(email: str, password: str) -> User:
     user = find_user_by_email(email) if email else None
     if user is None:
         verify_password(hash_password(_DUMMY_PASSWORD), password)
-        raise Unauthenticated(
-            "That email and password do not match an account.", code="bad_credentials"
-        )
+        raise Unauthenticated(_no_match(), code="bad_credentials")
     if not verify_password(user.password_hash, password):
-        raise Unauthenticated(
-            "That email and password do not match an account.", code="bad_credentials"
-        )
+        raise Unauthenticated(_no_match(), code="bad_credentials")
     with unit_of_work():
         user.last_login_at = utcnow()
         # argon2 costs were raised since this hash was made: upgrade it while we know the password.
@@ -144,16 +160,13 @@ def change_password(
     """Change a password after checking the current one; every sign-in session but
     ``keep_session_id`` (the browser that changed it) is ended."""
     if not verify_password(user.password_hash, current_password):
-        raise InvalidInput(
-            "Your current password is not right.",
-            code="wrong_password",
-            fields={"current_password": "Your current password is not right."},
-        )
+        message = gettext("Your current password is not right.")
+        raise InvalidInput(message, code="wrong_password", fields={"current_password": message})
     _check_new_password(new_password, user.email, field="new_password")
     with unit_of_work() as session:
         user.password_hash = hash_password(new_password)
         revoke_sessions(session, user.id, keep_session_id)
-        queue_email(session, user.email, "Your password was changed", "password_changed", user=user)
+        queue_email(session, user.email, _PASSWORD_CHANGED, "password_changed", user=user)
     return user
 
 
@@ -175,7 +188,7 @@ def request_password_reset(email: str) -> None:
         queue_email(
             session,
             user.email,
-            "Reset your password",
+            lazy_gettext("Reset your password"),
             "password_reset",
             user=user,
             reset_url=public_base_url() + url_for("accounts.reset_password", token=raw),
@@ -189,12 +202,15 @@ def _usable_reset_token(raw: str) -> PasswordResetToken:
     ).scalar_one_or_none()
     if token is None:
         raise InvalidInput(
-            "That reset link is not valid. Ask for a new one.", code="invalid_reset_token"
+            gettext("That reset link is not valid. Ask for a new one."),
+            code="invalid_reset_token",
         )
     if token.used_at is not None:
-        raise Gone("That reset link was already used. Ask for a new one.", code="reset_token_used")
+        raise Gone(_already_used(), code="reset_token_used")
     if token.expires_at <= utcnow():
-        raise Gone("That reset link has expired. Ask for a new one.", code="reset_token_expired")
+        raise Gone(
+            gettext("That reset link has expired. Ask for a new one."), code="reset_token_expired"
+        )
     return token
 
 
@@ -217,13 +233,11 @@ def reset_password(raw: str, new_password: str) -> User:
             .with_for_update(of=PasswordResetToken)
         ).scalar_one_or_none()
         if locked is None:
-            raise Gone(
-                "That reset link was already used. Ask for a new one.", code="reset_token_used"
-            )
+            raise Gone(_already_used(), code="reset_token_used")
         locked.used_at = utcnow()
         user.password_hash = hash_password(new_password)
         revoke_sessions(session, user.id)
-        queue_email(session, user.email, "Your password was changed", "password_changed", user=user)
+        queue_email(session, user.email, _PASSWORD_CHANGED, "password_changed", user=user)
     return user
 
 
@@ -274,7 +288,7 @@ def revoke_api_token(user: User, token_id: int) -> ApiToken:
     with unit_of_work():
         token = db.session.get(ApiToken, token_id)
         if token is None or token.user_id != user.id:
-            raise NotFound("No such token.")
+            raise NotFound(gettext("No such token."))
         if token.revoked_at is None:
             token.revoked_at = utcnow()
     return token

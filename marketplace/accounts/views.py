@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, refresh
+from flask_babel import gettext, ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -27,6 +27,7 @@ from marketplace.accounts.limits import (
 from marketplace.accounts.models import User
 from marketplace.errors import AppError, Gone
 from marketplace.extensions import limiter
+from marketplace.i18n import current_language
 from marketplace.membership import services as membership
 from marketplace.web_support import form_status, safe_next_url, show_error_on_form
 
@@ -36,6 +37,8 @@ bp = Blueprint("accounts", __name__)
 def _sign_in(user: User, remember: bool = False) -> None:
     """Open a server-side session and put its key, never the user id, in the cookies."""
     login_user(sessions.start_session(user, request.user_agent.string), remember=remember)
+    # From here on this request speaks the account's language (its welcome message too).
+    refresh()
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -46,13 +49,19 @@ def signup() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             user = services.sign_up(
-                form.email.data or "", form.password.data or "", form.display_name.data or ""
+                form.email.data or "",
+                form.password.data or "",
+                form.display_name.data or "",
+                locale=current_language(),
             )
         except AppError as error:
             show_error_on_form(form, error)
         else:
             _sign_in(user)
-            flash(f"Welcome, {user.display_name}! Your account is ready.", "success")
+            flash(
+                gettext("Welcome, %(name)s! Your account is ready.", name=user.display_name),
+                "success",
+            )
             return redirect(url_for("main.home"))
     return render_template("accounts/signup.html", form=form), form_status(form)
 
@@ -74,7 +83,7 @@ def login() -> Response | tuple[str, int]:
             show_error_on_form(form, error)
         else:
             _sign_in(user, remember=bool(form.remember.data))
-            flash(f"Signed in as {user.display_name}.", "success")
+            flash(gettext("Signed in as %(name)s.", name=user.display_name), "success")
             return redirect(safe_next_url(url_for("main.home")))
     return render_template("accounts/login.html", form=form), form_status(form, 401)
 
@@ -84,7 +93,7 @@ def logout() -> Response:
     if current_user.is_authenticated:
         sessions.end_session(current_user.sign_in_session_id)
     logout_user()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("main.home"))
 
 
@@ -127,7 +136,9 @@ def change_password() -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("Your password was changed. Other devices have been signed out.", "success")
+            flash(
+                gettext("Your password was changed. Other devices have been signed out."), "success"
+            )
             return redirect(url_for("accounts.account"))
     return _account_page(password_form=form), 422
 
@@ -150,7 +161,11 @@ def choose_language() -> Response | tuple[str, int]:
 def end_other_sessions() -> Response:
     ended = sessions.end_other_sessions(current_user, current_user.sign_in_session_id)
     flash(
-        f"Signed out on {ended} other device{'' if ended == 1 else 's'}; this one stays signed in.",
+        ngettext(
+            "Signed out on %(num)d other device; this one stays signed in.",
+            "Signed out on %(num)d other devices; this one stays signed in.",
+            ended,
+        ),
         "success",
     )
     return redirect(url_for("accounts.account"))
@@ -170,7 +185,7 @@ def create_token() -> tuple[str, int]:
 @login_required
 def revoke_token(token_id: int) -> Response:
     token = services.revoke_api_token(current_user, token_id)
-    flash(f"The token “{token.name}” was revoked.", "success")
+    flash(gettext("The token “%(name)s” was revoked.", name=token.name), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -181,7 +196,9 @@ def forgot_password() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         services.request_password_reset(form.email.data or "")
         flash(
-            "If an account uses that address, we have emailed it a link to reset the password.",
+            gettext(
+                "If an account uses that address, we have emailed it a link to reset the password."
+            ),
             "info",
         )
         return redirect(url_for("accounts.login"))
@@ -203,6 +220,6 @@ def reset_password(token: str) -> Response | tuple[str, int]:
             show_error_on_form(form, error)
         else:
             _sign_in(user)
-            flash("Your new password is set, and you are signed in.", "success")
+            flash(gettext("Your new password is set, and you are signed in."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/reset_password.html", form=form), form_status(form)

@@ -9,11 +9,13 @@ step to forget: what is in the checkout is what runs). One language may have sev
 from __future__ import annotations
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
+from marketplace.extensions import login_manager
 from marketplace.i18n.catalogues import CatalogueBabel
 from marketplace.i18n.languages import DEFAULT_LANGUAGE, LANGUAGES
+from marketplace.i18n.markers import N_
 
 LANGUAGE_COOKIE = "language"
 
@@ -44,5 +46,9 @@ def current_language() -> str:
 
 def init_i18n(app: Flask) -> None:
     CatalogueBabel(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_language)
+    # Flask-Login flashes its message through this, in the reader's language (it is kept in
+    # the session, so it must be a plain string by then, not a lazy one).
+    login_manager.login_message = N_("Please sign in to see that page.")
+    login_manager.localize_callback = gettext
     app.add_template_global(current_language)
     app.jinja_env.globals["languages"] = LANGUAGES

@@ -18,7 +18,7 @@ from marketplace.page_cache import HEADER
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.config import app_on_copy
 from tests.fixtures.factories import Factory
-from tests.fixtures.mail import SmtpSink
+from tests.fixtures.mail import SmtpSink, body_of
 from tests.fixtures.web import AuthActions, api_token, csrf_token
 
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
@@ -207,3 +207,83 @@ def test_a_currency_cookie_keys_the_cached_page_too(app: Flask) -> None:
     second.set_cookie("currency", "EUR")
     assert second.get("/").headers[HEADER] == "miss"
     assert app.test_client().get("/").headers[HEADER] == "hit"
+
+
+def test_pages_forms_and_errors_speak_french(client: FlaskClient) -> None:
+    about = client.get("/about", headers=FRENCH).get_data(as_text=True)
+    assert "Comment fonctionne la coopérative" in about
+    assert "Rejoindre la coopérative" in about
+    assert "Join the co-op" not in about
+    # WTForms' own messages come in French too.
+    page = client.post(
+        "/signup",
+        data={"csrf_token": csrf_token(client, "/signup"), "email": "", "password": ""},
+        headers=FRENCH,
+    )
+    assert page.status_code == 422
+    assert "Ce champ est requis." in page.get_data(as_text=True)
+    missing = client.get("/no-such-page", headers=FRENCH)
+    assert missing.status_code == 404
+    assert "Page introuvable" in missing.get_data(as_text=True)
+    assert "Erreur 404" in missing.get_data(as_text=True)
+
+
+def test_api_messages_follow_the_reader_and_codes_stay(client: FlaskClient) -> None:
+    refused = client.post(
+        "/api/v1/tokens", json={"email": "nobody@example.org", "password": "x"}, headers=FRENCH
+    )
+    assert refused.get_json()["error"] == {
+        "code": "bad_credentials",
+        "message": "Cette adresse e-mail et ce mot de passe ne correspondent à aucun compte.",
+    }
+    english = client.post("/api/v1/tokens", json={"email": "nobody@example.org", "password": "x"})
+    assert english.get_json()["error"]["message"] == (
+        "That email and password do not match an account."
+    )
+    # The token owner's language wins over the headers once we know who is calling.
+    buyer = Factory().buyer()
+    buyer.locale = "fr"
+    db.session.commit()
+    headers = api_token(client, buyer.email)
+    wrong = client.patch("/api/v1/me/profile", headers=headers, json={"locale": "xx"})
+    assert wrong.get_json()["error"]["code"] == "unknown_language"
+    assert wrong.get_json()["error"]["message"].startswith("Choisissez l’une des langues")
+    unknown = client.get("/api/v1/no-such-thing", headers=FRENCH)
+    assert unknown.get_json()["error"]["code"] == "not_found"
+    assert unknown.get_json()["error"]["message"].startswith("Nous n’avons pas trouvé")
+
+
+def test_emails_are_written_in_the_recipients_language(
+    client: FlaskClient, smtp_sink: SmtpSink
+) -> None:
+    french = Factory().buyer("marie@example.org", "Marie")
+    french.locale = "fr"
+    db.session.commit()
+    Factory().buyer("john@example.org", "John")
+    # Marie's account says French, whatever the request says; John's says nothing, so the
+    # request that caused the email (his own, in English) decides.
+    client.post(
+        "/api/v1/password-resets",
+        json={"email": "marie@example.org"},
+        headers={"Accept-Language": "en"},
+    )
+    client.post("/api/v1/password-resets", json={"email": "john@example.org"})
+    to_marie = smtp_sink.wait_for("marie@example.org", "Réinitialisez votre mot de passe")
+    assert "Bonjour Marie," in body_of(to_marie)
+    assert "L’équipe de" in body_of(to_marie)
+    to_john = smtp_sink.wait_for("john@example.org", "Reset your password")
+    assert "Hello John," in body_of(to_john)
+
+
+def test_an_account_starts_in_the_language_it_signed_up_in(client: FlaskClient) -> None:
+    answer = client.post(
+        "/api/v1/users",
+        json={
+            "email": "ines@example.org",
+            "password": "correct horse battery",
+            "display_name": "I",
+        },
+        headers=FRENCH,
+    )
+    assert answer.status_code == 201
+    assert answer.get_json()["locale"] == "fr"
