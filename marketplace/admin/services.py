@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
 
 from marketplace.accounts.models import User
@@ -53,16 +54,18 @@ def set_admin_role(actor: User, user_id: int, grant: bool) -> User:
             sa.select(User).where(User.id == user_id).with_for_update(of=User)
         ).scalar_one_or_none()
         if user is None:
-            raise NotFound("No such user.")
+            raise NotFound(gettext("No such user."))
         if user.is_admin == grant:
             return user
         if grant and not user.is_member:
             raise Conflict(
-                "Only members of the co-op can be made admins. Approve their membership first.",
+                gettext(
+                    "Only members of the co-op can be made admins. Approve their membership first."
+                ),
                 code="not_a_member",
             )
         if not grant and admin_count() <= 1:
-            raise Conflict("The co-op must keep at least one admin.", code="last_admin")
+            raise Conflict(gettext("The co-op must keep at least one admin."), code="last_admin")
         user.is_admin = grant
         audit.record(
             session,

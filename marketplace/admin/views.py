@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -81,8 +82,13 @@ def application(application_id: int) -> Response | tuple[str, int]:
             show_error_on_form(form, error)
             status = error.status
         else:
-            verb = "approved" if form.decision.data == "approve" else "rejected"
-            flash(f"The application of {application.applicant.display_name} was {verb}.", "success")
+            name = application.applicant.display_name
+            flash(
+                gettext("The application of %(name)s was approved.", name=name)
+                if form.decision.data == "approve"
+                else gettext("The application of %(name)s was rejected.", name=name),
+                "success",
+            )
             return redirect(url_for("admin.applications"))
     elif request.method == "POST":
         status = 422
@@ -110,7 +116,9 @@ def set_admin(user_id: int) -> Response:
         flash(error.message, "error")
     else:
         flash(
-            f"{user.display_name} {'is now an admin' if grant else 'is no longer an admin'}.",
+            gettext("%(name)s is now an admin.", name=user.display_name)
+            if grant
+            else gettext("%(name)s is no longer an admin.", name=user.display_name),
             "success",
         )
     return redirect(request.referrer or url_for("admin.users"))

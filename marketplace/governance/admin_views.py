@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
@@ -67,7 +68,7 @@ def put_to_vote(proposal_id: int) -> str | BaseResponse | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("The vote is open and members are being told by email.", "success")
+            flash(gettext("The vote is open and members are being told by email."), "success")
             return redirect(url_for("governance.vote", vote_id=vote.id))
     return render_template(
         "governance/admin_put_to_vote.html", form=form, proposal=proposal
@@ -102,7 +103,9 @@ def new_election() -> str | BaseResponse | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("The election is open and the class's members are being told.", "success")
+            flash(
+                gettext("The election is open and the class's members are being told."), "success"
+            )
             return redirect(url_for("governance.vote", vote_id=vote.id))
     return render_template("governance/admin_election.html", form=form), form_status(form)
 
@@ -116,6 +119,6 @@ def new_announcement() -> str | BaseResponse | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("Announcement posted; every active member is being emailed.", "success")
+            flash(gettext("Announcement posted; every active member is being emailed."), "success")
             return redirect(url_for("governance.announcement", announcement_id=posted.id))
     return render_template("governance/admin_announcement.html", form=form), form_status(form)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -15,7 +16,7 @@ from marketplace.governance.proposals import clean_body, clean_title
 
 def post(admin: User, title: str, body: str) -> Announcement:
     if not admin.is_admin:
-        raise Forbidden("Only admins post announcements.", code="not_admin")
+        raise Forbidden(gettext("Only admins post announcements."), code="not_admin")
     cleaned_title, cleaned_body = clean_title(title), clean_body(body)
     with unit_of_work() as session:
         announcement = Announcement(
@@ -35,5 +36,5 @@ def latest(session: Session, limit: int = 50) -> list[Announcement]:
 def get(session: Session, announcement_id: int) -> Announcement:
     announcement = session.get(Announcement, announcement_id)
     if announcement is None:
-        raise NotFound("No such announcement.")
+        raise NotFound(gettext("No such announcement."))
     return announcement

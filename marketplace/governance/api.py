@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 
 from marketplace.api_support import api_blueprint, api_user, json_body, text_field, token_required
 from marketplace.errors import Forbidden, InvalidInput
@@ -23,7 +24,7 @@ def _reader() -> None:
     """Governance pages are the members' own business (and the admins' who run them)."""
     user = api_user()
     if not (user.is_member or user.is_admin):
-        raise Forbidden("This needs the member role.", code="member_required")
+        raise Forbidden(gettext("This needs the member role."), code="member_required")
 
 
 def _proposal(proposal_id: int) -> dict[str, Any]:
@@ -128,7 +129,8 @@ def create_election() -> tuple[dict[str, Any], int]:
     candidates = body.get("candidates")
     if not isinstance(candidates, list):
         raise InvalidInput(
-            "'candidates' is a list of member ids.", fields={"candidates": "Required."}
+            gettext("'candidates' is a list of member ids."),
+            fields={"candidates": gettext("Required.")},
         )
     request = votes.ElectionRequest(
         title=text_field(body, "title"),

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -42,7 +43,8 @@ def _clean_choice(vote: Vote, body: dict[str, Any]) -> tuple[str | None, list[in
         choice = body.get("choice")
         if choice not in counting.CHOICES:
             raise InvalidInput(
-                "Choose yes, no or abstain.", fields={"choice": "One of yes, no, abstain."}
+                gettext("Choose yes, no or abstain."),
+                fields={"choice": gettext("One of yes, no, abstain.")},
             )
         return str(choice), None
     return None, _clean_ranking(vote, body.get("ranking"))
@@ -52,19 +54,20 @@ def _clean_ranking(vote: Vote, ranking: Any) -> list[int]:
     standing = {candidate.id for candidate in vote.candidates}
     if not isinstance(ranking, Sequence) or isinstance(ranking, str) or not ranking:
         raise InvalidInput(
-            "Rank at least one candidate, your first choice first.",
-            fields={"ranking": "A list of candidate ids, most preferred first."},
+            gettext("Rank at least one candidate, your first choice first."),
+            fields={"ranking": gettext("A list of candidate ids, most preferred first.")},
         )
     cleaned: list[int] = []
     for item in ranking:
         if isinstance(item, bool) or not isinstance(item, int) or item not in standing:
             raise InvalidInput(
-                f"{item!r} is not a candidate in this election.",
-                fields={"ranking": "Only this election's candidate ids."},
+                gettext("%(item)s is not a candidate in this election.", item=repr(item)),
+                fields={"ranking": gettext("Only this election's candidate ids.")},
             )
         if item in cleaned:
             raise InvalidInput(
-                "Rank each candidate at most once.", fields={"ranking": "Repeated candidate."}
+                gettext("Rank each candidate at most once."),
+                fields={"ranking": gettext("Repeated candidate.")},
             )
         cleaned.append(item)
     return cleaned
@@ -78,7 +81,7 @@ def cast(user: User, vote_id: int, body: dict[str, Any]) -> bool:
         # replacement, and a ballot never lands after the count.
         vote = lock_row(session, Vote, vote_id)
         if vote is None:
-            raise NotFound("No such vote.")
+            raise NotFound(gettext("No such vote."))
         _check_open(vote)
         electorate.check_may_vote(vote, member)
         choice, ranking = _clean_choice(vote, body)
@@ -90,7 +93,9 @@ def cast(user: User, vote_id: int, body: dict[str, Any]) -> bool:
         if ballot is None and has_voted(session, vote.id, member.id):
             # Only when the ballot key changed mid-vote: the earlier ballot stands, unfindable.
             raise Conflict(
-                "Your ballot is recorded but can no longer be changed (the ballot key changed).",
+                gettext(
+                    "Your ballot is recorded but can no longer be changed (the ballot key changed)."
+                ),
                 code="ballot_locked",
             )
         if ballot is None:
@@ -104,9 +109,11 @@ def cast(user: User, vote_id: int, body: dict[str, Any]) -> bool:
 def _check_open(vote: Vote) -> None:
     now = utcnow()
     if vote.status == "closed" or now >= vote.closes_at:
-        raise Conflict("This vote has closed; ballots are no longer accepted.", code="vote_closed")
+        raise Conflict(
+            gettext("This vote has closed; ballots are no longer accepted."), code="vote_closed"
+        )
     if vote.status == "scheduled" or now < vote.opens_at:
-        raise Conflict("This vote has not opened yet.", code="vote_not_open")
+        raise Conflict(gettext("This vote has not opened yet."), code="vote_not_open")
 
 
 def has_voted(session: Session, vote_id: int, member_id: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -18,7 +19,9 @@ def active_member(user: User) -> Member:
     """The caller's membership, or Forbidden: governance is for active members only."""
     member = membership_of(user)
     if member is None or member.status != "active":
-        raise Forbidden("Only active members of the co-op can do this.", code="not_a_member")
+        raise Forbidden(
+            gettext("Only active members of the co-op can do this."), code="not_a_member"
+        )
     return member
 
 
@@ -39,7 +42,11 @@ def check_may_vote(vote: Vote, member: Member) -> None:
     if vote.kind == "election" and member.member_class_id != vote.member_class_id:
         name = vote.member_class.name if vote.member_class else "another class"
         raise Forbidden(
-            f"This election is for the {name} class; members of other classes do not vote in it.",
+            gettext(
+                "This election is for the %(name)s class; members of other classes do not vote in "
+                "it.",
+                name=name,
+            ),
             code="not_in_electorate",
         )
 

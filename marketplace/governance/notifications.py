@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -10,15 +11,17 @@ from marketplace.database import lock_row, unit_of_work
 from marketplace.governance import electorate
 from marketplace.governance.models import Announcement, Vote
 from marketplace.mail import queue_email
+from marketplace.membership.letters import language_code
 from marketplace.membership.models import Member
 
 NOTIFICATION_KINDS = ("vote_opened", "vote_closed", "announcement")
 
 
-def _addresses(session: Session, members: sa.Select[tuple[Member]]) -> list[str]:
+def _addresses(session: Session, members: sa.Select[tuple[Member]]) -> list[tuple[str, str]]:
+    """Each member's address and the language they read their email in."""
     ids = members.with_only_columns(Member.user_id).scalar_subquery()
-    query = sa.select(User.email).where(User.id.in_(ids)).order_by(User.id)
-    return list(session.execute(query).scalars())
+    query = sa.select(User.email, User.locale).where(User.id.in_(ids)).order_by(User.id)
+    return [(email, language_code(locale)) for email, locale in session.execute(query)]
 
 
 def notify_members(kind: str, object_id: int) -> int:
@@ -33,9 +36,14 @@ def notify_members(kind: str, object_id: int) -> int:
             return 0
         addresses = _addresses(session, electorate.eligible_members(vote))
         template = "vote_opened" if kind == "vote_opened" else "vote_closed"
-        verb = "is open" if kind == "vote_opened" else "has closed"
-        for address in addresses:
-            queue_email(session, address, f"Vote {verb}: {vote.title}", template, vote=vote)
+        for address, language in addresses:
+            with force_locale(language):
+                subject = (
+                    gettext("Vote is open: %(title)s", title=vote.title)
+                    if kind == "vote_opened"
+                    else gettext("Vote has closed: %(title)s", title=vote.title)
+                )
+                queue_email(session, address, subject, template, vote=vote)
         return len(addresses)
 
 
@@ -46,7 +54,10 @@ def _announce(session: Session, announcement_id: int) -> int:
         return 0
     active = sa.select(Member).where(Member.status == "active")
     addresses = _addresses(session, active)
-    for address in addresses:
-        queue_email(session, address, announcement.title, "announcement", announcement=announcement)
+    for address, language in addresses:
+        with force_locale(language):
+            queue_email(
+                session, address, announcement.title, "announcement", announcement=announcement
+            )
     announcement.emailed_count = len(addresses)
     return len(addresses)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -20,6 +21,7 @@ from marketplace.governance.models import (
     ProposalSupport,
 )
 from marketplace.governance.text import MAX_BODY_CHARS
+from marketplace.i18n import formats
 from marketplace.membership.models import membership_of
 
 MAX_COMMENT_CHARS = 10_000
@@ -35,19 +37,28 @@ class ProposalDraft:
 def clean_title(title: str) -> str:
     cleaned = " ".join(title.split())
     if not cleaned:
-        raise InvalidInput("Give the proposal a title.", fields={"title": "Required."})
+        raise InvalidInput(
+            gettext("Give the proposal a title."), fields={"title": gettext("Required.")}
+        )
     if len(cleaned) > MAX_TITLE_CHARS:
         raise InvalidInput(
-            f"A title can be at most {MAX_TITLE_CHARS} characters.", fields={"title": "Too long."}
+            gettext(
+                "A title can be at most %(limit)s characters.",
+                limit=MAX_TITLE_CHARS,
+            ),
+            fields={"title": gettext("Too long.")},
         )
     return cleaned
 
 
 def clean_body(body: str, field: str = "body", limit: int = MAX_BODY_CHARS) -> str:
     if not body.strip():
-        raise InvalidInput("Say what you propose.", fields={field: "Required."})
+        raise InvalidInput(gettext("Say what you propose."), fields={field: gettext("Required.")})
     if len(body) > limit:
-        raise InvalidInput(f"At most {limit:,} characters, please.", fields={field: "Too long."})
+        raise InvalidInput(
+            gettext("At most %(limit)s characters, please.", limit=formats.number(limit)),
+            fields={field: gettext("Too long.")},
+        )
     return body.strip()
 
 
@@ -72,9 +83,9 @@ def create(user: User, draft: ProposalDraft) -> Proposal:
 def _own_locked(session: Session, user: User, proposal_id: int) -> Proposal:
     proposal = lock_row(session, Proposal, proposal_id)
     if proposal is None or (proposal.status == "draft" and not _is_author(user, proposal)):
-        raise NotFound("No such proposal.")
+        raise NotFound(gettext("No such proposal."))
     if not _is_author(user, proposal):
-        raise Forbidden("Only the proposal's author can do this.", code="not_author")
+        raise Forbidden(gettext("Only the proposal's author can do this."), code="not_author")
     return proposal
 
 
@@ -91,7 +102,9 @@ def edit(user: User, proposal_id: int, draft: ProposalDraft) -> Proposal:
         proposal = _own_locked(session, user, proposal_id)
         if proposal.status != "draft":
             raise Conflict(
-                "A published proposal cannot be changed: members support the words they read.",
+                gettext(
+                    "A published proposal cannot be changed: members support the words they read."
+                ),
                 code="already_published",
             )
         proposal.title, proposal.body_markdown = title, body
@@ -104,7 +117,9 @@ def withdraw(user: User, proposal_id: int) -> Proposal:
     with unit_of_work() as session:
         proposal = _own_locked(session, user, proposal_id)
         if proposal.status in ("in_vote", "decided"):
-            raise Conflict("A proposal in a vote cannot be withdrawn.", code="already_in_vote")
+            raise Conflict(
+                gettext("A proposal in a vote cannot be withdrawn."), code="already_in_vote"
+            )
         proposal.status = "withdrawn"
         return proposal
 
@@ -116,11 +131,13 @@ def support(user: User, proposal_id: int) -> Proposal:
         # Supports of one proposal queue up, so exactly one of them opens the vote.
         proposal = lock_row(session, Proposal, proposal_id)
         if proposal is None or proposal.status == "draft":
-            raise NotFound("No such proposal.")
+            raise NotFound(gettext("No such proposal."))
         if proposal.status != "open_for_support":
-            raise Conflict("This proposal is no longer gathering support.", code="not_open")
+            raise Conflict(
+                gettext("This proposal is no longer gathering support."), code="not_open"
+            )
         if session.get(ProposalSupport, (proposal.id, member.id)) is not None:
-            raise Conflict("You already support this proposal.", code="already_supported")
+            raise Conflict(gettext("You already support this proposal."), code="already_supported")
         session.add(ProposalSupport(proposal_id=proposal.id, member_id=member.id))
         session.flush()
         if supporter_count(session, proposal.id) >= support_needed(session):
@@ -145,9 +162,9 @@ def comment(user: User, proposal_id: int, body: str) -> ProposalComment:
     with unit_of_work() as session:
         proposal = session.get(Proposal, proposal_id)
         if proposal is None or proposal.status == "draft":
-            raise NotFound("No such proposal.")
+            raise NotFound(gettext("No such proposal."))
         if proposal.status == "withdrawn":
-            raise Conflict("This proposal was withdrawn.", code="proposal_withdrawn")
+            raise Conflict(gettext("This proposal was withdrawn."), code="proposal_withdrawn")
         posted = ProposalComment(
             proposal_id=proposal.id, author_user_id=user.id, body_markdown=text
         )
@@ -160,7 +177,7 @@ def get_visible(session: Session, user: User, proposal_id: int) -> Proposal:
     """A proposal the caller may read: any published one; a draft only for its author."""
     proposal = session.get(Proposal, proposal_id)
     if proposal is None or (proposal.status == "draft" and not _is_author(user, proposal)):
-        raise NotFound("No such proposal.")
+        raise NotFound(gettext("No such proposal."))
     return proposal
 
 

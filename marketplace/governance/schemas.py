@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -19,13 +20,18 @@ from marketplace.whole_numbers import DB_INT_MAX
 def parse_time(raw: Any, field: str) -> datetime:
     """An RFC 3339 time; one without a zone is taken as UTC."""
     if not isinstance(raw, str):
-        raise InvalidInput(f"'{field}' is required: an RFC 3339 time.", fields={field: "Required."})
+        raise InvalidInput(
+            gettext("'%(field)s' is required: an RFC 3339 time.", field=field),
+            fields={field: gettext("Required.")},
+        )
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"'{field}' must be an RFC 3339 time such as 2026-12-01T18:00:00Z.",
-            fields={field: "Not a time."},
+            gettext(
+                "'%(field)s' must be an RFC 3339 time such as 2026-12-01T18:00:00Z.", field=field
+            ),
+            fields={field: gettext("Not a time.")},
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -38,7 +44,12 @@ def whole_number(raw: Any, field: str, default: int | None = None) -> int:
     # Stored in an integer column: a larger number would be the database's error, a 500.
     if isinstance(raw, bool) or not isinstance(raw, int) or abs(raw) > DB_INT_MAX:
         raise InvalidInput(
-            f"'{field}' must be a whole number (at most {DB_INT_MAX}).", fields={field: "Invalid."}
+            gettext(
+                "'%(field)s' must be a whole number (at most %(largest)s).",
+                field=field,
+                largest=DB_INT_MAX,
+            ),
+            fields={field: gettext("Invalid.")},
         )
     return raw
 
@@ -47,7 +58,8 @@ def vote_terms(body: dict[str, Any], default_quorum_pct: int) -> votes.VoteTerms
     majority = body.get("majority", "simple")
     if not isinstance(majority, str):
         raise InvalidInput(
-            "'majority' is 'simple' or 'two_thirds'.", fields={"majority": "Invalid."}
+            gettext("'majority' is 'simple' or 'two_thirds'."),
+            fields={"majority": gettext("Invalid.")},
         )
     opens_raw = body.get("opens_at")
     return votes.VoteTerms(

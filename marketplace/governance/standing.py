@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from marketplace.governance.models import Proposal
+from marketplace.i18n.markers import N_
 
 RESULT_LABELS = {
-    "passed": ("Passed", "success"),
-    "rejected": ("Rejected", "danger"),
-    "no_quorum": ("No quorum", "neutral"),
-    "elected": ("Seats filled", "success"),
+    "passed": (N_("Passed"), "success"),
+    "rejected": (N_("Rejected"), "danger"),
+    "no_quorum": (N_("No quorum"), "neutral"),
+    "elected": (N_("Seats filled"), "success"),
 }
 
 
@@ -30,16 +33,16 @@ def standing_of(proposal: Proposal) -> Standing:
     """The proposal's state from its own status and, once it has one, its vote's."""
     vote = proposal.vote
     if proposal.status == "draft":
-        return Standing("draft", "Draft", "neutral")
+        return Standing("draft", gettext("Draft"), "neutral")
     if proposal.status == "withdrawn":
-        return Standing("withdrawn", "Withdrawn", "neutral")
+        return Standing("withdrawn", gettext("Withdrawn"), "neutral")
     if proposal.status == "open_for_support" and vote is None:
-        return Standing("open_for_support", "Open for support", "info", in_support=True)
+        return Standing("open_for_support", gettext("Open for support"), "info", in_support=True)
     if vote is not None and vote.status == "closed":
-        label, tone = RESULT_LABELS.get(vote.result or "", ("Vote closed", "neutral"))
-        return Standing("decided", label, tone)
+        label, tone = RESULT_LABELS.get(vote.result or "", (N_("Vote closed"), "neutral"))
+        return Standing("decided", gettext(label), tone)
     if vote is not None and vote.status == "scheduled":
-        return Standing("vote_scheduled", "Vote scheduled", "info")
+        return Standing("vote_scheduled", gettext("Vote scheduled"), "info")
     if vote is not None:
-        return Standing("in_vote", "In a vote", "warning")
+        return Standing("in_vote", gettext("In a vote"), "warning")
     return Standing(proposal.status, proposal.status.replace("_", " ").capitalize(), "neutral")

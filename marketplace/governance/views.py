@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -21,10 +22,10 @@ from marketplace.whole_numbers import parse_whole_number
 bp = Blueprint("governance", __name__, url_prefix="/governance")
 
 RESULT_WORDS = {
-    "passed": "Passed",
-    "rejected": "Rejected",
-    "no_quorum": "No decision: quorum not reached",
-    "elected": "Seats filled",
+    "passed": lazy_gettext("Passed"),
+    "rejected": lazy_gettext("Rejected"),
+    "no_quorum": lazy_gettext("No decision: quorum not reached"),
+    "elected": lazy_gettext("Seats filled"),
 }
 
 
@@ -69,9 +70,9 @@ def new_proposal() -> str | BaseResponse | tuple[str, int]:
             show_error_on_form(form, error)
         else:
             flash(
-                "Proposal published: members can now support it."
+                gettext("Proposal published: members can now support it.")
                 if draft.publish
-                else "Draft saved. Only you can see it until you publish it.",
+                else gettext("Draft saved. Only you can see it until you publish it."),
                 "success",
             )
             return redirect(url_for("governance.proposal", proposal_id=proposal.id))
@@ -93,7 +94,10 @@ def edit_proposal(proposal_id: int) -> str | BaseResponse | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("Proposal published." if draft.publish else "Draft saved.", "success")
+            flash(
+                gettext("Proposal published.") if draft.publish else gettext("Draft saved."),
+                "success",
+            )
             return redirect(url_for("governance.proposal", proposal_id=proposal_id))
     return render_template(
         "governance/proposal_form.html", form=form, proposal=proposal
@@ -137,14 +141,16 @@ def support(proposal_id: int) -> BaseResponse:
     return _back_to_proposal(
         proposal_id,
         lambda: proposals.support(current_user, proposal_id),
-        "Thank you: your support is counted.",
+        gettext("Thank you: your support is counted."),
     )
 
 
 @bp.post("/proposals/<int:proposal_id>/withdraw")
 def withdraw(proposal_id: int) -> BaseResponse:
     return _back_to_proposal(
-        proposal_id, lambda: proposals.withdraw(current_user, proposal_id), "Proposal withdrawn."
+        proposal_id,
+        lambda: proposals.withdraw(current_user, proposal_id),
+        gettext("Proposal withdrawn."),
     )
 
 
@@ -152,12 +158,12 @@ def withdraw(proposal_id: int) -> BaseResponse:
 def comment(proposal_id: int) -> BaseResponse:
     form = CommentForm()
     if not form.validate_on_submit():
-        flash("Write something before posting.", "error")
+        flash(gettext("Write something before posting."), "error")
         return redirect(url_for("governance.proposal", proposal_id=proposal_id))
     return _back_to_proposal(
         proposal_id,
         lambda: proposals.comment(current_user, proposal_id, form.body.data or ""),
-        "Comment posted.",
+        gettext("Comment posted."),
     )
 
 
@@ -174,13 +180,18 @@ def vote(vote_id: int) -> str | BaseResponse | tuple[str, int]:
             except AppError as failure:
                 error = failure.message
             else:
-                flash("Your vote was changed." if replaced else "Your vote is recorded.", "success")
+                flash(
+                    gettext("Your vote was changed.")
+                    if replaced
+                    else gettext("Your vote is recorded."),
+                    "success",
+                )
                 return redirect(url_for("governance.vote", vote_id=vote_id))
         else:
             error = (
-                "Choose yes, no or abstain."
+                gettext("Choose yes, no or abstain.")
                 if found.kind == "yes_no"
-                else ("Rank at least one candidate, each at most once.")
+                else (gettext("Rank at least one candidate, each at most once."))
             )
     session = db.session()
     member = membership_of(current_user)

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -58,20 +59,23 @@ def check_terms(terms: VoteTerms, now: datetime) -> datetime:
     opens_at = terms.opens_at or now
     if terms.closes_at <= now or terms.closes_at <= opens_at:
         raise InvalidInput(
-            "The vote must close in the future, after it opens.",
-            fields={"closes_at": "A time after the opening time."},
+            gettext("The vote must close in the future, after it opens."),
+            fields={"closes_at": gettext("A time after the opening time.")},
         )
     if terms.closes_at - opens_at > timedelta(days=MAX_VOTE_DAYS):
         raise InvalidInput(
-            f"A vote can run for at most {MAX_VOTE_DAYS} days.", fields={"closes_at": "Too far."}
+            gettext("A vote can run for at most %(days)s days.", days=MAX_VOTE_DAYS),
+            fields={"closes_at": gettext("Too far.")},
         )
     if not 0 <= terms.quorum_pct <= 100:
         raise InvalidInput(
-            "The quorum is a percentage from 0 to 100.", fields={"quorum_pct": "0-100"}
+            gettext("The quorum is a percentage from 0 to 100."),
+            fields={"quorum_pct": gettext("0-100")},
         )
     if terms.majority not in counting.MAJORITIES:
         raise InvalidInput(
-            "The majority is 'simple' or 'two_thirds'.", fields={"majority": "simple or two_thirds"}
+            gettext("The majority is 'simple' or 'two_thirds'."),
+            fields={"majority": gettext("simple or two_thirds")},
         )
     return opens_at
 
@@ -82,13 +86,13 @@ def check_can_go_to_vote(proposal: Proposal) -> None:
     A vote shows the proposal to every member: putting a draft to one would publish it."""
     if proposal.status == "draft":
         raise Conflict(
-            "Only published proposals go to a vote: publish this draft first.",
+            gettext("Only published proposals go to a vote: publish this draft first."),
             code="proposal_not_published",
         )
     if proposal.status in ("in_vote", "decided") or proposal.vote is not None:
-        raise Conflict("This proposal has already gone to a vote.", code="already_in_vote")
+        raise Conflict(gettext("This proposal has already gone to a vote."), code="already_in_vote")
     if proposal.status == "withdrawn":
-        raise Conflict("This proposal was withdrawn.", code="proposal_withdrawn")
+        raise Conflict(gettext("This proposal was withdrawn."), code="proposal_withdrawn")
 
 
 def open_for_proposal(
@@ -127,7 +131,7 @@ def put_proposal_to_vote(admin: User, proposal_id: int, terms: VoteTerms) -> Vot
         if proposal is None or (
             proposal.status == "draft" and (own is None or own.id != proposal.author_id)
         ):
-            raise NotFound("No such proposal.")
+            raise NotFound(gettext("No such proposal."))
         return open_for_proposal(session, proposal, terms, admin)
 
 
@@ -138,17 +142,25 @@ def create_election(admin: User, request: ElectionRequest) -> Vote:
             sa.select(MemberClass).where(MemberClass.code == request.member_class_code)
         ).scalar_one_or_none()
         if member_class is None:
-            raise InvalidInput("No such member class.", fields={"member_class": "Unknown class."})
+            raise InvalidInput(
+                gettext("No such member class."), fields={"member_class": gettext("Unknown class.")}
+            )
         seats = member_class.board_seats if request.seats is None else request.seats
         if seats < 1:
             raise InvalidInput(
-                f"An election fills at least one seat; the {member_class.name} class has "
-                f"{member_class.board_seats} board seats.",
-                fields={"seats": "At least 1."},
+                gettext(
+                    "An election fills at least one seat; the %(name)s class has %(board_seats)s "
+                    "board seats.",
+                    name=member_class.name,
+                    board_seats=member_class.board_seats,
+                ),
+                fields={"seats": gettext("At least 1.")},
             )
         title = " ".join(request.title.split())
         if not title:
-            raise InvalidInput("Give the election a title.", fields={"title": "Required."})
+            raise InvalidInput(
+                gettext("Give the election a title."), fields={"title": gettext("Required.")}
+            )
         candidates = _candidates(session, member_class, request.candidate_member_ids)
         now = utcnow()
         opens_at = check_terms(request.terms, now)
@@ -176,19 +188,26 @@ def create_election(admin: User, request: ElectionRequest) -> Vote:
 def _candidates(session: Session, member_class: MemberClass, member_ids: list[int]) -> list[Member]:
     unique_ids = list(dict.fromkeys(member_ids))
     if not unique_ids:
-        raise InvalidInput("An election needs candidates.", fields={"candidates": "Required."})
+        raise InvalidInput(
+            gettext("An election needs candidates."), fields={"candidates": gettext("Required.")}
+        )
     found = session.execute(sa.select(Member).where(Member.id.in_(unique_ids))).scalars().all()
     by_id = {member.id: member for member in found}
     for member_id in unique_ids:
         member = by_id.get(member_id)
         if member is None or member.status != "active":
             raise InvalidInput(
-                f"Member {member_id} is not an active member.", fields={"candidates": "Unknown."}
+                gettext("Member %(member_id)s is not an active member.", member_id=member_id),
+                fields={"candidates": gettext("Unknown.")},
             )
         if member.member_class_id != member_class.id:
             raise InvalidInput(
-                f"{member.display_name} is not in the {member_class.name} class.",
-                fields={"candidates": "Candidates stand in their own class."},
+                gettext(
+                    "%(name)s is not in the %(class_name)s class.",
+                    name=member.display_name,
+                    class_name=member_class.name,
+                ),
+                fields={"candidates": gettext("Candidates stand in their own class.")},
             )
     return [by_id[member_id] for member_id in unique_ids]
 
@@ -201,7 +220,7 @@ def _open(session: Session, vote: Vote) -> None:
 def get_vote(session: Session, vote_id: int) -> Vote:
     vote = session.get(Vote, vote_id)
     if vote is None:
-        raise NotFound("No such vote.")
+        raise NotFound(gettext("No such vote."))
     return vote
 
 

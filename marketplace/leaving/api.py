@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 
 from marketplace.api_support import (
     api_blueprint,
@@ -34,7 +35,8 @@ def _day(body: dict[str, Any], name: str) -> date | None:
         return date.fromisoformat(text_field(body, name))
     except ValueError:
         raise InvalidInput(
-            f"'{name}' is a date like 2026-03-31.", fields={name: "Not a date."}
+            gettext("'%(name)s' is a date like 2026-03-31.", name=name),
+            fields={name: gettext("Not a date.")},
         ) from None
 
 
@@ -124,10 +126,13 @@ def write_off(member_number: int) -> dict[str, Any]:
     amount, expected = body.get("amount_cents"), body.get("owed_cents")
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidInput(
-            "'amount_cents' is whole cents.", fields={"amount_cents": "Whole cents."}
+            gettext("'amount_cents' is whole cents."),
+            fields={"amount_cents": gettext("Whole cents.")},
         )
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
-        raise InvalidInput("'owed_cents' is whole cents.", fields={"owed_cents": "Whole cents."})
+        raise InvalidInput(
+            gettext("'owed_cents' is whole cents."), fields={"owed_cents": gettext("Whole cents.")}
+        )
     entry = member_debts.write_off(
         api_user(),
         member_number,
@@ -147,7 +152,7 @@ def my_membership() -> dict[str, Any]:
     member = membership_of(user)
     if not leaving.has_been_member(user) or member is None:
         raise Forbidden(
-            "Only members and former members have a membership.", code="member_required"
+            gettext("Only members and former members have a membership."), code="member_required"
         )
     return member_json(member)
 
@@ -174,11 +179,14 @@ def change_class_policy() -> tuple[dict[str, Any], int]:
     classes = body.get("classes")
     if not isinstance(classes, list) or not all(isinstance(c, dict) for c in classes):
         raise InvalidInput(
-            "'classes' is a list of {code, share_pct, basis}.", fields={"classes": "A list."}
+            gettext("'classes' is a list of {code, share_pct, basis}."),
+            fields={"classes": gettext("A list.")},
         )
     vote_id = body.get("vote_id")
     if vote_id is not None and (isinstance(vote_id, bool) or not isinstance(vote_id, int)):
-        raise InvalidInput("'vote_id' is a vote's id.", fields={"vote_id": "An id."})
+        raise InvalidInput(
+            gettext("'vote_id' is a vote's id."), fields={"vote_id": gettext("An id.")}
+        )
     change = policy.change_class_policy(
         api_user(),
         classes,
@@ -195,5 +203,5 @@ def policy_history() -> dict[str, Any]:
     """Every change of the dividend policy, the latest first, with what approved it."""
     user = api_user()
     if not (user.is_admin or leaving.has_been_member(user)):
-        raise Forbidden("Members read the policy's history.", code="member_required")
+        raise Forbidden(gettext("Members read the policy's history."), code="member_required")
     return {"results": [change_json(c) for c in policy.history(db.session())]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -9,38 +10,48 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 class ResignationForm(FlaskForm):
     left_on = DateField(
-        "Leaving date",
+        lazy_gettext("Leaving date"),
         validators=[Optional()],
-        description="Today, or a day already past (for a resignation you sent earlier).",
+        description=lazy_gettext(
+            "Today, or a day already past (for a resignation you sent earlier)."
+        ),
     )
     reason = TextAreaField(
-        "Why you are leaving (optional)", validators=[Optional(), Length(max=2000)]
+        lazy_gettext("Why you are leaving (optional)"), validators=[Optional(), Length(max=2000)]
     )
     confirm = BooleanField(
-        "I want to leave the co-op: my work leaves sale on that day",
-        validators=[InputRequired(message="Tick the box to confirm.")],
+        lazy_gettext("I want to leave the co-op: my work leaves sale on that day"),
+        validators=[InputRequired(message=lazy_gettext("Tick the box to confirm."))],
     )
-    submit = SubmitField("Resign")
+    submit = SubmitField(lazy_gettext("Resign"))
 
 
 class ExpulsionForm(FlaskForm):
-    member_number = IntegerField("Member number", validators=[InputRequired(), NumberRange(1)])
+    member_number = IntegerField(
+        lazy_gettext("Member number"), validators=[InputRequired(), NumberRange(1)]
+    )
     board_decision_ref = StringField(
-        "Board decision",
+        lazy_gettext("Board decision"),
         validators=[DataRequired(), Length(max=200)],
-        description="Where the decision is recorded, e.g. 'Board minutes 2026-11-30, item 4'.",
+        description=lazy_gettext(
+            "Where the decision is recorded, e.g. 'Board minutes 2026-11-30, item 4'."
+        ),
     )
-    left_on = DateField("Membership ends on", validators=[Optional()])
-    reason = TextAreaField("The board's reason", validators=[DataRequired(), Length(max=2000)])
+    left_on = DateField(lazy_gettext("Membership ends on"), validators=[Optional()])
+    reason = TextAreaField(
+        lazy_gettext("The board's reason"), validators=[DataRequired(), Length(max=2000)]
+    )
     confirm = BooleanField(
-        "The board decided this expulsion: record it", validators=[InputRequired()]
+        lazy_gettext("The board decided this expulsion: record it"), validators=[InputRequired()]
     )
-    submit = SubmitField("Record the expulsion")
+    submit = SubmitField(lazy_gettext("Record the expulsion"))
 
 
 class WriteOffForm(FlaskForm):
     amount_cents = IntegerField(
-        "Amount to write off (cents)", validators=[InputRequired(), NumberRange(1)]
+        lazy_gettext("Amount to write off (cents)"), validators=[InputRequired(), NumberRange(1)]
     )
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(min=10, max=500)])
-    submit = SubmitField("Review the write-off")
+    reason = TextAreaField(
+        lazy_gettext("Reason"), validators=[DataRequired(), Length(min=10, max=500)]
+    )
+    submit = SubmitField(lazy_gettext("Review the write-off"))

@@ -4,6 +4,7 @@ draft a leaver's redemption and write a debt off (after a second look at the fig
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -43,7 +44,10 @@ def resign() -> BaseResponse | tuple[str, int] | str:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("You have left the co-op. Your earnings and statements stay here.", "success")
+            flash(
+                gettext("You have left the co-op. Your earnings and statements stay here."),
+                "success",
+            )
             return redirect(url_for("payouts.index"))
     status = 422 if request.method == "POST" else 200
     page = render_template("leaving/resign.html", form=form, member=membership_of(current_user))
@@ -67,7 +71,7 @@ def policy_history() -> str:
 def _member(number: int) -> Member:
     member = db.session.query(Member).filter(Member.member_number == number).one_or_none()
     if member is None:
-        raise NotFound("No such member.")
+        raise NotFound(gettext("No such member."))
     return member
 
 
@@ -86,7 +90,10 @@ def index() -> BaseResponse | tuple[str, int] | str:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash(f"Member {member.member_number}'s expulsion is recorded.", "success")
+            flash(
+                gettext("Member %(number)s's expulsion is recorded.", number=member.member_number),
+                "success",
+            )
             return redirect(url_for("leaving_admin.index"))
     session = db.session()
     currency = current_app.config["CURRENCY"]
@@ -112,7 +119,7 @@ def draft_redemption(member_number: int) -> BaseResponse:
     except AppError as error:
         flash(error.message, "error")
         return redirect(url_for("leaving_admin.index"))
-    flash("Drafted: another admin approves it before it is paid.", "success")
+    flash(gettext("Drafted: another admin approves it before it is paid."), "success")
     return redirect(url_for("dividends_admin.redemption", run_id=run.id))
 
 
@@ -143,7 +150,7 @@ def write_off(member_number: int) -> BaseResponse | tuple[str, int] | str:
         except (AppError, ValueError) as error:
             flash(getattr(error, "message", str(error)), "error")
             return redirect(url_for("leaving_admin.write_off", member_number=member_number))
-        flash(f"Written off for member {member_number}.", "success")
+        flash(gettext("Written off for member %(number)s.", number=member_number), "success")
         return redirect(url_for("leaving_admin.index"))
     page = render_template(
         "leaving/write_off.html", form=form, member=member, owed=owed, currency=currency,

@@ -77,7 +77,8 @@ def get_application(application_id: int) -> dict[str, Any]:
 def add_samples(application_id: int) -> tuple[dict[str, Any], int]:
     if request.mimetype != "multipart/form-data":
         raise InvalidInput(
-            "Send the images as multipart/form-data in the field 'file'.", code="expected_multipart"
+            gettext("Send the images as multipart/form-data in the field 'file'."),
+            code="expected_multipart",
         )
     application = services.add_samples(api_user(), application_id, _uploads("file", "samples"))
     return application_json(application), 201
@@ -95,8 +96,10 @@ def review_queue() -> dict[str, Any]:
     status = request.args.get("status") or None
     if status is not None and status not in APPLICATION_STATUSES:
         raise InvalidInput(
-            f"status must be one of {', '.join(APPLICATION_STATUSES)}.",
-            fields={"status": "Invalid."},
+            gettext(
+                "status must be one of %(statuses)s.", statuses=", ".join(APPLICATION_STATUSES)
+            ),
+            fields={"status": gettext("Invalid.")},
         )
     page, per_page = page_args()
     pagination = services.list_applications(status, page, per_page)

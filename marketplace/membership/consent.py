@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -66,7 +67,8 @@ def clause(version: str) -> str:
     """The consent clause of ``version`` (422 for a version the app does not know)."""
     if version not in CONSENT_CLAUSES:
         raise InvalidInput(
-            f"Unknown member agreement version {version!r}.", fields={"version": "Unknown."}
+            gettext("Unknown member agreement version %(version)s.", version=repr(version)),
+            fields={"version": gettext("Unknown.")},
         )
     return CONSENT_CLAUSES[version]
 
@@ -136,11 +138,13 @@ def give_consent(user: User, version: str) -> PatronageConsent:
     """The member consents on the consent page, to the version shown to them (the current one)."""
     member = member_of_user(db.session(), user)
     if member is None or not user.is_member:
-        raise Forbidden("Only members consent to patronage allocations.", code="member_required")
+        raise Forbidden(
+            gettext("Only members consent to patronage allocations."), code="member_required"
+        )
     if version != AGREEMENT_VERSION:
         raise InvalidInput(
-            "The member agreement changed while you were reading it: read it again.",
-            fields={"version": "Not the current version."},
+            gettext("The member agreement changed while you were reading it: read it again."),
+            fields={"version": gettext("Not the current version.")},
         )
     with unit_of_work() as session:
         consent = record_consent(session, member, "member", version=version)
@@ -160,15 +164,17 @@ def record_paper_consent(admin: User, member_number: int, note: str) -> Patronag
     """An admin records a member's signed consent received on paper; ``note`` names it."""
     if not note.strip():
         raise InvalidInput(
-            "Say which signed paper this consent comes from (its date and where it is kept).",
-            fields={"note": "Required."},
+            gettext(
+                "Say which signed paper this consent comes from (its date and where it is kept)."
+            ),
+            fields={"note": gettext("Required.")},
         )
     with unit_of_work() as session:
         member = session.execute(
             sa.select(Member).where(Member.member_number == member_number)
         ).scalar_one_or_none()
         if member is None:
-            raise NotFound("No such member.")
+            raise NotFound(gettext("No such member."))
         consent = record_consent(session, member, "admin", recorded_by_id=admin.id, note=note)
         record(
             session,

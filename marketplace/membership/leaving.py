@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -28,6 +29,7 @@ from marketplace.audit import services as audit
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.mail import queue_email
+from marketplace.membership.letters import language_of
 from marketplace.membership.models import LEFT_STATUSES, Member, membership_of
 
 MAX_REASON_CHARS = 2000
@@ -44,14 +46,17 @@ def _leaving_day(member: Member, left_on: date | None, today: date) -> date:
     day = left_on or today
     if day > today:
         raise InvalidInput(
-            "The leaving date cannot be in the future: record it on the day.",
-            fields={"left_on": "Today or earlier."},
+            gettext("The leaving date cannot be in the future: record it on the day."),
+            fields={"left_on": gettext("Today or earlier.")},
         )
     if day < member.joined_on:
         raise InvalidInput(
-            f"The leaving date is before member {member.member_number} joined "
-            f"({member.joined_on.isoformat()}).",
-            fields={"left_on": "On or after the day they joined."},
+            gettext(
+                "The leaving date is before member %(member_number)s joined (%(joined_on)s).",
+                member_number=member.member_number,
+                joined_on=member.joined_on.isoformat(),
+            ),
+            fields={"left_on": gettext("On or after the day they joined.")},
         )
     return day
 
@@ -80,7 +85,11 @@ def _leave(
 ) -> int:
     if member.status in LEFT_STATUSES:
         raise Conflict(
-            f"Member {member.member_number} already left on {member.left_on}.",
+            gettext(
+                "Member %(member_number)s already left on %(left_on)s.",
+                member_number=member.member_number,
+                left_on=member.left_on,
+            ),
             code="already_left",
         )
     before = {"status": member.status}
@@ -99,24 +108,31 @@ def _leave(
         before,
         {"status": kind, "left_on": day.isoformat(), "board_decision_ref": decision_ref},
     )
-    queue_email(
-        session,
-        member.user.email,
-        "You have left the co-op" if kind == "resigned" else "The board ended your membership",
-        f"member_{kind}",
-        member=member,
-        withdrawn=withdrawn,
-    )
+    with force_locale(language_of(member.user, reading_now=actor.id == member.user_id)):
+        queue_email(
+            session,
+            member.user.email,
+            gettext("You have left the co-op")
+            if kind == "resigned"
+            else gettext("The board ended your membership"),
+            f"member_{kind}",
+            member=member,
+            withdrawn=withdrawn,
+        )
     return withdrawn
 
 
 def _clean_reason(reason: str, required: bool) -> str:
     reason = " ".join(reason.split())
     if required and not reason:
-        raise InvalidInput("Give the reason.", fields={"reason": "Required."})
+        raise InvalidInput(gettext("Give the reason."), fields={"reason": gettext("Required.")})
     if len(reason) > MAX_REASON_CHARS:
         raise InvalidInput(
-            f"Keep the reason under {MAX_REASON_CHARS} characters.", fields={"reason": "Too long."}
+            gettext(
+                "Keep the reason under %(limit)s characters.",
+                limit=MAX_REASON_CHARS,
+            ),
+            fields={"reason": gettext("Too long.")},
         )
     return reason
 
@@ -126,17 +142,17 @@ def resign(user: User, *, confirm: bool, left_on: date | None = None, reason: st
     page asks first, and says what leaving does."""
     member = membership_of(user)
     if member is None or not user.is_member:
-        raise Forbidden("Only a member can resign.", code="member_required")
+        raise Forbidden(gettext("Only a member can resign."), code="member_required")
     if confirm is not True:
         raise InvalidInput(
-            "Confirm that you want to leave the co-op: your work leaves sale that day.",
-            fields={"confirm": "Required."},
+            gettext("Confirm that you want to leave the co-op: your work leaves sale that day."),
+            fields={"confirm": gettext("Required.")},
         )
     reason = _clean_reason(reason, required=False)
     with unit_of_work() as session:
         locked = lock_row(session, Member, member.id)
         if locked is None:
-            raise NotFound("No such member.")
+            raise NotFound(gettext("No such member."))
         day = _leaving_day(locked, left_on, utcnow().date())
         _leave(session, user, locked, "resigned", day, reason, "")
     return locked
@@ -150,13 +166,18 @@ def expel(
     decision_ref = " ".join(board_decision_ref.split())
     if not decision_ref:
         raise InvalidInput(
-            "Give the reference of the board's decision (e.g. the minutes of its meeting).",
-            fields={"board_decision_ref": "Required."},
+            gettext(
+                "Give the reference of the board's decision (e.g. the minutes of its meeting)."
+            ),
+            fields={"board_decision_ref": gettext("Required.")},
         )
     if len(decision_ref) > MAX_DECISION_REF_CHARS:
         raise InvalidInput(
-            f"Keep the reference under {MAX_DECISION_REF_CHARS} characters.",
-            fields={"board_decision_ref": "Too long."},
+            gettext(
+                "Keep the reference under %(limit)s characters.",
+                limit=MAX_DECISION_REF_CHARS,
+            ),
+            fields={"board_decision_ref": gettext("Too long.")},
         )
     reason = _clean_reason(reason, required=True)
     with unit_of_work() as session:
@@ -165,7 +186,7 @@ def expel(
         ).scalar_one_or_none()
         member = lock_row(session, Member, member_id) if member_id is not None else None
         if member is None:
-            raise NotFound("No such member.")
+            raise NotFound(gettext("No such member."))
         day = _leaving_day(member, left_on, utcnow().date())
         _leave(session, admin, member, "expelled", day, reason, decision_ref)
     return member

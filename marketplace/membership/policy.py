@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -86,19 +87,24 @@ def _approval(session: Session, vote_id: int | None, board_decision_ref: str) ->
     ref = " ".join(board_decision_ref.split())
     if vote_id is None and not ref:
         raise InvalidInput(
-            "Name the decision that approved this change: the member vote (vote_id) or the "
-            "board's decision (board_decision_ref).",
-            fields={"vote_id": "Or a board decision.", "board_decision_ref": "Or a vote."},
+            gettext(
+                "Name the decision that approved this change: the member vote (vote_id) or the "
+                "board's decision (board_decision_ref)."
+            ),
+            fields={
+                "vote_id": gettext("Or a board decision."),
+                "board_decision_ref": gettext("Or a vote."),
+            },
         )
     if vote_id is not None:
         vote = session.get(Vote, vote_id)
         if vote is None or vote.status != "closed" or vote.result != "passed":
             raise InvalidInput(
-                f"Vote {vote_id} is not a closed vote that passed.",
-                fields={"vote_id": "Not a passed vote."},
+                gettext("Vote %(vote_id)s is not a closed vote that passed.", vote_id=vote_id),
+                fields={"vote_id": gettext("Not a passed vote.")},
             )
     if len(ref) > 200:
-        raise InvalidInput("Keep the reference under 200 characters.")
+        raise InvalidInput(gettext("Keep the reference under 200 characters."))
     return ref
 
 
@@ -122,7 +128,8 @@ def change_class_policy(
         unknown = [c.code for c in policy if c.code not in known]
         if unknown:
             raise InvalidInput(
-                f"There is no member class {unknown[0]!r}.", fields={"classes": "Unknown class."}
+                gettext("There is no member class %(code)s.", code=repr(unknown[0])),
+                fields={"classes": gettext("Unknown class.")},
             )
         before = _policy_now(session)
         shares = {c.code: c for c in policy}

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale, gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.extensions import db
 from marketplace.mail import queue_email
 from marketplace.membership import consent
+from marketplace.membership.letters import language_of
 from marketplace.membership.models import (
     ApplicationSample,
     Member,
@@ -48,11 +50,13 @@ def clean_url(url: str, field: str = "portfolio_url", required: bool = False) ->
     url = url.strip()
     if not url:
         if required:
-            raise InvalidInput("Give the address of your portfolio.", fields={field: "Required."})
+            raise InvalidInput(
+                gettext("Give the address of your portfolio."), fields={field: gettext("Required.")}
+            )
         return ""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 500:
-        message = "Give a web address starting with http:// or https://."
+        message = gettext("Give a web address starting with http:// or https://.")
         raise InvalidInput(message, fields={field: message})
     return url
 
@@ -60,8 +64,11 @@ def clean_url(url: str, field: str = "portfolio_url", required: bool = False) ->
 def _clean_statement(statement: str) -> str:
     statement = statement.strip()
     if not MIN_STATEMENT_CHARS <= len(statement) <= MAX_STATEMENT_CHARS:
-        limits = f"{MIN_STATEMENT_CHARS} to {MAX_STATEMENT_CHARS}"
-        message = f"Write an artist statement of {limits} characters."
+        message = gettext(
+            "Write an artist statement of %(least)s to %(most)s characters.",
+            least=MIN_STATEMENT_CHARS,
+            most=MAX_STATEMENT_CHARS,
+        )
         raise InvalidInput(message, fields={"statement": message})
     return statement
 
@@ -77,8 +84,12 @@ def get_member_class(code: str) -> MemberClass:
     if member_class is None:
         codes = ", ".join(c.code for c in list_member_classes())
         raise InvalidInput(
-            f"There is no member class {code!r}; choose one of {codes}.",
-            fields={"member_class": "Unknown member class."},
+            gettext(
+                "There is no member class %(code)s; choose one of %(codes)s.",
+                code=repr(code),
+                codes=codes,
+            ),
+            fields={"member_class": gettext("Unknown member class.")},
         )
     return member_class
 
@@ -111,7 +122,8 @@ def _store_samples(
     limit = current_app.config["MAX_SAMPLE_IMAGES"]
     if len(application.samples) + len(uploads) > limit:
         raise InvalidInput(
-            f"Send at most {limit} sample images in all.", fields={"samples": "Too many images."}
+            gettext("Send at most %(limit)s sample images in all.", limit=limit),
+            fields={"samples": gettext("Too many images.")},
         )
     storage = get_storage()
     max_bytes = current_app.config["MAX_SAMPLE_IMAGE_BYTES"]
@@ -122,16 +134,20 @@ def _store_samples(
             saved = storage.save_stream(key, upload.stream, max_bytes)
         except TooLarge:
             raise InvalidInput(
-                f"{name} is larger than {max_bytes // (1024 * 1024)} MB.",
-                fields={"samples": "Too large."},
+                gettext(
+                    "%(name)s is larger than %(megabytes)s MB.",
+                    name=name,
+                    megabytes=max_bytes // (1024 * 1024),
+                ),
+                fields={"samples": gettext("Too large.")},
             ) from None
         stored.append(key)
         content_type = sniff_image_type(saved.head)
         if content_type is None:
             raise InvalidInput(
-                f"{name} is not a JPEG, PNG, TIFF, WebP or HEIC image.",
+                gettext("%(name)s is not a JPEG, PNG, TIFF, WebP or HEIC image.", name=name),
                 code="unsupported_media_type",
-                fields={"samples": "Not a supported image."},
+                fields={"samples": gettext("Not a supported image.")},
             )
         sample = ApplicationSample(
             storage_key=key,
@@ -168,13 +184,14 @@ def submit_application(
     statement = _clean_statement(statement)
     portfolio_url = clean_url(portfolio_url)
     if user.is_member:
-        raise Conflict("You are already a member of the co-op.", code="already_member")
+        raise Conflict(gettext("You are already a member of the co-op."), code="already_member")
     stored: list[str] = []
     try:
         with unit_of_work() as session:
             if open_application(user) is not None:
                 raise Conflict(
-                    "You already have an application waiting for review.", code="application_open"
+                    gettext("You already have an application waiting for review."),
+                    code="application_open",
                 )
             application = MembershipApplication(
                 user_id=user.id, statement=statement, portfolio_url=portfolio_url
@@ -185,19 +202,20 @@ def submit_application(
             session.add(application)
             session.flush()
             _store_samples(session, application, uploads, stored)
-            queue_email(
-                session,
-                user.email,
-                "We received your membership application",
-                "application_received",
-                user=user,
-                application=application,
-            )
+            with force_locale(language_of(user, reading_now=True)):
+                queue_email(
+                    session,
+                    user.email,
+                    gettext("We received your membership application"),
+                    "application_received",
+                    user=user,
+                    application=application,
+                )
     except sa.exc.IntegrityError:
         _discard(stored)
         # Two submissions raced; the partial unique index let only one through.
         raise Conflict(
-            "You already have an application waiting for review.", code="application_open"
+            gettext("You already have an application waiting for review."), code="application_open"
         ) from None
     except BaseException:
         _discard(stored)
@@ -209,7 +227,7 @@ def get_application_for(user: User, application_id: int) -> MembershipApplicatio
     """The applicant's own application, or an admin's view of any; NotFound for others."""
     application = db.session.get(MembershipApplication, application_id)
     if application is None or (application.user_id != user.id and not user.is_admin):
-        raise NotFound("No such application.")
+        raise NotFound(gettext("No such application."))
     return application
 
 
@@ -218,15 +236,19 @@ def add_samples(
 ) -> MembershipApplication:
     """Add sample images to the applicant's own open application."""
     if not uploads:
-        raise InvalidInput("Attach at least one image.", fields={"file": "Required."})
+        raise InvalidInput(
+            gettext("Attach at least one image."), fields={"file": gettext("Required.")}
+        )
     stored: list[str] = []
     try:
         with unit_of_work() as session:
             application = get_application_for(user, application_id)
             if application.user_id != user.id:
-                raise Forbidden("Only the applicant can add samples.")
+                raise Forbidden(gettext("Only the applicant can add samples."))
             if application.status != "pending":
-                raise Conflict("This application has been decided; samples can no longer change.")
+                raise Conflict(
+                    gettext("This application has been decided; samples can no longer change.")
+                )
             _store_samples(session, application, uploads, stored)
     except BaseException:
         _discard(stored)
@@ -238,9 +260,9 @@ def withdraw_application(user: User, application_id: int) -> MembershipApplicati
     with unit_of_work():
         application = get_application_for(user, application_id)
         if application.user_id != user.id:
-            raise Forbidden("Only the applicant can withdraw an application.")
+            raise Forbidden(gettext("Only the applicant can withdraw an application."))
         if application.status != "pending":
-            raise Conflict("Only a pending application can be withdrawn.")
+            raise Conflict(gettext("Only a pending application can be withdrawn."))
         application.status = "withdrawn"
         application.decided_at = utcnow()
     return application
@@ -274,12 +296,14 @@ def decide_application(
     """Approve (making the applicant a member) or reject with a reason. Decided only once."""
     if decision not in ("approve", "reject"):
         raise InvalidInput(
-            'decision must be "approve" or "reject".', fields={"decision": "Invalid."}
+            gettext('decision must be "approve" or "reject".'),
+            fields={"decision": gettext("Invalid.")},
         )
     reason = reason.strip()
     if decision == "reject" and not reason:
         raise InvalidInput(
-            "Give the applicant a reason for the rejection.", fields={"reason": "Required."}
+            gettext("Give the applicant a reason for the rejection."),
+            fields={"reason": gettext("Required.")},
         )
     member_class = get_member_class(member_class_code or DEFAULT_MEMBER_CLASS)
     with unit_of_work() as session:
@@ -290,10 +314,11 @@ def decide_application(
             .with_for_update(of=MembershipApplication)
         ).scalar_one_or_none()
         if application is None:
-            raise NotFound("No such application.")
+            raise NotFound(gettext("No such application."))
         if application.status != "pending":
             raise Conflict(
-                f"This application was already {application.status}.", code="already_decided"
+                gettext("This application was already %(status)s.", status=application.status),
+                code="already_decided",
             )
         before = {"status": application.status}
         application.status = "approved" if decision == "approve" else "rejected"
@@ -324,21 +349,30 @@ def decide_application(
             before,
             after,
         )
-        queue_email(
-            session,
-            applicant.email,
-            "Welcome to the co-op" if decision == "approve" else "Your membership application",
-            f"application_{application.status}",
-            user=applicant,
-            application=application,
-        )
+        with force_locale(language_of(applicant)):
+            queue_email(
+                session,
+                applicant.email,
+                gettext("Welcome to the co-op")
+                if decision == "approve"
+                else gettext("Your membership application"),
+                f"application_{application.status}",
+                user=applicant,
+                application=application,
+            )
     return application
 
 
 def _admit(session: Session, user: User, member_class: MemberClass, portfolio_url: str) -> Member:
     existing = membership_of(user)
     if existing is not None:
-        raise Conflict(f"{user.email} is already member {existing.member_number}.")
+        raise Conflict(
+            gettext(
+                "%(email)s is already member %(member_number)s.",
+                email=user.email,
+                member_number=existing.member_number,
+            )
+        )
     member = Member(
         user_id=user.id,
         member_number=next_in_sequence(session, "member_number"),
@@ -358,7 +392,7 @@ def get_member(member_number: int) -> Member:
         sa.select(Member).where(Member.member_number == member_number, Member.status == "active")
     ).scalar_one_or_none()
     if member is None:
-        raise NotFound("No such member.")
+        raise NotFound(gettext("No such member."))
     return member
 
 
@@ -386,15 +420,18 @@ def update_profile(
     """A member edits their public profile."""
     member = membership_of(user)
     if member is None or not user.is_member:
-        raise Forbidden("Only members have a public profile.")
+        raise Forbidden(gettext("Only members have a public profile."))
     display_name = clean_display_name(display_name)
     bio = bio.strip()
     if len(bio) > 2000:
-        raise InvalidInput("Keep your bio under 2,000 characters.", fields={"bio": "Too long."})
+        raise InvalidInput(
+            gettext("Keep your bio under 2,000 characters."), fields={"bio": gettext("Too long.")}
+        )
     location = " ".join(location.split())
     if len(location) > 120:
         raise InvalidInput(
-            "Keep the location under 120 characters.", fields={"location": "Too long."}
+            gettext("Keep the location under 120 characters."),
+            fields={"location": gettext("Too long.")},
         )
     portfolio_url = clean_url(portfolio_url)
     with unit_of_work():
@@ -409,4 +446,4 @@ def get_sample(application: MembershipApplication, sample_id: int) -> Applicatio
     for sample in application.samples:
         if sample.id == sample_id:
             return sample
-    raise NotFound("No such sample.")
+    raise NotFound(gettext("No such sample."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -22,7 +23,7 @@ bp = Blueprint("membership", __name__)
 def apply() -> Response | tuple[str, int]:
     member = membership_of(current_user)
     if member is not None and current_user.is_member:
-        flash("You are already a member of the co-op.", "info")
+        flash(gettext("You are already a member of the co-op."), "info")
         return redirect(url_for("membership.profile", member_number=member.member_number))
     pending = services.open_application(current_user)
     if pending is not None:
@@ -45,7 +46,7 @@ def apply() -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("Thank you! Your application is with the membership team.", "success")
+            flash(gettext("Thank you! Your application is with the membership team."), "success")
             return redirect(url_for("membership.application", application_id=application.id))
     return render_template(
         "membership/apply.html", form=form, classes=services.list_member_classes()
@@ -65,7 +66,7 @@ def application(application_id: int) -> str:
 @login_required
 def withdraw(application_id: int) -> Response:
     services.withdraw_application(current_user, application_id)
-    flash("Your application was withdrawn. You can apply again at any time.", "info")
+    flash(gettext("Your application was withdrawn. You can apply again at any time."), "info")
     return redirect(url_for("accounts.account"))
 
 
@@ -138,7 +139,7 @@ def edit_profile() -> Response | tuple[str, int]:
         except AppError as error:
             show_error_on_form(form, error)
         else:
-            flash("Your profile is saved.", "success")
+            flash(gettext("Your profile is saved."), "success")
             return redirect(url_for("membership.profile", member_number=member.member_number))
     return render_template("membership/edit_profile.html", form=form, member=member), form_status(
         form
