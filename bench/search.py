@@ -21,7 +21,7 @@ is in memory, and a rare word's matches lie all over the heap. Next to each quer
 floor: the bare full-text query for the same terms, unranked and unfiltered, ``LIMIT 48``
 (SQLite: ``SELECT rowid FROM asset_search WHERE asset_search MATCH ?`` with each word in every
 language's stemmed form, as the engine asks; PostgreSQL: ``SELECT id FROM assets WHERE
-search_vector @@ (websearch_to_tsquery('coop_english', ?) || ...)``, the query in each
+search_vector @@ CAST(? AS tsquery)`` with the engine's tsquery, the words parsed in each
 language's configuration), straight through the driver on a connection of its own.
 
 How the engines bound the work (marketplace/catalogue/engines.py, migration 0006): with

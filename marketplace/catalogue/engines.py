@@ -20,13 +20,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Join
 
 from marketplace.assets.models import Asset
-from marketplace.catalogue.query import ParsedQuery, fts5_match, fts5_terms, websearch_text
+from marketplace.catalogue.pg_query import tsquery_in_every_language
+from marketplace.catalogue.query import ParsedQuery, fts5_match, fts5_terms
 from marketplace.membership.models import Member
 
 # At most this many matches are ranked and counted (the newest, or most licensed).
@@ -316,41 +318,6 @@ WINDOW_ROWS = 20_000
 FULL_SCAN_MAX = 4_000
 
 
-# Each work's text is stemmed with its language's configuration (migration 0033, which
-# creates them: PostgreSQL's own, with ``unaccent`` first); languages without one use simple.
-POSTGRESQL_CONFIGS = {"en": "coop_english", "fr": "coop_french", "es": "coop_spanish"}
-POSTGRESQL_OTHER_CONFIG = "coop_simple"
-
-
-def tsquery_in_every_language(query: ParsedQuery) -> Any:
-    """The query parsed with every language's configuration, ORed; its exclusions in every
-    form, wherever they are (a French work is not shown for an English "-bateaux").
-
-    A buyer's words may be in any language and a configuration parses them as its language
-    would index them: "bateaux" is 'bateau' in French, 'bateaux' in English. The GIN index
-    reads each distinct lexeme once, so the four branches cost little more than one.
-    """
-    configs = [*POSTGRESQL_CONFIGS.values(), POSTGRESQL_OTHER_CONFIG]
-    text = websearch_text(query)
-    parsed = [
-        sa.func.websearch_to_tsquery(sa.literal_column(f"'{c}'::regconfig"), text) for c in configs
-    ]
-    excluded = [
-        sa.func.plainto_tsquery(sa.literal_column(f"'{c}'::regconfig"), word)
-        for word in query.excluded
-        for c in configs
-    ]
-    words: Any = parsed[0]
-    for other in parsed[1:]:
-        words = words.op("||")(other)
-    if excluded:
-        unwanted: Any = excluded[0]
-        for other in excluded[1:]:
-            unwanted = unwanted.op("||")(other)
-        words = words.op("&&")(sa.func.tsquery_not(unwanted))
-    return words
-
-
 class PostgresSearchEngine:
     """A weighted tsvector generated in each work's language, with a GIN index; ts_rank_cd
     orders the candidates. A gap of positions between title, keywords and description keeps
@@ -362,7 +329,10 @@ class PostgresSearchEngine:
         if filters.query.is_empty:
             return _browse(session, filters, page, per_page)
         facets, rest = _indexed_filters(filters, INDEXED_FILTERS)
-        words = tsquery_in_every_language(filters.query)
+        parsed = tsquery_in_every_language(session, filters.query)
+        if parsed is None:  # only stop words
+            return SearchPage(ids=[], total=0, total_exact=True)
+        words: Any = sa.cast(sa.literal(parsed), TSQUERY)
         wanted = words
         if facets:
             wanted = words.op("&&")(

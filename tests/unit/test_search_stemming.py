@@ -47,3 +47,22 @@ def test_the_fts5_expression_ors_the_forms_and_excludes_every_form() -> None:
         ' NOT ("voiliers" OR "voilier" OR "voili")'
     )
     assert fts5_match(parse("port")) == '"port"'
+
+
+def test_postgresql_keeps_only_the_branches_that_can_find_more() -> None:
+    from marketplace.catalogue.pg_query import _needed
+
+    # The same parse in every language: one branch.
+    assert _needed(["'food'", "'food'", "'food'", "'food'"]) == ["'food'"]
+    # A stop word in one language only: the parse that also asks for it finds nothing more.
+    assert _needed(["'boat'", "'the' & 'boat'", "'the' & 'boat'", "'the' & 'boats'"]) == [
+        "'boat'",
+        "'the' & 'boats'",
+    ]
+    assert _needed(["'bateaux'", "'bateau'", "", "'bateaux'"]) == ["'bateaux'", "'bateau'"]
+    # Phrases are kept as they are.
+    assert _needed(["'lighthous' <2> 'dusk'", "'lighthous' <-> 'at' <-> 'dusk'"]) == [
+        "'lighthous' <2> 'dusk'",
+        "'lighthous' <-> 'at' <-> 'dusk'",
+    ]
+    assert _needed(["", ""]) == []
