@@ -287,3 +287,12 @@ def test_an_account_starts_in_the_language_it_signed_up_in(client: FlaskClient) 
     )
     assert answer.status_code == 201
     assert answer.get_json()["locale"] == "fr"
+
+
+def test_spanish_has_begun_with_the_header_and_the_error_pages(client: FlaskClient) -> None:
+    spanish = {"Accept-Language": "es-ES,es;q=0.9"}
+    about = client.get("/about", headers=spanish).get_data(as_text=True)
+    assert "Saltar al contenido principal" in about
+    assert "Explorar" in about
+    missing = client.get("/no-such-page", headers=spanish).get_data(as_text=True)
+    assert "Página no encontrada" in missing
