@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.database import utcnow
@@ -53,15 +54,18 @@ def late_notice(run: DividendRun) -> str | None:
         return None
     deadline = deadline_of(run).isoformat()
     if run.late_reason.strip():
-        return (
-            f"Approved or paid after its payment period ended on {deadline}; the reason "
-            f"recorded keeps its notices qualified: {run.late_reason.strip()}"
+        return gettext(
+            "Approved or paid after its payment period ended on %(deadline)s; the reason "
+            "recorded keeps its notices qualified: %(reason)s",
+            deadline=deadline,
+            reason=run.late_reason.strip(),
         )
-    return (
-        f"Approved or paid after its payment period ended on {deadline} (8½ months after its "
+    return gettext(
+        "Approved or paid after its payment period ended on %(deadline)s (8½ months after its "
         "fiscal year, IRC §1382(d)): its written notices of allocation are NONQUALIFIED. The "
         "retained parts are not the members' income now and are reported when redeemed "
-        "(1099-PATR box 5). If the law allows this run anyway, record the reason."
+        "(1099-PATR box 5). If the law allows this run anyway, record the reason.",
+        deadline=deadline,
     )
 
 

@@ -436,4 +436,5 @@ def deadline_banner(session: Session, today: date | None = None) -> str | None:
     ).scalar_one_or_none()
     if latest is None:
         return None
-    return core.deadline_warning(today or date.today(), latest, paid=False)
+    words = core.deadline_warning_words(today or date.today(), latest, paid=False)
+    return None if words is None else gettext(words[0], **words[1])

@@ -219,24 +219,48 @@ def payment_deadline(fiscal_year_end: date) -> date:
     return date(fiscal_year_end.year + month_index // 12, month_index % 12 + 1, 15)
 
 
-def deadline_warning(
+def deadline_warning_words(
     today: date, fiscal_year_end: date, paid: bool, warn_days: int = 30
-) -> str | None:
-    """A warning for an unpaid run within ``warn_days`` of its deadline or past it."""
+) -> tuple[str, dict[str, object]] | None:
+    """The warning of ``deadline_warning`` as its English template (marked for translation)
+    and the values that fill it, so the service can say it in the reader's language."""
     if paid:
         return None
     deadline = payment_deadline(fiscal_year_end)
     days_left = (deadline - today).days
+    values: dict[str, object] = {
+        "year_end": fiscal_year_end.isoformat(),
+        "deadline": deadline.isoformat(),
+        "days": abs(days_left),
+    }
     if days_left < 0:
-        return (
-            f"The payment deadline for the fiscal year ending {fiscal_year_end.isoformat()} was "
-            f"{deadline.isoformat()}, {-days_left} days ago: allocations paid or notified later "
-            "do not count for that year under Subchapter T. Ask the co-op's accountant."
+        template = N_(
+            "The payment deadline for the fiscal year ending %(year_end)s was %(deadline)s, "
+            "%(days)s days ago: allocations paid or notified later do not count for that year "
+            "under Subchapter T. Ask the co-op's accountant."
         )
+        return template, values
     if days_left > warn_days:
         return None
-    when = "today" if days_left == 0 else f"in {days_left} days"
-    return (
-        f"Patronage dividends for the fiscal year ending {fiscal_year_end.isoformat()} must be "
-        f"paid and notified by {deadline.isoformat()} ({when})."
-    )
+    if days_left == 0:
+        template = N_(
+            "Patronage dividends for the fiscal year ending %(year_end)s must be paid and "
+            "notified by %(deadline)s (today)."
+        )
+    else:
+        template = N_(
+            "Patronage dividends for the fiscal year ending %(year_end)s must be paid and "
+            "notified by %(deadline)s (in %(days)s days)."
+        )
+    return template, values
+
+
+def deadline_warning(
+    today: date, fiscal_year_end: date, paid: bool, warn_days: int = 30
+) -> str | None:
+    """A warning for an unpaid run within ``warn_days`` of its deadline or past it."""
+    words = deadline_warning_words(today, fiscal_year_end, paid, warn_days)
+    if words is None:
+        return None
+    template, values = words
+    return template % values
