@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, has_request_context
 from flask.testing import FlaskClient
+from flask_babel import lazy_gettext
 from werkzeug.test import TestResponse
 
 from marketplace.accounts.models import User
+from marketplace.database import unit_of_work
 from marketplace.extensions import db
+from marketplace.mail import queue_email
 from marketplace.page_cache import HEADER
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.config import app_on_copy
@@ -296,3 +299,23 @@ def test_spanish_has_begun_with_the_header_and_the_error_pages(client: FlaskClie
     assert "Explorar" in about
     missing = client.get("/no-such-page", headers=spanish).get_data(as_text=True)
     assert "Página no encontrada" in missing
+
+
+def test_an_email_queued_outside_any_request_is_in_the_recipients_language(
+    app: Flask, smtp_sink: SmtpSink
+) -> None:
+    """As a worker sends it: an app context, no request, no Accept-Language to fall back on."""
+    user = Factory().buyer("zoe@example.org", "Zoé")
+    user.locale = "fr"
+    db.session.commit()
+    assert not has_request_context()
+    with unit_of_work() as session:
+        queue_email(
+            session,
+            user.email,
+            lazy_gettext("Your password was changed"),
+            "password_changed",
+            user=user,
+        )
+    message = smtp_sink.wait_for("zoe@example.org", "Votre mot de passe a été changé")
+    assert "Bonjour Zoé," in body_of(message)
