@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_date
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -11,6 +14,7 @@ from wtforms import SelectChoice
 from marketplace.admin import services
 from marketplace.audit import services as audit
 from marketplace.errors import AppError
+from marketplace.i18n.formats import reader_locale
 from marketplace.membership import services as membership
 from marketplace.membership.forms import DecisionForm
 from marketplace.web_support import role_required, show_error_on_form
@@ -24,6 +28,12 @@ APPLICATION_FILTERS = ("pending", "approved", "rejected", "withdrawn")
 @role_required("admin")
 def require_admin() -> None:
     """Every page here is for admins only."""
+
+
+@bp.app_template_filter("short_date")
+def short_date(day: date) -> str:
+    """A day in a table cell, its time written beside it: "6 Dec 2026" (en), "6 déc. 2026" (fr)."""
+    return format_date(day, "d MMM y", locale=reader_locale())
 
 
 def _page() -> int:

@@ -4,8 +4,10 @@ service layer's errors and the API's messages follow the reader's language; code
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -149,6 +151,9 @@ def test_admin_lists_in_french(client: FlaskClient, auth: AuthActions, factory: 
 
     dashboard = client.get("/admin/").get_data(as_text=True)
     assert "2 candidatures en attente" in dashboard
+    # The recent activity's day in French words ("6 déc. 2026"): today's, as the entries are.
+    today = format_date(datetime.now(UTC), "d MMM y", locale="fr")
+    assert f'<span class="nowrap">{today}<' in dashboard
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "Journal d’audit" in audit
 
