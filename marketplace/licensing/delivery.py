@@ -15,7 +15,7 @@ from marketplace.i18n.formats import long_date, money
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.licensing import renditions, services
 from marketplace.licensing.certificates import CertificateFacts, certificate_pdf
-from marketplace.licensing.labels import kind_name
+from marketplace.licensing.labels import kind_name, licence_status_label
 from marketplace.licensing.models import Licence, Rendition
 from marketplace.mail import public_base_url
 from marketplace.media import jpeg_segments
@@ -27,7 +27,6 @@ EXTENSIONS = {
     t.mime: t.extension for t in (JPEG, PNG, TIFF, WEBP, HEIC, HEIF, MP4, MOV, MKV, WEBM, AVI)
 }
 STATUS_WORDS = {
-    "valid": lazy_gettext("Valid"),
     "refunded": lazy_gettext("Refunded: no longer valid"),
     "disputed": lazy_gettext("Suspended while a payment dispute is open"),
 }
@@ -185,7 +184,7 @@ def _certificate(licence: Licence) -> bytes:
         size=licence.size,
         price=money(licence.price_cents, licence.currency),
         issued_on=long_date(licence.issued_at),
-        status=str(STATUS_WORDS.get(licence.status, licence.status)),
+        status=str(STATUS_WORDS.get(licence.status) or licence_status_label(licence.status)),
         summary=terms.summary,
         permits=list(terms.permits),
         verification_url=services.verification_url(licence),

@@ -7,7 +7,7 @@ French reader sees « Licence standard » while the API keeps ``standard``.
 
 from __future__ import annotations
 
-from flask_babel import LazyString, gettext, lazy_gettext
+from flask_babel import LazyString, gettext, lazy_gettext, pgettext
 
 from marketplace.licensing.models import LicenceKind
 
@@ -18,11 +18,6 @@ _SHORT: dict[str, LazyString] = {
 _FULL: dict[str, LazyString] = {
     "standard": lazy_gettext("Standard licence"),
     "extended": lazy_gettext("Extended licence"),
-}
-_STATUSES: dict[str, LazyString] = {
-    "valid": lazy_gettext("Valid"),
-    "refunded": lazy_gettext("Refunded"),
-    "disputed": lazy_gettext("Disputed"),
 }
 
 
@@ -45,6 +40,12 @@ def kind_name(kind: LicenceKind) -> str:
 
 
 def licence_status_label(status: str) -> str:
-    """A licence's status for people ("Valid"); an unknown one as it is, capitalised."""
-    found = _STATUSES.get(status)
-    return str(found) if found is not None else status.capitalize()
+    """A licence's status for people ("Valid"); an unknown one as it is, capitalised.
+
+    With a context: a licence is feminine in French, unlike other things said "Refunded"."""
+    words = {
+        "valid": pgettext("licence status", "Valid"),
+        "refunded": pgettext("licence status", "Refunded"),
+        "disputed": pgettext("licence status", "Disputed"),
+    }
+    return words.get(status) or status.capitalize()

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -101,7 +102,7 @@ def import_statement(admin: User, text: str, currency: str) -> tuple[int, int]:
     try:
         lines = core.read_statement(text)
     except core.StatementError as error:
-        raise InvalidInput(str(error), code="bad_statement") from None
+        raise InvalidInput(gettext(error.message, **error.values), code="bad_statement") from None
     with unit_of_work() as session:
         known = set(
             session.execute(

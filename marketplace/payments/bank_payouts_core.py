@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from marketplace.i18n.markers import N_
 from marketplace.ledger import kinds
 from marketplace.ledger.core import BANK, STRIPE_CLEARING, AccountRef, EntryDraft, transfer_entry
 
@@ -26,7 +27,15 @@ HANDLED_EVENTS = ("payout.paid", "payout.failed")
 
 
 class StatementError(ValueError):
-    """A bank statement the import refuses; the message names the line and what is wrong."""
+    """A bank statement the import refuses; the message names the line and what is wrong.
+
+    ``message`` is the English text with ``%(name)s`` placeholders (marked for the catalogue),
+    ``values`` fill them: the service says it in the admin's language with both."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message % values if values else message)
 
 
 def payout_entry(
@@ -74,12 +83,20 @@ def _cents(raw: str, number: int) -> int:
     try:
         amount = Decimal(raw.replace(",", "").strip())
     except InvalidOperation:
-        raise StatementError(f"Line {number}: the amount {raw!r} is not a number.") from None
+        raise StatementError(
+            N_("Line %(line)s: the amount %(amount)s is not a number."),
+            line=number,
+            amount=repr(raw),
+        ) from None
     cents = amount * 100
     if not amount.is_finite() or cents != cents.to_integral_value():
-        raise StatementError(f"Line {number}: the amount {raw!r} is not to the cent.")
+        raise StatementError(
+            N_("Line %(line)s: the amount %(amount)s is not to the cent."),
+            line=number,
+            amount=repr(raw),
+        )
     if cents == 0:
-        raise StatementError(f"Line {number}: an amount of zero is not a movement.")
+        raise StatementError(N_("Line %(line)s: an amount of zero is not a movement."), line=number)
     return int(cents)
 
 
@@ -90,7 +107,7 @@ def read_statement(text: str) -> list[StatementLine]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     wanted = {"date", "amount", "description"}
     if reader.fieldnames is None or not wanted <= {f.strip().lower() for f in reader.fieldnames}:
-        raise StatementError("The first line must name the columns: date,amount,description.")
+        raise StatementError(N_("The first line must name the columns: date,amount,description."))
     lines: list[StatementLine] = []
     seen: dict[tuple[str, str, str], int] = {}
     for number, row in enumerate(reader, start=2):
@@ -99,7 +116,9 @@ def read_statement(text: str) -> list[StatementLine]:
             booked_on = date.fromisoformat(fields["date"])
         except ValueError:
             raise StatementError(
-                f"Line {number}: the date {fields['date']!r} is not like 2026-03-31."
+                N_("Line %(line)s: the date %(date)s is not like 2026-03-31."),
+                line=number,
+                date=repr(fields["date"]),
             ) from None
         cents = _cents(fields["amount"], number)
         description = " ".join(fields["description"].split())[:300]
@@ -108,7 +127,7 @@ def read_statement(text: str) -> list[StatementLine]:
         digest = hashlib.sha256("|".join((*key, str(seen[key]))).encode()).hexdigest()
         lines.append(StatementLine(booked_on, cents, description, number, digest))
     if not lines:
-        raise StatementError("The statement has no lines.")
+        raise StatementError(N_("The statement has no lines."))
     return lines
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, request
+from flask_babel import gettext
 
 from marketplace.errors import AppError
 from marketplace.extensions import csrf, limiter
@@ -33,7 +34,7 @@ def stripe_webhook() -> tuple[dict[str, Any], int]:
     try:
         event = gateway().verify_webhook(payload, request.headers.get("Stripe-Signature", ""))
     except InvalidSignature:
-        raise BadSignature("The Stripe signature does not verify.") from None
+        raise BadSignature(gettext("The Stripe signature does not verify.")) from None
     fresh = services.record_event(event)
     return {"received": True, "duplicate": not fresh}, 200
 
@@ -44,7 +45,7 @@ def _connect_secret() -> str:
     if not secret and config["PROFILE"] != "production":
         secret = config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
-        raise BadSignature("The Connect webhook secret is not configured.")
+        raise BadSignature(gettext("The Connect webhook secret is not configured."))
     return str(secret)
 
 
@@ -57,6 +58,6 @@ def stripe_connect_webhook() -> tuple[dict[str, Any], int]:
             payload, request.headers.get("Stripe-Signature", ""), _connect_secret()
         )
     except InvalidSignature:
-        raise BadSignature("The Stripe signature does not verify.") from None
+        raise BadSignature(gettext("The Stripe signature does not verify.")) from None
     fresh = services.record_event(event)
     return {"received": True, "duplicate": not fresh}, 200

@@ -34,6 +34,25 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  var WORDS = null;
+
+  /* The sentence in the reader's language (the page's [data-checkout-words], JSON: English ->
+     translation, written by templates/orders/_checkout_words.html), {placeholders} filled in;
+     a sentence missing there shows in English. */
+  function t(english, values) {
+    if (WORDS === null) {
+      var holder = document.querySelector("[data-checkout-words]");
+      try {
+        WORDS = holder ? JSON.parse(holder.getAttribute("data-checkout-words")) : {};
+      } catch (error) {
+        WORDS = {};
+      }
+    }
+    var text = WORDS[english] || english;
+    for (var name in values || {}) text = text.split("{" + name + "}").join(values[name]);
+    return text;
+  }
+
   function sleep(ms) {
     return new Promise(function (resolve) {
       window.setTimeout(resolve, ms);
@@ -45,12 +64,12 @@
     if (data && data.error && data.error.message) return data.error.message;
     var status = response.status;
     if (status === 401 || status === 403) {
-      return "You are no longer signed in. Sign in again in another tab, then try again.";
+      return t("You are no longer signed in. Sign in again in another tab, then try again.");
     }
-    if (status === 400) return "This page has expired. Reload it and try again.";
-    if (status === 429) return "Too many attempts. Wait a minute and try again.";
-    if (status >= 500) return "Something went wrong on our side. Please try again in a moment: you will not be charged twice.";
-    return "The payment could not be started (error " + status + "). Please try again.";
+    if (status === 400) return t("This page has expired. Reload it and try again.");
+    if (status === 429) return t("Too many attempts. Wait a minute and try again.");
+    if (status >= 500) return t("Something went wrong on our side. Please try again in a moment: you will not be charged twice.");
+    return t("The payment could not be started (error {status}). Please try again.", { status: status });
   }
 
   async function requestJson(url, options) {
@@ -71,7 +90,7 @@
     try {
       response = await fetch(url, init);
     } catch (networkError) {
-      throw new Error("The connection was lost. Check it and try again: you will not be charged twice.");
+      throw new Error(t("The connection was lost. Check it and try again: you will not be charged twice."));
     }
     var data = null;
     try {
@@ -128,7 +147,7 @@
   /* Back to a state where the buyer can correct the card and try again. */
   Checkout.prototype.fail = function (message) {
     this.showStatus("");
-    this.showError(message || "The payment did not go through. Please try again.");
+    this.showError(message || t("The payment did not go through. Please try again."));
     this.setBusy(false);
   };
 
@@ -137,16 +156,18 @@
     var loading = this.form.querySelector("[data-card-loading]");
     if (typeof window.Stripe !== "function") {
       if (loading) loading.remove();
-      this.showError("The secure card form could not load. Check your connection (or an ad blocker), then reload this page.");
+      this.showError(t("The secure card form could not load. Check your connection (or an ad blocker), then reload this page."));
       return;
     }
     try {
       this.stripe = window.Stripe(this.form.getAttribute("data-publishable-key"));
-      this.card = this.stripe.elements().create("card");
+      // Stripe's own card messages in the page's language too.
+      var locale = document.documentElement.lang || "auto";
+      this.card = this.stripe.elements({ locale: locale }).create("card");
       if (loading) loading.remove();
       this.card.mount("#card-element");
     } catch (error) {
-      this.showError("The secure card form could not load. Reload this page to try again.");
+      this.showError(t("The secure card form could not load. Reload this page to try again."));
       return;
     }
     this.card.on("change", function (event) {
@@ -163,7 +184,7 @@
   Checkout.prototype.pay = async function () {
     this.setBusy(true);
     this.showError("");
-    this.showStatus("Checking your card…");
+    this.showStatus(t("Checking your card…"));
     try {
       var made = await this.stripe.createPaymentMethod({ type: "card", card: this.card });
       if (made.error) {
@@ -187,22 +208,22 @@
     }
     if (answer.status === "requires_action") {
       if (actions >= 2) {
-        this.fail("Your bank asked for confirmation again. Please try again, or use another card.");
+        this.fail(t("Your bank asked for confirmation again. Please try again, or use another card."));
         return;
       }
-      this.showStatus("Your bank asks you to confirm this payment…");
+      this.showStatus(t("Your bank asks you to confirm this payment…"));
       var result = await this.stripe.handleCardAction(answer.client_secret);
       if (result.error) {
         this.fail(result.error.message);
         return;
       }
-      this.showStatus("Confirmed by your bank. Finishing the payment…");
+      this.showStatus(t("Confirmed by your bank. Finishing the payment…"));
       var confirmed = await requestJson(this.confirmUrl, { method: "POST", body: {} });
       await this.handle(confirmed, actions + 1);
       return;
     }
     // "processing" (and anything newer): the money is on its way; wait for Stripe's word.
-    this.showStatus("Payment received, waiting for the bank’s confirmation…");
+    this.showStatus(t("Payment received, waiting for the bank’s confirmation…"));
     await this.waitUntilPaid();
   };
 
@@ -217,7 +238,7 @@
         continue; // a blip: keep asking until the deadline
       }
       if (order.status === "paid") {
-        this.showStatus("Paid. Opening your order…");
+        this.showStatus(t("Paid. Opening your order…"));
         window.location.assign(this.detailUrl);
         return;
       }
@@ -230,9 +251,9 @@
         return;
       }
     }
-    this.showStatus("Your bank has not confirmed the payment yet. There is no need to pay again: the order page updates as soon as it does.", {
+    this.showStatus(t("Your bank has not confirmed the payment yet. There is no need to pay again: the order page updates as soon as it does."), {
       href: this.detailUrl,
-      label: "Open the order page"
+      label: t("Open the order page")
     });
   };
 
@@ -253,7 +274,7 @@
         return;
       }
     }
-    element.textContent = "Still waiting for Stripe’s confirmation. Reload this page in a few minutes to see the order’s state.";
+    element.textContent = t("Still waiting for Stripe’s confirmation. Reload this page in a few minutes to see the order’s state.");
   }
 
   /* ---- Admin refunds: "Refund selected items" with nothing ticked ----
@@ -271,7 +292,7 @@
       }
       event.preventDefault();
       event.stopPropagation();
-      if (message) message.textContent = "Tick the items to refund first.";
+      if (message) message.textContent = t("Tick the items to refund first.");
     }, true);
   }
 

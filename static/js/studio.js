@@ -9,6 +9,20 @@
   var picks = Array.prototype.slice.call(form.querySelectorAll("[data-pick]"));
   var all = form.querySelector("[data-select-all]");
   var count = form.querySelector("[data-selected-count]");
+  var words = {};
+  try {
+    words = JSON.parse(form.getAttribute("data-words") || "{}");
+  } catch (error) {
+    words = {};
+  }
+
+  /* The sentence in the reader's language (the form's data-words, JSON: English -> translation,
+     written by the template), {placeholders} filled in; a missing one shows in English. */
+  function t(english, values) {
+    var text = words[english] || english;
+    for (var name in values || {}) text = text.split("{" + name + "}").join(values[name]);
+    return text;
+  }
 
   function update() {
     var chosen = picks.filter(function (box) { return box.checked; }).length;
@@ -21,8 +35,8 @@
     }
     if (count) {
       count.textContent = chosen === 0
-        ? "Tick the works to change below."
-        : chosen + (chosen === 1 ? " work selected." : " works selected.");
+        ? t("Tick the works to change below.")
+        : t(chosen === 1 ? "{count} work selected." : "{count} works selected.", { count: chosen });
     }
   }
 
@@ -47,9 +61,9 @@
     }
     field.dispatchEvent(new Event("input", { bubbles: true }));
     button.closest(".suggestion").classList.add("is-taken");
-    button.textContent = "Taken";
+    button.textContent = t("Taken");
     // The accessible name starts with the visible text, so it changes with it.
-    button.setAttribute("aria-label", (button.getAttribute("aria-label") || "").replace(/^[^:]*/, "Taken"));
+    button.setAttribute("aria-label", (button.getAttribute("aria-label") || "").replace(/^[^:]*/, t("Taken")));
     button.disabled = true;
     field.focus();
   });

@@ -85,13 +85,13 @@ def test_the_receipt_is_in_the_buyers_language(buying: Buying) -> None:
 def test_lightbox_pages_in_french(buying: Buying) -> None:
     client = _french(buying, buying.buyer.email)
     index = client.get("/lightboxes").get_data(as_text=True)
-    assert "Vos visionneuses" in index
-    assert "Aucune visionneuse pour l’instant" in index
+    assert "Vos sélections" in index
+    assert "Aucune sélection pour l’instant" in index
     created = post_form(
         client, "/lightboxes", {"name": "Printemps"}, from_page="/lightboxes", follow_redirects=True
     ).get_data(as_text=True)
     assert "« Printemps » est prête." in created
-    for said in ("Cette visionneuse est vide", "Créer un lien de partage", "Renommer"):
+    for said in ("Cette sélection est vide", "Créer un lien de partage", "Renommer"):
         assert said in created, said
     assert "Create a share link" not in created
 
