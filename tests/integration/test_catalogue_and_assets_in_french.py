@@ -100,6 +100,7 @@ def test_an_asset_page_speaks_french(client: FlaskClient) -> None:
         "Autorisations",
         "Inutiles : aucune personne ni aucun bien reconnaissable".replace(" :", NBSP + ":"),
         "Enregistrer dans une visionneuse",
+        "Étendue",
     ):
         assert french in text, french
     assert "14,0 × 9,3 po" in text, "print sizes in French decimals"
