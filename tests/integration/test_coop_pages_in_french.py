@@ -11,6 +11,8 @@ from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.accounts.models import User
+from marketplace.accounts.services import choose_language
 from marketplace.extensions import db
 from marketplace.governance.models import Proposal
 from tests.fixtures.factories import STATEMENT, Factory, jpeg_bytes
@@ -75,11 +77,14 @@ def test_applying_to_join_in_french(
 
 
 def test_a_vote_in_french_from_the_ballot_to_the_result(
-    app: Flask, client: FlaskClient, auth: AuthActions, factory: Factory
+    app: Flask, client: FlaskClient, auth: AuthActions, factory: Factory, smtp_sink: SmtpSink
 ) -> None:
     chair = factory.admin("chair@example.org")
     for name in ("ana", "ben", "cy"):
         factory.member(f"{name}@example.org", admin=chair)
+    with app.app_context():
+        cy = db.session.scalars(sa.select(User).filter_by(email="cy@example.org")).one()
+        choose_language(cy, "fr")
     auth.login("ana@example.org")
     _in_french(client)
     created = post_form(
@@ -98,6 +103,12 @@ def test_a_vote_in_french_from_the_ballot_to_the_result(
         vote = db.session.scalars(sa.select(Proposal)).one().vote
         assert vote is not None
         vote_url = f"/governance/votes/{vote.id}"
+    # Each member is told in their own language: Cy chose French, Ana none (the default).
+    opened = smtp_sink.wait_for("cy@example.org", "Vote ouvert")
+    assert f"Un vote est ouvert chez Co-op Stock{NBSP}: «{NBSP}Un fonds vidéo{NBSP}»." in body_of(
+        opened
+    )
+    assert "A vote is open at" in body_of(smtp_sink.wait_for("ana@example.org", "Vote is open"))
     ballot = client.get(vote_url).get_data(as_text=True)
     assert "Votre bulletin" in ballot
     assert "> Oui</label>" in ballot
