@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from marketplace.i18n.markers import N_
 from marketplace.pricing import LICENCES, PHOTO_SIZES, VIDEO_SIZES, Size
 
 # A price above this (a million in the major unit) is a typing slip, not a price.
@@ -50,18 +51,23 @@ LOCALE_CURRENCIES = {
 
 
 class PriceTableError(ValueError):
-    """A price table an admin cannot save, with the field at fault."""
+    """A price table an admin cannot save, with the field at fault.
 
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+    ``message`` is the English text with ``%(name)s`` placeholders (marked for the catalogue),
+    ``values`` fill them: the page says it in the admin's language with both."""
+
+    def __init__(self, message: str, field: str, **values: object) -> None:
+        self.message, self.field, self.values = message, field, values
+        super().__init__(message % values if values else message)
 
 
 def check_code(currency: str) -> str:
     """``currency`` as an ISO 4217 code in capitals, or PriceTableError."""
     code = currency.strip().upper() if isinstance(currency, str) else ""
     if not _CODE.fullmatch(code):
-        raise PriceTableError(f"{currency!r} is not a currency code such as EUR.", "currency")
+        raise PriceTableError(
+            N_("%(code)s is not a currency code such as EUR."), "currency", code=repr(currency)
+        )
     return code
 
 
@@ -95,10 +101,16 @@ def checked_table(
         for name in names:
             value = given.get(name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise PriceTableError(f"{name}: a price in whole minor units.", name)
+                raise PriceTableError(
+                    N_("%(name)s: a price in whole minor units."), name, name=name
+                )
             if not lowest <= value <= MAX_PRICE_CENTS:
                 raise PriceTableError(
-                    f"{name}: from {lowest} to {MAX_PRICE_CENTS} minor units.", name
+                    N_("%(name)s: from %(lowest)s to %(highest)s minor units."),
+                    name,
+                    name=name,
+                    lowest=lowest,
+                    highest=MAX_PRICE_CENTS,
                 )
             values[name] = value
         checked.append(values)
@@ -137,14 +149,19 @@ def chosen_currency(choice: str | None, on_sale: Iterable[str]) -> str | None:
 
 
 def minor_units_from_text(text: str, digits: int, field: str) -> int:
-    """An amount an admin typed in the major unit ("14", "14.00", "1,400.50") as whole minor
-    units with ``digits`` decimals; PriceTableError for anything else (a third decimal of a
-    two-decimal currency, a sign, a word)."""
-    cleaned = (text or "").strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+    """An amount an admin typed in the major unit ("14", "14.50", or "14,50" as French writes
+    it; spaces may group thousands) as whole minor units with ``digits`` decimals;
+    PriceTableError for anything else (a third decimal of a two-decimal currency, a sign, a
+    word, a comma that could be a thousands separator as well as a decimal one: "1,400.50")."""
+    cleaned = "".join((text or "").split()).replace("\u202f", "")
+    if "," in cleaned and "." not in cleaned and cleaned.count(",") == 1:
+        cleaned = cleaned.replace(",", ".")
     if not re.fullmatch(r"\d{1,9}(\.\d+)?", cleaned):
-        raise PriceTableError(f"{field}: an amount such as 14 or 14.50.", field)
+        raise PriceTableError(N_("%(name)s: an amount such as 14 or 14.50."), field, name=field)
     whole, _, part = cleaned.partition(".")
     if len(part.rstrip("0")) > digits:
-        raise PriceTableError(f"{field}: at most {digits} decimals.", field)
+        raise PriceTableError(
+            N_("%(name)s: at most %(digits)s decimals."), field, name=field, digits=digits
+        )
     part = part.rstrip("0").ljust(digits, "0")
     return int(whole) * 10**digits + (int(part) if part else 0)

@@ -197,7 +197,8 @@ def set_prices(
     try:
         table = core.checked_table(currency, sizes, surcharges)
     except core.PriceTableError as error:
-        raise InvalidInput(str(error), fields={error.field: str(error)}) from None
+        message = gettext(error.message, **error.values)
+        raise InvalidInput(message, fields={error.field: message}) from None
     if table.currency == settlement_currency():
         raise InvalidInput(
             gettext("The settlement currency's prices are the size table and licence terms."),

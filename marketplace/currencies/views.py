@@ -118,6 +118,11 @@ def admin_index() -> Response | str:
     )
 
 
+def said(error: core.PriceTableError) -> str:
+    """The core's message in the admin's language."""
+    return gettext(error.message, **error.values)
+
+
 def _typed_table(currency: str) -> tuple[dict[str, int], dict[str, int]]:
     digits = minor_units(currency)
     sizes = {
@@ -158,7 +163,7 @@ def admin_edit(currency: str) -> Response | tuple[str, int] | str:
             sizes, surcharges = _typed_table(code)
             table = core.checked_table(code, sizes, surcharges)
         except core.PriceTableError as error:
-            context["error"] = str(error)
+            context["error"] = said(error)
             return render_template("currencies/admin_edit.html", **context), 422
         if request.form.get("confirm") != "yes":
             context["changes"] = core.changes(saved, table)

@@ -47,7 +47,7 @@ def _signed(order_id: int, currency: str) -> dict[str, int]:
 
 
 def test_a_sale_in_euros_settles_in_dollars_and_a_refund_books_the_difference(
-    buying: Buying, rates: None
+    buying: Buying, rates: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     member_id = buying.catalogue.member.id
     order = buying.client.post(
@@ -65,6 +65,8 @@ def test_a_sale_in_euros_settles_in_dollars_and_a_refund_books_the_difference(
     paid = buying.pay(order["id"])
     assert deliver(buying.client, payment_succeeded(paid["payment_intent_id"])).status_code == 200
     assert buying.get(order["id"])["status"] == "paid"
+    # Settled by a batch (payments.batch), not by the one-at-a-time way after it failed.
+    assert not [r for r in caplog.records if r.getMessage().startswith("Batch of Stripe event")]
 
     stored = db.session.get(Order, order["id"])
     assert stored is not None

@@ -103,7 +103,9 @@ def test_changes_list_only_what_differs() -> None:
         ("14", 2, 1400),
         ("14.5", 2, 1450),
         ("14.50", 2, 1450),
-        ("1,400.05", 2, 140005),
+        ("1400.05", 2, 140005),
+        ("14,50", 2, 1450),
+        ("1 400,5", 2, 140050),
         (" 19 ", 2, 1900),
         ("1500", 0, 1500),
         ("12.500", 3, 12500),
@@ -114,7 +116,9 @@ def test_an_amount_typed_in_the_major_unit(text: str, digits: int, cents: int) -
     assert core.minor_units_from_text(text, digits, "S") == cents
 
 
-@pytest.mark.parametrize("text", ["", "abc", "-1", "14.505", "1e3", "14,5.0.1", "1.5"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "-1", "14.505", "1e3", "14,5.0.1", "1.5", "1,400.50", "1,400,000"]
+)
 def test_an_amount_that_is_not_one(text: str) -> None:
     digits = 0 if text == "1.5" else 2
     with pytest.raises(core.PriceTableError):
