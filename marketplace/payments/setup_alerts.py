@@ -25,6 +25,28 @@ log = logging.getLogger(__name__)
 
 ALERT_EVERY = parse("1 per hour")
 SUBJECT = lazy_gettext("Payments are failing: the co-op's payment setup has a problem")
+# What the gateway was doing (its English words, also in the log), as the email says it in
+# the admin's language; one the list lacks is said in English.
+ACTIONS = {
+    "take a card payment": lazy_gettext("take a card payment"),
+    "read a payment": lazy_gettext("read a payment"),
+    "confirm a payment": lazy_gettext("confirm a payment"),
+    "read a charge": lazy_gettext("read a charge"),
+    "refund a payment": lazy_gettext("refund a payment"),
+    "read a refund's balance transaction": lazy_gettext("read a refund's balance transaction"),
+    "list a payment's refunds": lazy_gettext("list a payment's refunds"),
+    "list payments": lazy_gettext("list payments"),
+    "open a member's payout account": lazy_gettext("open a member's payout account"),
+    "make a payout account's onboarding link": lazy_gettext(
+        "make a payout account's onboarding link"
+    ),
+    "read a payout account": lazy_gettext("read a payout account"),
+    "transfer money to a member": lazy_gettext("transfer money to a member"),
+    "read a transfer": lazy_gettext("read a transfer"),
+    "list transfers to a member": lazy_gettext("list transfers to a member"),
+    "list the payouts to the co-op's bank": lazy_gettext("list the payouts to the co-op's bank"),
+    "reverse a transfer": lazy_gettext("reverse a transfer"),
+}
 
 
 def tell_admins(problem: PaymentSetupError, action: str) -> bool:
@@ -51,7 +73,7 @@ def tell_admins(problem: PaymentSetupError, action: str) -> bool:
                     "payment_setup_problem",
                     user=admin,
                     problem=problem,
-                    action=action,
+                    action=str(ACTIONS.get(action, action)),
                 )
         side.commit()
         run_inline_tasks(side)

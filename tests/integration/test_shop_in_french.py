@@ -17,6 +17,8 @@ from tests.fixtures.buying import (
     Buying,
     buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
 )
+from tests.fixtures.mail import SmtpSink, body_of
+from tests.fixtures.payments import payment_method
 from tests.fixtures.pdf_text import pdf_text
 from tests.fixtures.web import AuthActions, api_token, post_form
 
@@ -157,3 +159,21 @@ def test_verification_page_in_french(buying: Buying) -> None:
     licences = visitor.get("/licences", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Licences et prix" in licences
     assert "De quelle licence ai-je besoin ?" in licences
+
+
+def test_the_payment_setup_alert_is_in_each_admins_language(
+    buying: Buying, smtp_sink: SmtpSink
+) -> None:
+    _set_locale(buying.admin, "fr")
+    buying.app.config["STRIPE_SECRET_KEY"] = "not-a-stripe-key"
+    order = buying.order((buying.photo, "standard", "M"))
+    refused = buying.client.post(
+        f"/api/v1/orders/{order['id']}/payment",
+        json={"payment_method": payment_method(buying.emulator.base_url)},
+        headers=buying.headers,
+    )
+    assert refused.status_code == 503
+    notice = smtp_sink.wait_for(buying.admin.email, "configuration des paiements")
+    body = body_of(notice)
+    assert "Stripe a refusé de prendre un paiement par carte" in body
+    assert "Réglage probablement en cause : STRIPE_SECRET_KEY" in body
