@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
 from werkzeug.routing import Map
 from werkzeug.routing.converters import IntegerConverter
 
@@ -64,8 +65,19 @@ def query_int(name: str, default: int, minimum: int = 1, maximum: int = DB_INT_M
     number = parse_whole_number(raw, minimum, maximum)
     if number is None:
         raise InvalidInput(
-            f"'{name}' must be a whole number from {minimum} to {maximum}.",
-            fields={name: f"A whole number from {minimum} to {maximum}."},
+            gettext(
+                "'%(name)s' must be a whole number from %(minimum)s to %(maximum)s.",
+                name=name,
+                minimum=minimum,
+                maximum=maximum,
+            ),
+            fields={
+                name: gettext(
+                    "A whole number from %(minimum)s to %(maximum)s.",
+                    minimum=minimum,
+                    maximum=maximum,
+                )
+            },
         )
     return number
 
@@ -80,7 +92,11 @@ def json_id(value: Any, field: str) -> int:
     # bool is an int in Python; true is not an id.
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= DB_INT_MAX:
         raise InvalidInput(
-            f"'{field}' must be an id: a whole number from 1 to {DB_INT_MAX}.",
-            fields={field: "Not an id."},
+            gettext(
+                "'%(field)s' must be an id: a whole number from 1 to %(maximum)s.",
+                field=field,
+                maximum=DB_INT_MAX,
+            ),
+            fields={field: gettext("Not an id.")},
         )
     return value

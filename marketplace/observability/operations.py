@@ -18,6 +18,7 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from marketplace.accounts.models import User
 from marketplace.audit import services as audit
@@ -121,13 +122,17 @@ def retry_failed_task(client: redis.Redis | None, actor: User, task_id: str) -> 
     once send it once: the second finds nothing to take.
     """
     if client is None:
-        raise AppError("The task queue is not on Redis here: there are no failed tasks to retry.")
+        raise AppError(
+            gettext("The task queue is not on Redis here: there are no failed tasks to retry.")
+        )
     for raw in client.lrange(FAILED_KEY, 0, FAILED_KEEP - 1):
         failed = _parse_failed(raw)
         if failed.id == task_id and client.lrem(FAILED_KEY, 1, raw):  # type: ignore[arg-type]
             break
     else:
-        raise AppError("That failed task is no longer in the list: it was retried already.")
+        raise AppError(
+            gettext("That failed task is no longer in the list: it was retried already.")
+        )
     try:
         with unit_of_work() as session:
             audit.record(

@@ -6,6 +6,7 @@ import hmac
 
 from celery import Celery
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.wrappers import Response
@@ -74,5 +75,11 @@ def retry(task_id: str) -> Response:
     except AppError as error:
         flash(str(error), "error")
     else:
-        flash(f"{failed.task} was sent again; it will run as soon as a worker is free.", "success")
+        flash(
+            gettext(
+                "%(task)s was sent again; it will run as soon as a worker is free.",
+                task=failed.task,
+            ),
+            "success",
+        )
     return redirect(url_for("operations.index"))

@@ -178,24 +178,38 @@ def test_french_translates_every_message(extracted) -> None:  # type: ignore[no-
     assert missing == []
 
 
+def _module_of(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
 def _error_family() -> set[str]:
-    """AppError and every class in marketplace/ that derives from it, by name."""
+    """AppError and every class in marketplace/ that derives from it, by name; and, as
+    ``module:Name``, the classes that share such a name but are not in the family (storage's
+    own NotFound, say), so that calls to those are not taken for AppErrors."""
     family = {"AppError"}
-    classes: list[ast.ClassDef] = []
+    classes: list[tuple[str, ast.ClassDef]] = []
     for path in MARKETPLACE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        classes.extend(node for node in ast.walk(tree) if isinstance(node, ast.ClassDef))
+        module = _module_of(path)
+        classes.extend((module, n) for n in ast.walk(tree) if isinstance(n, ast.ClassDef))
+    members: set[tuple[str, str]] = {("marketplace.errors", "AppError")}
     grew = True
     while grew:
         grew = False
-        for node in classes:
+        for module, node in classes:
             bases = {
                 b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases
             }
-            if node.name not in family and bases & family:
+            if (module, node.name) not in members and bases & family:
+                members.add((module, node.name))
                 family.add(node.name)
                 grew = True
-    return family
+    strangers = {
+        f"{module}:{node.name}"
+        for module, node in classes
+        if node.name in family and (module, node.name) not in members
+    }
+    return family | strangers
 
 
 def _literal(node: ast.expr) -> bool:
@@ -209,11 +223,20 @@ def _literal(node: ast.expr) -> bool:
 def untranslated_messages(path: Path, family: set[str]) -> list[tuple[int, str]]:
     """(line, call) of flash() and AppError-family calls whose message is a bare literal."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    # Names this module imports from a module whose class of that name is no AppError.
+    strangers = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+        if f"{node.module}:{alias.name}" in family
+    }
+    for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-        if name != "flash" and name not in family:
+        if name != "flash" and (name not in family or name in strangers):
             continue
         message = node.args[0] if node.args else None
         for keyword in node.keywords:
