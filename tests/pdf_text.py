@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import zlib
 
-_OBJECT = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_OBJECT = re.compile(rb"(\d+) 0 obj")
+_LENGTH = re.compile(rb"/Length (\d+)")
+_CONTENTS = re.compile(rb"/Contents (\d+) 0 R")
 _FONT_RESOURCE = re.compile(rb"/(F\d+) (\d+) 0 R")
 _TO_UNICODE = re.compile(rb"/ToUnicode (\d+) 0 R")
 _BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
@@ -21,12 +22,30 @@ _LITERAL = re.compile(rb"\((?:\\.|[^\\)])*\)", re.S)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
-def _stream(body: bytes) -> bytes:
-    found = _STREAM.search(body)
-    if found is None:
-        return b""
-    raw = found.group(1)
-    return zlib.decompress(raw) if b"/FlateDecode" in body else raw
+def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes]]:
+    """Each object's dictionary and its stream's bytes (decompressed), by object number.
+
+    A stream is read by its ``/Length``: compressed bytes may happen to hold "endobj"."""
+    found: dict[int, tuple[bytes, bytes]] = {}
+    for match in _OBJECT.finditer(pdf):
+        start = match.end()
+        end = pdf.find(b"endobj", start)
+        head_end = pdf.find(b"stream", start)
+        if head_end == -1 or head_end > end:
+            found[int(match.group(1))] = (pdf[start:end], b"")
+            continue
+        head = pdf[start:head_end]
+        length = _LENGTH.search(head)
+        if length is None:
+            continue
+        data_start = head_end + len(b"stream")
+        data_start += 2 if pdf[data_start : data_start + 2] == b"\r\n" else 1
+        data = pdf[data_start : data_start + int(length.group(1))]
+        found[int(match.group(1))] = (
+            head,
+            zlib.decompress(data) if b"/FlateDecode" in head else data,
+        )
+    return found
 
 
 def _unescape(literal: bytes) -> bytes:
@@ -58,17 +77,15 @@ def _cmap(data: bytes) -> dict[int, str]:
 
 def pdf_text(pdf: bytes) -> str:
     """The PDF's text, one line per text object, in the order it is drawn."""
-    objects = {int(number): body for number, body in _OBJECT.findall(pdf)}
+    objects = _objects(pdf)
     fonts: dict[bytes, dict[int, str]] = {}
     for name, number in _FONT_RESOURCE.findall(pdf):
-        to_unicode = _TO_UNICODE.search(objects.get(int(number), b""))
+        to_unicode = _TO_UNICODE.search(objects.get(int(number), (b"", b""))[0])
         if to_unicode:
-            fonts[name] = _cmap(_stream(objects[int(to_unicode.group(1))]))
+            fonts[name] = _cmap(objects[int(to_unicode.group(1))][1])
     lines: list[str] = []
-    for body in objects.values():
-        content = _stream(body) if b"/Length" in body else b""
-        if b"Tf" not in content:
-            continue
+    for number in _CONTENTS.findall(pdf):
+        content = objects[int(number)][1]
         mapping: dict[int, str] = {}
         line = ""
         for match in _TEXT_OPS.finditer(content):

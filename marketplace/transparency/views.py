@@ -18,6 +18,7 @@ from marketplace.ledger import display
 from marketplace.ledger.core import format_cents
 from marketplace.transparency import annual_report, charts, core, figures
 from marketplace.transparency import votes as votes_section
+from marketplace.transparency.annual_report_pdf import annual_report_pdf as render_annual_report_pdf
 from marketplace.transparency.core import OpenBooks
 
 bp = Blueprint("transparency", __name__)
@@ -197,6 +198,17 @@ def _report_for_member(year: int) -> annual_report.AnnualReport:
 def annual_report_page(year: int) -> str:
     report = _report_for_member(year)
     return render_template("transparency/annual_report.html", report=report)
+
+
+@bp.get("/members/annual-report/<int:year>.pdf")
+@login_required
+def annual_report_pdf(year: int) -> Response:
+    report = _report_for_member(year)
+    pdf = render_annual_report_pdf(report, current_app.config["CO_OP_NAME"])
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline", filename=f"annual-report-{year}.pdf")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/members/annual-report/<int:year>.csv")

@@ -3,11 +3,14 @@ PDF (text read back), the open books with their charts, and the ledger's account
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from flask import Flask
 from flask_babel import force_locale
 
+from marketplace.database import utcnow
 from marketplace.ledger import display
 from marketplace.ledger.core import format_cents
 from tests.fixtures.dividends import (
@@ -17,6 +20,8 @@ from tests.fixtures.dividends import (
     member_id,
 )
 from tests.fixtures.web import AuthActions
+from tests.integration.open_books_scenario import make_books
+from tests.integration.test_annual_report import close_vote
 from tests.pdf_text import pdf_words
 
 FRENCH = {"Accept-Language": "fr"}
@@ -106,3 +111,41 @@ def test_the_ledger_pages_name_accounts_in_french(coop: Coop, auth: AuthActions)
     assert "Attribution de ristourne" in journal
     runs = client.get("/admin/dividends/", headers=FRENCH).get_data(as_text=True)
     assert "Ouvrir une répartition" in runs
+
+
+def test_the_annual_report_page_and_pdf_in_french(
+    app: Flask, auth: AuthActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    books = make_books(monkeypatch)
+    close_vote("Adopter la nouvelle politique", utcnow() - timedelta(minutes=5))
+    client = auth.client
+    auth.login(books.artist_a.email)
+    page = client.get(f"/members/annual-report/{books.this_year}", headers=FRENCH)
+    text = page.get_data(as_text=True)
+    assert f"Rapport annuel {books.this_year}" in text
+    assert f"Balance à la fin de {books.this_year}" in text
+    assert "Produits des licences" in text
+    assert "Équilibrée" in text
+    assert "au moins à 20 % en espèces" in text
+    assert "6 sur 10" in text
+
+    pdf = client.get(f"/members/annual-report/{books.this_year}.pdf", headers=FRENCH)
+    assert pdf.status_code == 200
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.headers["Cache-Control"] == "private, no-store"
+    words = pdf_words(pdf.data).replace("\u00a0", " ")
+    assert f"Rapport annuel {books.this_year}" in words
+    assert "4000 Produits des licences" in words
+    assert "Total — Équilibrée" in words
+    assert "Politique de ristourne en vigueur" in words
+    assert "Adopter la nouvelle politique" in words
+    assert "Participation 6 sur 10" in words
+    assert "Adoptée" in words
+    assert "$US" in words
+
+    english = pdf_words(client.get(f"/members/annual-report/{books.this_year}.pdf").data)
+    assert f"Annual report {books.this_year}" in english
+    assert "4000 Licence revenue" in english
+    auth.logout()
+    auth.login(books.buyer.email)
+    assert client.get(f"/members/annual-report/{books.this_year}.pdf").status_code == 403
