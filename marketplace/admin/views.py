@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -34,6 +36,14 @@ def require_admin() -> None:
 def short_date(day: date) -> str:
     """A day in a table cell, its time written beside it: "6 Dec 2026" (en), "6 déc. 2026" (fr)."""
     return format_date(day, "d MMM y", locale=reader_locale())
+
+
+@bp.app_template_filter("fixed")
+def fixed(scaled: int, digits: int) -> str:
+    """A whole number of hundredths (``digits=2``) or tenths (``1``) written with exactly that
+    many decimals in the reader's language: ``500|fixed(2)`` is "5.00" (en), "5,00" (fr)."""
+    pattern = "0." + "0" * digits if digits else "0"
+    return format_decimal(Decimal(scaled).scaleb(-digits), pattern, locale=reader_locale())
 
 
 def _page() -> int:

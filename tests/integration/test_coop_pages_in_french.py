@@ -133,6 +133,7 @@ def test_a_vote_in_french_from_the_ballot_to_the_result(
     result = client.get(vote_url).get_data(as_text=True)
     assert f"Résultat{NBSP}: Refusée" in result  # a tie fails under a simple majority
     assert f"Quorum de 20{NBSP}% atteint." in result
+    assert "(66,6 %)" in result
     assert f"Participation{NBSP}: <strong>2</strong> sur 3 membres" in result
     assert 'data-count="yes">1<' in result
     index = client.get("/governance").get_data(as_text=True)
