@@ -13,13 +13,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext
 
 from marketplace.assets.models import Asset, DuplicateFlag
 from marketplace.assets.uploads import local_copy, photo_limits
 from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
-from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.mail import queue_email
 from marketplace.media.photos import hamming_distance, process_photo
 from marketplace.media.types import MediaRejected, PhotoFacts, VideoFacts
@@ -162,13 +161,11 @@ def mark_failed(asset_id: int, reason: str) -> str:
         asset.failure_reason = reason
         asset.processed_at = utcnow()
         user = asset.member.user
-        # The subject in the member's language, as the email's body is.
-        with force_locale(getattr(user, "locale", None) or DEFAULT_LANGUAGE):
-            subject = gettext("We could not process “%(title)s”", title=asset.title)
         queue_email(
             session,
             user.email,
-            subject,
+            # Lazy: queue_email writes it in the member's language, as the body.
+            lazy_gettext("We could not process “%(title)s”", title=asset.title),
             "asset_failed",
             user=user,
             asset=asset,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import force_locale, gettext
+from flask_babel import gettext, lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
 
 from marketplace.accounts.models import User
@@ -15,7 +15,6 @@ from marketplace.catalogue.languages import work_language
 from marketplace.database import unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.extensions import db
-from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.mail import queue_email
 from marketplace.membership.models import Member, membership_of
 
@@ -138,12 +137,11 @@ def review(admin: User, asset_id: int, decision: str, reason: str = "") -> Asset
             {"status": asset.status, "reason": reason},
         )
         user = asset.member.user
-        # The subject in the member's language, as the email's body is.
-        with force_locale(getattr(user, "locale", None) or DEFAULT_LANGUAGE):
-            if decision == "approve":
-                subject = gettext("“%(title)s” is published", title=asset.title)
-            else:
-                subject = gettext("“%(title)s” is not accepted", title=asset.title)
+        # Lazy: queue_email writes the subject in the member's language, as the body.
+        if decision == "approve":
+            subject = lazy_gettext("“%(title)s” is published", title=asset.title)
+        else:
+            subject = lazy_gettext("“%(title)s” is not accepted", title=asset.title)
         queue_email(
             session,
             user.email,

@@ -167,7 +167,10 @@ def upload_asset(
             enqueue(session, f"media.process_{detected.kind}", asset.id)
     except MediaRejected as rejected:
         _discard(key)
-        raise InvalidInput(f"{shown_name}: {rejected.reason}", code=rejected.code) from None
+        raise InvalidInput(
+            gettext("%(name)s: %(reason)s", name=shown_name, reason=rejected.reason),
+            code=rejected.code,
+        ) from None
     except sa.exc.IntegrityError:
         _discard(key)
         raise Conflict(

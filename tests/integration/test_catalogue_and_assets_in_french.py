@@ -12,12 +12,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 
+from marketplace.accounts.models import User
 from marketplace.catalogue import storefront
+from marketplace.database import unit_of_work
 from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.factories import Factory
+from tests.fixtures.mail import SmtpSink, body_of
 from tests.fixtures.uploads import (
     member_fixture,  # noqa: F401 - a fixture, found here by pytest as ``member``
 )
-from tests.fixtures.web import AuthActions
+from tests.fixtures.web import AuthActions, api_token
 
 FRENCH = {"Accept-Language": "fr"}
 NBSP, NNBSP = "\u00a0", "\u202f"
@@ -164,3 +168,25 @@ def test_the_portfolio_and_an_asset_s_edit_page_speak_french(client: FlaskClient
     assert "Ajoutez au moins 3 mots-clés (elle en a 1)." in text
     for english in ("A draft.", "Save details", "Attach a release", "Before review:"):
         assert english not in edit, english
+
+
+def test_a_french_member_reads_the_curators_no_in_french(
+    client: FlaskClient, smtp_sink: SmtpSink
+) -> None:
+    catalogue = Catalogue()
+    asset_id = catalogue.add("Boats at rest", "boats, harbour, rest", status="pending_review")
+    with unit_of_work() as session:
+        session.get(User, catalogue.member.user_id).locale = "fr"  # type: ignore[union-attr]
+    admin = api_token(client, Factory().admin().email)  # the curator reads English
+    decided = client.post(
+        f"/api/v1/admin/assets/{asset_id}/review",
+        headers=admin,
+        json={"decision": "reject", "reason": "Floue."},
+    )
+    assert decided.status_code == 200, decided.get_json()
+    email = smtp_sink.wait_for(catalogue.member.user.email, "n’est pas acceptée")
+    assert email["Subject"] == f"«{NBSP}Boats at rest{NBSP}» n’est pas acceptée"
+    body = body_of(email)
+    assert "Cette fois, les curateurs ont décidé de ne pas l’accepter dans le catalogue." in body
+    assert "Floue." in body
+    assert "This time the curators" not in body
