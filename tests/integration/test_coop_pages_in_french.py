@@ -168,6 +168,8 @@ def test_admin_lists_in_french(client: FlaskClient, auth: AuthActions, factory: 
     assert f'<span class="nowrap">{today}<' in dashboard
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "Journal d’audit" in audit
+    assert "par ligne de commande" in audit  # the admin made from the command line
+    assert "compte #1" in audit
 
 
 def test_the_apis_messages_follow_the_language_and_codes_stay(
