@@ -319,3 +319,13 @@ def test_an_email_queued_outside_any_request_is_in_the_recipients_language(
         )
     message = smtp_sink.wait_for("zoe@example.org", "Votre mot de passe a été changé")
     assert "Bonjour Zoé," in body_of(message)
+
+
+def test_the_sign_in_prompt_of_a_private_page_is_in_the_readers_language(
+    client: FlaskClient,
+) -> None:
+    sent_away = client.get("/account", headers=FRENCH)
+    assert sent_away.status_code == 302
+    login = client.get(sent_away.headers["Location"], headers=FRENCH).get_data(as_text=True)
+    assert "Veuillez vous connecter pour voir cette page." in login
+    assert "Bon retour parmi nous" in login
