@@ -7,8 +7,6 @@ calendar year counted in 1099-PATR box 1 of the year it was paid, not the year t
 
 from __future__ import annotations
 
-import re
-import zlib
 from datetime import UTC, date, datetime
 
 import pytest
@@ -27,6 +25,7 @@ from marketplace.taxes import services as taxes
 from tests.fixtures.dividends import member_id
 from tests.fixtures.factories import Factory
 from tests.fixtures.web import AuthActions, api_token
+from tests.pdf_text import pdf_words as pdf_text
 
 pytestmark = pytest.mark.services
 
@@ -35,19 +34,6 @@ pytestmark = pytest.mark.services
 # clawback, kept from the first cash paid: founders' part gross 500, kept 300, paid 200.
 # The run finished paying on 30 Dec of last year with the artists' cash held; the cheque pays
 # it this year, so this year's box 1 is 1,000 cash + 1,000 qualified notice, last year's 0.
-
-
-def pdf_text(data: bytes) -> str:
-    """The text an fpdf2 PDF draws (its page streams inflated, the strings of Tj joined)."""
-    texts = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            content = zlib.decompress(stream)
-        except zlib.error:
-            content = stream
-        for raw in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", content):
-            texts.append(re.sub(rb"\\(.)", rb"\1", raw).decode("latin-1"))
-    return " ".join(texts)
 
 
 def founder_run(admin_id: int, m: int, number: int, finished: datetime) -> DividendRun:
