@@ -4,8 +4,9 @@ Stripe converts a charge in a presentment currency (EUR) into the platform's set
 (USD) when it is made, and says so on the charge's balance transaction: ``amount``, ``fee`` and
 ``net`` in the settlement currency and the ``exchange_rate`` used (presentment amount × rate =
 settlement amount). A refund is converted back at the rate of its own day, on its own balance
-transaction. localstripe writes every balance transaction in the charge's currency at a rate of
-1.0 with no fee; this module replaces those of converted charges and refunds.
+transaction, and so is a dispute's withdrawal. localstripe writes every balance transaction in
+the charge's currency at a rate of 1.0 with no fee; this module replaces those of converted
+charges, refunds and disputes.
 
 Rates are data (``RATES``, one per currency into the settlement one), so every run converts the
 same way; ``POST /_config/exchange_rates`` (JSON ``{"eur": "1.10"}``) is a test helper that
@@ -124,6 +125,34 @@ def _install_refunds() -> None:
     refund_class.__init__ = refund_init
 
 
+def _install_disputes() -> None:
+    # Stripe withdraws a disputed charge in the settlement currency at the day's rate, and
+    # its dispute fee ($15 for a US account) is in that currency too.
+    from stripe_emulator import disputes
+
+    written = disputes._balance_transaction
+
+    def balance_transaction(
+        dispute: Any, amount: int, fee: int, description: str
+    ) -> dict[str, Any]:
+        data = written(dispute, amount, fee, description)
+        if dispute.currency.lower() == SETTLEMENT_CURRENCY:
+            return data
+        settled, rate = converted(abs(amount), dispute.currency)
+        signed = settled if amount >= 0 else -settled
+        data.update(
+            amount=signed,
+            currency=SETTLEMENT_CURRENCY,
+            net=signed - fee,
+            exchange_rate=float(rate),
+        )
+        for detail in data["fee_details"]:
+            detail["currency"] = SETTLEMENT_CURRENCY
+        return data
+
+    disputes._balance_transaction = balance_transaction
+
+
 async def set_rates(request: web.Request) -> web.Response:
     """Change exchange rates (``{"eur": "1.10"}``; ``{"reset": true}`` for the defaults)."""
     try:
@@ -152,5 +181,6 @@ def install(app: web.Application) -> None:
     if not getattr(resources.Charge, "_coop_currencies_installed", False):
         _install_charges()
         _install_refunds()
+        _install_disputes()
         resources.Charge._coop_currencies_installed = True
     app.router.add_route("POST", RATES_PATH, _coroutine(set_rates))

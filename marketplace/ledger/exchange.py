@@ -20,7 +20,8 @@ No Flask, SQLAlchemy, Celery or stripe (an import-linter contract holds it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from marketplace.ledger import kinds
 from marketplace.ledger.core import SaleItem, _order_items, sale_entry
@@ -41,7 +42,13 @@ from marketplace.ledger.entries import (
     largest_remainder_split,
 )
 
-__all__ = ["foreign_refund_entry", "foreign_sale_entry", "presentment_lines", "settled_items"]
+__all__ = [
+    "dispute_withdrawn_cents",
+    "foreign_refund_entry",
+    "foreign_sale_entry",
+    "presentment_lines",
+    "settled_items",
+]
 
 
 def _cents(value: object, what: str, *, positive: bool = False) -> int:
@@ -173,3 +180,27 @@ def foreign_refund_entry(
         kind=kind,
         order_id=order_id,
     ).validate()
+
+
+def dispute_withdrawn_cents(dispute: Mapping[str, Any], settlement_currency: str) -> int | None:
+    """What a dispute of a payment in another currency took from the balance, in the
+    settlement currency: the withdrawals (negative gross amounts, Stripe's fee apart) of its
+    balance transactions in that currency, made positive. None for a dispute in the settlement
+    currency, or one whose object carries no such transaction (then the items' settled shares
+    are reversed as they were sold)."""
+    if str(dispute.get("currency") or "").upper() == settlement_currency:
+        return None
+    transactions = dispute.get("balance_transactions")
+    if not isinstance(transactions, list):
+        return None
+    withdrawn = 0
+    for transaction in transactions:
+        if not isinstance(transaction, Mapping):
+            raise LedgerError("a dispute's balance transactions are objects")
+        if str(transaction.get("currency") or "").upper() != settlement_currency:
+            continue
+        amount = transaction.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise LedgerError("a dispute's balance transactions carry whole cents")
+        withdrawn += -amount if amount < 0 else 0
+    return withdrawn or None

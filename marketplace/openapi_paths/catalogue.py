@@ -69,7 +69,12 @@ ASSET: Schema = obj(
     thumbnail_url=_MEDIA_URL,
     poster_url=_MEDIA_URL,
     contributor=obj(["id", "display_name"], id={"type": "integer"}, display_name=TEXT),
-    prices={"type": "array", "items": PRICE},
+    prices={
+        "type": "array",
+        "items": PRICE,
+        "description": "Every licence and size on offer, in each currency on sale (the"
+        " settlement currency first): each currency's own rounded prices, never converted",
+    },
     rejection_reason=nullable(TEXT),
     missing_for_review={
         "type": "object",

@@ -30,6 +30,8 @@ class DisputeState:
     closed: bool
     # What Stripe charged for the dispute (its balance transactions' fees); None: not given.
     fee_cents: int | None = None
+    # A payment in another currency: what the dispute withdrew, in the settlement currency.
+    settled_cents: int | None = None
 
 
 def apply_dispute(state: DisputeState) -> None:
@@ -78,7 +80,14 @@ def apply_dispute(state: DisputeState) -> None:
                     licensing.restore(session, item.licence_id)
             order.status = _status_from_items(order)
         else:
-            _reverse_items(session, order, active, f"dispute:{state.id}:lost", chargeback=True)
+            _reverse_items(
+                session,
+                order,
+                active,
+                f"dispute:{state.id}:lost",
+                chargeback=True,
+                settled_cents=state.settled_cents,
+            )
             # Stripe keeps its dispute fee when the dispute is lost: a cost of its own.
             ledger.post_dispute_fee(
                 session,

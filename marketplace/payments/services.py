@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,6 +24,7 @@ from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
+from marketplace.ledger import exchange
 from marketplace.payments import bank_payouts, wakeups
 from marketplace.payments.batch import BATCH_SIZE, BATCHED_TYPE, BatchOutcome, settle_batch
 from marketplace.payments.disputes import DisputeState, apply_dispute
@@ -197,6 +199,7 @@ def _dispatch(event_type: str, obj: dict[str, Any]) -> None:
         charge = stripe.retrieve_charge(obj["charge"])
         if charge.payment_intent_id:
             apply_payment_intent(stripe.retrieve_payment_intent(charge.payment_intent_id))
+        settlement = current_app.config["CURRENCY"]
         apply_dispute(
             DisputeState(
                 id=obj["id"],
@@ -207,6 +210,7 @@ def _dispatch(event_type: str, obj: dict[str, Any]) -> None:
                 reason=str(obj.get("reason") or ""),
                 closed=event_type == "charge.dispute.closed",
                 fee_cents=ledger_core.dispute_fee_from_stripe(obj),
+                settled_cents=exchange.dispute_withdrawn_cents(obj, settlement),
             )
         )
 

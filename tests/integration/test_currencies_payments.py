@@ -18,9 +18,10 @@ from marketplace.payments.models import Refund
 from tests.fixtures.buying import (
     Buying,
     buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
+    charge_of,
 )
 from tests.fixtures.connect import post_json
-from tests.fixtures.payments import deliver, payment_succeeded
+from tests.fixtures.payments import deliver, dispute_event, payment_succeeded
 
 RATES = "/_config/exchange_rates"
 
@@ -111,6 +112,58 @@ def test_a_sale_in_euros_settles_in_dollars_and_a_refund_books_the_difference(
         "5100": 266,
         "5400": 126,
     }
+    for currency in ("USD", "EUR"):
+        balance = ledger.trial_balance(db.session(), currency)
+        assert balance.total_debits_cents == balance.total_credits_cents
+
+
+def test_a_lost_dispute_of_a_sale_in_euros_is_reversed_at_its_withdrawal(buying: Buying) -> None:
+    member_id = buying.catalogue.member.id
+    order = buying.client.post(
+        "/api/v1/orders",
+        json={
+            "items": [
+                {"asset_id": buying.photo, "licence": "standard", "size": "M"},
+                {"asset_id": buying.other, "licence": "standard", "size": "S"},
+            ],
+            "currency": "EUR",
+        },
+        headers=buying.headers,
+    ).get_json()
+    paid = buying.pay(order["id"])
+    assert deliver(buying.client, payment_succeeded(paid["payment_intent_id"])).status_code == 200
+    charge = charge_of(order["id"])
+    opened = dispute_event("charge.dispute.created", "dp_eur", charge, 5_600, "needs_response")
+    opened["data"]["object"]["currency"] = "eur"
+    deliver(buying.client, opened)
+    closed = dispute_event("charge.dispute.closed", "dp_eur", charge, 5_600, "lost")
+    # Stripe withdrew the 56.00 € at 1.11 ($62.16) and charged its $15.00 fee, in dollars.
+    closed["data"]["object"].update(
+        currency="eur",
+        balance_transactions=[
+            {
+                "id": "txn_dp_eur",
+                "object": "balance_transaction",
+                "amount": -6_216,
+                "fee": 1_500,
+                "currency": "usd",
+                "type": "adjustment",
+            }
+        ],
+    )
+    assert deliver(buying.client, closed).status_code == 200
+    assert buying.get(order["id"])["status"] == "refunded"
+    assert ledger.member_balance(db.session(), member_id, "USD") == 0
+    # The sale's $60.48 less its fee, the withdrawal and the dispute fee; what the dearer euro
+    # cost is an exchange difference.
+    assert _signed(order["id"], "USD") == {
+        "1100": 6_048 - 266 - 6_216 - 1_500,
+        "4000": -3_024,
+        "4900": 3_024,
+        "5100": 266 + 1_500,
+        "5400": 6_216 - 6_048,
+    }
+    assert _signed(order["id"], "EUR") == {}
     for currency in ("USD", "EUR"):
         balance = ledger.trial_balance(db.session(), currency)
         assert balance.total_debits_cents == balance.total_credits_cents

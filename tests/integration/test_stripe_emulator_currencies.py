@@ -75,3 +75,25 @@ def test_rates_are_refused_when_not_a_code_and_a_positive_rate(emulator: StripeE
     with pytest.raises(Exception, match="400"):
         post_json(emulator, RATES, {"eur": "-1"})
     assert post_json(emulator, RATES, {"reset": True})["eur"] == "1.08"
+
+
+def test_a_dispute_of_a_charge_in_pounds_withdraws_dollars(
+    client: stripe.StripeClient, emulator: StripeEmulator, rates: None
+) -> None:
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": 3_600,
+            "currency": "gbp",
+            "payment_method": payment_method(emulator.base_url, "4000000000000259"),
+            "payment_method_types": ["card"],
+            "confirm": True,
+        }
+    )
+    latest = intent.latest_charge
+    charge_id = latest if isinstance(latest, str) else latest.id
+    disputes = [d for d in client.v1.disputes.list().data if d.charge == charge_id]
+    assert len(disputes) == 1
+    [withdrawal] = disputes[0].balance_transactions
+    # 36.00 £ at 1.27 is $45.72, withdrawn; Stripe's $15.00 fee apart.
+    assert (withdrawal.currency, withdrawal.amount, withdrawal.fee) == ("usd", -4_572, 1_500)
+    assert withdrawal.net == -4_572 - 1_500

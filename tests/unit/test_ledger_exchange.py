@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from marketplace.ledger import kinds
 from marketplace.ledger.core import LedgerError, SaleItem
 from marketplace.ledger.exchange import (
+    dispute_withdrawn_cents,
     foreign_refund_entry,
     foreign_sale_entry,
     settled_items,
@@ -139,3 +140,22 @@ def test_a_sale_and_any_refund_balance_in_each_currency_and_net_to_the_differenc
     taken = {k: v for k, v in sides(refund, "USD").items() if k[0] == "2100"}
     assert taken == {k: v for k, v in expected.items() if v}
     assert sides(refund, "GBP") == {}
+
+
+def test_what_a_dispute_in_another_currency_withdrew() -> None:
+    def dispute(currency: str, *transactions: tuple[int, str]) -> dict[str, object]:
+        return {
+            "currency": currency,
+            "balance_transactions": [
+                {"amount": amount, "fee": 1_500, "currency": code} for amount, code in transactions
+            ],
+        }
+
+    assert dispute_withdrawn_cents(dispute("eur", (-6_216, "usd")), "USD") == 6_216
+    # A won dispute gives the money back: only the withdrawal counts, as lost ones reverse it.
+    assert dispute_withdrawn_cents(dispute("eur", (-6_216, "usd"), (6_300, "usd")), "USD") == 6_216
+    assert dispute_withdrawn_cents(dispute("usd", (-4_500, "usd")), "USD") is None
+    assert dispute_withdrawn_cents(dispute("eur", (-5_600, "eur")), "USD") is None
+    assert dispute_withdrawn_cents({"currency": "eur"}, "USD") is None
+    with pytest.raises(LedgerError, match="whole cents"):
+        dispute_withdrawn_cents(dispute("eur", (-1.5, "usd")), "USD")  # type: ignore[arg-type]
