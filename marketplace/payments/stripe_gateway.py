@@ -201,12 +201,12 @@ class StripeGateway:
         except stripe.CardError as error:
             intent_id = self._declined_intent_id(error)
             raise PaymentDeclined(
-                error.user_message or "The card was declined.", intent_id
+                error.user_message or gettext("The card was declined."), intent_id
             ) from None
         except stripe.InvalidRequestError as error:
             if error.param == "payment_method" or error.http_status == 404:
                 raise PaymentDeclined(
-                    "That card could not be used; please enter it again."
+                    gettext("That card could not be used; please enter it again.")
                 ) from None
             raise gateway_error_for(error, "take a card payment") from error
         except stripe.StripeError as error:
@@ -248,7 +248,7 @@ class StripeGateway:
                 payment_intent_id, {}, {"idempotency_key": idempotency_key}
             )
         except stripe.CardError as error:
-            raise PaymentDeclined(error.user_message or "The card was declined.") from None
+            raise PaymentDeclined(error.user_message or gettext("The card was declined.")) from None
         except stripe.StripeError as error:
             raise gateway_error_for(error, "confirm a payment") from error
         return self._payment_intent(intent)
