@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, lazy_gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -39,9 +39,9 @@ def notify_members(kind: str, object_id: int) -> int:
         for address, language in addresses:
             with force_locale(language):
                 subject = (
-                    gettext("Vote is open: %(title)s", title=vote.title)
+                    lazy_gettext("Vote is open: %(title)s", title=vote.title)
                     if kind == "vote_opened"
-                    else gettext("Vote has closed: %(title)s", title=vote.title)
+                    else lazy_gettext("Vote has closed: %(title)s", title=vote.title)
                 )
                 queue_email(session, address, subject, template, vote=vote)
         return len(addresses)

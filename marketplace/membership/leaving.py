@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, lazy_gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -112,9 +112,9 @@ def _leave(
         queue_email(
             session,
             member.user.email,
-            gettext("You have left the co-op")
+            lazy_gettext("You have left the co-op")
             if kind == "resigned"
-            else gettext("The board ended your membership"),
+            else lazy_gettext("The board ended your membership"),
             f"member_{kind}",
             member=member,
             withdrawn=withdrawn,

@@ -2,8 +2,10 @@
 
 An email about someone's membership is mostly composed while another person reads a page (an
 admin deciding, a vote closing in a task): it follows the recipient's chosen language, not the
-page's. Callers compose the subject and queue the email inside ``flask_babel.force_locale`` with
-this language, so the subject and the body are written in it.
+page's (``mail.queue_email`` falls back on the page's language for an account that chose none;
+an admin's decision must not reach the applicant in the admin's language). Callers queue the
+email inside ``flask_babel.force_locale`` with this language and pass a lazy subject, so the
+subject and the body are written in it.
 """
 
 from __future__ import annotations

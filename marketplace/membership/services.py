@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import Session
 
@@ -206,7 +206,7 @@ def submit_application(
                 queue_email(
                     session,
                     user.email,
-                    gettext("We received your membership application"),
+                    lazy_gettext("We received your membership application"),
                     "application_received",
                     user=user,
                     application=application,
@@ -353,9 +353,9 @@ def decide_application(
             queue_email(
                 session,
                 applicant.email,
-                gettext("Welcome to the co-op")
+                lazy_gettext("Welcome to the co-op")
                 if decision == "approve"
-                else gettext("Your membership application"),
+                else lazy_gettext("Your membership application"),
                 f"application_{application.status}",
                 user=applicant,
                 application=application,
