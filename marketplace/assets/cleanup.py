@@ -28,6 +28,7 @@ from marketplace.assets.models import Asset
 from marketplace.assets.processing import mark_failed
 from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
+from marketplace.i18n.markers import N_
 from marketplace.storage import StorageError, get_storage
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 ORPHAN_PAGE = 500
 ORPHAN_DELETE_LIMIT = 100
-STUCK_REASON = (
+# Stored as the asset's failure_reason in English; pages and emails show it translated.
+STUCK_REASON = N_(
     "Processing this file never finished, so we stopped trying. Please upload it again, "
     "or ask an admin."
 )

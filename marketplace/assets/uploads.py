@@ -168,7 +168,8 @@ def upload_asset(
     except MediaRejected as rejected:
         _discard(key)
         raise InvalidInput(
-            gettext("%(name)s: %(reason)s", name=shown_name, reason=rejected.reason),
+            # The media checks' fixed sentences are N_-marked; one with figures stays English.
+            gettext("%(name)s: %(reason)s", name=shown_name, reason=gettext(rejected.reason)),
             code=rejected.code,
         ) from None
     except sa.exc.IntegrityError:

@@ -27,12 +27,19 @@ bp.add_app_template_global(drafts.missing_for_review, "missing_for_review")
 bp.add_app_template_global(script_words, "script_words")
 
 
+@bp.app_template_global("stored_sentence")
+def stored_sentence(text: str | None) -> str:
+    """A sentence the code stored in English (a failure's reason) in the reader's language when
+    the catalogue has it (N_-marked where it is written), else as stored; "" for none."""
+    return gettext(text) if text else ""
+
+
 def _status_json(asset: Any) -> dict[str, Any]:
     return {
         "id": asset.id,
         "title": asset.title,
         "status": asset.status,
-        "failure_reason": asset.failure_reason or None,
+        "failure_reason": stored_sentence(asset.failure_reason) or None,
         "thumbnail_url": media_url(asset, "thumbnail"),
         "edit_url": url_for("portfolio.edit", asset_id=asset.id),
         "describe_url": url_for("assets.studio_drafts", _anchor=f"draft-{asset.id}"),

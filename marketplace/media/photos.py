@@ -21,6 +21,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from marketplace.i18n.markers import N_
 from marketplace.media import colour, decoding, metadata
 from marketplace.media.phash import hamming_distance, perceptual_hash
 from marketplace.media.sniff import RAW, detect_type, find_trailing_payload
@@ -110,7 +111,7 @@ def process_photo(
     with source.open("rb") as fh:
         detected = detect_type(fh.read(4096))
     if detected.kind != "photo":
-        raise MediaRejected("This is a video, not a photo.", code="not_a_photo")
+        raise MediaRejected(N_("This is a video, not a photo."), code="not_a_photo")
     check_photo(source, detected, limits)
     with _pillow_policy(limits), _open(source, detected, limits) as im:
         original_size = im.size
@@ -123,8 +124,10 @@ def process_photo(
         except _DECODE_ERRORS as error:
             log.info("decoding %s failed: %s", source, error)
             raise MediaRejected(
-                "The file is damaged or truncated, so we couldn't decode it. "
-                "Please upload it again.",
+                N_(
+                    "The file is damaged or truncated, so we couldn't decode it. "
+                    "Please upload it again."
+                ),
                 code="damaged",
             ) from error
         exif = im.getexif()
@@ -199,7 +202,7 @@ def _open(
 ) -> Iterator[ImageFile.ImageFile]:
     formats = _PILLOW_FORMATS.get(detected.mime)
     if formats is None:
-        raise MediaRejected("This is not a photo the co-op accepts.", code="not_a_photo")
+        raise MediaRejected(N_("This is not a photo the co-op accepts."), code="not_a_photo")
     try:
         im = Image.open(source, formats=formats)
     except Image.DecompressionBombError as error:
@@ -210,7 +213,7 @@ def _open(
         raise _unreadable(source, detected) from error
     except _DECODE_ERRORS as error:
         raise MediaRejected(
-            "We couldn't read this photo's header; the file may be damaged.", code="unreadable"
+            N_("We couldn't read this photo's header; the file may be damaged."), code="unreadable"
         ) from error
     with im:
         yield im
@@ -229,7 +232,7 @@ def _unreadable(source: Path, detected: DetectedType) -> MediaRejected:
             code="type_mismatch",
         )
     return MediaRejected(
-        "We couldn't read this photo's header; the file may be damaged.", code="unreadable"
+        N_("We couldn't read this photo's header; the file may be damaged."), code="unreadable"
     )
 
 

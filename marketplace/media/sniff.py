@@ -11,10 +11,11 @@ import re
 import struct
 from pathlib import Path
 
+from marketplace.i18n.markers import N_
 from marketplace.media.types import DetectedType, MediaRejected
 
 ACCEPTED = "photos (JPEG, PNG, TIFF, WebP, HEIC) and videos (MP4, MOV, MKV, WebM, AVI)"
-RAW = "Camera raw files are not accepted; please export a JPEG or TIFF from your raw editor."
+RAW = N_("Camera raw files are not accepted; please export a JPEG or TIFF from your raw editor.")
 
 JPEG = DetectedType("photo", "image/jpeg", "jpg")
 PNG = DetectedType("photo", "image/png", "png")
@@ -79,7 +80,7 @@ def detect_type(head: bytes) -> DetectedType:
     recognised are refused with a sentence meant for the member.
     """
     if not head:
-        raise MediaRejected("The file is empty.", code="empty_file")
+        raise MediaRejected(N_("The file is empty."), code="empty_file")
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -137,7 +138,7 @@ def _reject_known(head: bytes) -> None:
     """Raise a specific ``MediaRejected`` for formats we recognise but refuse."""
     lowered = head[:4096].lower()
     if b"%pdf-" in lowered[:1024]:
-        raise MediaRejected("PDF documents are not accepted.", code="pdf")
+        raise MediaRejected(N_("PDF documents are not accepted."), code="pdf")
     if head[257:262] == b"ustar":
         raise MediaRejected(_ARCHIVE.format("a tar archive"), code="archive")
     for signature, what in _ARCHIVES:

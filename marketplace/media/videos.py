@@ -23,6 +23,7 @@ from av.video.stream import VideoStream
 from PIL import Image, ImageChops, ImageMath
 from PIL.Image import Transpose
 
+from marketplace.i18n.markers import N_
 from marketplace.media.types import MediaRejected, VideoFacts, VideoLimits
 from marketplace.media.watermark import PREVIEW_STRENGTH, THUMBNAIL_STRENGTH, apply_watermark
 
@@ -30,8 +31,10 @@ from marketplace.media.watermark import PREVIEW_STRENGTH, THUMBNAIL_STRENGTH, ap
 # so only the real containers the co-op accepts may open an upload, and only from local files.
 _OPEN_OPTIONS = {"format_whitelist": "mov,mp4,matroska,webm,avi", "protocol_whitelist": "file"}
 _FASTSTART = {"movflags": "+faststart"}  # the index first, so browsers play while downloading
-_UNREADABLE = "We could not read this video: the file may be damaged or in a format we don't know."
-_DAMAGED = "The video is damaged: it stops decoding part-way through. Please upload it again."
+_UNREADABLE = N_(
+    "We could not read this video: the file may be damaged or in a format we don't know."
+)
+_DAMAGED = N_("The video is damaged: it stops decoding part-way through. Please upload it again.")
 _TURNS = {1: Transpose.ROTATE_90, 2: Transpose.ROTATE_180, 3: Transpose.ROTATE_270}
 _POSTER_EDGE, _THUMBNAIL_EDGE, _JPEG_QUALITY, _PREVIEW_MAX_FPS = 1280, 400, 85, 30
 # A frame rate no real camera exceeds: the frame budget that stops a file whose timestamps
@@ -99,7 +102,7 @@ def _probe(source: Path, limits: VideoLimits) -> tuple[VideoFacts, int]:
             )
         duration = _duration(container, stream)
         if duration <= 0:
-            raise MediaRejected("The video has no length we can read.", code="unreadable_video")
+            raise MediaRejected(N_("The video has no length we can read."), code="unreadable_video")
         if duration > limits.max_duration_s:
             raise MediaRejected(
                 f"The video is {duration / 60:.1f} minutes long; the co-op accepts videos of up to "
@@ -132,7 +135,7 @@ def _video_stream(container: InputContainer, limits: VideoLimits) -> VideoStream
             # The decoder then refuses frames over the limit, should the size change mid-stream.
             stream.codec_context.options = {"max_pixels": str(limits.max_pixels)}
             return stream
-    raise MediaRejected("The file has no video in it.", code="no_video_stream")
+    raise MediaRejected(N_("The file has no video in it."), code="no_video_stream")
 
 
 def _duration(container: InputContainer, stream: VideoStream) -> float:

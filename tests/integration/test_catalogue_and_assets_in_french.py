@@ -5,6 +5,7 @@ English sentences those pages mark for translation left over."""
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 
@@ -13,6 +14,8 @@ from flask.testing import FlaskClient
 from flask_babel import force_locale
 
 from marketplace.accounts.models import User
+from marketplace.assets import cleanup
+from marketplace.assets.models import Asset
 from marketplace.catalogue import storefront
 from marketplace.database import unit_of_work
 from tests.fixtures.catalogue import Catalogue
@@ -21,7 +24,7 @@ from tests.fixtures.mail import SmtpSink, body_of
 from tests.fixtures.uploads import (
     member_fixture,  # noqa: F401 - a fixture, found here by pytest as ``member``
 )
-from tests.fixtures.web import AuthActions, api_token
+from tests.fixtures.web import AuthActions, api_token, csrf_token
 
 FRENCH = {"Accept-Language": "fr"}
 NBSP, NNBSP = "\u00a0", "\u202f"
@@ -190,3 +193,28 @@ def test_a_french_member_reads_the_curators_no_in_french(
     assert "Cette fois, les curateurs ont décidé de ne pas l’accepter dans le catalogue." in body
     assert "Floue." in body
     assert "This time the curators" not in body
+
+
+def test_the_media_checks_sentences_reach_a_french_member_in_french(
+    client: FlaskClient, member: dict[str, str]
+) -> None:
+    AuthActions(client).login("artist@example.org")
+    script = {
+        **FRENCH,
+        "X-Requested-With": "XMLHttpRequest",
+        "Accept": "application/json",
+        "X-CSRFToken": csrf_token(client, "/upload"),
+    }
+    refused = client.post("/upload", headers=script, data={"file": (io.BytesIO(b""), "vide.jpg")})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["message"] == f"vide.jpg{NBSP}: Le fichier est vide."
+
+    catalogue = Catalogue()
+    stuck = catalogue.add("Boats at rest", "boats", status="failed")
+    with unit_of_work() as session:
+        session.get(Asset, stuck).failure_reason = cleanup.STUCK_REASON  # type: ignore[union-attr]
+    AuthActions(client).logout()
+    AuthActions(client).login(catalogue.member.user.email)
+    text = _text(_french_page(client, f"/portfolio/{stuck}"))
+    assert "Le traitement de ce fichier ne s’est jamais terminé" in text
+    assert "Processing this file never finished" not in text
