@@ -51,6 +51,7 @@ def _page(form_values: dict[str, str] | None = None, error: str | None = None) -
         paid_from_words={code: gettext(words) for code, words in core.PAID_FROM_WORDS.items()},
         expense_name=expense_name,
         money=display.money,
+        status_label=display.status_label,
         defaults={**defaults, **(form_values or {})},
         error=error,
     )

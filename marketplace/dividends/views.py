@@ -61,6 +61,7 @@ def dividend_helpers() -> dict[str, Any]:
         "cash_words": statement_words.words(statement_words.CASH_WORDS),
         "distribution": statement_words.distribution,
         "loss_policy_words": statement_words.loss_policy_words,
+        "status_label": display.status_label,
         "deadline_of": qualification.deadline_of,
         "late_notice": qualification.late_notice,
     }

@@ -145,3 +145,23 @@ def month_year(day: date) -> str:
     if where.language == "en":
         return day.strftime("%b %Y")
     return babel_dates.format_date(day, "MMM y", locale=where)
+
+
+# Statuses of the books' runs, lines and costs that the shared status badge does not name
+# (templates/macros/ui.html); pages pass these as the badge's label.
+STATUS_WORDS = {
+    "paying": N_("Paying"),
+    "partially_paid": N_("Partially paid"),
+    "held": N_("Held"),
+    "done": N_("Done"),
+    "owed": N_("Owed"),
+    "booked": N_("Booked"),
+    "reversed": N_("Reversed"),
+}
+
+
+def status_label(status: str) -> str | None:
+    """A status in the reader's language when the badge does not know it, else None (the
+    badge's own words)."""
+    words = STATUS_WORDS.get(status)
+    return gettext(words) if words else None

@@ -58,7 +58,11 @@ def reason_words(reason: str) -> str:
 @bp.context_processor
 @admin_bp.context_processor
 def payout_helpers() -> dict[str, Any]:
-    return {"reason_words": reason_words, "month_year": display.month_year}
+    return {
+        "reason_words": reason_words,
+        "month_year": display.month_year,
+        "status_label": display.status_label,
+    }
 
 
 @bp.get("")
