@@ -17,6 +17,7 @@ from marketplace.catalogue import related, vocabulary
 from marketplace.catalogue.engines import SearchFilters, engine_for
 from marketplace.catalogue.models import SearchTerm
 from marketplace.catalogue.query import parse
+from marketplace.currencies import services as currencies
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
@@ -200,8 +201,13 @@ def cheapest_prices(assets: list[Asset], currency: str) -> dict[int, int]:
         return {}
     surcharges = licensing.surcharges(db.session())
     cheapest: dict[int, int] = {}
+    converted = currency != current_app.config["CURRENCY"]
     for asset in assets:
-        prices = price_list(asset.kind, asset.width, asset.height, currency, surcharges)
+        if converted:
+            # Another currency's own table (read once per request), not a conversion.
+            prices = currencies.asset_prices(db.session(), asset, currency, surcharges)
+        else:
+            prices = price_list(asset.kind, asset.width, asset.height, currency, surcharges)
         if prices:
             cheapest[asset.id] = min(price.amount_cents for price in prices)
     return cheapest

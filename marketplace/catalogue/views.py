@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from marketplace.catalogue import services, storefront
 from marketplace.catalogue.engines import SearchFilters
 from marketplace.catalogue.query import parse
+from marketplace.currencies.views import current_currency
 from marketplace.errors import AppError, InvalidInput
 from marketplace.lightboxes import services as lightboxes
 from marketplace.whole_numbers import json_id, page_arg, parse_whole_number
@@ -66,7 +67,7 @@ def _similar_page(asset_id_arg: str) -> str | tuple[str, int]:
         message = gettext("That work is not on sale, so there is nothing like it to show.")
         return _page(results=None, error=message), 404
     asset, similar = found
-    currency = current_app.config["CURRENCY"]
+    currency = current_currency()
     return _page(
         results=None,
         error=None,
@@ -96,7 +97,7 @@ def search() -> str | tuple[str, int] | Response:
             corrected_from = request.args.get("q", "")
             args = MultiDict({**request.args.to_dict(), "q": results.did_you_mean})
             filters, results = attempt, better
-    currency = current_app.config["CURRENCY"]
+    currency = current_currency()
     found_nothing = not results.assets
     return _page(
         args=args,

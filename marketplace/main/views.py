@@ -20,6 +20,7 @@ from marketplace.accounts import services as accounts
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue import storefront
 from marketplace.catalogue.engines import SearchFilters
+from marketplace.currencies.views import current_currency
 from marketplace.errors import AppError
 from marketplace.i18n import LANGUAGE_COOKIE
 from marketplace.i18n.languages import LANGUAGES
@@ -34,7 +35,7 @@ LANGUAGE_COOKIE_LIFETIME = timedelta(days=365)
 @bp.get("/")
 def home() -> str:
     newest = catalogue.search(SearchFilters(sort="newest"), 1, NEWEST_SHOWN).assets
-    cheapest = catalogue.cheapest_prices(newest, current_app.config["CURRENCY"])
+    cheapest = catalogue.cheapest_prices(newest, current_currency())
     return render_template(
         "main/home.html",
         members=membership.list_members(1, 8),

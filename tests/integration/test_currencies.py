@@ -195,3 +195,14 @@ def test_an_admin_sets_a_currencys_table_after_reviewing_it(
     )
     assert "CHF" in client.get("/admin/currencies/").get_data(as_text=True)
     assert 'value="CHF"' in client.get("/").get_data(as_text=True)
+
+
+def test_search_and_home_tiles_show_the_buyers_currency(app: Flask, client: FlaskClient) -> None:
+    Catalogue().add("Harbour at dawn", "harbour")
+    assert "from $15.00" in client.get("/search?q=harbour").get_data(as_text=True)
+    client.set_cookie("currency", "GBP")
+    assert "from £12.00" in client.get("/search?q=harbour").get_data(as_text=True)
+    assert "from £12.00" in client.get("/").get_data(as_text=True)
+    client.delete_cookie("currency")
+    french = client.get("/search?q=harbour", headers={"Accept-Language": "fr"})
+    assert "14,00" in french.get_data(as_text=True)
