@@ -168,8 +168,13 @@ def upload_asset(
     except MediaRejected as rejected:
         _discard(key)
         raise InvalidInput(
-            # The media checks' fixed sentences are N_-marked; one with figures stays English.
-            gettext("%(name)s: %(reason)s", name=shown_name, reason=gettext(rejected.reason)),
+            # The media checks' sentences are N_-marked, those with figures as a message and
+            # its values; the figures keep their English form.
+            gettext(
+                "%(name)s: %(reason)s",
+                name=shown_name,
+                reason=gettext(rejected.message, **rejected.values),
+            ),
             code=rejected.code,
         ) from None
     except sa.exc.IntegrityError:

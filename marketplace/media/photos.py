@@ -253,11 +253,24 @@ def _check_size(width: int, height: int, limits: PhotoLimits) -> None:
         raise MediaRejected(_too_large(declared, limits), code="too_large")
     if pixels < limits.min_pixels:
         minimum = limits.min_pixels / 1e6
-        raise MediaRejected(
-            f"This photo is {width} × {height} pixels ({pixels / 1e6:.1f} megapixels); "
-            f"the minimum is {minimum:g} megapixel{'' if minimum == 1 else 's'}.",
-            code="too_small",
+        message = (
+            N_(
+                "This photo is %(width)s × %(height)s pixels (%(megapixels)s megapixels); "
+                "the minimum is %(minimum)s megapixel."
+            )
+            if minimum == 1
+            else N_(
+                "This photo is %(width)s × %(height)s pixels (%(megapixels)s megapixels); "
+                "the minimum is %(minimum)s megapixels."
+            )
         )
+        values = {
+            "width": str(width),
+            "height": str(height),
+            "megapixels": f"{pixels / 1e6:.1f}",
+            "minimum": f"{minimum:g}",
+        }
+        raise MediaRejected(message, code="too_small", values=values)
 
 
 def _check_memory(im: ImageFile.ImageFile, limits: PhotoLimits) -> None:

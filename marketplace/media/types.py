@@ -10,11 +10,20 @@ MediaKind = Literal["photo", "video"]
 
 
 class MediaRejected(Exception):
-    """The file is not something the co-op accepts. ``reason`` is a sentence for the member."""
+    """The file is not something the co-op accepts. ``reason`` is a sentence for the member.
 
-    def __init__(self, reason: str, code: str = "unsupported_media") -> None:
-        super().__init__(reason)
-        self.reason = reason
+    A sentence with figures is given as a message with ``%(name)s`` placeholders and their
+    ``values`` (already written out): ``reason`` is the English sentence, and the service that
+    shows it translates ``message`` with the values (the message is N_-marked where raised).
+    """
+
+    def __init__(
+        self, reason: str, code: str = "unsupported_media", values: dict[str, str] | None = None
+    ) -> None:
+        self.message = reason
+        self.values = values or {}
+        self.reason = reason % self.values if self.values else reason
+        super().__init__(self.reason)
         self.code = code
 
 

@@ -96,8 +96,15 @@ def _probe(source: Path, limits: VideoLimits) -> tuple[VideoFacts, int]:
             raise MediaRejected(_UNREADABLE, code="unreadable_video")
         if stream.width * stream.height > limits.max_pixels:
             raise MediaRejected(
-                f"The video is {stream.width}×{stream.height} pixels; the co-op accepts at most "
-                f"{limits.max_pixels / 1e6:.0f} megapixels a frame.",
+                N_(
+                    "The video is %(width)s×%(height)s pixels; the co-op accepts at most "
+                    "%(megapixels)s megapixels a frame."
+                ),
+                values={
+                    "width": str(stream.width),
+                    "height": str(stream.height),
+                    "megapixels": f"{limits.max_pixels / 1e6:.0f}",
+                },
                 code="video_too_large",
             )
         duration = _duration(container, stream)
@@ -105,8 +112,14 @@ def _probe(source: Path, limits: VideoLimits) -> tuple[VideoFacts, int]:
             raise MediaRejected(N_("The video has no length we can read."), code="unreadable_video")
         if duration > limits.max_duration_s:
             raise MediaRejected(
-                f"The video is {duration / 60:.1f} minutes long; the co-op accepts videos of up to "
-                f"{limits.max_duration_s / 60:g} minutes.",
+                N_(
+                    "The video is %(minutes)s minutes long; the co-op accepts videos of up to "
+                    "%(limit)s minutes."
+                ),
+                values={
+                    "minutes": f"{duration / 60:.1f}",
+                    "limit": f"{limits.max_duration_s / 60:g}",
+                },
                 code="video_too_long",
             )
         # Only a decoded frame carries the display matrix (a phone's "rotate") in PyAV.

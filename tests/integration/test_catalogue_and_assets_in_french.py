@@ -8,6 +8,7 @@ import html
 import io
 import json
 import re
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,6 +19,7 @@ from marketplace.assets import cleanup
 from marketplace.assets.models import Asset
 from marketplace.catalogue import storefront
 from marketplace.database import unit_of_work
+from tests.fixtures import media_files
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
 from tests.fixtures.mail import SmtpSink, body_of
@@ -196,8 +198,9 @@ def test_a_french_member_reads_the_curators_no_in_french(
 
 
 def test_the_media_checks_sentences_reach_a_french_member_in_french(
-    client: FlaskClient, member: dict[str, str]
+    app: Flask, client: FlaskClient, member: dict[str, str], tmp_path: Path
 ) -> None:
+    app.config.update(PHOTO_MIN_PIXELS=6_000_000)
     AuthActions(client).login("artist@example.org")
     script = {
         **FRENCH,
@@ -208,6 +211,13 @@ def test_the_media_checks_sentences_reach_a_french_member_in_french(
     refused = client.post("/upload", headers=script, data={"file": (io.BytesIO(b""), "vide.jpg")})
     assert refused.status_code == 422
     assert refused.get_json()["error"]["message"] == f"vide.jpg{NBSP}: Le fichier est vide."
+    small = media_files.make_jpeg(tmp_path / "petite.jpg", 1200, 900)
+    with small.open("rb") as stream:
+        too_small = client.post("/upload", headers=script, data={"file": (stream, "petite.jpg")})
+    assert too_small.get_json()["error"]["message"] == (
+        f"petite.jpg{NBSP}: Cette photo fait 1200 × 900 pixels (1.1 mégapixels){NBSP}; "
+        "le minimum est de 6 mégapixels."
+    )
 
     catalogue = Catalogue()
     stuck = catalogue.add("Boats at rest", "boats", status="failed")
