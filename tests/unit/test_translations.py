@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from jinja2 import Environment
 from jinja2.ext import i18n
 
@@ -167,6 +168,14 @@ def test_the_check_finds_unmarked_text_and_lets_marked_text_pass(tmp_path: Path)
 @pytest.fixture(scope="module")
 def extracted():  # type: ignore[no-untyped-def]
     return extract_catalogue()
+
+
+def test_make_messages_lists_only_what_a_language_lacks() -> None:
+    found = Catalog()
+    found.add("Cart", locations=[("templates/_cart_link.html", 8)])
+    found.add("A sentence nobody has translated", locations=[("templates/new.html", 1)])
+    pending = [message.id for message in untranslated("fr", found) if message.id]
+    assert pending == ["A sentence nobody has translated"]
 
 
 def test_french_translates_every_message(extracted) -> None:  # type: ignore[no-untyped-def]
