@@ -149,3 +149,33 @@ def test_the_annual_report_page_and_pdf_in_french(
     auth.logout()
     auth.login(books.buyer.email)
     assert client.get(f"/members/annual-report/{books.this_year}.pdf").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "french"),
+    [
+        ("drafter", "/admin/dividends/", "Ristournes"),
+        ("drafter", "/admin/dividends/{run}", "Politique appliquée"),
+        ("drafter", "/admin/dividends/redemptions", "Remboursements renouvelables"),
+        ("drafter", "/admin/ledger/", "Balance en USD"),
+        ("drafter", "/admin/ledger/journal", "Filtrer le journal"),
+        ("drafter", "/admin/payouts", "Versements de redevances"),
+        ("drafter", "/admin/taxes/", "Récapitulatif fiscal"),
+        ("drafter", "/admin/costs/", "Enregistrer une dépense"),
+        ("artist_a", "/account/dividends/consent", "La clause de consentement"),
+        ("artist_a", "/account/earnings", "Redevances par mois"),
+        ("artist_a", "/account/tax/", "Profil fiscal"),
+        ("artist_a", "/account/tax/summary", "Ce que la coopérative vous a versé"),
+    ],
+)
+def test_every_page_of_the_books_reads_in_french(
+    coop: Coop, auth: AuthActions, who: str, path: str, french: str
+) -> None:
+    run = _paid_run(coop)
+    auth.login(getattr(coop, who).email)
+    response = auth.client.get(path.format(run=run["id"]), headers=FRENCH)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert french in text
+    assert "Co-op ledger" not in text
+    assert "Your account" not in text
