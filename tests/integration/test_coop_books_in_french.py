@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
-from flask import Flask
-from flask_babel import force_locale
+from flask import Flask, render_template
+from flask_babel import force_locale, gettext
 
 from marketplace.database import utcnow
 from marketplace.ledger import display
@@ -179,3 +180,25 @@ def test_every_page_of_the_books_reads_in_french(
     assert french in text
     assert "Co-op ledger" not in text
     assert "Your account" not in text
+
+
+def test_the_payout_held_email_in_french(app: Flask) -> None:
+    context = {
+        "member": SimpleNamespace(display_name="Amélie"),
+        "amount_cents": 123_456,
+        "currency": "EUR",
+        "earnings_url": "https://coop.example/account/earnings",
+        "co_op_name": "Co-op Stock",
+        "base_url": "https://coop.example",
+    }
+    with app.test_request_context(), force_locale("fr"):
+        body = render_template("email/payout_held.txt", **context)
+        subject = gettext("Connect a payout account to receive your royalties")
+    assert body.startswith("Bonjour Amélie,")
+    assert "Co-op Stock vous doit 1\u202f234,56\u00a0€ de redevances" in body
+    assert "L’équipe de Co-op Stock" in body
+    assert subject == "Connectez un compte de versement pour recevoir vos redevances"
+    with app.test_request_context(), force_locale("en"):
+        english = render_template("email/payout_held.txt", **context)
+    assert english.startswith("Hello Amélie,")
+    assert "Co-op Stock owes you €1,234.56 in royalties" in english
