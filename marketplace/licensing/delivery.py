@@ -15,7 +15,7 @@ from marketplace.i18n.formats import long_date, money
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.licensing import renditions, services
 from marketplace.licensing.certificates import CertificateFacts, certificate_pdf
-from marketplace.licensing.labels import kind_name, licence_status_label
+from marketplace.licensing.labels import kind_name, licence_status_label, terms_words
 from marketplace.licensing.models import Licence, Rendition
 from marketplace.mail import public_base_url
 from marketplace.media import jpeg_segments
@@ -185,8 +185,8 @@ def _certificate(licence: Licence) -> bytes:
         price=money(licence.price_cents, licence.currency),
         issued_on=long_date(licence.issued_at),
         status=str(STATUS_WORDS.get(licence.status) or licence_status_label(licence.status)),
-        summary=terms.summary,
-        permits=list(terms.permits),
+        summary=terms_words(terms.summary),
+        permits=[terms_words(permit) for permit in terms.permits],
         verification_url=services.verification_url(licence),
     )
     return certificate_pdf(facts, current_app.config.get("LICENCE_CERTIFICATE_FONT"))

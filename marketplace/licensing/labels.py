@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from flask_babel import LazyString, gettext, lazy_gettext, pgettext
 
+from marketplace.licensing.founding_terms import FOUNDING_WORDS
 from marketplace.licensing.models import LicenceKind
 
 _SHORT: dict[str, LazyString] = {
     "standard": lazy_gettext("Standard"),
     "extended": lazy_gettext("Extended"),
 }
+_FOUNDING = frozenset(FOUNDING_WORDS)
 _FULL: dict[str, LazyString] = {
     "standard": lazy_gettext("Standard licence"),
     "extended": lazy_gettext("Extended licence"),
@@ -49,3 +51,12 @@ def licence_status_label(status: str) -> str:
         "disputed": pgettext("licence status", "Disputed"),
     }
     return words.get(status) or status.capitalize()
+
+
+def terms_words(text: str) -> str:
+    """A stored terms text (summary, permission, paragraph) in the reader's language when it
+    is the co-op's founding words; any other text as its admin wrote it."""
+    words = text.strip()
+    if words not in _FOUNDING:
+        return text
+    return text.replace(words, gettext(words))

@@ -18,6 +18,7 @@ bp.add_app_template_global(labels.licence_label, "licence_label")
 bp.add_app_template_global(labels.kind_name, "kind_name")
 bp.add_app_template_global(labels.licence_name, "licence_name_of")
 bp.add_app_template_global(labels.licence_status_label, "licence_status_label")
+bp.add_app_template_global(labels.terms_words, "terms_words")
 
 
 def _refuse_unless_valid(licence: Licence) -> None:

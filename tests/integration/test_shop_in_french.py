@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 from marketplace.accounts.models import User
 from marketplace.database import unit_of_work
 from marketplace.extensions import db
+from marketplace.licensing.labels import terms_words
 from marketplace.licensing.models import Licence
 from marketplace.payments.receipts import compose_receipts
 from tests.fixtures.buying import (
@@ -131,6 +133,8 @@ def test_the_certificate_is_in_its_holders_language(buying: Buying) -> None:
         "Prix payé 45,00",
         "Statut à l’impression Valable",
         "Chacun peut vérifier que cette licence est authentique",
+        # The founding terms' words, stored in English, said in the holder's language.
+        "- Perpétuelle : la licence n’expire jamais",
     ):
         assert said in text, said
     assert re.search(r"Délivrée le \d{1,2} \w+ \d{4}", text)
@@ -160,6 +164,8 @@ def test_verification_page_in_french(buying: Buying) -> None:
     licences = visitor.get("/licences", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Licences et prix" in licences
     assert "De quelle licence ai-je besoin ?" in licences
+    assert "<li>Dans le monde entier</li>" in licences
+    assert "1. Ce que vous obtenez." in licences
 
 
 def test_the_payment_setup_alert_is_in_each_admins_language(
@@ -178,3 +184,14 @@ def test_the_payment_setup_alert_is_in_each_admins_language(
     body = body_of(notice)
     assert "Stripe a refusé de prendre un paiement par carte" in body
     assert "Réglage probablement en cause : STRIPE_SECRET_KEY" in body
+
+
+def test_founding_terms_are_translated_and_terms_an_admin_wrote_show_as_written(
+    buying: Buying,
+) -> None:
+    with buying.app.app_context(), force_locale("fr"):
+        assert terms_words("Worldwide") == "Dans le monde entier"
+        assert terms_words("Worldwide\n") == "Dans le monde entier\n"
+        assert terms_words("Worldwide, except at sea") == "Worldwide, except at sea"
+    with buying.app.app_context(), force_locale("en"):
+        assert terms_words("Worldwide") == "Worldwide"
