@@ -52,6 +52,7 @@ def _page(form_values: dict[str, str] | None = None, error: str | None = None) -
         expense_name=expense_name,
         money=display.money,
         status_label=display.status_label,
+        day=display.day,
         defaults={**defaults, **(form_values or {})},
         error=error,
     )

@@ -204,7 +204,7 @@ def notice(part: StatementFacts) -> list[str]:
                 "This is a qualified written notice: you consented on %(date)s (member agreement "
                 "%(version)s), so you must report the whole %(amount)s as income for the year you "
                 "receive this notice, the retained part included (IRC §1385(a), §1388(c)).",
-                date=part.consented_on,
+                date=display.day(part.consented_on) if part.consented_on else "",
                 version=part.consent_version,
                 amount=allocation,
             )
@@ -234,7 +234,7 @@ def notice(part: StatementFacts) -> list[str]:
             gettext(
                 "Your cash has not been paid yet: the co-op must pay it by %(deadline)s. Until "
                 "then it is not income paid to you.",
-                deadline=part.payment_deadline,
+                deadline=display.day(part.payment_deadline),
             )
         )
     return lines

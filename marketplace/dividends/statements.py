@@ -104,7 +104,11 @@ class Statement:
 
     @property
     def period(self) -> str:
-        return gettext("%(start)s to %(end)s", start=self.period_start, end=self.period_end)
+        return gettext(
+            "%(start)s to %(end)s",
+            start=display.day(self.period_start),
+            end=display.day(self.period_end),
+        )
 
     @property
     def explanation(self) -> list[str]:

@@ -62,6 +62,7 @@ def dividend_helpers() -> dict[str, Any]:
         "distribution": statement_words.distribution,
         "loss_policy_words": statement_words.loss_policy_words,
         "status_label": display.status_label,
+        "day": display.day,
         "deadline_of": qualification.deadline_of,
         "late_notice": qualification.late_notice,
     }

@@ -165,3 +165,12 @@ def status_label(status: str) -> str | None:
     badge's own words)."""
     words = STATUS_WORDS.get(status)
     return gettext(words) if words else None
+
+
+def day(value: date | str) -> str:
+    """A day of the books: "2026-12-06" in English (the ISO form the pages have always shown),
+    "6 décembre 2026" in other languages. Takes a date or its ISO text."""
+    when = date.fromisoformat(value) if isinstance(value, str) else value
+    if formats.reader_locale().language == "en":
+        return when.isoformat()
+    return formats.long_date(when)

@@ -62,6 +62,7 @@ def payout_helpers() -> dict[str, Any]:
         "reason_words": reason_words,
         "month_year": display.month_year,
         "status_label": display.status_label,
+        "day": display.day,
     }
 
 

@@ -3,7 +3,7 @@ PDF (text read back), the open books with their charts, and the ledger's account
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -12,6 +12,7 @@ from flask import Flask, render_template
 from flask_babel import force_locale, gettext
 
 from marketplace.database import utcnow
+from marketplace.i18n import formats
 from marketplace.ledger import display
 from marketplace.ledger.core import format_cents
 from tests.fixtures.dividends import (
@@ -26,6 +27,10 @@ from tests.integration.test_annual_report import close_vote
 from tests.pdf_text import pdf_words
 
 FRENCH = {"Accept-Language": "fr"}
+
+
+def day_in_french(iso: str) -> str:
+    return formats.long_date(date.fromisoformat(iso), "fr")
 
 
 def _paid_run(coop: Coop) -> dict[str, object]:
@@ -51,6 +56,8 @@ def test_a_members_statement_page_and_pdf_in_french(coop: Coop, auth: AuthAction
     # Figures in French conventions: a decimal comma and the currency after the amount.
     assert "160,00\u00a0$US" in text
     assert "Avis écrit d’attribution" in text
+    # Days in words: the period, and the payment deadline in the notice.
+    assert f"Période du {day_in_french(run['period_start'])} au " in text
     assert "Dividend statement" not in text
     assert "Your share of this run" not in text
 
