@@ -24,6 +24,7 @@ from marketplace.database import utcnow
 from marketplace.errors import AppError
 from marketplace.extensions import db
 from marketplace.ledger import display
+from marketplace.licensing.labels import licence_label
 from marketplace.membership import leaving
 from marketplace.payouts import core, earnings, queries, services
 from marketplace.web_support import role_required
@@ -63,6 +64,7 @@ def payout_helpers() -> dict[str, Any]:
         "month_year": display.month_year,
         "status_label": display.status_label,
         "day": display.day,
+        "licence_label": licence_label,
     }
 
 
