@@ -175,6 +175,10 @@ def build_app() -> web.Application:
     # Charges and refunds in another currency, converted into the platform's as Stripe does.
     currencies.install(app)
     browser_cors.install(app)
+    # Stripe Tax: calculations, transactions and reversals, at the product's own rates.
+    from stripe_emulator import tax
+
+    tax.install(app)
     return app
 
 
