@@ -110,6 +110,7 @@ def test_an_asset_page_speaks_french(client: FlaskClient) -> None:
         "Inutiles : aucune personne ni aucun bien reconnaissable".replace(" :", NBSP + ":"),
         "Enregistrer dans une visionneuse",
         "Étendue",
+        "Dans le monde entier",
     ):
         assert french in text, french
     assert "14,0 × 9,3 po" in text, "print sizes in French decimals"
@@ -122,6 +123,7 @@ def test_an_asset_page_speaks_french(client: FlaskClient) -> None:
         "Save to lightbox",
         "The licences in full",
         "printed at 300 pixels per inch",
+        "Perpetual: the licence never expires",
     ):
         assert english not in page, english
 
