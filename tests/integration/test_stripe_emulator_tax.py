@@ -334,3 +334,34 @@ def test_a_full_reversal_of_inclusive_prices_returns_every_cent(
     taken = transaction_lines(client, reversal.id)
     assert [(i["amount"], i["amount_tax"]) for i in taken] == [(-1_799, -300), (-1, 0)]
     assert sum(i["amount"] for i in taken) == -calculation.amount_total
+
+
+@pytest.mark.parametrize(
+    ("override", "address", "reason"),
+    [
+        ("customer_exempt", {"country": "US", "state": "WA"}, "customer_exempt"),
+        ("reverse_charge", {"country": "FR"}, "reverse_charge"),
+        ("none", {"country": "FR"}, "standard_rated"),
+    ],
+)
+def test_a_taxability_override_is_followed(
+    client: stripe.StripeClient, override: str, address: dict[str, str], reason: str
+) -> None:
+    calculation = client.v1.tax.calculations.create(
+        params={
+            "currency": "usd",
+            "line_items": [{"amount": 1_799, "tax_behavior": "inclusive"}],
+            "customer_details": {
+                "address": address,  # type: ignore[typeddict-item]
+                "taxability_override": override,  # type: ignore[typeddict-item]
+            },
+            "expand": ["line_items"],
+        }
+    )
+    data = conforms(calculation, "tax.calculation")
+    assert data["customer_details"]["taxability_override"] == override
+    (entry,) = data["line_items"]["data"][0]["tax_breakdown"]
+    assert entry["taxability_reason"] == reason
+    zero = reason != "standard_rated"
+    assert (entry["amount"], entry["taxable_amount"]) == ((0, 1_799) if zero else (300, 1_499))
+    assert calculation.amount_total == 1_799
