@@ -154,3 +154,40 @@ def test_a_bad_search_argument_is_explained_in_the_readers_language(search_app: 
     assert french["fields"] == {"kind": "Non valide."}
     english = client.get("/api/v1/search", query_string={"kind": "sculpture"}).get_json()
     assert english["error"]["message"] == "kind must be one of photo, video."
+
+
+@pytest.mark.services
+def test_postgres_trusts_the_window_when_words_parse_differently_by_language(
+    services_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words parsed differently in several languages are ORed, and the planner misjudges how
+    many match: past the window, only its share of the catalogue may send the search to all
+    of it. A word parsed the same everywhere still gets the planner's word."""
+    from marketplace.assets.models import Asset
+    from marketplace.catalogue import engines
+    from marketplace.extensions import db
+
+    catalogue = Catalogue()
+    catalogue.add("Femmes au marché", "femmes, gens", language="fr", age_days=30)
+    catalogue.add("Zeppelin at night", "zeppelin", age_days=30)
+    newest = []
+    for n in range(2):
+        newest.append(catalogue.add(f"Gens et femmes {n}", "gens, femmes", language="fr"))
+        newest.append(catalogue.add(f"Zeppelin {n}", "zeppelin"))
+    newest_id = db.session.execute(sa.select(sa.func.max(Asset.id))).scalar_one()
+    monkeypatch.setattr(engines, "WINDOW_ROWS", 4)
+    # The window (two of each in the newest four) says more than FULL_SCAN_MAX match in all;
+    # the planner, fewer.
+    monkeypatch.setattr(engines, "FULL_SCAN_MAX", 2 * newest_id // 4 - 1)
+    client = services_app.test_client()
+
+    def search(q: str) -> tuple[list[int], bool]:
+        body = client.get(
+            "/api/v1/search",
+            query_string={"q": q, "sort": "newest", "contributor": catalogue.member.member_number},
+        ).get_json()
+        return [r["id"] for r in body["results"]], body["total_exact"]
+
+    assert search("femmes gens") == ([newest[2], newest[0]], False)
+    zeppelins, exact = search("zeppelin")
+    assert (len(zeppelins), exact) == (3, True)
