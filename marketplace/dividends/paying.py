@@ -19,7 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
-from marketplace.dividends import core, services
+from marketplace.dividends import core, services, statement_words
 from marketplace.dividends.models import DividendAllocation, DividendRun, RedemptionLine
 from marketplace.dividends.periods import run_bounds, today_utc
 from marketplace.dividends.qualification import note_deadline
@@ -122,7 +122,7 @@ def pay_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
                     "Dividend run %(id)s allocated nothing (%(reason)s): there is nobody to pay, "
                     "so it stays approved.",
                     id=run.id,
-                    reason=run.reason or gettext("no pool"),
+                    reason=statement_words.run_reason(run) or gettext("no pool"),
                 ),
                 code="nothing_to_pay",
             )

@@ -16,6 +16,8 @@ from typing import Protocol
 from flask_babel import gettext
 
 from marketplace.dividends import core
+from marketplace.dividends.models import DividendRun
+from marketplace.i18n import formats
 from marketplace.i18n.markers import N_
 from marketplace.ledger import display
 
@@ -363,3 +365,51 @@ def patr_lines(part: StatementFacts) -> list[str]:
             )
         )
     return lines
+
+
+def run_reason(run: DividendRun) -> str | None:
+    """Why a run has no pool or allocated nothing, in the reader's language.
+
+    The run keeps the reason its drafting wrote, in English (data, also in the API); other
+    languages say it again from the run's own figures, as ``allocation`` worded it."""
+    if not run.reason or formats.reader_locale().language == "en":
+        return run.reason or None
+    surplus, brought = run.surplus_cents, run.loss_brought_forward_cents
+    net = surplus - brought
+
+    def money(cents: int) -> str:
+        return display.money(cents, run.currency)
+
+    if net > 0:
+        if not run.pool_cents:
+            return gettext(
+                "The whole surplus of %(net)s goes to reserves: no dividend pool.", net=money(net)
+            )
+        return gettext(
+            "No member is eligible in this period (no member of a class in the policy, and no "
+            "artist with sales): the pool of %(pool)s stays in retained surplus.",
+            pool=money(run.pool_cents),
+        )
+    if surplus == 0 and not brought:
+        return gettext("The period broke even: no surplus, so no dividend pool.")
+    if surplus < 0:
+        words = gettext("The period made a loss of %(loss)s", loss=money(-surplus))
+    elif surplus == 0:
+        words = gettext("The period broke even")
+    else:
+        words = gettext("The surplus of %(surplus)s only reduces", surplus=money(surplus))
+    if brought and surplus > 0:
+        words += gettext(" the loss of %(brought)s brought forward", brought=money(brought))
+    elif brought:
+        words += gettext(", with %(brought)s brought forward", brought=money(brought))
+    loss = -net
+    if loss == 0:
+        return words + gettext(": no dividend pool.")
+    if run.loss_charged_to_reserves_cents:
+        return words + gettext(
+            ": %(loss)s is charged to reserves; no dividend pool.", loss=money(loss)
+        )
+    return words + gettext(
+        ": %(loss)s is carried forward against later surpluses; no dividend pool.",
+        loss=money(loss),
+    )

@@ -63,6 +63,7 @@ def dividend_helpers() -> dict[str, Any]:
         "loss_policy_words": statement_words.loss_policy_words,
         "status_label": display.status_label,
         "day": display.day,
+        "run_reason": statement_words.run_reason,
         "deadline_of": qualification.deadline_of,
         "late_notice": qualification.late_notice,
     }

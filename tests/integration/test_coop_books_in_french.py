@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from flask import Flask, render_template
 from flask_babel import force_locale, gettext
+from markupsafe import escape
 
 from marketplace.database import utcnow
 from marketplace.i18n import formats
@@ -209,3 +210,20 @@ def test_the_payout_held_email_in_french(app: Flask) -> None:
         english = render_template("email/payout_held.txt", **context)
     assert english.startswith("Hello Amélie,")
     assert "Co-op Stock owes you €1,234.56 in royalties" in english
+
+
+def test_why_a_run_has_no_pool_in_french(coop: Coop, auth: AuthActions) -> None:
+    coop.record_cost(49_000, "Accountant's review")
+    run = coop.draft(operating_costs_cents=50_000)
+    assert run["pool_cents"] == 0
+    loss = -run["surplus_cents"]
+    auth.login(coop.drafter.email)
+    path = f"/admin/dividends/{run['id']}"
+    english = auth.client.get(path).get_data(as_text=True)
+    assert escape(run["reason"]) in english  # the reason the draft stored, as it was
+    french = auth.client.get(path, headers=FRENCH).get_data(as_text=True)
+    with force_locale("fr"):
+        amount = display.money(loss, "USD")
+    assert f"La période a enregistré une perte de {amount}" in french
+    assert "reportés à nouveau" in french
+    assert run["reason"] not in french
