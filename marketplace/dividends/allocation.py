@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal, cast, get_args
 
+from marketplace.i18n.markers import N_
 from marketplace.ledger.core import format_cents, largest_remainder_split
 
 Basis = Literal["equal", "service_years", "patronage"]
@@ -31,7 +32,15 @@ MIN_CASH_BPS = 2_000
 
 
 class DividendError(ValueError):
-    """Input a dividend run refuses; the message is written for the admin who gave it."""
+    """Input a dividend run refuses; the message is written for the admin who gave it.
+
+    ``message`` may be an English template with ``%(name)s`` placeholders (marked with ``N_``)
+    and ``values`` fill it: the service says it in the admin's language with both."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message % values if values else message)
 
 
 class CashShareTooLow(DividendError):
@@ -51,16 +60,24 @@ def whole_cents(value: object, name: str, *, signed: bool = False) -> int:
 def percent_bps(value: Percent, name: str = "percentage") -> int:
     """``12.5`` -> ``1250``: a percentage from 0 to 100 with at most two decimals, exactly."""
     if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
-        raise DividendError(f"{name} must be a number of percent, not {value!r}")
+        raise DividendError(
+            N_("%(name)s must be a number of percent, not %(value)s"), name=name, value=repr(value)
+        )
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise DividendError(f"{name} must be a number of percent, not {value!r}") from None
+        raise DividendError(
+            N_("%(name)s must be a number of percent, not %(value)s"), name=name, value=repr(value)
+        ) from None
     if not number.is_finite() or not 0 <= number <= 100:
-        raise DividendError(f"{name} must be between 0 and 100, not {value}")
+        raise DividendError(
+            N_("%(name)s must be between 0 and 100, not %(value)s"), name=name, value=value
+        )
     bps = number * 100
     if bps != bps.to_integral_value():
-        raise DividendError(f"{name} has at most two decimals, not {value}")
+        raise DividendError(
+            N_("%(name)s has at most two decimals, not %(value)s"), name=name, value=value
+        )
     return int(bps)
 
 
@@ -138,7 +155,7 @@ def compute_surplus(
     reserve and the pool come from what is left); a loss, with what was brought forward, is
     carried forward, or charged to the reserves when ``loss_policy`` is ``charge_reserves``.
     """
-    reserve_bps = percent_bps(reserve_pct, "The reserve share")
+    reserve_bps = percent_bps(reserve_pct, N_("The reserve share"))
     if loss_policy not in LOSS_POLICIES:
         raise DividendError(f"the loss policy is one of {', '.join(LOSS_POLICIES)}")
     brought = whole_cents(loss_brought_forward_cents, "the loss brought forward")
@@ -413,11 +430,14 @@ def allocate_pool(
 
 def cash_bps(cash_pct: Percent) -> int:
     """The cash share in basis points; under 20 % is refused (``CashShareTooLow``)."""
-    bps = percent_bps(cash_pct, "The cash share")
+    bps = percent_bps(cash_pct, N_("The cash share"))
     if bps < MIN_CASH_BPS:
         raise CashShareTooLow(
-            f"The cash share must be at least 20 % of each allocation (the US Subchapter T "
-            f"minimum for a qualified written notice of allocation); {bps_pct(bps)} % is too low."
+            N_(
+                "The cash share must be at least 20 %% of each allocation (the US Subchapter T "
+                "minimum for a qualified written notice of allocation); %(pct)s %% is too low."
+            ),
+            pct=bps_pct(bps),
         )
     return bps
 

@@ -32,7 +32,9 @@ from marketplace.dividends.models import (
     RedemptionLine,
     RedemptionRun,
 )
+from marketplace.dividends.statement_words import error_words
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.i18n.markers import N_
 from marketplace.ledger import debts, kinds, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import format_cents
@@ -105,9 +107,9 @@ def _plan(
             allow_out_of_order=allow_out_of_order,
         )
     except core.RedemptionOrderError as error:
-        raise Conflict(str(error), code="older_years_outstanding") from None
+        raise Conflict(error_words(error), code="older_years_outstanding") from None
     except core.DividendError as error:
-        raise InvalidInput(str(error), fields={"pct": str(error)}) from None
+        raise InvalidInput(error_words(error), fields={"pct": error_words(error)}) from None
 
 
 def draft_redemption(
@@ -123,9 +125,9 @@ def draft_redemption(
     pct_bps = None
     if pct is not None:
         try:
-            pct_bps = core.percent_bps(pct, "The redemption share")
+            pct_bps = core.percent_bps(pct, N_("The redemption share"))
         except core.DividendError as error:
-            raise InvalidInput(str(error), fields={"pct": str(error)}) from None
+            raise InvalidInput(error_words(error), fields={"pct": error_words(error)}) from None
         if pct_bps == 0:
             raise InvalidInput(
                 gettext("Redeem more than 0 %."), fields={"pct": gettext("More than 0 %.")}

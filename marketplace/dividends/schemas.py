@@ -13,6 +13,7 @@ from marketplace.api_support import iso_date, rfc3339
 from marketplace.dividends import core
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.services import RunRequest
+from marketplace.dividends.statement_words import error_words
 from marketplace.errors import InvalidInput
 from marketplace.ledger.entries import decimal_string
 from marketplace.ledger.reports import csv_text
@@ -47,7 +48,7 @@ def _percent(body: Mapping[str, Any], name: str, default: str | None = None) -> 
     try:
         core.percent_bps(raw, name)
     except core.DividendError as error:
-        raise InvalidInput(str(error), fields={name: str(error)}) from None
+        raise InvalidInput(error_words(error), fields={name: error_words(error)}) from None
     return raw
 
 

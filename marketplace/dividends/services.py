@@ -42,6 +42,7 @@ from marketplace.dividends.periods import (
     draft_bounds,
     ledger_totals,
 )
+from marketplace.dividends.statement_words import error_words
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.ledger import display, kinds
 from marketplace.ledger.bulk import insert_rows
@@ -216,7 +217,7 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
             )
         except core.DividendError as error:
             field = "cash_pct" if isinstance(error, core.CashShareTooLow) else "period"
-            raise InvalidInput(str(error), fields={field: str(error)}) from None
+            raise InvalidInput(error_words(error), fields={field: error_words(error)}) from None
         run = DividendRun(
             period_start=request.period_start,
             period_end=request.period_end,

@@ -367,6 +367,16 @@ def patr_lines(part: StatementFacts) -> list[str]:
     return lines
 
 
+def error_words(error: core.DividendError) -> str:
+    """A refusal of the dividend core in the reader's language (its template and values; the
+    name of the share it refused translated when the catalogue knows it)."""
+    values = {
+        key: gettext(value) if key == "name" and isinstance(value, str) else value
+        for key, value in error.values.items()
+    }
+    return gettext(error.message, **values) if values else gettext(error.message)
+
+
 def run_reason(run: DividendRun) -> str | None:
     """Why a run has no pool or allocated nothing, in the reader's language.
 

@@ -191,10 +191,13 @@ def redeem(
     rows = sorted(retained, key=lambda r: (r.year, r.member_id, r.allocation_id or 0))
     older = sorted({r.year for r in rows if r.year < year and r.amount_cents > 0})
     if older and not allow_out_of_order:
-        years = ", ".join(str(y) for y in older)
         raise RedemptionOrderError(
-            f"Retained allocations of {years} are still outstanding: the revolving fund "
-            f"redeems the oldest years first, before {year}."
+            N_(
+                "Retained allocations of %(years)s are still outstanding: the revolving fund "
+                "redeems the oldest years first, before %(year)s."
+            ),
+            years=", ".join(str(y) for y in older),
+            year=year,
         )
     chosen = [r for r in rows if r.year == year and r.amount_cents > 0]
     if not chosen:
@@ -203,7 +206,7 @@ def redeem(
     if pct is None:
         parts = amounts
     else:
-        total = sum(amounts) * percent_bps(pct, "The redemption share") // WHOLE_BPS
+        total = sum(amounts) * percent_bps(pct, N_("The redemption share")) // WHOLE_BPS
         parts = largest_remainder_split(total, amounts)
     return [
         Redemption(r.member_id, r.year, part, r.amount_cents - part, r.allocation_id)

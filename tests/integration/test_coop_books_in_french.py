@@ -17,6 +17,7 @@ from marketplace.i18n import formats
 from marketplace.ledger import display
 from marketplace.ledger.core import format_cents
 from tests.fixtures.dividends import (
+    RUNS,
     Coop,
     by_member,
     coop_fixture,  # noqa: F401 - a fixture, found here by pytest as ``coop``
@@ -227,3 +228,23 @@ def test_why_a_run_has_no_pool_in_french(coop: Coop, auth: AuthActions) -> None:
     assert f"La période a enregistré une perte de {amount}" in french
     assert "reportés à nouveau" in french
     assert run["reason"] not in french
+
+
+def test_the_dividend_cores_refusals_in_french(coop: Coop) -> None:
+    headers = {**coop.drafter_headers, **FRENCH}
+    low = coop.client.post(RUNS, json=coop.body(cash_pct="15"), headers=headers)
+    assert low.status_code == 422
+    assert low.get_json()["error"]["message"] == (
+        "La part en espèces doit être d’au moins 20 % de chaque attribution (le minimum de la "
+        "Subchapter T américaine pour un avis écrit d’attribution qualifié) ; 15 % est trop bas."
+    )
+    high = coop.client.post(RUNS, json=coop.body(reserve_pct="120"), headers=headers)
+    # The API names the field it read; the code and the field stay as they are.
+    assert high.get_json()["error"]["message"] == (
+        "reserve_pct doit être comprise entre 0 et 100, et non 120"
+    )
+    english = coop.client.post(
+        RUNS, json=coop.body(reserve_pct="120"), headers=coop.drafter_headers
+    ).get_json()
+    assert english["error"]["message"] == "reserve_pct must be between 0 and 100, not 120"
+    assert english["error"]["code"] == high.get_json()["error"]["code"]
