@@ -17,74 +17,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal, cast, get_args
 
+from marketplace.dividends.amounts import CashShareTooLow as CashShareTooLow
+from marketplace.dividends.amounts import DividendError as DividendError
+from marketplace.dividends.amounts import Percent as Percent
+from marketplace.dividends.amounts import bps_pct as bps_pct
+from marketplace.dividends.amounts import percent_bps as percent_bps
+from marketplace.dividends.amounts import whole_cents as whole_cents
 from marketplace.i18n.markers import N_
 from marketplace.ledger.core import format_cents, largest_remainder_split
 
 Basis = Literal["equal", "service_years", "patronage"]
 BASES: tuple[Basis, ...] = get_args(Basis)
-Percent = int | str | Decimal | float
 
 WHOLE_BPS = 10_000
 MIN_CASH_BPS = 2_000
-
-
-class DividendError(ValueError):
-    """Input a dividend run refuses; the message is written for the admin who gave it.
-
-    ``message`` may be an English template with ``%(name)s`` placeholders (marked with ``N_``)
-    and ``values`` fill it: the service says it in the admin's language with both."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        self.message = message
-        self.values = values
-        super().__init__(message % values if values else message)
-
-
-class CashShareTooLow(DividendError):
-    """A cash share under the 20 % Subchapter T floor."""
-
-
-def whole_cents(value: object, name: str, *, signed: bool = False) -> int:
-    """``value`` when it is a whole number of cents (not negative unless ``signed``), else
-    ``DividendError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise DividendError(f"{name} is a whole number of cents, not {value!r}")
-    if not signed and value < 0:
-        raise DividendError(f"{name} cannot be negative")
-    return value
-
-
-def percent_bps(value: Percent, name: str = "percentage") -> int:
-    """``12.5`` -> ``1250``: a percentage from 0 to 100 with at most two decimals, exactly."""
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
-        raise DividendError(
-            N_("%(name)s must be a number of percent, not %(value)s"), name=name, value=repr(value)
-        )
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise DividendError(
-            N_("%(name)s must be a number of percent, not %(value)s"), name=name, value=repr(value)
-        ) from None
-    if not number.is_finite() or not 0 <= number <= 100:
-        raise DividendError(
-            N_("%(name)s must be between 0 and 100, not %(value)s"), name=name, value=value
-        )
-    bps = number * 100
-    if bps != bps.to_integral_value():
-        raise DividendError(
-            N_("%(name)s has at most two decimals, not %(value)s"), name=name, value=value
-        )
-    return int(bps)
-
-
-def bps_pct(bps: int) -> Decimal:
-    """``1250`` -> ``Decimal("12.5")``, ``2000`` -> ``Decimal("20")``: for showing a share."""
-    pct = Decimal(bps).scaleb(-2)
-    return pct.quantize(Decimal(1)) if pct == pct.to_integral_value() else pct.normalize()
 
 
 @dataclass(frozen=True)
