@@ -162,14 +162,16 @@ def buyer_currency(
     session: Session, user: User | None, cookie: str | None, language_tags: Iterable[str]
 ) -> str:
     """What a buyer pays in: their account's choice, else the switcher's cookie, else the
-    currency of their language's region (``fr`` -> EUR, ``en-GB`` -> GBP), else the
-    settlement currency; always one on sale."""
+    currency of their language's region (the account's language first, then
+    ``language_tags``: ``fr`` -> EUR, ``en-GB`` -> GBP), else the settlement currency; always
+    one on sale."""
     offered = on_sale(session)
     for choice in (user.currency if user is not None else None, cookie):
         chosen = core.chosen_currency(choice, offered)
         if chosen is not None:
             return chosen
-    for tag in language_tags:
+    account_language = getattr(user, "locale", None) if user is not None else None
+    for tag in [account_language, *language_tags] if account_language else language_tags:
         found = core.currency_for_locale(tag, offered, "")
         if found:
             return found

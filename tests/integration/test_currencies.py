@@ -75,6 +75,12 @@ def test_an_order_is_placed_in_the_currency_asked_for_or_the_buyers(buying: Buyi
     plain = _order(buying)
     assert (plain["currency"], plain["total_cents"]) == ("USD", 9500)
 
+    # An account that chose French pays in euros when it asks for nothing else.
+    chose = buying.client.patch("/api/v1/me/profile", json={"locale": "fr"}, headers=buying.headers)
+    assert chose.status_code == 200, chose.get_json()
+    assert _order(buying)["currency"] == "EUR"
+    assert _order(buying, currency="USD")["currency"] == "USD"
+
     refused = _order(buying, currency="CHF")
     assert refused["status"] == 422
     assert refused["error"]["code"] == "currency_not_on_sale"
