@@ -142,10 +142,13 @@ def annual_report_pdf(report: AnnualReport, co_op_name: str) -> bytes:
     if not report.votes:
         line(gettext("No vote closed in %(year)s.", year=report.year), 9)
     results, kinds = votes_section.result_words(), votes_section.kind_words()
+    choices = votes_section.choice_words()
     for vote in report.votes:
         line(vote.title, 10, bold=True)
         quorum = gettext("Reached") if vote.quorum_reached else gettext("Not reached")
-        counts = ", ".join(f"{choice}: {count}" for choice, count in vote.counts.items())
+        counts = ", ".join(
+            f"{choices.get(choice, choice)}: {count}" for choice, count in vote.counts.items()
+        )
         result = results.get(vote.result, vote.result)
         if vote.elected:
             result += ": " + ", ".join(vote.elected)

@@ -35,6 +35,7 @@ def transparency_helpers() -> dict[str, Any]:
         "run_status_words": statement_words.run_status_words(),
         "result_words": votes_section.result_words(),
         "kind_words": votes_section.kind_words(),
+        "choice_words": votes_section.choice_words(),
     }
 
 

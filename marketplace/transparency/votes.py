@@ -19,11 +19,15 @@ RESULT_WORDS = {
     "elected": N_("Elected"),
 }
 KIND_WORDS = {"yes_no": N_("Yes / no"), "election": N_("Election")}
+# A yes/no vote's choices as its counts name them (an election's are candidates' names).
+CHOICE_WORDS = {"yes": N_("yes"), "no": N_("no"), "abstain": N_("abstain")}
 
 __all__ = [
+    "CHOICE_WORDS",
     "KIND_WORDS",
     "RESULT_WORDS",
     "VoteSummary",
+    "choice_words",
     "kind_words",
     "result_words",
     "vote_fields",
@@ -34,6 +38,11 @@ __all__ = [
 def result_words() -> dict[str, str]:
     """A vote's result in the reader's language, by its code."""
     return {code: gettext(words) for code, words in RESULT_WORDS.items()}
+
+
+def choice_words() -> dict[str, str]:
+    """A yes/no vote's choices in the reader's language, by their code."""
+    return {code: gettext(words) for code, words in CHOICE_WORDS.items()}
 
 
 def kind_words() -> dict[str, str]:

@@ -138,6 +138,7 @@ def test_the_annual_report_page_and_pdf_in_french(
     assert "Équilibrée" in text
     assert "au moins à 20 % en espèces" in text
     assert "6 sur 10" in text
+    assert "<li>oui: 4</li>" in text
 
     pdf = client.get(f"/members/annual-report/{books.this_year}.pdf", headers=FRENCH)
     assert pdf.status_code == 200
@@ -150,6 +151,7 @@ def test_the_annual_report_page_and_pdf_in_french(
     assert "Politique de ristourne en vigueur" in words
     assert "Adopter la nouvelle politique" in words
     assert "Participation 6 sur 10" in words
+    assert "oui: 4, non: 1, abstention: 1" in words
     assert "Adoptée" in words
     assert "$US" in words
 
