@@ -8,6 +8,7 @@ size table and the licence terms. Another currency is on sale when it is listed 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
@@ -25,6 +26,10 @@ from marketplace.licensing import services as licensing
 from marketplace.pricing import Price, offered_size, offered_sizes, sizes_for
 
 _TABLES_KEY = "currency_price_tables"
+# Tables as pages show them, per database, for this long: the page cache asks for the buyer's
+# currency on every hit, which must not cost a query. Orders always read the tables afresh.
+SHOWN_FOR_SECONDS = 30.0
+_shown: dict[str, tuple[float, dict[str, core.PriceTable]]] = {}
 
 
 def settlement_currency() -> str:
@@ -35,9 +40,15 @@ def settlement_currency() -> str:
 def foreign_tables(session: Session) -> dict[str, core.PriceTable]:
     """Every listed currency's table but the settlement currency's, in the switcher's order
     (read once per request or task: a page of search results prices many assets)."""
-    cached = g.get(_TABLES_KEY)
+    cached: dict[str, core.PriceTable] | None = g.get(_TABLES_KEY)
     if cached is None:
-        cached = _read_foreign_tables(session)
+        where = str(session.get_bind().engine.url)
+        kept = _shown.get(where)
+        if kept is not None and time.monotonic() - kept[0] <= SHOWN_FOR_SECONDS:
+            cached = kept[1]
+        else:
+            cached = _read_foreign_tables(session)
+            _shown[where] = (time.monotonic(), cached)
         setattr(g, _TABLES_KEY, cached)
     return dict(cached)
 
@@ -78,8 +89,9 @@ def on_sale(session: Session) -> list[str]:
     return [settlement_currency(), *others]
 
 
-def _foreign_table(session: Session, currency: str) -> core.PriceTable:
-    table = foreign_tables(session).get(currency)
+def _foreign_table(session: Session, currency: str, *, fresh: bool = False) -> core.PriceTable:
+    tables = _read_foreign_tables(session) if fresh else foreign_tables(session)
+    table = tables.get(currency)
     if table is None or not table.complete():
         raise InvalidInput(
             gettext("Prices are not shown in %(currency)s.", currency=currency),
@@ -133,7 +145,7 @@ def quote(
     quoted = licensing.quote(session, asset, licence, size, settlement_currency())
     if currency == settlement_currency():
         return quoted
-    table = _foreign_table(session, currency)
+    table = _foreign_table(session, currency, fresh=True)
     offered = offered_size(asset.kind, asset.width, asset.height, size)
     if offered is None or licence not in table.surcharges:
         raise InvalidInput(
@@ -207,6 +219,7 @@ def set_prices(
             fields={"currency": gettext("The settlement currency.")},
         )
     g.pop(_TABLES_KEY, None)
+    _shown.clear()
     with unit_of_work() as session:
         listed = session.get(SaleCurrency, table.currency, with_for_update=True)
         before = _read_foreign_tables(session).get(table.currency)
@@ -243,4 +256,5 @@ def set_prices(
             after={name: new for name, (_, new) in changed.items()},
         )
         g.pop(_TABLES_KEY, None)
+        _shown.clear()
         return changed
