@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from marketplace import page_cache
@@ -46,9 +47,13 @@ def current_currency() -> str:
     found = g.get(_CURRENT_KEY)
     if found is None:
         user = current_user if current_user.is_authenticated else None
-        found = services.buyer_currency(
-            db.session(), user, request.cookies.get(CURRENCY_COOKIE), _language_tags()
-        )
+        try:
+            found = services.buyer_currency(
+                db.session(), user, request.cookies.get(CURRENCY_COOKIE), _language_tags()
+            )
+        except SQLAlchemyError:
+            # An error page while the database fails still renders, in the settlement currency.
+            found = services.settlement_currency()
         setattr(g, _CURRENT_KEY, found)
     return str(found)
 
@@ -66,7 +71,10 @@ def currency_context() -> dict[str, Any]:
 
 
 def _on_sale() -> list[str]:
-    return services.on_sale(db.session())
+    try:
+        return services.on_sale(db.session())
+    except SQLAlchemyError:
+        return [services.settlement_currency()]
 
 
 def _back() -> str:

@@ -212,3 +212,16 @@ def test_search_and_home_tiles_show_the_buyers_currency(app: Flask, client: Flas
     client.delete_cookie("currency")
     french = client.get("/search?q=harbour", headers={"Accept-Language": "fr"})
     assert "14,00" in french.get_data(as_text=True)
+
+
+def test_pages_still_render_when_the_currencies_cannot_be_read(
+    app: Flask, client: FlaskClient
+) -> None:
+    Catalogue().add("Harbour at dawn", "harbour")
+    db.session.execute(sa.text("ALTER TABLE sale_currencies RENAME TO sale_currencies_gone"))
+    db.session.commit()
+    page = client.get("/search?q=harbour", headers={"Accept-Language": "fr"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "currency-menu" not in text, "no switcher without the currencies"
+    assert "15,00" in text, "the settlement currency's prices"
