@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from marketplace import page_cache
 from marketplace.currencies import core, services
 from marketplace.errors import AppError
-from marketplace.extensions import csrf, db
+from marketplace.extensions import db
 from marketplace.i18n import LANGUAGE_COOKIE
 from marketplace.i18n.formats import minor_units
 from marketplace.pricing import LICENCES
@@ -77,22 +77,33 @@ def _on_sale() -> list[str]:
         return [services.settlement_currency()]
 
 
-def _back() -> str:
+def _back(target: str | None = None) -> str:
     """The page the switcher was used on (a path of this site only)."""
-    target = request.form.get("next", "")
+    if target is None:
+        target = request.form.get("next", "")
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return url_for("main.home")
 
 
+@bp.get("/currency")
+def choose_page() -> str:
+    """Where the switcher of a page cached for every visitor leads (that page carries no CSRF
+    token): the currency already chosen there is pressed at once on a form that has one."""
+    wanted = request.args.get("currency", "")
+    return render_template(
+        "currencies/choose.html",
+        next_url=_back(request.args.get("next", "")),
+        wanted=wanted if wanted in _on_sale() else None,
+        on_sale=_on_sale(),
+    )
+
+
 @bp.post("/currency")
-@csrf.exempt
 def switch() -> Response:
     """Remember the buyer's currency: on the account when signed in, in a cookie always (so
-    the choice survives signing out).
-
-    Exempt from CSRF: the switcher sits on pages cached for every visitor, which carry no
-    token, and another site making someone switch currency only changes how prices show."""
+    the choice survives signing out). With the page's CSRF token, like every form that changes
+    an account: another site must not set what a member's prices show in."""
     try:
         code = services.checked_currency(db.session(), request.form.get("currency"))
         if current_user.is_authenticated:

@@ -100,7 +100,17 @@ def test_the_switcher_changes_the_prices_of_the_asset_page(app: Flask, client: F
     assert "42,00\xa0€" in french or "42,00 €" in french
     assert "$45.00" not in french
 
-    switched = client.post("/currency", data={"currency": "GBP", "next": page})
+    # The asset page is cached for every visitor: its switcher asks /currency, whose form
+    # carries a CSRF token, and a post without one is refused.
+    assert 'action="/currency" method' in english or 'method="get" action="/currency"' in english
+    assert client.post("/currency", data={"currency": "GBP", "next": page}).status_code == 400
+    chooser = client.get(f"/currency?currency=GBP&next={page}").get_data(as_text=True)
+    assert 'value="GBP" data-autosubmit' in chooser
+    token = re.search(r'name="csrf_token" value="([^"]+)"', chooser)
+    assert token is not None
+    switched = client.post(
+        "/currency", data={"currency": "GBP", "next": page, "csrf_token": token.group(1)}
+    )
     assert switched.status_code == 302
     assert switched.headers["Location"] == page
     assert "currency=GBP" in switched.headers["Set-Cookie"]
@@ -110,9 +120,10 @@ def test_the_switcher_changes_the_prices_of_the_asset_page(app: Flask, client: F
     assert "$45.00" not in pounds
 
     assert (
-        client.post("/currency", data={"currency": "XYZ", "next": "//evil.example"}).headers[
-            "Location"
-        ]
+        client.post(
+            "/currency",
+            data={"currency": "XYZ", "next": "//evil.example", "csrf_token": token.group(1)},
+        ).headers["Location"]
         == "/"
     )
 
