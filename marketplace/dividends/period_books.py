@@ -106,6 +106,23 @@ def patronage_by_member(
     return member_business.member_patronage(patronage, outside)
 
 
+def sales_in_other_currencies(
+    session: Session, currency: str, start: date, end: date, bounds: PeriodBounds | None = None
+) -> int:
+    """How many orders of the period were paid in another currency than the run's. Their
+    patronage is each item's share of what the co-op received in the run's currency
+    (``ledger.exchange.settled_items``), which the grouped queries above do not compute yet:
+    a draft refuses such a period rather than leave those sales out of members' patronage."""
+    moments = _bounds(start, end, bounds)
+    return int(
+        session.execute(
+            sa.select(sa.func.count())
+            .select_from(Order)
+            .where(Order.currency != currency, _within(Order.paid_at, moments))
+        ).scalar_one()
+    )
+
+
 def patronage_check(
     session: Session,
     start: date,

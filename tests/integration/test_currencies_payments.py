@@ -167,3 +167,33 @@ def test_a_lost_dispute_of_a_sale_in_euros_is_reversed_at_its_withdrawal(buying:
     for currency in ("USD", "EUR"):
         balance = ledger.trial_balance(db.session(), currency)
         assert balance.total_debits_cents == balance.total_credits_cents
+
+
+def test_a_dividend_run_refuses_a_period_with_sales_in_another_currency(
+    buying: Buying, rates: None
+) -> None:
+    """Patronage does not yet count an item's share of what a foreign-currency sale brought
+    in: the draft refuses the period rather than leave those sales out of the allocation."""
+    from datetime import date
+
+    from marketplace.dividends import services as dividends
+    from marketplace.dividends.models import DividendRun
+    from marketplace.errors import Conflict
+
+    order = buying.client.post(
+        "/api/v1/orders",
+        json={
+            "items": [{"asset_id": buying.photo, "licence": "standard", "size": "M"}],
+            "currency": "EUR",
+        },
+        headers=buying.headers,
+    ).get_json()
+    paid = buying.pay(order["id"])
+    assert deliver(buying.client, payment_succeeded(paid["payment_intent_id"])).status_code == 200
+    today = date.today()
+    request = dividends.RunRequest(date(today.year, 1, 1), today, None, "10", "20", "", True)
+    with pytest.raises(Conflict) as refused:
+        dividends.draft_run(buying.admin, request)
+    assert refused.value.code == "sales_in_other_currencies"
+    assert "1 order of this period was paid in another currency than USD" in str(refused.value)
+    assert db.session.query(DividendRun).count() == 0
