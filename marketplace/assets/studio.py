@@ -3,7 +3,9 @@ work and by month, and what to do next. Read-only; sales come from the orders th
 
 A work's royalties are those of its sales that stand (a refunded licence's royalty was taken back
 by a reversing ledger entry), each split as the ledger split it (``ledger.core.royalty_split``),
-so the works' royalties add up to the member's royalties earned in the ledger.
+so the works' royalties add up to the member's royalties earned in the ledger; a sale paid in
+another currency counts the royalty on the item's share of what the co-op received
+(``payouts.earnings.posted_royalties``), as the ledger posted it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from marketplace.assets.drafts import SUBMITTABLE, missing_for_review
 from marketplace.assets.models import Asset, AssetViewDay
-from marketplace.ledger import core as ledger_core
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payouts import core as payouts_core
 from marketplace.payouts import earnings as payouts_earnings
@@ -93,19 +94,26 @@ def _views(session: Session, member_id: int, since: date | None) -> dict[int, in
 def royalties_by_work(session: Session, member_id: int) -> dict[int, tuple[int, int]]:
     """asset id -> (licences sold that stand, royalties in cents) over the member's paid orders."""
     rows = session.execute(
-        sa.select(OrderItem.asset_id, OrderItem.price_cents, OrderItem.royalty_bps)
+        sa.select(
+            OrderItem.id,
+            OrderItem.order_id,
+            OrderItem.price_cents,
+            OrderItem.royalty_bps,
+            Order.settled_cents,
+            OrderItem.asset_id,
+        )
         .join(Order, OrderItem.order_id == Order.id)
         .where(
             OrderItem.member_id == member_id,
             OrderItem.status == "active",
             Order.paid_at.is_not(None),
         )
-    )
+    ).all()
+    royalties = payouts_earnings.posted_royalties(session, (row[:5] for row in rows))
     figures: dict[int, tuple[int, int]] = {}
-    for asset_id, price_cents, royalty_bps in rows:
+    for item_id, *_, asset_id in rows:
         sold, cents = figures.get(asset_id, (0, 0))
-        royalty = ledger_core.royalty_split(price_cents, royalty_bps)[0]
-        figures[asset_id] = (sold + 1, cents + royalty)
+        figures[asset_id] = (sold + 1, cents + royalties[item_id])
     return figures
 
 

@@ -12,7 +12,8 @@ takes back from the kind of business its sale was: a sale made while a member an
 after they left still lowers their patronage.
 
 Only members whose membership does not cover the whole period are looked at item by item;
-everybody else's sales are member business as a whole.
+everybody else's sales are member business as a whole. An item of an order paid in another
+currency counts its settled share, as patronage does (``foreign_sales``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from marketplace.dividends.foreign_sales import foreign_items
 from marketplace.membership.models import Member
 from marketplace.orders.models import Order, OrderItem
 
@@ -47,7 +49,8 @@ def non_member_sales(
 ) -> dict[int, int]:
     """Net sales (cents, by the seller's member id) of work sold while its seller was not a
     member, in the moments [``starts_at``, ``closes_at``): items paid in them outside the
-    seller's membership, less those of such items refunded or lost to a dispute in them."""
+    seller's membership, less those of such items refunded or lost to a dispute in them; in
+    ``currency``, items of orders paid in another currency at their settled shares."""
     partial = (
         sa.or_(
             Member.joined_on > starts_at.date(),
@@ -98,6 +101,16 @@ def non_member_sales(
         net = int(sold) - int(taken_back)
         if net:
             outside[member_id] = net
+    for item in foreign_items(session, currency, starts_at, closes_at):
+        if item.member_id not in windows:
+            continue
+        since, until = windows[item.member_id]
+        if item.paid_at < since or (until is not None and item.paid_at >= until):
+            net = outside.get(item.member_id, 0) + item.net_cents
+            if net:
+                outside[item.member_id] = net
+            else:
+                outside.pop(item.member_id, None)
     return outside
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.costs.core import SURPLUS_EXPENSE_CODES, costs_by_code
 from marketplace.dividends import core, member_business
+from marketplace.dividends.foreign_sales import foreign_items
 from marketplace.dividends.patronage import PatronageCheck, reconcile_patronage
 from marketplace.dividends.periods import PeriodBounds, ledger_totals
 from marketplace.ledger import kinds
@@ -27,6 +28,7 @@ from marketplace.ledger.core import (
     STRIPE_CLEARING,
 )
 from marketplace.ledger.day_totals import CodeTotals
+from marketplace.ledger.entries import EXCHANGE_DIFFERENCES
 from marketplace.orders.models import Order, OrderItem
 
 DIVIDEND_KINDS = kinds.DIVIDEND_KINDS
@@ -81,7 +83,9 @@ def patronage_by_member(
 ) -> dict[int, int]:
     """Each artist's net licence sales of their own work in the period (whole days, or the
     moments of ``bounds``): items of orders paid in it, less items refunded or lost to a
-    dispute in it. Two grouped queries, no ORM rows."""
+    dispute in it, in ``currency``. Orders paid in it: two grouped queries, no ORM rows;
+    orders paid in another currency and settled in it count each item's settled share, as the
+    ledger posted it (``foreign_sales``)."""
     moments = _bounds(start, end, bounds)
     sold = session.execute(
         sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
@@ -100,27 +104,12 @@ def patronage_by_member(
         patronage[member_id] = patronage.get(member_id, 0) + int(cents)
     for member_id, cents in reversed_:
         patronage[member_id] = patronage.get(member_id, 0) - int(cents)
+    for item in foreign_items(session, currency, moments.starts_at, moments.closes_at):
+        patronage[item.member_id] = patronage.get(item.member_id, 0) + item.net_cents
     # Sales made while their seller was not a member are not patronage (member_business).
     if outside is None:
         outside = member_business.non_member_sales_in(session, currency, start, end, bounds)
     return member_business.member_patronage(patronage, outside)
-
-
-def sales_in_other_currencies(
-    session: Session, currency: str, start: date, end: date, bounds: PeriodBounds | None = None
-) -> int:
-    """How many orders of the period were paid in another currency than the run's. Their
-    patronage is each item's share of what the co-op received in the run's currency
-    (``ledger.exchange.settled_items``), which the grouped queries above do not compute yet:
-    a draft refuses such a period rather than leave those sales out of members' patronage."""
-    moments = _bounds(start, end, bounds)
-    return int(
-        session.execute(
-            sa.select(sa.func.count())
-            .select_from(Order)
-            .where(Order.currency != currency, _within(Order.paid_at, moments))
-        ).scalar_one()
-    )
 
 
 def patronage_check(
@@ -134,7 +123,9 @@ def patronage_check(
 ) -> PatronageCheck:
     """``patronage`` (from ``patronage_by_member``) against the ledger's net licence sales of
     the same moments, read from the day totals of Stripe clearing: the gross its sale entries
-    debited, less what its refund and chargeback entries credited. ``outside``: the period's
+    debited, less what its refund and chargeback entries credited net of their exchange
+    differences (a refund of a sale paid in another currency takes back the items' settled
+    shares, while Stripe clearing loses what the refund cost that day). ``outside``: the period's
     non-member sales when the caller has read them already (a draft reads them once)."""
     moments = _bounds(start, end, bounds)
     sold = ledger_totals(
@@ -142,16 +133,20 @@ def patronage_check(
     )
     taken_back = ledger_totals(
         session,
-        (STRIPE_CLEARING,),
+        (STRIPE_CLEARING, EXCHANGE_DIFFERENCES),
         moments,
         currency,
         exclude_kinds=_kinds_but(*kinds.SALE_REVERSAL_KINDS),
     )
     none = CodeTotals(0, 0)
+    # An exchange loss (debit) is cost beyond the shares taken back; a gain (credit) is short of it.
+    exchange = taken_back.get(EXCHANGE_DIFFERENCES, none)
     return reconcile_patronage(
         patronage,
         sold.get(STRIPE_CLEARING, none).debits_cents,
-        taken_back.get(STRIPE_CLEARING, none).credits_cents,
+        taken_back.get(STRIPE_CLEARING, none).credits_cents
+        - exchange.debits_cents
+        + exchange.credits_cents,
         member_business.non_member_sales_in(session, currency, start, end, bounds)
         if outside is None
         else outside,

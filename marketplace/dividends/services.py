@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -35,12 +35,7 @@ from marketplace.database import lock_row, next_in_sequence, unit_of_work
 from marketplace.dividends import core, member_business
 from marketplace.dividends.losses import loss_brought_forward, loss_policy
 from marketplace.dividends.models import DividendAllocation, DividendRun
-from marketplace.dividends.period_books import (
-    patronage_by_member,
-    patronage_check,
-    period_figures,
-    sales_in_other_currencies,
-)
+from marketplace.dividends.period_books import patronage_by_member, patronage_check, period_figures
 from marketplace.dividends.periods import (
     PeriodBounds,
     covering_run,
@@ -199,24 +194,6 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
                 code="period_taken",
             )
         currency = current_app.config["CURRENCY"]
-        foreign = sales_in_other_currencies(
-            session, currency, request.period_start, request.period_end, bounds
-        )
-        if foreign:
-            raise Conflict(
-                ngettext(
-                    "%(count)s order of this period was paid in another currency than "
-                    "%(currency)s. Patronage dividends do not count such sales yet, so this "
-                    "period cannot be drafted: it would leave them out of members' patronage.",
-                    "%(count)s orders of this period were paid in another currency than "
-                    "%(currency)s. Patronage dividends do not count such sales yet, so this "
-                    "period cannot be drafted: it would leave them out of members' patronage.",
-                    foreign,
-                    count=foreign,
-                    currency=currency,
-                ),
-                code="sales_in_other_currencies",
-            )
         try:
             inputs = period_figures(
                 session, request.period_start, request.period_end, currency, bounds

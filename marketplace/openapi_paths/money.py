@@ -226,6 +226,29 @@ DIVIDEND_PATHS: dict[str, dict[str, Any]] = {
 }
 
 
+_CURRENCY: Schema = {"type": "string", "pattern": "^[A-Z]{3}$"}
+SALE: Schema = obj(
+    ["item_id", "price_cents", "royalty_cents", "currency", "paid_cents", "paid_currency"],
+    order_id={"type": "integer"},
+    item_id={"type": "integer"},
+    sold_at={"type": "string", "format": "date-time"},
+    asset_id={"type": "integer"},
+    asset_title=TEXT,
+    licence=TEXT,
+    size=TEXT,
+    price_cents={
+        **_CENTS,
+        "description": "what the ledger posted for the item, in currency: its price, or for"
+        " a sale paid in another currency its share of what the co-op received",
+    },
+    royalty_cents={**_CENTS, "description": "the member's royalty on price_cents, in currency"},
+    currency={**_CURRENCY, "description": "the settlement currency the sale was posted in"},
+    paid_cents={**_CENTS, "description": "the item's price as the buyer paid it"},
+    paid_currency={**_CURRENCY, "description": "the currency the buyer paid in"},
+    status=TEXT,
+)
+
+
 PAYOUT_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/me/earnings": {
         "get": _op(
@@ -233,6 +256,8 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
             " royalties_due_cents, dividends_cash_paid_cents (dividend cash only),"
             " capital_account_cents, redemptions_paid_cents (capital redeemed and paid),"
             " owed_to_coop_cents (royalties clawed back after payout, not yet recovered), sales}."
+            " Each of the latest sales reads as the ledger posted it, in the settlement currency;"
+            " one paid in another currency also gives the price the buyer paid, in theirs."
             " A former member (resigned or expelled) still reads theirs.",
             auth="member",
             tag="payouts",
@@ -243,6 +268,7 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
                 royalties_due_cents={"type": "integer"},
                 redemptions_paid_cents={"type": "integer", "minimum": 0},
                 owed_to_coop_cents={"type": "integer", "minimum": 0},
+                sales={"type": "array", "items": SALE},
             ),
         ),
     },

@@ -7,13 +7,19 @@ royalties kept against a debt of the member's, less royalties clawed back after 
 
 Dividend cash and redemptions both leave through dividends payable (2200); a redemption's
 payment is keyed ``dividend_redemption_payment:…``, so they are told apart by key.
+
+A sale paid in another currency (EUR) was posted on what the co-op received (USD): each item's
+share of the order's settled amount and the member's royalty on that share
+(``ledger.exchange.settled_items``, fed every item of the order, as the ledger was). Sales, the
+chart, the CSV and the studio show those figures, in the settlement currency, so that they add
+up to the royalties earned; the price the buyer paid comes along, in its own currency.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -22,13 +28,16 @@ from sqlalchemy.orm import Session
 
 from marketplace.assets.models import Asset
 from marketplace.ledger import core as ledger_core
-from marketplace.ledger import kinds, member_debts
+from marketplace.ledger import exchange, kinds, member_debts
 from marketplace.ledger import services as ledger
+from marketplace.ledger.core import SaleItem
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payouts import core
 
 SALES_SHOWN = 100
+# Orders whose items are read in one query (well under any database's parameter limit).
+ORDERS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -40,9 +49,19 @@ class Sale:
     asset_title: str
     licence: str
     size: str
+    # What the ledger posted: the item's share of what the co-op received and the royalty on
+    # it, in ``currency`` (the settlement currency).
     price_cents: int
     royalty_cents: int
     status: str
+    currency: str
+    # The item's price as the buyer paid it, in their currency (the same for a sale in USD).
+    paid_cents: int
+    paid_currency: str
+
+    @property
+    def converted(self) -> bool:
+        return self.paid_currency != self.currency
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -55,6 +74,9 @@ class Sale:
             "size": self.size,
             "price_cents": self.price_cents,
             "royalty_cents": self.royalty_cents,
+            "currency": self.currency,
+            "paid_cents": self.paid_cents,
+            "paid_currency": self.paid_currency,
             "status": self.status,
         }
 
@@ -123,7 +145,58 @@ def _sales_query(member_id: int) -> sa.Select[OrderItem, Order, Asset]:
     )
 
 
-def _sale(item: OrderItem, order: Order, asset: Asset) -> Sale:
+def settled_shares(session: Session, orders: Mapping[int, int]) -> dict[int, SaleItem]:
+    """item id -> the item as the ledger posted it in the settlement currency (its share of
+    what the co-op received, the royalty on it), for orders paid in another currency, given as
+    order id -> settled cents. Every item of each order is read (whoever's work it is, refunded
+    or not, in the order the sale was posted), since the shares depend on all of them."""
+    shares: dict[int, SaleItem] = {}
+    order_ids = sorted(orders)
+    for start in range(0, len(order_ids), ORDERS_PER_QUERY):
+        chunk = order_ids[start : start + ORDERS_PER_QUERY]
+        rows = session.execute(
+            sa.select(
+                OrderItem.order_id,
+                OrderItem.id,
+                OrderItem.member_id,
+                OrderItem.price_cents,
+                OrderItem.royalty_bps,
+            )
+            .where(OrderItem.order_id.in_(chunk))
+            .order_by(OrderItem.order_id, OrderItem.id)
+        )
+        by_order: dict[int, list[SaleItem]] = {}
+        for order_id, item_id, member_id, price_cents, royalty_bps in rows:
+            by_order.setdefault(order_id, []).append(
+                SaleItem(item_id, member_id, price_cents, royalty_bps)
+            )
+        for order_id, items in by_order.items():
+            for share in exchange.settled_items(items, orders[order_id]):
+                shares[int(share.item_id)] = share
+    return shares
+
+
+def posted_royalties(
+    session: Session, rows: Iterable[tuple[int, int, int, int, int | None]]
+) -> dict[int, int]:
+    """(item id, order id, price, royalty rate, order's settled cents) rows -> item id -> the
+    royalty the ledger posted for it: on its price when the order was paid in the settlement
+    currency (no settled cents), else on its share of what the co-op received."""
+    rows = list(rows)
+    shares = settled_shares(
+        session, {order_id: settled for _, order_id, _, _, settled in rows if settled is not None}
+    )
+    return {
+        item_id: (
+            shares[item_id].royalty_cents
+            if item_id in shares
+            else ledger_core.royalty_split(price_cents, royalty_bps)[0]
+        )
+        for item_id, _, price_cents, royalty_bps, _ in rows
+    }
+
+
+def _sale(item: OrderItem, order: Order, asset: Asset, posted: SaleItem | None) -> Sale:
     return Sale(
         order_id=order.id,
         item_id=item.id,
@@ -133,9 +206,16 @@ def _sale(item: OrderItem, order: Order, asset: Asset) -> Sale:
         asset_title=asset.title,
         licence=item.licence,
         size=item.size,
-        price_cents=item.price_cents,
-        royalty_cents=ledger_core.royalty_split(item.price_cents, item.royalty_bps)[0],
+        price_cents=posted.price_cents if posted else item.price_cents,
+        royalty_cents=(
+            posted.royalty_cents
+            if posted
+            else ledger_core.royalty_split(item.price_cents, item.royalty_bps)[0]
+        ),
         status=item.status,
+        currency=(order.settled_currency or order.currency) if posted else order.currency,
+        paid_cents=item.price_cents,
+        paid_currency=order.currency,
     )
 
 
@@ -143,7 +223,12 @@ def sales(session: Session, member_id: int, limit: int | None = SALES_SHOWN) -> 
     query = _sales_query(member_id)
     if limit is not None:
         query = query.limit(limit)
-    return [_sale(item, order, asset) for item, order, asset in session.execute(query)]
+    rows = session.execute(query).all()
+    shares = settled_shares(
+        session,
+        {order.id: order.settled_cents for _, order, _ in rows if order.settled_cents is not None},
+    )
+    return [_sale(item, order, asset, shares.get(item.id)) for item, order, asset in rows]
 
 
 def earnings(session: Session, member_id: int, currency: str) -> Earnings:
@@ -200,7 +285,14 @@ def monthly_royalties(session: Session, member_id: int, today: date) -> list[cor
     """Royalties of the sales that stand, by month of sale, over the last twelve months."""
     since = datetime.combine(core.month_start(today, 11), datetime.min.time(), tzinfo=UTC)
     rows = session.execute(
-        sa.select(Order.paid_at, OrderItem.price_cents, OrderItem.royalty_bps)
+        sa.select(
+            OrderItem.id,
+            OrderItem.order_id,
+            OrderItem.price_cents,
+            OrderItem.royalty_bps,
+            Order.settled_cents,
+            Order.paid_at,
+        )
         .join(Order, OrderItem.order_id == Order.id)
         .where(
             OrderItem.member_id == member_id,
@@ -208,12 +300,13 @@ def monthly_royalties(session: Session, member_id: int, today: date) -> list[cor
             Order.paid_at.is_not(None),
             Order.paid_at >= since,
         )
-    )
+    ).all()
+    royalties = posted_royalties(session, (row[:5] for row in rows))
     return core.monthly_bars(
         today,
         (
-            (paid_at.date(), ledger_core.royalty_split(price, bps)[0])
-            for paid_at, price, bps in rows
+            (paid_at.date(), royalties[item_id])
+            for item_id, *_, paid_at in rows
             if paid_at is not None
         ),
     )
@@ -240,7 +333,7 @@ def sales_csv(session: Session, member_id: int) -> Iterator[str]:
 
     writer.writerow(
         ["sold_at", "order_id", "item_id", "asset_id", "asset_title", "licence", "size",
-         "price", "royalty", "status"]
+         "price", "royalty", "status", "currency", "paid", "paid_currency"]
     )  # fmt: skip
     yield flush()
     for sale in sales(session, member_id, limit=None):
@@ -259,6 +352,9 @@ def sales_csv(session: Session, member_id: int) -> Iterator[str]:
                 ledger_core.decimal_string(sale.price_cents),
                 ledger_core.decimal_string(sale.royalty_cents),
                 sale.status,
+                sale.currency,
+                ledger_core.decimal_string(sale.paid_cents),
+                sale.paid_currency,
             ]
         )
         yield flush()

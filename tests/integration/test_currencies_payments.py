@@ -169,31 +169,82 @@ def test_a_lost_dispute_of_a_sale_in_euros_is_reversed_at_its_withdrawal(buying:
         assert balance.total_debits_cents == balance.total_credits_cents
 
 
-def test_a_dividend_run_refuses_a_period_with_sales_in_another_currency(
+def test_a_dividend_run_counts_sales_in_euros_at_what_the_ledger_posted_in_dollars(
     buying: Buying, rates: None
 ) -> None:
-    """Patronage does not yet count an item's share of what a foreign-currency sale brought
-    in: the draft refuses the period rather than leave those sales out of the allocation."""
+    """Patronage of an item paid in euros is its share of the dollars the co-op received, as
+    the sale entry posted it, less the share a refund at a later rate took back: the draft's
+    patronage is the ledger's net dollar sales to the cent, and the reconciliation agrees."""
     from datetime import date
 
+    from marketplace.audit.models import AuditEntry
     from marketplace.dividends import services as dividends
-    from marketplace.dividends.models import DividendRun
-    from marketplace.errors import Conflict
+    from marketplace.dividends.models import DividendAllocation
 
-    order = buying.client.post(
+    member_id = buying.catalogue.member.id
+    created = buying.client.post(
         "/api/v1/orders",
         json={
-            "items": [{"asset_id": buying.photo, "licence": "standard", "size": "M"}],
+            "items": [
+                {"asset_id": buying.photo, "licence": "standard", "size": "M"},
+                {"asset_id": buying.other, "licence": "standard", "size": "S"},
+            ],
             "currency": "EUR",
         },
         headers=buying.headers,
-    ).get_json()
+    )
+    assert created.status_code == 201, created.get_json()
+    order = created.get_json()
     paid = buying.pay(order["id"])
     assert deliver(buying.client, payment_succeeded(paid["payment_intent_id"])).status_code == 200
+    # 56.00 € brought $60.48: 42.00 € of it is $45.36, refunded when the euro costs $46.62.
+    post_json(buying.emulator, RATES, {"eur": "1.11"})
+    response = buying.client.post(
+        f"/api/v1/admin/orders/{order['id']}/refund",
+        json={"items": [order["items"][0]["id"]]},
+        headers=buying.admin_headers,
+    )
+    assert response.status_code == 202, response.get_json()
+    assert _signed(order["id"], "USD")["5400"] == 4_662 - 4_536
+    # The refunded licence bought again, in dollars.
+    in_dollars = buying.bought((buying.photo, "standard", "M"))
+    assert in_dollars["currency"] == "USD"
+
     today = date.today()
     request = dividends.RunRequest(date(today.year, 1, 1), today, None, "10", "20", "", True)
-    with pytest.raises(Conflict) as refused:
-        dividends.draft_run(buying.admin, request)
-    assert refused.value.code == "sales_in_other_currencies"
-    assert "1 order of this period was paid in another currency than USD" in str(refused.value)
-    assert db.session.query(DividendRun).count() == 0
+    run = dividends.draft_run(buying.admin, request)
+    allocation = db.session.execute(
+        sa.select(DividendAllocation).where(
+            DividendAllocation.run_id == run.id, DividendAllocation.member_id == member_id
+        )
+    ).scalar_one()
+    dollars = in_dollars["total_cents"]
+    assert allocation.patronage_cents == dollars + 6_048 - 4_536
+    assert run.member_business_cents == allocation.patronage_cents
+    assert run.non_member_business_cents == 0
+    # The ledger's net licence sales in dollars: the member's royalties and the co-op's part.
+    net_sales = -sum(
+        cents for code, cents in _signed_all("USD").items() if code in ("2100", "4000", "4900")
+    )
+    assert allocation.patronage_cents == net_sales
+    assert ledger.member_balance(db.session(), member_id, "USD") * 2 == net_sales
+    summary = db.session.execute(
+        sa.select(AuditEntry.summary).where(
+            AuditEntry.action == "dividends.draft", AuditEntry.subject_id == str(run.id)
+        )
+    ).scalar_one()
+    assert "patronage agrees with the ledger's net licence sales" in summary
+
+
+def _signed_all(currency: str) -> dict[str, int]:
+    """Per account code, over the whole ledger, debits less credits in one currency."""
+    rows = db.session.execute(
+        sa.select(LedgerAccount.code, JournalLine.side, sa.func.sum(JournalLine.amount_cents))
+        .join(JournalLine, JournalLine.account_id == LedgerAccount.id)
+        .where(JournalLine.currency == currency)
+        .group_by(LedgerAccount.code, JournalLine.side)
+    ).all()
+    found: dict[str, int] = {}
+    for code, side, cents in rows:
+        found[code] = found.get(code, 0) + (int(cents) if side == "debit" else -int(cents))
+    return found
