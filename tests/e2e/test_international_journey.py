@@ -106,6 +106,8 @@ def _pay(page: Any, live: str, asset_url: str) -> tuple[str, Order]:
     expect(page.locator(".order-total")).to_contain_text(total)
     expect(page.locator("[data-pay-button]")).to_have_text(f"Payer {total}")
     look_at(page, "journey-fr-checkout", widths=("phone",))
+    # A signed-in buyer's header (language, currency, cart, account) fits a phone.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
 
     page.locator('[data-card-field="number"]').fill(GOOD_CARD)
     page.locator('[data-card-field="expiry"]').fill("12 / 34")
@@ -197,3 +199,6 @@ def test_a_french_buyer_pays_in_euros_and_a_french_artist_sees_the_royalty(
     sale = artist.locator("tr", has_text="Bateaux au port")  # type: ignore[attr-defined]
     expect(sale).to_contain_text("Standard, M")
     expect(sale).to_contain_text("Sous licence")
+    # The sale's price as the buyer paid it, the royalty as the ledger booked it (in dollars).
+    expect(sale).to_contain_text(french_money(order.total_cents, "€"))
+    expect(sale).to_contain_text(french_money(royalty, "$US"))
