@@ -18,14 +18,14 @@ currency counts its settled share, as patronage does (``foreign_sales``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.dividends.foreign_sales import foreign_items
+from marketplace.dividends.foreign_sales import ForeignItem, foreign_items
 from marketplace.membership.models import Member
 from marketplace.orders.models import Order, OrderItem
 
@@ -45,12 +45,17 @@ def _member_window(joined_on: date, left_on: date | None) -> tuple[datetime, dat
 
 
 def non_member_sales(
-    session: Session, currency: str, starts_at: datetime, closes_at: datetime
+    session: Session,
+    currency: str,
+    starts_at: datetime,
+    closes_at: datetime,
+    foreign: Sequence[ForeignItem] | None = None,
 ) -> dict[int, int]:
     """Net sales (cents, by the seller's member id) of work sold while its seller was not a
     member, in the moments [``starts_at``, ``closes_at``): items paid in them outside the
     seller's membership, less those of such items refunded or lost to a dispute in them; in
-    ``currency``, items of orders paid in another currency at their settled shares."""
+    ``currency``, items of orders paid in another currency at their settled shares
+    (``foreign``: those of these moments when the caller has read them already)."""
     partial = (
         sa.or_(
             Member.joined_on > starts_at.date(),
@@ -101,7 +106,9 @@ def non_member_sales(
         net = int(sold) - int(taken_back)
         if net:
             outside[member_id] = net
-    for item in foreign_items(session, currency, starts_at, closes_at):
+    if foreign is None:
+        foreign = foreign_items(session, currency, starts_at, closes_at)
+    for item in foreign:
         if item.member_id not in windows:
             continue
         since, until = windows[item.member_id]
@@ -125,13 +132,19 @@ class Moments(Protocol):
 
 
 def non_member_sales_in(
-    session: Session, currency: str, start: date, end: date, bounds: Moments | None = None
+    session: Session,
+    currency: str,
+    start: date,
+    end: date,
+    bounds: Moments | None = None,
+    foreign: Sequence[ForeignItem] | None = None,
 ) -> dict[int, int]:
     """``non_member_sales`` of a run's period: the moments of ``bounds``, else whole UTC days
     from ``start`` to ``end``, both included."""
     if bounds is not None:
-        return non_member_sales(session, currency, bounds.starts_at, bounds.closes_at)
-    return non_member_sales(session, currency, _start_of(start), _start_of(end + timedelta(days=1)))
+        return non_member_sales(session, currency, bounds.starts_at, bounds.closes_at, foreign)
+    closes_at = _start_of(end + timedelta(days=1))
+    return non_member_sales(session, currency, _start_of(start), closes_at, foreign)
 
 
 def member_patronage(patronage: Mapping[int, int], outside: Mapping[int, int]) -> dict[int, int]:

@@ -8,7 +8,7 @@ sales of the same moments (``patronage_check``), so a draft knows whether the tw
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.costs.core import SURPLUS_EXPENSE_CODES, costs_by_code
 from marketplace.dividends import core, member_business
-from marketplace.dividends.foreign_sales import foreign_items
+from marketplace.dividends.foreign_sales import ForeignItem, foreign_items
 from marketplace.dividends.patronage import PatronageCheck, reconcile_patronage
 from marketplace.dividends.periods import PeriodBounds, ledger_totals
 from marketplace.ledger import kinds
@@ -80,12 +80,14 @@ def patronage_by_member(
     currency: str,
     bounds: PeriodBounds | None = None,
     outside: Mapping[int, int] | None = None,
+    foreign: Sequence[ForeignItem] | None = None,
 ) -> dict[int, int]:
     """Each artist's net licence sales of their own work in the period (whole days, or the
     moments of ``bounds``): items of orders paid in it, less items refunded or lost to a
     dispute in it, in ``currency``. Orders paid in it: two grouped queries, no ORM rows;
     orders paid in another currency and settled in it count each item's settled share, as the
-    ledger posted it (``foreign_sales``)."""
+    ledger posted it (``foreign_sales``; ``foreign``: those items of the period when the caller
+    has read them already, as a draft does once for this and the non-member business)."""
     moments = _bounds(start, end, bounds)
     sold = session.execute(
         sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
@@ -104,11 +106,15 @@ def patronage_by_member(
         patronage[member_id] = patronage.get(member_id, 0) + int(cents)
     for member_id, cents in reversed_:
         patronage[member_id] = patronage.get(member_id, 0) - int(cents)
-    for item in foreign_items(session, currency, moments.starts_at, moments.closes_at):
+    if foreign is None:
+        foreign = foreign_items(session, currency, moments.starts_at, moments.closes_at)
+    for item in foreign:
         patronage[item.member_id] = patronage.get(item.member_id, 0) + item.net_cents
     # Sales made while their seller was not a member are not patronage (member_business).
     if outside is None:
-        outside = member_business.non_member_sales_in(session, currency, start, end, bounds)
+        outside = member_business.non_member_sales_in(
+            session, currency, start, end, bounds, foreign
+        )
     return member_business.member_patronage(patronage, outside)
 
 

@@ -33,6 +33,7 @@ from marketplace.audit.services import record
 from marketplace.costs.core import SURPLUS_EXPENSE_CODES, costs_by_code
 from marketplace.database import lock_row, next_in_sequence, unit_of_work
 from marketplace.dividends import core, member_business
+from marketplace.dividends.foreign_sales import foreign_items
 from marketplace.dividends.losses import loss_brought_forward, loss_policy
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.period_books import patronage_by_member, patronage_check, period_figures
@@ -201,8 +202,12 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
             _refuse_other_costs(request.operating_costs_cents, inputs, currency)
             policy = current_policy(session)
             start, end = request.period_start, request.period_end
-            outside = member_business.non_member_sales_in(session, currency, start, end, bounds)
-            patronage = patronage_by_member(session, start, end, currency, bounds, outside)
+            # Orders paid in another currency are read once, for both (a scan of the orders).
+            foreign = foreign_items(session, currency, bounds.starts_at, bounds.closes_at)
+            outside = member_business.non_member_sales_in(
+                session, currency, start, end, bounds, foreign
+            )
+            patronage = patronage_by_member(session, start, end, currency, bounds, outside, foreign)
             check = patronage_check(session, start, end, currency, patronage, bounds, outside)
             plan = core.plan_dividend_run(
                 inputs,
