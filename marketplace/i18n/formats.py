@@ -12,6 +12,7 @@ languages follow their CLDR conventions: "45,00 €", "6 décembre 2026", "1,5 M
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -68,6 +69,14 @@ def money(cents: int | Decimal, currency: str = "USD", locale: LocaleArg = None)
     code = currency.upper()
     where = reader_locale(locale)
     amount = amount_of(cents, code)
+    return _money_text(amount, code, str(where))
+
+
+# A page writes the same few prices many times (a tile per work, each size and licence), and
+# Babel parses its pattern on every call: the texts are kept per amount, currency and locale.
+@functools.lru_cache(maxsize=8192)
+def _money_text(amount: Decimal, code: str, locale_name: str) -> str:
+    where = Locale.parse(locale_name)
     if where.language == "en" and babel_numbers.get_currency_symbol(code, where) == code:
         return babel_numbers.format_currency(amount, code, format="#,##0.00 ¤¤", locale=where)
     return babel_numbers.format_currency(amount, code, locale=where)
