@@ -61,8 +61,13 @@ def untranslated(language: str, extracted: Catalog | None = None) -> Catalog:
         if not message.id:
             continue
         if known.get(message.id, message.context) is None:
-            pending[message.id] = message
-            pending[message.id].locations = message.locations
+            pending.add(
+                message.id,
+                locations=message.locations,
+                flags=message.flags,
+                auto_comments=message.auto_comments,
+                context=message.context,
+            )
     return pending
 
 

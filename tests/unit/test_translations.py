@@ -174,8 +174,16 @@ def test_make_messages_lists_only_what_a_language_lacks() -> None:
     found = Catalog()
     found.add("Cart", locations=[("templates/_cart_link.html", 8)])
     found.add("A sentence nobody has translated", locations=[("templates/new.html", 1)])
-    pending = [message.id for message in untranslated("fr", found) if message.id]
-    assert pending == ["A sentence nobody has translated"]
+    found.add("May", locations=[("templates/new.html", 2)], context="a context no catalogue uses")
+    pending = [
+        (message.id, message.context, message.locations)
+        for message in untranslated("fr", found)
+        if message.id
+    ]
+    assert pending == [
+        ("A sentence nobody has translated", None, [("templates/new.html", 1)]),
+        ("May", "a context no catalogue uses", [("templates/new.html", 2)]),
+    ]
 
 
 def test_french_translates_every_message(extracted) -> None:  # type: ignore[no-untyped-def]
