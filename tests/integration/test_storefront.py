@@ -70,6 +70,9 @@ def test_the_results_cost_the_same_queries_for_6_or_40_works(
     # Six or more: a first page of fewer than five also asks the vocabulary for spellings.
     for n in range(6):
         catalogue.add(f"Harbour {n}", "boats")
+    # The first page a process serves also reads the price tables it then keeps for 30 s
+    # (currencies.services): warm it up, so both counts are of a page like any other.
+    assert client.get("/search?q=boats").status_code == 200
     with counted_queries(app) as few:
         assert client.get("/search?q=harbour").status_code == 200
     for n in range(6, 40):
