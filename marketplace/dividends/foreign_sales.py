@@ -72,6 +72,9 @@ def foreign_items(
         .where(
             Order.currency != currency,
             Order.settled_currency == currency,
+            # The partial index's own predicate (orders.models), so the planner uses it.
+            Order.settled_currency.is_not(None),
+            Order.currency != Order.settled_currency,
             Order.settled_cents.is_not(None),
             Order.paid_at.is_not(None),
             sa.or_(
