@@ -22,8 +22,16 @@ class SaleCurrency(db.Model):  # type: ignore[name-defined]
     code: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Whether this currency's prices include the tax ("inclusive", as buyers of euros and
+    # pounds expect) or have it added at checkout ("exclusive"), chosen by admins (0035).
+    tax_behavior: Mapped[str] = mapped_column(
+        sa.String(9), nullable=False, default="exclusive", server_default="exclusive"
+    )
 
-    __table_args__ = (sa.CheckConstraint("length(code) = 3", name="code_is_a_code"),)
+    __table_args__ = (
+        sa.CheckConstraint("length(code) = 3", name="code_is_a_code"),
+        sa.CheckConstraint("tax_behavior IN ('exclusive', 'inclusive')", name="tax_behavior_known"),
+    )
 
 
 class CurrencyPrice(db.Model):  # type: ignore[name-defined]

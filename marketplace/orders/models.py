@@ -22,6 +22,7 @@ ORDER_STATUSES = (
     "cancelled",
 )
 ITEM_STATUSES = ("active", "refunded")
+TAX_BEHAVIORS = ("exclusive", "inclusive")
 
 
 class CartItem(db.Model):  # type: ignore[name-defined]
@@ -56,7 +57,34 @@ class Order(db.Model):  # type: ignore[name-defined]
     buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
     status: Mapped[str] = mapped_column(sa.String(24), nullable=False, default="pending_payment")
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    # What the buyer pays: ``subtotal_cents`` (the items net of tax) plus ``tax_cents``
+    # (migration 0035; an order before it has no tax and its subtotal is its total).
     total_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    subtotal_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
+    tax_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
+    # Whether the currency's prices included the tax when the order was made.
+    tax_behavior: Mapped[str] = mapped_column(
+        sa.String(9), nullable=False, default="exclusive", server_default="exclusive"
+    )
+    # The buyer's place as they gave it at checkout (ISO 3166 country, 3166-2 subdivision
+    # without the country: "ON", "WA"), and their tax id; ``billing_is_business``: the tax id
+    # was a valid VAT number, which made the sale a business one (reverse charge in the EU).
+    billing_country: Mapped[str | None] = mapped_column(sa.String(2))
+    billing_region: Mapped[str | None] = mapped_column(sa.String(8))
+    billing_postal_code: Mapped[str | None] = mapped_column(sa.String(16))
+    billing_tax_id: Mapped[str | None] = mapped_column(sa.String(32))
+    billing_is_business: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
+    # Stripe Tax: the calculation made at checkout, the transaction recorded once paid.
+    tax_calculation_id: Mapped[str | None] = mapped_column(sa.String(255))
+    tax_transaction_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # The paying card's country (evidence of the buyer's place), recorded when paid.
+    card_country: Mapped[str | None] = mapped_column(sa.String(2))
     # Each payment attempt gets its own Stripe idempotency key: order id, this random token
     # (so that a database restored from a backup never reuses a key Stripe still remembers)
     # and the attempt number.
@@ -90,6 +118,17 @@ class Order(db.Model):  # type: ignore[name-defined]
     items: Mapped[list[OrderItem]] = relationship(
         "OrderItem", back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
     )
+    tax_lines: Mapped[list[OrderTaxLine]] = relationship(
+        "OrderTaxLine", order_by="OrderTaxLine.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def card_country_mismatch(self) -> bool:
+        """The card was issued in another country than the billing one: for an admin to look
+        at (evidence of where the buyer is), never a reason to refuse the payment."""
+        return bool(
+            self.card_country and self.billing_country and self.card_country != self.billing_country
+        )
 
     def payment_key(self, suffix: str = "") -> str:
         """The Stripe idempotency key of the current payment attempt."""
@@ -98,6 +137,11 @@ class Order(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.CheckConstraint(f"status IN {ORDER_STATUSES}", name="status_known"),
         sa.CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        sa.CheckConstraint(f"tax_behavior IN {TAX_BEHAVIORS}", name="tax_behavior_known"),
+        sa.CheckConstraint("tax_cents >= 0", name="tax_not_negative"),
+        sa.CheckConstraint(
+            "total_cents = subtotal_cents + tax_cents", name="total_is_subtotal_and_tax"
+        ),
         # Keys are the buyer's own: two buyers' clients may well pick the same one.
         sa.Index("uq_orders_buyer_request_key", "buyer_id", "request_key", unique=True),
         # The few orders paid in another currency than they settled in: a dividend draft reads
@@ -123,7 +167,11 @@ class OrderItem(db.Model):  # type: ignore[name-defined]
     licence: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     terms_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     size: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    # The price net of tax (royalties and patronage are computed on it) and the line's tax.
     price_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    tax_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
     royalty_bps: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="active")
     licence_id: Mapped[int | None] = mapped_column(sa.Integer)
@@ -138,4 +186,38 @@ class OrderItem(db.Model):  # type: ignore[name-defined]
         sa.UniqueConstraint("order_id", "asset_id", name="uq_order_items_order_asset"),
         # Refunds within a dividend run's period (migration 0013, bench/dividends.py).
         sa.Index("ix_order_items_refunded_at", "refunded_at"),
+    )
+
+
+class OrderTaxLine(db.Model):  # type: ignore[name-defined]
+    """One tax of one line of an order, as Stripe Tax's calculation gave it (migration 0035).
+
+    ``rate_pcm`` is in thousandths of a percent (20 % is 20,000, Quebec's QST 9,975); amounts
+    are in the order's currency. A reverse-charged line has a zero rate and tax."""
+
+    __tablename__ = "order_tax_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), nullable=False, index=True)
+    order_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("order_items.id"), index=True)
+    # The calculation's line reference ("item-<order item id>").
+    line_ref: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    jurisdiction: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    country: Mapped[str] = mapped_column(sa.String(2), nullable=False)
+    region: Mapped[str | None] = mapped_column(sa.String(8))
+    tax_type: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    rate_pcm: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    taxable_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    tax_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    reverse_charge: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    taxability_reason: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+
+    __table_args__ = (
+        sa.CheckConstraint("rate_pcm >= 0", name="rate_not_negative"),
+        sa.CheckConstraint("taxable_cents >= 0", name="taxable_not_negative"),
+        sa.CheckConstraint("tax_cents >= 0", name="tax_not_negative"),
+        sa.UniqueConstraint(
+            "order_id", "line_ref", "jurisdiction", "tax_type", name="uq_order_tax_lines_line"
+        ),
     )

@@ -55,6 +55,12 @@ class Refund(db.Model):  # type: ignore[name-defined]
     # For an order paid in another currency: what the refund cost in the settlement currency,
     # from its balance transaction (migration 0032).
     settled_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The tax this refund gave back (part of ``amount_cents``) and Stripe Tax's reversal
+    # transaction of it (migration 0035).
+    tax_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
+    tax_transaction_id: Mapped[str | None] = mapped_column(sa.String(255))
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
