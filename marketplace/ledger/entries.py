@@ -79,6 +79,11 @@ BANK_CHARGES = "5240"
 # or saved against the sale (a gain is a credit balance).
 CURRENCY_EXCHANGE = "1150"
 EXCHANGE_DIFFERENCES = "5400"
+# Sales tax and VAT collected from buyers (ledger.sales_tax): a liability, one account per
+# jurisdiction whose tax it is ("2300-FR", "2300-CA-ON", "2300-US-WA"), owed in the currency it
+# was charged in; never revenue.
+SALES_TAX_PAYABLE = "2300"
+_SALES_TAX_CODE = re.compile(r"2300-([A-Z]{2}(?:-[A-Z0-9]{1,3})?)")
 
 # The chart a co-op accountant expects: 1xxx assets, 2xxx liabilities, 3xxx equity, 4xxx income
 # (49xx contra-income), 5xxx expenses. Later features add codes here; shared accounts that are
@@ -114,7 +119,16 @@ def account_spec(code: str) -> AccountSpec:
     try:
         return CHART[code]
     except KeyError:
-        raise UnknownAccount(f"account {code!r} is not in the chart of accounts") from None
+        pass
+    tax = _SALES_TAX_CODE.fullmatch(code) if isinstance(code, str) else None
+    if tax is not None:
+        return AccountSpec(code, f"Sales tax payable: {tax.group(1)}", "liability")
+    raise UnknownAccount(f"account {code!r} is not in the chart of accounts")
+
+
+def sales_tax_account(jurisdiction: str) -> AccountRef:
+    """The account of the tax owed to ``jurisdiction`` (ISO 3166 "FR" or 3166-2 "CA-ON")."""
+    return AccountRef(f"{SALES_TAX_PAYABLE}-{jurisdiction}")
 
 
 @dataclass(frozen=True, order=True)
@@ -133,7 +147,7 @@ class AccountRef:
 
     @property
     def spec(self) -> AccountSpec:
-        return CHART[self.code]
+        return account_spec(self.code)
 
 
 def _is_cents(value: object) -> bool:
