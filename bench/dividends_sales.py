@@ -153,6 +153,8 @@ def _table_rows(sales: Sales, ids: Ids, postgresql: bool) -> Iterator[tuple[str,
                 "status": sales.order_status[lo:hi],
                 "currency": ["USD"] * (hi - lo),
                 "total_cents": sales.order_total[lo:hi].tolist(),
+                # Untaxed sales (migration 0035): the subtotal is the total.
+                "subtotal_cents": sales.order_total[lo:hi].tolist(),
                 "payment_attempts": [1] * (hi - lo),
                 "idempotency_token": [f"{i:032x}" for i in order_ids],
                 "payment_intent_id": [f"pi_bench{i}" for i in order_ids],
