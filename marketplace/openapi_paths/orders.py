@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.openapi_paths import (
+    CSV,
     ID,
     PAGE,
     PDF,
@@ -16,7 +17,17 @@ from marketplace.openapi_paths import (
     nullable,
     obj,
     page_of,
+    query,
 )
+
+
+def _with_csv(operation: dict[str, Any]) -> dict[str, Any]:
+    """The operation answering CSV too, when asked with ``Accept: text/csv``."""
+    operation["responses"]["200"]["content"][CSV] = {
+        "schema": {"type": "string", "format": "binary"}
+    }
+    return operation
+
 
 _LINE: Schema = {
     "type": "object",
@@ -25,6 +36,23 @@ _LINE: Schema = {
         "asset_id": ID,
         "licence": {"type": "string", "description": "e.g. standard"},
         "size": {"type": "string", "description": "e.g. M"},
+    },
+    "additionalProperties": False,
+}
+BILLING: Schema = {
+    "type": "object",
+    "description": (
+        "The buyer's place, which the tax is calculated for (none: no tax is calculated)."
+        " region: the state or province, needed in US and CA. tax_id: an EU VAT number"
+        " (format and check digits checked: 422 tax_id_invalid naming billing.tax_id); a"
+        " valid one makes the buyer a business (reverse charge outside the co-op's state)"
+    ),
+    "required": ["country"],
+    "properties": {
+        "country": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+        "region": {"type": "string", "maxLength": 3},
+        "postal_code": {"type": "string", "maxLength": 16},
+        "tax_id": {"type": "string", "maxLength": 32},
     },
     "additionalProperties": False,
 }
@@ -53,8 +81,9 @@ ORDER: Schema = obj(
             "cancelled",
         ],
     },
-    # In the order's currency (the buyer's): the items' prices, the tax (none is charged
-    # yet: 0 and an empty list), and what the buyer pays.
+    # In the order's currency (the buyer's): the items' prices net of tax, the tax (Stripe
+    # Tax's calculation for the billing place; 0 and an empty list without one), and what the
+    # buyer pays (subtotal + tax).
     subtotal_cents={"type": "integer", "minimum": 0},
     tax_cents={"type": "integer", "minimum": 0},
     total_cents={"type": "integer", "minimum": 0},
@@ -62,13 +91,46 @@ ORDER: Schema = obj(
     tax={
         "type": "array",
         "items": obj(
-            ["jurisdiction", "rate_bps", "amount_cents", "reverse_charge"],
-            jurisdiction=TEXT,
-            rate_bps={"type": "integer", "minimum": 0},
+            ["jurisdiction", "rate_bps", "rate_percent", "amount_cents", "reverse_charge"],
+            jurisdiction={
+                "type": "string",
+                "description": "ISO 3166 country (FR) or 3166-2 subdivision (CA-ON, US-WA)",
+            },
+            tax_type={"type": "string", "enum": ["vat", "gst", "hst", "qst", "sales_tax"]},
+            rate_bps={
+                "type": "number",
+                "minimum": 0,
+                "multipleOf": 0.1,
+                "description": "basis points; may carry one decimal (Quebec's QST: 997.5)",
+            },
+            rate_percent={
+                "type": "string",
+                "pattern": "^[0-9]+(\\.[0-9]{1,3})?$",
+                "description": "the exact rate in percent as a decimal string (20, 9.975)",
+            },
+            taxable_cents={"type": "integer", "minimum": 0},
             amount_cents={"type": "integer", "minimum": 0},
-            reverse_charge={"type": "boolean"},
+            reverse_charge={
+                "type": "boolean",
+                "description": "an EU business with a valid VAT number accounts for the VAT",
+            },
         ),
     },
+    tax_behavior={
+        "type": "string",
+        "enum": ["exclusive", "inclusive"],
+        "description": "whether the currency's shown prices included the tax",
+    },
+    billing=nullable(
+        obj(
+            ["country", "is_business"],
+            country=TEXT,
+            region=nullable(TEXT),
+            postal_code=nullable(TEXT),
+            tax_id=nullable(TEXT),
+            is_business={"type": "boolean"},
+        )
+    ),
     created_at=TIME,
     paid_at=TIME,
     items={
@@ -156,6 +218,7 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
                 ["items"],
                 items={"type": "array", "minItems": 1, "items": _LINE},
                 currency={"type": "string", "pattern": "^[A-Za-z]{3}$"},
+                billing=BILLING,
             ),
             status=201,
             also=(200,),
@@ -248,6 +311,54 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
                 currency=TEXT,
             ),
             errors=(409,),
+        ),
+    },
+    "/api/v1/admin/tax/report": {
+        "get": _with_csv(
+            _op(
+                "Sales tax per jurisdiction and currency from period_start to period_end (dates,"
+                " both included, UTC): taxable sales and tax of the orders paid, what refunds"
+                " gave back, the net, and ledger_cents, the movement of the jurisdiction's"
+                " 2300 account over the period (equal to net_tax_cents). CSV with"
+                " Accept: text/csv",
+                auth="admin",
+                tag="admin",
+                params=[
+                    {
+                        **query("period_start", {"type": "string", "format": "date"}),
+                        "required": True,
+                    },
+                    {**query("period_end", {"type": "string", "format": "date"}), "required": True},
+                ],
+                returns=obj(
+                    ["period_start", "period_end", "results"],
+                    period_start={"type": "string", "format": "date"},
+                    period_end={"type": "string", "format": "date"},
+                    results={
+                        "type": "array",
+                        "items": obj(
+                            [
+                                "jurisdiction",
+                                "currency",
+                                "taxable_cents",
+                                "tax_cents",
+                                "refunded_taxable_cents",
+                                "refunded_tax_cents",
+                                "net_tax_cents",
+                                "ledger_cents",
+                            ],
+                            jurisdiction=TEXT,
+                            currency={"type": "string", "pattern": "^[A-Z]{3}$"},
+                            taxable_cents={"type": "integer"},
+                            tax_cents={"type": "integer"},
+                            refunded_taxable_cents={"type": "integer"},
+                            refunded_tax_cents={"type": "integer"},
+                            net_tax_cents={"type": "integer"},
+                            ledger_cents={"type": "integer"},
+                        ),
+                    },
+                ),
+            )
         ),
     },
 }

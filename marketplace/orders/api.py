@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,9 +21,10 @@ from marketplace.currencies import services as currencies
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.licensing.models import Licence
-from marketplace.orders import services
+from marketplace.orders import services, taxing
 from marketplace.orders.models import Order
 from marketplace.orders.schemas import order_json
+from marketplace.orders.tax_report import tax_report, tax_report_csv
 from marketplace.payments import refunds
 from marketplace.whole_numbers import DB_INT_MAX
 
@@ -95,6 +97,7 @@ def create() -> tuple[dict[str, Any], int]:
         [_item_request(raw, i) for i, raw in enumerate(items)],
         _request_key(),
         _order_currency(json_body().get("currency")),
+        taxing.billing_from(json_body().get("billing")),
     )
     return order_json(placed.order), 201 if placed.created else 200
 
@@ -170,7 +173,8 @@ def remove_from_cart(asset_id: int) -> Response:
 @token_required()
 def checkout() -> tuple[dict[str, Any], int]:
     """201 with the order made; 200 with the same order for a repeat (see ``checkout_cart``)."""
-    placed = services.checkout_cart(api_user(), _request_key(), _order_currency(None))
+    billing = taxing.billing_from((request.get_json(silent=True) or {}).get("billing"))
+    placed = services.checkout_cart(api_user(), _request_key(), _order_currency(None), billing)
     return order_json(placed.order), 201 if placed.created else 200
 
 
@@ -197,3 +201,43 @@ def refund(order_id: int) -> tuple[dict[str, Any], int]:
         "amount_cents": requested.amount_cents,
         "currency": requested.currency,
     }, 202
+
+
+def _day(name: str) -> date:
+    raw = request.args.get(name, "")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            gettext("%(name)s must be a date such as 2026-01-31.", name=name),
+            fields={name: gettext("Not a date.")},
+        ) from None
+
+
+@bp.get("/admin/tax/report")
+@token_required("admin")
+def sales_tax_report() -> Any:
+    """Sales tax per jurisdiction and currency from period_start to period_end (both days
+    included, UTC); CSV with ``Accept: text/csv``."""
+    start, end = _day("period_start"), _day("period_end")
+    if end < start:
+        raise InvalidInput(
+            gettext("period_end must not be before period_start."),
+            fields={"period_end": gettext("Before the start.")},
+        )
+    rows = tax_report(
+        db.session(),
+        datetime.combine(start, time.min, UTC),
+        datetime.combine(end + timedelta(days=1), time.min, UTC),
+    )
+    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        return Response(
+            tax_report_csv(rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="sales-tax-{start}-{end}.csv"'},
+        )
+    return {
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "results": [found.as_json() for found in rows],
+    }

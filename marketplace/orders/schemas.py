@@ -10,6 +10,19 @@ from marketplace.api_support import rfc3339
 from marketplace.licensing.models import Licence
 from marketplace.licensing.services import verification_url
 from marketplace.orders.models import Order, OrderItem
+from marketplace.orders.taxing import tax_json
+
+
+def billing_json(order: Order) -> dict[str, Any] | None:
+    if order.billing_country is None:
+        return None
+    return {
+        "country": order.billing_country,
+        "region": order.billing_region,
+        "postal_code": order.billing_postal_code,
+        "tax_id": order.billing_tax_id,
+        "is_business": order.billing_is_business,
+    }
 
 
 def item_json(item: OrderItem) -> dict[str, Any]:
@@ -20,6 +33,7 @@ def item_json(item: OrderItem) -> dict[str, Any]:
         "licence": item.licence,
         "size": item.size,
         "price_cents": item.price_cents,
+        "tax_cents": item.tax_cents,
         "status": item.status,
         "licence_id": item.licence_id,
     }
@@ -45,12 +59,13 @@ def order_json(order: Order, licences: list[Licence] | None = None) -> dict[str,
     return {
         "id": order.id,
         "status": order.status,
-        # The co-op charges no sales tax yet: the total is the items' prices.
-        "subtotal_cents": order.total_cents,
-        "tax_cents": 0,
+        "subtotal_cents": order.subtotal_cents,
+        "tax_cents": order.tax_cents,
         "total_cents": order.total_cents,
         "currency": order.currency,
-        "tax": [],
+        "tax": tax_json(order),
+        "tax_behavior": order.tax_behavior,
+        "billing": billing_json(order),
         "created_at": rfc3339(order.created_at),
         "paid_at": rfc3339(order.paid_at),
         "items": [item_json(item) for item in order.items],

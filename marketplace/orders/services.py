@@ -33,6 +33,7 @@ from marketplace.extensions import db
 from marketplace.licensing import services as licensing
 from marketplace.licensing.labels import licence_label
 from marketplace.licensing.tiers import covers
+from marketplace.orders import taxing
 from marketplace.orders.labels import status_words
 from marketplace.orders.models import CartItem, Order, OrderItem
 from marketplace.payments.gateway import GatewayError, PaymentDeclined, PaymentSetupError
@@ -101,7 +102,11 @@ def _refuse_covered(session: Session, user: User, asset: Asset, licence: str, si
 
 
 def _new_order(
-    session: Session, user: User, requests: Sequence[ItemRequest], currency: str | None = None
+    session: Session,
+    user: User,
+    requests: Sequence[ItemRequest],
+    currency: str | None = None,
+    billing: taxing.Billing | None = None,
 ) -> Order:
     if not requests:
         raise InvalidInput(
@@ -134,9 +139,9 @@ def _new_order(
                 royalty_bps=quote.royalty_bps,
             )
         )
-    order.total_cents = sum(item.price_cents for item in order.items)
     session.add(order)
     session.flush()
+    taxing.tax_order(session, order, billing)
     return order
 
 
@@ -177,9 +182,11 @@ def create_order(
     requests: Sequence[ItemRequest],
     request_key: str | None = None,
     currency: str | None = None,
+    billing: taxing.Billing | None = None,
 ) -> Placed:
     """A pending order at the server's prices in ``currency`` (one on sale; the settlement
-    currency by default); refuses what the buyer already licenses.
+    currency by default), taxed for ``billing`` (``orders.taxing``); refuses what the buyer
+    already licenses.
 
     With ``request_key`` (the client's Idempotency-Key), the same key again answers with the
     order it made; the same key with other items is refused.
@@ -200,13 +207,16 @@ def create_order(
                     fields={"Idempotency-Key": gettext("Used for another order.")},
                 )
             return Placed(earlier, created=False)
-        order = _new_order(session, user, requests, currency)
+        order = _new_order(session, user, requests, currency, billing)
         order.request_key = request_key
         return Placed(order, created=True)
 
 
 def checkout_cart(
-    user: User, request_key: str | None = None, currency: str | None = None
+    user: User,
+    request_key: str | None = None,
+    currency: str | None = None,
+    billing: taxing.Billing | None = None,
 ) -> Placed:
     """An order from everything in the cart, which is emptied in the same transaction.
 
@@ -235,9 +245,8 @@ def checkout_cart(
             ).scalar_one_or_none()
             if earlier is not None:
                 return Placed(earlier, created=False)
-        order = _new_order(
-            session, user, [ItemRequest(c.asset_id, c.licence, c.size) for c in lines], currency
-        )
+        wanted = [ItemRequest(c.asset_id, c.licence, c.size) for c in lines]
+        order = _new_order(session, user, wanted, currency, billing)
         order.from_cart, order.request_key = True, request_key
         session.execute(sa.delete(CartItem).where(CartItem.user_id == user.id))
         return Placed(order, created=True)

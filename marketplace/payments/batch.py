@@ -41,8 +41,8 @@ from marketplace.ledger import services as ledger
 from marketplace.licensing.issuing import LicenceGrant, issue_many
 from marketplace.licensing.models import STANDING_STATUSES, Licence
 from marketplace.observability.money_events import note_events_settled, note_orders_paid
-from marketplace.orders.models import Order, OrderItem
-from marketplace.payments import core
+from marketplace.orders.models import Order, OrderItem, OrderTaxLine
+from marketplace.payments import core, tax_transactions
 from marketplace.payments.gateway import GatewayError, PaymentIntentState
 from marketplace.payments.models import StripeEvent
 from marketplace.payments.settlement import fee_rule
@@ -58,6 +58,7 @@ BATCH_SIZE = 50
 EVENTS = StripeEvent.__table__
 ORDERS = Order.__table__
 ITEMS = OrderItem.__table__
+TAX_LINES = OrderTaxLine.__table__
 ASSETS = Asset.__table__
 USERS = User.__table__
 LICENCES = Licence.__table__
@@ -270,6 +271,18 @@ def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Pa
     by_order: dict[int, list[Any]] = {order_id: [] for order_id in orders}
     for item in items:
         by_order[item.order_id].append(item)
+    taxes: dict[int, list[Any]] = {order_id: [] for order_id in orders}
+    for line in session.execute(
+        sa.select(
+            TAX_LINES.c.order_id,
+            TAX_LINES.c.order_item_id,
+            TAX_LINES.c.jurisdiction,
+            TAX_LINES.c.tax_cents,
+        )
+        .where(TAX_LINES.c.order_id.in_(list(orders)))
+        .order_by(TAX_LINES.c.id)
+    ):
+        taxes[line.order_id].append(line)
     rule = fee_rule()
     paid = [
         core.settle(
@@ -280,6 +293,7 @@ def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Pa
             payments[order_id].intent,
             rule,
             current_app.config["CURRENCY"],
+            core.item_taxes(taxes[order_id]),
         )
         for order_id, order in orders.items()
     ]
@@ -324,6 +338,7 @@ def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Pa
         [{"asset_id": asset_id, "sold": sold[asset_id]} for asset_id in sorted(sold)],
     )
     enqueue(session, "payments.send_receipts", list(orders))
+    tax_transactions.queue_transactions(session, list(orders))
 
 
 def _issue_licences(session: Session, orders: dict[int, Any], items: list[Any]) -> None:

@@ -17,9 +17,8 @@ from marketplace.ledger.core import (
     LedgerError,
     SaleItem,
     estimated_fee_cents,
-    sale_entry,
 )
-from marketplace.ledger.exchange import foreign_sale_entry
+from marketplace.ledger.sales_tax import ItemTax, taxed_foreign_sale_entry, taxed_sale_entry
 from marketplace.payments.gateway import PaymentIntentState, SettledAmount
 
 PAID = "paid"
@@ -63,6 +62,28 @@ def sale_items(items: Iterable[SoldItem]) -> list[SaleItem]:
             royalty_bps=item.royalty_bps,
         )
         for item in items
+    ]
+
+
+class TaxedLine(Protocol):
+    """An order tax line as either path reads it (an ``OrderTaxLine`` or a selected row)."""
+
+    @property
+    def order_item_id(self) -> int | None: ...
+
+    @property
+    def jurisdiction(self) -> str: ...
+
+    @property
+    def tax_cents(self) -> int: ...
+
+
+def item_taxes(lines: Iterable[TaxedLine]) -> list[ItemTax]:
+    """The ledger's view of an order's tax lines: each item's tax per jurisdiction."""
+    return [
+        ItemTax(line.order_item_id, line.jurisdiction, line.tax_cents)
+        for line in lines
+        if line.order_item_id is not None
     ]
 
 
@@ -129,6 +150,7 @@ def _settle_converted(
     items: Sequence[SaleItem],
     intent: PaymentIntentState,
     settlement_currency: str,
+    taxes: Sequence[ItemTax],
 ) -> Settlement:
     settled = intent.settled
     if settled is None or settled.currency != settlement_currency:
@@ -142,11 +164,12 @@ def _settle_converted(
         payment_status=intent.status,
         charge_id=intent.charge_id,
         fee_cents=settled.fee_cents,
-        sale=foreign_sale_entry(
+        sale=taxed_foreign_sale_entry(
             sale_key(order_id),
             order_id,
             currency,
             items,
+            taxes,
             settlement_currency,
             settled.amount_cents,
             settled.fee_cents,
@@ -163,9 +186,13 @@ def settle(
     intent: PaymentIntentState,
     rule: FeeRule,
     settlement_currency: str | None = None,
+    taxes: Sequence[ItemTax] = (),
 ) -> Settlement:
     """What paying order ``order_id`` by ``intent`` writes: the order's payment columns and its
     balanced sale entry (keyed ``sale_key``, so a second settling posts nothing).
+
+    ``items`` are at their prices net of tax; ``taxes`` the tax each one was charged, which
+    goes to its jurisdiction's liability account (``ledger.sales_tax``).
 
     An order in another currency than ``settlement_currency`` (the co-op's; the order's own
     when None) is posted on what Stripe's balance transaction says the co-op received
@@ -184,7 +211,7 @@ def settle(
         )
     settlement = settlement_currency or currency
     if currency != settlement:
-        return _settle_converted(order_id, currency, items, intent, settlement)
+        return _settle_converted(order_id, currency, items, intent, settlement, taxes)
     fee = fee_cents(total_cents, intent, rule)
     return Settlement(
         order_id=order_id,
@@ -192,5 +219,5 @@ def settle(
         payment_status=intent.status,
         charge_id=intent.charge_id,
         fee_cents=fee,
-        sale=sale_entry(sale_key(order_id), order_id, currency, items, fee),
+        sale=taxed_sale_entry(sale_key(order_id), order_id, currency, items, taxes, fee),
     )

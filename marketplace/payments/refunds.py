@@ -18,7 +18,7 @@ from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
-from marketplace.ledger import exchange, kinds, member_debts
+from marketplace.ledger import exchange, kinds, member_debts, sales_tax
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.mail import public_base_url, queue_email
@@ -89,7 +89,8 @@ def request_refund(admin: User, order_id: int, item_ids: list[int] | None) -> Re
         refund = Refund(
             order_id=order.id,
             item_ids=[item.id for item in chosen],
-            amount_cents=sum(item.price_cents for item in chosen),
+            amount_cents=sum(item.price_cents + item.tax_cents for item in chosen),
+            tax_cents=sum(item.tax_cents for item in chosen),
             currency=order.currency,
             status="requested",
             requested_by_id=admin.id,
@@ -180,6 +181,9 @@ def _apply_refund_state(session: Session, refund: Refund, state: RefundState) ->
             settled_cents=state.settled_cents,
         )
         refund.status, refund.settled_at = "succeeded", utcnow()
+        if order.tax_transaction_id is not None:
+            # Stripe Tax's reversal of the refunded lines, once this commits.
+            enqueue(session, "payments.reverse_refund_tax", refund.id)
         _tell_buyer(session, refund, order, items)
     elif state.status in ("failed", "canceled"):
         refund.status, refund.failure_reason = "failed", f"Stripe says the refund {state.status}."
@@ -253,9 +257,15 @@ def _reverse_items(
     if order.settled_cents is not None and order.settled_currency:
         sold = (order.settled_cents, order.settled_currency)
         _reverse_converted(session, order, items, key, chargeback, settled_cents, sold)
+    elif not chargeback:
+        # The refunded items' tax goes back to the buyer: owed to nobody any more.
+        taxes = _taxes_of(order, items)
+        draft = sales_tax.taxed_refund_entry(
+            key, order.id, order.currency, core.sale_items(items), taxes
+        )
+        ledger.post(session, draft)
     else:
-        post = ledger.post_chargeback if chargeback else ledger.post_refund
-        post(
+        ledger.post_chargeback(
             session,
             idempotency_key=key,
             order_id=order.id,
@@ -294,6 +304,20 @@ def _reverse_converted(
     the exchange difference between what they brought in and what giving the money back cost
     (``ledger.exchange``); ``sold``: what the whole order brought in, and its currency."""
     refunded, everything = core.sale_items(items), core.sale_items(order.items)
+    if not chargeback and settled_cents is not None:
+        draft = sales_tax.taxed_foreign_refund_entry(
+            key,
+            order.id,
+            order.currency,
+            refunded,
+            sold[1],
+            everything,
+            _taxes_of(order, order.items),
+            sold[0],
+            settled_cents,
+        )
+        ledger.post(session, draft)
+        return
     if settled_cents is None:
         if not chargeback:
             raise RuntimeError(f"Refund {key} of order {order.id} has no balance transaction yet.")
@@ -315,6 +339,12 @@ def _reverse_converted(
             kind=kinds.CHARGEBACK if chargeback else kinds.REFUND,
         ),
     )
+
+
+def _taxes_of(order: Order, items: list[OrderItem]) -> list[sales_tax.ItemTax]:
+    """The tax lines of ``items`` of ``order``, as the ledger takes them."""
+    ids = {item.id for item in items}
+    return core.item_taxes(line for line in order.tax_lines if line.order_item_id in ids)
 
 
 def _status_from_items(order: Order) -> str:

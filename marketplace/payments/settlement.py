@@ -22,7 +22,7 @@ from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.orders.models import Order, OrderItem
-from marketplace.payments import core
+from marketplace.payments import core, tax_transactions
 from marketplace.payments.gateway import PaymentIntentState
 from marketplace.payments.models import Refund
 from marketplace.payments.stripe_gateway import gateway
@@ -78,6 +78,7 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
         intent,
         fee_rule(),
         current_app.config["CURRENCY"],
+        core.item_taxes(order.tax_lines),
     )
     for column, value in {**paid.order_values(utcnow()), **paid.settled_values()}.items():
         setattr(order, column, value)
@@ -119,6 +120,7 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
         _refund_duplicates(session, order, duplicates)
     # The receipt is composed and sent by a task, after the commit (as for a batch of orders).
     enqueue(session, "payments.send_receipts", [order.id])
+    tax_transactions.queue_transactions(session, [order.id])
 
 
 def _refund_duplicates(session: Session, order: Order, items: list[OrderItem]) -> None:

@@ -76,6 +76,11 @@ class StripeGateway:
         self._webhook_secret = webhook_secret
         self._http = http_client
 
+    @property
+    def client(self) -> stripe.StripeClient:
+        """The Stripe client, for the calls of modules of their own (``stripe_tax``)."""
+        return self._client
+
     def close(self) -> None:
         """Close the connections kept open to Stripe."""
         self._http.close()

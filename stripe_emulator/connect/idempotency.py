@@ -22,7 +22,9 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 # payment keys ("order-<id>-attempt-<n>") repeat whenever its database is recreated while the
 # emulator's state is kept (each test on a fresh database against the session's emulator, or a
 # demo database reset): Stripe would then refuse them, as the middleware does.
-IDEMPOTENT_PATHS = re.compile(r"^/v1/(accounts|account_links|transfers)(/|$)")
+# Stripe Tax's transactions too: a tax transaction is made once per paid order (and a reversal
+# once per refund), and a retried request must answer with it, not make another.
+IDEMPOTENT_PATHS = re.compile(r"^/v1/(accounts|account_links|transfers|tax/transactions)(/|$)")
 FORGET_PATH = "/_config/connect/idempotency/forget"
 
 

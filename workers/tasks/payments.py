@@ -13,6 +13,7 @@ from marketplace.payments import (
     refunds,
     services,
     settlement,
+    tax_transactions,
 )
 
 
@@ -29,6 +30,16 @@ def drain_pending() -> None:
 @shared_task(name="payments.send_receipts", acks_late=True)
 def send_receipts(order_ids: list[int]) -> int:
     return receipts.send_receipts(order_ids)
+
+
+@shared_task(name="payments.record_tax_transactions", acks_late=True)
+def record_tax_transactions(order_ids: list[int]) -> int:
+    return tax_transactions.record_tax_transactions(order_ids)
+
+
+@shared_task(name="payments.reverse_refund_tax", acks_late=True)
+def reverse_refund_tax(refund_id: int) -> str | None:
+    return tax_transactions.reverse_refund_tax(refund_id)
 
 
 @shared_task(name="payments.send_refund", acks_late=True, reject_on_worker_lost=True)
