@@ -13,7 +13,7 @@ from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from marketplace.extensions import login_manager
-from marketplace.i18n.catalogues import CatalogueBabel
+from marketplace.i18n.catalogues import CatalogueBabel, install_template_gettext
 from marketplace.i18n.languages import DEFAULT_LANGUAGE, LANGUAGES
 from marketplace.i18n.markers import N_
 
@@ -46,6 +46,7 @@ def current_language() -> str:
 
 def init_i18n(app: Flask) -> None:
     CatalogueBabel(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_language)
+    install_template_gettext(app)
     # Flask-Login flashes its message through this, in the reader's language (it is kept in
     # the session, so it must be a plain string by then, not a lazy one).
     login_manager.login_message = N_("Please sign in to see that page.")
