@@ -17,11 +17,13 @@ from typing import Any
 
 import babel
 import sqlalchemy as sa
-from flask_babel import gettext
+from babel import numbers as babel_numbers
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy.orm import Session
 
 from marketplace.currencies.models import SaleCurrency
 from marketplace.errors import InvalidInput, ServiceUnavailable
+from marketplace.i18n import formats
 from marketplace.orders.models import Order, OrderTaxLine
 from marketplace.payments import stripe_tax
 from marketplace.payments.gateway import GatewayError
@@ -32,6 +34,14 @@ from marketplace.taxes.rules import (
     vat_number_country,
 )
 
+# The taxes' names as buyers read them, per Stripe Tax's tax type.
+TAX_NAMES = {
+    "vat": lazy_gettext("VAT"),
+    "gst": lazy_gettext("GST"),
+    "hst": lazy_gettext("HST"),
+    "qst": lazy_gettext("QST"),
+    "sales_tax": lazy_gettext("Sales tax"),
+}
 # Places whose tax depends on the state or province.
 REGION_NEEDED = frozenset({"US", "CA"})
 BILLING_FIELDS = ("country", "region", "postal_code", "tax_id")
@@ -216,6 +226,14 @@ class TaxSummary:
         whole, tenth = divmod(self.rate_pcm, 10)
         return whole if tenth == 0 else float(Decimal(self.rate_pcm) / 10)
 
+    def percent_text(self) -> str:
+        """The rate as the reader writes a percentage, every decimal kept: "9.975%" (en),
+        "9,975 %" (fr)."""
+        where = formats.reader_locale()
+        pattern = where.percent_formats[None].pattern.replace("#,##0", "#,##0.###", 1)
+        ratio = Decimal(self.rate_pcm).scaleb(-5)
+        return str(babel_numbers.format_percent(ratio, format=pattern, locale=where))
+
     @property
     def rate_percent(self) -> str:
         """The exact rate as a decimal string: "20", "9.975"."""
@@ -235,6 +253,26 @@ def tax_summary(order: Order) -> list[TaxSummary]:
         TaxSummary(jurisdiction, tax_type, pcm, taxable, amount, reverse)
         for (jurisdiction, tax_type, pcm, reverse), (taxable, amount) in totals.items()
     ]
+
+
+def billing_from_form(form: Mapping[str, str]) -> Billing | None:
+    """The billing place of the cart's form: none when no country was chosen."""
+    if not (form.get("country") or "").strip():
+        return None
+    return billing_from({name: form.get(name) or None for name in BILLING_FIELDS})
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every country as (code, name in the reader's language), sorted by name."""
+    where = formats.reader_locale()
+    return sorted(
+        (
+            (code, name)
+            for code, name in where.territories.items()
+            if len(code) == 2 and code.isalpha()
+        ),
+        key=lambda choice: choice[1],
+    )
 
 
 def tax_json(order: Order) -> list[dict[str, Any]]:

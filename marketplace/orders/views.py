@@ -24,7 +24,7 @@ from marketplace.currencies.views import current_currency
 from marketplace.errors import AppError
 from marketplace.extensions import db
 from marketplace.licensing.labels import licence_label
-from marketplace.orders import services
+from marketplace.orders import services, taxing
 from marketplace.orders.api import licences_for
 from marketplace.whole_numbers import page_arg, parse_whole_number
 
@@ -126,6 +126,8 @@ def cart() -> str:
         currency=currency,
         offers=licence_offers(kinds),
         sizes=sizes,
+        tax_behavior=taxing.tax_behavior(session, currency),
+        countries=taxing.country_choices(),
     )
 
 
@@ -134,7 +136,10 @@ def cart() -> str:
 def checkout() -> Response:
     try:
         # A second submit (double click, back button) opens the order the first one made.
-        order = services.checkout_cart(current_user, currency=current_currency()).order
+        billing = taxing.billing_from_form(request.form)
+        order = services.checkout_cart(
+            current_user, currency=current_currency(), billing=billing
+        ).order
     except AppError as error:
         flash(error.message, "error")
         return redirect(url_for("orders.cart"))
@@ -151,6 +156,8 @@ def pay(order_id: int) -> Any:
         render_template(
             "orders/pay.html",
             order=order,
+            taxes=taxing.tax_summary(order),
+            tax_names=taxing.TAX_NAMES,
             stripe_js_url=current_app.config["STRIPE_JS_URL"],
             publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         )
@@ -195,7 +202,13 @@ def status(order_id: int) -> Any:
 def detail(order_id: int) -> str:
     order = services.get_order(current_user, order_id)
     licences = {lic.id: lic for lic in licences_for(order)}
-    return render_template("orders/detail.html", order=order, licences=licences)
+    return render_template(
+        "orders/detail.html",
+        order=order,
+        licences=licences,
+        taxes=taxing.tax_summary(order),
+        tax_names=taxing.TAX_NAMES,
+    )
 
 
 @bp.get("/account/orders")

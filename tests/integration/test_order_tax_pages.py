@@ -1,0 +1,72 @@
+"""The tax on the buyer's pages: the cart asks where the buyer is, the pay page shows the tax
+before the card is charged, the order page keeps it, and a wrong VAT number is said plainly."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.fixtures.catalogue import Catalogue
+from tests.fixtures.factories import Factory
+from tests.fixtures.stripe_emulator import StripeEmulator
+from tests.fixtures.web import AuthActions, post_form
+
+
+def _with_cart(app: Flask) -> FlaskClient:
+    buyer = Factory().buyer()
+    photo = Catalogue().add("Harbour at dawn", "harbour", size=(4000, 3000))
+    client = app.test_client()
+    AuthActions(client).login(buyer.email)
+    post_form(
+        client,
+        "/cart/add",
+        {"asset_id": photo, "licence": "standard", "size": "M"},
+        from_page="/cart",
+    )
+    return client
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_cart_asks_for_the_billing_place_and_the_pay_page_shows_the_tax(
+    shop_app: Flask, stripe_emulator: StripeEmulator
+) -> None:
+    client = _with_cart(shop_app)
+    cart = client.get("/cart").get_data(as_text=True)
+    assert 'name="country"' in cart
+    assert 'name="tax_id"' in cart
+    assert "VAT number (for businesses)" in cart
+    assert "+ tax" in _text(cart)  # dollars: the tax is added at checkout
+    checkout = post_form(
+        client, "/cart/checkout", {"country": "US", "region": "wa"}, from_page="/cart"
+    )
+    assert checkout.status_code == 302
+    pay_page = client.get(checkout.headers["Location"]).get_data(as_text=True)
+    words = _text(pay_page)
+    # $45.00 at Washington's 6.5 %: $2.925, rounded half up to $2.93, before the card is asked for.
+    assert "Subtotal (before tax) $45.00" in words
+    assert "Sales tax (US-WA) 6.5% $2.93" in words
+    assert "Pay $47.93" in words
+    order_id = re.search(r"/orders/(\d+)/pay", checkout.headers["Location"]).group(1)  # type: ignore[union-attr]
+    detail = _text(client.get(f"/orders/{order_id}").get_data(as_text=True))
+    assert "Sales tax (US-WA) 6.5% $2.93" in detail
+
+
+def test_a_wrong_vat_number_sends_the_buyer_back_to_the_cart_saying_so(
+    shop_app: Flask, stripe_emulator: StripeEmulator
+) -> None:
+    client = _with_cart(shop_app)
+    checkout = post_form(
+        client,
+        "/cart/checkout",
+        {"country": "DE", "tax_id": "DE136695977"},
+        from_page="/cart",
+        follow_redirects=True,
+    )
+    page = _text(checkout.get_data(as_text=True))
+    assert "is not a valid EU VAT number" in page
+    assert "Harbour at dawn" in page  # the cart is kept
