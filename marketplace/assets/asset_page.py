@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import current_app, render_template, url_for
-from flask_babel import format_decimal, lazy_gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -26,6 +26,7 @@ from marketplace.catalogue.related import Tile
 from marketplace.currencies import services as currencies
 from marketplace.currencies.views import current_currency
 from marketplace.extensions import db
+from marketplace.i18n import formats
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import LicenceTerms
 from marketplace.licensing.services import KindOffer
@@ -71,7 +72,7 @@ class SizeChoice:
         """The print size's figures in the reader's conventions, one decimal always
         ("6.7", "10.0" in English; "6,7" in French)."""
         width, height = self.print_inches
-        return format_decimal(width, format="0.0"), format_decimal(height, format="0.0")
+        return formats.one_decimal(width), formats.one_decimal(height)
 
 
 def delivered_pixels(asset: Asset, size: Size, *, largest: bool) -> tuple[int, int]:

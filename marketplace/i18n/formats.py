@@ -82,6 +82,18 @@ def _money_text(amount: Decimal, code: str, locale_name: str) -> str:
     return babel_numbers.format_currency(amount, code, locale=where)
 
 
+def one_decimal(value: float | Decimal, locale: LocaleArg = None) -> str:
+    """A measure with one decimal always, in the reader's conventions: "6.7", "10.0" (en),
+    "6,7" (fr)."""
+    return _decimal_text(value, "0.0", str(reader_locale(locale)))
+
+
+# An asset page writes each size's print measures (fourteen figures): kept like money's texts.
+@functools.lru_cache(maxsize=4096)
+def _decimal_text(value: float | Decimal, pattern: str, locale_name: str) -> str:
+    return babel_numbers.format_decimal(value, format=pattern, locale=Locale.parse(locale_name))
+
+
 def number(value: int | Decimal | None, locale: LocaleArg = None) -> str:
     """A count or quantity with the reader's separators: "1,204" (en), "1 204" (fr)."""
     return babel_numbers.format_decimal(value or 0, locale=reader_locale(locale))

@@ -84,6 +84,9 @@ def test_numbers_and_percentages() -> None:
     assert formats.percent_bps(1250, "en") == "12.5%"
     assert formats.percent_bps(1250, "fr") == f"12,5{NBSP}%"
     assert formats.percent(Decimal("0.3333"), "en") == "33.33%"
+    assert formats.one_decimal(6.7, "en") == "6.7"
+    assert formats.one_decimal(10.0, "en") == "10.0"
+    assert formats.one_decimal(123.4, "fr") == "123,4"
 
 
 def test_without_a_locale_they_follow_the_request_or_the_forced_one() -> None:
@@ -93,8 +96,10 @@ def test_without_a_locale_they_follow_the_request_or_the_forced_one() -> None:
     assert formats.money(123_456, "EUR") == "€1,234.56"  # no app at all: the default
     with app.app_context():
         assert formats.long_date(date(2026, 12, 6)) == "6 December 2026"
+        assert formats.one_decimal(6.7) == "6.7"
         with force_locale("fr"):
             assert formats.long_date(date(2026, 12, 6)) == "6 décembre 2026"
+            assert formats.one_decimal(6.7) == "6,7"  # the same figure, kept per locale
     with app.test_request_context(headers={"Accept-Language": "fr-FR,fr;q=0.9"}):
         assert formats.money(123_456, "EUR") == f"1{NNBSP}234,56{NBSP}€"
         assert formats.pluralise(1204, "member") == f"1{NNBSP}204 members"
