@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.ledger.core import SaleItem
 from marketplace.ledger.exchange import settled_items
+from marketplace.ledger.sales_tax import items_settled_cents
 from marketplace.orders.models import Order, OrderItem
 
 
@@ -67,6 +68,8 @@ def foreign_items(
             OrderItem.refunded_at,
             Order.paid_at,
             Order.settled_cents,
+            Order.subtotal_cents,
+            Order.tax_cents,
         )
         .join(Order, Order.id == OrderItem.order_id)
         .where(
@@ -90,7 +93,13 @@ def foreign_items(
         paid_at = _utc(items[0].paid_at)
         sold = starts_at <= paid_at < closes_at
         sale = [SaleItem(row.id, row.member_id, row.price_cents, row.royalty_bps) for row in items]
-        for row, share in zip(items, settled_items(sale, int(items[0].settled_cents)), strict=True):
+        # The items' share of what the order brought in, its tax's share left out: patronage
+        # is on sales net of tax, as the ledger posted them (ledger.sales_tax).
+        first = items[0]
+        settled = items_settled_cents(
+            int(first.settled_cents), int(first.subtotal_cents), int(first.tax_cents)
+        )
+        for row, share in zip(items, settled_items(sale, settled), strict=True):
             refunded_at = None if row.refunded_at is None else _utc(row.refunded_at)
             back = refunded_at is not None and starts_at <= refunded_at < closes_at
             if sold or back:

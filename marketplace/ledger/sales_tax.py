@@ -47,6 +47,7 @@ from marketplace.ledger.exchange import (
 
 __all__ = [
     "ItemTax",
+    "items_settled_cents",
     "settled_tax_cents",
     "taxed_foreign_refund_entry",
     "taxed_foreign_sale_entry",
@@ -138,16 +139,28 @@ def taxed_refund_entry(
     return _with_lines(draft, lines, draft.description)
 
 
+def items_settled_cents(settled_cents: int, subtotal_cents: int, tax_cents: int) -> int:
+    """The items' share of what a whole order paid in another currency brought in: the
+    settled amount split between the subtotal net of tax and the tax, in proportion, the two
+    parts adding up to the whole. What the ledger posted the items on, so what readers of the
+    items' settled shares (earnings, patronage) pass to ``exchange.settled_items``."""
+    if subtotal_cents + tax_cents == 0 or tax_cents == 0:
+        return settled_cents
+    return largest_remainder_split(settled_cents, [subtotal_cents, tax_cents])[0]
+
+
 def _split_settled(
     items: Sequence[SaleItem], taxes: Sequence[ItemTax], settled_cents: int
 ) -> tuple[int, list[int]]:
-    """``settled_cents`` split between the items (their net prices) and each tax of ``taxes``,
-    in proportion to their presentment amounts: (the items' share, each tax's share)."""
-    weights = [sum(item.price_cents for item in items), *(tax.tax_cents for tax in taxes)]
-    if sum(weights) == 0:
-        return settled_cents, [0] * len(taxes)
-    parts = largest_remainder_split(settled_cents, weights)
-    return parts[0], parts[1:]
+    """``settled_cents`` split between the items (their net prices) and the tax
+    (``items_settled_cents``), the tax's part then between each tax of ``taxes`` in proportion:
+    (the items' share, each tax's share)."""
+    net = sum(item.price_cents for item in items)
+    owed = [tax.tax_cents for tax in taxes]
+    items_share = items_settled_cents(settled_cents, net, sum(owed))
+    if sum(owed) == 0:
+        return items_share, [0] * len(taxes)
+    return items_share, largest_remainder_split(settled_cents - items_share, owed)
 
 
 def settled_tax_cents(

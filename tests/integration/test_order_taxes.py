@@ -4,13 +4,15 @@ jurisdiction, the tax transaction once paid, and a refund giving the tax back ex
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from marketplace.dividends.foreign_sales import foreign_items
 from marketplace.extensions import db
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.ledger.sales_tax import items_settled_cents
 from marketplace.orders.models import Order
 from marketplace.payments.models import Refund
 from tests.fixtures.buying import (
@@ -182,3 +184,34 @@ def test_the_tax_report_matches_the_ledger_to_the_cent(buying: Buying) -> None:
         headers=buying.admin_headers,
     )
     assert bad.status_code == 422
+
+
+def test_patronage_reads_a_taxed_sale_in_euros_net_of_its_vat(buying: Buying) -> None:
+    placed = _order(buying, {"country": "FR"}, "EUR", "M").get_json()
+    paid = buying.pay(placed["id"])
+    deliver(buying.client, payment_succeeded(paid["payment_intent_id"]))
+    db.session.expire_all()
+    order = db.session.get(Order, placed["id"])
+    assert order is not None
+    assert order.settled_cents is not None
+    # What the sale entry put on the items in dollars: royalty and licence revenue.
+    posted = db.session.execute(
+        sa.select(sa.func.sum(JournalLine.amount_cents))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+        .where(
+            JournalEntry.order_id == order.id,
+            JournalLine.currency == "USD",
+            JournalLine.side == "credit",
+            LedgerAccount.code.in_(("2100", "4000")),
+        )
+    ).scalar_one()
+    paid_at = order.paid_at
+    assert paid_at is not None
+    found = foreign_items(
+        db.session(), "USD", paid_at - timedelta(minutes=1), paid_at + timedelta(minutes=1)
+    )
+    assert [item.share_cents for item in found] == [int(posted)]
+    # 35.00 of 42.00 € is the items' part of what the co-op received: the VAT is not a sale.
+    assert int(posted) == items_settled_cents(order.settled_cents, 3500, 700)
+    assert int(posted) < order.settled_cents
