@@ -10,6 +10,7 @@ from flask_login import current_user
 from marketplace.i18n import formats
 from marketplace.i18n.formats import pluralise
 from marketplace.orders.services import cart_count
+from marketplace.payments import decline_words
 
 
 def has_endpoint(name: str) -> bool:
@@ -57,6 +58,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(formats.long_date, "date")
     app.add_template_filter(formats.filesize, "filesize")
     app.add_template_filter(pluralise, "pluralise")
+    # Stripe's sentence for a refused card, in the buyer's language.
+    app.add_template_filter(decline_words.in_reader_language, "card_words")
     app.add_template_global(pluralise, "pluralise")
     app.add_template_global(has_endpoint, "has_endpoint")
     app.add_template_global(header_cart_count, "header_cart_count")

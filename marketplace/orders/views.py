@@ -26,6 +26,7 @@ from marketplace.extensions import db
 from marketplace.licensing.labels import licence_label
 from marketplace.orders import services, taxing
 from marketplace.orders.api import licences_for
+from marketplace.payments import decline_words
 from marketplace.whole_numbers import page_arg, parse_whole_number
 
 bp = Blueprint("orders", __name__)
@@ -186,7 +187,9 @@ def confirm_payment(order_id: int) -> Any:
     """After 3-D Secure in the page: confirm on the server when Stripe waits for it."""
     result = services.confirm_after_action(current_user, order_id)
     return jsonify(
-        status=result.status, payment_intent_id=result.payment_intent_id, error=result.error
+        status=result.status,
+        payment_intent_id=result.payment_intent_id,
+        error=decline_words.in_reader_language(result.error) or None,
     )
 
 
@@ -194,7 +197,8 @@ def confirm_payment(order_id: int) -> Any:
 @login_required
 def status(order_id: int) -> Any:
     order = services.get_order(current_user, order_id)
-    return jsonify(status=order.status, payment_error=order.payment_error or None)
+    payment_error = decline_words.in_reader_language(order.payment_error)
+    return jsonify(status=order.status, payment_error=payment_error or None)
 
 
 @bp.get("/orders/<int:order_id>")
