@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,6 +15,7 @@ from marketplace.errors import AppError
 from marketplace.extensions import db
 from marketplace.orders.api import licences_for
 from marketplace.orders.models import ORDER_STATUSES, Order
+from marketplace.orders.tax_report import tax_report, tax_report_csv
 from marketplace.pagination import two_way_paginate
 from marketplace.payments import reconciliation, services
 from marketplace.payments.models import EVENT_STATUSES, Refund, StripeEvent
@@ -141,3 +142,33 @@ def reconcile() -> Response:
         "success",
     )
     return redirect(url_for("payments_admin.reconciliation_issues"))
+
+
+@bp.get("/payments/sales-tax")
+def sales_tax() -> Response | str:
+    """The sales tax report for a period (this month until today by default), as a page or,
+    with ``?format=csv``, the CSV the API gives."""
+    today = date.today()
+    try:
+        start = date.fromisoformat(
+            request.args.get("period_start") or today.replace(day=1).isoformat()
+        )
+        end = date.fromisoformat(request.args.get("period_end") or today.isoformat())
+    except ValueError:
+        flash(gettext("Give the period's first and last days as YYYY-MM-DD."), "error")
+        return redirect(url_for("payments_admin.sales_tax"))
+    if end < start:
+        flash(gettext("The period ends before it starts."), "error")
+        return redirect(url_for("payments_admin.sales_tax"))
+    rows = tax_report(
+        db.session(),
+        datetime.combine(start, time.min, UTC),
+        datetime.combine(end + timedelta(days=1), time.min, UTC),
+    )
+    if request.args.get("format") == "csv":
+        return Response(
+            tax_report_csv(rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="sales-tax-{start}-{end}.csv"'},
+        )
+    return render_template("payments/admin_sales_tax.html", rows=rows, start=start, end=end)

@@ -4,12 +4,18 @@ before the card is charged, the order page keeps it, and a wrong VAT number is s
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.fixtures.buying import (
+    Buying,
+    buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
+)
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
+from tests.fixtures.payments import deliver, payment_succeeded
 from tests.fixtures.stripe_emulator import StripeEmulator
 from tests.fixtures.web import AuthActions, post_form
 
@@ -70,3 +76,32 @@ def test_a_wrong_vat_number_sends_the_buyer_back_to_the_cart_saying_so(
     page = _text(checkout.get_data(as_text=True))
     assert "is not a valid EU VAT number" in page
     assert "Harbour at dawn" in page  # the cart is kept
+
+
+def test_the_admin_sales_tax_page_and_its_csv(buying: Buying) -> None:
+    placed = buying.client.post(
+        "/api/v1/orders",
+        json={
+            "items": [{"asset_id": buying.photo, "licence": "standard", "size": "M"}],
+            "currency": "CAD",
+            "billing": {"country": "CA", "region": "ON"},
+        },
+        headers=buying.headers,
+    ).get_json()
+    paid = buying.pay(placed["id"])
+    deliver(buying.client, payment_succeeded(paid["payment_intent_id"]))
+    admin = buying.app.test_client()
+    AuthActions(admin).login(buying.admin.email)
+    page = _text(admin.get("/admin/payments/sales-tax").get_data(as_text=True))
+    # CA$59.00 at Ontario's 13 % HST: CA$7.67, and the ledger's 2300-CA-ON says the same.
+    assert "CA-ON CAD CA$59.00 CA$7.67 CA$0.00 CA$7.67 Agrees" in page
+    today = date.today().isoformat()
+    csv_text = admin.get(
+        f"/admin/payments/sales-tax?period_start={today}&period_end={today}&format=csv"
+    ).get_data(as_text=True)
+    assert csv_text.splitlines() == [
+        "jurisdiction,currency,taxable_cents,tax_cents,refunded_taxable_cents,"
+        "refunded_tax_cents,net_tax_cents,ledger_cents",
+        "CA-ON,CAD,5900,767,0,0,767,767",
+    ]
+    assert buying.client.get("/admin/payments/sales-tax").status_code in (302, 403)
