@@ -28,7 +28,6 @@ from marketplace.ledger.core import (
     REFUNDS_AND_CHARGEBACKS,
     RESERVES,
     RETAINED_SURPLUS,
-    STRIPE_CLEARING,
     AccountRef,
     EntryDraft,
     collapse,
@@ -37,6 +36,7 @@ from marketplace.ledger.core import (
     idempotency_key,
     transfer_entry,
 )
+from marketplace.taxes.withholding import withheld_payment_entry
 
 KIND_OPERATING_COSTS = kinds.OPERATING_COSTS
 KIND_CLOSING = kinds.DIVIDEND_CLOSING
@@ -208,17 +208,24 @@ def dividend_run_entries(
 
 
 def dividend_payment_entry(
-    key: str, currency: str, member_id: int, amount_cents: int, description: str
+    key: str,
+    currency: str,
+    member_id: int,
+    amount_cents: int,
+    description: str,
+    withheld_cents: int = 0,
 ) -> EntryDraft:
-    """Dr dividends payable[member] (2200), Cr Stripe clearing (1100): the app pays by a Stripe
-    transfer from the platform balance, which is what Stripe clearing holds."""
-    return transfer_entry(
+    """Dr dividends payable[member] (2200) ``amount_cents``, Cr Stripe clearing (1100) what the
+    transfer paid: the app pays by a Stripe transfer from the platform balance, which is what
+    Stripe clearing holds. Tax withheld from the payment (``withheld_cents``) is credited to
+    withholding payable[member] (2500) in the same entry, and the transfer pays the rest."""
+    return withheld_payment_entry(
         key,
         description,
         currency,
         AccountRef(DIVIDENDS_PAYABLE, member_id),
-        AccountRef(STRIPE_CLEARING),
         _positive(amount_cents, "a dividend payment"),
+        withheld_cents,
         KIND_PAYMENT,
     )
 

@@ -46,6 +46,7 @@ ACCOUNT_NAMES = {
         N_("Accounts payable"),
         N_("Royalties payable"),
         N_("Dividends payable"),
+        N_("Withholding payable"),
         N_("Member capital"),
         N_("Reserves"),
         N_("Retained surplus"),

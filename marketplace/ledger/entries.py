@@ -61,6 +61,9 @@ MEMBER_RECEIVABLES = "1300"
 MEMBER_DEBTS_WRITTEN_OFF = "5300"
 ROYALTIES_PAYABLE = "2100"
 DIVIDENDS_PAYABLE = "2200"
+# Federal income tax withheld from members' royalties and cash dividends (taxes.withholding):
+# owed to the IRS until the co-op deposits it.
+WITHHOLDING_PAYABLE = "2500"
 MEMBER_CAPITAL = "3100"
 RESERVES = "3200"
 RETAINED_SURPLUS = "3300"
@@ -98,6 +101,7 @@ CHART: dict[str, AccountSpec] = {
         AccountSpec(ACCOUNTS_PAYABLE, "Accounts payable", "liability"),
         AccountSpec(ROYALTIES_PAYABLE, "Royalties payable", "liability", per_member=True),
         AccountSpec(DIVIDENDS_PAYABLE, "Dividends payable", "liability", per_member=True),
+        AccountSpec(WITHHOLDING_PAYABLE, "Withholding payable", "liability", per_member=True),
         AccountSpec(MEMBER_CAPITAL, "Member capital", "equity", per_member=True),
         AccountSpec(RESERVES, "Reserves", "equity"),
         AccountSpec(RETAINED_SURPLUS, "Retained surplus", "equity"),

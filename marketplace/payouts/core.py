@@ -20,8 +20,12 @@ from marketplace.ledger.core import (
     AccountRef,
     EntryDraft,
     LedgerError,
+    credit,
+    debit,
     transfer_entry,
 )
+from marketplace.ledger.entries import WITHHOLDING_PAYABLE
+from marketplace.taxes.withholding import withheld_payment_entry, withholding_returned
 
 # Stripe's requirement codes (``requirements.currently_due``), by prefix, in the member's words.
 # The first prefix that matches wins, so the more specific ones come first.
@@ -142,17 +146,24 @@ def payout_key(line_id: int) -> str:
 
 
 def royalty_payout_entry(
-    key: str, currency: str, member_id: int, amount_cents: int, description: str
+    key: str,
+    currency: str,
+    member_id: int,
+    amount_cents: int,
+    description: str,
+    withheld_cents: int = 0,
 ) -> EntryDraft:
-    """Dr royalties payable[member] (2100), Cr Stripe clearing (1100): a Stripe transfer of the
-    member's royalties out of the platform balance (kind ``royalty_payout``)."""
-    return transfer_entry(
+    """Dr royalties payable[member] (2100) the gross ``amount_cents``, Cr Stripe clearing (1100)
+    what the transfer paid, Cr withholding payable[member] (2500) the tax withheld from it: a
+    Stripe transfer of the member's royalties out of the platform balance (kind
+    ``royalty_payout``). Without withholding, the two-line entry it always was."""
+    return withheld_payment_entry(
         key,
         description,
         currency,
         AccountRef(ROYALTIES_PAYABLE, member_id),
-        AccountRef(STRIPE_CLEARING),
         _positive(amount_cents, "a royalty payout"),
+        withheld_cents,
         kinds.ROYALTY_PAYOUT,
     )
 
@@ -164,17 +175,44 @@ def royalty_payout_reversal_entry(
     reversed_now_cents: int,
     reversed_in_all_cents: int,
     transfer_id: str,
+    withheld_cents: int = 0,
+    net_cents: int = 0,
 ) -> EntryDraft:
     """Dr Stripe clearing (1100), Cr royalties payable[member] (2100): what Stripe reversed of a
     payout's transfer since the last reversal the books saw, owed to the member again (kind
     ``royalty_payout_reversal``). Keyed by the transfer's reversed total, so each new reversal
-    posts once and a replay of the same one posts nothing."""
-    return transfer_entry(
-        f"{payout_key(line_id)}:reversed:{reversed_in_all_cents}",
-        f"Royalty payout {transfer_id} reversed at Stripe",
-        currency,
-        AccountRef(STRIPE_CLEARING),
-        AccountRef(ROYALTIES_PAYABLE, member_id),
-        _positive(reversed_now_cents, "a reversed royalty payout"),
-        kinds.ROYALTY_PAYOUT_REVERSAL,
-    )
+    posts once and a replay of the same one posts nothing.
+
+    A payout that withheld tax (``withheld_cents`` of a ``net_cents`` transfer) gives back the
+    same share of the tax (Dr withholding payable[member], Cr royalties payable[member]): the
+    member is owed the gross again, and the next payout withholds on it once more."""
+    _positive(reversed_now_cents, "a reversed royalty payout")
+    key = f"{payout_key(line_id)}:reversed:{reversed_in_all_cents}"
+    description = f"Royalty payout {transfer_id} reversed at Stripe"
+    returned = 0
+    if withheld_cents:
+        before = reversed_in_all_cents - reversed_now_cents
+        returned = withholding_returned(
+            withheld_cents, net_cents, reversed_in_all_cents
+        ) - withholding_returned(withheld_cents, net_cents, before)
+    if not returned:
+        return transfer_entry(
+            key,
+            description,
+            currency,
+            AccountRef(STRIPE_CLEARING),
+            AccountRef(ROYALTIES_PAYABLE, member_id),
+            reversed_now_cents,
+            kinds.ROYALTY_PAYOUT_REVERSAL,
+        )
+    return EntryDraft(
+        idempotency_key=key,
+        description=description,
+        currency=currency,
+        lines=(
+            debit(AccountRef(STRIPE_CLEARING), reversed_now_cents),
+            debit(AccountRef(WITHHOLDING_PAYABLE, member_id), returned),
+            credit(AccountRef(ROYALTIES_PAYABLE, member_id), reversed_now_cents + returned),
+        ),
+        kind=kinds.ROYALTY_PAYOUT_REVERSAL,
+    ).validate()
