@@ -236,6 +236,14 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         "TAX_ID_KEY": _env("MARKETPLACE_TAX_ID_KEY")
         or (None if production else _demo_tax_id_key(instance_path)),
         "PAYOUT_THRESHOLD_CENTS": _int_env("MARKETPLACE_PAYOUT_THRESHOLD_CENTS", 10_000),
+        # Federal income tax withheld from royalties and cash dividends (taxes.withholding):
+        # on unless a co-op pays nothing US-taxable; off in the test profile, whose tests turn
+        # it on where they test it. The rates in basis points: backup withholding (IRC §3406)
+        # and the statutory rate for foreign persons (IRC §1441).
+        "WITHHOLDING_ENABLED": _env("MARKETPLACE_WITHHOLDING", "off" if profile == "test" else "on")
+        == "on",
+        "BACKUP_WITHHOLDING_BPS": _int_env("MARKETPLACE_BACKUP_WITHHOLDING_BPS", 2_400),
+        "NONRESIDENT_WITHHOLDING_BPS": _int_env("MARKETPLACE_NONRESIDENT_WITHHOLDING_BPS", 3_000),
         # The redemption policy for members who leave (dividends.member_redemptions).
         "LEAVER_REDEMPTION_AFTER_DAYS": _int_env("MARKETPLACE_LEAVER_REDEMPTION_AFTER_DAYS", 0),
         # The board's policy for a period's loss (dividends.losses): carry_forward or

@@ -27,6 +27,7 @@ from marketplace.openapi_paths import (
     obj,
     orders,
     patronage,
+    tax_forms,
     transparency,
 )
 
@@ -46,6 +47,7 @@ PATHS: dict[str, dict[str, Any]] = {
     **books.COST_PATHS,
     **patronage.PATRONAGE_PATHS,
     **leaving.LEAVING_PATHS,
+    **tax_forms.TAX_FORM_PATHS,
 }
 
 _PATH_PARAMETER = re.compile(r"{([^{}]+)}")

@@ -160,6 +160,13 @@ class DividendAllocation(PaidByTransfer, db.Model):  # type: ignore[name-defined
     kept_cents: Mapped[int] = mapped_column(
         sa.BigInteger, nullable=False, default=0, server_default="0"
     )
+    # Tax withheld from the cash paid (migration 0036): the rate, decided before the first
+    # transfer, and the cents kept; the transfer pays ``cash_cents - kept_cents -
+    # withheld_cents``.
+    withholding_bps: Mapped[int | None] = mapped_column(sa.Integer)
+    withheld_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
 
     run: Mapped[DividendRun] = relationship(DividendRun, back_populates="allocations")
     member: Mapped[Member] = relationship(Member)

@@ -46,6 +46,8 @@ from marketplace.ledger.core import (
     transfer_entry,
 )
 from marketplace.payments.gateway import GatewayError, TransferRefused
+from marketplace.taxes import withholding_status
+from marketplace.taxes.withholding import withheld_cents
 
 log = logging.getLogger(__name__)
 
@@ -209,12 +211,14 @@ def pay_allocation(
         if allocation.kept_cents == allocation.cash_cents:
             allocation.status, allocation.settled_at = "paid", utcnow()
         else:
+            paid_cents = allocation.cash_cents - allocation.kept_cents
+            decide_withholding(session, allocation, paid_cents)
             send_transfer(
                 session,
                 allocation,
                 payer=payer,
                 destination_for=destination_for,
-                amount_cents=allocation.cash_cents - allocation.kept_cents,
+                amount_cents=paid_cents - allocation.withheld_cents,
                 currency=run.currency,
                 idempotency_key=transfer_key(allocation),
                 metadata={
@@ -222,6 +226,7 @@ def pay_allocation(
                     "dividend_allocation_id": str(allocation.id),
                     "member_id": str(allocation.member_id),
                     "transfer_token": allocation.transfer_token,
+                    "withheld_cents": str(allocation.withheld_cents),
                 },
                 transfer_group=f"dividend-run-{run.id}",
                 logger=log,
@@ -230,16 +235,29 @@ def pay_allocation(
                     core.idempotency_key(core.KIND_PAYMENT, allocation.id),
                     run.currency,
                     allocation.member_id,
-                    allocation.cash_cents - allocation.kept_cents,
+                    paid_cents,
                     f"Patronage dividend paid to member {allocation.member_number}, "
                     f"{period_label(run)} (transfer {transfer_id})",
+                    allocation.withheld_cents,
                 ),
             )
+            if allocation.status == "held":
+                # Decided again when it is paid, from the form on file then.
+                allocation.withholding_bps, allocation.withheld_cents = None, 0
         run_id = run.id
     # The run is locked in a transaction of its own: taking it while holding the allocation
     # made two workers wait on each other (a deadlock under load).
     finish_if_done(run_id)
     return allocation
+
+
+def decide_withholding(session: Session, allocation: DividendAllocation, paid_cents: int) -> None:
+    """The tax withheld from the cash paid, decided before the first transfer and kept for
+    every retry (the same idempotency key sends the same net amount)."""
+    if allocation.withholding_bps is None:
+        decided = withholding_status.decide(session, allocation.member_id, utcnow().date())
+        allocation.withholding_bps = decided.rate_bps
+        allocation.withheld_cents = withheld_cents(paid_cents, decided.rate_bps)
 
 
 def finish_if_done(run_id: int) -> None:

@@ -51,6 +51,7 @@ def statement_pdf(statement: RunStatement, co_op_name: str, member_name: str) ->
         (gettext("Total allocation"), money(statement.allocation_cents)),
         (gettext("Cash (gross)"), money(statement.cash_cents)),
         (gettext("Kept for your debt"), money(statement.kept_cents)),
+        (gettext("Federal income tax withheld"), money(statement.withheld_cents)),
         (gettext("Cash paid to you"), money(statement.paid_cents)),
         (
             gettext("Retained"),
@@ -88,6 +89,7 @@ def statement_pdf(statement: RunStatement, co_op_name: str, member_name: str) ->
                 (gettext("Your allocation"), money(part.allocation_cents)),
                 (gettext("Cash (gross)"), f"{money(part.cash_cents)}, {part.cash_words}"),
                 (gettext("Kept for your debt"), money(part.kept_cents)),
+                (gettext("Federal income tax withheld"), money(part.withheld_cents)),
                 (gettext("Cash paid to you"), money(part.paid_cents)),
                 (gettext("Retained"), money(part.retained_cents)),
             ]

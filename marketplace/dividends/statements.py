@@ -74,11 +74,14 @@ class Statement:
     late_notice: str | None = None
     paid_by_other_means: str = ""
     kept_cents: int = 0
+    # Federal income tax withheld from the cash (taxes.withholding), kept for the IRS.
+    withheld_cents: int = 0
 
     @property
     def paid_cents(self) -> int:
-        """The cash that reached the member: the gross cash less what was kept for a debt."""
-        return self.cash_cents - self.kept_cents
+        """The cash that reached the member: the gross cash less what was kept for a debt and
+        the tax withheld."""
+        return self.cash_cents - self.kept_cents - self.withheld_cents
 
     @property
     def cash_words(self) -> str:
@@ -135,6 +138,7 @@ class Statement:
             "retained_cents": self.retained_cents,
             "cash_status": self.cash_status,
             "kept_cents": self.kept_cents,
+            "withheld_cents": self.withheld_cents,
             "paid_cents": self.paid_cents,
             "tax_year": self.tax_year,
             "box": self.box,
@@ -204,6 +208,10 @@ class RunStatement:
         return self._total("kept_cents")
 
     @property
+    def withheld_cents(self) -> int:
+        return self._total("withheld_cents")
+
+    @property
     def paid_cents(self) -> int:
         return self._total("paid_cents")
 
@@ -235,6 +243,7 @@ class RunStatement:
             cash_cents=self.cash_cents,
             retained_cents=self.retained_cents,
             kept_cents=self.kept_cents,
+            withheld_cents=self.withheld_cents,
             paid_cents=self.paid_cents,
             patronage_cents=self.patronage_cents,
             cash_status=self.cash_status,
@@ -301,6 +310,7 @@ def _statement(
         late_notice=late_notice(run),
         paid_by_other_means=allocation.paid_by_other_means,
         kept_cents=allocation.kept_cents,
+        withheld_cents=allocation.withheld_cents,
     )
 
 

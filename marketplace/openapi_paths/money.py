@@ -294,8 +294,9 @@ PAYOUT_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/admin/royalty-payouts/{run_id}": {
         "get": _op(
-            "A payout run: {id, status, lines: [{member_id, amount_cents, status,"
-            " stripe_transfer_id, failure_reason}]}",
+            "A payout run: {id, status, lines: [{member_id, amount_cents (gross),"
+            " withholding_bps, withheld_cents (federal tax withheld), net_cents (transferred),"
+            " status, stripe_transfer_id, failure_reason}]}",
             auth="admin",
             tag="admin",
             returns=obj(["id", "status"], id={"type": "integer"}, status=TEXT),

@@ -31,6 +31,7 @@ from marketplace.ledger import core as ledger_core
 from marketplace.ledger import exchange, kinds, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import SaleItem
+from marketplace.ledger.entries import WITHHOLDING_PAYABLE
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payouts import core
@@ -92,6 +93,9 @@ class Earnings:
     sales: list[Sale]
     redemptions_paid_cents: int = 0
     owed_to_coop_cents: int = 0
+    # Federal income tax withheld from royalties and cash dividends (account 2500): the paid
+    # figures above are gross, what reached the member is the rest.
+    tax_withheld_cents: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -103,6 +107,7 @@ class Earnings:
             "capital_account_cents": self.capital_account_cents,
             "redemptions_paid_cents": self.redemptions_paid_cents,
             "owed_to_coop_cents": self.owed_to_coop_cents,
+            "tax_withheld_cents": self.tax_withheld_cents,
             "sales": [sale.as_json() for sale in self.sales],
         }
 
@@ -274,6 +279,22 @@ def earnings(session: Session, member_id: int, currency: str) -> Earnings:
         dividends_cash_paid_cents=payable_paid - redeemed,
         redemptions_paid_cents=redeemed,
         owed_to_coop_cents=member_debts.owed_cents(session, member_id, currency),
+        tax_withheld_cents=_line_sum(
+            session,
+            member_id,
+            WITHHOLDING_PAYABLE,
+            "credit",
+            currency,
+            (kinds.ROYALTY_PAYOUT, kinds.DIVIDEND_PAYMENT),
+        )
+        - _line_sum(
+            session,
+            member_id,
+            WITHHOLDING_PAYABLE,
+            "debit",
+            currency,
+            (kinds.ROYALTY_PAYOUT_REVERSAL,),
+        ),
         capital_account_cents=ledger.member_balance(
             session, member_id, currency, ledger_core.MEMBER_CAPITAL
         ),

@@ -90,8 +90,19 @@ class PayoutLine(db.Model):  # type: ignore[name-defined]
     key_refused: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     reversed_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    # Tax withheld (migration 0036): the rate, decided before the first transfer and kept for
+    # every retry, and the cents kept from ``amount_cents`` (the gross); the transfer pays
+    # ``amount_cents - withheld_cents``.
+    withholding_bps: Mapped[int | None] = mapped_column(sa.Integer)
+    withheld_cents: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def net_cents(self) -> int:
+        return self.amount_cents - self.withheld_cents
 
     run: Mapped[PayoutRun] = relationship(PayoutRun, back_populates="lines")
     member: Mapped[Member] = relationship(Member)

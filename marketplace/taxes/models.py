@@ -1,8 +1,9 @@
-"""A member's tax profile (migration 0012). The tax id is stored only encrypted."""
+"""A member's tax profile (migration 0012), a W-9 or a W-8BEN since migration 0036. The tax id
+is stored only encrypted."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,10 +14,12 @@ from marketplace.membership.models import Member
 
 
 class TaxProfile(db.Model):  # type: ignore[name-defined]
-    """Legal name, country and tax id of one member, for the 1099 forms.
+    """One member's tax form: a W-9 (a US person: legal name, TIN and its type) or a W-8BEN
+    (a foreign person: legal name, country of residence, foreign TIN if any, treaty claim,
+    signature), for the 1099 and 1042-S forms and the rate withheld from their payments.
 
-    ``tax_id_encrypted`` is a Fernet token (``crypto.encrypt_tax_id``); ``tax_id_last4`` is
-    the only part of the id ever shown.
+    ``tax_id_encrypted`` is a Fernet token (``crypto.encrypt_tax_id``), empty for a W-8BEN
+    without a foreign TIN; ``tax_id_last4`` is the only part of the id ever shown.
     """
 
     __tablename__ = "tax_profiles"
@@ -27,6 +30,23 @@ class TaxProfile(db.Model):  # type: ignore[name-defined]
     country: Mapped[str] = mapped_column(sa.String(2), nullable=False)
     tax_id_encrypted: Mapped[str] = mapped_column(sa.Text, nullable=False)
     tax_id_last4: Mapped[str] = mapped_column(sa.String(4), nullable=False)
+    form_type: Mapped[str] = mapped_column(
+        sa.String(8), nullable=False, default="w9", server_default="w9"
+    )
+    # W-9: "ssn" or "ein" (None on a profile stored before the interview: either is accepted).
+    tin_type: Mapped[str | None] = mapped_column(sa.String(3))
+    # Set by an admin once the IRS TIN matching program confirmed the name and TIN.
+    tin_verified: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
+    treaty_country: Mapped[str | None] = mapped_column(sa.String(2))
+    treaty_article: Mapped[str | None] = mapped_column(sa.String(20))
+    treaty_rate_bps: Mapped[int | None] = mapped_column(sa.Integer)
+    signed_name: Mapped[str | None] = mapped_column(sa.String(200))
+    signed_on: Mapped[date | None] = mapped_column(sa.Date)
+    certified: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -37,7 +57,12 @@ class TaxProfile(db.Model):  # type: ignore[name-defined]
     def masked_tax_id(self) -> str:
         return mask(self.tax_id_last4)
 
+    @property
+    def is_w9(self) -> bool:
+        return self.form_type == "w9"
+
 
 def mask(last4: str) -> str:
-    """``•••• 1234``: all that pages, the API and exports ever show of a tax id."""
-    return f"•••• {last4}"
+    """``•••• 1234``: all that pages, the API and exports ever show of a tax id (nothing
+    when there is none, as on a W-8BEN without a foreign TIN)."""
+    return f"•••• {last4}" if last4 else ""

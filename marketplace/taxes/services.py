@@ -9,7 +9,6 @@ cash plus the qualified notices of the retained part, as box 1 of Form 1099-PATR
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,8 +19,6 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.audit.services import record
-from marketplace.database import unit_of_work, utcnow
 from marketplace.dividends import core as dividends_core
 from marketplace.dividends.models import DividendAllocation, DividendRun
 from marketplace.dividends.qualification import member_dividends
@@ -30,6 +27,7 @@ from marketplace.errors import Forbidden, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger import kinds
 from marketplace.ledger.core import ROYALTIES_PAYABLE
+from marketplace.ledger.entries import WITHHOLDING_PAYABLE
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.ledger.reports import csv_text
 from marketplace.membership import leaving
@@ -40,8 +38,6 @@ from marketplace.whole_numbers import parse_whole_number
 
 KIND_ROYALTY_PAYOUT = kinds.ROYALTY_PAYOUT
 KIND_ROYALTY_PAYOUT_REVERSAL = kinds.ROYALTY_PAYOUT_REVERSAL
-_COUNTRY = re.compile(r"[A-Z]{2}")
-_TAX_ID = re.compile(r"[A-Za-z0-9-]{4,30}")
 
 
 def member_of(user: User) -> Member:
@@ -58,71 +54,11 @@ def profile_of(session: Session, member_id: int) -> TaxProfile | None:
     ).scalar_one_or_none()
 
 
-@dataclass(frozen=True)
-class ProfileInput:
-    legal_name: str
-    country: str
-    # Empty when updating a profile: the stored tax id is kept.
-    tax_id: str
-
-
-def validate(raw: ProfileInput, *, tax_id_required: bool) -> ProfileInput:
-    """The input cleaned up, or a 422 naming each field that is wrong."""
-    errors: dict[str, str] = {}
-    legal_name = " ".join(raw.legal_name.split())
-    if not legal_name or len(legal_name) > 200:
-        errors["legal_name"] = gettext(
-            "Your legal name, as on your tax documents (up to 200 characters)."
-        )
-    country = raw.country.strip().upper()
-    if not _COUNTRY.fullmatch(country):
-        errors["country"] = gettext("A two-letter ISO 3166 country code, such as US, CA or FR.")
-    tax_id = raw.tax_id.strip().replace(" ", "")
-    if tax_id or tax_id_required:
-        if not _TAX_ID.fullmatch(tax_id) or not any(c.isalnum() for c in tax_id[-4:]):
-            errors["tax_id"] = gettext("4 to 30 letters, digits or dashes, such as 123-45-6789.")
-    if errors:
-        raise InvalidInput(" ".join(errors.values()), fields=errors)
-    return ProfileInput(legal_name, country, tax_id)
-
-
-def last4(tax_id: str) -> str:
-    return tax_id.replace("-", "")[-4:]
-
-
-def save_profile(user: User, raw: ProfileInput) -> TaxProfile:
-    """Create or update the member's profile; the tax id is encrypted before it is stored and
-    never logged (the audit entry says what changed, not to what). 503 without a key."""
-    member = member_of(user)
-    with unit_of_work() as session:
-        profile = profile_of(session, member.id)
-        clean = validate(raw, tax_id_required=profile is None)
-        encrypted = crypto.encrypt_tax_id(clean.tax_id) if clean.tax_id else ""
-        if profile is None:
-            profile = TaxProfile(
-                member_id=member.id,
-                legal_name=clean.legal_name,
-                country=clean.country,
-                tax_id_encrypted=encrypted,
-                tax_id_last4=last4(clean.tax_id),
-            )
-            session.add(profile)
-        else:
-            profile.legal_name, profile.country = clean.legal_name, clean.country
-            if encrypted:
-                profile.tax_id_encrypted = encrypted
-                profile.tax_id_last4 = last4(clean.tax_id)
-            profile.updated_at = utcnow()
-        session.flush()
-        record(
-            session,
-            user,
-            "taxes.profile_saved",
-            "tax_profile",
-            profile.id,
-            "Tax profile saved" + (" with a new tax id" if encrypted else ""),
-        )
-    return profile
+def profiles_by_member(session: Session, member_ids: list[int]) -> dict[int, TaxProfile]:
+    if not member_ids:
+        return {}
+    query = sa.select(TaxProfile).where(TaxProfile.member_id.in_(member_ids))
+    return {p.member_id: p for p in session.execute(query).scalars()}
 
 
 def tax_id_of(profile: TaxProfile) -> str:
@@ -182,6 +118,52 @@ def royalties_paid(
     return {int(m): int(cents) for m, cents in session.execute(query) if int(cents)}
 
 
+def withheld(
+    session: Session, year: int, currency: str, member_id: int | None = None
+) -> dict[int, tuple[int, int]]:
+    """Federal income tax withheld per member in the year, from the ledger: (from royalties,
+    from patronage dividends). Royalties: withholding payable[member] (2500) credited by royalty
+    payouts less what reversed payouts gave back; dividends: credited by dividend payments."""
+    start, end = _year_bounds(year)
+    credit_of = sa.case((JournalLine.side == "credit", JournalLine.amount_cents), else_=0)
+    signed = sa.case(
+        (JournalLine.side == "credit", JournalLine.amount_cents), else_=-JournalLine.amount_cents
+    )
+    royalty_kinds = (KIND_ROYALTY_PAYOUT, KIND_ROYALTY_PAYOUT_REVERSAL)
+    query = (
+        sa.select(
+            LedgerAccount.member_id,
+            sa.func.coalesce(
+                sa.func.sum(sa.case((JournalEntry.kind.in_(royalty_kinds), signed), else_=0)), 0
+            ),
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case((JournalEntry.kind == kinds.DIVIDEND_PAYMENT, credit_of), else_=0)
+                ),
+                0,
+            ),
+        )
+        .join(JournalLine, JournalLine.account_id == LedgerAccount.id)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            LedgerAccount.code == WITHHOLDING_PAYABLE,
+            LedgerAccount.member_id.is_not(None),
+            JournalEntry.kind.in_((*royalty_kinds, kinds.DIVIDEND_PAYMENT)),
+            JournalLine.currency == currency,
+            JournalEntry.posted_at >= start,
+            JournalEntry.posted_at < end,
+        )
+        .group_by(LedgerAccount.member_id)
+    )
+    if member_id is not None:
+        query = query.where(LedgerAccount.member_id == member_id)
+    return {
+        int(m): (int(royalties), int(dividends))
+        for m, royalties, dividends in session.execute(query)
+        if int(royalties) or int(dividends)
+    }
+
+
 def patronage_dividends(
     session: Session, year: int, currency: str, member_id: int | None = None
 ) -> dict[int, dividends_core.Form1099PatrFigures]:
@@ -225,6 +207,28 @@ class TaxSummary:
     legal_name: str | None
     country: str | None
     masked_tax_id: str | None
+    form_type: str | None = None
+    royalties_withheld_cents: int = 0
+    dividends_withheld_cents: int = 0
+
+    @property
+    def withheld_cents(self) -> int:
+        """Federal income tax withheld in the year (box 4 of the 1099s, 7a of the 1042-S)."""
+        return self.royalties_withheld_cents + self.dividends_withheld_cents
+
+    @property
+    def foreign(self) -> bool:
+        return self.form_type == "w8ben"
+
+    @property
+    def royalties_form(self) -> str:
+        """The information return for the royalties: 1042-S for a foreign person, else
+        1099-MISC (box 2, royalties)."""
+        return "1042-S" if self.foreign else "1099-MISC"
+
+    @property
+    def dividends_form(self) -> str:
+        return "1042-S" if self.foreign else "1099-PATR"
 
     @property
     def patronage_dividends_cents(self) -> int:
@@ -247,6 +251,12 @@ class TaxSummary:
             "cash_cents": self.cash_cents,
             "retained_cents": self.retained_cents,
             "needs_1099_patr": self.needs_1099_patr,
+            "form_type": self.form_type,
+            "royalties_form": self.royalties_form,
+            "dividends_form": self.dividends_form,
+            "royalties_withheld_cents": self.royalties_withheld_cents,
+            "dividends_withheld_cents": self.dividends_withheld_cents,
+            "federal_tax_withheld_cents": self.withheld_cents,
         }
 
 
@@ -256,7 +266,8 @@ def summaries(session: Session, year: int, member_id: int | None = None) -> list
     currency = current_app.config["CURRENCY"]
     royalties = royalties_paid(session, year, currency, member_id)
     patronage = patronage_dividends(session, year, currency, member_id)
-    ids = set(royalties) | set(patronage)
+    taxes_withheld = withheld(session, year, currency, member_id)
+    ids = set(royalties) | set(patronage) | set(taxes_withheld)
     if member_id is not None:
         ids = {member_id}
     if not ids:
@@ -285,6 +296,9 @@ def summaries(session: Session, year: int, member_id: int | None = None) -> list
                 legal_name=profile.legal_name if profile else None,
                 country=profile.country if profile else None,
                 masked_tax_id=mask(profile.tax_id_last4) if profile else None,
+                form_type=profile.form_type if profile else None,
+                royalties_withheld_cents=taxes_withheld.get(member.id, (0, 0))[0],
+                dividends_withheld_cents=taxes_withheld.get(member.id, (0, 0))[1],
             )
         )
     return result
@@ -312,6 +326,12 @@ def summaries_csv(rows: list[TaxSummary]) -> Iterator[str]:
         "retained_cents",
         "needs_1099_patr",
         "tax_profile_missing",
+        "form_type",
+        "royalties_form",
+        "royalties_withheld_cents",
+        "dividends_form",
+        "dividends_withheld_cents",
+        "federal_tax_withheld_cents",
     ]
     return csv_text(
         header,
@@ -330,6 +350,12 @@ def summaries_csv(rows: list[TaxSummary]) -> Iterator[str]:
                 s.retained_cents,
                 "yes" if s.needs_1099_patr else "no",
                 "yes" if s.profile_missing else "no",
+                s.form_type or "",
+                s.royalties_form,
+                s.royalties_withheld_cents,
+                s.dividends_form,
+                s.dividends_withheld_cents,
+                s.withheld_cents,
             ]
             for s in rows
         ),

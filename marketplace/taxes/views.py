@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -12,7 +13,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from marketplace.errors import AppError, InvalidInput
 from marketplace.extensions import db
 from marketplace.ledger import display
-from marketplace.taxes import services
+from marketplace.taxes import interview, services, withholding_status
+from marketplace.taxes.withholding import w8ben_expires_on
 from marketplace.web_support import role_required
 
 bp = Blueprint("taxes", __name__, url_prefix="/account/tax")
@@ -28,50 +30,65 @@ def require_admin() -> None:
 @bp.context_processor
 @admin_bp.context_processor
 def tax_helpers() -> dict[str, Any]:
-    return {"money": display.money}
+    return {"money": display.money, "pct": percent_of_bps}
+
+
+def percent_of_bps(bps: int) -> str:
+    """1250 basis points as "12.5" ("12,5" in French): the percentage, its own digits."""
+    return display.decimal(Decimal(bps) / 100)
+
+
+def _profile_page(form: Any, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    member = services.member_of(current_user)
+    profile = services.profile_of(db.session(), member.id)
+    page = render_template(
+        "taxes/profile.html",
+        profile=profile,
+        withholding=withholding_status.withholding_of(profile, withholding_status.today()),
+        withholding_on=withholding_status.enabled(),
+        expires_on=w8ben_expires_on(profile.signed_on) if profile and profile.signed_on else None,
+        treaties=interview.treaty_choices(),
+        form=form,
+        errors=errors,
+    )
+    return page, status
 
 
 @bp.get("/")
 @login_required
-def profile() -> str:
-    member = services.member_of(current_user)
-    return render_template(
-        "taxes/profile.html",
-        profile=services.profile_of(db.session(), member.id),
-        form=request.form,
-        errors={},
-    )
+def profile() -> tuple[str, int]:
+    return _profile_page({}, {})
 
 
 @bp.post("/")
 @login_required
 def save_profile() -> BaseResponse | tuple[str, int]:
-    member = services.member_of(current_user)
+    services.member_of(current_user)
     form = request.form
     try:
-        services.save_profile(
+        interview.save_interview(
             current_user,
-            services.ProfileInput(
+            interview.InterviewInput(
+                form_type=form.get("form_type", ""),
                 legal_name=form.get("legal_name", ""),
-                country=form.get("country", ""),
                 tax_id=form.get("tax_id", ""),
+                tin_type=form.get("tin_type", ""),
+                country=form.get("country", ""),
+                treaty_country=form.get("treaty_country", ""),
+                treaty_article=form.get("treaty_article", ""),
+                treaty_rate_bps=interview.percent_to_bps(form.get("treaty_rate", "")),
+                signed_name=form.get("signed_name", ""),
+                certified=form.get("certified") == "yes",
             ),
         )
     except AppError as error:
         fields = error.fields if isinstance(error, InvalidInput) else {}
         if not fields:
             flash(error.message, "error")
-        page = render_template(
-            "taxes/profile.html",
-            profile=services.profile_of(db.session(), member.id),
-            form={k: v for k, v in form.items() if k != "tax_id"},
-            errors=fields,
-        )
-        return page, error.status
+        typed = {k: v for k, v in form.items() if k != "tax_id"}
+        return _profile_page(typed, fields, error.status)
     flash(
-        gettext(
-            "Your tax profile is saved. Only the last four characters of your tax id are shown."
-        )
+        gettext("Your tax form is saved. Only the last four characters of your tax id are shown.")
     )
     return redirect(url_for("taxes.profile"))
 
@@ -89,7 +106,32 @@ def summary() -> str:
 def summaries() -> str:
     year = services.parse_year(request.args.get("year"))
     rows = services.summaries(db.session(), year)
-    return render_template("taxes/admin_summary.html", rows=rows, year=year)
+    return render_template(
+        "taxes/admin_summary.html",
+        rows=rows,
+        year=year,
+        profiles=services.profiles_by_member(db.session(), [r.member_id for r in rows]),
+    )
+
+
+@bp.get("/summary.csv")
+@login_required
+def summary_csv() -> Response:
+    year = services.parse_year(request.args.get("year"))
+    rows = [services.summary_for(current_user, year)]
+    return Response(
+        services.summaries_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="my-tax-figures-{year}.csv"'},
+    )
+
+
+@admin_bp.post("/profiles/<int:profile_id>/tin-verified")
+def set_tin_verified(profile_id: int) -> BaseResponse:
+    verified = request.form.get("verified") == "yes"
+    interview.set_tin_verified(current_user, profile_id, verified)
+    flash(gettext("The IRS TIN match is recorded.") if verified else gettext("TIN match cleared."))
+    return redirect(url_for("taxes_admin.summaries", year=request.form.get("year", "")))
 
 
 @admin_bp.get("/summary.csv")

@@ -397,7 +397,7 @@ def test_api_shapes_and_roles(shop: Payouts) -> None:
     assert set(body) == {
         "currency", "royalties_earned_cents", "royalties_paid_cents", "royalties_due_cents",
         "dividends_cash_paid_cents", "capital_account_cents", "redemptions_paid_cents",
-        "owed_to_coop_cents", "sales",
+        "owed_to_coop_cents", "tax_withheld_cents", "sales",
     }  # fmt: skip
     assert body["currency"] == "USD"
     assert body["royalties_due_cents"] == shop.due() == body["royalties_earned_cents"]

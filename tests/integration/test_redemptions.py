@@ -17,6 +17,7 @@ from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import DIVIDENDS_PAYABLE, MEMBER_CAPITAL
 from marketplace.payments.gateway import ConnectedAccountState
+from marketplace.payouts import accounts as payout_accounts
 from marketplace.payouts import services as payouts
 from marketplace.payouts.models import PayoutAccount
 from tests.fixtures.dividends import Coop, by_member, entry_keys, member_id
@@ -138,7 +139,7 @@ def test_an_account_becoming_ready_pays_the_held_dividends(
         def retrieve_account(self, account_id: str) -> ConnectedAccountState:
             return ConnectedAccountState(account_id, True, True, True, [], None)
 
-    monkeypatch.setattr(payouts, "gateway", Gateway)
+    monkeypatch.setattr(payout_accounts, "gateway", Gateway)
     payouts.apply_connect_event("account.updated", {"id": "acct_ready"})
     payouts.apply_connect_event("account.updated", {"id": "acct_ready"})
 

@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.ledger import core as ledger_core
 from marketplace.ledger import services as ledger
 from marketplace.membership import consent
-from marketplace.taxes import crypto, services
+from marketplace.taxes import crypto, interview, services
 from marketplace.taxes.models import TaxProfile
 from tests.fixtures.dividends import Coop, member_id
 from tests.fixtures.web import AuthActions, api_token, post_form
@@ -31,7 +31,9 @@ def coop(app: Flask) -> Coop:
 
 
 def save(coop: Coop, tax_id: str = TAX_ID) -> TaxProfile:
-    return services.save_profile(coop.artist_a, services.ProfileInput("Ada  Artist", "us", tax_id))
+    return interview.save_interview(
+        coop.artist_a, interview.InterviewInput("w9", "Ada  Artist", tax_id, "ssn")
+    )
 
 
 def raw_column(member: int) -> str:
@@ -70,44 +72,96 @@ def test_without_a_key_tax_ids_cannot_be_saved(coop: Coop, app: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    ("country", "tax_id", "field"),
+    ("raw", "field"),
     [
-        ("USA", TAX_ID, "country"),
-        ("U1", TAX_ID, "country"),
-        ("US", "12", "tax_id"),
-        ("US", "12 34 ; DROP", "tax_id"),
-        ("US", "x" * 31, "tax_id"),
+        (interview.InterviewInput("w9", "Ada", "12", "ssn"), "tax_id"),
+        (interview.InterviewInput("w9", "Ada", "12 34 ; DROP", "ssn"), "tax_id"),
+        (interview.InterviewInput("w9", "Ada", "000-12-3456", "ssn"), "tax_id"),
+        (interview.InterviewInput("w9", "Ada", "00-1234567", "ein"), "tax_id"),
+        (interview.InterviewInput("w9", "Ada", TAX_ID, "itin"), "tin_type"),
+        (interview.InterviewInput("w9", "", TAX_ID, "ssn"), "legal_name"),
+        (interview.InterviewInput("w8ben", "Ada", country="USA"), "country"),
+        (interview.InterviewInput("w8ben", "Ada", country="US"), "country"),
+        (interview.InterviewInput("w8ben", "Ada", "x" * 31, country="FR"), "tax_id"),
+        (interview.InterviewInput("w8ben", "Ada", country="FR", signed_name="Bob"), "signed_name"),
+        (interview.InterviewInput("w8ben", "Ada", country="FR", signed_name="Ada"), "certified"),
+        (
+            interview.InterviewInput(
+                "w8ben",
+                "Ada",
+                country="IN",
+                treaty_country="IN",
+                treaty_article="12",
+                treaty_rate_bps="1000",
+                signed_name="Ada",
+                certified=True,
+            ),
+            "treaty_rate_bps",
+        ),
+        (
+            interview.InterviewInput(
+                "w8ben",
+                "Ada",
+                country="FR",
+                treaty_country="DE",
+                treaty_article="12",
+                treaty_rate_bps="0",
+                signed_name="Ada",
+                certified=True,
+            ),
+            "treaty_country",
+        ),
+        (
+            interview.InterviewInput(
+                "w8ben",
+                "Ada",
+                country="BR",
+                treaty_country="BR",
+                treaty_article="12",
+                treaty_rate_bps="1500",
+                signed_name="Ada",
+                certified=True,
+            ),
+            "treaty_country",
+        ),
+        (interview.InterviewInput("1099", "Ada"), "form_type"),
     ],
 )
-def test_bad_input_names_the_field(coop: Coop, country: str, tax_id: str, field: str) -> None:
+def test_bad_input_names_the_field(coop: Coop, raw: interview.InterviewInput, field: str) -> None:
     from marketplace.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as error:
-        services.save_profile(coop.artist_a, services.ProfileInput("Ada", country, tax_id))
+        interview.save_interview(coop.artist_a, raw)
     assert field in error.value.fields
+    assert db.session.execute(sa.select(sa.func.count()).select_from(TaxProfile)).scalar() == 0
 
 
 def test_the_page_shows_the_tax_id_masked(coop: Coop, auth: AuthActions) -> None:
     client = auth.client
     auth.login(coop.artist_a.email)
     assert client.get("/account/tax/").status_code == 200
-    response = post_form(
-        client, "/account/tax/", {"legal_name": "Ada Artist", "country": "us", "tax_id": TAX_ID}
-    )
+    w9 = {"form_type": "w9", "legal_name": "Ada Artist", "tin_type": "ssn", "tax_id": TAX_ID}
+    response = post_form(client, "/account/tax/", w9)
     assert response.status_code == 302
     page = client.get("/account/tax/").get_data(as_text=True)
     assert "•••• 6789" in page
     assert TAX_ID not in page
     assert "123-45" not in page
     # Saving again without a tax id keeps the stored one.
-    post_form(client, "/account/tax/", {"legal_name": "Ada B. Artist", "country": "FR"})
+    post_form(client, "/account/tax/", w9 | {"legal_name": "Ada B. Artist", "tax_id": ""})
     profile = db.session.execute(sa.select(TaxProfile)).scalar_one()
     db.session.refresh(profile)
-    assert (profile.legal_name, profile.country) == ("Ada B. Artist", "FR")
+    assert (profile.form_type, profile.legal_name, profile.country) == ("w9", "Ada B. Artist", "US")
     assert services.tax_id_of(profile) == TAX_ID
-    bad = post_form(client, "/account/tax/", {"legal_name": "A", "country": "France", "tax_id": ""})
+    bad = post_form(
+        client,
+        "/account/tax/",
+        {"form_type": "w8ben", "legal_name": "A", "country": "France", "signed_name": "A"},
+    )
     assert bad.status_code == 422
-    assert "two-letter" in bad.get_data(as_text=True)
+    text = bad.get_data(as_text=True)
+    assert "two-letter" in text
+    assert "only with your certification" in text
 
     auth.logout()
     auth.login(coop.buyer.email)
@@ -178,6 +232,12 @@ def test_the_summary_equals_the_ledger_and_the_statements(coop: Coop, auth: Auth
         "cash_cents": statement["cash_cents"],
         "retained_cents": statement["retained_cents"],
         "needs_1099_patr": True,
+        "form_type": "w9",
+        "royalties_form": "1099-MISC",
+        "dividends_form": "1099-PATR",
+        "royalties_withheld_cents": 0,
+        "dividends_withheld_cents": 0,
+        "federal_tax_withheld_cents": 0,
     }
     # Royalties paid are what left 2100 by payouts: the member's 2100 debits of that kind.
     session = db.session()
