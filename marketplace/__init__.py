@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     from marketplace.dividends import models as dividend_models  # noqa: F401
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import init_i18n
+    from marketplace.invoices import models as invoice_models  # noqa: F401
     from marketplace.ledger import models as ledger_models  # noqa: F401
     from marketplace.licensing import models as licensing_models  # noqa: F401
     from marketplace.payments import bank_payouts_models  # noqa: F401
@@ -141,6 +142,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.governance import api as governance_api
     from marketplace.governance import views as governance_views
     from marketplace.health import bp as health_bp
+    from marketplace.invoices import api as invoices_api
+    from marketplace.invoices import views as invoices_views
     from marketplace.leaving import api as leaving_api
     from marketplace.leaving import views as leaving_views
     from marketplace.ledger import api as ledger_api
@@ -185,6 +188,8 @@ def register_blueprints(app: Flask) -> None:
         licensing_views.bp,
         licensing_admin_views.bp,
         orders_views.bp,
+        invoices_views.bp,
+        invoices_views.admin_bp,
         payments_admin_views.bp,
         bank_payouts_views.bp,
         dividends_views.bp,
@@ -212,6 +217,7 @@ def register_blueprints(app: Flask) -> None:
         catalogue_api.bp,
         ledger_api.bp,
         orders_api.bp,
+        invoices_api.bp,
         payouts_api.bp,
         leaving_api.bp,
         dividends_api.bp,

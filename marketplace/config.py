@@ -29,6 +29,8 @@ DEMO_REDIS_PORT = 8421
 REDIS_VISIBILITY_TIMEOUT = 3600
 # Debian's and Ubuntu's path of a font with most scripts, for licence certificates.
 DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+# The seller's address invoices print outside production when none is set (a made-up one).
+DEMO_ADDRESS = "100 Harbour Street|Portland, OR 97204|United States"
 
 
 class ConfigError(RuntimeError):
@@ -140,6 +142,13 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         # How many proxies (load balancer, nginx) sit in front and set X-Forwarded-* headers.
         "PROXY_COUNT": _int_env("MARKETPLACE_PROXY_COUNT", 1 if production else 0),
         "CO_OP_NAME": _env("MARKETPLACE_CO_OP_NAME", "Co-op Stock"),
+        # The seller on invoices and credit notes: the co-op's registered name, postal address
+        # (lines separated by "|") and VAT or tax id; production prints only what is set.
+        "CO_OP_LEGAL_NAME": _env("MARKETPLACE_CO_OP_LEGAL_NAME"),
+        "CO_OP_ADDRESS": (
+            _env("MARKETPLACE_CO_OP_ADDRESS") or ("" if production else DEMO_ADDRESS)
+        ).replace("|", "\n"),
+        "CO_OP_TAX_ID": _env("MARKETPLACE_CO_OP_TAX_ID", "" if production else "EU372000041"),
         "CURRENCY": _env("MARKETPLACE_CURRENCY", "USD"),
         # Tasks: Redis (the demo's own in the demo); in process for the fast tests.
         "CELERY": _celery_config(redis_url, profile),

@@ -2,7 +2,8 @@
 
 Composed after the payment committed, by a task that takes the ids of the orders paid
 together (one per batch of payments rather than one per email), and handed to the mail
-backend one message after another.
+backend one message after another. The same task issues each order's invoice first (in its
+own transaction, see ``invoices.services``), so the email gives its number and address.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ from marketplace.assets.models import Asset
 from marketplace.background import enqueue
 from marketplace.database import unit_of_work
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
+from marketplace.invoices import services as invoices
 from marketplace.mail import OutgoingEmail, deliver, public_base_url
 from marketplace.orders.models import Order, OrderItem
 
 log = logging.getLogger(__name__)
 
 
-def compose_receipts(order_ids: list[int]) -> list[OutgoingEmail]:
-    """The ``order_paid`` email of each paid order, in the order of ``order_ids``.
+def compose_receipts(
+    order_ids: list[int], invoice_numbers: dict[int, str] | None = None
+) -> list[OutgoingEmail]:
+    """The ``order_paid`` email of each paid order, in the order of ``order_ids``;
+    ``invoice_numbers``: each order's invoice number, mentioned with its address.
 
     Read with two plain queries (what the template shows, no ORM objects), as the template
     sees an order: ``order.buyer``, ``order.items`` with ``item.asset.title``.
@@ -90,6 +95,8 @@ def compose_receipts(order_ids: list[int]) -> list[OutgoingEmail]:
                 base_url=base_url,
                 order=order,
                 order_url=f"{base_url}/orders/{row.id}",
+                invoice_number=(invoice_numbers or {}).get(row.id),
+                invoice_url=f"{base_url}/orders/{row.id}/invoice.pdf",
             )
             subject = gettext("Your licences, order #%(number)s", number=row.id)
         messages.append({"to": row.email, "subject": subject, "body": body})
@@ -102,7 +109,7 @@ def send_receipts(order_ids: list[int]) -> int:
     When the mail backend refuses one, that one and the rest are handed to ``mail.send``
     tasks, each retried with backoff on its own, so none is sent twice by a retry of this.
     """
-    messages = compose_receipts(order_ids)
+    messages = compose_receipts(order_ids, _invoice_numbers(order_ids))
     for sent, message in enumerate(messages):
         try:
             deliver(message)
@@ -113,3 +120,13 @@ def send_receipts(order_ids: list[int]) -> int:
                     enqueue(session, "mail.send", rest)
             return sent
     return len(messages)
+
+
+def _invoice_numbers(order_ids: list[int]) -> dict[int, str]:
+    """Issue the orders' invoices; a failure leaves the receipts without their numbers rather
+    than unsent (the order page issues a missing invoice when the buyer asks for it)."""
+    try:
+        return invoices.issue_invoices(order_ids)
+    except Exception:
+        log.exception("Invoices of orders %s not issued with their receipts", order_ids)
+        return {}

@@ -1,0 +1,251 @@
+"""Issuing invoices and credit notes, and finding them for the people allowed to read them.
+
+Numbers are taken from a counter row locked until the issuing transaction ends
+(``database.next_in_sequence``: ``SELECT … FOR UPDATE`` on PostgreSQL), so a rollback gives its
+number back and two workers never take the same one. Each document is issued once: an invoice
+per order (``source_key`` "order:<id>"), a credit note per refund ("refund:<id>"); the order row
+is locked before looking, so two workers issuing the same order's invoice wait for each other
+and the second finds the first's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import User
+from marketplace.assets.models import Asset
+from marketplace.database import lock_row, next_in_sequence, unit_of_work, utcnow
+from marketplace.errors import NotFound
+from marketplace.extensions import db
+from marketplace.invoices import core
+from marketplace.invoices.models import Invoice, InvoiceLine
+from marketplace.orders.models import Order, OrderTaxLine
+from marketplace.payments.models import Refund
+
+# Orders whose payment went through (a refunded or disputed order was paid once too).
+INVOICED_STATUSES = ("paid", "partially_refunded", "refunded", "disputed")
+
+# A place where the co-op does not collect gets a zero tax line: not a tax, not printed.
+NOT_COLLECTING = "not_collecting"
+
+
+def take_number(session: Session, kind: str) -> int:
+    """The next number of ``kind``'s series, inside the caller's transaction (see module)."""
+    return next_in_sequence(session, core.SEQUENCES[kind])
+
+
+def order_lines(session: Session, order: Order) -> list[core.DocumentLine]:
+    """The order's items as invoice lines: the price net of tax and each of its taxes."""
+    taxes: dict[int, list[core.LineTax]] = {}
+    for row in session.execute(
+        sa.select(OrderTaxLine)
+        .where(
+            OrderTaxLine.order_id == order.id,
+            OrderTaxLine.order_item_id.is_not(None),
+            OrderTaxLine.taxability_reason != NOT_COLLECTING,
+        )
+        .order_by(OrderTaxLine.id)
+    ).scalars():
+        taxes.setdefault(row.order_item_id or 0, []).append(
+            core.LineTax(
+                jurisdiction=row.jurisdiction,
+                tax_type=row.tax_type,
+                rate_pcm=row.rate_pcm,
+                taxable_cents=row.taxable_cents,
+                tax_cents=row.tax_cents,
+                reverse_charge=bool(row.reverse_charge),
+            )
+        )
+    titles = dict(
+        session.execute(
+            sa.select(Asset.id, Asset.title).where(
+                Asset.id.in_([item.asset_id for item in order.items])
+            )
+        ).all()
+    )
+    return [
+        core.DocumentLine(
+            order_item_id=item.id,
+            asset_id=item.asset_id,
+            title=titles.get(item.asset_id) or "",
+            licence=item.licence,
+            size=item.size,
+            net_cents=item.price_cents,
+            taxes=tuple(taxes.get(item.id, ())),
+        )
+        for item in order.items
+    ]
+
+
+def _existing(session: Session, source_key: str) -> Invoice | None:
+    return session.execute(
+        sa.select(Invoice).where(Invoice.source_key == source_key)
+    ).scalar_one_or_none()
+
+
+def _seller() -> dict[str, str]:
+    config = current_app.config
+    return {
+        "seller_name": config.get("CO_OP_LEGAL_NAME") or config["CO_OP_NAME"],
+        "seller_address": config.get("CO_OP_ADDRESS") or "",
+        "seller_tax_id": config.get("CO_OP_TAX_ID") or "",
+    }
+
+
+def _add_lines(invoice: Invoice, lines: list[core.DocumentLine]) -> None:
+    figures = core.totals(lines)
+    invoice.net_cents, invoice.tax_cents = figures.net_cents, figures.tax_cents
+    invoice.total_cents = figures.total_cents
+    invoice.reverse_charge = core.reverse_charged(lines)
+    invoice.lines = [InvoiceLine.of(position, line) for position, line in enumerate(lines, 1)]
+
+
+def issue_invoice(session: Session, order_id: int) -> Invoice | None:
+    """The order's invoice, issued now if it has none yet; None while the order is unpaid.
+
+    Adds and flushes only: the caller's transaction commits it (with its number)."""
+    key = f"order:{order_id}"
+    if (found := _existing(session, key)) is not None:
+        return found
+    order = lock_row(session, Order, order_id)
+    if order is None or order.status not in INVOICED_STATUSES:
+        return None
+    if (found := _existing(session, key)) is not None:
+        return found
+    buyer = session.get(User, order.buyer_id)
+    sequence = take_number(session, core.INVOICE)
+    invoice = Invoice(
+        kind=core.INVOICE,
+        sequence=sequence,
+        number=core.document_number(core.INVOICE, sequence),
+        source_key=key,
+        order_id=order.id,
+        issued_at=utcnow(),
+        paid_at=order.paid_at,
+        currency=order.currency,
+        buyer_id=order.buyer_id,
+        buyer_name=buyer.display_name if buyer else "",
+        buyer_email=buyer.email if buyer else "",
+        billing_country=order.billing_country,
+        billing_region=order.billing_region,
+        billing_postal_code=order.billing_postal_code,
+        buyer_tax_id=order.billing_tax_id,
+        **_seller(),
+    )
+    _add_lines(invoice, order_lines(session, order))
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def issue_credit_note(session: Session, refund: Refund) -> Invoice:
+    """The refund's credit note (issued now if it has none): the refunded items' invoice
+    lines negated, tax included. Issues the order's invoice first if it has none yet."""
+    key = f"refund:{refund.id}"
+    if (found := _existing(session, key)) is not None:
+        return found
+    invoice = issue_invoice(session, refund.order_id)
+    if invoice is None:
+        raise RuntimeError(f"Refund {refund.id} belongs to an order that was never paid.")
+    lines = core.credit_lines(invoice.document_lines(), refund.item_ids)
+    sequence = take_number(session, core.CREDIT_NOTE)
+    note = Invoice(
+        kind=core.CREDIT_NOTE,
+        sequence=sequence,
+        number=core.document_number(core.CREDIT_NOTE, sequence),
+        source_key=key,
+        order_id=invoice.order_id,
+        refund_id=refund.id,
+        corrects_id=invoice.id,
+        issued_at=utcnow(),
+        paid_at=invoice.paid_at,
+        currency=invoice.currency,
+        buyer_id=invoice.buyer_id,
+        buyer_name=invoice.buyer_name,
+        buyer_email=invoice.buyer_email,
+        billing_country=invoice.billing_country,
+        billing_region=invoice.billing_region,
+        billing_postal_code=invoice.billing_postal_code,
+        buyer_tax_id=invoice.buyer_tax_id,
+        seller_name=invoice.seller_name,
+        seller_address=invoice.seller_address,
+        seller_tax_id=invoice.seller_tax_id,
+    )
+    _add_lines(note, lines)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def issue_invoices(order_ids: Iterable[int]) -> dict[int, str]:
+    """Issue the invoices the paid orders among ``order_ids`` lack (each in its own
+    transaction, so the counter is held briefly); the invoice number of each paid order."""
+    numbers: dict[int, str] = {}
+    for order_id in dict.fromkeys(order_ids):
+        with unit_of_work() as session:
+            invoice = issue_invoice(session, order_id)
+            if invoice is not None:
+                numbers[order_id] = invoice.number
+    return numbers
+
+
+def _readable_order(user: User, order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or (order.buyer_id != user.id and not user.is_admin):
+        raise NotFound(gettext("No such order."))
+    return order
+
+
+def invoice_for(user: User, order_id: int) -> Invoice:
+    """The order's invoice for its buyer or an admin (issued now if the order is paid and the
+    receipt's task has not issued it yet); anyone else, or an unpaid order: 404."""
+    _readable_order(user, order_id)
+    with unit_of_work() as session:
+        invoice = issue_invoice(session, order_id)
+        if invoice is None:
+            raise NotFound(gettext("This order has no invoice: it is not paid."))
+        invoice_id = invoice.id
+    return _loaded(invoice_id)
+
+
+def credit_note_for(user: User, order_id: int, credit_note_id: int) -> Invoice:
+    """One of the order's credit notes, for its buyer or an admin; otherwise 404."""
+    _readable_order(user, order_id)
+    note = db.session.get(Invoice, credit_note_id)
+    if note is None or note.order_id != order_id or note.kind != core.CREDIT_NOTE:
+        raise NotFound(gettext("No such credit note."))
+    return _loaded(note.id)
+
+
+def _loaded(invoice_id: int) -> Invoice:
+    return db.session.execute(
+        sa.select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .options(selectinload(Invoice.lines), selectinload(Invoice.corrects))
+    ).scalar_one()
+
+
+def documents_of_order(order_id: int) -> list[Invoice]:
+    """The order's invoice and credit notes, in the order they were issued."""
+    return list(
+        db.session.execute(
+            sa.select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.id)
+        ).scalars()
+    )
+
+
+def documents_between(start: datetime, end: datetime) -> list[Invoice]:
+    """Every invoice and credit note issued in [start, end), by kind then number."""
+    return list(
+        db.session.execute(
+            sa.select(Invoice)
+            .where(Invoice.issued_at >= start, Invoice.issued_at < end)
+            .order_by(Invoice.kind.desc(), Invoice.sequence)
+        ).scalars()
+    )

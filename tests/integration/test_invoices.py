@@ -1,0 +1,182 @@
+"""Invoices and credit notes on the fast tier: a paid order gets one invoice, numbered in an
+unbroken series, readable by its buyer or an admin only; a refund gets a credit note that
+negates the refunded lines; the PDFs say so in the buyer's language."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from marketplace.accounts.models import User
+from marketplace.database import unit_of_work
+from marketplace.extensions import db
+from marketplace.invoices import services as invoices
+from marketplace.invoices.models import Invoice
+from tests.fixtures.buying import (
+    Buying,
+    buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
+)
+from tests.fixtures.factories import Factory
+from tests.fixtures.mail import SmtpSink, body_of
+from tests.fixtures.web import AuthActions, api_token
+from tests.pdf_text import pdf_words
+
+
+def _documents() -> list[Invoice]:
+    db.session.expire_all()
+    return list(db.session.execute(sa.select(Invoice).order_by(Invoice.id)).scalars())
+
+
+def _set_locale(user: User, locale: str | None) -> None:
+    with unit_of_work():
+        db.session.get(User, user.id).locale = locale  # type: ignore[union-attr]
+
+
+def test_a_paid_order_gets_one_invoice_and_the_receipt_names_it(
+    buying: Buying, smtp_sink: SmtpSink
+) -> None:
+    first = buying.bought((buying.photo, "standard", "M"), (buying.other, "standard", "S"))
+    second = buying.bought((buying.photo, "extended", "L"))
+    documents = _documents()
+    assert [(d.order_id, d.number) for d in documents] == [
+        (first["id"], "INV-000001"),
+        (second["id"], "INV-000002"),
+    ]
+    invoice = documents[0]
+    assert invoice.total_cents == first["total_cents"]
+    assert invoice.net_cents + invoice.tax_cents == invoice.total_cents
+    assert [line.net_cents for line in invoice.lines] == [
+        item["price_cents"] for item in first["items"]
+    ]
+    assert invoice.buyer_email == buying.buyer.email
+    # Issuing again (a retried receipt task) changes nothing.
+    with buying.app.app_context():
+        assert invoices.issue_invoices([first["id"], second["id"]]) == {
+            first["id"]: "INV-000001",
+            second["id"]: "INV-000002",
+        }
+    assert len(_documents()) == 2
+    receipt = next(
+        body_of(m) for m in smtp_sink.messages if f"order #{first['id']}" in m["Subject"]
+    )
+    assert "Your invoice INV-000001 (PDF):" in receipt
+    assert f"/orders/{first['id']}/invoice" in receipt
+
+
+def test_an_unpaid_order_has_no_invoice_and_a_rolled_back_number_is_given_back(
+    buying: Buying,
+) -> None:
+    pending = buying.order((buying.photo, "standard", "M"))
+    api = buying.client.get(f"/api/v1/orders/{pending['id']}/invoice", headers=buying.headers)
+    assert api.status_code == 404
+    assert buying.client.get(f"/orders/{pending['id']}/invoice").status_code in (302, 401)
+    with buying.app.app_context():
+        try:
+            with unit_of_work() as session:
+                assert invoices.take_number(session, "invoice") == 1
+                raise RuntimeError("the issuing transaction fails")
+        except RuntimeError:
+            pass
+    paid = buying.bought((buying.other, "standard", "S"))
+    assert [(d.number, d.order_id) for d in _documents()] == [("INV-000001", paid["id"])]
+
+
+def test_only_the_buyer_or_an_admin_reads_the_invoice(buying: Buying) -> None:
+    order = buying.bought((buying.photo, "standard", "M"))
+    url = f"/api/v1/orders/{order['id']}/invoice"
+    mine = buying.client.get(url, headers=buying.headers)
+    assert mine.status_code == 200
+    assert mine.mimetype == "application/pdf"
+    assert "INV-000001.pdf" in mine.headers["Content-Disposition"]
+    assert buying.client.get(url, headers=buying.admin_headers).status_code == 200
+    stranger = Factory().buyer(email="stranger@example.com")
+    theirs = buying.client.get(url, headers=api_token(buying.client, stranger.email))
+    assert theirs.status_code == 404
+    assert buying.client.get(url).status_code == 401
+    page_client = buying.app.test_client()
+    AuthActions(page_client).login(stranger.email)
+    assert page_client.get(f"/orders/{order['id']}/invoice.pdf").status_code == 404
+    assert page_client.get(f"/orders/{order['id']}/invoice").status_code == 404
+
+
+def test_the_invoice_pdf_and_page_say_what_was_sold(buying: Buying) -> None:
+    order = buying.bought((buying.photo, "standard", "M"), (buying.other, "standard", "S"))
+    pdf = buying.client.get(f"/api/v1/orders/{order['id']}/invoice", headers=buying.headers)
+    text = pdf_words(pdf.data)
+    for said in (
+        "Invoice INV-000001",
+        f"Order #{order['id']}",
+        "Seller",
+        "100 Harbour Street",
+        "Portland, OR 97204",
+        "Tax id: EU372000041",
+        "Buyer",
+        buying.buyer.email,
+        "“Harbour at dawn”, standard licence, size M",
+        "“Lighthouse”, standard licence, size S",
+        "Total net",
+        "Total tax",
+        "Total paid",
+        "Issued on",
+    ):
+        assert said in text, said
+    assert "Reverse charge" not in text
+    client = buying.app.test_client()
+    AuthActions(client).login(buying.buyer.email)
+    page = client.get(f"/orders/{order['id']}/invoice").get_data(as_text=True)
+    assert "Invoice INV-000001" in page
+    assert f"/orders/{order['id']}/invoice.pdf" in page
+    detail = client.get(f"/orders/{order['id']}").get_data(as_text=True)
+    assert "Invoice (PDF)" in detail
+    assert client.get(f"/orders/{order['id']}/invoice.pdf").data.startswith(b"%PDF")
+
+
+def test_the_invoice_is_in_the_buyers_language(buying: Buying) -> None:
+    order = buying.bought((buying.photo, "standard", "M"))
+    _set_locale(buying.buyer, "fr")
+    # An admin reading in English gets the buyer's document, in French.
+    pdf = buying.client.get(f"/api/v1/orders/{order['id']}/invoice", headers=buying.admin_headers)
+    text = pdf_words(pdf.data)
+    for said in ("Facture INV-000001", "Vendeur", "Acheteur", "Total payé", "Émise le"):
+        assert said in text, said
+    assert "« Harbour at dawn », licence standard, taille M" in text
+    assert "Total paid" not in text
+
+
+def test_a_refund_gets_a_credit_note_negating_its_lines(buying: Buying) -> None:
+    order = buying.bought((buying.photo, "standard", "M"), (buying.other, "standard", "S"))
+    first_item, second_item = order["items"]
+    for items in ([first_item["id"]], []):
+        response = buying.client.post(
+            f"/api/v1/admin/orders/{order['id']}/refund",
+            json={"items": items} if items else {},
+            headers=buying.admin_headers,
+        )
+        assert response.status_code == 202, response.get_json()
+    invoice, first_note, second_note = _documents()
+    assert [first_note.number, second_note.number] == ["CN-000001", "CN-000002"]
+    assert first_note.corrects_id == second_note.corrects_id == invoice.id
+    assert [line.order_item_id for line in first_note.lines] == [first_item["id"]]
+    assert first_note.total_cents == -first_item["price_cents"]
+    assert second_note.total_cents == -second_item["price_cents"]
+    assert invoice.total_cents + first_note.total_cents + second_note.total_cents == 0
+    response = buying.client.get(
+        f"/api/v1/orders/{order['id']}/credit-notes/{first_note.id}", headers=buying.headers
+    )
+    assert response.status_code == 200
+    text = pdf_words(response.data)
+    assert "Credit note CN-000001" in text
+    assert "Corrects invoice INV-000001" in text
+    assert "Total refunded" in text
+    assert "-$" in text or "−$" in text
+    # Not a credit note of another order, nor an invoice taken for a credit note.
+    assert (
+        buying.client.get(
+            f"/api/v1/orders/{order['id']}/credit-notes/{invoice.id}", headers=buying.headers
+        ).status_code
+        == 404
+    )
+    client = buying.app.test_client()
+    AuthActions(client).login(buying.buyer.email)
+    detail = client.get(f"/orders/{order['id']}").get_data(as_text=True)
+    assert "Credit note CN-000001 (PDF)" in detail
+    assert "Credit note CN-000002 (PDF)" in detail
