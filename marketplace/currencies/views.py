@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from marketplace import page_cache
-from marketplace.currencies import core, services
+from marketplace.currencies import core, services, tax_display
 from marketplace.errors import AppError
 from marketplace.extensions import db
 from marketplace.i18n import LANGUAGE_COOKIE
@@ -67,7 +67,19 @@ def _key_cached_pages_by_currency(_state: BlueprintSetupState) -> None:
 
 @bp.app_context_processor
 def currency_context() -> dict[str, Any]:
-    return {"current_currency": current_currency, "currencies_on_sale": _on_sale}
+    return {
+        "current_currency": current_currency,
+        "currencies_on_sale": _on_sale,
+        "prices_include_tax": _prices_include_tax,
+    }
+
+
+def _prices_include_tax(currency: str) -> bool:
+    """For a price's "incl. VAT" or "+ tax" (read as the price tables are: no query a hit)."""
+    try:
+        return tax_display.prices_include_tax(db.session(), currency)
+    except SQLAlchemyError:
+        return False
 
 
 def _on_sale() -> list[str]:
@@ -134,7 +146,25 @@ def admin_index() -> Response | str:
         on_sale=services.on_sale(session),
         size_codes=core.SIZE_CODES,
         licences=LICENCES,
+        tax_behaviors=tax_display.tax_behaviors(session),
     )
+
+
+@bp.post("/admin/currencies/<currency>/tax-behavior")
+@role_required("admin")
+def admin_tax_behavior(currency: str) -> Response:
+    try:
+        tax_display.set_tax_behavior(
+            current_user, currency.upper()[:3], request.form.get("tax_behavior", "")
+        )
+    except AppError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            gettext("Saved: how %(currency)s prices show the tax.", currency=currency.upper()[:3]),
+            "success",
+        )
+    return redirect(url_for("currencies.admin_index"))
 
 
 def said(error: core.PriceTableError) -> str:

@@ -105,3 +105,57 @@ def test_the_admin_sales_tax_page_and_its_csv(buying: Buying) -> None:
         "CA-ON,CAD,5900,767,0,0,767,767",
     ]
     assert buying.client.get("/admin/payments/sales-tax").status_code in (302, 403)
+
+
+def test_admins_choose_whether_a_currency_s_prices_include_the_tax(buying: Buying) -> None:
+    admin = buying.app.test_client()
+    AuthActions(admin).login(buying.admin.email)
+    listing = admin.get("/admin/currencies/").get_data(as_text=True)
+    assert 'name="tax_behavior"' in listing
+    page = buying.client.get(f"/assets/{buying.photo}?currency=EUR", follow_redirects=True)
+    assert "Price" in page.get_data(as_text=True)
+    saved = post_form(
+        admin,
+        "/admin/currencies/EUR/tax-behavior",
+        {"tax_behavior": "exclusive"},
+        from_page="/admin/currencies/",
+        follow_redirects=True,
+    )
+    assert "Saved: how EUR prices show the tax." in saved.get_data(as_text=True)
+    # Euro prices now have the VAT added: 42.00 € plus 20 % for a French consumer.
+    order = buying.client.post(
+        "/api/v1/orders",
+        json={
+            "items": [{"asset_id": buying.photo, "licence": "standard", "size": "M"}],
+            "currency": "EUR",
+            "billing": {"country": "FR"},
+        },
+        headers=buying.headers,
+    ).get_json()
+    assert (order["tax_behavior"], order["subtotal_cents"], order["tax_cents"]) == (
+        "exclusive",
+        4200,
+        840,
+    )
+    refused = post_form(
+        admin,
+        "/admin/currencies/EUR/tax-behavior",
+        {"tax_behavior": "sometimes"},
+        from_page="/admin/currencies/",
+        follow_redirects=True,
+    )
+    assert "Choose whether the prices include the tax." in refused.get_data(as_text=True)
+
+
+def test_the_asset_page_says_whether_its_price_includes_the_tax(
+    shop_app: Flask, stripe_emulator: StripeEmulator
+) -> None:
+    buyer = Factory().buyer()
+    photo = Catalogue().add("Harbour at dawn", "harbour", size=(4000, 3000))
+    client = shop_app.test_client()
+    AuthActions(client).login(buyer.email)
+    dollars = _text(client.get(f"/assets/{photo}", follow_redirects=True).get_data(as_text=True))
+    assert "Price before tax: any tax is added at checkout." in dollars
+    post_form(client, "/currency", {"currency": "EUR"}, from_page="/currency")
+    euros = _text(client.get(f"/assets/{photo}", follow_redirects=True).get_data(as_text=True))
+    assert "Price includes VAT where it applies." in euros
