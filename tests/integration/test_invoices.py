@@ -180,3 +180,38 @@ def test_a_refund_gets_a_credit_note_negating_its_lines(buying: Buying) -> None:
     detail = client.get(f"/orders/{order['id']}").get_data(as_text=True)
     assert "Credit note CN-000001 (PDF)" in detail
     assert "Credit note CN-000002 (PDF)" in detail
+
+
+def test_admins_list_the_documents_of_a_period_and_download_them_as_csv(buying: Buying) -> None:
+    order = buying.bought((buying.photo, "standard", "M"), (buying.other, "standard", "S"))
+    refund = buying.client.post(
+        f"/api/v1/admin/orders/{order['id']}/refund",
+        json={"items": [order["items"][0]["id"]]},
+        headers=buying.admin_headers,
+    )
+    assert refund.status_code == 202
+    client = buying.app.test_client()
+    AuthActions(client).login(buying.admin.email)
+    today = _documents()[0].issued_at.date().isoformat()
+    page = client.get(f"/admin/invoices?start={today}&end={today}").get_data(as_text=True)
+    assert "INV-000001" in page
+    assert "CN-000001" in page
+    csv_text = client.get(f"/admin/invoices?start={today}&end={today}&format=csv").get_data(
+        as_text=True
+    )
+    rows = [line.split(",") for line in csv_text.strip().splitlines()]
+    assert rows[0][:3] == ["number", "kind", "issued_at"]
+    by_number = {row[0]: row for row in rows[1:]}
+    assert by_number["INV-000001"][8] == "USD"
+    assert int(by_number["INV-000001"][11]) == order["total_cents"]
+    assert by_number["CN-000001"][4] == "INV-000001"
+    assert int(by_number["INV-000001"][11]) + int(by_number["CN-000001"][11]) == sum(
+        item["price_cents"] for item in order["items"][1:]
+    )
+    earlier = client.get("/admin/invoices?start=2020-01-01&end=2020-01-31").get_data(as_text=True)
+    assert "INV-000001" not in earlier
+    assert client.get("/admin/invoices?start=yesterday").status_code == 422
+    assert client.get(f"/admin/invoices?start={today}&end=2020-01-01").status_code == 422
+    buyer = buying.app.test_client()
+    AuthActions(buyer).login(buying.buyer.email)
+    assert buyer.get("/admin/invoices").status_code in (403, 404)
