@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from marketplace.ledger import kinds
-from marketplace.ledger.core import SaleItem, refund_entry, sale_entry
+from marketplace.ledger.core import SaleItem, chargeback_entry, refund_entry, sale_entry
 from marketplace.ledger.entries import (
     CURRENCY_EXCHANGE,
     STRIPE_CLEARING,
@@ -43,6 +43,7 @@ from marketplace.ledger.exchange import (
     foreign_refund_entry,
     foreign_sale_entry,
     presentment_lines,
+    settled_items,
 )
 
 __all__ = [
@@ -125,10 +126,17 @@ def taxed_refund_entry(
     items: Sequence[SaleItem],
     taxes: Sequence[ItemTax],
     description: str | None = None,
+    kind: str = kinds.REFUND,
 ) -> EntryDraft:
     """Refunded ``items`` and the tax they were charged (``taxes``, the refunded items' only):
-    the tax owed to each jurisdiction goes down by exactly what the sale put there."""
-    draft = refund_entry(idempotency_key, order_id, currency, items, description)
+    the tax owed to each jurisdiction goes down by exactly what the sale put there. A lost
+    dispute (``kind`` chargeback) takes the same back: the bank returned the whole charge."""
+    if kind == kinds.CHARGEBACK:
+        draft = chargeback_entry(idempotency_key, order_id, currency, items, 0, description)
+    elif kind == kinds.REFUND:
+        draft = refund_entry(idempotency_key, order_id, currency, items, description)
+    else:
+        raise LedgerError(f"{kind!r} does not take a sale's items back")
     owed = _checked(items, taxes)
     if not owed:
         return draft
@@ -236,14 +244,16 @@ def taxed_foreign_refund_entry(
     sale_items: Sequence[SaleItem],
     sale_taxes: Sequence[ItemTax],
     sale_settled_cents: int,
-    refund_settled_cents: int,
+    refund_settled_cents: int | None,
     description: str | None = None,
+    kind: str = kinds.REFUND,
 ) -> EntryDraft:
     """Refunded items of an order paid in another currency, and their tax: ``sale_items`` and
     ``sale_taxes`` are the whole order's (for the settled shares the sale posted); the tax of
     the refunded items is given back in the presentment currency and its settled share taken
     back from currency exchange; what the refund cost beyond the shares is an exchange
-    difference, as for an untaxed order."""
+    difference, as for an untaxed order. ``refund_settled_cents`` None: given back at the
+    sale's own shares (a lost dispute whose object said nothing of the amount)."""
     owed = _checked(sale_items, sale_taxes)
     items_share, tax_shares = _split_settled(sale_items, owed, sale_settled_cents)
     refunded_ids = {item.item_id for item in refunded}
@@ -253,6 +263,11 @@ def taxed_foreign_refund_entry(
         if tax.item_id in refunded_ids
     ]
     tax_back = sum(share for _, share in back)
+    if refund_settled_cents is None:
+        shares = settled_items(sale_items, items_share)
+        refund_settled_cents = tax_back + sum(
+            share.price_cents for share in shares if share.item_id in refunded_ids
+        )
     if tax_back >= refund_settled_cents and back:
         raise LedgerError(
             f"order {order_id}: a refund of {refund_settled_cents} cannot hold its tax"
@@ -267,7 +282,7 @@ def taxed_foreign_refund_entry(
         items_share,
         refund_settled_cents - tax_back,
         description,
-        kinds.REFUND,
+        kind,
     )
     if not back:
         return draft

@@ -18,8 +18,7 @@ from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
-from marketplace.invoices import services as invoices
-from marketplace.ledger import exchange, kinds, member_debts, sales_tax
+from marketplace.ledger import kinds, member_debts, sales_tax
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.mail import public_base_url, queue_email
@@ -185,8 +184,6 @@ def _apply_refund_state(session: Session, refund: Refund, state: RefundState) ->
         if order.tax_transaction_id is not None:
             # Stripe Tax's reversal of the refunded lines, once this commits.
             enqueue(session, "payments.reverse_refund_tax", refund.id)
-        # Its credit note is numbered in this transaction: no refund without one, no gap.
-        invoices.issue_credit_note(session, refund)
         _tell_buyer(session, refund, order, items)
     elif state.status in ("failed", "canceled"):
         refund.status, refund.failure_reason = "failed", f"Stripe says the refund {state.status}."
@@ -260,21 +257,17 @@ def _reverse_items(
     if order.settled_cents is not None and order.settled_currency:
         sold = (order.settled_cents, order.settled_currency)
         _reverse_converted(session, order, items, key, chargeback, settled_cents, sold)
-    elif not chargeback:
-        # The refunded items' tax goes back to the buyer: owed to nobody any more.
-        taxes = _taxes_of(order, items)
+    else:
+        # The items' tax goes back to the buyer (or their bank): owed to nobody any more.
         draft = sales_tax.taxed_refund_entry(
-            key, order.id, order.currency, core.sale_items(items), taxes
+            key,
+            order.id,
+            order.currency,
+            core.sale_items(items),
+            _taxes_of(order, items),
+            kind=kinds.CHARGEBACK if chargeback else kinds.REFUND,
         )
         ledger.post(session, draft)
-    else:
-        ledger.post_chargeback(
-            session,
-            idempotency_key=key,
-            order_id=order.id,
-            currency=order.currency,
-            items=core.sale_items(items),
-        )
     # Royalties already paid out leave their member owing the co-op (ledger.member_debts).
     member_debts.book_clawbacks(
         session, (item.member_id for item in items), order.settled_currency or order.currency, key
@@ -307,41 +300,21 @@ def _reverse_converted(
     the exchange difference between what they brought in and what giving the money back cost
     (``ledger.exchange``); ``sold``: what the whole order brought in, and its currency."""
     refunded, everything = core.sale_items(items), core.sale_items(order.items)
-    if not chargeback and settled_cents is not None:
-        draft = sales_tax.taxed_foreign_refund_entry(
-            key,
-            order.id,
-            order.currency,
-            refunded,
-            sold[1],
-            everything,
-            _taxes_of(order, order.items),
-            sold[0],
-            settled_cents,
-        )
-        ledger.post(session, draft)
-        return
-    if settled_cents is None:
-        if not chargeback:
-            raise RuntimeError(f"Refund {key} of order {order.id} has no balance transaction yet.")
-        # A lost dispute: reversed at the sale's own settled shares.
-        shares = exchange.settled_items(everything, sold[0])
-        ids = {item.item_id for item in refunded}
-        settled_cents = sum(share.price_cents for share in shares if share.item_id in ids)
-    ledger.post(
-        session,
-        exchange.foreign_refund_entry(
-            key,
-            order.id,
-            order.currency,
-            refunded,
-            sold[1],
-            everything,
-            sold[0],
-            settled_cents,
-            kind=kinds.CHARGEBACK if chargeback else kinds.REFUND,
-        ),
+    if settled_cents is None and not chargeback:
+        raise RuntimeError(f"Refund {key} of order {order.id} has no balance transaction yet.")
+    draft = sales_tax.taxed_foreign_refund_entry(
+        key,
+        order.id,
+        order.currency,
+        refunded,
+        sold[1],
+        everything,
+        _taxes_of(order, order.items),
+        sold[0],
+        settled_cents,
+        kind=kinds.CHARGEBACK if chargeback else kinds.REFUND,
     )
+    ledger.post(session, draft)
 
 
 def _taxes_of(order: Order, items: list[OrderItem]) -> list[sales_tax.ItemTax]:

@@ -18,8 +18,9 @@ from marketplace.payments.models import Refund
 from tests.fixtures.buying import (
     Buying,
     buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
+    charge_of,
 )
-from tests.fixtures.payments import deliver, payment_succeeded
+from tests.fixtures.payments import deliver, dispute_event, payment_succeeded
 
 
 def _order(buying: Buying, billing: dict[str, Any], currency: str, *sizes: str) -> Any:
@@ -215,3 +216,32 @@ def test_patronage_reads_a_taxed_sale_in_euros_net_of_its_vat(buying: Buying) ->
     # 35.00 of 42.00 € is the items' part of what the co-op received: the VAT is not a sale.
     assert int(posted) == items_settled_cents(order.settled_cents, 3500, 700)
     assert int(posted) < order.settled_cents
+
+
+def test_a_lost_dispute_of_a_taxed_order_owes_its_tax_to_nobody(buying: Buying) -> None:
+    placed = _order(buying, {"country": "US", "region": "WA"}, "USD", "M").get_json()
+    paid = buying.pay(placed["id"])
+    deliver(buying.client, payment_succeeded(paid["payment_intent_id"]))
+    owed = _tax_owed("2300-US-WA", "USD")
+    assert owed == 293
+    charge = charge_of(placed["id"])
+    total = placed["total_cents"]
+    deliver(
+        buying.client,
+        dispute_event("charge.dispute.created", "dp_tax", charge, total, "needs_response"),
+    )
+    deliver(buying.client, dispute_event("charge.dispute.closed", "dp_tax", charge, total, "lost"))
+    assert _tax_owed("2300-US-WA", "USD") == 0
+    # Stripe clearing gave the whole charge back: the net and the tax.
+    clearing = db.session.execute(
+        sa.select(JournalLine.amount_cents)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+        .where(
+            JournalEntry.order_id == placed["id"],
+            JournalEntry.kind == "chargeback",
+            LedgerAccount.code == "1100",
+            JournalLine.side == "credit",
+        )
+    ).scalar_one()
+    assert clearing == total

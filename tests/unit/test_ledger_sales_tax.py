@@ -147,3 +147,28 @@ def test_every_taxed_entry_balances_and_tax_accounts_only_hold_tax(
     for draft in (domestic, foreign):
         for debits, credits in draft.totals().values():
             assert debits == credits
+
+
+def test_a_lost_dispute_takes_the_tax_back_as_a_refund_does() -> None:
+    items = [SaleItem(1, 7, 5900, 7000)]
+    taxes = [ItemTax(1, "CA-ON", 767)]
+    chargeback = taxed_refund_entry("c", 1, "CAD", items, taxes, kind="chargeback")
+    assert chargeback.kind == "chargeback"
+    assert _balance(chargeback, sales_tax_account("CA-ON")) == -767
+    assert _balance(chargeback, AccountRef(STRIPE_CLEARING)) == 5900 + 767
+    with pytest.raises(LedgerError):
+        taxed_refund_entry("x", 1, "CAD", items, taxes, kind="sale")
+
+
+def test_a_lost_dispute_in_euros_without_an_amount_goes_back_at_the_sale_s_shares() -> None:
+    items = [SaleItem(1, 7, 3500, 7000), SaleItem(2, 8, 1000, 7000)]
+    taxes = [ItemTax(1, "FR", 700), ItemTax(2, "FR", 200)]
+    sale = taxed_foreign_sale_entry("s", 1, "EUR", items, taxes, "USD", 5832, 200)
+    back = taxed_foreign_refund_entry(
+        "c", 1, "EUR", items, "USD", items, taxes, 5832, None, kind="chargeback"
+    )
+    # Everything the sale put in comes out: no exchange difference, nothing owed in euros.
+    for account in (AccountRef(CURRENCY_EXCHANGE), sales_tax_account("FR")):
+        for currency in ("EUR", "USD"):
+            assert _balance(sale, account, currency) + _balance(back, account, currency) == 0
+    assert _balance(back, AccountRef(STRIPE_CLEARING), "USD") == 5832
