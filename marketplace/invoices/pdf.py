@@ -42,7 +42,7 @@ def _text(
 ) -> None:
     pdf.set_font(FAMILY, "B" if bold else "", size)
     pdf.set_text_color(*colour)
-    pdf.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _party(pdf: FPDF, x: float, y: float, heading: str, rows: list[str]) -> float:
@@ -55,7 +55,7 @@ def _party(pdf: FPDF, x: float, y: float, heading: str, rows: list[str]) -> floa
     for index, row in enumerate(rows):
         pdf.set_x(x)
         pdf.set_font(FAMILY, "B" if index == 0 else "", 10)
-        pdf.multi_cell(85, 5, row, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.multi_cell(85, 5, row, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
     return pdf.get_y()
 
 
@@ -119,9 +119,9 @@ def invoice_pdf(invoice: Invoice, credited_number: str | None = None) -> bytes:
     _text(pdf, invoice.seller_name, 12, bold=True, colour=TEAL)
     pdf.ln(3)
     _text(pdf, f"{title} {invoice.number}", 20, bold=True)
-    facts = [gettext("Issued on %(date)s", date=long_date(invoice.issued_at))]
-    if invoice.paid_at is not None:
-        facts.append(gettext("Paid on %(date)s", date=long_date(invoice.paid_at)))
+    facts = [gettext("Date of issue: %(date)s", date=long_date(invoice.issued_at))]
+    if invoice.paid_at is not None and not invoice.is_credit_note:
+        facts.append(gettext("Date of payment: %(date)s", date=long_date(invoice.paid_at)))
     facts.append(gettext("Order #%(number)s", number=invoice.order_id))
     _text(pdf, " · ".join(facts), 10, colour=GREY)
     if credited_number:

@@ -116,7 +116,7 @@ def test_the_invoice_pdf_and_page_say_what_was_sold(buying: Buying) -> None:
         "Total net",
         "Total tax",
         "Total paid",
-        "Issued on",
+        "Date of issue:",
     ):
         assert said in text, said
     assert "Reverse charge" not in text
@@ -136,7 +136,7 @@ def test_the_invoice_is_in_the_buyers_language(buying: Buying) -> None:
     # An admin reading in English gets the buyer's document, in French.
     pdf = buying.client.get(f"/api/v1/orders/{order['id']}/invoice", headers=buying.admin_headers)
     text = pdf_words(pdf.data)
-    for said in ("Facture INV-000001", "Vendeur", "Acheteur", "Total payé", "Émise le"):
+    for said in ("Facture INV-000001", "Vendeur", "Acheteur", "Total payé", "Date d’émission"):
         assert said in text, said
     assert "« Harbour at dawn », licence standard, taille M" in text
     assert "Total paid" not in text
