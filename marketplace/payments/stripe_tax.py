@@ -169,3 +169,17 @@ def reverse_lines(
     except stripe.StripeError as error:
         raise gateway_error_for(error, "reverse a tax transaction") from error
     return str(made["id"])
+
+
+def card_country(payment_intent_id: str) -> str | None:
+    """The country of the card that paid (evidence of where the buyer is), when Stripe says."""
+    client: Any = gateway().client
+    try:
+        intent = client.v1.payment_intents.retrieve(payment_intent_id).to_dict()
+        method = intent.get("payment_method")
+        if isinstance(method, str):
+            method = client.v1.payment_methods.retrieve(method).to_dict()
+    except stripe.StripeError as error:
+        raise gateway_error_for(error, "read the paying card") from error
+    country = ((method or {}).get("card") or {}).get("country")
+    return str(country).upper() if country else None

@@ -6,6 +6,8 @@ with the order's random token, so a retried task or a duplicate webhook makes no
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -13,7 +15,10 @@ from marketplace.background import enqueue
 from marketplace.database import unit_of_work
 from marketplace.orders.models import Order
 from marketplace.payments import stripe_tax
+from marketplace.payments.gateway import GatewayError
 from marketplace.payments.models import Refund
+
+log = logging.getLogger(__name__)
 
 
 def queue_transactions(session: Session, order_ids: list[int]) -> None:
@@ -22,20 +27,21 @@ def queue_transactions(session: Session, order_ids: list[int]) -> None:
 
 
 def record_tax_transactions(order_ids: list[int]) -> int:
-    """Record the tax transaction of each paid, taxed order of ``order_ids`` that has none;
-    how many were recorded."""
+    """For each paid order of ``order_ids`` with a billing place: note its card's country
+    (evidence of the buyer's place: a mismatch is for an admin to look at, never a refusal),
+    and record its tax transaction when it has a calculation and none yet. How many
+    transactions were recorded."""
     made = 0
     for order_id in order_ids:
         with unit_of_work() as session:
             order = session.execute(
                 sa.select(Order).where(Order.id == order_id).with_for_update(of=Order)
             ).scalar_one_or_none()
-            if (
-                order is None
-                or order.paid_at is None
-                or order.tax_calculation_id is None
-                or order.tax_transaction_id is not None
-            ):
+            if order is None or order.paid_at is None or order.billing_country is None:
+                continue
+            if order.card_country is None and order.payment_intent_id:
+                _note_card_country(order)
+            if order.tax_calculation_id is None or order.tax_transaction_id is not None:
                 continue
             order.tax_transaction_id = stripe_tax.record_transaction(
                 order.tax_calculation_id,
@@ -44,6 +50,22 @@ def record_tax_transactions(order_ids: list[int]) -> int:
             )
             made += 1
     return made
+
+
+def _note_card_country(order: Order) -> None:
+    try:
+        order.card_country = stripe_tax.card_country(str(order.payment_intent_id))
+    except GatewayError:
+        # Evidence only: the tax transaction is recorded all the same.
+        log.warning("Order %s: the paying card's country could not be read", order.id)
+        return
+    if order.card_country_mismatch:
+        log.info(
+            "Order %s: card from %s, billing place %s",
+            order.id,
+            order.card_country,
+            order.billing_country,
+        )
 
 
 def reverse_refund_tax(refund_id: int) -> str | None:

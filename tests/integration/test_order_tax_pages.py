@@ -106,6 +106,12 @@ def test_the_admin_sales_tax_page_and_its_csv(buying: Buying) -> None:
     ]
     assert buying.client.get("/admin/payments/sales-tax").status_code in (302, 403)
 
+    # The emulator's test cards are French: evidence against the Ontario billing place, which
+    # the admin's order page points out (the payment went through).
+    order_page = _text(admin.get(f"/admin/orders/{placed['id']}").get_data(as_text=True))
+    assert "Card’s country FR" in order_page
+    assert "The card was issued in FR but the buyer gave CA as where they are" in order_page
+
 
 def test_admins_choose_whether_a_currency_s_prices_include_the_tax(buying: Buying) -> None:
     admin = buying.app.test_client()
