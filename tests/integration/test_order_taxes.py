@@ -245,3 +245,34 @@ def test_a_lost_dispute_of_a_taxed_order_owes_its_tax_to_nobody(buying: Buying) 
         )
     ).scalar_one()
     assert clearing == total
+
+
+def test_a_refund_in_euros_gives_the_vat_back_in_euros(buying: Buying) -> None:
+    placed = _order(buying, {"country": "FR"}, "EUR", "M", "S").get_json()
+    assert (placed["subtotal_cents"], placed["tax_cents"]) == (3500 + 1167, 700 + 233)
+    paid = buying.pay(placed["id"])
+    deliver(buying.client, payment_succeeded(paid["payment_intent_id"]))
+    assert _tax_owed("2300-FR", "EUR") == 933
+    response = buying.client.post(
+        f"/api/v1/admin/orders/{placed['id']}/refund", json={}, headers=buying.admin_headers
+    )
+    assert response.status_code == 202, response.get_json()
+    db.session.expire_all()
+    refund = db.session.execute(sa.select(Refund)).scalar_one()
+    assert (refund.status, refund.amount_cents, refund.tax_cents) == ("succeeded", 5600, 933)
+    assert _tax_owed("2300-FR", "EUR") == 0
+    # Currency exchange holds nothing of this order any more, in either currency.
+    for currency in ("EUR", "USD"):
+        held = db.session.execute(
+            sa.select(JournalLine.side, sa.func.sum(JournalLine.amount_cents))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+            .where(
+                JournalEntry.order_id == placed["id"],
+                LedgerAccount.code == "1150",
+                JournalLine.currency == currency,
+            )
+            .group_by(JournalLine.side)
+        ).all()
+        sides = dict(held)
+        assert sides.get("debit", 0) == sides.get("credit", 0), (currency, sides)
