@@ -95,10 +95,17 @@ def patronage_by_member(
         .where(Order.currency == currency, _within(Order.paid_at, moments))
         .group_by(OrderItem.member_id)
     ).all()
+    # The items taken back, straight from their covering index (ix_order_items_refunds), less
+    # those of orders in another currency, which the currency index finds (they are few; a
+    # btree serves "<" and ">", not "<>"): a join to find each item's order currency read
+    # every order (70 ms at a million sales).
+    in_another_currency = sa.exists().where(
+        Order.id == OrderItem.order_id,
+        sa.or_(Order.currency < currency, Order.currency > currency),
+    )
     reversed_ = session.execute(
         sa.select(OrderItem.member_id, sa.func.sum(OrderItem.price_cents))
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.currency == currency, _within(OrderItem.refunded_at, moments))
+        .where(_within(OrderItem.refunded_at, moments), ~in_another_currency)
         .group_by(OrderItem.member_id)
     ).all()
     patronage: dict[int, int] = {}
