@@ -21,6 +21,12 @@ from marketplace.openapi_paths import (
 )
 
 
+def _optional_body(operation: dict[str, Any]) -> dict[str, Any]:
+    """The operation with its request body optional (none: no billing place)."""
+    operation["requestBody"]["required"] = False
+    return operation
+
+
 def _with_csv(operation: dict[str, Any]) -> dict[str, Any]:
     """The operation answering CSV too, when asked with ``Accept: text/csv``."""
     operation["responses"]["200"]["content"][CSV] = {
@@ -281,16 +287,21 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
         "delete": _op("Take an asset out of the cart", status=204, tag="orders"),
     },
     "/api/v1/cart/checkout": {
-        "post": _op(
-            "An order from everything in the cart, which empties it (an empty cart: 422)."
-            " Checking out again (a double click, a retry) answers the order the cart became"
-            " while it waits for payment (200); so does a repeated Idempotency-Key",
-            status=201,
-            also=(200,),
-            tag="orders",
-            returns=ORDER,
-            params=[IDEMPOTENCY_KEY],
-            errors=(404, 409, 422),
+        "post": _optional_body(
+            _op(
+                "An order from everything in the cart, which empties it (an empty cart: 422)."
+                " Checking out again (a double click, a retry) answers the order the cart"
+                " became while it waits for payment (200); so does a repeated Idempotency-Key."
+                " An optional body {billing} says where the buyer is, for the tax (as for"
+                " POST /api/v1/orders)",
+                body=_props([], billing=BILLING),
+                status=201,
+                also=(200,),
+                tag="orders",
+                returns=ORDER,
+                params=[IDEMPOTENCY_KEY],
+                errors=(404, 409, 422),
+            )
         ),
     },
     "/api/v1/admin/orders/{order_id}/refund": {

@@ -276,3 +276,25 @@ def test_a_refund_in_euros_gives_the_vat_back_in_euros(buying: Buying) -> None:
         ).all()
         sides = dict(held)
         assert sides.get("debit", 0) == sides.get("credit", 0), (currency, sides)
+
+
+def test_checking_the_cart_out_through_the_api_takes_the_billing_place(buying: Buying) -> None:
+    added = buying.client.post(
+        "/api/v1/cart/items",
+        json={"asset_id": buying.photo, "licence": "standard", "size": "M"},
+        headers=buying.headers,
+    )
+    assert added.status_code in (200, 201), added.get_json()
+    response = buying.client.post(
+        "/api/v1/cart/checkout",
+        json={"billing": {"country": "CA", "region": "QC"}},
+        headers=buying.headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    order = response.get_json()
+    # Dollars (the account's currency): GST 5 % and QST 9.975 % on $45.00.
+    assert [(tax["jurisdiction"], tax["amount_cents"]) for tax in order["tax"]] == [
+        ("CA", 225),
+        ("CA-QC", 449),
+    ]
+    assert order["total_cents"] == 4500 + 225 + 449
