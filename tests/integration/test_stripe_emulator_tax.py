@@ -365,3 +365,35 @@ def test_a_taxability_override_is_followed(
     zero = reason != "standard_rated"
     assert (entry["amount"], entry["taxable_amount"]) == ((0, 1_799) if zero else (300, 1_499))
     assert calculation.amount_total == 1_799
+
+
+def test_a_tax_transaction_made_again_with_its_idempotency_key_is_the_same_one(
+    client: stripe.StripeClient,
+) -> None:
+    """A retried task or a duplicate webhook sends the same key: one transaction, not two (and
+    not the refusal a second use of the reference would get)."""
+    calculation = calculate(client, {"country": "FR"}, [4200])
+    params: Any = {"calculation": calculation.id, "reference": "order-idempotent-1"}
+    first = client.v1.tax.transactions.create_from_calculation(
+        params, {"idempotency_key": "order-idempotent-1-tax-transaction"}
+    )
+    again = client.v1.tax.transactions.create_from_calculation(
+        params, {"idempotency_key": "order-idempotent-1-tax-transaction"}
+    )
+    assert again.id == first.id
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.tax.transactions.create_from_calculation(
+            params, {"idempotency_key": "another-key"}
+        )
+    reversal: Any = {
+        "mode": "full",
+        "original_transaction": first.id,
+        "reference": "refund-idempotent-1",
+    }
+    undone = client.v1.tax.transactions.create_reversal(
+        reversal, {"idempotency_key": "refund-idempotent-1-tax-reversal"}
+    )
+    undone_again = client.v1.tax.transactions.create_reversal(
+        reversal, {"idempotency_key": "refund-idempotent-1-tax-reversal"}
+    )
+    assert undone_again.id == undone.id
