@@ -15,6 +15,7 @@ from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.ledger.sales_tax import items_settled_cents
 from marketplace.orders.models import Order
 from marketplace.payments.models import Refund
+from marketplace.payments.tax_transactions import record_tax_transactions
 from tests.fixtures.buying import (
     Buying,
     buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
@@ -298,3 +299,20 @@ def test_checking_the_cart_out_through_the_api_takes_the_billing_place(buying: B
         ("CA-QC", 449),
     ]
     assert order["total_cents"] == 4500 + 225 + 449
+
+
+def test_a_duplicate_webhook_makes_one_sale_and_one_tax_transaction(buying: Buying) -> None:
+    placed = _order(buying, {"country": "US", "region": "WA"}, "USD", "M").get_json()
+    paid = buying.pay(placed["id"])
+    event = payment_succeeded(paid["payment_intent_id"])
+    deliver(buying.client, event)
+    db.session.expire_all()
+    order = db.session.get(Order, placed["id"])
+    assert order is not None
+    first = order.tax_transaction_id
+    assert first is not None
+    deliver(buying.client, payment_succeeded(paid["payment_intent_id"]))
+    assert record_tax_transactions([order.id]) == 0
+    db.session.expire_all()
+    assert db.session.get(Order, placed["id"]).tax_transaction_id == first  # type: ignore[union-attr]
+    assert _tax_owed("2300-US-WA", "USD") == 293
