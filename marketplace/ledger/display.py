@@ -73,8 +73,14 @@ ACCOUNT_TYPES = {
 _MEMBER_PART = ": member "
 
 
+_SALES_TAX_PART = "Sales tax payable: "
+
+
 def account_name(name: str) -> str:
-    """A chart account's name in the reader's language (a name the chart lacks as it is)."""
+    """A chart account's name in the reader's language (a name the chart lacks as it is);
+    a sales tax account names its place ("Sales tax payable: FR", ``entries.account_spec``)."""
+    if name.startswith(_SALES_TAX_PART):
+        return gettext("Sales tax payable: %(place)s", place=name.removeprefix(_SALES_TAX_PART))
     return gettext(name) if name in ACCOUNT_NAMES else name
 
 

@@ -8,9 +8,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
+from flask_babel import force_locale
 
 from marketplace.dividends.foreign_sales import foreign_items
 from marketplace.extensions import db
+from marketplace.ledger import display
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.ledger.sales_tax import items_settled_cents
 from marketplace.orders.models import Order
@@ -316,3 +319,10 @@ def test_a_duplicate_webhook_makes_one_sale_and_one_tax_transaction(buying: Buyi
     db.session.expire_all()
     assert db.session.get(Order, placed["id"]).tax_transaction_id == first  # type: ignore[union-attr]
     assert _tax_owed("2300-US-WA", "USD") == 293
+
+
+def test_a_tax_account_is_named_in_the_reader_s_language(app: Flask) -> None:
+    with app.test_request_context(), force_locale("fr"):
+        assert display.account_name("Sales tax payable: CA-ON") == "Taxes à payer : CA-ON"
+    with app.test_request_context(), force_locale("en"):
+        assert display.account_name("Sales tax payable: CA-ON") == "Sales tax payable: CA-ON"
