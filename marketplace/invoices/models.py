@@ -20,7 +20,8 @@ from marketplace.invoices.core import CREDIT_NOTE, INVOICE, KINDS, DocumentLine,
 
 class Invoice(db.Model):  # type: ignore[name-defined]
     """An invoice (``kind`` "invoice", one per paid order) or a credit note ("credit_note",
-    one per refund that succeeded, ``corrects_id`` naming the invoice it corrects)."""
+    one per refund that succeeded or dispute lost, ``corrects_id`` naming the invoice it
+    corrects; ``refund_id`` empty for a dispute)."""
 
     __tablename__ = "invoices"
 

@@ -3,9 +3,9 @@
 Numbers are taken from a counter row locked until the issuing transaction ends
 (``database.next_in_sequence``: ``SELECT … FOR UPDATE`` on PostgreSQL), so a rollback gives its
 number back and two workers never take the same one. Each document is issued once: an invoice
-per order (``source_key`` "order:<id>"), a credit note per refund ("refund:<id>"); the order row
-is locked before looking, so two workers issuing the same order's invoice wait for each other
-and the second finds the first's.
+per order (``source_key`` "order:<id>"), a credit note per refund ("refund:<id>") or lost
+dispute ("dispute:<Stripe id>"); the order row is locked before looking, so two workers issuing
+the same order's invoice wait for each other and the second finds the first's.
 """
 
 from __future__ import annotations
@@ -147,13 +147,28 @@ def issue_invoice(session: Session, order_id: int) -> Invoice | None:
 def issue_credit_note(session: Session, refund: Refund) -> Invoice:
     """The refund's credit note (issued now if it has none): the refunded items' invoice
     lines negated, tax included. Issues the order's invoice first if it has none yet."""
-    key = f"refund:{refund.id}"
+    return _credit_note(session, refund.order_id, refund.item_ids, f"refund:{refund.id}", refund.id)
+
+
+def issue_chargeback_credit_note(
+    session: Session, order_id: int, dispute_id: str, item_ids: list[int]
+) -> Invoice | None:
+    """A lost dispute's credit note: the bank took back the items' price and tax, as a refund
+    would, so the invoice is corrected as for a refund. None when no item was still active."""
+    if not item_ids:
+        return None
+    return _credit_note(session, order_id, item_ids, f"dispute:{dispute_id}", None)
+
+
+def _credit_note(
+    session: Session, order_id: int, item_ids: list[int], key: str, refund_id: int | None
+) -> Invoice:
     if (found := _existing(session, key)) is not None:
         return found
-    invoice = issue_invoice(session, refund.order_id)
+    invoice = issue_invoice(session, order_id)
     if invoice is None:
-        raise RuntimeError(f"Refund {refund.id} belongs to an order that was never paid.")
-    lines = core.credit_lines(invoice.document_lines(), refund.item_ids)
+        raise RuntimeError(f"Credit note {key} belongs to an order that was never paid.")
+    lines = core.credit_lines(invoice.document_lines(), item_ids)
     sequence = take_number(session, core.CREDIT_NOTE)
     note = Invoice(
         kind=core.CREDIT_NOTE,
@@ -161,7 +176,7 @@ def issue_credit_note(session: Session, refund: Refund) -> Invoice:
         number=core.document_number(core.CREDIT_NOTE, sequence),
         source_key=key,
         order_id=invoice.order_id,
-        refund_id=refund.id,
+        refund_id=refund_id,
         corrects_id=invoice.id,
         issued_at=utcnow(),
         paid_at=invoice.paid_at,

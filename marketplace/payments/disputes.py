@@ -9,6 +9,7 @@ from flask_babel import gettext
 
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import NotFound
+from marketplace.invoices import services as invoices
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.orders.models import Order
@@ -87,6 +88,10 @@ def apply_dispute(state: DisputeState) -> None:
                 f"dispute:{state.id}:lost",
                 chargeback=True,
                 settled_cents=state.settled_cents,
+            )
+            # The price and tax went back to the buyer: the invoice gets its credit note.
+            invoices.issue_chargeback_credit_note(
+                session, order.id, state.id, [item.id for item in active]
             )
             # Stripe keeps its dispute fee when the dispute is lost: a cost of its own.
             ledger.post_dispute_fee(

@@ -14,9 +14,11 @@ from marketplace.invoices.models import Invoice
 from tests.fixtures.buying import (
     Buying,
     buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
+    charge_of,
 )
 from tests.fixtures.factories import Factory
 from tests.fixtures.mail import SmtpSink, body_of
+from tests.fixtures.payments import deliver, dispute_event
 from tests.fixtures.web import AuthActions, api_token
 from tests.pdf_text import pdf_words
 
@@ -215,3 +217,30 @@ def test_admins_list_the_documents_of_a_period_and_download_them_as_csv(buying: 
     buyer = buying.app.test_client()
     AuthActions(buyer).login(buying.buyer.email)
     assert buyer.get("/admin/invoices").status_code in (403, 404)
+
+
+def test_a_lost_dispute_gets_a_credit_note_of_the_items_still_licensed(buying: Buying) -> None:
+    order = buying.bought((buying.photo, "standard", "M"), (buying.other, "standard", "S"))
+    first_item, second_item = order["items"]
+    response = buying.client.post(
+        f"/api/v1/admin/orders/{order['id']}/refund",
+        json={"items": [first_item["id"]]},
+        headers=buying.admin_headers,
+    )
+    assert response.status_code == 202
+    charge = charge_of(order["id"])
+    rest = second_item["price_cents"]
+    deliver(
+        buying.client,
+        dispute_event("charge.dispute.created", "dp_x", charge, rest, "needs_response"),
+    )
+    closed = dispute_event("charge.dispute.closed", "dp_x", charge, rest, "lost")
+    deliver(buying.client, closed)
+    deliver(buying.client, closed)
+    invoice, refund_note, dispute_note = _documents()
+    assert refund_note.refund_id is not None
+    assert dispute_note.refund_id is None
+    assert dispute_note.source_key == "dispute:dp_x"
+    assert dispute_note.corrects_id == invoice.id
+    assert [line.order_item_id for line in dispute_note.lines] == [second_item["id"]]
+    assert invoice.total_cents + refund_note.total_cents + dispute_note.total_cents == 0
