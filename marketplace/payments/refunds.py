@@ -18,6 +18,7 @@ from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
+from marketplace.invoices import services as invoices
 from marketplace.ledger import kinds, member_debts, sales_tax
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
@@ -184,6 +185,8 @@ def _apply_refund_state(session: Session, refund: Refund, state: RefundState) ->
         if order.tax_transaction_id is not None:
             # Stripe Tax's reversal of the refunded lines, once this commits.
             enqueue(session, "payments.reverse_refund_tax", refund.id)
+        # Its credit note is numbered in this transaction: no refund without one, no gap.
+        invoices.issue_credit_note(session, refund)
         _tell_buyer(session, refund, order, items)
     elif state.status in ("failed", "canceled"):
         refund.status, refund.failure_reason = "failed", f"Stripe says the refund {state.status}."
