@@ -91,14 +91,15 @@ def current_translations() -> Translations | NullTranslations:
     return found
 
 
+# Positional-only, as Jinja's own: a template's variables may be called "num", "string"...
 @pass_eval_context
-def _template_gettext(eval_context: EvalContext, string: str, **variables: Any) -> str:
+def _template_gettext(eval_context: EvalContext, string: str, /, **variables: Any) -> str:
     return _finish(eval_context, current_translations().ugettext(string), variables)
 
 
 @pass_eval_context
 def _template_ngettext(
-    eval_context: EvalContext, singular: str, plural: str, num: int, **variables: Any
+    eval_context: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
 ) -> str:
     variables.setdefault("num", num)
     text = current_translations().ungettext(singular, plural, num)
@@ -107,7 +108,7 @@ def _template_ngettext(
 
 @pass_eval_context
 def _template_pgettext(
-    eval_context: EvalContext, context: str, string: str, **variables: Any
+    eval_context: EvalContext, context: str, string: str, /, **variables: Any
 ) -> str:
     return _finish(eval_context, current_translations().upgettext(context, string), variables)
 
@@ -119,6 +120,7 @@ def _template_npgettext(
     singular: str,
     plural: str,
     num: int,
+    /,
     **variables: Any,
 ) -> str:
     variables.setdefault("num", num)

@@ -19,6 +19,11 @@ TEMPLATES = [
     '{% trans name="<i>Ana</i>" %}Sold by {{ name }}{% endtrans %}',
     "{% trans count=2 %}{{ count }} licence{% pluralize %}{{ count }} licences{% endtrans %}",
     '{{ _("Search") }} {{ _("Cart") }} {{ _("Sign in") }}',
+    # Variables named as the callables' own parameters (the admin dashboard passes num=).
+    '{{ ngettext("%(num)s order", "%(num)s orders", 3, num="3") }}',
+    '{{ _("%(string)s and %(context)s", string="a", context="b") }}',
+    "{% trans num=4, count=2 %}{{ num }} of {{ count }}{% pluralize %}{{ num }} of {{ count }}"
+    "{% endtrans %}",
 ]
 
 
