@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from marketplace.extensions import db
+from marketplace.invoices.models import Invoice
 from marketplace.ledger.core import royalty_split
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.orders.models import Order
@@ -148,6 +149,35 @@ def test_four_buyers_and_a_refund_agree_to_the_cent(
     assert refund is not None
     assert (refund.amount_cents, refund.tax_cents) == (5900 + 767, 767)
     assert _transaction_tax(stripe_emulator, str(refund.tax_transaction_id)) == -767
+
+    # The invoices (issued by the receipt's task) and the refund's credit note say the same.
+    def invoiced() -> bool:
+        db.session.expire_all()
+        found = db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(Invoice)
+            .where(Invoice.order_id.in_(orders.values()))
+        ).scalar_one()
+        return int(found) == len(orders) + 1
+
+    wait_for(invoiced)
+    for name, order_id in orders.items():
+        order = db.session.get(Order, order_id)
+        assert order is not None
+        invoice = db.session.execute(
+            sa.select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == "invoice")
+        ).scalar_one()
+        assert (invoice.net_cents, invoice.tax_cents, invoice.total_cents) == (
+            order.subtotal_cents,
+            order.tax_cents,
+            order.total_cents,
+        ), name
+        assert invoice.reverse_charge is (name == "german business")
+    credit_note = db.session.execute(
+        sa.select(Invoice).where(Invoice.refund_id == refund_id)
+    ).scalar_one()
+    assert abs(credit_note.tax_cents) == 767
+    assert abs(credit_note.total_cents) == 5900 + 767
 
     owed = _tax_accounts()
     moved = {key: owed.get(key, 0) - owed_before.get(key, 0) for key in owed}
