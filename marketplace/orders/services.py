@@ -262,7 +262,11 @@ def get_order(user: User, order_id: int) -> Order:
 
 def orders_of(user: User, page: int, per_page: int) -> Pagination:
     return db.paginate(
-        sa.select(Order).where(Order.buyer_id == user.id).order_by(Order.id.desc()),
+        sa.select(Order)
+        .where(Order.buyer_id == user.id)
+        .order_by(Order.id.desc())
+        # A page's items and tax lines in two queries, not two per order.
+        .options(selectinload(Order.items), selectinload(Order.tax_lines)),
         page=page,
         per_page=per_page,
         error_out=False,
