@@ -165,3 +165,22 @@ def test_the_asset_page_says_whether_its_price_includes_the_tax(
     post_form(client, "/currency", {"currency": "EUR"}, from_page="/currency")
     euros = _text(client.get(f"/assets/{photo}", follow_redirects=True).get_data(as_text=True))
     assert "Price includes VAT where it applies." in euros
+
+
+def test_the_pay_page_in_french_names_the_vat_and_the_reverse_charge(
+    shop_app: Flask, stripe_emulator: StripeEmulator
+) -> None:
+    client = _with_cart(shop_app)
+    headers = {"Accept-Language": "fr"}
+    checkout = post_form(
+        client,
+        "/cart/checkout",
+        {"country": "DE", "tax_id": "DE136695976"},
+        from_page="/cart",
+        headers=headers,
+    )
+    assert checkout.status_code == 302
+    words = _text(client.get(checkout.headers["Location"], headers=headers).get_data(as_text=True))
+    assert "TVA (DE) : autoliquidation" in words
+    assert "Autoliquidation : TVA due par le preneur" in words
+    assert "DE136695976" in words
