@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext
 
+from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.errors import NotFound
 from marketplace.invoices import services as invoices
@@ -89,6 +90,10 @@ def apply_dispute(state: DisputeState) -> None:
                 chargeback=True,
                 settled_cents=state.settled_cents,
             )
+            dispute.item_ids = [item.id for item in active]
+            if order.tax_transaction_id is not None and active:
+                # Stripe Tax's reversal of the tax the bank took back, once this commits.
+                enqueue(session, "payments.reverse_dispute_tax", dispute.id)
             # The price and tax went back to the buyer: the invoice gets its credit note.
             invoices.issue_chargeback_credit_note(
                 session, order.id, state.id, [item.id for item in active]

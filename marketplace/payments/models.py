@@ -87,6 +87,9 @@ class Dispute(db.Model):  # type: ignore[name-defined]
     reason: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Lost: the items the bank took back, and Stripe Tax's reversal of their tax (0039).
+    item_ids: Mapped[list[int] | None] = mapped_column(sa.JSON)
+    tax_transaction_id: Mapped[str | None] = mapped_column(sa.String(255))
 
 
 class ReconciliationIssue(db.Model):  # type: ignore[name-defined]

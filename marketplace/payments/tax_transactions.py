@@ -16,7 +16,7 @@ from marketplace.database import unit_of_work
 from marketplace.orders.models import Order
 from marketplace.payments import stripe_tax
 from marketplace.payments.gateway import GatewayError
-from marketplace.payments.models import Refund
+from marketplace.payments.models import Dispute, Refund
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +87,24 @@ def reverse_refund_tax(refund_id: int) -> str | None:
             f"refund-{refund.id}-{refund.idempotency_token}-tax-reversal",
         )
         return refund.tax_transaction_id
+
+
+def reverse_dispute_tax(dispute_id: str) -> str | None:
+    """Stripe Tax's reversal of the lines a lost dispute took back; its id, or None when
+    there is nothing (else) to reverse."""
+    with unit_of_work() as session:
+        dispute = session.execute(
+            sa.select(Dispute).where(Dispute.id == dispute_id).with_for_update(of=Dispute)
+        ).scalar_one_or_none()
+        if dispute is None or not dispute.item_ids or dispute.tax_transaction_id:
+            return None
+        order = session.get(Order, dispute.order_id)
+        if order is None or order.tax_transaction_id is None:
+            return None
+        dispute.tax_transaction_id = stripe_tax.reverse_lines(
+            order.tax_transaction_id,
+            [f"item-{item_id}" for item_id in dispute.item_ids],
+            f"dispute-{dispute.id}",
+            f"dispute-{dispute.id}-{order.idempotency_token}-tax-reversal",
+        )
+        return dispute.tax_transaction_id

@@ -17,7 +17,7 @@ from marketplace.ledger import display
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.ledger.sales_tax import items_settled_cents
 from marketplace.orders.models import Order
-from marketplace.payments.models import Refund
+from marketplace.payments.models import Dispute, Refund
 from marketplace.payments.tax_transactions import record_tax_transactions
 from tests.fixtures.buying import (
     Buying,
@@ -25,6 +25,7 @@ from tests.fixtures.buying import (
     charge_of,
 )
 from tests.fixtures.payments import deliver, dispute_event, payment_succeeded
+from tests.fixtures.stripe_emulator import stripe_client
 
 
 def _order(buying: Buying, billing: dict[str, Any], currency: str, *sizes: str) -> Any:
@@ -249,6 +250,15 @@ def test_a_lost_dispute_of_a_taxed_order_owes_its_tax_to_nobody(buying: Buying) 
         )
     ).scalar_one()
     assert clearing == total
+    # Stripe Tax hears of it too: a reversal of the tax the bank took back.
+    db.session.expire_all()
+    dispute = db.session.get(Dispute, "dp_tax")
+    assert dispute is not None
+    assert dispute.tax_transaction_id is not None
+    lines: Any = stripe_client(buying.emulator.base_url).v1.tax.transactions.line_items.list(
+        dispute.tax_transaction_id
+    )
+    assert sum(int(line["amount_tax"]) for line in lines.to_dict()["data"]) == -293
 
 
 def test_a_refund_in_euros_gives_the_vat_back_in_euros(buying: Buying) -> None:

@@ -42,6 +42,11 @@ def reverse_refund_tax(refund_id: int) -> str | None:
     return tax_transactions.reverse_refund_tax(refund_id)
 
 
+@shared_task(name="payments.reverse_dispute_tax", acks_late=True)
+def reverse_dispute_tax(dispute_id: str) -> str | None:
+    return tax_transactions.reverse_dispute_tax(dispute_id)
+
+
 @shared_task(name="payments.send_refund", acks_late=True, reject_on_worker_lost=True)
 def send_refund(refund_id: int) -> None:
     refunds.send_refund(refund_id)
