@@ -87,15 +87,7 @@ def request_refund(admin: User, order_id: int, item_ids: list[int] | None) -> Re
             raise Conflict(
                 gettext("Everything in this order is already refunded or being refunded.")
             )
-        refund = Refund(
-            order_id=order.id,
-            item_ids=[item.id for item in chosen],
-            amount_cents=sum(item.price_cents + item.tax_cents for item in chosen),
-            tax_cents=sum(item.tax_cents for item in chosen),
-            currency=order.currency,
-            status="requested",
-            requested_by_id=admin.id,
-        )
+        refund = refund_of(order, chosen, requested_by_id=admin.id)
         session.add(refund)
         session.flush()
         record(
@@ -109,6 +101,21 @@ def request_refund(admin: User, order_id: int, item_ids: list[int] | None) -> Re
         )
         enqueue(session, "payments.send_refund", refund.id)
         return refund
+
+
+def refund_of(order: Order, items: list[OrderItem], *, requested_by_id: int | None) -> Refund:
+    """A refund (not yet added) of ``items`` of ``order``: what the buyer paid for them, their
+    price and their tax, since a refund that succeeds reverses both (ledger, Stripe Tax, credit
+    note). ``requested_by_id``: the admin who asked, None when settlement refunds a duplicate."""
+    return Refund(
+        order_id=order.id,
+        item_ids=[item.id for item in items],
+        amount_cents=sum(item.price_cents + item.tax_cents for item in items),
+        tax_cents=sum(item.tax_cents for item in items),
+        currency=order.currency,
+        status="requested",
+        requested_by_id=requested_by_id,
+    )
 
 
 def send_refund(refund_id: int) -> None:

@@ -22,9 +22,8 @@ from marketplace.database import lock_row, unit_of_work, utcnow
 from marketplace.ledger import services as ledger
 from marketplace.licensing import services as licensing
 from marketplace.orders.models import Order, OrderItem
-from marketplace.payments import core, tax_transactions
+from marketplace.payments import core, refunds, tax_transactions
 from marketplace.payments.gateway import PaymentIntentState
-from marketplace.payments.models import Refund
 from marketplace.payments.stripe_gateway import gateway
 
 log = logging.getLogger(__name__)
@@ -132,14 +131,8 @@ def _refund_duplicates(session: Session, order: Order, items: list[OrderItem]) -
     to Stripe by the same task, and once Stripe confirms it the items are marked refunded and
     their sale reversed in the ledger, which stays balanced throughout.
     """
-    refund = Refund(
-        order_id=order.id,
-        item_ids=[item.id for item in items],
-        amount_cents=sum(item.price_cents for item in items),
-        currency=order.currency,
-        status="requested",
-        requested_by_id=None,
-    )
+    # What the buyer paid for these items, tax included: the refund gives both back.
+    refund = refunds.refund_of(order, items, requested_by_id=None)
     session.add(refund)
     session.flush()
     log.warning(

@@ -33,6 +33,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.core import SaleItem
 from marketplace.ledger.entries import WITHHOLDING_PAYABLE
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.ledger.sales_tax import items_settled_cents
 from marketplace.orders.models import Order, OrderItem
 from marketplace.payouts import core
 
@@ -153,8 +154,10 @@ def _sales_query(member_id: int) -> sa.Select[OrderItem, Order, Asset]:
 def settled_shares(session: Session, orders: Mapping[int, int]) -> dict[int, SaleItem]:
     """item id -> the item as the ledger posted it in the settlement currency (its share of
     what the co-op received, the royalty on it), for orders paid in another currency, given as
-    order id -> settled cents. Every item of each order is read (whoever's work it is, refunded
-    or not, in the order the sale was posted), since the shares depend on all of them."""
+    order id -> settled cents (tax included, as Stripe paid it: the items' share leaves the
+    tax's out, ``sales_tax.items_settled_cents``). Every item of each order is read (whoever's
+    work it is, refunded or not, in the order the sale was posted), since the shares depend on
+    all of them."""
     shares: dict[int, SaleItem] = {}
     order_ids = sorted(orders)
     for start in range(0, len(order_ids), ORDERS_PER_QUERY):
@@ -175,8 +178,21 @@ def settled_shares(session: Session, orders: Mapping[int, int]) -> dict[int, Sal
             by_order.setdefault(order_id, []).append(
                 SaleItem(item_id, member_id, price_cents, royalty_bps)
             )
+        taxes: dict[int, int] = {
+            order_id: tax_cents
+            for order_id, tax_cents in session.execute(
+                sa.select(Order.id, Order.tax_cents).where(Order.id.in_(chunk))
+            )
+        }
         for order_id, items in by_order.items():
-            for share in exchange.settled_items(items, orders[order_id]):
+            # The items' share of what the order brought in, its tax's share left out, as the
+            # ledger posted the sale (ledger.sales_tax): royalties are on prices net of tax.
+            settled = items_settled_cents(
+                orders[order_id],
+                sum(item.price_cents for item in items),
+                int(taxes.get(order_id) or 0),
+            )
+            for share in exchange.settled_items(items, settled):
                 shares[int(share.item_id)] = share
     return shares
 

@@ -1,0 +1,140 @@
+"""The sales-tax review's money defects, on the production stack (PostgreSQL, Redis, the real
+Celery worker, the Stripe emulator delivering its signed webhooks): a duplicate payment of a
+taxed order is refunded in full, tax included; royalties shown for an order taxed and paid in
+another currency are the ones the ledger credited."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from marketplace.extensions import db
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from marketplace.orders.models import Order
+from marketplace.payments.models import Refund
+from marketplace.payouts import earnings
+from tests.fixtures.payments import THREE_D_SECURE_CARD, payment_method
+from tests.fixtures.shop import Shop, assert_no_duplicates, order_status, wait_for
+from tests.fixtures.stripe_emulator import StripeEmulator, stripe_client
+
+pytestmark = pytest.mark.services
+
+WASHINGTON = {"country": "US", "region": "WA"}
+
+
+def _order(shop: Shop, asset: int, currency: str, billing: dict[str, str]) -> int:
+    response = shop.client.post(
+        "/api/v1/orders",
+        json={
+            "items": [{"asset_id": asset, "licence": "standard", "size": "M"}],
+            "currency": currency,
+            "billing": billing,
+        },
+        headers=shop.headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    return int(response.get_json()["id"])
+
+
+def _authenticate(emulator: StripeEmulator, asked: dict[str, Any]) -> None:
+    """What stripe.handleCardAction does in the page; the emulator then charges the card."""
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{emulator.base_url}/v1/payment_intents/{asked['payment_intent_id']}"
+        "/_authenticate?success=true",
+        data=json.dumps({"key": "pk_test_x", "client_secret": asked["client_secret"]}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback
+        pass
+
+
+def _account_moves(order_id: int, code_prefix: str) -> dict[str, int]:
+    """Per account (code starting with ``code_prefix``) and currency, the order's entries'
+    debits less credits."""
+    db.session.expire_all()
+    rows = db.session.execute(
+        sa.select(
+            LedgerAccount.code, JournalLine.currency, JournalLine.side, JournalLine.amount_cents
+        )
+        .join(JournalLine, JournalLine.account_id == LedgerAccount.id)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.order_id == order_id, LedgerAccount.code.startswith(code_prefix))
+    ).all()
+    moved: dict[str, int] = {}
+    for code, currency, side, cents in rows:
+        key = f"{code} {currency}"
+        moved[key] = moved.get(key, 0) + (int(cents) if side == "debit" else -int(cents))
+    return moved
+
+
+def test_a_duplicate_taxed_payment_is_refunded_with_its_tax(
+    services_app: Flask, stripe_emulator: StripeEmulator, webhooks_to_app: str
+) -> None:
+    """Two Washington orders (4500 + 293 tax) for one licence, the first paid after 3-D Secure
+    once the second was: the first is refunded by settlement, 4793 at Stripe, tax recorded, so
+    the tax the ledger reverses is the tax the buyer gets back."""
+    shop = Shop(services_app, stripe_emulator)
+    asset = shop.catalogue.add("Taxed duplicate harbour", "harbour")
+    first = _order(shop, asset, "USD", WASHINGTON)
+    second = _order(shop, asset, "USD", WASHINGTON)
+    asked = shop.client.post(
+        f"/api/v1/orders/{first}/payment",
+        json={"payment_method": payment_method(stripe_emulator.base_url, THREE_D_SECURE_CARD)},
+        headers=shop.headers,
+    ).get_json()
+    assert asked["status"] == "requires_action", asked
+    shop.pay(second)
+    wait_for(lambda: order_status(second) == "paid")
+    _authenticate(stripe_emulator, asked)
+    wait_for(lambda: order_status(first) == "refunded")
+
+    order = db.session.get(Order, first)
+    assert order is not None
+    assert (order.subtotal_cents, order.tax_cents) == (4500, 293)
+    refund = db.session.execute(sa.select(Refund).where(Refund.order_id == first)).scalar_one()
+    assert refund.requested_by_id is None
+    assert (refund.amount_cents, refund.tax_cents) == (4793, 293)
+    stripe_refunds = stripe_client(stripe_emulator.base_url).v1.refunds.list(
+        {"payment_intent": order.payment_intent_id}
+    )
+    assert [r.amount for r in stripe_refunds.data] == [order.total_cents]
+    # The tax is owed to nobody any more, and the clearing account was credited with what
+    # Stripe paid back (the refund's price and tax, as above).
+    assert _account_moves(first, "2300") == {"2300-US-WA USD": 0}
+    balance = ledger.trial_balance(db.session(), "USD")
+    assert balance.total_debits_cents == balance.total_credits_cents
+    assert_no_duplicates()
+
+
+def test_royalties_of_a_taxed_order_paid_in_another_currency_are_those_posted(
+    services_app: Flask, stripe_emulator: StripeEmulator, webhooks_to_app: str
+) -> None:
+    """A French consumer pays 3500 + 700 VAT in euros; the co-op receives dollars. The royalty
+    the earnings page, API and studio show is the one the ledger credited to 2100: on the items'
+    share of the dollars, the VAT's share left out."""
+    shop = Shop(services_app, stripe_emulator)
+    asset = shop.catalogue.add("Taxed euro harbour", "harbour")
+    order_id = _order(shop, asset, "EUR", {"country": "FR", "postal_code": "69001"})
+    shop.pay(order_id)
+    wait_for(lambda: order_status(order_id) == "paid")
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    assert (order.subtotal_cents, order.tax_cents) == (3500, 700)
+    assert (order.settled_cents, order.settled_currency) == (4536, "USD")
+    item = order.items[0]
+    credited = -_account_moves(order_id, "2100").get("2100 USD", 0)
+    # 70 % of the items' 3780 of the 4536 dollars (the VAT's 756 left out).
+    assert credited == 1890
+    posted = earnings.posted_royalties(
+        db.session(), [(item.id, order.id, item.price_cents, item.royalty_bps, order.settled_cents)]
+    )
+    assert posted == {item.id: credited}
+    shown = {sale.item_id: sale for sale in earnings.sales(db.session(), item.member_id)}
+    assert shown[item.id].royalty_cents == credited
