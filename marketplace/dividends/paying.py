@@ -38,6 +38,7 @@ from marketplace.errors import AppError, Conflict, Forbidden
 from marketplace.ledger import debts, member_debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import (
+    DIVIDENDS_PAYABLE,
     RESERVES,
     RETAINED_SURPLUS,
     AccountRef,
@@ -45,6 +46,7 @@ from marketplace.ledger.core import (
     format_cents,
     transfer_entry,
 )
+from marketplace.ledger.entries import WITHHOLDING_PAYABLE
 from marketplace.payments.gateway import GatewayError, TransferRefused
 from marketplace.taxes import withholding_status
 from marketplace.taxes.withholding import withheld_cents
@@ -184,41 +186,36 @@ def pay_allocation(
     """Pay one member's cash part, once: held when they have no payout account, failed with
     the reason when the transfer is refused. Then the run finishes when nothing is pending.
 
-    The transfer is sent while the allocation is locked; a crash before the commit leaves it
+    What is withheld and what is kept against the member's debts are decided and committed
+    first (``decide_payment``), so every attempt sends the same amount and metadata. The
+    transfer is sent while the allocation is locked; a crash before the commit leaves it
     pending, and the retried task sends the same idempotency key, so Stripe answers with the
-    transfer it already made. Only a refusal (Stripe made no transfer and keeps that answer
-    under the key) moves the next attempt to a new key.
+    transfer it already made (or ``transfer_once`` adopts it). Only a refusal (Stripe made no
+    transfer and keeps that answer under the key) moves the next attempt to a new key.
     """
     payer = payer or services.stripe_transfer
     destination_for = destination_for or services.ready_payout_account
+    decide_payment(allocation_id)
     with unit_of_work() as session:
         allocation = lock_row(session, DividendAllocation, allocation_id)
         if allocation is None or allocation.status != "pending":
             return allocation
         run = allocation.run
-        if allocation.kept_cents == 0:
-            # What the member owes the co-op is kept first, as the member agreement allows.
-            member_debts.lock_member(session, allocation.member_id)
-            allocation.kept_cents = member_debts.offset(
-                session,
-                allocation.member_id,
-                run.currency,
-                debts.DIVIDENDS,
-                allocation.cash_cents,
-                f"dividend-allocation-{allocation.id}",
-                f"the dividend cash of {period_label(run)}",
-            )
-        if allocation.kept_cents == allocation.cash_cents:
+        if allocation.withholding_bps is None:
+            raise RuntimeError(f"dividend allocation {allocation.id}: no withholding decided")
+        withheld = allocation.withheld_cents
+        paid_cents = allocation.cash_cents - allocation.kept_cents - withheld
+        if paid_cents == 0:
+            if withheld:
+                ledger.post(session, withheld_only_entry(allocation, run))
             allocation.status, allocation.settled_at = "paid", utcnow()
         else:
-            paid_cents = allocation.cash_cents - allocation.kept_cents
-            decide_withholding(session, allocation, paid_cents)
             send_transfer(
                 session,
                 allocation,
                 payer=payer,
                 destination_for=destination_for,
-                amount_cents=paid_cents - allocation.withheld_cents,
+                amount_cents=paid_cents,
                 currency=run.currency,
                 idempotency_key=transfer_key(allocation),
                 metadata={
@@ -226,7 +223,7 @@ def pay_allocation(
                     "dividend_allocation_id": str(allocation.id),
                     "member_id": str(allocation.member_id),
                     "transfer_token": allocation.transfer_token,
-                    "withheld_cents": str(allocation.withheld_cents),
+                    "withheld_cents": str(withheld),
                 },
                 transfer_group=f"dividend-run-{run.id}",
                 logger=log,
@@ -235,14 +232,15 @@ def pay_allocation(
                     core.idempotency_key(core.KIND_PAYMENT, allocation.id),
                     run.currency,
                     allocation.member_id,
-                    paid_cents,
+                    paid_cents + withheld,
                     f"Patronage dividend paid to member {allocation.member_number}, "
                     f"{period_label(run)} (transfer {transfer_id})",
-                    allocation.withheld_cents,
+                    withheld,
                 ),
             )
-            if allocation.status == "held":
-                # Decided again when it is paid, from the form on file then.
+            if allocation.status == "held" and allocation.kept_cents == 0:
+                # Nothing paid and nothing kept: decided again when it is paid, from the form
+                # on file then (once cash was kept against a debt, that decision stands).
                 allocation.withholding_bps, allocation.withheld_cents = None, 0
         run_id = run.id
     # The run is locked in a transaction of its own: taking it while holding the allocation
@@ -251,13 +249,48 @@ def pay_allocation(
     return allocation
 
 
-def decide_withholding(session: Session, allocation: DividendAllocation, paid_cents: int) -> None:
-    """The tax withheld from the cash paid, decided before the first transfer and kept for
-    every retry (the same idempotency key sends the same net amount)."""
-    if allocation.withholding_bps is None:
+def decide_payment(allocation_id: int) -> None:
+    """Decide, and commit before any transfer, what a pending allocation without a decision
+    withholds and keeps: the tax withheld on the whole cash (``cash_cents``: what is kept
+    against the member's debts is paid to them too), then what the member owes the co-op kept
+    from the rest, at most the cash less the tax. A retry uses what is stored here, whatever
+    changed since (a form filed, a rate set, a W-8BEN expired)."""
+    with unit_of_work() as session:
+        allocation = lock_row(session, DividendAllocation, allocation_id)
+        if allocation is None or allocation.status != "pending":
+            return
+        if allocation.withholding_bps is not None:
+            return
         decided = withholding_status.decide(session, allocation.member_id, utcnow().date())
         allocation.withholding_bps = decided.rate_bps
-        allocation.withheld_cents = withheld_cents(paid_cents, decided.rate_bps)
+        allocation.withheld_cents = withheld_cents(allocation.cash_cents, decided.rate_bps)
+        if allocation.kept_cents == 0:
+            # What the member owes the co-op is kept first, as the member agreement allows.
+            member_debts.lock_member(session, allocation.member_id)
+            allocation.kept_cents = member_debts.offset(
+                session,
+                allocation.member_id,
+                allocation.run.currency,
+                debts.DIVIDENDS,
+                allocation.cash_cents - allocation.withheld_cents,
+                f"dividend-allocation-{allocation.id}",
+                f"the dividend cash of {period_label(allocation.run)}",
+            )
+
+
+def withheld_only_entry(allocation: DividendAllocation, run: DividendRun) -> EntryDraft:
+    """Dr dividends payable[member] (2200), Cr withholding payable[member] (2500): the tax
+    withheld from a dividend whose rest was all kept against the member's debts (no transfer)."""
+    return transfer_entry(
+        core.idempotency_key(core.KIND_PAYMENT, allocation.id),
+        f"Tax withheld from the patronage dividend of member {allocation.member_number}, "
+        f"{period_label(run)} (the rest kept against what they owe)",
+        run.currency,
+        AccountRef(DIVIDENDS_PAYABLE, allocation.member_id),
+        AccountRef(WITHHOLDING_PAYABLE, allocation.member_id),
+        allocation.withheld_cents,
+        core.KIND_PAYMENT,
+    )
 
 
 def finish_if_done(run_id: int) -> None:

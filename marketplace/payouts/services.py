@@ -216,7 +216,14 @@ _lock_member = member_debts.lock_member
 
 def send_line(line_id: int) -> None:
     """Pay one line by Stripe transfer (once), post it to the ledger, and close the run when
-    it was the last one pending."""
+    it was the last one pending.
+
+    The tax withheld is decided and committed first, in a transaction of its own: a worker
+    that dies after Stripe made the transfer but before the second commit leaves the decision
+    on the line, so the retry sends the same net amount and metadata (Stripe answers the same
+    transfer under the same key, or ``transfer_once`` adopts it) even when the member's form or
+    the rates changed meanwhile."""
+    decide_withholding(line_id)
     with unit_of_work() as session:
         line = lock_row(session, PayoutLine, line_id)
         if line is None or line.status != "pending":
@@ -234,16 +241,31 @@ def send_line(line_id: int) -> None:
             line.status, line.failure_reason = "held", NO_ACCOUNT_REASON
         else:
             _transfer(session, line, destination)
+        if line.status == "held":
+            # Nothing was paid: nothing withheld (a transfer made by an attempt that died
+            # still names its withholding, which ``apply_transfer`` books).
+            line.withholding_bps, line.withheld_cents = None, 0
         _finish_run(session, line.run_id)
 
 
-def _transfer(session: Session, line: PayoutLine, destination: str) -> None:
-    """Pay the line, or adopt the transfer made for it before (see ``transfer_once``). The tax
-    withheld is decided at the first attempt and kept on the line: a retry sends the same net."""
-    if line.withholding_bps is None:
+def decide_withholding(line_id: int) -> None:
+    """Decide the tax withheld from a pending line that has no decision yet, and commit it
+    before any transfer is attempted (``send_line``). A line with a decision keeps it: every
+    attempt, and the ledger entry, use the rate and cents stored here."""
+    with unit_of_work() as session:
+        line = lock_row(session, PayoutLine, line_id)
+        if line is None or line.status != "pending" or line.withholding_bps is not None:
+            return
         decided = withholding_status.decide(session, line.member_id, utcnow().date())
         line.withholding_bps = decided.rate_bps
         line.withheld_cents = withheld_cents(line.amount_cents, decided.rate_bps)
+
+
+def _transfer(session: Session, line: PayoutLine, destination: str) -> None:
+    """Pay the line, or adopt the transfer made for it before (see ``transfer_once``), at the
+    withholding decided and committed before (``decide_withholding``)."""
+    if line.withholding_bps is None:
+        raise RuntimeError(f"payout line {line.id}: no withholding decided before its transfer")
     line.attempts += 1
     group, metadata = f"payout-run-{line.run_id}", {"payout_line_key": line.idempotency_key}
     metadata |= {"payout_line_id": str(line.id), "member_id": str(line.member_id)}

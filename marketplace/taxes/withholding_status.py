@@ -1,7 +1,9 @@
 """The rate withheld from a member's payment, read from their tax form on file.
 
-Payouts and dividends call ``decide`` (inside their own transaction) before the first transfer
-of a payment and keep its answer on the payment's row, so every retry withholds the same cents.
+Payouts and dividends call ``decide`` before the first transfer of a payment, in a short
+transaction of its own committed before Stripe is called, and keep its answer on the payment's
+row: every retry, even after a worker died between Stripe's answer and the commit, withholds
+the same cents and sends the same transfer.
 The rules are ``taxes.withholding``'s; the configured rates are the settings
 ``MARKETPLACE_BACKUP_WITHHOLDING_BPS`` and ``MARKETPLACE_NONRESIDENT_WITHHOLDING_BPS``, and
 ``MARKETPLACE_WITHHOLDING`` (on by default; off in the test profile, whose tests turn it on

@@ -34,18 +34,31 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from marketplace import create_app
+from marketplace.background import enqueue
+from marketplace.database import unit_of_work
+from marketplace.dividends import paying
+from marketplace.dividends import services as dividend_services
+from marketplace.dividends.models import DividendAllocation
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
-from marketplace.ledger.core import ROYALTIES_PAYABLE, STRIPE_CLEARING, format_cents
+from marketplace.ledger.core import (
+    DIVIDENDS_PAYABLE,
+    ROYALTIES_PAYABLE,
+    STRIPE_CLEARING,
+    format_cents,
+)
 from marketplace.ledger.entries import WITHHOLDING_PAYABLE
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.orders.models import Order
 from marketplace.payouts import services as payouts
+from marketplace.payouts import transfers
 from marketplace.payouts.models import PayoutLine, PayoutRun
 from marketplace.taxes import interview
 from marketplace.taxes.crypto import new_key
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.config import app_config
+from tests.fixtures.dividends import member_id as member_id_of
+from tests.fixtures.dividends import sell
 from tests.fixtures.factories import Factory
 from tests.fixtures.mail import SmtpSink
 from tests.fixtures.payments import (
@@ -58,11 +71,18 @@ from tests.fixtures.payments import (
 from tests.fixtures.services import PG_ADMIN_URL, ROOT, ServicesEnv
 from tests.fixtures.stripe_emulator import TEST_SECRET_KEY, StripeEmulator, stripe_client
 from tests.fixtures.web import AuthActions, IsolatedClient, api_token
-from tests.integration.services.dividend_stack import ready_account, wait_for
+from tests.integration.services.dividend_stack import (
+    joined_long_ago,
+    payment_key,
+    ready_account,
+    run_status,
+    wait_for,
+)
 
 pytestmark = pytest.mark.services
 
 BACKUP_BPS = 2_800
+YEAR = 2006  # the dividend run's period: a year of its own
 # The queue this test's app sends to and only its worker reads (the session's reads "celery").
 QUEUE = "withholding-test"
 
@@ -305,3 +325,172 @@ def test_payouts_withhold_at_the_configured_and_the_treaty_rate_and_all_records_
         assert (
             len(list(stripe.v1.transfers.list({"destination": account_id}).auto_paging_iter())) == 1
         )
+
+
+class WorkerDied(BaseException):
+    """The worker killed between Stripe's answer and the commit (nothing catches it)."""
+
+
+class DiesAfterTransfer:
+    """The real gateway, except that the worker dies once Stripe has made the transfer."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def create_transfer(self, **kwargs: Any) -> Any:
+        self.real.create_transfer(**kwargs)
+        raise WorkerDied
+
+
+def _file_valid_w9(user: Any) -> None:
+    """The member files a W-9 with a valid SSN: from now on nothing would be withheld."""
+    interview.save_interview(user, interview.InterviewInput("w9", "Late Filer", SSN, "ssn"))
+
+
+SSN = "123-45-6789"
+
+
+def test_a_payout_retried_after_the_worker_died_keeps_the_first_withholding(
+    withholding_app: Flask, stripe_emulator: StripeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stripe made the transfer at 28 % withheld, the worker died before the commit, the member
+    then filed a valid W-9 (0 %): the retry, by the real worker, pays nothing more and books
+    the first decision; the transfer, the line, the ledger and the statement agree."""
+    app = withholding_app
+    client = app.test_client()
+    stripe = stripe_client(stripe_emulator.base_url)
+    member = Factory().member()
+    buyer = Factory().buyer()
+    mid = member_id_of(member)
+    sell(mid, buyer.id, 9_000)
+    account = ready_account(stripe, stripe_emulator.base_url, mid)
+    gross = ledger.member_balance(db.session(), mid, "USD")
+    assert gross > 0
+    with unit_of_work() as session:
+        run = PayoutRun(status="running", open_slot=1, currency="USD", threshold_cents=1_000)
+        run.lines.append(
+            PayoutLine(
+                member_id=mid,
+                amount_cents=gross,
+                currency="USD",
+                status="pending",
+                idempotency_key=f"payout-line-{uuid.uuid4()}",
+            )
+        )
+        session.add(run)
+        session.flush()
+        run_id, line_id = run.id, run.lines[0].id
+
+    real = transfers.gateway
+    monkeypatch.setattr(transfers, "gateway", lambda: DiesAfterTransfer(real()))
+    with pytest.raises(WorkerDied):
+        payouts.send_line(line_id)
+    monkeypatch.undo()
+    withheld = (gross * BACKUP_BPS + 5_000) // 10_000
+    [made] = list(stripe.v1.transfers.list({"destination": account}).auto_paging_iter())
+    assert made.amount == gross - withheld
+
+    _file_valid_w9(member)
+    with unit_of_work() as session:
+        enqueue(session, "payouts.send_line", line_id)
+
+    def done() -> bool:
+        db.session.expire_all()
+        line = db.session.get(PayoutLine, line_id)
+        return line is not None and line.status != "pending"
+
+    wait_for(done, 90)
+    line = db.session.get(PayoutLine, line_id)
+    assert line is not None
+    assert (line.status, line.failure_reason) == ("sent", "")
+    assert (line.withholding_bps, line.withheld_cents) == (BACKUP_BPS, withheld)
+    assert line.stripe_transfer_id == made.id
+    made_in_all = stripe.v1.transfers.list({"destination": account}).auto_paging_iter()
+    assert [t.id for t in made_in_all] == [made.id]
+    assert _payout_entry_lines(line_id) == {
+        (ROYALTIES_PAYABLE, "debit"): gross,
+        (STRIPE_CLEARING, "credit"): gross - withheld,
+        (WITHHOLDING_PAYABLE, "credit"): withheld,
+    }
+    assert ledger.member_balance(db.session(), mid, "USD", WITHHOLDING_PAYABLE) == withheld
+    headers = api_token(client, member.email)
+    earnings = client.get("/api/v1/me/earnings", headers=headers).get_json()
+    assert (earnings["royalties_paid_cents"], earnings["tax_withheld_cents"]) == (gross, withheld)
+    assert db.session.get(PayoutRun, run_id) is not None
+
+
+def test_a_dividend_retried_after_the_worker_died_keeps_the_first_withholding(
+    withholding_app: Flask, stripe_emulator: StripeEmulator
+) -> None:
+    """The same for a dividend's cash: the transfer made at 28 % withheld before the worker
+    died is the only one, after a W-9 was filed and the real worker paid the run."""
+    stripe = stripe_client(stripe_emulator.base_url)
+    factory = Factory()
+    drafter, approver = factory.admin(), factory.admin()
+    member = factory.member()
+    mid = member_id_of(member)
+    joined_long_ago([mid])
+    sell(mid, factory.buyer().id, 20_000, on=date(YEAR, 6, 15))
+    account = ready_account(stripe, stripe_emulator.base_url, mid)
+    request = dividend_services.RunRequest(
+        period_start=date(YEAR, 1, 1),
+        period_end=date(YEAR, 12, 31),
+        operating_costs_cents=0,
+        reserve_pct=0,
+        cash_pct=50,
+    )
+    run_id = dividend_services.draft_run(drafter, request).id
+    paying.approve_run(approver, run_id)
+    allocation_id = db.session.execute(
+        sa.select(DividendAllocation.id).where(
+            DividendAllocation.run_id == run_id, DividendAllocation.member_id == mid
+        )
+    ).scalar_one()
+
+    def dies_after_transfer(**kwargs: Any) -> str:
+        dividend_services.stripe_transfer(**kwargs)
+        raise WorkerDied
+
+    with pytest.raises(WorkerDied):
+        paying.pay_allocation(allocation_id, payer=dies_after_transfer)
+    db.session.expire_all()
+    allocation = db.session.get(DividendAllocation, allocation_id)
+    assert allocation is not None
+    cash = allocation.cash_cents
+    withheld = (cash * BACKUP_BPS + 5_000) // 10_000
+    assert withheld > 0
+    [made] = list(stripe.v1.transfers.list({"destination": account}).auto_paging_iter())
+    assert made.amount == cash - withheld
+
+    _file_valid_w9(member)
+    paying.pay_run(approver, run_id)
+    wait_for(lambda: run_status(run_id) in ("paid", "partially_paid"), 90)
+    db.session.expire_all()
+    allocation = db.session.get(DividendAllocation, allocation_id)
+    assert allocation is not None
+    assert allocation.status == "paid", allocation.failure_reason
+    assert (allocation.withholding_bps, allocation.withheld_cents) == (BACKUP_BPS, withheld)
+    assert allocation.stripe_transfer_id == made.id
+    made_in_all = stripe.v1.transfers.list({"destination": account}).auto_paging_iter()
+    assert [t.id for t in made_in_all] == [made.id]
+    entry = db.session.execute(
+        sa.select(LedgerAccount.code, JournalLine.side, JournalLine.amount_cents)
+        .join(JournalLine, JournalLine.account_id == LedgerAccount.id)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.idempotency_key == payment_key(allocation_id))
+    ).all()
+    assert {(code, side): cents for code, side, cents in entry} == {
+        (DIVIDENDS_PAYABLE, "debit"): cash,
+        (STRIPE_CLEARING, "credit"): cash - withheld,
+        (WITHHOLDING_PAYABLE, "credit"): withheld,
+    }
+    client = withholding_app.test_client()
+    headers = api_token(client, member.email)
+    [statement] = client.get("/api/v1/me/dividend-statements", headers=headers).get_json()[
+        "results"
+    ]
+    assert (statement["cash_cents"], statement["withheld_cents"]) == (cash, withheld)
+    assert statement["paid_cents"] == cash - withheld
