@@ -14,13 +14,15 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from marketplace.database import unit_of_work
 from marketplace.dividends import paying
 from marketplace.dividends import services as dividend_services
 from marketplace.dividends.models import DividendAllocation
 from marketplace.extensions import db
+from marketplace.ledger import debts
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import DIVIDENDS_PAYABLE
-from marketplace.ledger.entries import WITHHOLDING_PAYABLE
+from marketplace.ledger.entries import MEMBER_RECEIVABLES, WITHHOLDING_PAYABLE
 from marketplace.taxes import interview
 from marketplace.taxes.models import TaxProfile
 from tests.fixtures.dividends import Coop, by_member, member_id
@@ -258,3 +260,56 @@ def test_withholding_off_pays_the_gross(coop: Coop, monkeypatch: pytest.MonkeyPa
     coop.approve(run["id"])
     paid = coop.pay(run["id"])
     assert [s["amount_cents"] for s in sent] == [by_member(paid)[a]["cash_cents"]]
+
+
+def test_a_dividend_all_kept_against_a_debt_still_withholds_on_the_whole_cash(
+    coop: Coop, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The member owes the co-op more than their dividend's cash: the tax is withheld on the
+    whole cash (the cash kept against the debt is paid to them too, and reported), and only
+    the cash less the tax is kept; no transfer is made."""
+    app.config["WITHHOLDING_ENABLED"] = True
+    app.config["BACKUP_WITHHOLDING_BPS"] = 2_400
+    a = member_id(coop.artist_a)
+    with unit_of_work() as session:
+        ledger.post(
+            session,
+            debts.clawback_entry("test-debt:a", "USD", a, 1_000_000, "A refund after a payout"),
+        )
+    sent: list[dict[str, Any]] = []
+
+    def transfer(**kwargs: Any) -> str:
+        sent.append(kwargs)
+        return f"tr_{len(sent)}"
+
+    monkeypatch.setattr(dividend_services, "ready_payout_account", lambda s, m: "acct")
+    monkeypatch.setattr(dividend_services, "stripe_transfer", transfer)
+    run = coop.draft()
+    coop.approve(run["id"])
+    paid = coop.pay(run["id"])
+    cash = by_member(paid)[a]["cash_cents"]
+    withheld = (cash * 2_400 + 5_000) // 10_000
+    assert withheld > 0
+    assert [s for s in sent if s["metadata"]["member_id"] == str(a)] == []
+
+    session = db.session()
+    allocation = session.get(DividendAllocation, by_member(paid)[a]["id"])
+    assert allocation is not None
+    assert allocation.status == "paid"
+    assert (allocation.withholding_bps, allocation.withheld_cents) == (2_400, withheld)
+    assert allocation.kept_cents == cash - withheld
+    assert ledger.member_balance(session, a, "USD", DIVIDENDS_PAYABLE) == 0
+    assert ledger.member_balance(session, a, "USD", WITHHOLDING_PAYABLE) == withheld
+    assert ledger.member_balance(session, a, "USD", MEMBER_RECEIVABLES) == (
+        1_000_000 - (cash - withheld)
+    )
+    headers = api_token(coop.client, coop.artist_a.email)
+    [statement] = coop.client.get("/api/v1/me/dividend-statements", headers=headers).get_json()[
+        "results"
+    ]
+    assert (statement["cash_cents"], statement["withheld_cents"]) == (cash, withheld)
+    assert statement["paid_cents"] == 0
+    summary = coop.client.get(
+        f"/api/v1/me/tax-summary?year={date.today().year}", headers=headers
+    ).get_json()
+    assert summary["dividends_withheld_cents"] == withheld
