@@ -74,15 +74,22 @@ def next_in_sequence(session: Session, name: str) -> int:
     The row is locked until the transaction ends, so two concurrent approvals never share a
     number, and a rolled-back transaction gives its number back.
     """
+    return take_numbers(session, name, 1)[0]
+
+
+def take_numbers(session: Session, name: str, count: int) -> range:
+    """Take the next ``count`` numbers of the named sequence at once (as ``next_in_sequence``:
+    the row locked until the transaction ends)."""
     row = session.execute(
         sa.select(NamedSequence).where(NamedSequence.name == name).with_for_update(of=NamedSequence)
     ).scalar_one_or_none()
     if row is None:
         row = NamedSequence(name=name, value=0)
         session.add(row)
-    row.value += 1
+    first = row.value + 1
+    row.value += count
     session.flush()
-    return row.value
+    return range(first, row.value + 1)
 
 
 @contextmanager
@@ -104,6 +111,23 @@ def unit_of_work() -> Iterator[Session]:
         discard_pending_tasks(session)
         raise
     run_inline_tasks(session)
+
+
+def lock_rows(
+    session: Session, model: type[T], row_ids: list[Any], load: tuple[Any, ...] = ()
+) -> list[T]:
+    """The rows of ``row_ids`` that exist, in id order, locked until the transaction ends (as
+    ``lock_row``; in id order, so two transactions locking overlapping sets cannot deadlock).
+    ``load``: loader options (``selectinload(...)``)."""
+    primary_key = sa.inspect(model).primary_key[0]
+    query = sa.select(model).where(primary_key.in_(row_ids)).order_by(primary_key).options(*load)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            sa.update(model).where(primary_key.in_(row_ids)).values({primary_key.key: primary_key})
+        )
+    else:
+        query = query.with_for_update(of=model)
+    return list(session.execute(query.execution_options(populate_existing=True)).scalars())
 
 
 def lock_row(session: Session, model: type[T], row_id: Any) -> T | None:

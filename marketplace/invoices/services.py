@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
-from marketplace.database import lock_row, next_in_sequence, unit_of_work, utcnow
+from marketplace.database import (
+    lock_row,
+    lock_rows,
+    next_in_sequence,
+    take_numbers,
+    unit_of_work,
+    utcnow,
+)
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.invoices import core
@@ -42,11 +49,19 @@ def take_number(session: Session, kind: str) -> int:
 
 def order_lines(session: Session, order: Order) -> list[core.DocumentLine]:
     """The order's items as invoice lines: the price net of tax and each of its taxes."""
+    return lines_of_orders(session, [order])[order.id]
+
+
+def lines_of_orders(
+    session: Session, orders: Iterable[Order]
+) -> dict[int, list[core.DocumentLine]]:
+    """Each order's items as invoice lines (two queries for all the orders)."""
+    orders = list(orders)
     taxes: dict[int, list[core.LineTax]] = {}
     for row in session.execute(
         sa.select(OrderTaxLine)
         .where(
-            OrderTaxLine.order_id == order.id,
+            OrderTaxLine.order_id.in_([order.id for order in orders]),
             OrderTaxLine.order_item_id.is_not(None),
             OrderTaxLine.taxability_reason != NOT_COLLECTING,
         )
@@ -62,25 +77,25 @@ def order_lines(session: Session, order: Order) -> list[core.DocumentLine]:
                 reverse_charge=bool(row.reverse_charge),
             )
         )
+    asset_ids = {item.asset_id for order in orders for item in order.items}
     titles = dict(
-        session.execute(
-            sa.select(Asset.id, Asset.title).where(
-                Asset.id.in_([item.asset_id for item in order.items])
-            )
-        ).all()
+        session.execute(sa.select(Asset.id, Asset.title).where(Asset.id.in_(asset_ids))).all()
     )
-    return [
-        core.DocumentLine(
-            order_item_id=item.id,
-            asset_id=item.asset_id,
-            title=titles.get(item.asset_id) or "",
-            licence=item.licence,
-            size=item.size,
-            net_cents=item.price_cents,
-            taxes=tuple(taxes.get(item.id, ())),
-        )
-        for item in order.items
-    ]
+    return {
+        order.id: [
+            core.DocumentLine(
+                order_item_id=item.id,
+                asset_id=item.asset_id,
+                title=titles.get(item.asset_id) or "",
+                licence=item.licence,
+                size=item.size,
+                net_cents=item.price_cents,
+                taxes=tuple(taxes.get(item.id, ())),
+            )
+            for item in order.items
+        ]
+        for order in orders
+    }
 
 
 def _existing(session: Session, source_key: str) -> Invoice | None:
@@ -106,25 +121,12 @@ def _add_lines(invoice: Invoice, lines: list[core.DocumentLine]) -> None:
     invoice.lines = [InvoiceLine.of(position, line) for position, line in enumerate(lines, 1)]
 
 
-def issue_invoice(session: Session, order_id: int) -> Invoice | None:
-    """The order's invoice, issued now if it has none yet; None while the order is unpaid.
-
-    Adds and flushes only: the caller's transaction commits it (with its number)."""
-    key = f"order:{order_id}"
-    if (found := _existing(session, key)) is not None:
-        return found
-    order = lock_row(session, Order, order_id)
-    if order is None or order.status not in INVOICED_STATUSES:
-        return None
-    if (found := _existing(session, key)) is not None:
-        return found
-    buyer = session.get(User, order.buyer_id)
-    sequence = take_number(session, core.INVOICE)
-    invoice = Invoice(
+def _invoice(order: Order, buyer: User | None, sequence: int) -> Invoice:
+    return Invoice(
         kind=core.INVOICE,
         sequence=sequence,
         number=core.document_number(core.INVOICE, sequence),
-        source_key=key,
+        source_key=f"order:{order.id}",
         order_id=order.id,
         issued_at=utcnow(),
         paid_at=order.paid_at,
@@ -138,6 +140,22 @@ def issue_invoice(session: Session, order_id: int) -> Invoice | None:
         buyer_tax_id=order.billing_tax_id,
         **_seller(),
     )
+
+
+def issue_invoice(session: Session, order_id: int) -> Invoice | None:
+    """The order's invoice, issued now if it has none yet; None while the order is unpaid.
+
+    Adds and flushes only: the caller's transaction commits it (with its number)."""
+    key = f"order:{order_id}"
+    if (found := _existing(session, key)) is not None:
+        return found
+    order = lock_row(session, Order, order_id)
+    if order is None or order.status not in INVOICED_STATUSES:
+        return None
+    if (found := _existing(session, key)) is not None:
+        return found
+    buyer = session.get(User, order.buyer_id)
+    invoice = _invoice(order, buyer, take_number(session, core.INVOICE))
     _add_lines(invoice, order_lines(session, order))
     session.add(invoice)
     session.flush()
@@ -199,14 +217,44 @@ def _credit_note(
 
 
 def issue_invoices(order_ids: Iterable[int]) -> dict[int, str]:
-    """Issue the invoices the paid orders among ``order_ids`` lack (each in its own
-    transaction, so the counter is held briefly); the invoice number of each paid order."""
-    numbers: dict[int, str] = {}
-    for order_id in dict.fromkeys(order_ids):
-        with unit_of_work() as session:
-            invoice = issue_invoice(session, order_id)
-            if invoice is not None:
-                numbers[order_id] = invoice.number
+    """Issue the invoices the paid orders among ``order_ids`` lack; the invoice number of each
+    paid order.
+
+    One transaction for the batch (the receipts task's orders, paid together): the orders are
+    locked in id order, the batch's numbers taken from the counter at once, in that order, and
+    the documents written together. Issued one by one, each invoice cost its own transaction and
+    some ten statements: 10 ms of a worker's CPU per payment, twice the payment's own.
+    """
+    wanted = sorted(set(order_ids))
+    if not wanted:
+        return {}
+    with unit_of_work() as session:
+        orders = lock_rows(session, Order, wanted, load=(selectinload(Order.items),))
+        numbers: dict[int, str] = dict(
+            session.execute(
+                sa.select(Invoice.order_id, Invoice.number).where(
+                    Invoice.kind == core.INVOICE,
+                    Invoice.source_key.in_([f"order:{order_id}" for order_id in wanted]),
+                )
+            ).all()
+        )
+        missing = [o for o in orders if o.status in INVOICED_STATUSES and o.id not in numbers]
+        if not missing:
+            return numbers
+        buyers = {
+            user.id: user
+            for user in session.execute(
+                sa.select(User).where(User.id.in_({order.buyer_id for order in missing}))
+            ).scalars()
+        }
+        lines = lines_of_orders(session, missing)
+        sequences = take_numbers(session, core.SEQUENCES[core.INVOICE], len(missing))
+        for order, sequence in zip(missing, sequences, strict=True):
+            invoice = _invoice(order, buyers.get(order.buyer_id), sequence)
+            _add_lines(invoice, lines[order.id])
+            session.add(invoice)
+            numbers[order.id] = invoice.number
+        session.flush()
     return numbers
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from marketplace.accounts.models import User
-from marketplace.database import unit_of_work
+from marketplace.database import NamedSequence, unit_of_work
 from marketplace.extensions import db
 from marketplace.invoices import services as invoices
-from marketplace.invoices.models import Invoice
+from marketplace.invoices.models import Invoice, InvoiceLine
 from tests.fixtures.buying import (
     Buying,
     buying_fixture,  # noqa: F401 - a fixture, found here by pytest as ``buying``
@@ -62,6 +62,38 @@ def test_a_paid_order_gets_one_invoice_and_the_receipt_names_it(
     )
     assert "Your invoice INV-000001 (PDF):" in receipt
     assert f"/orders/{first['id']}/invoice" in receipt
+
+
+def test_a_batch_is_numbered_in_order_id_order_and_skips_the_unpaid_and_the_issued(
+    buying: Buying,
+) -> None:
+    """The receipts task issues its batch in one transaction: numbers follow the orders' ids
+    whatever order the ids came in; an unpaid order gets none, an invoiced one keeps its own."""
+    first = buying.bought((buying.photo, "standard", "M"))
+    second = buying.bought((buying.other, "standard", "S"))
+    third = buying.bought((buying.photo, "extended", "L"))
+    pending = buying.order((buying.other, "extended", "M"))
+    with buying.app.app_context(), unit_of_work() as session:
+        # As if the receipts of the first two had not run: their invoices and numbers unissued.
+        keys = [f"order:{first['id']}", f"order:{second['id']}"]
+        ids = sa.select(Invoice.id).where(Invoice.source_key.in_(keys))
+        session.execute(sa.delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids)))
+        session.execute(sa.delete(Invoice).where(Invoice.id.in_(ids)))
+        session.execute(
+            sa.update(NamedSequence).where(NamedSequence.name == "invoice_number").values(value=0)
+        )
+    with buying.app.app_context():
+        numbers = invoices.issue_invoices([pending["id"], third["id"], second["id"], first["id"]])
+    assert numbers == {
+        first["id"]: "INV-000001",
+        second["id"]: "INV-000002",
+        third["id"]: "INV-000003",  # issued with its own receipt: kept, not renumbered
+    }
+    assert [(d.order_id, d.number) for d in _documents()] == [
+        (third["id"], "INV-000003"),
+        (first["id"], "INV-000001"),
+        (second["id"], "INV-000002"),
+    ]
 
 
 def test_an_unpaid_order_has_no_invoice_and_a_rolled_back_number_is_given_back(
