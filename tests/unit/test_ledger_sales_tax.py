@@ -172,3 +172,33 @@ def test_a_lost_dispute_in_euros_without_an_amount_goes_back_at_the_sale_s_share
         for currency in ("EUR", "USD"):
             assert _balance(sale, account, currency) + _balance(back, account, currency) == 0
     assert _balance(back, AccountRef(STRIPE_CLEARING), "USD") == 5832
+
+
+def test_settling_reads_each_item_s_tax_lines_and_posts_them() -> None:
+    from dataclasses import dataclass
+
+    from marketplace.payments import core as payments_core
+    from marketplace.payments.gateway import PaymentIntentState
+
+    @dataclass
+    class Row:
+        order_item_id: int | None
+        jurisdiction: str
+        tax_cents: int
+
+    taxes = payments_core.item_taxes([Row(1, "CA", 295), Row(1, "CA-QC", 589), Row(None, "CA", 7)])
+    assert taxes == [ItemTax(1, "CA", 295), ItemTax(1, "CA-QC", 589)]
+    intent = PaymentIntentState("pi_1", "succeeded", 6784, "CAD", None, {}, fee_cents=200)
+    paid = payments_core.settle(
+        1,
+        "CAD",
+        6784,
+        [SaleItem(1, 7, 5900, 7000)],
+        intent,
+        payments_core.FeeRule(290, 30),
+        "CAD",
+        taxes,
+    )
+    assert _balance(paid.sale, sales_tax_account("CA")) == 295
+    assert _balance(paid.sale, sales_tax_account("CA-QC")) == 589
+    assert _balance(paid.sale, AccountRef(STRIPE_CLEARING)) == -(6784 - 200)
