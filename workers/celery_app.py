@@ -31,6 +31,10 @@ celery.conf.beat_schedule = {
         "task": "payments.recheck_pending_orders",
         "schedule": crontab(minute="*/5"),
     },
+    "record-missing-tax-transactions": {
+        "task": "payments.sweep_tax_transactions",
+        "schedule": crontab(minute="*/10"),
+    },
     "cancel-abandoned-orders": {
         "task": "payments.cancel_abandoned_orders",
         "schedule": crontab(minute=41),

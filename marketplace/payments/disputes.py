@@ -91,8 +91,9 @@ def apply_dispute(state: DisputeState) -> None:
                 settled_cents=state.settled_cents,
             )
             dispute.item_ids = [item.id for item in active]
-            if order.tax_transaction_id is not None and active:
-                # Stripe Tax's reversal of the tax the bank took back, once this commits.
+            if order.tax_calculation_id is not None and active:
+                # Stripe Tax's reversal of the tax the bank took back, once this commits; the
+                # task waits (retries) while the order's transaction is not recorded yet.
                 enqueue(session, "payments.reverse_dispute_tax", dispute.id)
             # The price and tax went back to the buyer: the invoice gets its credit note.
             invoices.issue_chargeback_credit_note(

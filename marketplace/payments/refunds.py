@@ -189,8 +189,9 @@ def _apply_refund_state(session: Session, refund: Refund, state: RefundState) ->
             settled_cents=state.settled_cents,
         )
         refund.status, refund.settled_at = "succeeded", utcnow()
-        if order.tax_transaction_id is not None:
-            # Stripe Tax's reversal of the refunded lines, once this commits.
+        if order.tax_calculation_id is not None:
+            # Stripe Tax's reversal of the refunded lines, once this commits; the task waits
+            # (retries) while the order's transaction is not recorded yet.
             enqueue(session, "payments.reverse_refund_tax", refund.id)
         # Its credit note is numbered in this transaction: no refund without one, no gap.
         invoices.issue_credit_note(session, refund)

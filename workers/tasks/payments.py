@@ -15,6 +15,7 @@ from marketplace.payments import (
     settlement,
     tax_transactions,
 )
+from marketplace.payments.gateway import GatewayError
 
 
 @shared_task(name="payments.process_event", acks_late=True, reject_on_worker_lost=True)
@@ -32,19 +33,36 @@ def send_receipts(order_ids: list[int]) -> int:
     return receipts.send_receipts(order_ids)
 
 
-@shared_task(name="payments.record_tax_transactions", acks_late=True)
+# Stripe Tax unreachable, or an order's transaction not recorded yet: try again later (each
+# record is made once however often the task runs); the sweep below picks up what is left.
+STRIPE_TAX_RETRIES = {
+    "acks_late": True,
+    "autoretry_for": (GatewayError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "max_retries": 10,
+}
+
+
+@shared_task(name="payments.record_tax_transactions", **STRIPE_TAX_RETRIES)
 def record_tax_transactions(order_ids: list[int]) -> int:
     return tax_transactions.record_tax_transactions(order_ids)
 
 
-@shared_task(name="payments.reverse_refund_tax", acks_late=True)
+@shared_task(name="payments.reverse_refund_tax", **STRIPE_TAX_RETRIES)
 def reverse_refund_tax(refund_id: int) -> str | None:
     return tax_transactions.reverse_refund_tax(refund_id)
 
 
-@shared_task(name="payments.reverse_dispute_tax", acks_late=True)
+@shared_task(name="payments.reverse_dispute_tax", **STRIPE_TAX_RETRIES)
 def reverse_dispute_tax(dispute_id: str) -> str | None:
     return tax_transactions.reverse_dispute_tax(dispute_id)
+
+
+@shared_task(name="payments.sweep_tax_transactions", acks_late=True)
+def sweep_tax_transactions() -> int:
+    """Record the tax transactions no task recorded; how many."""
+    return tax_transactions.sweep_missing_transactions()
 
 
 @shared_task(name="payments.send_refund", acks_late=True, reject_on_worker_lost=True)

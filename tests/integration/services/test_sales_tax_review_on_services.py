@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from marketplace.database import unit_of_work
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.orders.models import Order
+from marketplace.payments import tax_transactions
 from marketplace.payments.models import Refund
 from marketplace.payouts import earnings
+from tests.fixtures.factories import Factory
 from tests.fixtures.payments import THREE_D_SECURE_CARD, payment_method
 from tests.fixtures.shop import Shop, assert_no_duplicates, order_status, wait_for
 from tests.fixtures.stripe_emulator import StripeEmulator, stripe_client
+from tests.fixtures.web import api_token
 
 pytestmark = pytest.mark.services
 
@@ -138,3 +143,95 @@ def test_royalties_of_a_taxed_order_paid_in_another_currency_are_those_posted(
     assert posted == {item.id: credited}
     shown = {sale.item_id: sale for sale in earnings.sales(db.session(), item.member_id)}
     assert shown[item.id].royalty_cents == credited
+
+
+def _paid_and_recorded(shop: Shop, title: str) -> Order:
+    order_id = _order(shop, shop.catalogue.add(title, "harbour"), "USD", WASHINGTON)
+    shop.pay(order_id)
+
+    def recorded() -> bool:
+        db.session.expire_all()
+        found = db.session.get(Order, order_id)
+        return found is not None and found.tax_transaction_id is not None
+
+    wait_for(recorded)
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    return order
+
+
+def _set(order_id: int, **values: Any) -> None:
+    with unit_of_work() as session:
+        session.execute(sa.update(Order).where(Order.id == order_id).values(**values))
+
+
+def test_a_refund_that_succeeds_before_the_tax_transaction_is_recorded_is_reversed_after(
+    services_app: Flask, stripe_emulator: StripeEmulator, webhooks_to_app: str
+) -> None:
+    """The refund goes through while the order's tax transaction is not recorded yet (the
+    recording task is late): its reversal is queued all the same and waits (retries) until the
+    transaction is there, then reverses the 293 of tax at Stripe Tax."""
+    shop = Shop(services_app, stripe_emulator)
+    admin = api_token(shop.client, Factory().admin().email)
+    order = _paid_and_recorded(shop, "Late tax harbour")
+    transaction = str(order.tax_transaction_id)
+    _set(order.id, tax_transaction_id=None)  # as before the recording task commits
+    response = shop.client.post(f"/api/v1/admin/orders/{order.id}/refund", json={}, headers=admin)
+    assert response.status_code == 202, response.get_json()
+    refund_id = int(response.get_json()["id"])
+
+    def refund_status() -> str:
+        db.session.expire_all()
+        found = db.session.get(Refund, refund_id)
+        assert found is not None
+        return found.status
+
+    wait_for(lambda: refund_status() == "succeeded")
+    _set(order.id, tax_transaction_id=transaction)  # the recording task commits
+
+    def reversed_in_stripe() -> bool:
+        db.session.expire_all()
+        found = db.session.get(Refund, refund_id)
+        return found is not None and found.tax_transaction_id is not None
+
+    wait_for(reversed_in_stripe, timeout=120)
+    refund = db.session.get(Refund, refund_id)
+    assert refund is not None
+    lines: Any = stripe_client(stripe_emulator.base_url).v1.tax.transactions.line_items.list(
+        str(refund.tax_transaction_id), {"limit": 100}
+    )
+    assert sum(int(line["amount_tax"]) for line in lines.to_dict()["data"]) == -293
+
+
+def test_the_sweep_records_missing_tax_transactions_and_one_failure_stops_no_other(
+    services_app: Flask, stripe_emulator: StripeEmulator, webhooks_to_app: str
+) -> None:
+    """Two paid orders whose recording task was lost: one with a calculation Stripe no longer
+    knows (Stripe fails it), one fine. The sweep records the second all the same, and says
+    that the first failed (the task is retried)."""
+    shop = Shop(services_app, stripe_emulator)
+    lost = _paid_and_recorded(shop, "Lost task harbour")
+    broken = _paid_and_recorded(shop, "Broken calculation harbour")
+    long_ago = lost.paid_at - tax_transactions.SWEEP_AFTER - timedelta(minutes=1)
+    # Never recorded: no transaction, and (for the emulator, which refuses a second
+    # transaction with one reference) a new random token.
+    _set(lost.id, tax_transaction_id=None, idempotency_token="swept-again", paid_at=long_ago)
+    _set(
+        broken.id,
+        tax_transaction_id=None,
+        tax_calculation_id="taxcalc_gone",
+        paid_at=long_ago,
+    )
+    with services_app.app_context(), pytest.raises(tax_transactions.TaxTransactionsFailed):
+        tax_transactions.sweep_missing_transactions()
+    db.session.expire_all()
+    swept = db.session.get(Order, lost.id)
+    assert swept is not None
+    assert swept.tax_transaction_id is not None
+    lines: Any = stripe_client(stripe_emulator.base_url).v1.tax.transactions.line_items.list(
+        str(swept.tax_transaction_id), {"limit": 100}
+    )
+    assert sum(int(line["amount_tax"]) for line in lines.to_dict()["data"]) == 293
+    still = db.session.get(Order, broken.id)
+    assert still is not None
+    assert still.tax_transaction_id is None
