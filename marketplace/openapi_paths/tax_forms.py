@@ -18,6 +18,7 @@ WITHHOLDING: Schema = obj(
             "valid_tin",
             "no_form",
             "no_valid_tin",
+            "b_notice",
             "treaty",
             "no_treaty_claim",
             "w8ben_invalid",
@@ -34,6 +35,11 @@ TAX_PROFILE: Schema = obj(
     tin_type=nullable({"type": "string", "enum": ["ssn", "ein"]}),
     tin_valid={"type": ["boolean", "null"]},
     tin_verified={"type": "boolean"},
+    b_notice_on={
+        "type": ["string", "null"],
+        "format": "date",
+        "description": "the IRS B notice an admin recorded: backup withholding while set",
+    },
     treaty_country=nullable(TEXT),
     treaty_article=nullable(TEXT),
     treaty_rate_bps=nullable(_BPS),
@@ -113,6 +119,26 @@ TAX_FORM_PATHS: dict[str, dict[str, Any]] = {
                 id={"type": "integer"},
                 member_id={"type": "integer"},
                 tin_verified={"type": "boolean"},
+            ),
+            errors=(404,),
+        ),
+    },
+    "/api/v1/admin/tax-profiles/{profile_id}/b-notice": {
+        "put": _op(
+            "Record the IRS B notice received for a member's W-9 (received_on, a date not in the"
+            " future), or clear it (null) once the member's new certification arrived: the"
+            " member's payments are backup withheld while it is recorded, and a new TIN given by"
+            " the member clears it. 422 for a W-8BEN or a W-9 without a TIN",
+            auth="admin",
+            tag="taxes",
+            body=_props(
+                ["received_on"], received_on={"type": ["string", "null"], "format": "date"}
+            ),
+            returns=obj(
+                ["id", "member_id", "b_notice_on"],
+                id={"type": "integer"},
+                member_id={"type": "integer"},
+                b_notice_on={"type": ["string", "null"], "format": "date"},
             ),
             errors=(404,),
         ),

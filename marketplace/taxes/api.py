@@ -1,5 +1,5 @@
 """The JSON API of taxes: a member's tax form (the interview) and yearly summary, and the
-admins' year-end figures and IRS TIN matches."""
+admins' year-end figures, IRS TIN matches and B notices."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def profile_json(profile: TaxProfile | None) -> dict[str, Any]:
         "tin_type": profile.tin_type,
         "tin_valid": withholding_status.tin_valid(profile) if profile.is_w9 else None,
         "tin_verified": profile.tin_verified,
+        "b_notice_on": profile.b_notice_on.isoformat() if profile.b_notice_on else None,
         "treaty_country": profile.treaty_country,
         "treaty_article": profile.treaty_article,
         "treaty_rate_bps": profile.treaty_rate_bps,
@@ -131,3 +132,23 @@ def set_tin_verified(profile_id: int) -> dict[str, Any]:
         )
     profile = interview.set_tin_verified(api_user(), profile_id, verified)
     return {"id": profile.id, "member_id": profile.member_id, "tin_verified": profile.tin_verified}
+
+
+@bp.put("/admin/tax-profiles/<int:profile_id>/b-notice")
+@token_required("admin")
+def set_b_notice(profile_id: int) -> dict[str, Any]:
+    """Record the IRS B notice received for a member's W-9 (``received_on``), or clear it
+    (null): backup withholding applies while it is recorded."""
+    body = json_body()
+    if "received_on" not in body:
+        raise InvalidInput(
+            gettext("'%(field)s' is a date such as 2026-03-31, or empty.", field="received_on"),
+            fields={"received_on": gettext("Not a date.")},
+        )
+    received_on = interview.parse_b_notice_date(body["received_on"])
+    profile = interview.set_b_notice(api_user(), profile_id, received_on)
+    return {
+        "id": profile.id,
+        "member_id": profile.member_id,
+        "b_notice_on": profile.b_notice_on.isoformat() if profile.b_notice_on else None,
+    }

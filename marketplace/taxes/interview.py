@@ -8,7 +8,8 @@ the member has one, a treaty claim (country, article and rate, ``withholding.TRE
 and the member's signature: their typed name, the date and the certification.
 
 Tax ids are encrypted before they are stored (``crypto``) and never logged; the audit entry
-says what changed, not to what. Changing the form or the TIN clears the admin's TIN match.
+says what changed, not to what. Changing the form or the TIN clears the admin's TIN match and
+an IRS B notice the admin recorded (``set_b_notice``: backup withholding until then).
 """
 
 from __future__ import annotations
@@ -192,6 +193,8 @@ def _apply(profile: TaxProfile, clean: CleanForm, today: date) -> bool:
         profile.tax_id_encrypted, profile.tax_id_last4 = "", ""
     if new_id or changed_form:
         profile.tin_verified = False
+        # A new TIN is what an IRS B notice asks of the payee: backup withholding ends.
+        profile.b_notice_on = None
     profile.form_type, profile.legal_name, profile.country = (
         clean.form_type,
         clean.legal_name,
@@ -256,6 +259,53 @@ def set_tin_verified(admin: User, profile_id: int, verified: bool) -> TaxProfile
             profile.id,
             f"TIN of member {profile.member_id} marked "
             + ("matched by the IRS" if verified else "not matched"),
+        )
+    return profile
+
+
+def parse_b_notice_date(raw: object) -> date | None:
+    """The B notice's date from a form or JSON: an ISO date, or empty / null to clear it."""
+    if raw is None or raw == "":
+        return None
+    try:
+        if not isinstance(raw, str):
+            raise ValueError(raw)
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(
+            gettext("'%(field)s' is a date such as 2026-03-31, or empty.", field="received_on"),
+            fields={"received_on": gettext("Not a date.")},
+        ) from None
+
+
+def set_b_notice(admin: User, profile_id: int, received_on: date | None) -> TaxProfile:
+    """An admin records the IRS "B notice" received ``received_on`` for a member's W-9 (its
+    name and TIN do not match the IRS's records): the member's payments are backup withheld
+    from now on, until they give a new TIN (``_apply`` clears it) or an admin clears it here
+    (``None``) once the member's certification (a new W-9, or the SSA's or IRS's validation
+    after a second notice) arrived. Audited; a date in the future is refused."""
+    with unit_of_work() as session:
+        profile = _locked(session, profile_id)
+        if not profile.is_w9 or not profile.tax_id_encrypted:
+            raise InvalidInput(
+                gettext("Only a W-9 with a TIN can have an IRS B notice."),
+                fields={"received_on": gettext("No TIN on file.")},
+            )
+        if received_on is not None and received_on > utcnow().date():
+            raise InvalidInput(
+                gettext("A B notice is recorded once received: not a date in the future."),
+                fields={"received_on": gettext("A date in the future.")},
+            )
+        profile.b_notice_on = received_on
+        record(
+            session,
+            admin,
+            "taxes.b_notice" if received_on else "taxes.b_notice_cleared",
+            "tax_profile",
+            profile.id,
+            f"IRS B notice of {received_on.isoformat()} recorded for member {profile.member_id}"
+            if received_on
+            else f"IRS B notice of member {profile.member_id} cleared",
         )
     return profile
 

@@ -39,6 +39,10 @@ class TaxProfile(db.Model):  # type: ignore[name-defined]
     tin_verified: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )
+    # The day an admin recorded the IRS's "B notice" for this W-9 (its name and TIN do not
+    # match the IRS's records, migration 0040): backup withholding applies, whatever the TIN's
+    # format, until the member gives a new TIN or an admin clears it on a certification.
+    b_notice_on: Mapped[date | None] = mapped_column(sa.Date)
     treaty_country: Mapped[str | None] = mapped_column(sa.String(2))
     treaty_article: Mapped[str | None] = mapped_column(sa.String(20))
     treaty_rate_bps: Mapped[int | None] = mapped_column(sa.Integer)

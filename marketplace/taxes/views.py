@@ -111,6 +111,7 @@ def summaries() -> str:
         rows=rows,
         year=year,
         profiles=services.profiles_by_member(db.session(), [r.member_id for r in rows]),
+        today=withholding_status.today().isoformat(),
     )
 
 
@@ -132,6 +133,28 @@ def set_tin_verified(profile_id: int) -> BaseResponse:
     interview.set_tin_verified(current_user, profile_id, verified)
     flash(gettext("The IRS TIN match is recorded.") if verified else gettext("TIN match cleared."))
     return redirect(url_for("taxes_admin.summaries", year=request.form.get("year", "")))
+
+
+@admin_bp.post("/profiles/<int:profile_id>/b-notice")
+def set_b_notice(profile_id: int) -> BaseResponse:
+    """Record the IRS B notice of a W-9 (the date it was received) or clear it; a bad date is
+    said on the page it came from."""
+    clearing = request.form.get("clear") == "yes"
+    back = redirect(url_for("taxes_admin.summaries", year=request.form.get("year", "")))
+    try:
+        received_on = interview.parse_b_notice_date(request.form.get("received_on"))
+        if not clearing and received_on is None:
+            raise InvalidInput(gettext("Give the date the B notice was received."))
+        interview.set_b_notice(current_user, profile_id, None if clearing else received_on)
+    except InvalidInput as error:
+        flash(error.message, "error")
+        return back
+    flash(
+        gettext("B notice cleared: nothing more is backup withheld for it.")
+        if clearing
+        else gettext("B notice recorded: the member's payments are backup withheld.")
+    )
+    return back
 
 
 @admin_bp.get("/summary.csv")

@@ -9,6 +9,9 @@ dividends services withhold ``withheld_cents`` of what they pay and post it with
 The rules (rates in basis points, 10,000 = 100 %):
 
 - A US person (citizen or resident, Form W-9) whose TIN is valid: nothing is withheld.
+- A US person whose W-9 the IRS answered with a "B notice" (name and TIN do not match its
+  records), recorded by an admin: backup withholding, however valid the TIN's format, until the
+  member gives a new TIN or an admin clears the notice on a certification (IRC §3406(a)(1)(B)).
 - A US person without a valid TIN, and a member with no form at all (the IRS presumption
   rules treat an undocumented individual as a US person, Treas. Reg. §1.1441-1(b)(3)): backup
   withholding, 24 % (IRC §3406(a)(1), the fourth-lowest rate of §1(c), 24 % since 2018).
@@ -49,7 +52,13 @@ NONRESIDENT_WITHHOLDING_BPS = 3_000
 
 FormType = Literal["w9", "w8ben"]
 Reason = Literal[
-    "valid_tin", "no_form", "no_valid_tin", "treaty", "no_treaty_claim", "w8ben_invalid"
+    "valid_tin",
+    "no_form",
+    "no_valid_tin",
+    "b_notice",
+    "treaty",
+    "no_treaty_claim",
+    "w8ben_invalid",
 ]
 
 
@@ -79,6 +88,7 @@ REASON_WORDS: dict[str, str] = {
     "valid_tin": N_("W-9 with a valid TIN: nothing is withheld"),
     "no_form": N_("No tax form on file: backup withholding"),
     "no_valid_tin": N_("W-9 without a valid TIN: backup withholding"),
+    "b_notice": N_("IRS B notice on the W-9: backup withholding until a new TIN or certification"),
     "treaty": N_("W-8BEN with a treaty claim: the treaty rate"),
     "no_treaty_claim": N_("W-8BEN without a treaty claim: the statutory rate"),
     "w8ben_invalid": N_("W-8BEN unsigned, expired or not supported: the statutory rate"),
@@ -104,6 +114,7 @@ class FormOnFile:
     form_type: FormType
     country: str
     tin_valid: bool = False
+    b_notice: bool = False
     signed_on: date | None = None
     certified: bool = False
     treaty_country: str | None = None
@@ -153,6 +164,8 @@ def rate_for(form: FormOnFile | None, today: date, rates: Rates | None = None) -
     if form is None:
         return Withholding(rates.backup_bps, "no_form")
     if form.form_type == "w9":
+        if form.b_notice:
+            return Withholding(rates.backup_bps, "b_notice")
         if form.tin_valid:
             return Withholding(0, "valid_tin")
         return Withholding(rates.backup_bps, "no_valid_tin")

@@ -64,7 +64,12 @@ def form_on_file(profile: TaxProfile | None) -> FormOnFile | None:
     if profile is None:
         return None
     if profile.is_w9:
-        return FormOnFile("w9", profile.country, tin_valid=tin_valid(profile))
+        return FormOnFile(
+            "w9",
+            profile.country,
+            tin_valid=tin_valid(profile),
+            b_notice=profile.b_notice_on is not None,
+        )
     return FormOnFile(
         "w8ben",
         profile.country,

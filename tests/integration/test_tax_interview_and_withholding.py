@@ -313,3 +313,129 @@ def test_a_dividend_all_kept_against_a_debt_still_withholds_on_the_whole_cash(
         f"/api/v1/me/tax-summary?year={date.today().year}", headers=headers
     ).get_json()
     assert summary["dividends_withheld_cents"] == withheld
+
+
+def test_an_admin_records_an_irs_b_notice_and_the_member_is_backup_withheld_until_a_new_tin(
+    coop: Coop, app: Flask, auth: AuthActions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["WITHHOLDING_ENABLED"] = True
+    app.config["BACKUP_WITHHOLDING_BPS"] = 2_400
+    profile = interview.save_interview(
+        coop.artist_a, interview.InterviewInput("w9", "Ada Artist", SSN, "ssn")
+    )
+    member_headers = api_token(coop.client, coop.artist_a.email)
+
+    def rule() -> dict[str, Any]:
+        answer: dict[str, Any] = coop.client.get(
+            "/api/v1/me/tax-profile", headers=member_headers
+        ).get_json()
+        return answer
+
+    assert rule()["withholding"]["rate_bps"] == 0
+    headers = coop.drafter_headers
+    path = f"/api/v1/admin/tax-profiles/{profile.id}/b-notice"
+    answer = coop.client.put(path, json={"received_on": "2026-01-15"}, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["b_notice_on"] == "2026-01-15"
+    mine = rule()
+    assert mine["b_notice_on"] == "2026-01-15"
+    assert (mine["withholding"]["rate_bps"], mine["withholding"]["reason"]) == (2_400, "b_notice")
+    member_page = AuthActions(app.test_client())
+    member_page.login(coop.artist_a.email)
+    said = member_page.client.get("/account/tax/").get_data(as_text=True)
+    assert "24 %: IRS B notice on the W-9: backup withholding until a new TIN or" in said
+    # Bad input, a member, a missing profile, a date to come, a body without the field.
+    for body in ({"received_on": "15/01/2026"}, {"received_on": 20260115}, {}):
+        assert coop.client.put(path, json=body, headers=headers).status_code == 422
+    assert (
+        coop.client.put(path, json={"received_on": "2999-01-01"}, headers=headers).status_code
+        == 422
+    )
+    assert (
+        coop.client.put(
+            path, json={"received_on": "2026-01-15"}, headers=member_headers
+        ).status_code
+        == 403
+    )
+    gone = "/api/v1/admin/tax-profiles/999999/b-notice"
+    assert coop.client.put(gone, json={"received_on": None}, headers=headers).status_code == 404
+    w8 = interview.save_interview(
+        coop.artist_b,
+        interview.InterviewInput(
+            "w8ben", "Bo Bern", country="FR", signed_name="Bo Bern", certified=True
+        ),
+    )
+    w8_path = f"/api/v1/admin/tax-profiles/{w8.id}/b-notice"
+    assert (
+        coop.client.put(w8_path, json={"received_on": "2026-01-15"}, headers=headers).status_code
+        == 422
+    )
+
+    # A dividend paid while the notice stands is backup withheld.
+    sent: list[dict[str, Any]] = []
+
+    def transfer(**kwargs: Any) -> str:
+        sent.append(kwargs)
+        return f"tr_{len(sent)}"
+
+    a = member_id(coop.artist_a)
+    monkeypatch.setattr(dividend_services, "ready_payout_account", lambda s, m: f"acct_{m}")
+    monkeypatch.setattr(dividend_services, "stripe_transfer", transfer)
+    run = coop.draft()
+    coop.approve(run["id"])
+    paid = coop.pay(run["id"])
+    cash = by_member(paid)[a]["cash_cents"]
+    withheld = (cash * 2_400 + 5_000) // 10_000
+    assert withheld > 0
+    [to_a] = [s for s in sent if s["destination"] == f"acct_{a}"]
+    assert to_a["amount_cents"] == cash - withheld
+    assert ledger.member_balance(db.session(), a, "USD", WITHHOLDING_PAYABLE) == withheld
+
+    # The same W-9 saved again leaves the notice; a new TIN ends it.
+    interview.save_interview(coop.artist_a, interview.InterviewInput("w9", "Ada Artist", "", "ssn"))
+    assert rule()["withholding"]["reason"] == "b_notice"
+    interview.save_interview(
+        coop.artist_a, interview.InterviewInput("w9", "Ada Artist", "234-56-7890", "ssn")
+    )
+    mine = rule()
+    assert mine["b_notice_on"] is None
+    assert (mine["withholding"]["rate_bps"], mine["withholding"]["reason"]) == (0, "valid_tin")
+
+    # The admins' page records one (a bad date is said, nothing recorded) and clears it.
+    year = str(date.today().year)
+    auth.login(coop.drafter.email)
+    page = auth.client.get(f"/admin/taxes/?year={year}").get_data(as_text=True)
+    assert "IRS B notice" in page
+    assert "Record a B notice" in page
+    form_path = f"/admin/taxes/profiles/{profile.id}/b-notice"
+    bad = post_form(
+        auth.client,
+        form_path,
+        {"received_on": "soon", "year": year},
+        from_page=f"/admin/taxes/?year={year}",
+    )
+    assert bad.status_code == 302
+    stored = db.session.get(TaxProfile, profile.id)
+    assert stored is not None
+    db.session.refresh(stored)
+    assert stored.b_notice_on is None
+    recorded = post_form(
+        auth.client,
+        form_path,
+        {"received_on": "2026-02-01", "year": year},
+        from_page=f"/admin/taxes/?year={year}",
+    )
+    assert recorded.status_code == 302
+    db.session.refresh(stored)
+    assert stored.b_notice_on == date(2026, 2, 1)
+    page = auth.client.get(f"/admin/taxes/?year={year}").get_data(as_text=True)
+    assert "Backup withheld since 2026-02-01" in page
+    cleared = post_form(
+        auth.client,
+        form_path,
+        {"clear": "yes", "year": year},
+        from_page=f"/admin/taxes/?year={year}",
+    )
+    assert cleared.status_code == 302
+    db.session.refresh(stored)
+    assert stored.b_notice_on is None

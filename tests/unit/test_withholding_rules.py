@@ -46,6 +46,9 @@ def w8(country: str, treaty: str | None = None, bps: int | None = None, **kw: ob
         (None, 2_400, "no_form"),
         (FormOnFile("w9", "US", tin_valid=True), 0, "valid_tin"),
         (FormOnFile("w9", "US", tin_valid=False), 2_400, "no_valid_tin"),
+        # An IRS B notice: backup withholding however valid the TIN's format.
+        (FormOnFile("w9", "US", tin_valid=True, b_notice=True), 2_400, "b_notice"),
+        (FormOnFile("w9", "US", tin_valid=False, b_notice=True), 2_400, "b_notice"),
         (w8("FR", "FR", 0), 0, "treaty"),
         (w8("IN", "IN", 1_500), 1_500, "treaty"),
         (w8("MX", "MX", 1_000), 1_000, "treaty"),
