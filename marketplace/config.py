@@ -52,6 +52,18 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def _withholding_bps(name: str, default: int) -> int:
+    """A withholding rate in basis points, refused at start-up when out of range (0 to 4999:
+    ``taxes.withholding.MAX_CONFIGURED_BPS``, under half, so a member is always paid part)."""
+    from marketplace.taxes.withholding import configured_rate_problem
+
+    value = _int_env(name, default)
+    problem = configured_rate_problem(value)
+    if problem:
+        raise ConfigError(f"{name}: {problem}.")
+    return value
+
+
 def _demo_secret_key(instance_path: Path) -> str:
     """A secret generated once per demo install and kept in the instance folder.
 
@@ -251,8 +263,10 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         # and the statutory rate for foreign persons (IRC §1441).
         "WITHHOLDING_ENABLED": _env("MARKETPLACE_WITHHOLDING", "off" if profile == "test" else "on")
         == "on",
-        "BACKUP_WITHHOLDING_BPS": _int_env("MARKETPLACE_BACKUP_WITHHOLDING_BPS", 2_400),
-        "NONRESIDENT_WITHHOLDING_BPS": _int_env("MARKETPLACE_NONRESIDENT_WITHHOLDING_BPS", 3_000),
+        "BACKUP_WITHHOLDING_BPS": _withholding_bps("MARKETPLACE_BACKUP_WITHHOLDING_BPS", 2_400),
+        "NONRESIDENT_WITHHOLDING_BPS": _withholding_bps(
+            "MARKETPLACE_NONRESIDENT_WITHHOLDING_BPS", 3_000
+        ),
         # The redemption policy for members who leave (dividends.member_redemptions).
         "LEAVER_REDEMPTION_AFTER_DAYS": _int_env("MARKETPLACE_LEAVER_REDEMPTION_AFTER_DAYS", 0),
         # The board's policy for a period's loss (dividends.losses): carry_forward or

@@ -49,6 +49,11 @@ from marketplace.ledger.entries import (
 WHOLE_BPS = 10_000
 BACKUP_WITHHOLDING_BPS = 2_400
 NONRESIDENT_WITHHOLDING_BPS = 3_000
+# The most a configured rate may be: under half. Rounded half up, the tax on any payment of a
+# cent or more is then always less than the payment (at 50 % a 1-cent payment would be all
+# tax), which ``withheld_payment_entry`` requires: a member is always paid something. The
+# statutory rates (24 %, 30 %) are well below it.
+MAX_CONFIGURED_BPS = 4_999
 
 FormType = Literal["w9", "w8ben"]
 Reason = Literal[
@@ -104,7 +109,9 @@ class Rates:
 
     def __post_init__(self) -> None:
         for rate in (self.backup_bps, self.nonresident_bps):
-            _check_rate(rate)
+            problem = configured_rate_problem(rate)
+            if problem:
+                raise ValueError(problem)
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,19 @@ class Withholding:
     @property
     def words(self) -> str:
         return REASON_WORDS[self.reason]
+
+
+def configured_rate_problem(rate_bps: object) -> str | None:
+    """Why ``rate_bps`` cannot be a configured withholding rate, or None: whole basis points
+    from 0 to ``MAX_CONFIGURED_BPS``."""
+    if isinstance(rate_bps, bool) or not isinstance(rate_bps, int):
+        return f"a withholding rate is whole basis points, not {rate_bps!r}"
+    if not 0 <= rate_bps <= MAX_CONFIGURED_BPS:
+        return (
+            f"a configured withholding rate is 0 to {MAX_CONFIGURED_BPS} basis points (under "
+            f"half, so that a member is always paid part of a payment), not {rate_bps}"
+        )
+    return None
 
 
 def _check_rate(rate_bps: int) -> int:

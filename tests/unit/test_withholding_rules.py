@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from marketplace.config import ConfigError, load_config
 from marketplace.dividends import postings
 from marketplace.ledger import kinds
 from marketplace.ledger.core import (
@@ -21,6 +23,7 @@ from marketplace.ledger.core import (
 from marketplace.ledger.entries import WITHHOLDING_PAYABLE
 from marketplace.payouts import core as payouts_core
 from marketplace.taxes.withholding import (
+    MAX_CONFIGURED_BPS,
     TREATY_RATES,
     FormOnFile,
     Rates,
@@ -197,3 +200,46 @@ def test_a_reversed_payout_gives_the_withheld_share_back_once_in_all() -> None:
     assert withholding_returned(2_400, 7_600, 1) == 0
     with pytest.raises(LedgerError):
         withholding_returned(2_400, 7_600, 7_601)
+
+
+def test_a_configured_rate_is_under_half_so_the_member_is_always_paid_part() -> None:
+    assert Rates(backup_bps=MAX_CONFIGURED_BPS, nonresident_bps=0).backup_bps == 4_999
+    for too_high in (5_000, 9_999, 10_000):
+        with pytest.raises(ValueError, match="0 to 4999 basis points"):
+            Rates(backup_bps=too_high)
+        with pytest.raises(ValueError, match="0 to 4999 basis points"):
+            Rates(nonresident_bps=too_high)
+    # At half, a 1-cent payment would be all tax, which the entry refuses.
+    assert withheld_cents(1, 5_000) == 1
+    with pytest.raises(LedgerError):
+        withheld_payment_entry(
+            "k", "d", "USD", AccountRef(ROYALTIES_PAYABLE, 7), 1, 1, kinds.ROYALTY_PAYOUT
+        )
+
+
+@given(st.integers(1, 10**12), st.integers(0, MAX_CONFIGURED_BPS))
+def test_at_any_configurable_rate_a_payment_posts(gross: int, rate: int) -> None:
+    withheld = withheld_cents(gross, rate)
+    assert withheld < gross
+    entry = withheld_payment_entry(
+        "k", "d", "USD", AccountRef(ROYALTIES_PAYABLE, 7), gross, withheld, kinds.ROYALTY_PAYOUT
+    )
+    assert sum(line.amount_cents for line in entry.lines if line.side == "credit") == gross
+
+
+@pytest.mark.parametrize(
+    "name", ["MARKETPLACE_BACKUP_WITHHOLDING_BPS", "MARKETPLACE_NONRESIDENT_WITHHOLDING_BPS"]
+)
+def test_the_settings_refuse_a_rate_of_half_or_more_at_start_up(
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MARKETPLACE_ENV", "test")
+    for bad in ("10000", "5000", "-1"):
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(
+            ConfigError, match=f"{name}: a configured withholding rate is 0 to 4999"
+        ):
+            load_config(tmp_path)
+    monkeypatch.setenv(name, "4999")
+    setting = name.removeprefix("MARKETPLACE_")
+    assert load_config(tmp_path)[setting] == 4_999
