@@ -173,7 +173,9 @@ def remove_from_cart(asset_id: int) -> Response:
 @token_required()
 def checkout() -> tuple[dict[str, Any], int]:
     """201 with the order made; 200 with the same order for a repeat (see ``checkout_cart``)."""
-    billing = taxing.billing_from((request.get_json(silent=True) or {}).get("billing"))
+    # No body is an order without a billing place; a body is a JSON object (else a 4xx).
+    body = json_body() if request.get_data() else {}
+    billing = taxing.billing_from(body.get("billing"))
     placed = services.checkout_cart(api_user(), _request_key(), _order_currency(None), billing)
     return order_json(placed.order), 201 if placed.created else 200
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import babel
 import sqlalchemy as sa
 from babel import numbers as babel_numbers
 from flask_babel import gettext, lazy_gettext
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from marketplace.currencies.models import SaleCurrency
 from marketplace.errors import InvalidInput, ServiceUnavailable
 from marketplace.i18n import formats
+from marketplace.orders import places
 from marketplace.orders.models import Order, OrderTaxLine
 from marketplace.payments import stripe_tax
 from marketplace.payments.gateway import GatewayError
@@ -90,7 +90,7 @@ def billing_from(raw: object) -> Billing | None:
             fields={f"billing.{unknown[0]}": gettext("Unknown field.")},
         )
     country = (_text(raw, "country", 2) or "").upper()
-    if len(country) != 2 or not country.isalpha() or country not in babel.Locale("en").territories:
+    if not places.is_country(country):
         raise InvalidInput(
             gettext("billing.country must be a country's two-letter code, such as FR or US."),
             fields={"billing.country": gettext("Not a country code.")},
@@ -103,6 +103,14 @@ def billing_from(raw: object) -> Billing | None:
                 country=country,
             ),
             fields={"billing.region": gettext("Needed for this country.")},
+        )
+    if country in REGION_NEEDED and not places.is_region(country, str(region)):
+        raise InvalidInput(
+            gettext(
+                "billing.region must be a state or province of %(country)s, such as WA or ON.",
+                country=country,
+            ),
+            fields={"billing.region": gettext("Not a state or province.")},
         )
     postal_code = _text(raw, "postal_code", 16)
     tax_id = _text(raw, "tax_id", 32)
@@ -266,11 +274,7 @@ def country_choices() -> list[tuple[str, str]]:
     """Every country as (code, name in the reader's language), sorted by name."""
     where = formats.reader_locale()
     return sorted(
-        (
-            (code, name)
-            for code, name in where.territories.items()
-            if len(code) == 2 and code.isalpha()
-        ),
+        ((code, name) for code, name in where.territories.items() if places.is_country(code)),
         key=lambda choice: choice[1],
     )
 
