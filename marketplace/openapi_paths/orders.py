@@ -48,8 +48,11 @@ _LINE: Schema = {
 BILLING: Schema = {
     "type": "object",
     "description": (
-        "The buyer's place, which the tax is calculated for (none: no tax is calculated)."
-        " region: the state or province, needed in US and CA. tax_id: an EU VAT number"
+        "The buyer's place, which the tax is calculated for. Optional in the API, but without"
+        " it NO TAX is calculated nor charged (the site's own checkout always asks for it)."
+        " country: an ISO 3166-1 alpha-2 code (no grouping such as EU, UN, XK: 422 naming"
+        " billing.country). region: the state or province, needed in US and CA, one of its"
+        " postal codes (WA, ON; else 422 naming billing.region). tax_id: an EU VAT number"
         " (format and check digits checked: 422 tax_id_invalid naming billing.tax_id); a"
         " valid one makes the buyer a business (reverse charge outside the co-op's state)"
     ),
@@ -293,14 +296,15 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
                 " Checking out again (a double click, a retry) answers the order the cart"
                 " became while it waits for payment (200); so does a repeated Idempotency-Key."
                 " An optional body {billing} says where the buyer is, for the tax (as for"
-                " POST /api/v1/orders)",
+                " POST /api/v1/orders); without it no tax is charged. A body that is not a"
+                " JSON object: 400",
                 body=_props([], billing=BILLING),
                 status=201,
                 also=(200,),
                 tag="orders",
                 returns=ORDER,
                 params=[IDEMPOTENCY_KEY],
-                errors=(404, 409, 422),
+                errors=(400, 404, 409, 422),
             )
         ),
     },

@@ -263,11 +263,19 @@ def tax_summary(order: Order) -> list[TaxSummary]:
     ]
 
 
-def billing_from_form(form: Mapping[str, str]) -> Billing | None:
-    """The billing place of the cart's form: none when no country was chosen."""
-    if not (form.get("country") or "").strip():
-        return None
-    return billing_from({name: form.get(name) or None for name in BILLING_FIELDS})
+def billing_from_form(form: Mapping[str, str]) -> Billing:
+    """The billing place of the cart's form, which the site's checkout requires (the tax
+    depends on it; the API's checkout may leave it out, and then charges no tax)."""
+    given = (form.get("country") or "").strip()
+    billing = (
+        billing_from({name: form.get(name) or None for name in BILLING_FIELDS}) if given else None
+    )
+    if billing is None:
+        raise InvalidInput(
+            gettext("Choose the country you are in: the tax depends on it."),
+            fields={"billing.country": gettext("Needed.")},
+        )
+    return billing
 
 
 def country_choices() -> list[tuple[str, str]]:

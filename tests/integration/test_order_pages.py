@@ -16,7 +16,7 @@ from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
 from tests.fixtures.payments import deliver, payment_method, payment_succeeded
 from tests.fixtures.stripe_emulator import StripeEmulator
-from tests.fixtures.web import AuthActions, post_form
+from tests.fixtures.web import NO_TAX_PLACE, AuthActions, post_form
 
 
 def _signed_in(app: Flask, email: str) -> FlaskClient:
@@ -66,7 +66,7 @@ def test_cart_checkout_and_the_pay_page(shop_app: Flask, stripe_emulator: Stripe
     assert refused.status_code == 200
     assert _cart(client) == [(photo, "extended", "L")]
 
-    checkout = post_form(client, "/cart/checkout", from_page="/cart")
+    checkout = post_form(client, "/cart/checkout", NO_TAX_PLACE, from_page="/cart")
     assert checkout.status_code == 302
     order_id = int(re.search(r"/orders/(\d+)/pay", checkout.headers["Location"]).group(1))  # type: ignore[union-attr]
     assert _cart(client) == []
@@ -125,7 +125,7 @@ def test_admin_pages_refund_and_rerun(shop_app: Flask, stripe_emulator: StripeEm
             {"asset_id": asset, "choice": "standard:S"},
             from_page="/cart",
         )
-    post_form(buyer_client, "/cart/checkout", from_page="/cart")
+    post_form(buyer_client, "/cart/checkout", NO_TAX_PLACE, from_page="/cart")
     order = db.session.execute(sa.select(Order)).scalar_one()
     html = buyer_client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]

@@ -39,7 +39,7 @@ from tests.fixtures.payments import (
     payment_method,
     payment_succeeded,
 )
-from tests.fixtures.web import AuthActions, post_form
+from tests.fixtures.web import NO_TAX_PLACE, AuthActions, post_form
 
 _items = iter(range(5_000, 10**6))
 
@@ -209,8 +209,8 @@ def test_the_checkout_form_posted_twice_opens_the_same_order(buying: Buying) -> 
         from_page="/cart",
     )
     token_page = "/cart"
-    first = post_form(client, "/cart/checkout", from_page=token_page)
-    second = post_form(client, "/cart/checkout", from_page=token_page)
+    first = post_form(client, "/cart/checkout", NO_TAX_PLACE, from_page=token_page)
+    second = post_form(client, "/cart/checkout", NO_TAX_PLACE, from_page=token_page)
     assert first.status_code == second.status_code == 302
     assert re.search(r"/orders/(\d+)/pay", first.headers["Location"])
     assert second.headers["Location"] == first.headers["Location"]

@@ -4,11 +4,16 @@ answers naming the field, never a 500 nor a place Stripe Tax does not know."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+import sqlalchemy as sa
 
+from marketplace.extensions import db
 from marketplace.orders import places, taxing
+from marketplace.orders.models import Order
 from tests.fixtures.buying import Buying, buying_fixture  # noqa: F401 - a fixture
+from tests.fixtures.web import AuthActions, post_form
 
 
 def _fill_cart(buying: Buying) -> None:
@@ -69,3 +74,54 @@ def test_the_cart_offers_countries_only(buying: Buying) -> None:
     assert len(codes) == 249  # ISO 3166-1 alpha-2
     assert {"FR", "US", "CA", "DE", "AX", "SS"} <= codes
     assert not codes & {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "XK"}
+
+
+def _add_on_the_page(buying: Buying) -> None:
+    post_form(
+        buying.client,
+        "/cart/add",
+        {"asset_id": buying.photo, "licence": "standard", "size": "M"},
+        from_page="/cart",
+    )
+
+
+def _cart_page_checkout(buying: Buying, form: dict[str, str]) -> str:
+    """Check the cart out through the page with ``form``; the page it lands on."""
+    _add_on_the_page(buying)
+    response = post_form(
+        buying.client, "/cart/checkout", form, from_page="/cart", follow_redirects=True
+    )
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _orders() -> int:
+    return int(db.session.execute(sa.select(sa.func.count()).select_from(Order)).scalar_one())
+
+
+def test_the_site_s_checkout_requires_the_billing_country(buying: Buying) -> None:
+    AuthActions(buying.client).login(buying.buyer.email)
+    _add_on_the_page(buying)
+    page = buying.client.get("/cart").get_data(as_text=True)
+    assert re.search(r'<select[^>]*id="billing-country"[^>]*\brequired\b', page)
+    landed = _cart_page_checkout(buying, {})
+    assert "Choose the country you are in: the tax depends on it." in landed
+    assert _orders() == 0
+
+
+def test_the_site_s_checkout_requires_a_us_state(buying: Buying) -> None:
+    AuthActions(buying.client).login(buying.buyer.email)
+    landed = _cart_page_checkout(buying, {"country": "US"})
+    assert "billing.region is needed in US" in landed
+    assert _orders() == 0
+    landed = _cart_page_checkout(buying, {"country": "US", "region": "WA"})
+    assert _orders() == 1
+    order = db.session.execute(sa.select(Order)).scalar_one()
+    assert (order.billing_country, order.billing_region, order.tax_cents) == ("US", "WA", 293)
+
+
+def test_the_api_s_checkout_without_billing_charges_no_tax(buying: Buying) -> None:
+    _fill_cart(buying)
+    response = buying.client.post("/api/v1/cart/checkout", headers=buying.headers)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["tax_cents"] == 0

@@ -22,7 +22,7 @@ from tests.fixtures.buying import (
 from tests.fixtures.mail import SmtpSink, body_of
 from tests.fixtures.payments import payment_method
 from tests.fixtures.pdf_text import pdf_text
-from tests.fixtures.web import AuthActions, api_token, post_form
+from tests.fixtures.web import NO_TAX_PLACE, AuthActions, api_token, post_form
 
 
 def _french(buying: Buying, email: str) -> FlaskClient:
@@ -55,7 +55,9 @@ def test_cart_checkout_and_order_pages_in_french(buying: Buying) -> None:
     assert "Keep looking" not in added
     assert re.search(r"data-cart-total>\d+,\d\d\xa0(€|\$US)<", added), "French amounts"
 
-    checkout = post_form(client, "/cart/checkout", from_page="/cart", follow_redirects=True)
+    checkout = post_form(
+        client, "/cart/checkout", NO_TAX_PLACE, from_page="/cart", follow_redirects=True
+    )
     pay_page = checkout.get_data(as_text=True)
     assert re.search(r"Payer la commande nº \d+", pay_page)
     assert "Payer par carte" in pay_page
