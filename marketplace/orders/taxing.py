@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -145,11 +145,11 @@ def tax_behavior(session: Session, currency: str) -> str:
 
 
 def rate_pcm(percentage: str) -> int:
-    """Stripe's ``percentage_decimal`` ("9.975") in thousandths of a percent (9975), exactly."""
-    thousandths = Decimal(percentage) * 1000
-    if thousandths != thousandths.to_integral_value() or thousandths < 0:
-        raise ValueError(f"a tax rate finer than a thousandth of a percent: {percentage}")
-    return int(thousandths)
+    """Stripe's ``percentage_decimal`` ("9.975") in thousandths of a percent (9975): exact for
+    every rate of the co-op's table, and a finer one (local taxes folded together, "10.1025")
+    rounded to the nearest thousandth. The rate is shown only: the amounts are Stripe's."""
+    thousandths = (Decimal(percentage) * 1000).to_integral_value(rounding=ROUND_HALF_UP)
+    return max(int(thousandths), 0)
 
 
 def tax_order(session: Session, order: Order, billing: Billing | None) -> None:

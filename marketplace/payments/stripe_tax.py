@@ -8,8 +8,9 @@ request (a duplicate webhook, a worker's retry) answers with the transaction fir
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 import stripe
@@ -57,15 +58,53 @@ class Calculation:
 def _breakdown(reference: str, raw: Any) -> TaxBreakdown:
     jurisdiction = raw["jurisdiction"]
     details = raw.get("tax_rate_details") or {}
+    # Below the country (state, county, city, district: Stripe names the state of each), the
+    # tax is the state's jurisdiction's: local taxes are folded into it (``fold``).
+    level = str(jurisdiction.get("level") or "country")
+    state = jurisdiction.get("state") if level != "country" else None
     return TaxBreakdown(
         reference=reference,
         country=str(jurisdiction["country"]).upper(),
-        region=jurisdiction.get("state") if jurisdiction.get("level") == "state" else None,
+        region=str(state).upper() if state else None,
         tax_type=str(details.get("tax_type") or "vat"),
         percentage_decimal=str(details.get("percentage_decimal") or "0.0"),
         taxable_cents=int(raw["taxable_amount"]),
         tax_cents=int(raw["amount"]),
         taxability_reason=str(raw.get("taxability_reason") or ""),
+    )
+
+
+def fold(breakdowns: Sequence[TaxBreakdown]) -> tuple[TaxBreakdown, ...]:
+    """One breakdown per line, jurisdiction and tax type: a state's tax and the county's, the
+    city's and the district's on one line (Seattle: Washington 6.5 % + King County + Seattle
+    + RTA) become one, their taxes and rates added up, the taxable amount the one they share
+    (the largest), the state's taxability reason. In Stripe's order of first appearance."""
+    folded: dict[tuple[str, str, str | None, str], TaxBreakdown] = {}
+    for part in breakdowns:
+        key = (part.reference, part.country, part.region, part.tax_type)
+        earlier = folded.get(key)
+        if earlier is None:
+            folded[key] = part
+            continue
+        folded[key] = replace(
+            earlier,
+            percentage_decimal=str(
+                Decimal(earlier.percentage_decimal) + Decimal(part.percentage_decimal)
+            ),
+            taxable_cents=max(earlier.taxable_cents, part.taxable_cents),
+            tax_cents=earlier.tax_cents + part.tax_cents,
+        )
+    return tuple(folded.values())
+
+
+def breakdowns_of(found: Mapping[str, Any]) -> tuple[TaxBreakdown, ...]:
+    """The folded breakdowns of a calculation as Stripe answers it (``line_items`` expanded)."""
+    return fold(
+        [
+            _breakdown(str(item["reference"]), raw)
+            for item in found["line_items"]["data"]
+            for raw in item["tax_breakdown"]
+        ]
     )
 
 
@@ -107,14 +146,9 @@ def calculate(
     except stripe.StripeError as error:
         raise gateway_error_for(error, "calculate tax") from error
     found = found.to_dict()
-    breakdowns = tuple(
-        _breakdown(str(item["reference"]), raw)
-        for item in found["line_items"]["data"]
-        for raw in item["tax_breakdown"]
-    )
     return Calculation(
         id=str(found["id"]),
-        breakdowns=breakdowns,
+        breakdowns=breakdowns_of(found),
         amount_total_cents=int(found["amount_total"]),
         tax_exclusive_cents=int(found["tax_amount_exclusive"]),
         tax_inclusive_cents=int(found["tax_amount_inclusive"]),
