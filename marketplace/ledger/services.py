@@ -137,9 +137,12 @@ def post(
     return entry
 
 
-def post_many(session: Session, drafts: Sequence[EntryDraft]) -> set[str]:
-    """Post many drafts in three statements (accounts, entries, lines), as ``post`` does one;
-    those whose idempotency key was posted before are skipped. Returns the keys posted."""
+def post_many(
+    session: Session, drafts: Sequence[EntryDraft], *, posted_at: datetime | None = None
+) -> set[str]:
+    """Post many drafts in three statements (accounts, entries, lines), as ``post`` does one,
+    dated now or ``posted_at``; those whose idempotency key was posted before are skipped.
+    Returns the keys posted."""
     for draft in drafts:
         draft.validate()
     if not drafts:
@@ -148,7 +151,7 @@ def post_many(session: Session, drafts: Sequence[EntryDraft]) -> set[str]:
     begin_transaction(session)
     table = JournalEntry.__table__
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    posted_at = utcnow()
+    posted_at = posted_at or utcnow()
     entries = [
         {
             "idempotency_key": d.idempotency_key,

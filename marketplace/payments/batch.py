@@ -326,7 +326,8 @@ def _mark_paid(session: Session, orders: dict[int, Any], payments: dict[int, _Pa
             .values({column: sa.bindparam(f"new_{column}") for column in core.SETTLED_COLUMNS}),
             converted,
         )
-    ledger.post_many(session, [settled.sale for settled in paid])
+    # Dated as the orders' payment (paid_at): the tax report reads both, see settlement.
+    ledger.post_many(session, [settled.sale for settled in paid], posted_at=now)
     _issue_licences(session, orders, items)
     # One statement per asset, in id order, so that concurrent batches lock assets in the
     # same order.

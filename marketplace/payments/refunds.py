@@ -7,6 +7,7 @@ that succeeds ends the items' licences and reverses their sale in the ledger.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import force_locale, gettext
@@ -265,9 +266,12 @@ def _reverse_items(
     items = [item for item in items if item.status == "active"]
     if not items:
         return
+    # One moment for the items' refunded_at and the reversal's posted_at: the tax report reads
+    # refunds by the one and the tax accounts by the other, so both fall on the same day.
+    now = utcnow()
     if order.settled_cents is not None and order.settled_currency:
         sold = (order.settled_cents, order.settled_currency)
-        _reverse_converted(session, order, items, key, chargeback, settled_cents, sold)
+        _reverse_converted(session, order, items, key, chargeback, settled_cents, sold, now)
     else:
         # The items' tax goes back to the buyer (or their bank): owed to nobody any more.
         draft = sales_tax.taxed_refund_entry(
@@ -278,13 +282,13 @@ def _reverse_items(
             _taxes_of(order, items),
             kind=kinds.CHARGEBACK if chargeback else kinds.REFUND,
         )
-        ledger.post(session, draft)
+        ledger.post(session, draft, posted_at=now)
     # Royalties already paid out leave their member owing the co-op (ledger.member_debts).
     member_debts.book_clawbacks(
         session, (item.member_id for item in items), order.settled_currency or order.currency, key
     )
     for item in items:
-        item.status, item.refunded_at = "refunded", utcnow()
+        item.status, item.refunded_at = "refunded", now
         if item.licence_id is not None:
             licensing.revoke(session, item.licence_id, "refunded")
     # A licence that ended is not a sale: "most licensed" counts the ones that stand.
@@ -306,6 +310,7 @@ def _reverse_converted(
     chargeback: bool,
     settled_cents: int | None,
     sold: tuple[int, str],
+    posted_at: datetime,
 ) -> None:
     """The reversal of items of an order paid in another currency, in both currencies, with
     the exchange difference between what they brought in and what giving the money back cost
@@ -325,7 +330,7 @@ def _reverse_converted(
         settled_cents,
         kind=kinds.CHARGEBACK if chargeback else kinds.REFUND,
     )
-    ledger.post(session, draft)
+    ledger.post(session, draft, posted_at=posted_at)
 
 
 def _taxes_of(order: Order, items: list[OrderItem]) -> list[sales_tax.ItemTax]:

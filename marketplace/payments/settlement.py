@@ -79,9 +79,12 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
         current_app.config["CURRENCY"],
         core.item_taxes(order.tax_lines),
     )
-    for column, value in {**paid.order_values(utcnow()), **paid.settled_values()}.items():
+    paid_at = utcnow()
+    for column, value in {**paid.order_values(paid_at), **paid.settled_values()}.items():
         setattr(order, column, value)
-    ledger.post(session, paid.sale)
+    # Dated as the order's payment, to the microsecond: the tax report reads sales by paid_at
+    # and the tax accounts by posted_at, and a sale near midnight must fall on one day in both.
+    ledger.post(session, paid.sale, posted_at=paid_at)
     # The buyer's lock (see orders.services.pay) makes this check and the licences issued
     # below one step for this buyer: two of their orders settled at once cannot both find
     # no licence and both issue one.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from marketplace.orders.models import Order
+from marketplace.orders.tax_report import TaxReportRow, tax_report
 from marketplace.payments import tax_transactions
 from marketplace.payments.models import Refund
 from marketplace.payouts import earnings
@@ -235,3 +236,35 @@ def test_the_sweep_records_missing_tax_transactions_and_one_failure_stops_no_oth
     still = db.session.get(Order, broken.id)
     assert still is not None
     assert still.tax_transaction_id is None
+
+
+def test_the_tax_report_dates_a_sale_and_its_refund_as_the_ledger_does(
+    services_app: Flask, stripe_emulator: StripeEmulator, webhooks_to_app: str
+) -> None:
+    """A report whose period ends a microsecond after the payment (a sale just before
+    midnight) counts the sale's tax and finds it in the ledger; likewise for the refund."""
+    shop = Shop(services_app, stripe_emulator)
+    admin = api_token(shop.client, Factory().admin().email)
+    order_id = _order(shop, shop.catalogue.add("Midnight harbour", "harbour"), "USD", WASHINGTON)
+    shop.pay(order_id)
+    wait_for(lambda: order_status(order_id) == "paid")
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    assert order.paid_at is not None
+    tick = timedelta(microseconds=1)
+    sale = _report_row(order.paid_at, order.paid_at + tick)
+    assert (sale.tax_cents, sale.ledger_cents) == (293, 293)
+
+    response = shop.client.post(f"/api/v1/admin/orders/{order_id}/refund", json={}, headers=admin)
+    assert response.status_code == 202, response.get_json()
+    wait_for(lambda: order_status(order_id) == "refunded")
+    db.session.expire_all()
+    item = db.session.get(Order, order_id).items[0]  # type: ignore[union-attr]
+    assert item.refunded_at is not None
+    refund = _report_row(item.refunded_at, item.refunded_at + tick)
+    assert (refund.refunded_tax_cents, refund.ledger_cents) == (293, -293)
+
+
+def _report_row(start: datetime, end: datetime) -> TaxReportRow:
+    rows = {(row.jurisdiction, row.currency): row for row in tax_report(db.session(), start, end)}
+    return rows["US-WA", "USD"]
