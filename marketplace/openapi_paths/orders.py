@@ -219,7 +219,8 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
             "Order licences: {items: [{asset_id, licence, size}]}; prices from the server's table."
             " 409 already_licensed when the buyer holds a licence that covers one. With an"
             " Idempotency-Key header, the same key answers the same order (200); the same key"
-            " with other items is 422 idempotency_key_reused. currency: one on sale (422"
+            " with other items, another currency or another billing place is 422"
+            " idempotency_key_reused. currency: one on sale (422"
             " currency_not_on_sale otherwise); without it, the account's chosen currency, else"
             " the one of its language (Accept-Language: fr -> EUR, en-GB -> GBP), else the"
             " settlement currency",
@@ -294,7 +295,8 @@ ORDER_PATHS: dict[str, dict[str, Any]] = {
             _op(
                 "An order from everything in the cart, which empties it (an empty cart: 422)."
                 " Checking out again (a double click, a retry) answers the order the cart"
-                " became while it waits for payment (200); so does a repeated Idempotency-Key."
+                " became while it waits for payment (200); so does a repeated Idempotency-Key"
+                " (with another currency or billing place: 422 idempotency_key_reused)."
                 " An optional body {billing} says where the buyer is, for the tax (as for"
                 " POST /api/v1/orders); without it no tax is charged. A body that is not a"
                 " JSON object: 400",

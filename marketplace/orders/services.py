@@ -33,7 +33,7 @@ from marketplace.extensions import db
 from marketplace.licensing import services as licensing
 from marketplace.licensing.labels import licence_label
 from marketplace.licensing.tiers import covers
-from marketplace.orders import taxing
+from marketplace.orders import request_keys, taxing
 from marketplace.orders.labels import status_words
 from marketplace.orders.models import CartItem, Order, OrderItem
 from marketplace.payments.gateway import GatewayError, PaymentDeclined, PaymentSetupError
@@ -206,6 +206,7 @@ def create_order(
                     code="idempotency_key_reused",
                     fields={"Idempotency-Key": gettext("Used for another order.")},
                 )
+            request_keys.check_same_terms(earlier, currency, billing)
             return Placed(earlier, created=False)
         order = _new_order(session, user, requests, currency, billing)
         order.request_key = request_key
@@ -230,6 +231,7 @@ def checkout_cart(
         _lock_buyer(session, user.id)
         earlier = _order_with_key(session, user, request_key)
         if earlier is not None:
+            request_keys.check_same_terms(earlier, currency, billing)
             return Placed(earlier, created=False)
         lines = cart_lines(session, user)
         if not lines and request_key is None:

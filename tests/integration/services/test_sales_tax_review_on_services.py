@@ -268,3 +268,63 @@ def test_the_tax_report_dates_a_sale_and_its_refund_as_the_ledger_does(
 def _report_row(start: datetime, end: datetime) -> TaxReportRow:
     rows = {(row.jurisdiction, row.currency): row for row in tax_report(db.session(), start, end)}
     return rows["US-WA", "USD"]
+
+
+def test_an_idempotency_key_repeated_with_another_billing_or_currency_is_refused(
+    services_app: Flask, stripe_emulator: StripeEmulator
+) -> None:
+    """The same key with the same request answers the order it made; with another billing
+    place or currency (another price, another tax) it is refused as with other items, and no
+    second order is made. Likewise for the cart's checkout."""
+    shop = Shop(services_app, stripe_emulator)
+    asset = shop.catalogue.add("Keyed harbour", "harbour")
+    items = [{"asset_id": asset, "licence": "standard", "size": "M"}]
+    keyed = {**shop.headers, "Idempotency-Key": "tax-review-1"}
+
+    def post(currency: str, billing: dict[str, str]) -> Any:
+        body = {"items": items, "currency": currency, "billing": billing}
+        return shop.client.post("/api/v1/orders", json=body, headers=keyed)
+
+    made = post("USD", WASHINGTON)
+    assert made.status_code == 201, made.get_json()
+    again = post("USD", WASHINGTON)
+    assert again.status_code == 200
+    assert again.get_json()["id"] == made.get_json()["id"]
+    for currency, billing in (
+        ("USD", {"country": "US", "region": "OR"}),
+        ("USD", {"country": "FR"}),
+        ("EUR", WASHINGTON),
+    ):
+        refused = post(currency, billing)
+        assert refused.status_code == 422, (currency, billing, refused.get_json())
+        assert refused.get_json()["error"]["code"] == "idempotency_key_reused"
+    without = shop.client.post("/api/v1/orders", json={"items": items}, headers=keyed)
+    assert without.status_code == 422
+    assert _orders_of(shop) == 1
+
+    other = shop.catalogue.add("Keyed cart harbour", "harbour")
+    added = shop.client.post(
+        "/api/v1/cart/items",
+        json={"asset_id": other, "licence": "standard", "size": "M"},
+        headers=shop.headers,
+    )
+    assert added.status_code in (200, 201), added.get_json()
+    cart_key = {**shop.headers, "Idempotency-Key": "tax-review-cart"}
+    checked_out = shop.client.post(
+        "/api/v1/cart/checkout", json={"billing": WASHINGTON}, headers=cart_key
+    )
+    assert checked_out.status_code == 201, checked_out.get_json()
+    elsewhere = shop.client.post(
+        "/api/v1/cart/checkout", json={"billing": {"country": "FR"}}, headers=cart_key
+    )
+    assert elsewhere.status_code == 422, elsewhere.get_json()
+    assert _orders_of(shop) == 2
+
+
+def _orders_of(shop: Shop) -> int:
+    db.session.expire_all()
+    return int(
+        db.session.execute(
+            sa.select(sa.func.count()).select_from(Order).where(Order.buyer_id == shop.buyer.id)
+        ).scalar_one()
+    )
