@@ -49,7 +49,7 @@ def record_tax_transactions(order_ids: list[int]) -> int:
     and record its tax transaction when it has a calculation and none yet. How many
     transactions were recorded."""
     made, failed = 0, []
-    for order_id in order_ids:
+    for order_id in _with_billing_place(order_ids):
         try:
             made += _record_one(order_id)
         except GatewayError as error:
@@ -60,6 +60,26 @@ def record_tax_transactions(order_ids: list[int]) -> int:
     if failed:
         raise TaxTransactionsFailed(f"Tax transactions of orders {failed} not recorded.")
     return made
+
+
+def _with_billing_place(order_ids: list[int]) -> list[int]:
+    """The paid orders of ``order_ids`` that said where their buyer is, in one query: most
+    payments of a batch have nothing for Stripe Tax, and a transaction each to find that out
+    cost a worker 1 ms a payment."""
+    if not order_ids:
+        return []
+    with unit_of_work() as session:
+        return list(
+            session.execute(
+                sa.select(Order.id)
+                .where(
+                    Order.id.in_(order_ids),
+                    Order.paid_at.is_not(None),
+                    Order.billing_country.is_not(None),
+                )
+                .order_by(Order.id)
+            ).scalars()
+        )
 
 
 def _record_one(order_id: int) -> int:
