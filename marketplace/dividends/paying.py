@@ -198,11 +198,15 @@ def pay_allocation(
     decide_payment(allocation_id)
     with unit_of_work() as session:
         allocation = lock_row(session, DividendAllocation, allocation_id)
-        if allocation is None or allocation.status != "pending":
+        if (
+            allocation is None
+            or allocation.status != "pending"
+            or allocation.withholding_bps is None
+        ):
+            # Not pending when the decision was taken: whoever made it pending since queued
+            # the task that pays it.
             return allocation
         run = allocation.run
-        if allocation.withholding_bps is None:
-            raise RuntimeError(f"dividend allocation {allocation.id}: no withholding decided")
         withheld = allocation.withheld_cents
         paid_cents = allocation.cash_cents - allocation.kept_cents - withheld
         if paid_cents == 0:

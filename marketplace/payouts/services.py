@@ -226,7 +226,9 @@ def send_line(line_id: int) -> None:
     decide_withholding(line_id)
     with unit_of_work() as session:
         line = lock_row(session, PayoutLine, line_id)
-        if line is None or line.status != "pending":
+        if line is None or line.status != "pending" or line.withholding_bps is None:
+            # Not pending when the decision was taken: whoever made it pending since queued
+            # the task that pays it.
             return
         _lock_member(session, line.member_id)
         due = ledger.member_balance(session, line.member_id, line.currency)
@@ -264,8 +266,6 @@ def decide_withholding(line_id: int) -> None:
 def _transfer(session: Session, line: PayoutLine, destination: str) -> None:
     """Pay the line, or adopt the transfer made for it before (see ``transfer_once``), at the
     withholding decided and committed before (``decide_withholding``)."""
-    if line.withholding_bps is None:
-        raise RuntimeError(f"payout line {line.id}: no withholding decided before its transfer")
     line.attempts += 1
     group, metadata = f"payout-run-{line.run_id}", {"payout_line_key": line.idempotency_key}
     metadata |= {"payout_line_id": str(line.id), "member_id": str(line.member_id)}
