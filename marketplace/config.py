@@ -52,12 +52,12 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
 
 
-def _withholding_bps(name: str, default: int) -> int:
-    """A withholding rate in basis points, refused at start-up when out of range (0 to 4999:
-    ``taxes.withholding.MAX_CONFIGURED_BPS``, under half, so a member is always paid part)."""
+def _withholding_bps(value: int, name: str) -> int:
+    """A withholding rate in basis points (``value``, read from the variable ``name``), refused
+    at start-up when out of range (0 to 4999: ``taxes.withholding.MAX_CONFIGURED_BPS``, under
+    half, so a member is always paid part)."""
     from marketplace.taxes.withholding import configured_rate_problem
 
-    value = _int_env(name, default)
     problem = configured_rate_problem(value)
     if problem:
         raise ConfigError(f"{name}: {problem}.")
@@ -263,9 +263,13 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         # and the statutory rate for foreign persons (IRC §1441).
         "WITHHOLDING_ENABLED": _env("MARKETPLACE_WITHHOLDING", "off" if profile == "test" else "on")
         == "on",
-        "BACKUP_WITHHOLDING_BPS": _withholding_bps("MARKETPLACE_BACKUP_WITHHOLDING_BPS", 2_400),
+        "BACKUP_WITHHOLDING_BPS": _withholding_bps(
+            _int_env("MARKETPLACE_BACKUP_WITHHOLDING_BPS", 2_400),
+            "MARKETPLACE_BACKUP_WITHHOLDING_BPS",
+        ),
         "NONRESIDENT_WITHHOLDING_BPS": _withholding_bps(
-            "MARKETPLACE_NONRESIDENT_WITHHOLDING_BPS", 3_000
+            _int_env("MARKETPLACE_NONRESIDENT_WITHHOLDING_BPS", 3_000),
+            "MARKETPLACE_NONRESIDENT_WITHHOLDING_BPS",
         ),
         # The redemption policy for members who leave (dividends.member_redemptions).
         "LEAVER_REDEMPTION_AFTER_DAYS": _int_env("MARKETPLACE_LEAVER_REDEMPTION_AFTER_DAYS", 0),
