@@ -122,7 +122,8 @@ def _mark_paid(session: Session, order: Order, intent: PaymentIntentState) -> No
         _refund_duplicates(session, order, duplicates)
     # The receipt is composed and sent by a task, after the commit (as for a batch of orders).
     enqueue(session, "payments.send_receipts", [order.id])
-    tax_transactions.queue_transactions(session, [order.id])
+    if order.billing_country:
+        tax_transactions.queue_transactions(session, [order.id])
 
 
 def _refund_duplicates(session: Session, order: Order, items: list[OrderItem]) -> None:

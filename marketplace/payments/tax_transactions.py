@@ -40,7 +40,8 @@ class TaxTransactionsFailed(GatewayError):
 
 def queue_transactions(session: Session, order_ids: list[int]) -> None:
     """After the commit that pays them, record the tax transactions of ``order_ids``."""
-    enqueue(session, "payments.record_tax_transactions", order_ids)
+    if order_ids:
+        enqueue(session, "payments.record_tax_transactions", order_ids)
 
 
 def record_tax_transactions(order_ids: list[int]) -> int:
