@@ -17,7 +17,7 @@ Approving and paying (``approve_run``, ``pay_run``, ``pay_allocation``, ``pay_he
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -167,6 +167,13 @@ def _refuse_other_costs(given: int | None, inputs: core.SurplusInputs, currency:
     )
 
 
+def _transfer_tokens(count: int) -> list[str]:
+    """``count`` random 128-bit tokens in hex (an allocation's part of its Stripe idempotency
+    key), from one read of the system's random source rather than 10,000."""
+    pool = secrets.token_hex(16 * count)
+    return [pool[i : i + 32] for i in range(0, 32 * count, 32)]
+
+
 def draft_run(admin: User, request: RunRequest) -> DividendRun:
     """Compute a run's figures and allocations from the ledger; posts nothing to it.
 
@@ -268,6 +275,8 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
         session.flush()
         bases = {c.code: c.basis for c in policy}
         weights = {(m.member_id, m.class_code): m.weight for m in plan.allocation.members}
+        paid = [d for d in plan.dividends if d.allocation_cents > 0]
+        tokens = _transfer_tokens(len(paid))
         rows = [
             {
                 "run_id": run.id,
@@ -282,11 +291,10 @@ def draft_run(admin: User, request: RunRequest) -> DividendRun:
                 "retained_cents": d.retained_cents,
                 "status": "pending",
                 "transfer_attempt": 0,
-                "transfer_token": uuid.uuid4().hex,
+                "transfer_token": token,
                 "failure_reason": "",
             }
-            for d in plan.dividends
-            if d.allocation_cents > 0
+            for d, token in zip(paid, tokens, strict=True)
         ]
         if rows:
             # Plain rows, copied in: 10,000 ORM objects took longer than the queries.
