@@ -128,7 +128,7 @@ def test_a_purchase_and_a_payout_log_no_personal_data_and_carry_the_request_id(
     saved = post_form(
         artist,
         "/account/tax/",
-        {"legal_name": "Ada Lognot", "country": "us", "tax_id": TAX_ID},
+        {"form_type": "w9", "legal_name": "Ada Lognot", "tin_type": "ssn", "tax_id": TAX_ID},
         follow_redirects=True,
     )
     assert saved.status_code == 200
