@@ -136,6 +136,9 @@ def withholding_app(
             "DATABASE_URL": own_database,
             "REDIS_URL": broker,
             "CELERY_BROKER_URL": broker,
+            # The worker's app routes to this test's queue too, so that the flag a webhook sets
+            # (payments.wakeups: keyed by database and queue) is the one its task clears.
+            "MARKETPLACE_FLASK_CELERY__task_default_queue": QUEUE,
             "MARKETPLACE_WITHHOLDING": "on",
             "MARKETPLACE_BACKUP_WITHHOLDING_BPS": str(BACKUP_BPS),
             "MARKETPLACE_TAX_ID_KEY": key,
