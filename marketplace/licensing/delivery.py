@@ -6,11 +6,13 @@ import hashlib
 from collections.abc import Iterator
 from typing import IO
 
+import sqlalchemy as sa
 from flask import current_app, redirect, request
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import force_locale, gettext, lazy_gettext
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
+from marketplace.extensions import db
 from marketplace.i18n.formats import long_date, money
 from marketplace.i18n.languages import DEFAULT_LANGUAGE
 from marketplace.licensing import renditions, services
@@ -170,6 +172,21 @@ def certificate_response(licence: Licence) -> Response:
     return response
 
 
+def _price_paid(licence: Licence) -> str:
+    """What the holder paid for the licence: its price, and the tax charged on it where there
+    was one (read from the order item by name: licensing does not import orders)."""
+    tax = db.session.execute(
+        sa.text("SELECT tax_cents FROM order_items WHERE licence_id = :licence_id"),
+        {"licence_id": licence.id},
+    ).scalar()
+    price = money(licence.price_cents + int(tax or 0), licence.currency)
+    if not tax:
+        return price
+    return gettext(
+        "%(price)s, including %(tax)s of tax", price=price, tax=money(tax, licence.currency)
+    )
+
+
 def _certificate(licence: Licence) -> bytes:
     terms = licence.terms
     facts = CertificateFacts(
@@ -182,7 +199,7 @@ def _certificate(licence: Licence) -> bytes:
         licence_name=kind_name(terms.kind),
         terms_version=terms.version,
         size=licence.size,
-        price=money(licence.price_cents, licence.currency),
+        price=_price_paid(licence),
         issued_on=long_date(licence.issued_at),
         status=str(STATUS_WORDS.get(licence.status) or licence_status_label(licence.status)),
         summary=terms_words(terms.summary),

@@ -18,6 +18,7 @@ from marketplace.database import unit_of_work
 from marketplace.extensions import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.core import royalty_split
+from marketplace.ledger.sales_tax import items_settled_cents
 from marketplace.orders.models import Order
 from tests.e2e.looks import look_at
 from tests.fixtures import showroom
@@ -95,6 +96,8 @@ def _pay(page: Any, live: str, asset_url: str) -> tuple[str, Order]:
     look_at(page, "journey-fr-asset", widths=("phone",))
     page.get_by_role("button", name="Ajouter au panier").click()
     expect(page).to_have_url(f"{live}/cart")
+    # Where the buyer is: France, whose 20 % VAT the euro price includes.
+    page.locator("#billing-country").select_option("FR")
     page.get_by_role("button", name="Passer au paiement").click()
     expect(page).to_have_url(re.compile(r".*/orders/\d+/pay$"))
     order_url = page.url.removesuffix("/pay")
@@ -175,7 +178,11 @@ def test_a_french_buyer_pays_in_euros_and_a_french_artist_sees_the_royalty(
     assert "Certificat de licence" in text
     assert "Bateaux au port" in text
     # Read back from the PDF, the amount's non-breaking space comes out as a plain space.
-    assert f"Prix payé\n{total.replace(NBSP, ' ')}\n" in text, text
+    tax = french_money(order.tax_cents, "€")
+    assert order.tax_cents > 0
+    assert f"Prix payé\n{total.replace(NBSP, ' ')}, dont {tax.replace(NBSP, ' ')} de taxes" in (
+        text
+    ), text
     page.context.close()
 
     # The artist's royalty: what the ledger owes them, on the dollars the co-op received.
@@ -183,7 +190,10 @@ def test_a_french_buyer_pays_in_euros_and_a_french_artist_sees_the_royalty(
     assert order.settled_cents
     royalty = ledger.member_balance(db.session, artist_member_id, "USD")
     (item,) = order.items
-    assert royalty == royalty_split(order.settled_cents, item.royalty_bps)[0] > 0
+    # On the items' share of the dollars, net of the VAT's share (ledger.sales_tax).
+    items_share = items_settled_cents(order.settled_cents, order.subtotal_cents, order.tax_cents)
+    assert items_share < order.settled_cents
+    assert royalty == royalty_split(items_share, item.royalty_bps)[0] > 0
     artist = browser_page  # an English-speaking browser: the account's language wins
     artist.goto(f"{live}/login")  # type: ignore[attr-defined]
     artist.get_by_label("Email").fill(artist_email)  # type: ignore[attr-defined]
@@ -199,6 +209,7 @@ def test_a_french_buyer_pays_in_euros_and_a_french_artist_sees_the_royalty(
     sale = artist.locator("tr", has_text="Bateaux au port")  # type: ignore[attr-defined]
     expect(sale).to_contain_text("Standard, M")
     expect(sale).to_contain_text("Sous licence")
-    # The sale's price as the buyer paid it, the royalty as the ledger booked it (in dollars).
-    expect(sale).to_contain_text(french_money(order.total_cents, "€"))
+    # The sale's price, the royalty as the ledger booked it (in dollars).
+    # The price net of the VAT: what the artist's royalty is on.
+    expect(sale).to_contain_text(french_money(order.subtotal_cents, "€"))
     expect(sale).to_contain_text(french_money(royalty, "$US"))
