@@ -157,6 +157,11 @@ def licence_kinds(currency: str) -> list[KindOffer]:
     return licensing.catalogue(db.session(), currency).kinds
 
 
+# Built once and run through Core: per view, the ORM would spend 0.15 ms building and
+# handing over a statement that SQLite answers in microseconds (``related._TILES``).
+_NEWEST_TERMS = sa.select(sa.func.max(LicenceTerms.id))
+
+
 @dataclass(frozen=True)
 class LicenceMenu:
     """What the asset page shows of the current terms: plain values, no ORM objects."""
@@ -172,7 +177,7 @@ def licence_menu(currency: str) -> LicenceMenu:
     Kept per app (``app.extensions``) and currency; the check is one query for the newest
     terms row's id, as terms are never edited, only added in a new version.
     """
-    newest = db.session.execute(sa.select(sa.func.max(LicenceTerms.id))).scalar()
+    newest = db.session.connection().execute(_NEWEST_TERMS).scalar()
     menus: dict[str, LicenceMenu] = current_app.extensions.setdefault("asset_page_licences", {})
     menu = menus.get(currency)
     if menu is None or menu.newest_terms_id != newest:
