@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from marketplace.lightboxes.models import MAX_NAME_CHARS, Lightbox
-
-NEW_LIGHTBOX = ""
+from marketplace.lightboxes.models import MAX_NAME_CHARS
 
 
 class LightboxForm(FlaskForm):
@@ -33,7 +31,10 @@ class RenameForm(FlaskForm):
 
 
 class SaveToLightboxForm(FlaskForm):
-    """Posted to /lightboxes/add; explicit ids keep them apart from other forms of the page."""
+    """Posted to /lightboxes/add; explicit ids keep them apart from other forms of the page.
+
+    The asset page writes this form itself (``lightboxes/_save_form.html``, with the same names
+    and ids): it is shown on every signed-in view, and only ever validated here."""
 
     asset_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,12}$")], id="save-asset-id")
     # Checked by the service (someone else's lightbox is NotFound), not against the choices.
@@ -45,15 +46,3 @@ class SaveToLightboxForm(FlaskForm):
         validators=[Optional(), Length(max=MAX_NAME_CHARS)],
         id="save-new-name",
     )
-
-    def offer(self, lightboxes: list[Lightbox]) -> SaveToLightboxForm:
-        """Offer the user's lightboxes, and a new one (chosen when they have none)."""
-        if lightboxes:
-            self.new_name.label.text = lazy_gettext("Or a new lightbox named")
-        else:
-            self.new_name.label.text = lazy_gettext("Name your first lightbox")
-        self.lightbox_id.choices = [
-            *(SelectChoice(str(lightbox.id), lightbox.name) for lightbox in lightboxes),
-            SelectChoice(NEW_LIGHTBOX, str(lazy_gettext("A new lightbox…"))),
-        ]
-        return self

@@ -7,10 +7,10 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from marketplace.assets.models import Asset
 from marketplace.errors import AppError, InvalidInput, NotFound
 from marketplace.lightboxes import services
 from marketplace.lightboxes.forms import LightboxForm, RenameForm, SaveToLightboxForm
+from marketplace.lightboxes.models import MAX_NAME_CHARS
 from marketplace.lightboxes.schemas import share_url
 from marketplace.web_support import form_status, show_error_on_form
 from marketplace.whole_numbers import page_arg, parse_whole_number
@@ -19,13 +19,18 @@ bp = Blueprint("lightboxes", __name__)
 PER_PAGE = 24
 
 
-@bp.app_template_global("lightbox_save_form")
-def lightbox_save_form(asset: Asset) -> SaveToLightboxForm | None:
-    """The "Save to lightbox" form for an asset page; None when nobody is signed in."""
+# The save form's name field takes what a lightbox's name holds.
+bp.record_once(lambda state: state.app.jinja_env.globals.update(lightbox_name_max=MAX_NAME_CHARS))
+
+
+@bp.app_template_global("lightbox_picker")
+def lightbox_picker() -> list[tuple[int, str]] | None:
+    """The viewer's lightboxes for an asset page's "Save to lightbox" form, (id, name); None
+    when nobody is signed in. The form is written in its template (no WTForms object to
+    build for a form that is only shown: ``add`` validates what is posted)."""
     if not current_user.is_authenticated:
         return None
-    form = SaveToLightboxForm(formdata=None, data={"asset_id": str(asset.id)})
-    return form.offer(services.all_own(current_user))
+    return services.picker(current_user)
 
 
 def _index_page(form: LightboxForm) -> tuple[str, int]:
