@@ -134,15 +134,23 @@ def _shared_viewer() -> User:
     return viewer
 
 
+# Asked on every signed-in view of an asset page, cache hit or not: built once, run through Core.
+_SALE_STATE_AND_OWNER = (
+    sa.select(Asset.status, Asset.withdrawn_at, Member.user_id)
+    .join(Member, Member.id == Asset.member_id)
+    .where(Asset.id == sa.bindparam("id"))
+)
+
+
 def may_share_with(user: Any) -> bool:
     """Does the page at this address show this signed-in viewer only what it shows everyone?"""
     view_args = request.view_args or {}
     if request.endpoint == "portfolio.detail":
-        found = db.session.execute(
-            sa.select(Asset.status, Asset.withdrawn_at, Member.user_id)
-            .join(Member, Member.id == Asset.member_id)
-            .where(Asset.id == view_args.get("asset_id"))
-        ).one_or_none()
+        found = (
+            db.session.connection()
+            .execute(_SALE_STATE_AND_OWNER, {"id": view_args.get("asset_id")})
+            .one_or_none()
+        )
         # Work not for sale shows only to its owner and admins; owners get their controls.
         return (
             found is not None

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 from flask_babel import lazy_gettext
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from marketplace.assets import services
@@ -266,7 +267,9 @@ def show(asset_id: int, slug: str | None) -> str | Response:
     """
     from marketplace.catalogue import pages
 
-    asset = services.get_visible(current_user, asset_id)
+    # The releases come in the same query: the page asks whether the work is editorial only,
+    # which for a third of the catalogue (people or property in it) would be a second query.
+    asset = services.get_visible(current_user, asset_id, options=(joinedload(Asset.releases),))
     if slug != pages.asset_slug(asset):
         return pages.redirect_to_canonical(asset)
     return render_template("assets/detail.html", **page_context(asset))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from flask_babel import gettext, lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm.interfaces import ORMOption
 
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
@@ -28,9 +31,11 @@ def can_see(viewer: User | None, asset: Asset) -> bool:
     return bool(viewer.is_admin) or asset.member.user_id == viewer.id
 
 
-def get_visible(viewer: User | None, asset_id: int) -> Asset:
-    """The asset if the viewer may know of it; NotFound otherwise (never a hint it exists)."""
-    asset = db.session.get(Asset, asset_id)
+def get_visible(viewer: User | None, asset_id: int, options: Sequence[ORMOption] = ()) -> Asset:
+    """The asset if the viewer may know of it; NotFound otherwise (never a hint it exists).
+
+    ``options``: loader options for the page that reads more of it (its releases…)."""
+    asset = db.session.get(Asset, asset_id, options=options)
     if asset is None or not can_see(viewer, asset):
         raise NotFound(gettext("No such asset."))
     return asset
