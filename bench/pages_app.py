@@ -8,6 +8,7 @@ the same app, hooks and middleware included: what a request costs before any pag
 from __future__ import annotations
 
 from marketplace import create_app
+from marketplace.heap import freeze_startup_objects
 
 app = create_app()
 
@@ -15,3 +16,8 @@ app = create_app()
 @app.get("/_bench/hello")
 def hello() -> str:
     return "hello"
+
+
+# As the production workers do once their app is loaded (gunicorn.conf.py, post_worker_init):
+# gunicorn imports this module in each worker.
+freeze_startup_objects()
