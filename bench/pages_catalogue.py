@@ -17,6 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from bench.catalogue import build_vocabulary, generate_catalogue, upgrade_catalogue
+from marketplace.ledger.views import JOURNAL_PER_PAGE
 
 FILTERS = (
     "kind=photo&orientation=landscape",
@@ -170,7 +171,7 @@ def admin_targets(database_url: str) -> list[Target]:
         "admin dashboard": "/admin/",
         "admin orders, last page": f"/admin/orders?page={last(counts['orders'], 50)}",
         "admin journal, last page": (
-            f"/admin/ledger/journal?page={last(counts['journal_entries'], 50)}"
+            f"/admin/ledger/journal?page={last(counts['journal_entries'], JOURNAL_PER_PAGE)}"
         ),
         "admin members, last page": f"/admin/users?page={last(counts['users'], 25)}",
         "admin curation queue": "/admin/assets/",
