@@ -24,8 +24,8 @@ gunicorn (in the project's dependencies); it installs neither and says so when o
    the ``X-Page-Cache`` headers: hello first and again last (shares are taken of the mean of
    the two); search for the 20 most common keywords, and with filters; 50 asset pages;
    the search and asset pages as the buyer, the asset pages as the member, the home page as
-   the buyer, and the buyer's ``/fragments/personal`` call of each asset page (what every
-   signed-in cached page costs on top of its cache hit). Then one connection
+   the buyer (each signed-in answer with the viewer's own parts rendered into the page kept
+   for everyone). Then one connection
    (``--one-client-duration`` s each) loads the buyer's asset pages and the admin's dashboard
    and lists (orders, ledger journal and users at their last page, the curation queue), for
    their p95.

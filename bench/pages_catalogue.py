@@ -135,8 +135,6 @@ def build_targets(database_url: str, seed: int, asset_pages: int) -> list[Target
     assets = [
         f"/assets/{i}-{slugify(title)}" if slugify(title) else f"/assets/{i}" for i, title in chosen
     ]
-    parts = "part=cart_link&part=account_menu&part=lightbox_save"
-    personal = [f"/fragments/personal?{parts}:{i}" for i, _ in chosen]
     return [
         Target("hello", ["/_bench/hello"]),
         Target("search, common word", common, checked=True, min_share=0.25),
@@ -146,8 +144,6 @@ def build_targets(database_url: str, seed: int, asset_pages: int) -> list[Target
         Target("asset page, buyer", assets, who="buyer", min_share=0.15, max_p95_ms=50),
         Target("asset page, member", assets, who="member"),
         Target("home, buyer", ["/"], who="buyer"),
-        # The one call each of those cached pages makes for the viewer's own parts.
-        Target("fragments, buyer", personal, who="buyer"),
     ]
 
 

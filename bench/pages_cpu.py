@@ -4,7 +4,7 @@
 work keeps busy, its figures move with that work. This measures what a request costs the web
 process itself: ``time.process_time()`` over N requests through Flask's test client (no HTTP,
 no gunicorn), for hello, the asset pages (anonymous, and the buyer of ``bench.pages_people``),
-the buyer's search page and the buyer's one ``/fragments/personal`` call per page, with the
+the buyer's search page (a signed-in answer has the viewer's own parts rendered in), with the
 page cache in this process (``memory``, after one request per address) and off (``none``).
 A share is hello's CPU time over the page's: what the page's rate would be next to hello's on
 an idle machine, before the HTTP server's own cost, which narrows every share.
@@ -94,7 +94,6 @@ def main(argv: list[str] | None = None) -> int:
     if not asset_ids:
         raise SystemExit("No related work prepared: run bench.pages on this catalogue first.")
     searches = [f"/search?q={word}" for word in build_vocabulary(seed=0)[:20]]
-    parts = "part=cart_link&part=account_menu&part=lightbox_save:"
     print(f"{'cache':7} {'page':26} {'CPU ms':>8} {'of hello':>9}")
     for cache in ("memory", "none"):
         app = make_app(args.database_url, cache)
@@ -107,9 +106,6 @@ def main(argv: list[str] | None = None) -> int:
             "asset page": cpu_ms(anonymous, assets, args.requests),
             "asset page, buyer": cpu_ms(buyer, assets, args.requests),
             "search, buyer": cpu_ms(buyer, searches, args.requests),
-            "fragments of a page, buyer": cpu_ms(
-                buyer, [f"/fragments/personal?{parts}{i}" for i in asset_ids], args.requests
-            ),
         }
         for name, ms in rows.items():
             print(f"{cache:7} {name:26} {ms:8.2f} {hello / ms:9.1%}", flush=True)

@@ -4,11 +4,8 @@
 issues 14 and 15, each share taken of hello's rate on the same server in the same run:
 
 * anonymous search pages >= 25 % of hello (issue 14), with a page cache on;
-* signed-in search page >= 8 %, signed-in asset page >= 15 %, with a page cache on, each
-  judged with the ``/fragments/personal`` call that fills its viewer's parts in: a signed-in
-  view is both requests, so its rate is 1 / (1 / page's rate + 1 / fragments' rate). The
-  fragments measured are an asset page's (cart, account menu and lightbox form), which the
-  search page's two parts cost less than;
+* signed-in search page >= 8 %, signed-in asset page >= 15 %, with a page cache on (each
+  answer with the viewer's own parts rendered in: one request is the whole view);
 * the asset page with the cache off (``none``) >= 10 %;
 * one client: the signed-in asset page's p95 under 50 ms, each admin page's under 100 ms.
 """
@@ -32,24 +29,6 @@ def _hello_rate(results: list[Result], cache: str) -> float:
     return sum(hellos) / len(hellos) if hellos else 0.0
 
 
-# A signed-in view of these pages is the page and one call for its personal parts.
-WITH_PARTS = {"search, buyer": "fragments, buyer", "asset page, buyer": "fragments, buyer"}
-
-
-def _with_parts_rate(results: list[Result], r: Result) -> float | None:
-    """Signed-in views a second of ``r``'s page, each with its fragments call; None when
-    the page has no such call or the run did not measure it."""
-    parts = WITH_PARTS.get(r.target.name)
-    found = [
-        f.rate
-        for f in results
-        if f.cache == r.cache and f.target.name == parts and f.connections == r.connections
-    ]
-    if parts is None or not found or not found[0] or not r.rate:
-        return None
-    return 1 / (1 / r.rate + 1 / found[0])
-
-
 def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -68,7 +47,6 @@ def report(results: list[Result], description: str) -> bool:
         f"{'p99 ms':>8} {'hits':>6} {'errors':>6} {'of hello':>9}"
     )
     verdicts: list[tuple[bool, str]] = []
-    views: list[str] = []
     for r in results:
         hello = _hello_rate(results, r.cache)
         share = r.rate / hello if hello else 0.0
@@ -84,23 +62,7 @@ def report(results: list[Result], description: str) -> bool:
         label = f"{r.cache}, {r.target.name}"
         if r.connections == CONNECTIONS:
             wanted = r.target.min_share if r.cache != "none" else r.target.min_share_uncached
-            view_rate = _with_parts_rate(results, r)
-            if view_rate is not None:
-                view_share = view_rate / hello if hello else 0.0
-                views.append(
-                    f"{r.cache:8} {r.target.name + ' + fragments':34} {view_rate:9.1f} "
-                    f"{view_share:9.1%}"
-                )
-                if wanted is not None:
-                    ok = view_share >= wanted and errors == 0
-                    verdicts.append(
-                        (
-                            ok,
-                            f"{label}, with its fragments call: {view_share:.1%} of hello "
-                            f"(>= {wanted:.0%}; the page alone {share:.1%})",
-                        )
-                    )
-            elif wanted is not None:
+            if wanted is not None:
                 ok = share >= wanted and errors == 0
                 verdicts.append((ok, f"{label}: {share:.1%} of hello (>= {wanted:.0%})"))
         elif r.target.max_p95_ms is not None:
@@ -108,12 +70,6 @@ def report(results: list[Result], description: str) -> bool:
             verdicts.append(
                 (ok, f"{label}, one client: p95 {r.p95_ms:.1f} ms (< {r.target.max_p95_ms:.0f})")
             )
-    if views:
-        print()
-        print("A signed-in view: the page and its one /fragments/personal call")
-        print(f"{'cache':8} {'view':34} {'views/s':>9} {'of hello':>9}")
-        for line in views:
-            print(line)
     print()
     print("Targets (issue 14: search; issue 15: signed-in, uncached and admin pages)")
     for ok, line in verdicts:

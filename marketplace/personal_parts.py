@@ -9,10 +9,10 @@ lightboxes, no licences, no member, no admin), so no view or template can put an
 in the page, whatever it asks for. The personal parts become placeholders holding a plain
 link (``deferred_part``), and the CSRF token a placeholder too.
 
-Each answer, hit or miss, gets the viewer's own CSRF token written in (a byte replace) and
-``Cache-Control: private, no-store``; ``static/js/personal.js`` then fetches the viewer's parts
-in one request to ``GET /fragments/personal`` (never cached) and puts them in place. Without
-JavaScript the placeholders' links still lead to the account and the cart.
+Each answer, hit or miss, gets the viewer's own parts rendered into the placeholders and their
+own CSRF token written in (``fill_in``), and ``Cache-Control: private, no-store``; the cache
+keeps the page from before that. The parts are rendered in the page's own request: fetched by
+the page in a second request, as they first were, they cost more than the cache hit itself.
 
 A page is shared only when it shows nothing special to this viewer (``may_share_with``): not
 the asset page of the viewer's own work, nor the viewer's own member profile, nor a member's
@@ -21,12 +21,13 @@ home page (it links to their profile).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import LazyString, lazy_gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -36,7 +37,6 @@ from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
 from marketplace.membership.models import Member, membership_of
-from marketplace.whole_numbers import parse_whole_number
 
 # Looks like a token to anything that checks the form's shape; never valid.
 CSRF_PLACEHOLDER = "personal-csrf-token-filled-in-per-viewer"
@@ -104,12 +104,10 @@ PARTS = {
         _link("lightboxes.index", lazy_gettext("Your lightboxes"), "btn btn-secondary btn-sm"),
     ),
 }
-bp = Blueprint("personal_parts", __name__)
 
 
 def init_personal_parts(app: Flask) -> None:
     app.add_template_global(deferred_part)
-    app.register_blueprint(bp)
 
 
 def deferred_part(name: str, asset_id: int | None = None) -> Markup:
@@ -195,38 +193,43 @@ def _render(name: str, args: dict[str, Any], shared: dict[str, Any]) -> str:
     return template.render({**shared, **context})
 
 
+# A placeholder as ``deferred_part`` writes it: its tag, the part wanted, the plain link it holds.
+_PLACEHOLDER = re.compile(rb'<(span|div) data-personal="([a-z_]+(?::[0-9]+)?)">.*?</\1>', re.S)
+
+
+def _viewers_parts(body: bytes) -> bytes:
+    """``body`` with each placeholder replaced by the viewer's own part, rendered now."""
+    shared: dict[str, Any] = {}
+    rendered: dict[bytes, bytes] = {}
+
+    def part(found: re.Match[bytes]) -> bytes:
+        wanted = found.group(2)
+        if wanted not in rendered:
+            if not shared:
+                current_app.update_template_context(shared)
+            name, _, number = wanted.decode().partition(":")
+            args = {"asset_id": int(number)} if number else {}
+            rendered[wanted] = _render(name, args, shared).encode()
+        return rendered[wanted]
+
+    return _PLACEHOLDER.sub(part, body)
+
+
 def fill_in(response: Response) -> None:
-    """Write the viewer's own CSRF token into a page rendered for everyone; keep it private."""
+    """Write the viewer's own parts and CSRF token into a page rendered for everyone; keep it
+    private.
+
+    The parts are rendered here, in the same request, rather than fetched by the page: a
+    second request for them cost more than the cache hit itself (``bench.pages``). What the
+    cache keeps is the page from before this (``page_cache``), placeholders and all.
+    """
     from flask_wtf.csrf import generate_csrf
 
     body = response.get_data()
-    if CSRF_PLACEHOLDER.encode() in body:
-        response.set_data(body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode()))
+    filled = _viewers_parts(body) if b" data-personal=" in body else body
+    if CSRF_PLACEHOLDER.encode() in filled:
+        filled = filled.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
+    if filled is not body:
+        response.set_data(filled)
     response.headers["Cache-Control"] = "private, no-store"
     response.vary.add("Cookie")
-
-
-@bp.get("/fragments/personal")
-def fragments() -> Response:
-    """The viewer's own parts for one page: ``?part=cart_link&part=lightbox_save:12``.
-
-    An HTML document of ``<template data-part="NAME" data-args="…">`` elements, one per part
-    asked for (unknown ones left out); never cached by anyone.
-    """
-    chunks = []
-    shared: dict[str, Any] = {}
-    current_app.update_template_context(shared)
-    for wanted in request.args.getlist("part")[: 2 * len(PARTS)]:
-        name, _, number = wanted.partition(":")
-        asset_id = parse_whole_number(number) if number else None
-        if name not in PARTS or (number and asset_id is None):
-            continue
-        args = {"asset_id": asset_id} if asset_id is not None else {}
-        if name == "lightbox_save" and not args:
-            continue
-        html = _render(name, args, shared)
-        chunks.append(f'<template data-part="{wanted}">{html}</template>')
-    response = Response("\n".join(chunks), mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
-    response.vary.add("Cookie")
-    return response

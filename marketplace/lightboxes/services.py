@@ -85,7 +85,7 @@ def all_own(user: User) -> list[Lightbox]:
 
 
 # Built once and run through Core: the picker is on every asset page a signed-in person views
-# (``/fragments/personal``), where the ORM's per-call work cost more than the query itself.
+# (``personal_parts``), where the ORM's per-call work cost more than the query itself.
 _PICKER = (
     sa.select(Lightbox.id, Lightbox.name)
     .where(Lightbox.user_id == sa.bindparam("user_id"))
