@@ -41,6 +41,7 @@ from marketplace.membership.models import Member, membership_of
 # Looks like a token to anything that checks the form's shape; never valid.
 CSRF_PLACEHOLDER = "personal-csrf-token-filled-in-per-viewer"
 _SHARED_KEY = "personal_parts_for_everyone"
+_SALE_STATE_SEEN = "personal_parts_sale_state"  # asset id -> its status and withdrawn_at
 _VIEWER_KEY = "personal_parts_viewer"
 
 
@@ -70,9 +71,11 @@ _SALE_STATE = sa.select(Asset.status, Asset.withdrawn_at).where(Asset.id == sa.b
 
 
 def _asset_context(args: dict[str, Any]) -> dict[str, Any] | None:
-    found = (
-        db.session.connection().execute(_SALE_STATE, {"id": int(args["asset_id"])}).one_or_none()
-    )
+    asset_id = int(args["asset_id"])
+    # The asset page's own work was read a moment ago by ``may_share_with``, in this request.
+    found = g.get(_SALE_STATE_SEEN, {}).get(asset_id)
+    if found is None:
+        found = db.session.connection().execute(_SALE_STATE, {"id": asset_id}).one_or_none()
     if found is None:
         return None
     for_sale = found.status == "published" and found.withdrawn_at is None
@@ -149,6 +152,8 @@ def may_share_with(user: Any) -> bool:
             .execute(_SALE_STATE_AND_OWNER, {"id": view_args.get("asset_id")})
             .one_or_none()
         )
+        if found is not None:  # its lightbox form, rendered for this viewer, asks the same
+            g.setdefault(_SALE_STATE_SEEN, {})[view_args.get("asset_id")] = found
         # Work not for sale shows only to its owner and admins; owners get their controls.
         return (
             found is not None

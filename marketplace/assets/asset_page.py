@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 from flask_babel import lazy_gettext
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defaultload, joinedload
 from werkzeug.wrappers import Response
 
 from marketplace.assets import services
@@ -32,6 +32,7 @@ from marketplace.licensing import services as licensing
 from marketplace.licensing.models import LicenceTerms
 from marketplace.licensing.services import KindOffer
 from marketplace.licensing.tiers import licence_price_cents
+from marketplace.membership.models import Member
 from marketplace.pricing import Size, offered_sizes
 
 SIZE_NAMES = {
@@ -269,7 +270,9 @@ def show(asset_id: int, slug: str | None) -> str | Response:
 
     # The releases come in the same query: the page asks whether the work is editorial only,
     # which for a third of the catalogue (people or property in it) would be a second query.
-    asset = services.get_visible(current_user, asset_id, options=(joinedload(Asset.releases),))
+    # The member's class, which the member's row joins by default, the page never shows.
+    loading = (joinedload(Asset.releases), defaultload(Asset.member).lazyload(Member.member_class))
+    asset = services.get_visible(current_user, asset_id, options=loading)
     if slug != pages.asset_slug(asset):
         return pages.redirect_to_canonical(asset)
     return render_template("assets/detail.html", **page_context(asset))
