@@ -55,6 +55,7 @@ from bench.pages_catalogue import (  # noqa: E402
     Target,
     admin_targets,
     build_targets,
+    catalogue_counts,
     prepare_catalogue,
 )
 from bench.pages_people import People, prepare_people, sign_in  # noqa: E402
@@ -134,8 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     prefix = f"bench-pages-{uuid.uuid4().hex[:8]}:"
     results: list[Result] = []
+    assets = 0
     try:
         url, description = prepare_catalogue(args, folder)
+        assets = catalogue_counts(url)[0]  # the shares are judged at 100,000 assets
         targets = build_targets(url, args.seed, args.asset_pages)
         people = prepare_people(url, next(t for t in targets if t.name == "asset page").paths)
         print(
@@ -174,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    return 0 if report(results, description) else 1
+    return 0 if report(results, description, assets) else 1
 
 
 if __name__ == "__main__":

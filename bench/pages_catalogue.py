@@ -55,7 +55,7 @@ def _create_postgresql_database(url: str) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
-def _counts(url: str) -> tuple[int, int]:
+def catalogue_counts(url: str) -> tuple[int, int]:
     """(assets, orders) in the database at ``url``; (0, 0) when it has no tables yet."""
     engine = sa.create_engine(url)
     try:
@@ -85,7 +85,7 @@ def prepare_catalogue(args: argparse.Namespace, folder: Path) -> tuple[str, str]
         _create_postgresql_database(url)
     elif dialect == "sqlite":
         Path(sa.engine.make_url(url).database or "").parent.mkdir(parents=True, exist_ok=True)
-    assets, orders = _counts(url)
+    assets, orders = catalogue_counts(url)
     if assets:
         revision = upgrade_catalogue(url)  # indexes added since it was generated
         print(f"Using the {assets:,} assets already in {url} (at {revision})", flush=True)

@@ -8,6 +8,9 @@ issues 14 and 15, each share taken of hello's rate on the same server in the sam
   answer with the viewer's own parts rendered in: one request is the whole view);
 * the asset page with the cache off (``none``) >= 10 %;
 * one client: the signed-in asset page's p95 under 50 ms, each admin page's under 100 ms.
+
+The issue sets the shares at 100,000 assets and the one-client p95s at 1,000,000: on a larger
+catalogue the shares are printed, marked "not judged", and only the p95s decide.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from bench.pages_server import WORKERS
 from bench.pages_wrk import CONNECTIONS, THREADS, Result
 
 TARGET_SHARE = 0.25  # issue 14, the search page
+SHARES_JUDGED_UP_TO = 100_000  # assets: the catalogue the issues set the shares for
 
 
 def _hello_rate(results: list[Result], cache: str) -> float:
@@ -33,7 +37,7 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def report(results: list[Result], description: str) -> bool:
+def report(results: list[Result], description: str, assets: int) -> bool:
     print()
     print(f"== {description} ==")
     print(
@@ -47,6 +51,7 @@ def report(results: list[Result], description: str) -> bool:
         f"{'p99 ms':>8} {'hits':>6} {'errors':>6} {'of hello':>9}"
     )
     verdicts: list[tuple[bool, str]] = []
+    print_only: list[str] = []
     for r in results:
         hello = _hello_rate(results, r.cache)
         share = r.rate / hello if hello else 0.0
@@ -63,8 +68,11 @@ def report(results: list[Result], description: str) -> bool:
         if r.connections == CONNECTIONS:
             wanted = r.target.min_share if r.cache != "none" else r.target.min_share_uncached
             if wanted is not None:
-                ok = share >= wanted and errors == 0
-                verdicts.append((ok, f"{label}: {share:.1%} of hello (>= {wanted:.0%})"))
+                line = f"{label}: {share:.1%} of hello (>= {wanted:.0%})"
+                if assets > SHARES_JUDGED_UP_TO:
+                    print_only.append(f"  ----  {line}: set at 100,000 assets, not judged here")
+                else:
+                    verdicts.append((share >= wanted and errors == 0, line))
         elif r.target.max_p95_ms is not None:
             ok = r.p95_ms < r.target.max_p95_ms and errors == 0
             verdicts.append(
@@ -74,6 +82,8 @@ def report(results: list[Result], description: str) -> bool:
     print("Targets (issue 14: search; issue 15: signed-in, uncached and admin pages)")
     for ok, line in verdicts:
         print(f"  {_verdict(ok)}  {line}")
+    for line in print_only:
+        print(line)
     passed = all(ok for ok, _ in verdicts)
     print(f"Result: {_verdict(passed)}")
     return passed
