@@ -19,4 +19,3 @@ def test_a_web_worker_freezes_what_its_app_loaded() -> None:
         assert gc.get_freeze_count() > 1000
     finally:
         gc.unfreeze()
-
