@@ -1,4 +1,4 @@
-"""The per-person parts of pages cached for every signed-in viewer, fetched by the page itself.
+"""The per-person parts of pages cached for every signed-in viewer, rendered into each answer.
 
 Search results, asset pages, the home page, member profiles and the open books show the same
 catalogue to every signed-in person; only a few parts are theirs: the account menu, the cart
@@ -6,8 +6,8 @@ link with its count, the lightbox form of an asset page, and the CSRF token of t
 ``marketplace.page_cache`` renders such a page to keep it, ``render_for_everyone`` makes the
 whole request see a signed-in *nobody* (a ``User`` that is in no table: no cart, no
 lightboxes, no licences, no member, no admin), so no view or template can put anyone's data
-in the page, whatever it asks for. The personal parts become placeholders holding a plain
-link (``deferred_part``), and the CSRF token a placeholder too.
+in the page, whatever it asks for. The personal parts become empty placeholders
+(``deferred_part``), and the CSRF token a placeholder too.
 
 Each answer, hit or miss, gets the viewer's own parts rendered into the placeholders and their
 own CSRF token written in (``fill_in``), and ``Cache-Control: private, no-store``; the cache
@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, request, url_for
-from flask_babel import LazyString, lazy_gettext
+from flask import Flask, current_app, g, request
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import User
@@ -49,8 +48,7 @@ _VIEWER_KEY = "personal_parts_viewer"
 class Part:
     template: str
     context: Callable[[dict[str, Any]], dict[str, Any] | None]  # None: render nothing
-    tag: str  # of the placeholder
-    fallback: Callable[[], str]  # what the placeholder holds until the part arrives
+    tag: str  # of the placeholder, an empty element that every answer fills (``fill_in``)
 
 
 def _no_context(args: dict[str, Any]) -> dict[str, Any]:
@@ -79,33 +77,13 @@ def _asset_context(args: dict[str, Any]) -> dict[str, Any] | None:
     if found is None:
         return None
     for_sale = found.status == "published" and found.withdrawn_at is None
-    return {"asset": _SavedWork(int(args["asset_id"]), for_sale)}
-
-
-def _link(endpoint: str, label: LazyString, css: str) -> Callable[[], str]:
-    # The label is translated when the placeholder is written, in the viewer's language.
-    return lambda: f'<a class="{css}" href="{url_for(endpoint)}">{escape(str(label))}</a>'
+    return {"asset": _SavedWork(asset_id, for_sale)}
 
 
 PARTS = {
-    "cart_link": Part(
-        "_cart_link.html",
-        _no_context,
-        "span",
-        _link("orders.cart", lazy_gettext("Cart"), "site-nav__link"),
-    ),
-    "account_menu": Part(
-        "_account_menu.html",
-        _no_context,
-        "span",
-        _link("accounts.account", lazy_gettext("Your account"), "site-nav__link"),
-    ),
-    "lightbox_save": Part(
-        "lightboxes/_save_form.html",
-        _asset_context,
-        "div",
-        _link("lightboxes.index", lazy_gettext("Your lightboxes"), "btn btn-secondary btn-sm"),
-    ),
+    "cart_link": Part("_cart_link.html", _no_context, "span"),
+    "account_menu": Part("_account_menu.html", _no_context, "span"),
+    "lightbox_save": Part("lightboxes/_save_form.html", _asset_context, "div"),
 }
 
 
@@ -123,9 +101,7 @@ def deferred_part(name: str, asset_id: int | None = None) -> Markup:
     if not rendering_for_everyone():
         return Markup("")
     wanted = name if asset_id is None else f"{name}:{int(asset_id)}"
-    return Markup(  # noqa: S704 - a known name, an integer and our own links
-        f'<{part.tag} data-personal="{wanted}">{part.fallback()}</{part.tag}>'
-    )
+    return Markup(f'<{part.tag} data-personal="{wanted}"></{part.tag}>')  # noqa: S704 - a known name, an integer
 
 
 def _shared_viewer() -> User:
@@ -198,8 +174,8 @@ def _render(name: str, args: dict[str, Any], shared: dict[str, Any]) -> str:
     return template.render({**shared, **context})
 
 
-# A placeholder as ``deferred_part`` writes it: its tag, the part wanted, the plain link it holds.
-_PLACEHOLDER = re.compile(rb'<(span|div) data-personal="([a-z_]+(?::[0-9]+)?)">.*?</\1>', re.S)
+# A placeholder as ``deferred_part`` writes it: its tag and the part wanted.
+_PLACEHOLDER = re.compile(rb'<(span|div) data-personal="([a-z_]+(?::[0-9]+)?)"></\1>')
 
 
 def _viewers_parts(body: bytes) -> bytes:
