@@ -3,7 +3,7 @@
 The page offers every licence × size the original reaches, priced from the licensing service's
 current terms, so the page, the API and the checkout agree. Terms are only ever added (a new
 version is a new row), so each process keeps what the page shows of them (``LicenceMenu``) and
-reads them again only when the newest terms row changed: one tiny query per view, not the terms.
+reads them again only when the newest terms row changed: one tiny lookup per view, not the terms.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 from flask_babel import lazy_gettext
 from flask_login import current_user
-from sqlalchemy.orm import defaultload, joinedload
+from sqlalchemy.orm import defaultload, defer, joinedload
 from werkzeug.wrappers import Response
 
+from marketplace.accounts.models import User
 from marketplace.assets import services
 from marketplace.assets.models import Asset
 from marketplace.assets.schemas import media_url
-from marketplace.catalogue.related import Tile
+from marketplace.catalogue.related import STORED_IDS, Tile
 from marketplace.currencies import services as currencies
 from marketplace.currencies.views import current_currency
 from marketplace.extensions import db
@@ -159,9 +160,13 @@ def licence_kinds(currency: str) -> list[KindOffer]:
     return licensing.catalogue(db.session(), currency).kinds
 
 
-# Built once and run through Core: per view, the ORM would spend 0.15 ms building and
-# handing over a statement that SQLite answers in microseconds (``related._TILES``).
-_NEWEST_TERMS = sa.select(sa.func.max(LicenceTerms.id))
+# What the page reads besides the asset, in one statement built once and run through Core:
+# the newest terms row's id (has the licence menu changed?) and the related lists a worker
+# prepared. On PostgreSQL each statement is a round trip, as costly as these lookups.
+_PAGE_FACTS = sa.select(
+    sa.select(sa.func.max(LicenceTerms.id)).scalar_subquery().label("newest_terms_id"),
+    *STORED_IDS,
+)
 
 
 @dataclass(frozen=True)
@@ -173,13 +178,12 @@ class LicenceMenu:
     surcharges: dict[str, int]  # licence code -> surcharge in cents, cheapest kind first
 
 
-def licence_menu(currency: str) -> LicenceMenu:
+def licence_menu(currency: str, newest: int | None) -> LicenceMenu:
     """The licence kinds on offer now, read again only when terms were added since.
 
-    Kept per app (``app.extensions``) and currency; the check is one query for the newest
-    terms row's id, as terms are never edited, only added in a new version.
+    Kept per app (``app.extensions``) and currency; ``newest`` is the newest terms row's id,
+    which tells whether they were: terms are never edited, only added in a new version.
     """
-    newest = db.session.connection().execute(_NEWEST_TERMS).scalar()
     menus: dict[str, LicenceMenu] = current_app.extensions.setdefault("asset_page_licences", {})
     menu = menus.get(currency)
     if menu is None or menu.newest_terms_id != newest:
@@ -240,10 +244,15 @@ def page_context(asset: Asset) -> dict[str, Any]:
     from marketplace.catalogue import pages, related
 
     currency = current_currency()
-    menu = licence_menu(currency) if asset.for_sale else LicenceMenu(None, [], {})
+    facts = db.session.connection().execute(_PAGE_FACTS, {"asset_id": asset.id}).one()
+    menu = (
+        licence_menu(currency, facts.newest_terms_id)
+        if asset.for_sale
+        else LicenceMenu(None, [], {})
+    )
     offers, sizes = menu.offers, _priced_sizes(asset, menu.surcharges)
     sizes = in_currency(asset, sizes, currency, menu.surcharges)
-    tiles = related.page_tiles(asset)
+    tiles = related.page_tiles(asset, (facts.similar_ids, facts.artist_ids))
     return {
         "asset": asset,
         "canonical_url": pages.canonical_url(asset, external=True),
@@ -260,6 +269,42 @@ def page_context(asset: Asset) -> dict[str, Any]:
     }
 
 
+# The columns of the asset's row that only the pipeline, curation and search read: the page
+# leaves them out, and of its member and their account it reads only what it shows (never a
+# password hash). On PostgreSQL that is less to send and for psycopg and the ORM to turn into
+# values: a third of the columns. One the page did read would cost a query, not a wrong page.
+_NOT_SHOWN = (
+    Asset.title_from_filename,
+    Asset.keywords_text,
+    Asset.original_key,
+    Asset.original_sha256,
+    Asset.phash,
+    Asset.suggested,
+    Asset.colour_r,
+    Asset.colour_g,
+    Asset.colour_b,
+    Asset.failure_reason,
+    Asset.rejection_reason,
+    Asset.reviewed_by_id,
+    Asset.reviewed_at,
+    Asset.processed_at,
+    Asset.submitted_at,
+    Asset.original_removed_at,
+    Asset.created_at,
+)
+# The releases come in the same query: the page asks whether the work is editorial only,
+# which for a third of the catalogue (people or property in it) would be a second query.
+# The member's class, which the member's row joins by default, the page never shows.
+_PAGE_LOADING = (
+    joinedload(Asset.releases),
+    *(defer(column) for column in _NOT_SHOWN),
+    defaultload(Asset.member)
+    .load_only(Member.user_id, Member.member_number, Member.status)
+    .lazyload(Member.member_class),
+    defaultload(Asset.member).defaultload(Member.user).load_only(User.display_name),
+)
+
+
 def show(asset_id: int, slug: str | None) -> str | Response:
     """The asset page at its canonical address, or a 301 to it from any other address.
 
@@ -268,11 +313,7 @@ def show(asset_id: int, slug: str | None) -> str | Response:
     """
     from marketplace.catalogue import pages
 
-    # The releases come in the same query: the page asks whether the work is editorial only,
-    # which for a third of the catalogue (people or property in it) would be a second query.
-    # The member's class, which the member's row joins by default, the page never shows.
-    loading = (joinedload(Asset.releases), defaultload(Asset.member).lazyload(Member.member_class))
-    asset = services.get_visible(current_user, asset_id, options=loading)
+    asset = services.get_visible(current_user, asset_id, options=_PAGE_LOADING)
     if slug != pages.asset_slug(asset):
         return pages.redirect_to_canonical(asset)
     return render_template("assets/detail.html", **page_context(asset))

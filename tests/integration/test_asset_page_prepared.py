@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
+from marketplace.catalogue.models import RelatedWorks
 from marketplace.catalogue.related_store import refresh_all
 from marketplace.database import unit_of_work
 from marketplace.extensions import db
@@ -132,3 +133,35 @@ def test_new_licence_terms_show_on_the_next_view(app: Flask, client: FlaskClient
     assert len(old) == len(new) == 4
     for was, now in zip(old, new, strict=True):
         assert cents(now) - cents(was) == 10_000
+
+
+def test_work_gone_off_sale_since_the_lists_were_prepared_is_replaced_by_the_next_kept(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The page reads the first eight of each list; until the worker prepares the lists again,
+    work that left the sale in between gives its place to the next one kept, in order."""
+    artist, others = Catalogue(), Catalogue()
+    main = artist.add("Harbour crowded", "harbour, boats")
+    alike = [others.add(f"Harbour boats {n}", "harbour, boats") for n in range(12)]
+    thumbnails(*alike)
+    refresh_all()
+    order = alike[::-1]  # as a worker kept them, most alike first: more than the page shows
+    with unit_of_work() as session:
+        kept = session.get(RelatedWorks, main)
+        assert kept is not None
+        kept.similar_ids = order
+    path = f"/assets/{main}-harbour-crowded"
+    assert [int(i) for i, _ in TILE.findall(client.get(path).get_data(as_text=True))] == order[:8]
+
+    gone = {order[1], order[4], order[6]}
+    with unit_of_work() as session:  # not through the service: the lists stay as they were
+        session.execute(
+            sa.text("UPDATE assets SET withdrawn_at = CURRENT_TIMESTAMP WHERE id IN (:a, :b, :c)"),
+            dict(zip("abc", sorted(gone), strict=True)),
+        )
+    with counted() as statements:
+        page = client.get(path).get_data(as_text=True)
+    shown = [int(i) for i, _ in TILE.findall(page)]
+    assert shown == [i for i in order if i not in gone][:8]
+    tile_queries = [s for s in statements if s.startswith("SELECT assets.id, assets.title,")]
+    assert len(tile_queries) == 2  # the first eight, then the rest
