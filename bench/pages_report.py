@@ -1,7 +1,8 @@
 """The report of ``bench.pages``: each target's rate, latency, hits and share of hello's rate.
 
 ``report`` prints the table for every cache setting, then one PASS or FAIL line per target of
-issues 14 and 15, each share taken of hello's rate on the same server in the same run:
+issues 14 and 15, each share taken of hello's rate on the same server in the same run, the
+mean of the hellos just before and just after the target (``pages_wrk.bracketed``):
 
 * anonymous search pages >= 25 % of hello (issue 14), with a page cache on;
 * signed-in search page >= 8 %, signed-in asset page >= 15 %, with a page cache on (each
@@ -24,13 +25,18 @@ TARGET_SHARE = 0.25  # issue 14, the search page
 SHARES_JUDGED_UP_TO = 100_000  # assets: the catalogue the issues set the shares for
 
 
-def _hello_rate(results: list[Result], cache: str) -> float:
-    hellos = [
-        r.rate
-        for r in results
-        if r.cache == cache and r.target.name == "hello" and r.connections == CONNECTIONS
-    ]
-    return sum(hellos) / len(hellos) if hellos else 0.0
+def _hello_rate(results: list[Result], index: int) -> float:
+    """The mean rate of the hellos nearest before and after ``results[index]``, with the same
+    cache setting (``pages_wrk.bracketed`` puts one on either side of each judged target)."""
+    cache = results[index].cache
+
+    def is_hello(r: Result) -> bool:
+        return r.cache == cache and r.target.name == "hello" and r.connections == CONNECTIONS
+
+    before = next((r.rate for r in reversed(results[:index]) if is_hello(r)), None)
+    after = next((r.rate for r in results[index + 1 :] if is_hello(r)), None)
+    beside = [rate for rate in (before, after) if rate is not None]
+    return sum(beside) / len(beside) if beside else 0.0
 
 
 def _verdict(ok: bool) -> str:
@@ -52,8 +58,8 @@ def report(results: list[Result], description: str, assets: int) -> bool:
     )
     verdicts: list[tuple[bool, str]] = []
     print_only: list[str] = []
-    for r in results:
-        hello = _hello_rate(results, r.cache)
+    for index, r in enumerate(results):
+        hello = r.rate if r.target.name == "hello" else _hello_rate(results, index)
         share = r.rate / hello if hello else 0.0
         hits = "-" if r.hit_share is None else f"{r.hit_share:6.1%}"
         shown_share = f"{share:9.1%}" if r.connections == CONNECTIONS else f"{'-':>9}"

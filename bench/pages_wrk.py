@@ -2,7 +2,8 @@
 
 The script counts the ``X-Page-Cache`` answers and prints one ``BENCH {…}`` JSON line that
 ``run_wrk`` reads; ``warm_up`` runs short slices until the cache misses no more, and
-``measure`` times every target (hello first and last) on one server.
+``measure`` times every target on one server, with hello first, last and on either side of
+each target judged by its share of hello (``bracketed``).
 """
 
 from __future__ import annotations
@@ -130,6 +131,36 @@ def warm_up(port: int, script: Path, most_seconds: int, least_seconds: int = 0) 
     return used
 
 
+def judged(cache: str, target: Target) -> bool:
+    """Does the issue set a share of hello for this target with this cache setting?"""
+    wanted = target.min_share if cache != "none" else target.min_share_uncached
+    return wanted is not None
+
+
+def bracketed(cache: str, targets: list[Target]) -> list[Target]:
+    """The targets with hello first, last, and right before and after each judged target.
+
+    A share is taken of the hellos on either side of its target (``pages_report``): on a
+    shared 2-core VM the machine's speed drifted by up to four times within one section, so
+    a hello minutes away said little of the speed the target ran at.
+    """
+    hello = next(t for t in targets if t.name == "hello")
+    ordered: list[Target] = []
+    for target in targets:
+        if target.name == "hello":
+            continue
+        if judged(cache, target) and (not ordered or ordered[-1] is not hello):
+            ordered.append(hello)
+        if not ordered:
+            ordered.append(hello)
+        ordered.append(target)
+        if judged(cache, target):
+            ordered.append(hello)
+    if ordered[-1] is not hello:
+        ordered.append(hello)
+    return ordered
+
+
 def measure(
     cache: str,
     port: int,
@@ -140,9 +171,7 @@ def measure(
     connections: int = CONNECTIONS,
 ) -> list[Result]:
     results = []
-    # Hello first and last: the machine's speed drifts, and the share is taken of their mean.
-    hello = [t for t in targets if t.name == "hello"]
-    ordered = [*targets, *hello] if connections == CONNECTIONS else targets
+    ordered = bracketed(cache, targets) if connections == CONNECTIONS else targets
     for number, target in enumerate(ordered):
         script = folder / f"target-{number}.lua"
         script.write_text(wrk_script(target.paths, target.cookie))
