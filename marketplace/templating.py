@@ -14,6 +14,7 @@ from marketplace.i18n.formats import pluralise
 from marketplace.i18n.markers import N_
 from marketplace.orders.services import cart_count
 from marketplace.payments import decline_words
+from marketplace.personal_parts import cart_lines_seen
 
 
 def has_endpoint(name: str) -> bool:
@@ -26,7 +27,8 @@ def header_cart_count() -> int:
     """The signed-in person's cart lines, for the header's cart link; 0 for anyone else."""
     if not current_user.is_authenticated:
         return 0
-    return cart_count(current_user)
+    seen = cart_lines_seen(current_user.id)
+    return cart_count(current_user) if seen is None else seen
 
 
 # The Creative Commons licences a credited work may carry, by SPDX identifier, with the

@@ -8,16 +8,18 @@ not revoked: one lookup by a unique index per signed-in request, none for anonym
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
-from marketplace.accounts.models import SignInSession, User
+from marketplace.accounts.models import MEMBER_ATTRIBUTE, SignInSession, User
 from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
+from marketplace.membership.models import Member
 
 # last_seen_at is a hint for the person, not an audit: write it at most this often per session.
 SEEN_EVERY = timedelta(minutes=5)
@@ -49,18 +51,27 @@ def start_session(user: User, user_agent: str) -> User:
     return _bind(user, row_id, key)
 
 
-# Every signed-in request runs this: built once, and only the two columns of the session row
-# it reads, so the ORM builds one object (the user) rather than two.
-_LIVE_SESSION = (
-    sa.select(SignInSession.id, SignInSession.last_seen_at, User)
-    .join(User, User.id == SignInSession.user_id)
-    .where(SignInSession.key_hash == sa.bindparam("key_hash"), SignInSession.revoked_at.is_(None))
-)
+@functools.cache
+def _live_session() -> sa.Select[int, datetime, User]:
+    """Every signed-in request runs this: built once, and only the two columns of the session
+    row it reads, so the ORM builds one object (the user) rather than two. The user's member
+    row comes joined (the header asks whether they are a member), but not the member's class,
+    which the member's row joins by default and only their account page shows (loaded there if
+    asked). Built on first use: ``User.member`` exists once the mappers are configured."""
+    member = getattr(User, MEMBER_ATTRIBUTE)
+    return (
+        sa.select(SignInSession.id, SignInSession.last_seen_at, User)
+        .join(User, User.id == SignInSession.user_id)
+        .where(
+            SignInSession.key_hash == sa.bindparam("key_hash"), SignInSession.revoked_at.is_(None)
+        )
+        .options(defaultload(member).lazyload(Member.member_class))
+    )
 
 
 def load_session_user(key: str) -> User | None:
     """The user whose live session has this cookie key, bound to it; None once it was ended."""
-    row = db.session.execute(_LIVE_SESSION, {"key_hash": _digest(key)}).one_or_none()
+    row = db.session.execute(_live_session(), {"key_hash": _digest(key)}).one_or_none()
     if row is None:
         return None
     user = row.User

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -60,6 +62,21 @@ def signed_in(app: Flask, user: User, lightbox: str, cart_lines: int, admin: boo
     AuthActions(client).login(user.email)
     client.get("/lightboxes")  # shows (and so takes) the welcome message: a flash is never cached
     return Person(user, client, lightbox, cart_lines, admin)
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    """The SQL statements run inside the block."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def tokens(page: str) -> set[str]:
@@ -159,3 +176,25 @@ def test_members_see_their_own_work_profile_and_home_page_not_the_shared_ones(ap
         assert response.status_code == 200
         assert HEADER not in response.headers, path
     assert f'href="{own_profile}"' in client.get("/").get_data(as_text=True)
+
+
+def test_an_asset_page_counts_the_cart_as_it_is_now_in_the_statement_it_runs_anyway(
+    app: Flask,
+) -> None:
+    """A signed-in asset page reads the viewer's cart lines with the work's sale state (one
+    statement, not two), and each view shows the cart as it is at that view."""
+    artist = Catalogue()
+    harbour = artist.add("Harbour at dawn", "harbour, boats")
+    noon = artist.add("Harbour at noon", "harbour")
+    buyer = Factory().buyer("anouk@example.org", "Anouk Zebulon")
+    ana = signed_in(app, buyer, "", 0, admin=False)
+    path = f"/assets/{harbour}-harbour-at-dawn"
+    counts = []
+    for work in [None, harbour, noon]:
+        if work is not None:
+            add_to_cart(buyer, ItemRequest(work, "standard", "S"))
+        with counted() as statements:
+            page = ana.get(path).get_data(as_text=True)
+        counts.append(CART_COUNT.findall(page))
+        assert not [s for s in statements if "FROM cart_items" in s and "assets" not in s]
+    assert counts == [["0"], ["1"], ["2"]]
