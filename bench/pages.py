@@ -22,13 +22,13 @@ gunicorn (in the project's dependencies); it installs neither and says so when o
    slice has no cache miss (at most ``--warmup`` s, default 30), then runs ``--duration`` s
    with ``--latency``, cycling through the target's addresses with a Lua script that counts
    the ``X-Page-Cache`` headers: hello first, last, and right before and after each target
-   judged by its share of hello (a share is taken of the mean of those two hellos); search for the 20 most common keywords, and with filters; 50 asset pages;
-   the search and asset pages as the buyer, the asset pages as the member, the home page as
-   the buyer (each signed-in answer with the viewer's own parts rendered into the page kept
-   for everyone). Then one connection
-   (``--one-client-duration`` s each) loads the buyer's asset pages and the admin's dashboard
-   and lists (orders, ledger journal and users at their last page, the curation queue), for
-   their p95.
+   judged by its share of hello (a share is taken of the mean of those two hellos); search
+   for the 20 most common keywords, and with filters; 50 asset pages; the search and asset
+   pages as the buyer, the asset pages as the member, the home page as the buyer (each
+   signed-in answer with the viewer's own parts rendered into the page kept for everyone).
+   Then one connection (``--one-client-duration`` s each) loads the buyer's asset pages and
+   the admin's dashboard and lists (orders, ledger journal and users at their last page, the
+   curation queue), for their p95.
 
 ``bench.pages_report`` prints the table and one PASS or FAIL line per target of issues 14 and
 15; the exit status is 1 when one fails. The parts: ``pages_catalogue`` (the catalogue and the

@@ -26,7 +26,7 @@ A page is served from and kept in the cache only when it is safe to share:
   the ``<meta name="csrf-token">`` from the layout): nothing on them posts, and the token
   lives in the session, which would make every page personal;
 * signed in: a variant of its own, rendered for a signed-in *nobody*, with the per-person
-  parts left as placeholders that the page fetches (``marketplace.personal_parts``), and only
+  parts left as placeholders that each answer fills in (``marketplace.personal_parts``), and only
   where the page shows this viewer nothing of their own (not their own work or profile).
 
 Answers say ``X-Page-Cache: hit`` or ``miss``; an anonymous hit is byte for byte the page that

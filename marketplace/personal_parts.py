@@ -41,9 +41,12 @@ from marketplace.orders.models import CartItem
 # Looks like a token to anything that checks the form's shape; never valid.
 CSRF_PLACEHOLDER = "personal-csrf-token-filled-in-per-viewer"
 _SHARED_KEY = "personal_parts_for_everyone"
-_SALE_STATE_SEEN = "personal_parts_sale_state"  # asset id -> its status and withdrawn_at
+# What ``may_share_with`` read, for the parts rendered later in the same request. Kept in the
+# request's WSGI environ, not ``g``: ``g`` lives as long as the app context, which a test
+# client (or any code holding an app context open) shares between requests.
+_SALE_STATE_SEEN = "marketplace.personal_parts.sale_state"  # asset id -> its row
 _VIEWER_KEY = "personal_parts_viewer"
-_CART_LINES_SEEN = "personal_parts_cart_lines"  # (user id, lines in their cart)
+_CART_LINES_SEEN = "marketplace.personal_parts.cart_lines"  # (user id, lines in their cart)
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ _SALE_STATE = sa.select(Asset.status, Asset.withdrawn_at).where(Asset.id == sa.b
 def _asset_context(args: dict[str, Any]) -> dict[str, Any] | None:
     asset_id = int(args["asset_id"])
     # The asset page's own work was read a moment ago by ``may_share_with``, in this request.
-    found = g.get(_SALE_STATE_SEEN, {}).get(asset_id)
+    found = request.environ.get(_SALE_STATE_SEEN, {}).get(asset_id)
     if found is None:
         found = db.session.connection().execute(_SALE_STATE, {"id": asset_id}).one_or_none()
     if found is None:
@@ -133,7 +136,7 @@ _SALE_STATE_AND_OWNER = (
 
 def cart_lines_seen(user_id: int) -> int | None:
     """The viewer's cart lines if this request counted them already (``may_share_with``)."""
-    seen = g.get(_CART_LINES_SEEN)
+    seen = request.environ.get(_CART_LINES_SEEN)
     return seen[1] if seen is not None and seen[0] == user_id else None
 
 
@@ -147,9 +150,9 @@ def may_share_with(user: Any) -> bool:
             .one_or_none()
         )
         if found is not None:  # its lightbox form, rendered for this viewer, asks the same
-            g.setdefault(_SALE_STATE_SEEN, {})[view_args.get("asset_id")] = found
+            request.environ.setdefault(_SALE_STATE_SEEN, {})[view_args.get("asset_id")] = found
             # A GET of a page: nothing in this request changes the cart after this count.
-            setattr(g, _CART_LINES_SEEN, (user.id, int(found.cart_lines)))
+            request.environ[_CART_LINES_SEEN] = (user.id, int(found.cart_lines))
         # Work not for sale shows only to its owner and admins; owners get their controls.
         return (
             found is not None

@@ -6,9 +6,11 @@ works still for sale by primary key. Until a work's lists are prepared (just pub
 before the backfill), it shows the artist's newest work (one indexed query) and no similar work.
 
 The asset page itself reads both lists in a statement it runs anyway (``STORED_IDS``), then
-takes ``page_tiles``: the first of each list as ``Tile``s (the few columns a tile shows) from
-one query of columns, not two of whole assets, so a view builds no ORM objects; the template
-gives each address its slug (``|slug``), so no tile sends a query for it.
+takes ``page_tiles``: the first ``RELATED_LIMIT`` of each list as ``Tile``s (the few columns
+a tile shows) from one query of columns, not two of whole assets, so a view builds no ORM
+objects; the template gives each address its slug (``|slug``), so no tile sends a query for
+it. A second query comes only when some of those have left the sale since the lists were
+prepared.
 """
 
 from __future__ import annotations
@@ -82,9 +84,9 @@ def similar(asset: Asset, limit: int = RELATED_LIMIT) -> list[Asset]:
     return _for_sale_in_order(list(row.similar_ids), limit)
 
 
-# The asset page's statements, built once: a statement built per view costs the ORM about
+# The asset page's statement parts, built once: a statement built per view costs the ORM about
 # 0.2 ms of Python to build, key and hand over before SQLite spends 0.01 ms on it, about a
-# tenth of the whole page. Run on the session's connection (Core), they take 0.05 ms each.
+# tenth of the whole page. Run on the session's connection (Core), one takes 0.05 ms.
 _stored = RelatedWorks.__table__.c
 
 

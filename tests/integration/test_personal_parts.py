@@ -198,3 +198,8 @@ def test_an_asset_page_counts_the_cart_as_it_is_now_in_the_statement_it_runs_any
         counts.append(CART_COUNT.findall(page))
         assert not [s for s in statements if "FROM cart_items" in s and "assets" not in s]
     assert counts == [["0"], ["1"], ["2"]]
+    # What the asset page counted was for that view only: the next page counts again.
+    dusk = artist.add("Harbour at dusk", "harbour")
+    add_to_cart(buyer, ItemRequest(dusk, "standard", "S"))
+    assert CART_COUNT.findall(ana.get("/search?q=harbour").get_data(as_text=True)) == ["3"]
+    assert CART_COUNT.findall(ana.get("/cart").get_data(as_text=True)) == ["3"]
