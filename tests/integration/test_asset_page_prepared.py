@@ -5,8 +5,6 @@ The page must still say exactly what it said when it computed all of it per view
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import Flask, url_for
@@ -20,24 +18,11 @@ from marketplace.licensing import services as licensing
 from marketplace.licensing import terms as licence_terms
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
+from tests.fixtures.statements import counted
 
 TILE = re.compile(
     r'<a class="tile__link" href="/assets/(\d+)-([a-z0-9-]+)">\s*<img class="tile__img"'
 )
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def page_queries(client: FlaskClient, path: str) -> tuple[int, str]:

@@ -4,37 +4,19 @@ licences it offers, for a visitor and for a buyer, and the cart's choices cost n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from marketplace.extensions import db
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
+from tests.fixtures.statements import counted
 from tests.fixtures.web import AuthActions, post_form
 
 # The asset page before the picker (a price table) ran 7 queries for a visitor and 9 for a
 # signed-in buyer; the picker reads the licence terms once for every price, so it runs fewer.
 VISITOR_QUERIES = 7
 BUYER_QUERIES = 9
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def _page_queries(client: FlaskClient, path: str) -> tuple[int, str]:

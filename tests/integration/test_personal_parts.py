@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -26,6 +24,7 @@ from tests.fixtures.config import app_on_copy
 from tests.fixtures.deliveries import licence_for
 from tests.fixtures.factories import Factory
 from tests.fixtures.mail import SmtpSink
+from tests.fixtures.statements import counted
 from tests.fixtures.web import AuthActions
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
@@ -62,21 +61,6 @@ def signed_in(app: Flask, user: User, lightbox: str, cart_lines: int, admin: boo
     AuthActions(client).login(user.email)
     client.get("/lightboxes")  # shows (and so takes) the welcome message: a flash is never cached
     return Person(user, client, lightbox, cart_lines, admin)
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def tokens(page: str) -> set[str]:
