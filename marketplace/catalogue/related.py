@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
 from marketplace.catalogue.models import RelatedWorks
-from marketplace.catalogue.related_compute import RELATED_LIMIT, for_sale
+from marketplace.catalogue.related_compute import RELATED_LIMIT, for_sale, newest_of_member
 from marketplace.catalogue.related_store import stored
 from marketplace.extensions import db
 from marketplace.membership.models import Member
@@ -130,14 +130,8 @@ def _tiles_for_sale(ids: set[int]) -> dict[int, Tile]:
 
 
 def _newest_of_artist(asset: Asset, limit: int) -> list[int]:
-    return list(
-        db.session.execute(
-            sa.select(Asset.id)
-            .where(Asset.member_id == asset.member_id, Asset.id != asset.id, *for_sale())
-            .order_by(Asset.published_at.desc(), Asset.id.desc())
-            .limit(limit)
-        ).scalars()
-    )
+    """The member's newest for-sale work but this one, as ``related_store`` prepares it."""
+    return [i for i in newest_of_member(asset.member_id, limit + 1) if i != asset.id][:limit]
 
 
 def page_tiles(
