@@ -162,6 +162,9 @@ def load_config(instance_path: Path, environ_profile: str | None = None) -> dict
         ).replace("|", "\n"),
         "CO_OP_TAX_ID": _env("MARKETPLACE_CO_OP_TAX_ID", "" if production else "EU372000041"),
         "CURRENCY": _env("MARKETPLACE_CURRENCY", "USD"),
+        # A paying run where nothing settled for this long has its pending payments queued
+        # again by the beat (marketplace/stalled_payments.py): Redis can lose a task.
+        "PAYMENT_STALL_SECONDS": _int_env("MARKETPLACE_PAYMENT_STALL_SECONDS", 900),
         # Tasks: Redis (the demo's own in the demo); in process for the fast tests.
         "CELERY": _celery_config(redis_url, profile),
         # Run tasks in-process instead of through a broker (the fast test tier only).

@@ -47,6 +47,10 @@ celery.conf.beat_schedule = {
         "task": "payments.sync_bank_payouts",
         "schedule": crontab(minute=47),
     },
+    "resume-stalled-payments": {
+        "task": "payouts.resume_stalled_payments",
+        "schedule": crontab(minute="*/5"),
+    },
     "pay-royalties-monthly": {
         "task": "payouts.start_monthly_run",
         "schedule": crontab(day_of_month="1", hour=6, minute=0),

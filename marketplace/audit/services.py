@@ -22,11 +22,14 @@ def record(
     summary: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    *,
+    actor_label: str = "command line",
 ) -> AuditEntry:
-    """Add an entry inside the caller's transaction, so it exists exactly when the action does."""
+    """Add an entry inside the caller's transaction, so it exists exactly when the action does.
+    Without an actor, ``actor_label`` says who acted (the command line, the scheduler)."""
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
-        actor_label=actor.email if actor else "command line",
+        actor_label=actor.email if actor else actor_label,
         action=action,
         subject_type=subject_type,
         subject_id=str(subject_id),

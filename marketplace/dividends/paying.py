@@ -133,7 +133,7 @@ def pay_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
         note_deadline(run, today_utc(), late_reason)
         run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
         queued = queue_payments(session, DividendAllocation, run.id, PAY_TASK)
-        _finish_if_done(session, run)
+        finish_locked_run(session, run)
         record(
             session,
             admin,
@@ -308,7 +308,7 @@ def finish_if_done(run_id: int) -> None:
             .limit(1)
         ).first()
         if pending is None:
-            _finish_if_done(session, locked_run(session, run_id))
+            finish_locked_run(session, locked_run(session, run_id))
 
 
 def send_transfer(
@@ -355,7 +355,7 @@ def send_transfer(
     row.settled_at = utcnow()
 
 
-def _finish_if_done(session: Session, run: DividendRun) -> None:
+def finish_locked_run(session: Session, run: DividendRun) -> None:
     """Once no allocation is pending: paid when every member's cash was paid; partially paid
     while any failed or is held (a member without a payout account has not been paid: IRC
     §1388(c) counts cash when paid), and when nobody was paid at all."""

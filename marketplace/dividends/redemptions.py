@@ -332,7 +332,7 @@ def pay_redemption(admin: User, run_id: int) -> RedemptionRun:
             _post_redemptions(session, admin, run)
         run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
         queued = paying.queue_payments(session, RedemptionLine, run.id, PAY_LINE_TASK)
-        _finish_if_done(session, run)
+        finish_locked_run(session, run)
         record(
             session,
             admin,
@@ -393,7 +393,7 @@ def pay_line(
         run_id = run.id
     # The run is locked on its own, never while holding the line (two workers would deadlock).
     with unit_of_work() as session:
-        _finish_if_done(session, _locked(session, run_id))
+        finish_locked_run(session, _locked(session, run_id))
     return line
 
 
@@ -438,7 +438,8 @@ def pay_held(admin: User | None, run_id: int | None = None, member_id: int | Non
     return count
 
 
-def _finish_if_done(session: Session, run: RedemptionRun) -> None:
+def finish_locked_run(session: Session, run: RedemptionRun) -> None:
+    """Mark a locked paying redemption paid (or partially paid) once no line is pending."""
     if run.status != "paying":
         return
     counts = progress(session, run.id)

@@ -53,6 +53,8 @@ from marketplace.payouts.transfers import transfer_once
 from marketplace.taxes import withholding_status
 from marketplace.taxes.withholding import withheld_cents
 
+SEND_LINE_TASK = "payouts.send_line"
+
 log = logging.getLogger(__name__)
 
 HANDLED_EVENTS = ("account.updated", "transfer.created", "transfer.updated", "transfer.reversed")
@@ -190,11 +192,12 @@ def _plan_lines(session: Session, run: PayoutRun) -> None:
     session.flush()
     for line in run.lines:
         if line.status == "pending":
-            enqueue(session, "payouts.send_line", line.id)
-    _finish_if_done(session, run)
+            enqueue(session, SEND_LINE_TASK, line.id)
+    finish_locked_run(session, run)
 
 
-def _finish_if_done(session: Session, run: PayoutRun) -> None:
+def finish_locked_run(session: Session, run: PayoutRun) -> None:
+    """Close a locked run once none of its lines is pending."""
     pending = session.execute(
         sa.select(sa.func.count())
         .select_from(PayoutLine)
@@ -207,7 +210,7 @@ def _finish_if_done(session: Session, run: PayoutRun) -> None:
 def _finish_run(session: Session, run_id: int) -> None:
     run = lock_row(session, PayoutRun, run_id)
     if run is not None:
-        _finish_if_done(session, run)
+        finish_locked_run(session, run)
 
 
 # Serialise a member's payouts until the transaction ends; clawbacks take the same lock.
@@ -343,7 +346,7 @@ def retry_failed(run_id: int, admin: User | None) -> int:
             if line.key_refused:
                 line.idempotency_key, line.key_refused = _new_line_key(), False
             line.status, line.failure_reason = "pending", ""
-            enqueue(session, "payouts.send_line", line.id)
+            enqueue(session, SEND_LINE_TASK, line.id)
             retried += 1
         run = lock_row(session, PayoutRun, run_id)
         if retried and run is not None:

@@ -9,6 +9,7 @@ each paid allocation has one transfer, and every transfer exactly one ledger ent
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -26,7 +27,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 
-from marketplace import create_app
+from marketplace import create_app, stalled_payments
+from marketplace.accounts.models import User
+from marketplace.audit.models import AuditEntry
 from marketplace.dividends import paying, services
 from marketplace.dividends.models import DividendAllocation
 from marketplace.extensions import db
@@ -53,6 +56,10 @@ pytestmark = pytest.mark.services
 YEAR_OF_THE_KILL = 2004  # a year of its own: the run overlaps no other test's
 KILLED_RUN_MEMBERS = 40
 VISIBILITY_S = 3  # the restarted worker takes back the killed one's tasks after this
+# A run where nothing settled for this long has its pending payments queued again by the
+# beat's sweep (marketplace/stalled_payments.py), which the tests send as the beat would.
+STALL_S = 20
+SWEEP = "payouts.resume_stalled_payments"
 
 
 def _own_redis(services_env: ServicesEnv) -> str:
@@ -100,6 +107,7 @@ def kill_app(services_env: ServicesEnv, smtp_sink: SmtpSink, kill_database: str)
             STRIPE_SECRET_KEY=TEST_SECRET_KEY,
             STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
             STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            PAYMENT_STALL_SECONDS=STALL_S,
         )
     )
     app.config["KILL_TEST_BROKER"] = broker
@@ -132,6 +140,7 @@ def start_worker(
                 "DATABASE_URL": database,
                 "REDIS_URL": broker,
                 "CELERY_BROKER_URL": broker,
+                "MARKETPLACE_PAYMENT_STALL_SECONDS": str(STALL_S),
             },
             cwd=ROOT,
             stdout=output,
@@ -156,16 +165,14 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
-    kill_app: Flask, services_env: ServicesEnv, tmp_path: Path
-) -> None:
+def approved_run(services_env: ServicesEnv, members: int) -> tuple[int, User, list[str]]:
+    """An approved dividend run paying ``members`` artists, each with a sale in
+    ``YEAR_OF_THE_KILL`` and a ready payout account: its id, its approver, their accounts."""
     stripe_api = stripe_client(services_env.stripe_api_base)
-    broker = kill_app.config["KILL_TEST_BROKER"]
-    database = kill_app.config["KILL_TEST_DATABASE"]
     factory = Factory()
     drafter, approver = factory.admin(), factory.admin()
     buyer = factory.buyer()
-    artists = [member_id(factory.member()) for _ in range(KILLED_RUN_MEMBERS)]
+    artists = [member_id(factory.member()) for _ in range(members)]
     joined_long_ago(artists)
     accounts = []
     for n, artist in enumerate(artists):
@@ -180,6 +187,49 @@ def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
     )
     run_id = services.draft_run(drafter, request).id
     paying.approve_run(approver, run_id)
+    return run_id, approver, accounts
+
+
+def wait_until_finished(app: Flask, run_id: int) -> None:
+    """Wait for the run to finish, sending the stalled-payments sweep every few seconds as
+    the beat does every five minutes. Finished: paid, or partially paid when a member of
+    another test's classes (a founder without a payout account) has their cash held."""
+    sweep_at = 0.0
+
+    def finished() -> bool:
+        nonlocal sweep_at
+        if time.monotonic() >= sweep_at:
+            app.extensions["celery"].send_task(SWEEP)
+            sweep_at = time.monotonic() + 5
+        return run_status(run_id) in ("paid", "partially_paid")
+
+    wait_for(finished, timeout=240)
+
+
+def check_each_member_paid_once(
+    services_env: ServicesEnv, run_id: int, accounts: list[str]
+) -> None:
+    stripe_api = stripe_client(services_env.stripe_api_base)
+    session = db.session()
+    progress = paying.progress(session, run_id)
+    assert progress["paid"] == len(accounts)
+    assert progress["pending"] == progress["failed"] == 0
+    check_run_paid_once(stripe_api, run_id)
+    assert check_transfers_match_entries(stripe_api, accounts) == len(accounts)
+    payments = session.execute(
+        sa.select(sa.func.count())
+        .select_from(JournalEntry)
+        .where(JournalEntry.idempotency_key.in_([payment_key(a) for a in _allocation_ids(run_id)]))
+    ).scalar_one()
+    assert payments == progress["paid"]
+
+
+def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
+    kill_app: Flask, services_env: ServicesEnv, tmp_path: Path
+) -> None:
+    broker = kill_app.config["KILL_TEST_BROKER"]
+    database = kill_app.config["KILL_TEST_DATABASE"]
+    run_id, approver, accounts = approved_run(services_env, KILLED_RUN_MEMBERS)
 
     log = tmp_path / "worker.log"
     worker = start_worker(services_env, broker, database, log)
@@ -195,24 +245,51 @@ def test_a_worker_killed_mid_run_and_restarted_pays_nobody_twice(
         assert at_kill["pending"] > 0, "the run finished before the worker was killed"
         time.sleep(VISIBILITY_S + 1)
         worker = start_worker(services_env, broker, database, log)
-        # Finished: paid, or partially paid when a member of another test's classes (a founder
-        # without a payout account, sharing equally) has their cash held.
-        wait_for(lambda: run_status(run_id) in ("paid", "partially_paid"), timeout=240)
+        # The killed worker's tasks come back after the visibility timeout; one it had taken
+        # off Redis but not yet recorded as held is lost (kombu's two steps), and the sweep
+        # queues it again once the run has stalled.
+        wait_until_finished(kill_app, run_id)
     finally:
         kill(worker)
+    check_each_member_paid_once(services_env, run_id, accounts)
 
-    session = db.session()
-    progress = paying.progress(session, run_id)
-    assert progress["paid"] == KILLED_RUN_MEMBERS
-    assert progress["pending"] == progress["failed"] == 0
-    check_run_paid_once(stripe_api, run_id)
-    assert check_transfers_match_entries(stripe_api, accounts) == KILLED_RUN_MEMBERS
-    payments = session.execute(
-        sa.select(sa.func.count())
-        .select_from(JournalEntry)
-        .where(JournalEntry.idempotency_key.in_([payment_key(a) for a in _allocation_ids(run_id)]))
-    ).scalar_one()
-    assert payments == progress["paid"]
+
+def test_a_payment_task_the_queue_lost_is_sent_again_once_the_run_stalls(
+    kill_app: Flask, services_env: ServicesEnv, tmp_path: Path
+) -> None:
+    broker = kill_app.config["KILL_TEST_BROKER"]
+    database = kill_app.config["KILL_TEST_DATABASE"]
+    run_id, approver, accounts = approved_run(services_env, 4)
+    paying.pay_run(approver, run_id)
+    # Redis loses one payment: the message is gone, as when a worker died holding it
+    # between BRPOP and recording it as unacknowledged.
+    queue = redis.Redis.from_url(broker)
+    payments = [
+        message
+        for message in queue.lrange("celery", 0, -1)
+        if json.loads(message)["headers"]["task"] == paying.PAY_TASK
+    ]
+    assert len(payments) == 4
+    assert queue.lrem("celery", 1, payments[0]) == 1
+    queue.close()
+
+    log = tmp_path / "worker.log"
+    worker = start_worker(services_env, broker, database, log)
+    try:
+        wait_for(lambda: paying.progress(db.session(), run_id)["paid"] == 3, timeout=120)
+        assert run_status(run_id) == "paying"
+        started = time.monotonic()
+        wait_until_finished(kill_app, run_id)
+        # Only once nothing had settled for the stall.
+        assert time.monotonic() - started >= STALL_S / 2
+    finally:
+        kill(worker)
+    check_each_member_paid_once(services_env, run_id, accounts)
+    [resumed] = db.session.execute(
+        sa.select(AuditEntry).where(AuditEntry.action == stalled_payments.RESUMED)
+    ).scalars()
+    assert resumed.subject_id == str(run_id)
+    assert "its 1 pending payment(s) queued again" in resumed.summary
 
 
 def _allocation_ids(run_id: int) -> list[int]:
