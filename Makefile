@@ -84,8 +84,8 @@ lint: install-test ## ruff (lint, format check) and the import contracts of pypr
 typecheck: install-test ## mypy on marketplace/ and workers/
 	$(BIN)/mypy
 
-pytest: install-test browser axe nginx exiftool demo-photos pdf-fonts ## The whole pytest suite (fast, services and browser tiers)
-	$(BIN)/pytest
+pytest: install-test browser axe nginx exiftool demo-photos pdf-fonts ## The whole pytest suite: the fast tier beside the services, browser and hosts tiers (tests/tiers.py)
+	$(BIN)/python -m tests.tiers
 
 fast: install-test exiftool demo-photos pdf-fonts ## Only the fast tier (SQLite, no servers, no browser)
 	$(BIN)/pytest -m "not services and not e2e and not hosts"
