@@ -21,8 +21,9 @@ gunicorn (in the project's dependencies); it installs neither and says so when o
 3. For each target, ``wrk`` with 2 threads and 32 connections warms up in 2 s slices until a
    slice has no cache miss (at most ``--warmup`` s, default 30), then runs ``--duration`` s
    with ``--latency``, cycling through the target's addresses with a Lua script that counts
-   the ``X-Page-Cache`` headers: hello first, last, and right before and after each target
-   judged by its share of hello (a share is taken of the mean of those two hellos); search
+   the ``X-Page-Cache`` headers: hello first and last; a target judged by its share of hello
+   runs in four slices, each followed by a slice of hello as long, and its share is taken of
+   the two sums (``pages_wrk.interleaved``); search
    for the 20 most common keywords, and with filters; 50 asset pages; the search and asset
    pages as the buyer, the asset pages as the member, the home page as the buyer (each
    signed-in answer with the viewer's own parts rendered into the page kept for everyone).

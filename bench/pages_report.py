@@ -1,8 +1,8 @@
 """The report of ``bench.pages``: each target's rate, latency, hits and share of hello's rate.
 
 ``report`` prints the table for every cache setting, then one PASS or FAIL line per target of
-issues 14 and 15, each share taken of hello's rate on the same server in the same run, the
-mean of the hellos just before and just after the target (``pages_wrk.bracketed``):
+issues 14 and 15, each share taken of hello's rate on the same server in the same run, in
+slices taken in turns with the target's (``pages_wrk.interleaved``):
 
 * anonymous search pages >= 25 % of hello (issue 14), with a page cache on;
 * signed-in search page >= 8 %, signed-in asset page >= 15 %, with a page cache on (each
@@ -26,8 +26,10 @@ SHARES_JUDGED_UP_TO = 100_000  # assets: the catalogue the issues set the shares
 
 
 def _hello_rate(results: list[Result], index: int) -> float:
-    """The mean rate of the hellos nearest before and after ``results[index]``, with the same
-    cache setting (``pages_wrk.bracketed`` puts one on either side of each judged target)."""
+    """Hello's rate in turns with ``results[index]`` when it was judged by its share; else
+    the mean rate of the hellos nearest before and after it, with the same cache setting."""
+    if results[index].hello_rate is not None:
+        return results[index].hello_rate
     cache = results[index].cache
 
     def is_hello(r: Result) -> bool:

@@ -2,8 +2,8 @@
 
 The script counts the ``X-Page-Cache`` answers and prints one ``BENCH {…}`` JSON line that
 ``run_wrk`` reads; ``warm_up`` runs short slices until the cache misses no more, and
-``measure`` times every target on one server, with hello first, last and on either side of
-each target judged by its share of hello (``bracketed``).
+``measure`` times every target on one server, with hello first and last, and each target
+judged by its share of hello in turns with hello (``interleaved``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ THREADS = 2
 CONNECTIONS = 32
 WARMUP_SLICE_S = 2
 FIRST_WARMUP_S = 8  # the first target's least warm-up, on a server that has just started
+# A target judged by its share of hello runs in this many slices, each followed by a slice of
+# hello as long: on this shared 2-core VM the machine's speed moved up to four times within
+# one section, and hellos on either side of one 8 s run still caught different moments.
+TURNS = 4
 
 
 @dataclass
@@ -38,6 +42,8 @@ class Result:
     socket_errors: int
     warmup_seconds: int
     connections: int = CONNECTIONS
+    # Hello's rate in the slices taken in turns with this target's (``interleaved``).
+    hello_rate: float | None = None
 
     @property
     def rate(self) -> float:
@@ -137,28 +143,30 @@ def judged(cache: str, target: Target) -> bool:
     return wanted is not None
 
 
-def bracketed(cache: str, targets: list[Target]) -> list[Target]:
-    """The targets with hello first, last, and right before and after each judged target.
+def _summed(slices: list[dict[str, int]]) -> dict[str, int]:
+    """One wrk answer for slices of the same target: counts and durations added, latency
+    percentiles the request-weighted mean of the slices' (an estimate, printed only)."""
+    total = {key: sum(part[key] for part in slices) for key in slices[0]}
+    requests = total["requests"]
+    for key in ("p50_us", "p95_us", "p99_us"):
+        weighted = sum(part[key] * part["requests"] for part in slices)
+        total[key] = weighted // requests if requests else max(part[key] for part in slices)
+    return total
 
-    A share is taken of the hellos on either side of its target (``pages_report``): on a
-    shared 2-core VM the machine's speed drifted by up to four times within one section, so
-    a hello minutes away said little of the speed the target ran at.
-    """
-    hello = next(t for t in targets if t.name == "hello")
-    ordered: list[Target] = []
-    for target in targets:
-        if target.name == "hello":
-            continue
-        if judged(cache, target) and (not ordered or ordered[-1] is not hello):
-            ordered.append(hello)
-        if not ordered:
-            ordered.append(hello)
-        ordered.append(target)
-        if judged(cache, target):
-            ordered.append(hello)
-    if ordered[-1] is not hello:
-        ordered.append(hello)
-    return ordered
+
+def interleaved(
+    port: int, script: Path, hello_script: Path, seconds: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The target and hello in turns, ``TURNS`` slices each, ``seconds`` in all for each:
+    (the target's figures, hello's). A share of the two sums is taken over the same minutes,
+    whatever the machine's speed did meanwhile."""
+    turns = max(1, min(TURNS, seconds))
+    part = max(1, seconds // turns)
+    target_slices, hello_slices = [], []
+    for _ in range(turns):
+        target_slices.append(run_wrk(port, script, part))
+        hello_slices.append(run_wrk(port, hello_script, part))
+    return _summed(target_slices), _summed(hello_slices)
 
 
 def measure(
@@ -171,7 +179,11 @@ def measure(
     connections: int = CONNECTIONS,
 ) -> list[Result]:
     results = []
-    ordered = bracketed(cache, targets) if connections == CONNECTIONS else targets
+    hello = next(t for t in targets if t.name == "hello")
+    # Hello first and last: the table shows the machine's speed at either end of the section.
+    ordered = [*targets, hello] if connections == CONNECTIONS else targets
+    hello_script = folder / "hello.lua"
+    hello_script.write_text(wrk_script(hello.paths, hello.cookie))
     for number, target in enumerate(ordered):
         script = folder / f"target-{number}.lua"
         script.write_text(wrk_script(target.paths, target.cookie))
@@ -179,7 +191,12 @@ def measure(
         # its first seconds were up to 45 % slower than the same hello at the end of the run.
         least = FIRST_WARMUP_S if number == 0 else 0
         warmed = warm_up(port, script, max(args.warmup, least), least) if args.warmup else 0
-        figures = run_wrk(port, script, args.duration, connections)
+        hello_rate = None
+        if connections == CONNECTIONS and judged(cache, target):
+            figures, hello_figures = interleaved(port, script, hello_script, args.duration)
+            hello_rate = hello_figures["requests"] / (hello_figures["duration_us"] / 1e6)
+        else:
+            figures = run_wrk(port, script, args.duration, connections)
         result = Result(
             cache,
             target,
@@ -194,10 +211,12 @@ def measure(
             figures["socket_errors"],
             warmed,
             connections,
+            hello_rate,
         )
+        turns = "" if hello_rate is None else f", in turns with hello at {hello_rate:.1f} req/s"
         print(
             f"  {target.name:26} {result.rate:8.1f} req/s, p95 {result.p95_ms:6.1f} ms, "
-            f"{connections} connection(s) (after {warmed} s of warm-up)",
+            f"{connections} connection(s) (after {warmed} s of warm-up){turns}",
             flush=True,
         )
         results.append(result)
