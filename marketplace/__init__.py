@@ -93,6 +93,19 @@ def register_extensions(app: Flask) -> None:
     init_storage(app)
     celery_init_app(app)
     _enable_sqlite_foreign_keys(app)
+    _ping_postgresql_when_idle(app)
+
+
+def _ping_postgresql_when_idle(app: Flask) -> None:
+    from marketplace.database import ping_when_idle
+    from marketplace.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "postgresql" and not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get(
+        "pool_pre_ping"
+    ):
+        ping_when_idle(engine)
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

@@ -336,7 +336,9 @@ def engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         # Web, worker and beat are separate processes sharing one file: wait for locks.
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True}
+    # Not pool_pre_ping: marketplace.database.ping_when_idle pings only a connection that sat
+    # idle (create_app installs it on a PostgreSQL engine).
+    return {}
 
 
 def demo_redis_url() -> str:

@@ -33,10 +33,10 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import User
+from marketplace.accounts.sessions import CART_LINES_COUNTED
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
 from marketplace.membership.models import Member, membership_of
-from marketplace.orders.models import CartItem
 
 # Looks like a token to anything that checks the form's shape; never valid.
 CSRF_PLACEHOLDER = "personal-csrf-token-filled-in-per-viewer"
@@ -46,7 +46,6 @@ _SHARED_KEY = "personal_parts_for_everyone"
 # client (or any code holding an app context open) shares between requests.
 _SALE_STATE_SEEN = "marketplace.personal_parts.sale_state"  # asset id -> its row
 _VIEWER_KEY = "personal_parts_viewer"
-_CART_LINES_SEEN = "marketplace.personal_parts.cart_lines"  # (user id, lines in their cart)
 
 
 @dataclass(frozen=True)
@@ -117,26 +116,20 @@ def _shared_viewer() -> User:
 
 
 # Asked on every signed-in view of an asset page, cache hit or not: built once, run through
-# Core. The viewer's cart lines come with it, for the header's cart link: on PostgreSQL a
-# statement of its own is one more round trip, as costly as the count.
+# Core.
 _SALE_STATE_AND_OWNER = (
-    sa.select(
-        Asset.status,
-        Asset.withdrawn_at,
-        Member.user_id,
-        sa.select(sa.func.count())
-        .where(CartItem.user_id == sa.bindparam("viewer_id"))
-        .scalar_subquery()
-        .label("cart_lines"),
-    )
+    sa.select(Asset.status, Asset.withdrawn_at, Member.user_id)
     .join(Member, Member.id == Asset.member_id)
     .where(Asset.id == sa.bindparam("id"))
 )
 
 
 def cart_lines_seen(user_id: int) -> int | None:
-    """The viewer's cart lines if this request counted them already (``may_share_with``)."""
-    seen = request.environ.get(_CART_LINES_SEEN)
+    """The viewer's cart lines as this request's session statement counted them, when nothing
+    in the request can have changed the cart since: a GET (or HEAD) of a page."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    seen = request.environ.get(CART_LINES_COUNTED)
     return seen[1] if seen is not None and seen[0] == user_id else None
 
 
@@ -146,13 +139,11 @@ def may_share_with(user: Any) -> bool:
     if request.endpoint == "portfolio.detail":
         found = (
             db.session.connection()
-            .execute(_SALE_STATE_AND_OWNER, {"id": view_args.get("asset_id"), "viewer_id": user.id})
+            .execute(_SALE_STATE_AND_OWNER, {"id": view_args.get("asset_id")})
             .one_or_none()
         )
         if found is not None:  # its lightbox form, rendered for this viewer, asks the same
             request.environ.setdefault(_SALE_STATE_SEEN, {})[view_args.get("asset_id")] = found
-            # A GET of a page: nothing in this request changes the cart after this count.
-            request.environ[_CART_LINES_SEEN] = (user.id, int(found.cart_lines))
         # Work not for sale shows only to its owner and admins; owners get their controls.
         return (
             found is not None

@@ -14,18 +14,23 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy.orm import Session, defaultload
 
 from marketplace.accounts.models import MEMBER_ATTRIBUTE, SignInSession, User
 from marketplace.database import unit_of_work, utcnow
 from marketplace.extensions import db
 from marketplace.membership.models import Member
+from marketplace.orders.models import CartItem
 
 # last_seen_at is a hint for the person, not an audit: write it at most this often per session.
 SEEN_EVERY = timedelta(minutes=5)
 # Ended sessions are kept this long (the account page no longer shows them), then deleted.
 KEEP_ENDED = timedelta(days=30)
 USER_AGENT_LENGTH = 255
+# Where a request keeps (user id, lines in their cart) as its session statement counted them,
+# in the request's WSGI environ (``g`` outlives a request where an app context is held open).
+CART_LINES_COUNTED = "marketplace.accounts.sessions.cart_lines"
 
 
 def _digest(key: str) -> str:
@@ -52,15 +57,23 @@ def start_session(user: User, user_agent: str) -> User:
 
 
 @functools.cache
-def _live_session() -> sa.Select[int, datetime, User]:
+def _live_session() -> sa.Select[int, datetime, int, User]:
     """Every signed-in request runs this: built once, and only the two columns of the session
     row it reads, so the ORM builds one object (the user) rather than two. The user's member
     row comes joined (the header asks whether they are a member), but not the member's class,
     which the member's row joins by default and only their account page shows (loaded there if
-    asked). Built on first use: ``User.member`` exists once the mappers are configured."""
+    asked). The lines in the user's cart come with it, for the header's cart link on every
+    page: on PostgreSQL a statement of its own is one more round trip, as costly as the count.
+    Built on first use: ``User.member`` exists once the mappers are configured."""
     member = getattr(User, MEMBER_ATTRIBUTE)
+    cart_lines = (
+        sa.select(sa.func.count())
+        .where(CartItem.user_id == SignInSession.user_id)
+        .scalar_subquery()
+        .label("cart_lines")
+    )
     return (
-        sa.select(SignInSession.id, SignInSession.last_seen_at, User)
+        sa.select(SignInSession.id, SignInSession.last_seen_at, cart_lines, User)
         .join(User, User.id == SignInSession.user_id)
         .where(
             SignInSession.key_hash == sa.bindparam("key_hash"), SignInSession.revoked_at.is_(None)
@@ -70,11 +83,15 @@ def _live_session() -> sa.Select[int, datetime, User]:
 
 
 def load_session_user(key: str) -> User | None:
-    """The user whose live session has this cookie key, bound to it; None once it was ended."""
+    """The user whose live session has this cookie key, bound to it; None once it was ended.
+    The lines in their cart, counted in the same statement, are kept in the request's environ
+    under ``CART_LINES_COUNTED``."""
     row = db.session.execute(_live_session(), {"key_hash": _digest(key)}).one_or_none()
     if row is None:
         return None
     user = row.User
+    if has_request_context():
+        request.environ[CART_LINES_COUNTED] = (user.id, int(row.cart_lines))
     now = utcnow()
     if now - row.last_seen_at > SEEN_EVERY:
         with unit_of_work() as session:

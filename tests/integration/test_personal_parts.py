@@ -162,28 +162,33 @@ def test_members_see_their_own_work_profile_and_home_page_not_the_shared_ones(ap
     assert f'href="{own_profile}"' in client.get("/").get_data(as_text=True)
 
 
-def test_an_asset_page_counts_the_cart_as_it_is_now_in_the_statement_it_runs_anyway(
+def test_a_signed_in_page_counts_the_cart_as_it_is_now_in_the_session_statement(
     app: Flask,
 ) -> None:
-    """A signed-in asset page reads the viewer's cart lines with the work's sale state (one
-    statement, not two), and each view shows the cart as it is at that view."""
+    """Every signed-in page reads the viewer's cart lines in the statement that finds their
+    sign-in session (one statement, not two), and each view shows the cart as it is then."""
     artist = Catalogue()
     harbour = artist.add("Harbour at dawn", "harbour, boats")
     noon = artist.add("Harbour at noon", "harbour")
     buyer = Factory().buyer("anouk@example.org", "Anouk Zebulon")
     ana = signed_in(app, buyer, "", 0, admin=False)
     path = f"/assets/{harbour}-harbour-at-dawn"
+
+    def cart_counts(page: str) -> list[str]:
+        with counted() as statements:
+            found = CART_COUNT.findall(ana.get(page).get_data(as_text=True))
+        counting = [s for s in statements if "FROM cart_items" in s]
+        assert len(counting) == 1, page
+        assert "FROM sign_in_sessions" in counting[0], page
+        return found
+
     counts = []
     for work in [None, harbour, noon]:
         if work is not None:
             add_to_cart(buyer, ItemRequest(work, "standard", "S"))
-        with counted() as statements:
-            page = ana.get(path).get_data(as_text=True)
-        counts.append(CART_COUNT.findall(page))
-        assert not [s for s in statements if "FROM cart_items" in s and "assets" not in s]
+        counts.append(cart_counts(path))
     assert counts == [["0"], ["1"], ["2"]]
-    # What the asset page counted was for that view only: the next page counts again.
     dusk = artist.add("Harbour at dusk", "harbour")
     add_to_cart(buyer, ItemRequest(dusk, "standard", "S"))
-    assert CART_COUNT.findall(ana.get("/search?q=harbour").get_data(as_text=True)) == ["3"]
+    assert cart_counts("/search?q=harbour") == ["3"]
     assert CART_COUNT.findall(ana.get("/cart").get_data(as_text=True)) == ["3"]
