@@ -6,16 +6,19 @@ message off the queue (BRPOP) and only then records it as unacknowledged, so a w
 between the two loses it (celery/kombu#305); a Redis restarted without persistence loses the
 whole queue. The run would then stay "paying" with a line pending that no task will pay.
 
-The beat runs ``resume_stalled`` every few minutes. A run that is still paying, where nothing
-has settled, started or been resumed for ``PAYMENT_STALL_SECONDS``, has every pending line
-queued again, and an audit entry says so. A run still paying with nothing pending (its last
-task died between its commit and the run's finish) is finished. Every payment task is
-idempotent: it locks its line and pays only a pending one, under the line's Stripe idempotency
-key, so a task that was only slow, not lost, pays nobody twice.
+The beat runs ``resume_stalled`` every few minutes. A run still paying where nothing settled
+for ``PAYMENT_STALL_SECONDS`` since its tasks were last queued (``queued_at``: started paying,
+held cash released, failed lines retried, or queued again here) has every pending line queued
+again; an audit entry says so and an error is logged, for whoever watches the logs. A run
+still paying with nothing pending (its last task died between its commit and the run's
+finish) is finished. Every payment task is idempotent: it locks its line and pays only a
+pending one, under the line's Stripe idempotency key, so a task that was only slow, not lost,
+pays nobody twice.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +28,6 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from marketplace.audit.models import AuditEntry
 from marketplace.audit.services import record
 from marketplace.background import enqueue
 from marketplace.database import lock_row, unit_of_work, utcnow
@@ -40,6 +42,9 @@ from marketplace.payouts import services as payouts
 from marketplace.payouts.models import PayoutLine, PayoutRun
 
 RESUMED = "payments.resumed"
+FINISHED = "payments.finished_by_sweep"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,7 @@ class RunKind:
     run_model: Any
     line_model: Any
     paying_status: str
-    started: Any  # the run's column: when it (last) started paying
-    settled: Any  # the line's column: when it was paid, held or failed
+    settled: Any  # the line's column: when it was paid, held or failed (a payout line: sent)
     task: str  # the task that pays one line, by name
     finish: Callable[[Session, Any], None]  # closes a locked run with nothing pending
 
@@ -62,7 +66,6 @@ KINDS = (
         DividendRun,
         DividendAllocation,
         "paying",
-        DividendRun.pay_started_at,
         DividendAllocation.settled_at,
         paying.PAY_TASK,
         paying.finish_locked_run,
@@ -72,7 +75,6 @@ KINDS = (
         RedemptionRun,
         RedemptionLine,
         "paying",
-        RedemptionRun.pay_started_at,
         RedemptionLine.settled_at,
         redemptions.PAY_LINE_TASK,
         redemptions.finish_locked_run,
@@ -82,7 +84,6 @@ KINDS = (
         PayoutRun,
         PayoutLine,
         "running",
-        PayoutRun.created_at,
         PayoutLine.sent_at,
         payouts.SEND_LINE_TASK,
         payouts.finish_locked_run,
@@ -125,7 +126,7 @@ def _resume_run(
     kind: RunKind, run_id: int, now: datetime, stall_after: timedelta
 ) -> Resumed | None:
     # The run is locked while deciding: a second sweep (a duplicate delivery of the beat's
-    # task) waits, then sees this one's audit entry and finds the run not stalled.
+    # task) waits, then sees the ``queued_at`` this one set and finds the run not stalled.
     with unit_of_work() as session:
         run = lock_row(session, kind.run_model, run_id)
         if run is None or run.status != kind.paying_status:
@@ -137,44 +138,42 @@ def _resume_run(
                 .order_by(kind.line_model.id)
             ).scalars()
         )
+        what = f"{kind.subject.replace('_', ' ')} {run_id}"
         if not pending:
             kind.finish(session, run)
+            record(
+                session,
+                None,
+                FINISHED,
+                kind.subject,
+                run_id,
+                f"Finished {what}: nothing was pending (its last payment's task ended before "
+                "it looked whether the run was done)",
+                actor_label="scheduler",
+            )
             return Resumed(kind.subject, run_id, 0)
-        last = _last_activity(session, kind, run_id)
+        last = _last_activity(session, kind, run)
         if last is not None and now - last < stall_after:
             return None
         for line_id in pending:
             enqueue(session, kind.task, line_id)
-        since = f"{last:%Y-%m-%d %H:%M} UTC" if last is not None else "it started"
-        record(
-            session,
-            None,
-            RESUMED,
-            kind.subject,
-            run_id,
-            f"Nothing settled in {kind.subject.replace('_', ' ')} {run_id} since {since}: "
-            f"its {len(pending)} pending payment(s) queued again",
-            actor_label="scheduler",
+        run.queued_at = now
+        since = f"{last:%Y-%m-%d %H:%M} UTC" if last is not None else "its tasks were queued"
+        summary = (
+            f"Nothing settled in {what} since {since}: "
+            f"its {len(pending)} pending payment(s) queued again"
         )
+        record(session, None, RESUMED, kind.subject, run_id, summary, actor_label="scheduler")
+        # A task lost now and then is Redis; one lost every time is a payment that always
+        # fails before settling, which someone must look at.
+        log.error("Stalled payments resumed: %s", summary)
         return Resumed(kind.subject, run_id, len(pending))
 
 
-def _last_activity(session: Session, kind: RunKind, run_id: int) -> datetime | None:
-    """The latest of: the run started paying, a line of it settled, the sweep resumed it."""
-    started, settled, resumed = session.execute(
-        sa.select(
-            sa.select(kind.started).where(kind.run_model.id == run_id).scalar_subquery(),
-            sa.select(sa.func.max(kind.settled))
-            .where(kind.line_model.run_id == run_id)
-            .scalar_subquery(),
-            sa.select(sa.func.max(AuditEntry.created_at))
-            .where(
-                AuditEntry.action == RESUMED,
-                AuditEntry.subject_type == kind.subject,
-                AuditEntry.subject_id == str(run_id),
-            )
-            .scalar_subquery(),
-        )
-    ).one()
-    moments = [moment for moment in (started, settled, resumed) if moment is not None]
+def _last_activity(session: Session, kind: RunKind, run: Any) -> datetime | None:
+    """The later of: the run's tasks were last queued, a line of it settled."""
+    settled = session.execute(
+        sa.select(sa.func.max(kind.settled)).where(kind.line_model.run_id == run.id)
+    ).scalar_one()
+    moments = [moment for moment in (run.queued_at, settled) if moment is not None]
     return max(moments, default=None)

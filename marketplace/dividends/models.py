@@ -69,6 +69,8 @@ class DividendRun(db.Model):  # type: ignore[name-defined]
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pay_started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     pay_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When payment tasks were last queued for it (marketplace/stalled_payments.py).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Migration 0028. A loss brought from earlier runs and netted here, what this run carries
     # forward or charged to reserves, and the board's loss policy it applied.
@@ -211,6 +213,8 @@ class RedemptionRun(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     pay_started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     pay_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When payment tasks were last queued for it (marketplace/stalled_payments.py).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Migration 0030: one member's capital (e.g. on leaving) rather than a whole year's, and
     # the second admin who approved it before it could be paid.

@@ -132,6 +132,7 @@ def pay_run(admin: User, run_id: int, late_reason: str = "") -> DividendRun:
             )
         note_deadline(run, today_utc(), late_reason)
         run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
+        run.queued_at = run.pay_started_at
         queued = queue_payments(session, DividendAllocation, run.id, PAY_TASK)
         finish_locked_run(session, run)
         record(
@@ -417,6 +418,7 @@ def pay_held(
             queued += 1
         for queued_run_id in sorted(runs):
             locked = locked_run(session, queued_run_id)
+            locked.queued_at = utcnow()
             if locked.status in FINISHED:
                 locked.status = "paying"
             if admin is not None:

@@ -331,6 +331,7 @@ def pay_redemption(admin: User, run_id: int) -> RedemptionRun:
         if run.status == "approved":
             _post_redemptions(session, admin, run)
         run.status, run.pay_started_by_id, run.pay_started_at = "paying", admin.id, utcnow()
+        run.queued_at = run.pay_started_at
         queued = paying.queue_payments(session, RedemptionLine, run.id, PAY_LINE_TASK)
         finish_locked_run(session, run)
         record(
@@ -424,6 +425,7 @@ def pay_held(admin: User | None, run_id: int | None = None, member_id: int | Non
             count += 1
         for queued_run in sorted(queued):
             run = _locked(session, queued_run)
+            run.queued_at = utcnow()
             if run.status in ("paid", "partially_paid"):
                 run.status = "paying"
             if admin is not None:

@@ -59,6 +59,8 @@ class PayoutRun(db.Model):  # type: ignore[name-defined]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When payment tasks were last queued for it (marketplace/stalled_payments.py).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User | None] = relationship(User)
     lines: Mapped[list[PayoutLine]] = relationship(

@@ -116,6 +116,7 @@ def start_run(admin: User | None) -> int:
             run = PayoutRun(
                 status="running",
                 open_slot=1,
+                queued_at=utcnow(),
                 currency=current_app.config["CURRENCY"],
                 threshold_cents=threshold_cents(),
                 created_by_id=admin.id if admin is not None else None,
@@ -351,6 +352,7 @@ def retry_failed(run_id: int, admin: User | None) -> int:
         run = lock_row(session, PayoutRun, run_id)
         if retried and run is not None:
             run.status, run.open_slot, run.finished_at = "running", 1, None
+            run.queued_at = utcnow()
             if admin is not None:
                 record(
                     session,

@@ -5,8 +5,10 @@ for later, returns a failed one's money; and beat runs it every hour."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -74,7 +76,10 @@ def test_the_sync_books_settled_payouts_once_and_leaves_pending_ones(app: Flask)
     ]
 
 
-def test_beat_runs_the_sync_every_hour() -> None:
+def test_beat_runs_the_sync_every_hour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker module builds its app at import: in the test profile, in a folder of its own.
+    monkeypatch.setenv("MARKETPLACE_ENV", "test")
+    monkeypatch.setenv("MARKETPLACE_INSTANCE_PATH", str(tmp_path / "instance"))
     from workers.celery_app import celery
 
     entry = celery.conf.beat_schedule["sync-bank-payouts"]

@@ -5,6 +5,7 @@ nobody is paid twice (SQLite, tasks inline; the payouts' test uses the Stripe em
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,9 +81,13 @@ def test_a_dividend_run_whose_tasks_were_lost_is_paid_once_after_it_stalls(
     assert entry.subject_id == str(run["id"])
     assert "its 4 pending payment(s) queued again" in entry.summary
 
-    # Finished: a later sweep queues nothing, and nobody is paid twice.
+    # The lost tasks turn up after all (they were only slow), and a later sweep finds the
+    # run finished: nobody is paid twice.
+    for allocation in paid["allocations"]:
+        paying.pay_allocation(allocation["id"])
     assert stalled_payments.resume_stalled(utcnow() + 2 * STALLED) == []
     assert len(sent) == 2
+    assert coop.get(run["id"])["progress"] == paid["progress"]
     balance = ledger.trial_balance(db.session(), "USD")
     assert balance.total_debits_cents == balance.total_credits_cents
 
@@ -131,6 +136,11 @@ def test_a_run_whose_last_task_died_before_finishing_it_is_finished(
     ]
     assert coop.get(run["id"])["status"] == "paid"
     assert resumed_entries() == []
+    [finished] = db.session.execute(
+        sa.select(AuditEntry).where(AuditEntry.action == stalled_payments.FINISHED)
+    ).scalars()
+    assert finished.subject_id == str(run["id"])
+    assert finished.actor_label == "scheduler"
 
 
 def test_a_royalty_run_whose_tasks_were_lost_pays_each_member_once(shop: Payouts) -> None:
@@ -155,7 +165,12 @@ def test_a_royalty_run_whose_tasks_were_lost_pays_each_member_once(shop: Payouts
     shop.check_transfers_match_ledger(account_id)
 
 
-def test_the_beat_sweeps_every_five_minutes() -> None:
+def test_the_beat_sweeps_every_five_minutes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker module builds its app at import: in the test profile, in a folder of its own.
+    monkeypatch.setenv("MARKETPLACE_ENV", "test")
+    monkeypatch.setenv("MARKETPLACE_INSTANCE_PATH", str(tmp_path / "instance"))
     from workers.celery_app import celery
 
     entry = celery.conf.beat_schedule["resume-stalled-payments"]
@@ -163,3 +178,33 @@ def test_the_beat_sweeps_every_five_minutes() -> None:
     assert entry["schedule"].minute == set(range(0, 60, 5))
     celery.loader.import_default_modules()
     assert "payouts.resume_stalled_payments" in celery.tasks
+
+
+def test_a_run_reopened_for_held_cash_counts_its_stall_from_then(
+    coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = member_id(coop.artist_a), member_id(coop.artist_b)
+    accounts = {a: "acct_a", b: "acct_b"}
+    sent: list[str] = []
+
+    def transfer(**kwargs: Any) -> str:
+        sent.append(kwargs["destination"])
+        return f"tr_{len(sent)}"
+
+    monkeypatch.setattr(services, "ready_payout_account", lambda s, m: accounts.get(m))
+    monkeypatch.setattr(services, "stripe_transfer", transfer)
+    run = coop.draft()
+    coop.approve(run["id"])
+    # Long ago: paid, but for the founder's and the staff member's cash, held.
+    with clock_at(utcnow() - timedelta(days=30)):
+        assert coop.pay(run["id"])["status"] == "partially_paid"
+    founder = member_id(coop.founder)
+    accounts[founder] = "acct_founder"
+    with tasks_lost(coop.client.application):
+        assert paying.pay_held(None, member_id=founder) == 1
+    assert coop.get(run["id"])["status"] == "paying"
+    # Its tasks were queued just now, not when the run started paying a month ago.
+    assert stalled_payments.resume_stalled(utcnow() + timedelta(minutes=5)) == []
+    assert stalled_payments.resume_stalled(utcnow() + STALLED)[0].queued == 1
+    assert sent.count("acct_founder") == 1
+    assert coop.get(run["id"])["status"] == "partially_paid"  # the staff member's cash is held
