@@ -179,11 +179,12 @@ def measure(
     connections: int = CONNECTIONS,
 ) -> list[Result]:
     results = []
-    hello = next(t for t in targets if t.name == "hello")
-    # Hello first and last: the table shows the machine's speed at either end of the section.
-    ordered = [*targets, hello] if connections == CONNECTIONS else targets
-    hello_script = folder / "hello.lua"
-    hello_script.write_text(wrk_script(hello.paths, hello.cookie))
+    ordered, hello_script = targets, folder / "hello.lua"
+    if connections == CONNECTIONS:
+        hello = next(t for t in targets if t.name == "hello")
+        # Hello first and last: the table shows the machine's speed at either end.
+        ordered = [*targets, hello]
+        hello_script.write_text(wrk_script(hello.paths, hello.cookie))
     for number, target in enumerate(ordered):
         script = folder / f"target-{number}.lua"
         script.write_text(wrk_script(target.paths, target.cookie))
