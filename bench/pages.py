@@ -22,8 +22,8 @@ gunicorn (in the project's dependencies); it installs neither and says so when o
    slice has no cache miss (at most ``--warmup`` s, default 30), then runs ``--duration`` s
    with ``--latency``, cycling through the target's addresses with a Lua script that counts
    the ``X-Page-Cache`` headers: hello first and last; a target judged by its share of hello
-   runs in four slices, each followed by a slice of hello as long, and its share is taken of
-   the two sums (``pages_wrk.interleaved``); search
+   runs in four slices, each followed by a slice of hello as long, and its share is its best
+   slice over hello's best (``pages_wrk.interleaved``); search
    for the 20 most common keywords, and with filters; 50 asset pages; the search and asset
    pages as the buyer, the asset pages as the member, the home page as the buyer (each
    signed-in answer with the viewer's own parts rendered into the page kept for everyone).

@@ -1,8 +1,9 @@
 """The report of ``bench.pages``: each target's rate, latency, hits and share of hello's rate.
 
 ``report`` prints the table for every cache setting, then one PASS or FAIL line per target of
-issues 14 and 15, each share taken of hello's rate on the same server in the same run, in
-slices taken in turns with the target's (``pages_wrk.interleaved``):
+issues 14 and 15, each share taken of hello's rate on the same server in the same run: the
+best of four slices of the target over the best of four slices of hello, taken in turns
+(``pages_wrk.interleaved``); other rows, of the hellos nearest before and after:
 
 * anonymous search pages >= 25 % of hello (issue 14), with a page cache on;
 * signed-in search page >= 8 %, signed-in asset page >= 15 %, with a page cache on (each
@@ -26,10 +27,8 @@ SHARES_JUDGED_UP_TO = 100_000  # assets: the catalogue the issues set the shares
 
 
 def _hello_rate(results: list[Result], index: int) -> float:
-    """Hello's rate in turns with ``results[index]`` when it was judged by its share; else
-    the mean rate of the hellos nearest before and after it, with the same cache setting."""
-    if results[index].hello_rate is not None:
-        return results[index].hello_rate
+    """The mean rate of the hellos nearest before and after ``results[index]``, with the same
+    cache setting."""
     cache = results[index].cache
 
     def is_hello(r: Result) -> bool:
@@ -63,6 +62,8 @@ def report(results: list[Result], description: str, assets: int) -> bool:
     for index, r in enumerate(results):
         hello = r.rate if r.target.name == "hello" else _hello_rate(results, index)
         share = r.rate / hello if hello else 0.0
+        if r.best_rate is not None and r.hello_rate:
+            share = r.best_rate / r.hello_rate  # judged: the best slices, taken in turns
         hits = "-" if r.hit_share is None else f"{r.hit_share:6.1%}"
         shown_share = f"{share:9.1%}" if r.connections == CONNECTIONS else f"{'-':>9}"
         print(
