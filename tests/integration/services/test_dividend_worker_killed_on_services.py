@@ -14,10 +14,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -30,6 +31,7 @@ from flask_migrate import upgrade
 from marketplace import create_app, stalled_payments
 from marketplace.accounts.models import User
 from marketplace.audit.models import AuditEntry
+from marketplace.database import utcnow
 from marketplace.dividends import paying, services
 from marketplace.dividends.models import DividendAllocation
 from marketplace.extensions import db
@@ -290,6 +292,43 @@ def test_a_payment_task_the_queue_lost_is_sent_again_once_the_run_stalls(
     ).scalars()
     assert resumed.subject_id == str(run_id)
     assert "its 1 pending payment(s) queued again" in resumed.summary
+
+
+def test_two_sweeps_at_once_queue_a_stalled_run_again_once(
+    kill_app: Flask, services_env: ServicesEnv
+) -> None:
+    """Two deliveries of the beat's sweep at the same moment (PostgreSQL, two connections):
+    the run's lock makes the second see what the first did."""
+    run_id, approver, _ = approved_run(services_env, 2)
+    paying.pay_run(approver, run_id)  # no worker: its two tasks wait in the queue
+    later = utcnow() + timedelta(seconds=STALL_S + 1)
+    start = threading.Barrier(2)
+    answers: list[list[stalled_payments.Resumed]] = []
+
+    def sweep() -> None:
+        with kill_app.app_context():
+            start.wait(timeout=30)
+            answers.append(stalled_payments.resume_stalled(later))
+            db.session.remove()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers, key=len) == [[], [stalled_payments.Resumed("dividend_run", run_id, 2)]]
+    entries = db.session.execute(
+        sa.select(AuditEntry).where(AuditEntry.action == stalled_payments.RESUMED)
+    ).scalars()
+    assert len(list(entries)) == 1
+    queue = redis.Redis.from_url(kill_app.config["KILL_TEST_BROKER"])
+    payments = [
+        message
+        for message in queue.lrange("celery", 0, -1)
+        if json.loads(message)["headers"]["task"] == paying.PAY_TASK
+    ]
+    queue.close()
+    assert len(payments) == 4  # pay_run's two, and the sweep's two: not six
 
 
 def _allocation_ids(run_id: int) -> list[int]:
