@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from flask_babel import gettext, lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm.interfaces import ORMOption
 
 from marketplace.accounts.models import User
 from marketplace.assets.models import Asset
@@ -31,11 +28,18 @@ def can_see(viewer: User | None, asset: Asset) -> bool:
     return bool(viewer.is_admin) or asset.member.user_id == viewer.id
 
 
-def get_visible(viewer: User | None, asset_id: int, options: Sequence[ORMOption] = ()) -> Asset:
+def get_visible(
+    viewer: User | None, asset_id: int, statement: sa.Select[Asset] | None = None
+) -> Asset:
     """The asset if the viewer may know of it; NotFound otherwise (never a hint it exists).
 
-    ``options``: loader options for the page that reads more of it (its releases…)."""
-    asset = db.session.get(Asset, asset_id, options=options)
+    ``statement``: for a page that reads more of it (its releases…), a select of the asset
+    by the bind parameter ``asset_id``, with its loader options, built once."""
+    if statement is None:
+        asset = db.session.get(Asset, asset_id)
+    else:
+        found = db.session.execute(statement, {"asset_id": asset_id}).unique()
+        asset = found.scalar_one_or_none()
     if asset is None or not can_see(viewer, asset):
         raise NotFound(gettext("No such asset."))
     return asset
