@@ -41,6 +41,15 @@ def resumed_entries() -> list[AuditEntry]:
     )
 
 
+def approved_run_everyone_can_be_paid(coop: Coop, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An approved run whose members all have a payout account (Stripe's answer faked)."""
+    monkeypatch.setattr(services, "ready_payout_account", lambda s, m: "acct_x")
+    monkeypatch.setattr(services, "stripe_transfer", lambda **kwargs: "tr_x")
+    run = coop.draft()
+    coop.approve(run["id"])
+    return run
+
+
 def test_a_dividend_run_whose_tasks_were_lost_is_paid_once_after_it_stalls(
     coop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -95,10 +104,7 @@ def test_a_dividend_run_whose_tasks_were_lost_is_paid_once_after_it_stalls(
 def test_a_run_resumed_once_waits_another_stall_before_it_is_resumed_again(
     coop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "ready_payout_account", lambda s, m: "acct_x")
-    monkeypatch.setattr(services, "stripe_transfer", lambda **kwargs: "tr_x")
-    run = coop.draft()
-    coop.approve(run["id"])
+    run = approved_run_everyone_can_be_paid(coop, monkeypatch)
     app = coop.client.application
     with tasks_lost(app):
         coop.pay(run["id"])
@@ -118,10 +124,7 @@ def test_a_run_resumed_once_waits_another_stall_before_it_is_resumed_again(
 def test_a_run_whose_last_task_died_before_finishing_it_is_finished(
     coop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "ready_payout_account", lambda s, m: "acct_x")
-    monkeypatch.setattr(services, "stripe_transfer", lambda **kwargs: "tr_x")
-    run = coop.draft()
-    coop.approve(run["id"])
+    run = approved_run_everyone_can_be_paid(coop, monkeypatch)
     with tasks_lost(coop.client.application):
         paying_run = coop.pay(run["id"])
     # Each payment commits, then its task dies before it looks whether the run is done.
