@@ -148,4 +148,7 @@ def test_demo_uses_the_redis_it_is_given_or_its_own_port(
 
 def test_engine_options_per_database() -> None:
     assert engine_options("sqlite:///x.db") == {"connect_args": {"timeout": 15}}
-    assert engine_options("postgresql+psycopg://db/coop") == {"pool_pre_ping": True}
+    # Not pool_pre_ping: create_app pings a PostgreSQL connection only when it sat idle
+    # (marketplace.database.ping_when_idle; tests/integration/services/
+    # test_pooled_connections_on_postgres.py).
+    assert engine_options("postgresql+psycopg://db/coop") == {}
