@@ -147,8 +147,9 @@ def _resume_run(
                 FINISHED,
                 kind.subject,
                 run_id,
-                f"Finished {what}: nothing was pending (its last payment's task ended before "
-                "it looked whether the run was done)",
+                # Its last task may have died between its commit and finishing the run, or
+                # be about to finish it itself: finishing twice does nothing more.
+                f"Finished {what}: none of its payments was pending",
                 actor_label="scheduler",
             )
             return Resumed(kind.subject, run_id, 0)
