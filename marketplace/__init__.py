@@ -266,9 +266,11 @@ def register_page_cache(app: Flask) -> None:
 
 
 def register_page_helpers(app: Flask) -> None:
+    from marketplace.fragments import init_fragments
     from marketplace.templating import register_template_helpers
 
     register_template_helpers(app)
+    init_fragments(app)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
