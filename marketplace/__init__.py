@@ -112,27 +112,27 @@ def _ping_postgresql_when_idle(app: Flask) -> None:
 # Pages that only read: on PostgreSQL a GET of one runs each statement on its own, with no
 # BEGIN before them and no ROLLBACK after: two round trips of an asset page's five, about
 # 0.2 ms of the web process's and the server's CPU (bench.pages). Its statements need no common
-# snapshot: the asset, its related work and the licence menu are each right on their own. A
-# sign-in session's "last seen" (one UPDATE) is the only write on the way.
+# snapshot: at READ COMMITTED each takes its own anyway. A sign-in session's "last seen" (one
+# UPDATE) is the only write on the way; a page that writes more, or locks, has no place here.
 READ_ONLY_PAGES = frozenset({"portfolio.detail"})
 
 
 def _read_pages_outside_a_transaction(app: Flask) -> None:
-    from flask import request
+    from flask import g, request
 
-    from marketplace.extensions import db
+    from marketplace.extensions import OUTSIDE_A_TRANSACTION, db
 
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "postgresql":
         return  # SQLite starts no transaction for a read anyway
 
+    # Before the page cache's hook, which may sign the reader in; the session asks for the
+    # option only when it first needs a connection (extensions.Session).
+    @app.before_request
     def _without_a_transaction() -> None:
         if request.method in ("GET", "HEAD") and request.endpoint in READ_ONLY_PAGES:
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-    # First of the request's hooks: before anything (the page cache, sign-in) reads.
-    app.before_request_funcs.setdefault(None, []).insert(0, _without_a_transaction)
+            setattr(g, OUTSIDE_A_TRANSACTION, True)
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

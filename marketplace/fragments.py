@@ -20,6 +20,8 @@ mount point (``script_root``) are in every key already.
 
 from __future__ import annotations
 
+import itertools
+import re
 from typing import Any
 
 from flask import Flask, current_app, g, request
@@ -30,12 +32,17 @@ from jinja2.parser import Parser
 from markupsafe import Markup, escape
 
 EXTENSION_KEY = "layout_fragments"
-MAX_FRAGMENTS = 4096  # a few KB each; past this the store starts again (no LRU bookkeeping)
+# Per block: a few KB each; past this a block's store starts again (no LRU bookkeeping). The
+# account menu, kept per reader, can fill its own without emptying the header's.
+MAX_PER_BLOCK = 2048
 _RENDERING = "_rendering_fragment"
-# Letters and dashes only: escaping leaves them as they are.
+# Letters and dashes only, so escaping leaves them as they are; replaced in one pass, so a
+# value written in (an address that spells a placeholder) is never read as one.
+_PLACEHOLDER = re.compile("fragment-placeholder-(address|query|token)-7f3a")
 _ADDRESS = "fragment-placeholder-address-7f3a"
 _QUERY = "fragment-placeholder-query-7f3a"
 _TOKEN = "fragment-placeholder-token-7f3a"  # noqa: S105 - stands for the CSRF token
+_compiled = itertools.count()  # a template compiled again (edited, auto-reload) gets new keys
 
 
 def current_address() -> str:
@@ -53,17 +60,21 @@ def header_query() -> str:
     return request.args.get("q", "") if request.endpoint == "catalogue.search" else ""
 
 
+def _this_requests(name: str) -> str:
+    if name == "address":
+        return str(escape(current_address()))
+    if name == "query":
+        return str(escape(header_query()))
+    from flask_wtf.csrf import generate_csrf
+
+    # Only for a block that shows a form that posts: a shared page must not start a session.
+    return str(escape(generate_csrf()))
+
+
 def _filled(stored: str) -> Markup:
     """A stored fragment with this request's values in place of its placeholders."""
-    if _ADDRESS in stored:
-        stored = stored.replace(_ADDRESS, str(escape(current_address())))
-    if _QUERY in stored:
-        stored = stored.replace(_QUERY, str(escape(header_query())))
-    if _TOKEN in stored:
-        from flask_wtf.csrf import generate_csrf
-
-        # Only when the block shows a form that posts: a shared page must not start a session.
-        stored = stored.replace(_TOKEN, str(escape(generate_csrf())))
+    if "fragment-placeholder-" in stored:
+        stored = _PLACEHOLDER.sub(lambda found: _this_requests(found.group(1)), stored)
     return Markup(stored)  # noqa: S704 - rendered by an autoescaping template, then filled escaped
 
 
@@ -80,18 +91,19 @@ class OnceExtension(Extension):
                 parser.stream.expect("comma")
             keys.append(parser.parse_expression())
         body = parser.parse_statements(("name:endonce",), drop_needle=True)
-        site = nodes.Const(f"{parser.name}:{lineno}")
+        site = nodes.Const(f"{parser.name}:{lineno}:{next(_compiled)}")
         call = self.call_method("_show", [site, nodes.Tuple(keys, "load")])
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
     def _show(self, site: str, keys: tuple[Any, ...], caller: Any) -> Markup:
         locale = get_locale()
-        key = (site, str(locale) if locale else "", request.script_root, *keys)
-        store: dict[tuple[Any, ...], str] = current_app.extensions[EXTENSION_KEY]
+        key = (str(locale) if locale else "", request.script_root, *keys)
+        stores: dict[str, dict[tuple[Any, ...], str]] = current_app.extensions[EXTENSION_KEY]
+        store = stores.setdefault(site, {})
         stored = store.get(key)
         if stored is None:
             stored = _render_with_placeholders(caller)
-            if len(store) >= MAX_FRAGMENTS:
+            if len(store) >= MAX_PER_BLOCK:
                 store.clear()
             store[key] = stored
         # Inside another block being rendered, the placeholders stay for that block's store.

@@ -100,3 +100,44 @@ def test_each_language_has_its_own_layout(client: FlaskClient) -> None:
     assert "Skip to main content" in english
     assert "Skip to main content" not in french
     assert "Skip to main content" in page_of(client, "/about")
+
+
+def test_an_address_that_spells_a_placeholder_is_shown_as_it_is(client: FlaskClient) -> None:
+    harbour = Catalogue().add("Harbour at dawn", "harbour")
+    for word in ("fragment-placeholder-token-7f3a", "fragment-placeholder-query-7f3a"):
+        for path in (f"/assets/{harbour}-harbour-at-dawn?z={word}", f"/search?q={word}"):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            # Shown as the reader asked for it: no token, no session started.
+            assert "Set-Cookie" not in response.headers, path
+            assert path in NEXT.findall(response.get_data(as_text=True)), path
+
+
+CURRENT = re.compile(r'href="([^"]+)"\s*aria-current="(?:page|true)"')
+
+
+def test_the_page_marked_current_and_the_search_box_follow_the_page_in_any_order(
+    app: Flask,
+) -> None:
+    member = Factory().member("mira@example.org")
+    admin = Factory().admin("ada@example.org")
+    number = member.member.member_number if member.member else None
+    for email in (None, member.email, admin.email):
+        client = app.test_client()
+        if email is not None:
+            AuthActions(client).login(email)
+        pages = {"/": [], "/search": ["/search"], "/about": ["/about"] if email is None else []}
+        if email == member.email:
+            pages[f"/members/{number}"] = [f"/members/{number}"]
+            pages["/members"] = ["/members"]
+        if email == admin.email:
+            pages["/admin/"] = ["/admin/"]
+        for order in (list(pages), list(reversed(pages))):
+            for path in order:
+                page = page_of(client, path)
+                assert set(CURRENT.findall(page)) == set(pages[path]), (email, path)
+                # No search box in the header on the home page (its own is the hero's).
+                assert ('id="header-q"' in page) == (path != "/"), (email, path)
+        if email == member.email:
+            assert f'href="/members/{number}"' in page_of(client, "/about")
+        assert ('href="/admin/"' in page_of(client, "/about")) == (email == admin.email)
