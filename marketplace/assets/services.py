@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask_babel import gettext, lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
@@ -28,21 +30,27 @@ def can_see(viewer: User | None, asset: Asset) -> bool:
     return bool(viewer.is_admin) or asset.member.user_id == viewer.id
 
 
-def get_visible(
-    viewer: User | None, asset_id: int, statement: sa.Select[Asset] | None = None
-) -> Asset:
-    """The asset if the viewer may know of it; NotFound otherwise (never a hint it exists).
-
-    ``statement``: for a page that reads more of it (its releases…), a select of the asset
-    by the bind parameter ``asset_id``, with its loader options, built once."""
-    if statement is None:
-        asset = db.session.get(Asset, asset_id)
-    else:
-        found = db.session.execute(statement, {"asset_id": asset_id}).unique()
-        asset = found.scalar_one_or_none()
+def get_visible(viewer: User | None, asset_id: int) -> Asset:
+    """The asset if the viewer may know of it; NotFound otherwise (never a hint it exists)."""
+    asset = db.session.get(Asset, asset_id)
     if asset is None or not can_see(viewer, asset):
         raise NotFound(gettext("No such asset."))
     return asset
+
+
+def get_visible_row(viewer: User | None, asset_id: int, statement: sa.Select[Any]) -> sa.Row[Any]:
+    """As ``get_visible``, for a page that reads more with the asset in one statement:
+    ``statement`` selects the asset first (by the bind parameter ``asset_id``, with its
+    loader options), then any columns; its row, the asset's collections loaded whole."""
+    rows = db.session.execute(statement, {"asset_id": asset_id}).unique(_by_asset).all()
+    if not rows or not can_see(viewer, rows[0][0]):
+        raise NotFound(gettext("No such asset."))
+    return rows[0]
+
+
+def _by_asset(row: sa.Row[Any]) -> Any:
+    # One row per joined release; the other columns (lists among them) are the asset's.
+    return row[0]
 
 
 def get_own(user: User, asset_id: int) -> Asset:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_babel import LazyString, gettext, lazy_gettext, pgettext
 
+from marketplace.i18n.catalogues import current_translations
 from marketplace.licensing.founding_terms import FOUNDING_WORDS
 from marketplace.licensing.models import LicenceKind
 
@@ -59,4 +60,6 @@ def terms_words(text: str) -> str:
     words = text.strip()
     if words not in _FOUNDING:
         return text
-    return text.replace(words, gettext(words))
+    # The request's translations straight away: an asset page shows a dozen of these texts,
+    # and Flask-Babel's gettext looks up the locale and the domain again for each.
+    return text.replace(words, current_translations().ugettext(words))
