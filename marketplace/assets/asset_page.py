@@ -266,6 +266,7 @@ def page_context(asset: Asset, facts: sa.Row[Any]) -> dict[str, Any]:
         "share_image_url": media_url(asset, "poster" if asset.kind == "video" else "preview"),
         "currency": currency,
         "offers": offers,
+        "terms_version": menu.newest_terms_id,
         "sizes": sizes,
         "chosen_licence": offers[0].code if offers else None,
         "chosen_size": sizes[-1].code if sizes else None,

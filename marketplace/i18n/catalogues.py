@@ -91,10 +91,26 @@ def current_translations() -> Translations | NullTranslations:
     return found
 
 
+# A template's texts without variables ("Type", "Keywords"...), as their Markup, per catalogue:
+# one lookup instead of a translation, a format and a Markup for each of a page's forty. The
+# catalogues are kept for the process, so the key holds one of a handful of objects.
+_PLAIN_TEXTS_KEPT = 20_000
+_plain_texts: dict[tuple[Translations | NullTranslations, str], Markup] = {}
+
+
 # Positional-only, as Jinja's own: a template's variables may be called "num", "string"...
 @pass_eval_context
 def _template_gettext(eval_context: EvalContext, string: str, /, **variables: Any) -> str:
-    return _finish(eval_context, current_translations().ugettext(string), variables)
+    translations = current_translations()
+    if variables or not eval_context.autoescape:
+        return _finish(eval_context, translations.ugettext(string), variables)
+    key = (translations, string)
+    found = _plain_texts.get(key)
+    if found is None:
+        if len(_plain_texts) >= _PLAIN_TEXTS_KEPT:  # texts made up at run time, not written
+            _plain_texts.clear()
+        found = _plain_texts[key] = Markup(translations.ugettext(string) % {})  # noqa: S704
+    return found
 
 
 @pass_eval_context

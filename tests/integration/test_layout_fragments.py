@@ -13,6 +13,8 @@ from markupsafe import escape
 from marketplace.accounts.models import User
 from marketplace.extensions import db
 from marketplace.fragments import EXTENSION_KEY
+from marketplace.licensing import services
+from marketplace.licensing import terms as licence_terms
 from tests.fixtures.catalogue import Catalogue
 from tests.fixtures.factories import Factory
 from tests.fixtures.web import AuthActions
@@ -141,3 +143,25 @@ def test_the_page_marked_current_and_the_search_box_follow_the_page_in_any_order
         if email == member.email:
             assert f'href="/members/{number}"' in page_of(client, "/about")
         assert ('href="/admin/"' in page_of(client, "/about")) == (email == admin.email)
+
+
+def test_new_licence_terms_show_at_once_on_every_asset_page(client: FlaskClient) -> None:
+    """The rights an asset page lists are kept per terms version: new terms replace them."""
+    catalogue = Catalogue()
+    dawn, noon = (catalogue.add(f"Harbour at {t}", "harbour") for t in ("dawn", "noon"))
+    before = page_of(client, f"/assets/{dawn}-harbour-at-dawn")
+    current = services.current_terms(db.session(), "standard")
+    licence_terms.save_terms(
+        Factory().admin(),
+        "standard",
+        summary="Use it in anything printed, up to 1,000 copies.",
+        permits=["Print runs up to 1,000 copies", *current.permits[1:]],
+        full_text=current.full_text,
+        royalty_bps=current.royalty_bps,
+        surcharge_cents=current.surcharge_cents,
+    )
+    for path in (f"/assets/{dawn}-harbour-at-dawn", f"/assets/{noon}-harbour-at-noon"):
+        page = page_of(client, path)
+        assert "Use it in anything printed, up to 1,000 copies." in page, path
+        assert "Print runs up to 1,000 copies" in page, path
+        assert "Use it in anything printed" not in before
