@@ -45,6 +45,7 @@ import signal
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -164,11 +165,12 @@ def main(argv: list[str] | None = None) -> int:
                 quick = argparse.Namespace(**{**vars(args), "duration": args.one_client_duration})
                 results += measure(cache, port, one_client, folder, quick, connections=1)
             except BaseException:
-                log = folder / "gunicorn.log"
-                if log.exists():
-                    sys.stderr.write("--- gunicorn log (last 40 lines) ---\n")
-                    sys.stderr.write("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+                _show_server_log(folder, "last 40 lines", lambda line: True)
                 raise
+            else:
+                if any(r.error_kinds for r in results if r.cache == cache):
+                    # An error answer is logged by the app (a traceback): show which.
+                    _show_server_log(folder, "its errors", lambda line: "ERROR" in line)
             finally:
                 stop_server(server)
     finally:
@@ -179,6 +181,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(folder, ignore_errors=True)
     return 0 if report(results, description, assets) else 1
+
+
+def _show_server_log(folder: Path, what: str, wanted: Callable[[str], bool]) -> None:
+    log = folder / "gunicorn.log"
+    if log.exists():
+        lines = [x for x in log.read_text(errors="replace").splitlines() if wanted(x)]
+        sys.stderr.write(f"--- gunicorn log ({what}) ---\n" + "\n".join(lines[-40:]) + "\n")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,9 @@ def report(results: list[Result], description: str, assets: int) -> bool:
         # No answer within the run is a failure, not a p95 of 0.
         errors = r.not_ok + r.socket_errors + (r.requests == 0)
         label = f"{r.cache}, {r.target.name}"
+        if errors:  # a verdict failed by errors says which
+            kinds = ", ".join(f"{count} {kind}" for kind, count in r.error_kinds.items())
+            label += f" ({errors} error(s): {kinds or 'no answer'})"
         if r.connections == CONNECTIONS:
             wanted = r.target.min_share if r.cache != "none" else r.target.min_share_uncached
             if wanted is not None:

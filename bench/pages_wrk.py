@@ -12,13 +12,14 @@ import argparse
 import json
 import subprocess
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.pages_catalogue import Target
 
 THREADS = 2
 CONNECTIONS = 32
+ERROR_KINDS = ("4xx", "5xx", "connect", "read", "write", "timeout")
 WARMUP_SLICE_S = 2
 FIRST_WARMUP_S = 8  # the first target's least warm-up, on a server that has just started
 # A target judged by its share of hello runs in this many slices, each followed by a slice of
@@ -47,6 +48,8 @@ class Result:
     # Judged by its share: the best slice of this target and of hello, in turns (``interleaved``).
     best_rate: float | None = None
     hello_rate: float | None = None
+    # What the errors were, when there were any: "4xx", "5xx" and wrk's socket errors by kind.
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -68,7 +71,7 @@ def wrk_script(paths: list[str], cookie: str = "") -> str:
         %s
         }
         local threads = {}
-        counter, hits, misses, not_ok = 0, 0, 0, 0
+        counter, hits, misses, not_ok, client_errors, server_errors = 0, 0, 0, 0, 0, 0
 
         function setup(thread)
           table.insert(threads, thread)
@@ -88,21 +91,28 @@ def wrk_script(paths: list[str], cookie: str = "") -> str:
           local cache = headers["X-Page-Cache"]
           if cache == "hit" then hits = hits + 1 elseif cache == "miss" then misses = misses + 1 end
           if status ~= 200 then not_ok = not_ok + 1 end
+          if status >= 500 then server_errors = server_errors + 1
+          elseif status >= 400 then client_errors = client_errors + 1 end
         end
 
         function done(summary, latency, requests)
-          local h, m, n = 0, 0, 0
+          local h, m, n, c4, c5 = 0, 0, 0, 0, 0
           for _, thread in ipairs(threads) do
             h = h + thread:get("hits")
             m = m + thread:get("misses")
             n = n + thread:get("not_ok")
+            c4 = c4 + thread:get("client_errors")
+            c5 = c5 + thread:get("server_errors")
           end
           local e = summary.errors
           io.write(string.format(
             'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
-            '"p95_us": %%d, "hits": %%d, "misses": %%d, "not_ok": %%d, "socket_errors": %%d}\\n',
+            '"p95_us": %%d, "hits": %%d, "misses": %%d, "not_ok": %%d, "socket_errors": %%d, ' ..
+            '"4xx": %%d, "5xx": %%d, "connect": %%d, "read": %%d, "write": %%d, ' ..
+            '"timeout": %%d}\\n',
             summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-            latency:percentile(95), h, m, n, e.connect + e.read + e.write + e.timeout))
+            latency:percentile(95), h, m, n, e.connect + e.read + e.write + e.timeout, c4, c5,
+            e.connect, e.read, e.write, e.timeout))
         end
         """
     ) % (listed, json.dumps(cookie))
@@ -220,6 +230,7 @@ def measure(
             connections,
             best_rate,
             hello_rate,
+            {kind: figures[kind] for kind in ERROR_KINDS if figures.get(kind)},
         )
         turns = (
             ""
