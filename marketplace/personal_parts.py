@@ -36,6 +36,8 @@ from marketplace.accounts.models import User
 from marketplace.accounts.sessions import CART_LINES_COUNTED
 from marketplace.assets.models import Asset
 from marketplace.extensions import db
+from marketplace.lightboxes.models import Lightbox
+from marketplace.lightboxes.services import MAX_LIGHTBOXES
 from marketplace.membership.models import Member, membership_of
 
 # Looks like a token to anything that checks the form's shape; never valid.
@@ -116,12 +118,33 @@ def _shared_viewer() -> User:
 
 
 # Asked on every signed-in view of an asset page, cache hit or not: built once, run through
-# Core.
-_SALE_STATE_AND_OWNER = (
-    sa.select(Asset.status, Asset.withdrawn_at, Member.user_id)
+# Core. The viewer's lightboxes come in the same statement (a row each, or one row of NULLs),
+# in the order of the page's "Save to lightbox" form (``lightboxes.services.picker``): on
+# PostgreSQL a statement of their own was one more round trip per view.
+_SALE_STATE_OWNER_AND_LIGHTBOXES = (
+    sa.select(
+        Asset.status,
+        Asset.withdrawn_at,
+        Member.user_id,
+        Lightbox.id.label("lightbox_id"),
+        Lightbox.name.label("lightbox_name"),
+    )
     .join(Member, Member.id == Asset.member_id)
+    .outerjoin(Lightbox, Lightbox.user_id == sa.bindparam("viewer_id"))
     .where(Asset.id == sa.bindparam("id"))
+    .order_by(Lightbox.updated_at.desc(), Lightbox.id.desc())
+    .limit(MAX_LIGHTBOXES)
 )
+_LIGHTBOXES_SEEN = "marketplace.personal_parts.lightboxes"  # (viewer's id, [(id, name)])
+
+
+def lightboxes_seen(user_id: int) -> list[tuple[int, str]] | None:
+    """The viewer's lightboxes as this request's asset-page statement read them, when nothing
+    in the request can have changed them since: a GET (or HEAD) of a page."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    seen = request.environ.get(_LIGHTBOXES_SEEN)
+    return seen[1] if seen is not None and seen[0] == user_id else None
 
 
 def cart_lines_seen(user_id: int) -> int | None:
@@ -137,13 +160,19 @@ def may_share_with(user: Any) -> bool:
     """Does the page at this address show this signed-in viewer only what it shows everyone?"""
     view_args = request.view_args or {}
     if request.endpoint == "portfolio.detail":
-        found = (
+        rows = (
             db.session.connection()
-            .execute(_SALE_STATE_AND_OWNER, {"id": view_args.get("asset_id")})
-            .one_or_none()
+            .execute(
+                _SALE_STATE_OWNER_AND_LIGHTBOXES,
+                {"id": view_args.get("asset_id"), "viewer_id": user.id},
+            )
+            .all()
         )
+        found = rows[0] if rows else None
         if found is not None:  # its lightbox form, rendered for this viewer, asks the same
             request.environ.setdefault(_SALE_STATE_SEEN, {})[view_args.get("asset_id")] = found
+            boxes = [(r.lightbox_id, r.lightbox_name) for r in rows if r.lightbox_id is not None]
+            request.environ[_LIGHTBOXES_SEEN] = (user.id, boxes)
         # Work not for sale shows only to its owner and admins; owners get their controls.
         return (
             found is not None

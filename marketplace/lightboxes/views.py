@@ -12,6 +12,7 @@ from marketplace.lightboxes import services
 from marketplace.lightboxes.forms import LightboxForm, RenameForm, SaveToLightboxForm
 from marketplace.lightboxes.models import MAX_NAME_CHARS
 from marketplace.lightboxes.schemas import share_url
+from marketplace.personal_parts import lightboxes_seen
 from marketplace.web_support import form_status, show_error_on_form
 from marketplace.whole_numbers import page_arg, parse_whole_number
 
@@ -30,7 +31,8 @@ def lightbox_picker() -> list[tuple[int, str]] | None:
     build for a form that is only shown: ``add`` validates what is posted)."""
     if not current_user.is_authenticated:
         return None
-    return services.picker(current_user)
+    seen = lightboxes_seen(current_user.id)  # read with the asset page's sale state
+    return services.picker(current_user) if seen is None else seen
 
 
 def _index_page(form: LightboxForm) -> tuple[str, int]:

@@ -192,3 +192,32 @@ def test_a_signed_in_page_counts_the_cart_as_it_is_now_in_the_session_statement(
     add_to_cart(buyer, ItemRequest(dusk, "standard", "S"))
     assert cart_counts("/search?q=harbour") == ["3"]
     assert CART_COUNT.findall(ana.get("/cart").get_data(as_text=True)) == ["3"]
+
+
+def test_a_signed_in_asset_page_reads_the_viewers_lightboxes_with_the_works_sale_state(
+    app: Flask,
+) -> None:
+    """One statement, not two, on every signed-in view of an asset page, cached or not; the
+    form offers the viewer's lightboxes last changed first, as on any other page."""
+    artist = Catalogue()
+    harbour = artist.add("Harbour at dawn", "harbour")
+    noon = artist.add("Harbour at noon", "harbour")
+    buyer = Factory().buyer("anouk@example.org", "Anouk Zebulon")
+    lightboxes.add_to_new(buyer, "Anouk older box", noon)
+    lightboxes.add_to_new(buyer, "Anouk newer box", noon)
+    ana = signed_in(app, buyer, "", 0, admin=False)
+    newcomer = signed_in(app, Factory().buyer(), "", 0, admin=False)
+    path = f"/assets/{harbour}-harbour-at-dawn"
+    for person, expected in ((ana, "miss"), (ana, "hit"), (newcomer, "hit")):
+        with counted() as statements:
+            response = person.get(path)
+        assert response.headers[HEADER] == expected
+        reading = [s for s in statements if "lightboxes" in s]
+        assert len(reading) == 1, reading
+        assert "FROM assets" in reading[0]
+        page = response.get_data(as_text=True)
+        if person is ana:
+            assert page.index("Anouk newer box") < page.index("Anouk older box")
+        else:
+            assert "Anouk" not in page
+            assert "Name your first lightbox" in page
