@@ -168,9 +168,9 @@ def main(argv: list[str] | None = None) -> int:
                 _show_server_log(folder, "last 40 lines", lambda line: True)
                 raise
             else:
-                if any(r.error_kinds for r in results if r.cache == cache):
-                    # An error answer is logged by the app (a traceback): show which.
-                    _show_server_log(folder, "its errors", lambda line: "ERROR" in line)
+                if any(r.error_kinds.get("5xx") for r in results if r.cache == cache):
+                    # A 5xx is logged by the app with its traceback: show them.
+                    _show_server_errors(folder)
             finally:
                 stop_server(server)
     finally:
@@ -188,6 +188,22 @@ def _show_server_log(folder: Path, what: str, wanted: Callable[[str], bool]) -> 
     if log.exists():
         lines = [x for x in log.read_text(errors="replace").splitlines() if wanted(x)]
         sys.stderr.write(f"--- gunicorn log ({what}) ---\n" + "\n".join(lines[-40:]) + "\n")
+
+
+def _show_server_errors(folder: Path) -> None:
+    """Each ERROR line of the server's log with the lines after it (its traceback), up to the
+    next line that starts with a date."""
+    log = folder / "gunicorn.log"
+    if not log.exists():
+        return
+    kept, in_error = [], False
+    for line in log.read_text(errors="replace").splitlines():
+        if line[:4].isdigit() or line.startswith(("[", "{")):  # a new record
+            in_error = "ERROR" in line
+        if in_error:
+            kept.append(line)
+    if kept:
+        sys.stderr.write("--- gunicorn log (its errors) ---\n" + "\n".join(kept[-80:]) + "\n")
 
 
 if __name__ == "__main__":

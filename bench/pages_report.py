@@ -75,8 +75,10 @@ def report(results: list[Result], description: str, assets: int) -> bool:
         errors = r.not_ok + r.socket_errors + (r.requests == 0)
         label = f"{r.cache}, {r.target.name}"
         if errors:  # a verdict failed by errors says which
-            kinds = ", ".join(f"{count} {kind}" for kind, count in r.error_kinds.items())
-            label += f" ({errors} error(s): {kinds or 'no answer'})"
+            kinds = [f"{count} {kind}" for kind, count in r.error_kinds.items()]
+            if r.requests == 0:
+                kinds.append("no answer")
+            label += f" ({errors} error(s): {', '.join(kinds)})"
         if r.connections == CONNECTIONS:
             wanted = r.target.min_share if r.cache != "none" else r.target.min_share_uncached
             if wanted is not None:

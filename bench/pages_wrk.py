@@ -20,6 +20,17 @@ from bench.pages_catalogue import Target
 THREADS = 2
 CONNECTIONS = 32
 ERROR_KINDS = ("4xx", "5xx", "connect", "read", "write", "timeout")
+
+
+def _error_kinds(figures: dict[str, int]) -> dict[str, int]:
+    """The errors by kind; "other" for answers other than 200 below 400 (a redirect)."""
+    kinds = {kind: figures[kind] for kind in ERROR_KINDS if figures.get(kind)}
+    other = figures["not_ok"] - figures.get("4xx", 0) - figures.get("5xx", 0)
+    if other > 0:
+        kinds["other"] = other
+    return kinds
+
+
 WARMUP_SLICE_S = 2
 FIRST_WARMUP_S = 8  # the first target's least warm-up, on a server that has just started
 # A target judged by its share of hello runs in this many slices, each followed by a slice of
@@ -230,7 +241,7 @@ def measure(
             connections,
             best_rate,
             hello_rate,
-            {kind: figures[kind] for kind in ERROR_KINDS if figures.get(kind)},
+            _error_kinds(figures),
         )
         turns = (
             ""
