@@ -6,7 +6,7 @@ and role and the page's endpoint: the same few hundred bytes on every view. A ``
 names what its output depends on; the first request with those values renders it, later ones
 copy it. Not the page cache: it runs with the cache off, and keeps no page, only layout.
 
-What a block shows that changes with every request is written through ``per_request``:
+What a block shows that changes with every request is written through these template globals:
 
 - ``current_address()``: this page's path and query (the switchers' ``next``);
 - ``header_query()``: the search box's words on the search page;
